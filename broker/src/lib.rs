@@ -1,1 +1,5 @@
 //! The Broker: send, pull, consumer groups and offsets, topics, admin requests and registration.
+
+pub mod config;
+mod config_keys;
+pub mod props;

@@ -1,0 +1,444 @@
+//! The broker's configuration: every key declared once (Java name, type, default) in
+//! [`config_keys.rs`](crate::config_keys); parse, print and update are generated from that table.
+//!
+//! Java applies a `-c` file to `BrokerConfig`, `NettyServerConfig`, `NettyClientConfig` and
+//! `MessageStoreConfig` by setter name (`MixAll.properties2Object`); here the four live in one
+//! struct and each key says which Java class it belongs to (for `-p`/`-m` and for the store).
+//! Differences from Java, on purpose: unknown keys are warned about (Java ignores them silently)
+//! and a value Java could not parse is refused with the key named (Java silently keeps the default).
+
+use std::fmt;
+
+use crate::props;
+
+pub use crate::config_keys::BrokerConfig;
+
+/// Which Java class declares a key: decides the `-p` grouping and what the store receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Broker,
+    NettyServer,
+    NettyClient,
+    Store,
+}
+
+/// One declared key, as the generated table describes it.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyInfo {
+    pub name: &'static str,
+    pub section: Section,
+    /// Java's `@ImportantField`: printed by `-m`.
+    pub important: bool,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("config key {key}: bad value {value:?}: {reason}")]
+    BadValue {
+        key: String,
+        value: String,
+        reason: String,
+    },
+    #[error("config file {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: IoErrorEq,
+    },
+}
+
+/// `std::io::Error` wrapper so [`ConfigError`] can derive `PartialEq` for tests.
+#[derive(Debug)]
+pub struct IoErrorEq(pub std::io::Error);
+impl PartialEq for IoErrorEq {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.kind() == other.0.kind()
+    }
+}
+impl Eq for IoErrorEq {}
+impl fmt::Display for IoErrorEq {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+impl std::error::Error for IoErrorEq {}
+
+/// A config value type: parsed the way Java's setter reflection parses it, printed as Java prints it.
+pub trait ConfigValue: Sized {
+    fn parse_java(raw: &str) -> Result<Self, String>;
+    fn render_java(&self) -> String;
+}
+
+impl ConfigValue for i32 {
+    fn parse_java(raw: &str) -> Result<Self, String> {
+        raw.parse().map_err(|e| format!("not an int: {e}"))
+    }
+    fn render_java(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl ConfigValue for i64 {
+    fn parse_java(raw: &str) -> Result<Self, String> {
+        raw.parse().map_err(|e| format!("not a long: {e}"))
+    }
+    fn render_java(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl ConfigValue for bool {
+    /// Java's `Boolean.parseBoolean` turns every typo into `false`; we refuse anything but true/false.
+    fn parse_java(raw: &str) -> Result<Self, String> {
+        if raw.eq_ignore_ascii_case("true") {
+            Ok(true)
+        } else if raw.eq_ignore_ascii_case("false") {
+            Ok(false)
+        } else {
+            Err("not a boolean (true/false)".into())
+        }
+    }
+    fn render_java(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl ConfigValue for String {
+    /// Java trims String settings (`MixAll.properties2Object`).
+    fn parse_java(raw: &str) -> Result<Self, String> {
+        Ok(raw.trim().to_string())
+    }
+    fn render_java(&self) -> String {
+        self.clone()
+    }
+}
+
+impl ConfigValue for Option<String> {
+    fn parse_java(raw: &str) -> Result<Self, String> {
+        Ok(Some(raw.trim().to_string()))
+    }
+    /// Java prints a null field as the empty string.
+    fn render_java(&self) -> String {
+        self.clone().unwrap_or_default()
+    }
+}
+
+/// `brokerRole` (Java `BrokerRole`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrokerRole {
+    AsyncMaster,
+    SyncMaster,
+    Slave,
+}
+
+impl ConfigValue for BrokerRole {
+    fn parse_java(raw: &str) -> Result<Self, String> {
+        match raw.trim() {
+            "ASYNC_MASTER" => Ok(Self::AsyncMaster),
+            "SYNC_MASTER" => Ok(Self::SyncMaster),
+            "SLAVE" => Ok(Self::Slave),
+            _ => Err("expected ASYNC_MASTER, SYNC_MASTER or SLAVE".into()),
+        }
+    }
+    fn render_java(&self) -> String {
+        match self {
+            Self::AsyncMaster => "ASYNC_MASTER",
+            Self::SyncMaster => "SYNC_MASTER",
+            Self::Slave => "SLAVE",
+        }
+        .into()
+    }
+}
+
+/// `flushDiskType` (Java `FlushDiskType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlushDiskType {
+    AsyncFlush,
+    SyncFlush,
+}
+
+impl ConfigValue for FlushDiskType {
+    fn parse_java(raw: &str) -> Result<Self, String> {
+        match raw.trim() {
+            "ASYNC_FLUSH" => Ok(Self::AsyncFlush),
+            "SYNC_FLUSH" => Ok(Self::SyncFlush),
+            _ => Err("expected ASYNC_FLUSH or SYNC_FLUSH".into()),
+        }
+    }
+    fn render_java(&self) -> String {
+        match self {
+            Self::AsyncFlush => "ASYNC_FLUSH",
+            Self::SyncFlush => "SYNC_FLUSH",
+        }
+        .into()
+    }
+}
+
+/// What applying a properties text did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Keys that no Java config class of ours declares; kept for `GET_BROKER_CONFIG` like Java
+    /// keeps them in its `Configuration`, but otherwise without effect.
+    pub unknown: Vec<String>,
+}
+
+impl BrokerConfig {
+    /// Applies `key=value` pairs; a value that does not parse refuses the whole set.
+    pub fn apply(&mut self, pairs: &[(String, String)]) -> Result<Applied, ConfigError> {
+        let mut applied = Applied::default();
+        for (key, value) in pairs {
+            match self.set(key, value) {
+                Ok(true) => {}
+                Ok(false) => applied.unknown.push(key.clone()),
+                Err(reason) => {
+                    return Err(ConfigError::BadValue {
+                        key: key.clone(),
+                        value: value.clone(),
+                        reason,
+                    })
+                }
+            }
+        }
+        Ok(applied)
+    }
+
+    /// Parses properties text (a `-c` file or an `UPDATE_BROKER_CONFIG` body) and applies it.
+    pub fn apply_text(&mut self, text: &str) -> Result<Applied, ConfigError> {
+        self.apply(&props::parse(text))
+    }
+
+    /// Reads and applies a `-c` file.
+    pub fn load_file(&mut self, path: &str) -> Result<Applied, ConfigError> {
+        let text = std::fs::read(path).map_err(|e| ConfigError::Io {
+            path: path.to_string(),
+            source: IoErrorEq(e),
+        })?;
+        // Java reads the file as ISO-8859-1; ASCII (all real configs) reads the same either way.
+        self.apply_text(&String::from_utf8_lossy(&text))
+    }
+
+    /// `name=value` lines of every key (`-p`), or only the important ones (`-m`), in table order.
+    pub fn print_lines(&self, only_important: bool) -> Vec<String> {
+        Self::keys()
+            .iter()
+            .filter(|k| !only_important || k.important)
+            .map(|k| format!("{}={}", k.name, self.get(k.name).unwrap_or_default()))
+            .collect()
+    }
+
+    /// Every key and value as properties text (`GET_BROKER_CONFIG` body, Java `getAllConfigsFormatString`).
+    pub fn to_properties(&self) -> String {
+        let pairs: Vec<(String, String)> = Self::keys()
+            .iter()
+            .map(|k| (k.name.to_string(), self.get(k.name).unwrap_or_default()))
+            .collect();
+        props::render(&pairs)
+    }
+
+    /// The store's keys with their values, to hand to the message store.
+    pub fn store_properties(&self) -> Vec<(String, String)> {
+        Self::keys()
+            .iter()
+            .filter(|k| k.section == Section::Store)
+            .map(|k| (k.name.to_string(), self.get(k.name).unwrap_or_default()))
+            .collect()
+    }
+
+    /// Java's startup fix-ups (`BrokerStartup`): masters are id 0, HA port defaults to listen+1.
+    pub fn finish(&mut self) -> Result<(), ConfigError> {
+        match self.broker_role {
+            BrokerRole::AsyncMaster | BrokerRole::SyncMaster => self.broker_id = 0,
+            BrokerRole::Slave if self.broker_id <= 0 => {
+                return Err(ConfigError::BadValue {
+                    key: "brokerId".into(),
+                    value: self.broker_id.to_string(),
+                    reason: "Slave's brokerId must be > 0".into(),
+                })
+            }
+            BrokerRole::Slave => {}
+        }
+        if self.ha_listen_port <= 0 {
+            self.ha_listen_port = self.listen_port + 1;
+        }
+        if self
+            .store_path_commit_log
+            .as_deref()
+            .unwrap_or("")
+            .is_empty()
+        {
+            self.store_path_commit_log = Some(format!("{}/commitlog", self.store_path_root_dir));
+        }
+        Ok(())
+    }
+
+    /// `brokerIP1:listenPort`, the address clients and offset msgIds use.
+    pub fn broker_addr(&self) -> String {
+        format!("{}:{}", self.broker_ip1, self.listen_port)
+    }
+
+    /// `brokerIP2:haListenPort`.
+    pub fn ha_server_addr(&self) -> String {
+        format!("{}:{}", self.broker_ip2, self.ha_listen_port)
+    }
+
+    /// `namesrvAddr` split on `;`, blanks dropped.
+    pub fn namesrv_list(&self) -> Vec<String> {
+        self.namesrv_addr
+            .as_deref()
+            .unwrap_or("")
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
+    pub fn is_master(&self) -> bool {
+        self.broker_role != BrokerRole::Slave
+    }
+}
+
+/// Java `BrokerStartup` validates every NameServer address as `host:port`.
+pub fn validate_namesrv_addr(list: &str) -> Result<(), String> {
+    for addr in list.split(';').filter(|a| !a.trim().is_empty()) {
+        let ok = addr
+            .rsplit_once(':')
+            .map(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok())
+            .unwrap_or(false);
+        if !ok {
+            return Err(format!(
+                "The Name Server Address[{list}] illegal, please set it as follows, \"127.0.0.1:9876;192.168.0.1:9876\""
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Java `NetworkUtil.getLocalAddress` picks a non-loopback IPv4; the route-based address of a
+/// connected UDP socket (no packet is sent) is the same choice on ordinary hosts.
+pub(crate) fn local_address() -> String {
+    std::net::UdpSocket::bind("0.0.0.0:0")
+        .and_then(|s| s.connect("10.254.254.254:1").map(|_| s))
+        .and_then(|s| s.local_addr())
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|_| "127.0.0.1".to_string())
+}
+
+/// Java `BrokerIdentity.defaultBrokerName`: the local host name.
+pub(crate) fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "DEFAULT_BROKER".to_string())
+}
+
+pub(crate) fn processors() -> i32 {
+    std::thread::available_parallelism()
+        .map(|n| n.get() as i32)
+        .unwrap_or(1)
+}
+
+pub(crate) fn home_dir() -> String {
+    std::env::var("HOME").unwrap_or_else(|_| ".".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_java() {
+        let c = BrokerConfig::default();
+        assert_eq!(c.listen_port, 10911);
+        assert_eq!(c.broker_cluster_name, "DefaultCluster");
+        assert_eq!(c.default_topic_queue_nums, 8);
+        assert!(c.auto_create_topic_enable);
+        assert_eq!(c.max_message_size, 4 * 1024 * 1024);
+        assert_eq!(c.register_name_server_period, 30_000);
+        assert_eq!(c.broker_role, BrokerRole::AsyncMaster);
+        assert_eq!(c.region_id, "DefaultRegion");
+    }
+
+    #[test]
+    fn applies_java_sample_and_trims_strings() {
+        let mut c = BrokerConfig::default();
+        let text = "brokerClusterName = DefaultCluster\nbrokerName = broker-a  \nbrokerId = 0\n\
+                    deleteWhen = 04\nfileReservedTime = 48\nbrokerRole = ASYNC_MASTER\n\
+                    flushDiskType = SYNC_FLUSH\nlistenPort=10999\nnoSuchKey=1\n";
+        let applied = c.apply_text(text).unwrap();
+        assert_eq!(c.broker_name, "broker-a");
+        assert_eq!(c.file_reserved_time, 48);
+        assert_eq!(c.flush_disk_type, FlushDiskType::SyncFlush);
+        assert_eq!(c.listen_port, 10999);
+        assert_eq!(applied.unknown, vec!["noSuchKey".to_string()]);
+        c.finish().unwrap();
+        assert_eq!(c.ha_listen_port, 11000);
+    }
+
+    #[test]
+    fn bad_values_are_refused_naming_the_key() {
+        let mut c = BrokerConfig::default();
+        let err = c.apply_text("listenPort=10911 \n").unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::BadValue { key, .. } if key == "listenPort"),
+            "{err}"
+        );
+        let err = c.apply_text("autoCreateTopicEnable=yes").unwrap_err();
+        assert!(err.to_string().contains("autoCreateTopicEnable"));
+        let err = c.apply_text("brokerRole=MASTER").unwrap_err();
+        assert!(err.to_string().contains("brokerRole"));
+    }
+
+    #[test]
+    fn slave_needs_positive_id() {
+        let mut c = BrokerConfig::default();
+        c.apply_text("brokerRole=SLAVE\nbrokerId=0").unwrap();
+        assert!(c.finish().is_err());
+        let mut c = BrokerConfig::default();
+        c.apply_text("brokerRole=SYNC_MASTER\nbrokerId=3").unwrap();
+        c.finish().unwrap();
+        assert_eq!(c.broker_id, 0);
+    }
+
+    #[test]
+    fn print_all_and_important() {
+        let c = BrokerConfig::default();
+        let all = c.print_lines(false);
+        let important = c.print_lines(true);
+        assert!(all.len() > important.len());
+        assert!(important.iter().any(|l| l.starts_with("brokerName=")));
+        assert!(!important
+            .iter()
+            .any(|l| l.starts_with("sendThreadPoolQueueCapacity=")));
+        assert!(all.iter().any(|l| l == "maxMessageSize=4194304"));
+        assert!(
+            all.iter().any(|l| l == "haMasterAddress="),
+            "null prints empty"
+        );
+    }
+
+    #[test]
+    fn properties_round_trip_through_update() {
+        let mut c = BrokerConfig::default();
+        c.apply_text("brokerName=b1\nmaxMessageSize=1024").unwrap();
+        let mut d = BrokerConfig::default();
+        d.apply_text(&c.to_properties()).unwrap();
+        assert_eq!(d.broker_name, "b1");
+        assert_eq!(d.max_message_size, 1024);
+        assert!(c
+            .store_properties()
+            .iter()
+            .any(|(k, v)| k == "maxMessageSize" && v == "1024"));
+    }
+
+    #[test]
+    fn namesrv_validation() {
+        assert!(validate_namesrv_addr("127.0.0.1:9876;10.0.0.1:9876").is_ok());
+        assert!(validate_namesrv_addr("127.0.0.1").is_err());
+        let mut c = BrokerConfig::default();
+        c.namesrv_addr = Some("a:1; b:2;".into());
+        assert_eq!(c.namesrv_list(), vec!["a:1", "b:2"]);
+    }
+}
