@@ -437,8 +437,10 @@ mod tests {
     fn namesrv_validation() {
         assert!(validate_namesrv_addr("127.0.0.1:9876;10.0.0.1:9876").is_ok());
         assert!(validate_namesrv_addr("127.0.0.1").is_err());
-        let mut c = BrokerConfig::default();
-        c.namesrv_addr = Some("a:1; b:2;".into());
+        let c = BrokerConfig {
+            namesrv_addr: Some("a:1; b:2;".into()),
+            ..BrokerConfig::default()
+        };
         assert_eq!(c.namesrv_list(), vec!["a:1", "b:2"]);
     }
 }

@@ -1,4 +1,5 @@
 //! The Broker: send, pull, consumer groups and offsets, topics, admin requests and registration.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod config;
 mod config_keys;
