@@ -3,4 +3,8 @@
 
 pub mod config;
 mod config_keys;
+pub mod groups;
+pub mod offset_table;
+pub mod persist;
 pub mod props;
+pub mod topics;
