@@ -1,1 +1,21 @@
-//! The NameServer: a stateless route registry of brokers, topics, clusters and KV config.
+//! The NameServer: a route registry of brokers, topics, clusters and KV config, wire-compatible
+//! with Apache RocketMQ's `mqnamesrv` (4.9.8 and 5.3.3).
+//!
+//! * [`route`]: the route tables under one lock (Java `RouteInfoManager`).
+//! * [`kv`]: the persisted KV config (Java `KVConfigManager`).
+//! * [`body`]: the JSON/binary bodies, byte-compatible with Java's fastjson output.
+//! * [`config`] / [`props`]: `NamesrvConfig` keys and Java properties text.
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod body;
+pub mod config;
+pub mod error;
+pub mod kv;
+pub mod props;
+pub mod route;
+
+pub use config::NamesrvConfig;
+pub use error::{Error, Result};
+pub use kv::KvConfigManager;
+pub use route::RouteInfoManager;

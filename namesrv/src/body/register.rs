@@ -1,0 +1,453 @@
+//! Bodies brokers send: `RegisterBrokerBody` and its parts.
+//!
+//! JSON form (4.9.8; 5.3.3 adds `stateVersion`, `mappingDataVersion`, `attributes` and the
+//! static-topic maps):
+//! ```text
+//! {"filterServerList":[],"topicConfigSerializeWrapper":{"dataVersion":{"counter":0,"timestamp":1700000000000},
+//!  "topicConfigTable":{"TopicTest":{"order":false,"perm":6,"readQueueNums":4,"topicFilterType":"SINGLE_TAG",
+//!  "topicName":"TopicTest","topicSysFlag":0,"writeQueueNums":4}}}}
+//! ```
+//!
+//! Compressed form (`RegisterBrokerBody#encode(true)`): a zlib stream (`78 DA`, Java's
+//! `Deflater(BEST_COMPRESSION)`) whose inflated bytes are, all ints big-endian:
+//! ```text
+//! +--------+--------------------+--------+ N x +--------+---------------------------------------+
+//! | len i32| DataVersion JSON   | N  i32 |     | len i32| "name read write perm filterType [attrs]"|
+//! +--------+--------------------+--------+     +--------+---------------------------------------+
+//! +--------+------------------------+ (version >= V5_0_0) +--------+ M x +--------+--------------+
+//! | len i32| filter servers JSON [] |                     | M  i32 |     | len i32| mapping JSON |
+//! +--------+------------------------+                     +--------+     +--------+--------------+
+//! ```
+//! `topicSysFlag` and `order` are not carried in the compressed form (they read back as 0/false).
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// `MQVersion.Version.V3_0_11.ordinal()`: brokers older than this send a bare
+/// `TopicConfigSerializeWrapper` instead of a `RegisterBrokerBody`.
+pub const VERSION_3_0_11: i32 = 37;
+/// `MQVersion.Version.V5_0_0.ordinal()`: compressed bodies from here on end with mapping infos.
+pub const VERSION_5_0_0: i32 = 413;
+
+/// Upper bound on an inflated compressed body; a 16 MiB frame of BEST_COMPRESSION text stays
+/// far below it, a zip bomb does not.
+const MAX_INFLATED: u64 = 256 * 1024 * 1024;
+
+/// Java `DataVersion`: identifies one state of a broker's topic table. Equality is on all three
+/// fields, as 5.3.3's `DataVersion#equals`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DataVersion {
+    #[serde(default)]
+    pub counter: i64,
+    #[serde(default)]
+    pub state_version: i64,
+    #[serde(default)]
+    pub timestamp: i64,
+}
+
+fn default_queue_nums() -> i32 {
+    16
+}
+fn default_perm() -> i32 {
+    6
+}
+fn default_filter_type() -> String {
+    "SINGLE_TAG".to_string()
+}
+
+/// Java `TopicConfig` as it appears in a registration.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct TopicConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub order: bool,
+    #[serde(default = "default_perm")]
+    pub perm: i32,
+    #[serde(default = "default_queue_nums")]
+    pub read_queue_nums: i32,
+    #[serde(default = "default_filter_type")]
+    pub topic_filter_type: String,
+    #[serde(default)]
+    pub topic_name: String,
+    #[serde(default)]
+    pub topic_sys_flag: i32,
+    #[serde(default = "default_queue_nums")]
+    pub write_queue_nums: i32,
+}
+
+impl TopicConfig {
+    /// A topic with Java's defaults (16/16 queues, perm RW, SINGLE_TAG).
+    pub fn new(name: &str) -> Self {
+        TopicConfig {
+            attributes: None,
+            order: false,
+            perm: default_perm(),
+            read_queue_nums: default_queue_nums(),
+            topic_filter_type: default_filter_type(),
+            topic_name: name.to_string(),
+            topic_sys_flag: 0,
+            write_queue_nums: default_queue_nums(),
+        }
+    }
+
+    /// Java `TopicConfig#decode`: `name read write perm filterType [attributesJson]`, split on
+    /// single spaces. An unparsable attributes part is ignored as Java does (values may contain
+    /// spaces).
+    fn decode_text(text: &str) -> Result<Self> {
+        let parts: Vec<&str> = text.split(' ').collect();
+        if parts.len() < 5 {
+            return Err(Error::body(
+                "compressed RegisterBrokerBody",
+                format!("bad topic config {text:?}"),
+            ));
+        }
+        let int = |s: &str| {
+            s.parse::<i32>().map_err(|e| {
+                Error::body(
+                    "compressed RegisterBrokerBody",
+                    format!("topic config {text:?}: {e}"),
+                )
+            })
+        };
+        let filter = parts[4];
+        if filter != "SINGLE_TAG" && filter != "MULTI_TAG" {
+            return Err(Error::body(
+                "compressed RegisterBrokerBody",
+                format!("unknown topicFilterType {filter:?}"),
+            ));
+        }
+        Ok(TopicConfig {
+            attributes: parts.get(5).and_then(|a| serde_json::from_str(a).ok()),
+            order: false,
+            perm: int(parts[3])?,
+            read_queue_nums: int(parts[1])?,
+            topic_filter_type: filter.to_string(),
+            topic_name: parts[0].to_string(),
+            topic_sys_flag: 0,
+            write_queue_nums: int(parts[2])?,
+        })
+    }
+
+    /// Java `TopicConfig#encode` (5.x form, attributes JSON appended).
+    pub fn encode_text(&self) -> String {
+        let attrs = self
+            .attributes
+            .as_ref()
+            .map(|a| serde_json::to_string(a).unwrap_or_default())
+            .unwrap_or_default();
+        format!(
+            "{} {} {} {} {} {}",
+            self.topic_name,
+            self.read_queue_nums,
+            self.write_queue_nums,
+            self.perm,
+            self.topic_filter_type,
+            attrs
+        )
+    }
+}
+
+/// Java `TopicConfigSerializeWrapper` / 5.x `TopicConfigAndMappingSerializeWrapper`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TopicConfigSerializeWrapper {
+    #[serde(default)]
+    pub data_version: DataVersion,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping_data_version: Option<DataVersion>,
+    #[serde(default)]
+    pub topic_config_table: BTreeMap<String, TopicConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic_queue_mapping_detail_map: Option<Value>,
+    /// topic → `TopicQueueMappingInfo` (static topics, 5.x); kept as JSON and handed back in routes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic_queue_mapping_info_map: Option<BTreeMap<String, Value>>,
+}
+
+impl TopicConfigSerializeWrapper {
+    /// Java keys the queue table by `TopicConfig#getTopicName`; a config without a name falls
+    /// back to its map key so it is not lost.
+    fn fill_names(mut self) -> Self {
+        for (key, tc) in self.topic_config_table.iter_mut() {
+            if tc.topic_name.is_empty() {
+                tc.topic_name = key.clone();
+            }
+        }
+        self
+    }
+}
+
+/// Java `RegisterBrokerBody`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterBrokerBody {
+    #[serde(default)]
+    pub filter_server_list: Vec<String>,
+    #[serde(default)]
+    pub topic_config_serialize_wrapper: TopicConfigSerializeWrapper,
+}
+
+impl RegisterBrokerBody {
+    /// Decodes a REGISTER_BROKER body as `DefaultRequestProcessor#registerBroker` does.
+    ///
+    /// * `version < V3_0_11`: a bare `TopicConfigSerializeWrapper`.
+    /// * `compressed` or a body starting with the zlib byte `0x78`: the binary form. The 5.3.3
+    ///   broker always sends `compressed=false`, even when it compressed (`BrokerOuterAPI`), so the
+    ///   first byte is sniffed too — a JSON body starts with `{`.
+    /// * otherwise JSON.
+    pub fn decode(body: &[u8], compressed: bool, version: i32) -> Result<Self> {
+        if version < VERSION_3_0_11 {
+            let wrapper: TopicConfigSerializeWrapper =
+                super::decode("TopicConfigSerializeWrapper", body)?;
+            return Ok(RegisterBrokerBody {
+                filter_server_list: Vec::new(),
+                topic_config_serialize_wrapper: wrapper.fill_names(),
+            });
+        }
+        if compressed || body.first() == Some(&0x78) {
+            return Self::decode_compressed(body, version);
+        }
+        let mut parsed: RegisterBrokerBody = super::decode("RegisterBrokerBody", body)?;
+        parsed.topic_config_serialize_wrapper = parsed.topic_config_serialize_wrapper.fill_names();
+        Ok(parsed)
+    }
+
+    /// Java `RegisterBrokerBody#decode(data, true, version)`.
+    pub fn decode_compressed(body: &[u8], version: i32) -> Result<Self> {
+        let mut inflated = Vec::new();
+        flate2::read::ZlibDecoder::new(body)
+            .take(MAX_INFLATED)
+            .read_to_end(&mut inflated)
+            .map_err(|e| Error::body("compressed RegisterBrokerBody", e))?;
+        let mut r = Reader { buf: &inflated };
+
+        let data_version: DataVersion = super::decode("DataVersion", r.chunk()?)?;
+        let count = r.int()?;
+        let mut table = BTreeMap::new();
+        for _ in 0..count {
+            let text = std::str::from_utf8(r.chunk()?)
+                .map_err(|e| Error::body("compressed RegisterBrokerBody", e))?;
+            let tc = TopicConfig::decode_text(text)?;
+            table.insert(tc.topic_name.clone(), tc);
+        }
+        // Java logs and continues with an empty list when this JSON does not parse.
+        let filter_server_list = serde_json::from_slice(r.chunk()?).unwrap_or_default();
+        let mut mapping = None;
+        if version >= VERSION_5_0_0 && !r.buf.is_empty() {
+            let mut infos = BTreeMap::new();
+            for _ in 0..r.int()? {
+                let info: Value = super::decode("TopicQueueMappingInfo", r.chunk()?)?;
+                let topic = info
+                    .get("topic")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                infos.insert(topic, info);
+            }
+            mapping = Some(infos);
+        }
+        Ok(RegisterBrokerBody {
+            filter_server_list,
+            topic_config_serialize_wrapper: TopicConfigSerializeWrapper {
+                data_version,
+                topic_config_table: table,
+                topic_queue_mapping_info_map: mapping,
+                ..Default::default()
+            },
+        })
+    }
+
+    /// Java `RegisterBrokerBody#encode(true)`: the zlib binary form (used by tests and by
+    /// tools that want to exercise a NameServer with it).
+    pub fn encode_compressed(&self) -> Vec<u8> {
+        use std::io::Write;
+        let wrapper = &self.topic_config_serialize_wrapper;
+        let mut raw = Vec::new();
+        put_chunk(&mut raw, &super::encode(&wrapper.data_version));
+        raw.extend_from_slice(&(wrapper.topic_config_table.len() as i32).to_be_bytes());
+        for tc in wrapper.topic_config_table.values() {
+            put_chunk(&mut raw, tc.encode_text().as_bytes());
+        }
+        put_chunk(&mut raw, &super::encode(&self.filter_server_list));
+        let infos = wrapper
+            .topic_queue_mapping_info_map
+            .clone()
+            .unwrap_or_default();
+        raw.extend_from_slice(&(infos.len() as i32).to_be_bytes());
+        for info in infos.values() {
+            put_chunk(&mut raw, &super::encode(info));
+        }
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        // Writing into a Vec cannot fail.
+        let _ = z.write_all(&raw);
+        z.finish().unwrap_or_default()
+    }
+}
+
+fn put_chunk(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// Cursor over the inflated compressed body; every read is length-checked.
+struct Reader<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn int(&mut self) -> Result<i32> {
+        if self.buf.len() < 4 {
+            return Err(Error::body(
+                "compressed RegisterBrokerBody",
+                "End of compressed data has reached",
+            ));
+        }
+        let (head, rest) = self.buf.split_at(4);
+        self.buf = rest;
+        Ok(i32::from_be_bytes([head[0], head[1], head[2], head[3]]))
+    }
+
+    fn chunk(&mut self) -> Result<&'a [u8]> {
+        let len = self.int()?;
+        let len = usize::try_from(len)
+            .ok()
+            .filter(|l| *l <= self.buf.len())
+            .ok_or_else(|| {
+                Error::body(
+                    "compressed RegisterBrokerBody",
+                    "End of compressed data has reached",
+                )
+            })?;
+        let (head, rest) = self.buf.split_at(len);
+        self.buf = rest;
+        Ok(head)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// Verbatim from a 4.9.8 broker (protocol spec §5.1.2).
+    const BODY_498: &str = r#"{"filterServerList":[],"topicConfigSerializeWrapper":{"dataVersion":{"counter":0,"timestamp":1700000000000},"topicConfigTable":{"TopicTest":{"order":false,"perm":6,"readQueueNums":4,"topicFilterType":"SINGLE_TAG","topicName":"TopicTest","topicSysFlag":0,"writeQueueNums":4}}}}"#;
+    /// Verbatim from a 5.3.3 broker (protocol spec §5.1.2).
+    const BODY_533: &str = r#"{"filterServerList":[],"topicConfigSerializeWrapper":{"dataVersion":{"counter":0,"stateVersion":0,"timestamp":1700000000000},"mappingDataVersion":{"counter":0,"stateVersion":0,"timestamp":1700000000000},"topicConfigTable":{"TopicTest":{"attributes":{},"order":false,"perm":6,"readQueueNums":4,"topicFilterType":"SINGLE_TAG","topicName":"TopicTest","topicSysFlag":0,"writeQueueNums":4}},"topicQueueMappingDetailMap":{},"topicQueueMappingInfoMap":{}}}"#;
+
+    fn topic_test() -> TopicConfig {
+        TopicConfig {
+            read_queue_nums: 4,
+            write_queue_nums: 4,
+            ..TopicConfig::new("TopicTest")
+        }
+    }
+
+    #[test]
+    fn parses_498_json_body() {
+        let body = RegisterBrokerBody::decode(BODY_498.as_bytes(), false, 409).unwrap();
+        let w = &body.topic_config_serialize_wrapper;
+        assert_eq!(
+            w.data_version,
+            DataVersion {
+                counter: 0,
+                state_version: 0,
+                timestamp: 1_700_000_000_000
+            }
+        );
+        assert_eq!(w.topic_config_table["TopicTest"], topic_test());
+        assert!(body.filter_server_list.is_empty());
+    }
+
+    #[test]
+    fn parses_533_json_body() {
+        let body = RegisterBrokerBody::decode(BODY_533.as_bytes(), false, 479).unwrap();
+        let w = &body.topic_config_serialize_wrapper;
+        let tc = &w.topic_config_table["TopicTest"];
+        assert_eq!(tc.attributes, Some(BTreeMap::new()));
+        assert_eq!(tc.read_queue_nums, 4);
+        assert_eq!(w.topic_queue_mapping_info_map, Some(BTreeMap::new()));
+    }
+
+    #[test]
+    fn encodes_data_version_as_533() {
+        let dv = DataVersion {
+            counter: 3,
+            state_version: 0,
+            timestamp: 1_795_331_003_295,
+        };
+        assert_eq!(
+            super::super::encode(&dv),
+            br#"{"counter":3,"stateVersion":0,"timestamp":1795331003295}"#
+        );
+    }
+
+    #[test]
+    fn compressed_round_trip_and_sniffing() {
+        let mut body = RegisterBrokerBody::decode(BODY_533.as_bytes(), false, 479).unwrap();
+        body.topic_config_serialize_wrapper.mapping_data_version = None;
+        body.topic_config_serialize_wrapper
+            .topic_queue_mapping_detail_map = None;
+        let z = body.encode_compressed();
+        assert_eq!(&z[..2], &[0x78, 0xDA]);
+        // The 5.3.3 broker says compressed=false even when it compressed: sniffed.
+        let back = RegisterBrokerBody::decode(&z, false, 479).unwrap();
+        assert_eq!(back, body);
+    }
+
+    #[test]
+    fn compressed_inflated_layout_matches_spec_example() {
+        // Inflated example from protocol spec §5.1.2, built by hand and deflated.
+        use std::io::Write;
+        let mut raw = Vec::new();
+        put_chunk(
+            &mut raw,
+            br#"{"counter":0,"stateVersion":0,"timestamp":1795331003295}"#,
+        );
+        raw.extend_from_slice(&1i32.to_be_bytes());
+        put_chunk(&mut raw, b"TopicTest 4 4 6 SINGLE_TAG {}");
+        put_chunk(&mut raw, b"[]");
+        raw.extend_from_slice(&0i32.to_be_bytes());
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(&raw).unwrap();
+        let body = RegisterBrokerBody::decode(&z.finish().unwrap(), true, 479).unwrap();
+        let w = body.topic_config_serialize_wrapper;
+        assert_eq!(w.data_version.timestamp, 1_795_331_003_295);
+        let tc = &w.topic_config_table["TopicTest"];
+        assert_eq!(
+            (tc.read_queue_nums, tc.write_queue_nums, tc.perm),
+            (4, 4, 6)
+        );
+        assert_eq!(tc.attributes, Some(BTreeMap::new()));
+    }
+
+    #[test]
+    fn truncated_compressed_body_is_an_error() {
+        let body = RegisterBrokerBody::decode(BODY_498.as_bytes(), false, 409).unwrap();
+        let z = body.encode_compressed();
+        assert!(RegisterBrokerBody::decode(&z[..z.len() / 2], true, 409).is_err());
+    }
+
+    #[test]
+    fn legacy_version_body_is_a_bare_wrapper() {
+        let wrapper =
+            r#"{"dataVersion":{"counter":2,"timestamp":5},"topicConfigTable":{"T":{"perm":6}}}"#;
+        let body = RegisterBrokerBody::decode(wrapper.as_bytes(), false, 10).unwrap();
+        let tc = &body.topic_config_serialize_wrapper.topic_config_table["T"];
+        assert_eq!(tc.topic_name, "T");
+        assert_eq!(tc.read_queue_nums, 16);
+    }
+
+    #[test]
+    fn malformed_json_is_a_clear_error() {
+        let err = RegisterBrokerBody::decode(b"{\"filterServerList\":[", false, 409).unwrap_err();
+        assert!(err.to_string().contains("RegisterBrokerBody"), "{err}");
+    }
+}

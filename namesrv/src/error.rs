@@ -1,0 +1,52 @@
+//! The NameServer's one error type.
+//!
+//! Request handlers turn these into RocketMQ response codes in one place
+//! (`dispatch::reject`); start-up turns them into a refused start with the message.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong inside the NameServer crate.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A request body that is not the JSON (or binary) shape Java sends.
+    #[error("malformed {what} body: {reason}")]
+    Body { what: &'static str, reason: String },
+
+    /// A request header that is missing a required field or has a bad value.
+    #[error("{0}")]
+    Header(String),
+
+    /// A config value that cannot be parsed as the key's type.
+    #[error("config key {key}: bad value {value:?}: {reason}")]
+    ConfigValue {
+        key: String,
+        value: String,
+        reason: String,
+    },
+
+    /// A config or KV file that cannot be read, parsed or written.
+    #[error("{path}: {reason}")]
+    File { path: PathBuf, reason: String },
+
+    /// Socket-level failure while starting the server.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    pub(crate) fn body(what: &'static str, reason: impl std::fmt::Display) -> Self {
+        Error::Body {
+            what,
+            reason: reason.to_string(),
+        }
+    }
+
+    pub(crate) fn file(path: impl Into<PathBuf>, reason: impl std::fmt::Display) -> Self {
+        Error::File {
+            path: path.into(),
+            reason: reason.to_string(),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
