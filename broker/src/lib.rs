@@ -4,7 +4,9 @@
 pub mod config;
 mod config_keys;
 pub mod groups;
+pub mod locks;
 pub mod offset_table;
 pub mod persist;
 pub mod props;
+pub mod subscription;
 pub mod topics;

@@ -1,0 +1,142 @@
+//! Consumer subscriptions (Java `SubscriptionData`) and tag filtering.
+//!
+//! Heartbeats carry them in two dialects: Java (`codeSet` numbers, `subVersion` in ms) and Go
+//! (`codeSet` strings, `subVersion` in ns, `tagsSet: []` for `*`). Both decode into one type;
+//! we emit Java's shape. Filtering compares the stored tags code (Java `String.hashCode` of
+//! `TAGS`) with `codeSet` (Java `ExpressionMessageFilter#isMatchedByConsumeQueue`).
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+pub const SUB_ALL: &str = "*";
+
+/// Java `SubscriptionData`, fields in fastjson's sorted order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionData {
+    #[serde(default)]
+    pub class_filter_mode: bool,
+    #[serde(default, deserialize_with = "lenient_codes")]
+    pub code_set: Vec<i32>,
+    #[serde(default = "tag_type", deserialize_with = "lenient_string")]
+    pub expression_type: String,
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub sub_string: String,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    pub sub_version: i64,
+    #[serde(default)]
+    pub tags_set: Vec<String>,
+    pub topic: String,
+}
+
+fn tag_type() -> String {
+    "TAG".into()
+}
+
+/// `codeSet` entries as JSON numbers (Java) or strings (Go).
+fn lenient_codes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<i32>, D::Error> {
+    let v = Option::<Vec<Value>>::deserialize(d)?.unwrap_or_default();
+    Ok(v.iter()
+        .filter_map(|x| match x {
+            Value::Number(n) => n.as_i64().map(|n| n as i32),
+            Value::String(s) => s.trim().parse::<i64>().ok().map(|n| n as i32),
+            _ => None,
+        })
+        .collect())
+}
+
+fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Number(n) => n.as_i64().unwrap_or(0),
+        Value::String(s) => s.trim().parse().unwrap_or(0),
+        _ => 0,
+    })
+}
+
+fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::String(s) => s,
+        Value::Null => String::new(),
+        other => other.to_string(),
+    })
+}
+
+impl SubscriptionData {
+    /// Java `FilterAPI.buildSubscriptionData`: `*`/empty = all, else tags split on `||`.
+    pub fn build(topic: &str, expression: &str, expression_type: Option<&str>) -> Self {
+        let expr = expression.trim();
+        let (sub_string, tags) = if expr.is_empty() || expr == SUB_ALL {
+            (SUB_ALL.to_string(), Vec::new())
+        } else {
+            let tags: Vec<String> = expr
+                .split("||")
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect();
+            (expr.to_string(), tags)
+        };
+        Self {
+            class_filter_mode: false,
+            code_set: tags.iter().map(|t| java_hash(t)).collect(),
+            expression_type: expression_type
+                .filter(|t| !t.is_empty())
+                .unwrap_or("TAG")
+                .to_string(),
+            sub_string,
+            sub_version: crate::persist::now_millis(),
+            tags_set: tags,
+            topic: topic.to_string(),
+        }
+    }
+
+    pub fn is_tag_type(&self) -> bool {
+        self.expression_type.is_empty() || self.expression_type.eq_ignore_ascii_case("TAG")
+    }
+
+    pub fn matches_all(&self) -> bool {
+        self.sub_string.is_empty() || self.sub_string == SUB_ALL
+    }
+
+    /// Java `ExpressionMessageFilter#isMatchedByConsumeQueue` for TAG subscriptions; SQL92
+    /// subscriptions pass here (their properties check is not implemented).
+    pub fn matches_tags_code(&self, tags_code: i64) -> bool {
+        if !self.is_tag_type() || self.matches_all() || self.class_filter_mode {
+            return true;
+        }
+        self.code_set.contains(&(tags_code as i32))
+    }
+}
+
+/// Java `String.hashCode` over UTF-16 code units.
+pub fn java_hash(s: &str) -> i32 {
+    s.encode_utf16()
+        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn java_and_go_heartbeat_subscriptions() {
+        let java: SubscriptionData = serde_json::from_str(r#"{"classFilterMode":false,"codeSet":[2598919,2598920],"expressionType":"TAG","subString":"TagA || TagB","subVersion":1700000000000,"tagsSet":["TagA","TagB"],"topic":"TopicTest"}"#).unwrap();
+        let go: SubscriptionData = serde_json::from_str(r#"{"classFilterMode":false,"topic":"T","subString":"TagA","tagsSet":["TagA"],"codeSet":["2598919"],"subVersion":1700000000000000000,"expressionType":"TAG"}"#).unwrap();
+        assert_eq!(java.code_set, vec![2598919, 2598920]);
+        assert_eq!(go.code_set, vec![2598919]);
+        assert_eq!(go.sub_version, 1_700_000_000_000_000_000);
+        assert!(java.matches_tags_code(2598920));
+        assert!(!java.matches_tags_code(1));
+    }
+
+    #[test]
+    fn build_and_hash() {
+        assert_eq!(java_hash("TagA"), 2598919);
+        assert_eq!(java_hash(""), 0);
+        let s = SubscriptionData::build("T", "TagA || TagB", None);
+        assert_eq!(s.tags_set, vec!["TagA", "TagB"]);
+        assert_eq!(s.code_set, vec![2598919, 2598920]);
+        let all = SubscriptionData::build("T", "*", Some("TAG"));
+        assert!(all.matches_tags_code(12345));
+    }
+}
