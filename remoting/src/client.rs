@@ -1,0 +1,153 @@
+//! The remoting client: one lazily opened connection per address, reopened after a failure;
+//! requests are correlated by opaque and each call has its own timeout. Used for broker →
+//! NameServer calls and in tests.
+//!
+//! Requests the peer sends to us over the connection (e.g. a broker's
+//! NOTIFY_CONSUMER_IDS_CHANGED) go to the client's [`Handler`]; the default one answers
+//! `REQUEST_CODE_NOT_SUPPORTED` like a Java process without a processor for the code.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::TcpStream;
+
+use crate::code::response;
+use crate::command::Command;
+use crate::connection::{Connection, Handler};
+use crate::error::RemotingError;
+
+/// Answers every request with `REQUEST_CODE_NOT_SUPPORTED`.
+#[derive(Debug, Default)]
+pub struct NotSupported;
+
+impl Handler for NotSupported {
+    async fn handle(&self, _conn: &Connection, req: Command) -> Option<Command> {
+        let remark = format!(" request type {} not supported", req.code);
+        Some(Command::response(
+            response::REQUEST_CODE_NOT_SUPPORTED,
+            remark,
+        ))
+    }
+}
+
+type Slot = Arc<tokio::sync::Mutex<Option<Connection>>>;
+
+/// A connection pool keyed by `"host:port"`.
+pub struct Client<H: Handler = NotSupported> {
+    handler: Arc<H>,
+    slots: Mutex<HashMap<String, Slot>>,
+}
+
+impl Default for Client<NotSupported> {
+    fn default() -> Self {
+        Client::new()
+    }
+}
+
+impl Client<NotSupported> {
+    pub fn new() -> Self {
+        Client::with_handler(Arc::new(NotSupported))
+    }
+}
+
+impl<H: Handler> Client<H> {
+    /// A client whose connections pass inbound requests to `handler`.
+    pub fn with_handler(handler: Arc<H>) -> Self {
+        Client {
+            handler,
+            slots: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Sends a two-way request to `addr` and waits at most `timeout` (connecting included).
+    pub async fn invoke(
+        &self,
+        addr: &str,
+        cmd: Command,
+        timeout: Duration,
+    ) -> Result<Command, RemotingError> {
+        let started = tokio::time::Instant::now();
+        let conn = self.connection(addr, timeout).await?;
+        let left = timeout.saturating_sub(started.elapsed());
+        conn.request(cmd, left).await
+    }
+
+    /// Sends a oneway request to `addr`.
+    pub async fn invoke_oneway(&self, addr: &str, cmd: Command) -> Result<(), RemotingError> {
+        const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+        self.connection(addr, CONNECT_TIMEOUT)
+            .await?
+            .send_oneway(cmd)
+            .await
+    }
+
+    /// The live connection to `addr`, opened now if there is none or the last one closed.
+    pub async fn connection(
+        &self,
+        addr: &str,
+        timeout: Duration,
+    ) -> Result<Connection, RemotingError> {
+        let slot = {
+            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            slots.entry(addr.to_owned()).or_default().clone()
+        };
+        // Per-address lock: concurrent callers share one connect; other addresses don't wait.
+        let mut guard = slot.lock().await;
+        if let Some(conn) = guard.as_ref().filter(|c| !c.is_closed()) {
+            return Ok(conn.clone());
+        }
+        let stream = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(source)) => {
+                return Err(RemotingError::Connect {
+                    addr: addr.to_owned(),
+                    source,
+                })
+            }
+            Err(_) => {
+                return Err(RemotingError::ConnectTimeout {
+                    addr: addr.to_owned(),
+                    timeout,
+                })
+            }
+        };
+        let conn = Connection::spawn(stream, self.handler.clone()).map_err(|source| {
+            RemotingError::Connect {
+                addr: addr.to_owned(),
+                source,
+            }
+        })?;
+        *guard = Some(conn.clone());
+        Ok(conn)
+    }
+
+    /// Closes and forgets the connection to `addr`, if any.
+    pub fn close(&self, addr: &str) {
+        let slot = self
+            .slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(addr);
+        if let Some(slot) = slot {
+            if let Ok(guard) = slot.try_lock() {
+                if let Some(conn) = guard.as_ref() {
+                    conn.close();
+                }
+            }
+        }
+    }
+}
+
+impl<H: Handler> Drop for Client<H> {
+    fn drop(&mut self) {
+        let slots = std::mem::take(&mut *self.slots.lock().unwrap_or_else(|e| e.into_inner()));
+        for slot in slots.into_values() {
+            if let Ok(guard) = slot.try_lock() {
+                if let Some(conn) = guard.as_ref() {
+                    conn.close();
+                }
+            }
+        }
+    }
+}

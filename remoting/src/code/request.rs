@@ -1,0 +1,500 @@
+//! Request codes (`RequestCode.java`): 4.9.8 `common/.../protocol/RequestCode.java` and 5.3.3
+//! `remoting/.../protocol/RequestCode.java`, merged. No number has two names across the two versions.
+//! 5.x declares 1014–1018 as `short`; all are `i32` here.
+
+/// In 4.9.8 and 5.3.3.
+pub const SEND_MESSAGE: i32 = 10;
+/// In 4.9.8 and 5.3.3.
+pub const PULL_MESSAGE: i32 = 11;
+/// In 4.9.8 and 5.3.3.
+pub const QUERY_MESSAGE: i32 = 12;
+/// In 4.9.8 and 5.3.3.
+pub const QUERY_BROKER_OFFSET: i32 = 13;
+/// In 4.9.8 and 5.3.3.
+pub const QUERY_CONSUMER_OFFSET: i32 = 14;
+/// In 4.9.8 and 5.3.3.
+pub const UPDATE_CONSUMER_OFFSET: i32 = 15;
+/// In 4.9.8 and 5.3.3.
+pub const UPDATE_AND_CREATE_TOPIC: i32 = 17;
+/// 5.x only (absent in 4.9.8).
+pub const UPDATE_AND_CREATE_TOPIC_LIST: i32 = 18;
+/// In 4.9.8 and 5.3.3.
+pub const GET_ALL_TOPIC_CONFIG: i32 = 21;
+/// In 4.9.8 and 5.3.3.
+pub const GET_TOPIC_CONFIG_LIST: i32 = 22;
+/// In 4.9.8 and 5.3.3.
+pub const GET_TOPIC_NAME_LIST: i32 = 23;
+/// In 4.9.8 and 5.3.3.
+pub const UPDATE_BROKER_CONFIG: i32 = 25;
+/// In 4.9.8 and 5.3.3.
+pub const GET_BROKER_CONFIG: i32 = 26;
+/// In 4.9.8 and 5.3.3.
+pub const TRIGGER_DELETE_FILES: i32 = 27;
+/// In 4.9.8 and 5.3.3.
+pub const GET_BROKER_RUNTIME_INFO: i32 = 28;
+/// In 4.9.8 and 5.3.3.
+pub const SEARCH_OFFSET_BY_TIMESTAMP: i32 = 29;
+/// In 4.9.8 and 5.3.3.
+pub const GET_MAX_OFFSET: i32 = 30;
+/// In 4.9.8 and 5.3.3.
+pub const GET_MIN_OFFSET: i32 = 31;
+/// In 4.9.8 and 5.3.3.
+pub const GET_EARLIEST_MSG_STORETIME: i32 = 32;
+/// In 4.9.8 and 5.3.3.
+pub const VIEW_MESSAGE_BY_ID: i32 = 33;
+/// In 4.9.8 and 5.3.3.
+pub const HEART_BEAT: i32 = 34;
+/// In 4.9.8 and 5.3.3.
+pub const UNREGISTER_CLIENT: i32 = 35;
+/// In 4.9.8 and 5.3.3.
+pub const CONSUMER_SEND_MSG_BACK: i32 = 36;
+/// In 4.9.8 and 5.3.3.
+pub const END_TRANSACTION: i32 = 37;
+/// In 4.9.8 and 5.3.3.
+pub const GET_CONSUMER_LIST_BY_GROUP: i32 = 38;
+/// In 4.9.8 and 5.3.3.
+pub const CHECK_TRANSACTION_STATE: i32 = 39;
+/// In 4.9.8 and 5.3.3.
+pub const NOTIFY_CONSUMER_IDS_CHANGED: i32 = 40;
+/// In 4.9.8 and 5.3.3.
+pub const LOCK_BATCH_MQ: i32 = 41;
+/// In 4.9.8 and 5.3.3.
+pub const UNLOCK_BATCH_MQ: i32 = 42;
+/// In 4.9.8 and 5.3.3.
+pub const GET_ALL_CONSUMER_OFFSET: i32 = 43;
+/// In 4.9.8 and 5.3.3.
+pub const GET_ALL_DELAY_OFFSET: i32 = 45;
+/// In 4.9.8 and 5.3.3.
+pub const CHECK_CLIENT_CONFIG: i32 = 46;
+/// 5.x only (absent in 4.9.8).
+pub const GET_CLIENT_CONFIG: i32 = 47;
+/// 4.9.8 only (removed by 5.3.3).
+pub const UPDATE_AND_CREATE_ACL_CONFIG: i32 = 50;
+/// 4.9.8 only (removed by 5.3.3).
+pub const DELETE_ACL_CONFIG: i32 = 51;
+/// 4.9.8 only (removed by 5.3.3).
+pub const GET_BROKER_CLUSTER_ACL_INFO: i32 = 52;
+/// 4.9.8 only (removed by 5.3.3).
+pub const UPDATE_GLOBAL_WHITE_ADDRS_CONFIG: i32 = 53;
+/// 5.x only (absent in 4.9.8).
+pub const GET_TIMER_CHECK_POINT: i32 = 60;
+/// 5.x only (absent in 4.9.8).
+pub const GET_TIMER_METRICS: i32 = 61;
+/// In 4.9.8 and 5.3.3.
+pub const PUT_KV_CONFIG: i32 = 100;
+/// In 4.9.8 and 5.3.3.
+pub const GET_KV_CONFIG: i32 = 101;
+/// In 4.9.8 and 5.3.3.
+pub const DELETE_KV_CONFIG: i32 = 102;
+/// In 4.9.8 and 5.3.3.
+pub const REGISTER_BROKER: i32 = 103;
+/// In 4.9.8 and 5.3.3.
+pub const UNREGISTER_BROKER: i32 = 104;
+/// In 4.9.8 and 5.3.3.
+pub const GET_ROUTEINFO_BY_TOPIC: i32 = 105;
+/// In 4.9.8 and 5.3.3.
+pub const GET_BROKER_CLUSTER_INFO: i32 = 106;
+/// In 4.9.8 and 5.3.3.
+pub const UPDATE_AND_CREATE_SUBSCRIPTIONGROUP: i32 = 200;
+/// In 4.9.8 and 5.3.3.
+pub const GET_ALL_SUBSCRIPTIONGROUP_CONFIG: i32 = 201;
+/// In 4.9.8 and 5.3.3.
+pub const GET_TOPIC_STATS_INFO: i32 = 202;
+/// In 4.9.8 and 5.3.3.
+pub const GET_CONSUMER_CONNECTION_LIST: i32 = 203;
+/// In 4.9.8 and 5.3.3.
+pub const GET_PRODUCER_CONNECTION_LIST: i32 = 204;
+/// In 4.9.8 and 5.3.3.
+pub const WIPE_WRITE_PERM_OF_BROKER: i32 = 205;
+/// In 4.9.8 and 5.3.3.
+pub const GET_ALL_TOPIC_LIST_FROM_NAMESERVER: i32 = 206;
+/// In 4.9.8 and 5.3.3.
+pub const DELETE_SUBSCRIPTIONGROUP: i32 = 207;
+/// In 4.9.8 and 5.3.3.
+pub const GET_CONSUME_STATS: i32 = 208;
+/// In 4.9.8 and 5.3.3.
+pub const SUSPEND_CONSUMER: i32 = 209;
+/// In 4.9.8 and 5.3.3.
+pub const RESUME_CONSUMER: i32 = 210;
+/// In 4.9.8 and 5.3.3.
+pub const RESET_CONSUMER_OFFSET_IN_CONSUMER: i32 = 211;
+/// In 4.9.8 and 5.3.3.
+pub const RESET_CONSUMER_OFFSET_IN_BROKER: i32 = 212;
+/// In 4.9.8 and 5.3.3.
+pub const ADJUST_CONSUMER_THREAD_POOL: i32 = 213;
+/// In 4.9.8 and 5.3.3.
+pub const WHO_CONSUME_THE_MESSAGE: i32 = 214;
+/// In 4.9.8 and 5.3.3.
+pub const DELETE_TOPIC_IN_BROKER: i32 = 215;
+/// In 4.9.8 and 5.3.3.
+pub const DELETE_TOPIC_IN_NAMESRV: i32 = 216;
+/// 5.x only (absent in 4.9.8).
+pub const REGISTER_TOPIC_IN_NAMESRV: i32 = 217;
+/// In 4.9.8 and 5.3.3.
+pub const GET_KVLIST_BY_NAMESPACE: i32 = 219;
+/// In 4.9.8 and 5.3.3.
+pub const RESET_CONSUMER_CLIENT_OFFSET: i32 = 220;
+/// In 4.9.8 and 5.3.3.
+pub const GET_CONSUMER_STATUS_FROM_CLIENT: i32 = 221;
+/// In 4.9.8 and 5.3.3.
+pub const INVOKE_BROKER_TO_RESET_OFFSET: i32 = 222;
+/// In 4.9.8 and 5.3.3.
+pub const INVOKE_BROKER_TO_GET_CONSUMER_STATUS: i32 = 223;
+/// In 4.9.8 and 5.3.3.
+pub const GET_TOPICS_BY_CLUSTER: i32 = 224;
+/// 5.x only (absent in 4.9.8).
+pub const UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST: i32 = 225;
+/// In 4.9.8 and 5.3.3.
+pub const QUERY_TOPIC_CONSUME_BY_WHO: i32 = 300;
+/// In 4.9.8 and 5.3.3.
+pub const REGISTER_FILTER_SERVER: i32 = 301;
+/// In 4.9.8 and 5.3.3.
+pub const REGISTER_MESSAGE_FILTER_CLASS: i32 = 302;
+/// In 4.9.8 and 5.3.3.
+pub const QUERY_CONSUME_TIME_SPAN: i32 = 303;
+/// In 4.9.8 and 5.3.3.
+pub const GET_SYSTEM_TOPIC_LIST_FROM_NS: i32 = 304;
+/// In 4.9.8 and 5.3.3.
+pub const GET_SYSTEM_TOPIC_LIST_FROM_BROKER: i32 = 305;
+/// In 4.9.8 and 5.3.3.
+pub const CLEAN_EXPIRED_CONSUMEQUEUE: i32 = 306;
+/// In 4.9.8 and 5.3.3.
+pub const GET_CONSUMER_RUNNING_INFO: i32 = 307;
+/// In 4.9.8 and 5.3.3.
+pub const QUERY_CORRECTION_OFFSET: i32 = 308;
+/// In 4.9.8 and 5.3.3.
+pub const CONSUME_MESSAGE_DIRECTLY: i32 = 309;
+/// In 4.9.8 and 5.3.3.
+pub const SEND_MESSAGE_V2: i32 = 310;
+/// In 4.9.8 and 5.3.3.
+pub const GET_UNIT_TOPIC_LIST: i32 = 311;
+/// In 4.9.8 and 5.3.3.
+pub const GET_HAS_UNIT_SUB_TOPIC_LIST: i32 = 312;
+/// In 4.9.8 and 5.3.3.
+pub const GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST: i32 = 313;
+/// In 4.9.8 and 5.3.3.
+pub const CLONE_GROUP_OFFSET: i32 = 314;
+/// In 4.9.8 and 5.3.3.
+pub const VIEW_BROKER_STATS_DATA: i32 = 315;
+/// In 4.9.8 and 5.3.3.
+pub const CLEAN_UNUSED_TOPIC: i32 = 316;
+/// In 4.9.8 and 5.3.3.
+pub const GET_BROKER_CONSUME_STATS: i32 = 317;
+/// In 4.9.8 and 5.3.3.
+pub const UPDATE_NAMESRV_CONFIG: i32 = 318;
+/// In 4.9.8 and 5.3.3.
+pub const GET_NAMESRV_CONFIG: i32 = 319;
+/// In 4.9.8 and 5.3.3.
+pub const SEND_BATCH_MESSAGE: i32 = 320;
+/// In 4.9.8 and 5.3.3.
+pub const QUERY_CONSUME_QUEUE: i32 = 321;
+/// In 4.9.8 and 5.3.3.
+pub const QUERY_DATA_VERSION: i32 = 322;
+/// In 4.9.8 and 5.3.3.
+pub const RESUME_CHECK_HALF_MESSAGE: i32 = 323;
+/// In 4.9.8 and 5.3.3.
+pub const SEND_REPLY_MESSAGE: i32 = 324;
+/// In 4.9.8 and 5.3.3.
+pub const SEND_REPLY_MESSAGE_V2: i32 = 325;
+/// In 4.9.8 and 5.3.3.
+pub const PUSH_REPLY_MESSAGE_TO_CLIENT: i32 = 326;
+/// In 4.9.8 and 5.3.3.
+pub const ADD_WRITE_PERM_OF_BROKER: i32 = 327;
+/// In 4.9.8 and 5.3.3.
+pub const GET_ALL_PRODUCER_INFO: i32 = 328;
+/// In 4.9.8 and 5.3.3.
+pub const DELETE_EXPIRED_COMMITLOG: i32 = 329;
+/// 5.x only (absent in 4.9.8).
+pub const QUERY_TOPICS_BY_CONSUMER: i32 = 343;
+/// 5.x only (absent in 4.9.8).
+pub const QUERY_SUBSCRIPTION_BY_CONSUMER: i32 = 345;
+/// 5.x only (absent in 4.9.8).
+pub const GET_TOPIC_CONFIG: i32 = 351;
+/// 5.x only (absent in 4.9.8).
+pub const GET_SUBSCRIPTIONGROUP_CONFIG: i32 = 352;
+/// 5.x only (absent in 4.9.8).
+pub const UPDATE_AND_GET_GROUP_FORBIDDEN: i32 = 353;
+/// 5.x only (absent in 4.9.8).
+pub const CHECK_ROCKSDB_CQ_WRITE_PROGRESS: i32 = 354;
+/// 5.x only (absent in 4.9.8).
+pub const EXPORT_ROCKSDB_CONFIG_TO_JSON: i32 = 355;
+/// 5.x only (absent in 4.9.8).
+pub const LITE_PULL_MESSAGE: i32 = 361;
+/// 5.x only (absent in 4.9.8).
+pub const RECALL_MESSAGE: i32 = 370;
+/// 5.x only (absent in 4.9.8).
+pub const QUERY_ASSIGNMENT: i32 = 400;
+/// 5.x only (absent in 4.9.8).
+pub const SET_MESSAGE_REQUEST_MODE: i32 = 401;
+/// 5.x only (absent in 4.9.8).
+pub const GET_ALL_MESSAGE_REQUEST_MODE: i32 = 402;
+/// 5.x only (absent in 4.9.8).
+pub const UPDATE_AND_CREATE_STATIC_TOPIC: i32 = 513;
+/// 5.x only (absent in 4.9.8).
+pub const GET_BROKER_MEMBER_GROUP: i32 = 901;
+/// 5.x only (absent in 4.9.8).
+pub const ADD_BROKER: i32 = 902;
+/// 5.x only (absent in 4.9.8).
+pub const REMOVE_BROKER: i32 = 903;
+/// 5.x only (absent in 4.9.8).
+pub const BROKER_HEARTBEAT: i32 = 904;
+/// 5.x only (absent in 4.9.8).
+pub const NOTIFY_MIN_BROKER_ID_CHANGE: i32 = 905;
+/// 5.x only (absent in 4.9.8).
+pub const EXCHANGE_BROKER_HA_INFO: i32 = 906;
+/// 5.x only (absent in 4.9.8).
+pub const GET_BROKER_HA_STATUS: i32 = 907;
+/// 5.x only (absent in 4.9.8).
+pub const RESET_MASTER_FLUSH_OFFSET: i32 = 908;
+/// 5.x only (absent in 4.9.8).
+pub const CONTROLLER_ALTER_SYNC_STATE_SET: i32 = 1001;
+/// 5.x only (absent in 4.9.8).
+pub const CONTROLLER_ELECT_MASTER: i32 = 1002;
+/// 5.x only (absent in 4.9.8).
+pub const CONTROLLER_REGISTER_BROKER: i32 = 1003;
+/// 5.x only (absent in 4.9.8).
+pub const CONTROLLER_GET_REPLICA_INFO: i32 = 1004;
+/// 5.x only (absent in 4.9.8).
+pub const CONTROLLER_GET_METADATA_INFO: i32 = 1005;
+/// 5.x only (absent in 4.9.8).
+pub const CONTROLLER_GET_SYNC_STATE_DATA: i32 = 1006;
+/// 5.x only (absent in 4.9.8).
+pub const GET_BROKER_EPOCH_CACHE: i32 = 1007;
+/// 5.x only (absent in 4.9.8).
+pub const NOTIFY_BROKER_ROLE_CHANGED: i32 = 1008;
+/// 5.x only (absent in 4.9.8).
+pub const UPDATE_CONTROLLER_CONFIG: i32 = 1009;
+/// 5.x only (absent in 4.9.8).
+pub const GET_CONTROLLER_CONFIG: i32 = 1010;
+/// 5.x only (absent in 4.9.8).
+pub const CLEAN_BROKER_DATA: i32 = 1011;
+/// 5.x only (absent in 4.9.8).
+pub const CONTROLLER_GET_NEXT_BROKER_ID: i32 = 1012;
+/// 5.x only (absent in 4.9.8).
+pub const CONTROLLER_APPLY_BROKER_ID: i32 = 1013;
+/// 5.x only (absent in 4.9.8).
+pub const BROKER_CLOSE_CHANNEL_REQUEST: i32 = 1014;
+/// 5.x only (absent in 4.9.8).
+pub const CHECK_NOT_ACTIVE_BROKER_REQUEST: i32 = 1015;
+/// 5.x only (absent in 4.9.8).
+pub const GET_BROKER_LIVE_INFO_REQUEST: i32 = 1016;
+/// 5.x only (absent in 4.9.8).
+pub const GET_SYNC_STATE_DATA_REQUEST: i32 = 1017;
+/// 5.x only (absent in 4.9.8).
+pub const RAFT_BROKER_HEART_BEAT_EVENT_REQUEST: i32 = 1018;
+/// 5.x only (absent in 4.9.8).
+pub const UPDATE_COLD_DATA_FLOW_CTR_CONFIG: i32 = 2001;
+/// 5.x only (absent in 4.9.8).
+pub const REMOVE_COLD_DATA_FLOW_CTR_CONFIG: i32 = 2002;
+/// 5.x only (absent in 4.9.8).
+pub const GET_COLD_DATA_FLOW_CTR_INFO: i32 = 2003;
+/// 5.x only (absent in 4.9.8).
+pub const SET_COMMITLOG_READ_MODE: i32 = 2004;
+/// 5.x only (absent in 4.9.8).
+pub const AUTH_CREATE_USER: i32 = 3001;
+/// 5.x only (absent in 4.9.8).
+pub const AUTH_UPDATE_USER: i32 = 3002;
+/// 5.x only (absent in 4.9.8).
+pub const AUTH_DELETE_USER: i32 = 3003;
+/// 5.x only (absent in 4.9.8).
+pub const AUTH_GET_USER: i32 = 3004;
+/// 5.x only (absent in 4.9.8).
+pub const AUTH_LIST_USER: i32 = 3005;
+/// 5.x only (absent in 4.9.8).
+pub const AUTH_CREATE_ACL: i32 = 3006;
+/// 5.x only (absent in 4.9.8).
+pub const AUTH_UPDATE_ACL: i32 = 3007;
+/// 5.x only (absent in 4.9.8).
+pub const AUTH_DELETE_ACL: i32 = 3008;
+/// 5.x only (absent in 4.9.8).
+pub const AUTH_GET_ACL: i32 = 3009;
+/// 5.x only (absent in 4.9.8).
+pub const AUTH_LIST_ACL: i32 = 3010;
+/// 5.x only (absent in 4.9.8).
+pub const POP_MESSAGE: i32 = 200050;
+/// 5.x only (absent in 4.9.8).
+pub const ACK_MESSAGE: i32 = 200051;
+/// 5.x only (absent in 4.9.8).
+pub const PEEK_MESSAGE: i32 = 200052;
+/// 5.x only (absent in 4.9.8).
+pub const CHANGE_MESSAGE_INVISIBLETIME: i32 = 200053;
+/// 5.x only (absent in 4.9.8).
+pub const NOTIFICATION: i32 = 200054;
+/// 5.x only (absent in 4.9.8).
+pub const POLLING_INFO: i32 = 200055;
+/// 5.x only (absent in 4.9.8).
+pub const POP_ROLLBACK: i32 = 200056;
+/// 5.x only (absent in 4.9.8).
+pub const BATCH_ACK_MESSAGE: i32 = 200151;
+
+/// Java's constant name for `code`, `None` if neither 4.9.8 nor 5.3.3 defines it.
+pub fn name(code: i32) -> Option<&'static str> {
+    // A number listed twice is a compile error, so the table cannot drift into ambiguity.
+    #[deny(unreachable_patterns)]
+    let name = match code {
+        SEND_MESSAGE => "SEND_MESSAGE",
+        PULL_MESSAGE => "PULL_MESSAGE",
+        QUERY_MESSAGE => "QUERY_MESSAGE",
+        QUERY_BROKER_OFFSET => "QUERY_BROKER_OFFSET",
+        QUERY_CONSUMER_OFFSET => "QUERY_CONSUMER_OFFSET",
+        UPDATE_CONSUMER_OFFSET => "UPDATE_CONSUMER_OFFSET",
+        UPDATE_AND_CREATE_TOPIC => "UPDATE_AND_CREATE_TOPIC",
+        UPDATE_AND_CREATE_TOPIC_LIST => "UPDATE_AND_CREATE_TOPIC_LIST",
+        GET_ALL_TOPIC_CONFIG => "GET_ALL_TOPIC_CONFIG",
+        GET_TOPIC_CONFIG_LIST => "GET_TOPIC_CONFIG_LIST",
+        GET_TOPIC_NAME_LIST => "GET_TOPIC_NAME_LIST",
+        UPDATE_BROKER_CONFIG => "UPDATE_BROKER_CONFIG",
+        GET_BROKER_CONFIG => "GET_BROKER_CONFIG",
+        TRIGGER_DELETE_FILES => "TRIGGER_DELETE_FILES",
+        GET_BROKER_RUNTIME_INFO => "GET_BROKER_RUNTIME_INFO",
+        SEARCH_OFFSET_BY_TIMESTAMP => "SEARCH_OFFSET_BY_TIMESTAMP",
+        GET_MAX_OFFSET => "GET_MAX_OFFSET",
+        GET_MIN_OFFSET => "GET_MIN_OFFSET",
+        GET_EARLIEST_MSG_STORETIME => "GET_EARLIEST_MSG_STORETIME",
+        VIEW_MESSAGE_BY_ID => "VIEW_MESSAGE_BY_ID",
+        HEART_BEAT => "HEART_BEAT",
+        UNREGISTER_CLIENT => "UNREGISTER_CLIENT",
+        CONSUMER_SEND_MSG_BACK => "CONSUMER_SEND_MSG_BACK",
+        END_TRANSACTION => "END_TRANSACTION",
+        GET_CONSUMER_LIST_BY_GROUP => "GET_CONSUMER_LIST_BY_GROUP",
+        CHECK_TRANSACTION_STATE => "CHECK_TRANSACTION_STATE",
+        NOTIFY_CONSUMER_IDS_CHANGED => "NOTIFY_CONSUMER_IDS_CHANGED",
+        LOCK_BATCH_MQ => "LOCK_BATCH_MQ",
+        UNLOCK_BATCH_MQ => "UNLOCK_BATCH_MQ",
+        GET_ALL_CONSUMER_OFFSET => "GET_ALL_CONSUMER_OFFSET",
+        GET_ALL_DELAY_OFFSET => "GET_ALL_DELAY_OFFSET",
+        CHECK_CLIENT_CONFIG => "CHECK_CLIENT_CONFIG",
+        GET_CLIENT_CONFIG => "GET_CLIENT_CONFIG",
+        UPDATE_AND_CREATE_ACL_CONFIG => "UPDATE_AND_CREATE_ACL_CONFIG",
+        DELETE_ACL_CONFIG => "DELETE_ACL_CONFIG",
+        GET_BROKER_CLUSTER_ACL_INFO => "GET_BROKER_CLUSTER_ACL_INFO",
+        UPDATE_GLOBAL_WHITE_ADDRS_CONFIG => "UPDATE_GLOBAL_WHITE_ADDRS_CONFIG",
+        GET_TIMER_CHECK_POINT => "GET_TIMER_CHECK_POINT",
+        GET_TIMER_METRICS => "GET_TIMER_METRICS",
+        PUT_KV_CONFIG => "PUT_KV_CONFIG",
+        GET_KV_CONFIG => "GET_KV_CONFIG",
+        DELETE_KV_CONFIG => "DELETE_KV_CONFIG",
+        REGISTER_BROKER => "REGISTER_BROKER",
+        UNREGISTER_BROKER => "UNREGISTER_BROKER",
+        GET_ROUTEINFO_BY_TOPIC => "GET_ROUTEINFO_BY_TOPIC",
+        GET_BROKER_CLUSTER_INFO => "GET_BROKER_CLUSTER_INFO",
+        UPDATE_AND_CREATE_SUBSCRIPTIONGROUP => "UPDATE_AND_CREATE_SUBSCRIPTIONGROUP",
+        GET_ALL_SUBSCRIPTIONGROUP_CONFIG => "GET_ALL_SUBSCRIPTIONGROUP_CONFIG",
+        GET_TOPIC_STATS_INFO => "GET_TOPIC_STATS_INFO",
+        GET_CONSUMER_CONNECTION_LIST => "GET_CONSUMER_CONNECTION_LIST",
+        GET_PRODUCER_CONNECTION_LIST => "GET_PRODUCER_CONNECTION_LIST",
+        WIPE_WRITE_PERM_OF_BROKER => "WIPE_WRITE_PERM_OF_BROKER",
+        GET_ALL_TOPIC_LIST_FROM_NAMESERVER => "GET_ALL_TOPIC_LIST_FROM_NAMESERVER",
+        DELETE_SUBSCRIPTIONGROUP => "DELETE_SUBSCRIPTIONGROUP",
+        GET_CONSUME_STATS => "GET_CONSUME_STATS",
+        SUSPEND_CONSUMER => "SUSPEND_CONSUMER",
+        RESUME_CONSUMER => "RESUME_CONSUMER",
+        RESET_CONSUMER_OFFSET_IN_CONSUMER => "RESET_CONSUMER_OFFSET_IN_CONSUMER",
+        RESET_CONSUMER_OFFSET_IN_BROKER => "RESET_CONSUMER_OFFSET_IN_BROKER",
+        ADJUST_CONSUMER_THREAD_POOL => "ADJUST_CONSUMER_THREAD_POOL",
+        WHO_CONSUME_THE_MESSAGE => "WHO_CONSUME_THE_MESSAGE",
+        DELETE_TOPIC_IN_BROKER => "DELETE_TOPIC_IN_BROKER",
+        DELETE_TOPIC_IN_NAMESRV => "DELETE_TOPIC_IN_NAMESRV",
+        REGISTER_TOPIC_IN_NAMESRV => "REGISTER_TOPIC_IN_NAMESRV",
+        GET_KVLIST_BY_NAMESPACE => "GET_KVLIST_BY_NAMESPACE",
+        RESET_CONSUMER_CLIENT_OFFSET => "RESET_CONSUMER_CLIENT_OFFSET",
+        GET_CONSUMER_STATUS_FROM_CLIENT => "GET_CONSUMER_STATUS_FROM_CLIENT",
+        INVOKE_BROKER_TO_RESET_OFFSET => "INVOKE_BROKER_TO_RESET_OFFSET",
+        INVOKE_BROKER_TO_GET_CONSUMER_STATUS => "INVOKE_BROKER_TO_GET_CONSUMER_STATUS",
+        GET_TOPICS_BY_CLUSTER => "GET_TOPICS_BY_CLUSTER",
+        UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST => "UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST",
+        QUERY_TOPIC_CONSUME_BY_WHO => "QUERY_TOPIC_CONSUME_BY_WHO",
+        REGISTER_FILTER_SERVER => "REGISTER_FILTER_SERVER",
+        REGISTER_MESSAGE_FILTER_CLASS => "REGISTER_MESSAGE_FILTER_CLASS",
+        QUERY_CONSUME_TIME_SPAN => "QUERY_CONSUME_TIME_SPAN",
+        GET_SYSTEM_TOPIC_LIST_FROM_NS => "GET_SYSTEM_TOPIC_LIST_FROM_NS",
+        GET_SYSTEM_TOPIC_LIST_FROM_BROKER => "GET_SYSTEM_TOPIC_LIST_FROM_BROKER",
+        CLEAN_EXPIRED_CONSUMEQUEUE => "CLEAN_EXPIRED_CONSUMEQUEUE",
+        GET_CONSUMER_RUNNING_INFO => "GET_CONSUMER_RUNNING_INFO",
+        QUERY_CORRECTION_OFFSET => "QUERY_CORRECTION_OFFSET",
+        CONSUME_MESSAGE_DIRECTLY => "CONSUME_MESSAGE_DIRECTLY",
+        SEND_MESSAGE_V2 => "SEND_MESSAGE_V2",
+        GET_UNIT_TOPIC_LIST => "GET_UNIT_TOPIC_LIST",
+        GET_HAS_UNIT_SUB_TOPIC_LIST => "GET_HAS_UNIT_SUB_TOPIC_LIST",
+        GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST => "GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST",
+        CLONE_GROUP_OFFSET => "CLONE_GROUP_OFFSET",
+        VIEW_BROKER_STATS_DATA => "VIEW_BROKER_STATS_DATA",
+        CLEAN_UNUSED_TOPIC => "CLEAN_UNUSED_TOPIC",
+        GET_BROKER_CONSUME_STATS => "GET_BROKER_CONSUME_STATS",
+        UPDATE_NAMESRV_CONFIG => "UPDATE_NAMESRV_CONFIG",
+        GET_NAMESRV_CONFIG => "GET_NAMESRV_CONFIG",
+        SEND_BATCH_MESSAGE => "SEND_BATCH_MESSAGE",
+        QUERY_CONSUME_QUEUE => "QUERY_CONSUME_QUEUE",
+        QUERY_DATA_VERSION => "QUERY_DATA_VERSION",
+        RESUME_CHECK_HALF_MESSAGE => "RESUME_CHECK_HALF_MESSAGE",
+        SEND_REPLY_MESSAGE => "SEND_REPLY_MESSAGE",
+        SEND_REPLY_MESSAGE_V2 => "SEND_REPLY_MESSAGE_V2",
+        PUSH_REPLY_MESSAGE_TO_CLIENT => "PUSH_REPLY_MESSAGE_TO_CLIENT",
+        ADD_WRITE_PERM_OF_BROKER => "ADD_WRITE_PERM_OF_BROKER",
+        GET_ALL_PRODUCER_INFO => "GET_ALL_PRODUCER_INFO",
+        DELETE_EXPIRED_COMMITLOG => "DELETE_EXPIRED_COMMITLOG",
+        QUERY_TOPICS_BY_CONSUMER => "QUERY_TOPICS_BY_CONSUMER",
+        QUERY_SUBSCRIPTION_BY_CONSUMER => "QUERY_SUBSCRIPTION_BY_CONSUMER",
+        GET_TOPIC_CONFIG => "GET_TOPIC_CONFIG",
+        GET_SUBSCRIPTIONGROUP_CONFIG => "GET_SUBSCRIPTIONGROUP_CONFIG",
+        UPDATE_AND_GET_GROUP_FORBIDDEN => "UPDATE_AND_GET_GROUP_FORBIDDEN",
+        CHECK_ROCKSDB_CQ_WRITE_PROGRESS => "CHECK_ROCKSDB_CQ_WRITE_PROGRESS",
+        EXPORT_ROCKSDB_CONFIG_TO_JSON => "EXPORT_ROCKSDB_CONFIG_TO_JSON",
+        LITE_PULL_MESSAGE => "LITE_PULL_MESSAGE",
+        RECALL_MESSAGE => "RECALL_MESSAGE",
+        QUERY_ASSIGNMENT => "QUERY_ASSIGNMENT",
+        SET_MESSAGE_REQUEST_MODE => "SET_MESSAGE_REQUEST_MODE",
+        GET_ALL_MESSAGE_REQUEST_MODE => "GET_ALL_MESSAGE_REQUEST_MODE",
+        UPDATE_AND_CREATE_STATIC_TOPIC => "UPDATE_AND_CREATE_STATIC_TOPIC",
+        GET_BROKER_MEMBER_GROUP => "GET_BROKER_MEMBER_GROUP",
+        ADD_BROKER => "ADD_BROKER",
+        REMOVE_BROKER => "REMOVE_BROKER",
+        BROKER_HEARTBEAT => "BROKER_HEARTBEAT",
+        NOTIFY_MIN_BROKER_ID_CHANGE => "NOTIFY_MIN_BROKER_ID_CHANGE",
+        EXCHANGE_BROKER_HA_INFO => "EXCHANGE_BROKER_HA_INFO",
+        GET_BROKER_HA_STATUS => "GET_BROKER_HA_STATUS",
+        RESET_MASTER_FLUSH_OFFSET => "RESET_MASTER_FLUSH_OFFSET",
+        CONTROLLER_ALTER_SYNC_STATE_SET => "CONTROLLER_ALTER_SYNC_STATE_SET",
+        CONTROLLER_ELECT_MASTER => "CONTROLLER_ELECT_MASTER",
+        CONTROLLER_REGISTER_BROKER => "CONTROLLER_REGISTER_BROKER",
+        CONTROLLER_GET_REPLICA_INFO => "CONTROLLER_GET_REPLICA_INFO",
+        CONTROLLER_GET_METADATA_INFO => "CONTROLLER_GET_METADATA_INFO",
+        CONTROLLER_GET_SYNC_STATE_DATA => "CONTROLLER_GET_SYNC_STATE_DATA",
+        GET_BROKER_EPOCH_CACHE => "GET_BROKER_EPOCH_CACHE",
+        NOTIFY_BROKER_ROLE_CHANGED => "NOTIFY_BROKER_ROLE_CHANGED",
+        UPDATE_CONTROLLER_CONFIG => "UPDATE_CONTROLLER_CONFIG",
+        GET_CONTROLLER_CONFIG => "GET_CONTROLLER_CONFIG",
+        CLEAN_BROKER_DATA => "CLEAN_BROKER_DATA",
+        CONTROLLER_GET_NEXT_BROKER_ID => "CONTROLLER_GET_NEXT_BROKER_ID",
+        CONTROLLER_APPLY_BROKER_ID => "CONTROLLER_APPLY_BROKER_ID",
+        BROKER_CLOSE_CHANNEL_REQUEST => "BROKER_CLOSE_CHANNEL_REQUEST",
+        CHECK_NOT_ACTIVE_BROKER_REQUEST => "CHECK_NOT_ACTIVE_BROKER_REQUEST",
+        GET_BROKER_LIVE_INFO_REQUEST => "GET_BROKER_LIVE_INFO_REQUEST",
+        GET_SYNC_STATE_DATA_REQUEST => "GET_SYNC_STATE_DATA_REQUEST",
+        RAFT_BROKER_HEART_BEAT_EVENT_REQUEST => "RAFT_BROKER_HEART_BEAT_EVENT_REQUEST",
+        UPDATE_COLD_DATA_FLOW_CTR_CONFIG => "UPDATE_COLD_DATA_FLOW_CTR_CONFIG",
+        REMOVE_COLD_DATA_FLOW_CTR_CONFIG => "REMOVE_COLD_DATA_FLOW_CTR_CONFIG",
+        GET_COLD_DATA_FLOW_CTR_INFO => "GET_COLD_DATA_FLOW_CTR_INFO",
+        SET_COMMITLOG_READ_MODE => "SET_COMMITLOG_READ_MODE",
+        AUTH_CREATE_USER => "AUTH_CREATE_USER",
+        AUTH_UPDATE_USER => "AUTH_UPDATE_USER",
+        AUTH_DELETE_USER => "AUTH_DELETE_USER",
+        AUTH_GET_USER => "AUTH_GET_USER",
+        AUTH_LIST_USER => "AUTH_LIST_USER",
+        AUTH_CREATE_ACL => "AUTH_CREATE_ACL",
+        AUTH_UPDATE_ACL => "AUTH_UPDATE_ACL",
+        AUTH_DELETE_ACL => "AUTH_DELETE_ACL",
+        AUTH_GET_ACL => "AUTH_GET_ACL",
+        AUTH_LIST_ACL => "AUTH_LIST_ACL",
+        POP_MESSAGE => "POP_MESSAGE",
+        ACK_MESSAGE => "ACK_MESSAGE",
+        PEEK_MESSAGE => "PEEK_MESSAGE",
+        CHANGE_MESSAGE_INVISIBLETIME => "CHANGE_MESSAGE_INVISIBLETIME",
+        NOTIFICATION => "NOTIFICATION",
+        POLLING_INFO => "POLLING_INFO",
+        POP_ROLLBACK => "POP_ROLLBACK",
+        BATCH_ACK_MESSAGE => "BATCH_ACK_MESSAGE",
+        _ => return None,
+    };
+    Some(name)
+}

@@ -1,0 +1,344 @@
+//! The `RemotingCommand` value: one request or response, independent of how it is serialized.
+//!
+//! Java: `RemotingCommand.java`, `LanguageCode.java`, `SerializeType.java`. The header fields are
+//! `code`, `language`, `version`, `opaque`, `flag`, `remark` and `extFields`; the body is the rest
+//! of the frame (see [`crate::codec`]).
+
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use bytes::Bytes;
+
+use crate::error::HeaderError;
+use crate::header::CustomHeader;
+
+/// `flag` bit 0 (Java `RPC_TYPE`): the frame is a response.
+pub const FLAG_RESPONSE: i32 = 1;
+/// `flag` bit 1 (Java `RPC_ONEWAY`): the request must not be answered.
+pub const FLAG_ONEWAY: i32 = 2;
+
+/// `MQVersion.Version.V4_9_8` ordinal, what Java 4.9.8 components send.
+pub const VERSION_4_9_8: i32 = 409;
+/// `MQVersion.Version.V5_3_3` ordinal, what Java 5.3.3 components send.
+pub const VERSION_5_3_3: i32 = 479;
+/// Version written into commands we create. Must fit in i16 (Go) and be ≥ 232 (the Java client's
+/// SQL92 check on the heartbeat response version), see protocol.md §2.7.
+pub const DEFAULT_VERSION: i32 = VERSION_5_3_3;
+
+/// Java's `RemotingCommand.requestId`: one counter per process, starting at 0, wrapping.
+static NEXT_OPAQUE: AtomicI32 = AtomicI32::new(0);
+
+/// A fresh request id (`RemotingCommand.createNewRequestId`).
+pub fn next_opaque() -> i32 {
+    NEXT_OPAQUE.fetch_add(1, Ordering::Relaxed)
+}
+
+/// How the header of a frame is serialized (`SerializeType.java`): the high byte of the
+/// header-length word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SerializeType {
+    #[default]
+    Json,
+    RocketMq,
+}
+
+impl SerializeType {
+    pub fn code(self) -> u8 {
+        match self {
+            SerializeType::Json => 0,
+            SerializeType::RocketMq => 1,
+        }
+    }
+
+    pub fn from_code(code: u8) -> Option<Self> {
+        match code {
+            0 => Some(SerializeType::Json),
+            1 => Some(SerializeType::RocketMq),
+            _ => None,
+        }
+    }
+
+    /// The name Java writes in `serializeTypeCurrentRPC`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SerializeType::Json => "JSON",
+            SerializeType::RocketMq => "ROCKETMQ",
+        }
+    }
+}
+
+/// The sender's implementation language (`LanguageCode.java`). JSON headers carry the name, binary
+/// headers the code. Java turns a name or code it does not know into `null` and carries on;
+/// [`LanguageCode::Unknown`] is that `null`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum LanguageCode {
+    #[default]
+    Java,
+    Cpp,
+    Dotnet,
+    Python,
+    Delphi,
+    Erlang,
+    Ruby,
+    Other,
+    Http,
+    Go,
+    Php,
+    Oms,
+    /// Since Java 4.9.4.
+    Rust,
+    /// 5.x only.
+    NodeJs,
+    /// A name or code this table does not know (Java: `null`).
+    Unknown,
+}
+
+const LANGUAGES: [(LanguageCode, u8, &str); 14] = [
+    (LanguageCode::Java, 0, "JAVA"),
+    (LanguageCode::Cpp, 1, "CPP"),
+    (LanguageCode::Dotnet, 2, "DOTNET"),
+    (LanguageCode::Python, 3, "PYTHON"),
+    (LanguageCode::Delphi, 4, "DELPHI"),
+    (LanguageCode::Erlang, 5, "ERLANG"),
+    (LanguageCode::Ruby, 6, "RUBY"),
+    (LanguageCode::Other, 7, "OTHER"),
+    (LanguageCode::Http, 8, "HTTP"),
+    (LanguageCode::Go, 9, "GO"),
+    (LanguageCode::Php, 10, "PHP"),
+    (LanguageCode::Oms, 11, "OMS"),
+    (LanguageCode::Rust, 12, "RUST"),
+    (LanguageCode::NodeJs, 13, "NODE_JS"),
+];
+
+impl LanguageCode {
+    /// Java's byte code; `None` for [`LanguageCode::Unknown`].
+    pub fn code(self) -> Option<u8> {
+        LANGUAGES
+            .iter()
+            .find(|(l, _, _)| *l == self)
+            .map(|(_, c, _)| *c)
+    }
+
+    /// Java's enum name; `None` for [`LanguageCode::Unknown`].
+    pub fn name(self) -> Option<&'static str> {
+        LANGUAGES
+            .iter()
+            .find(|(l, _, _)| *l == self)
+            .map(|(_, _, n)| *n)
+    }
+
+    /// From a binary header byte (or a JSON ordinal, which equals the code).
+    pub fn from_code(code: i64) -> Self {
+        LANGUAGES
+            .iter()
+            .find(|(_, c, _)| i64::from(*c) == code)
+            .map_or(LanguageCode::Unknown, |(l, _, _)| *l)
+    }
+
+    /// From a JSON name; case-insensitive as fastjson's enum deserializer.
+    pub fn from_name(name: &str) -> Self {
+        LANGUAGES
+            .iter()
+            .find(|(_, _, n)| n.eq_ignore_ascii_case(name))
+            .map_or(LanguageCode::Unknown, |(l, _, _)| *l)
+    }
+}
+
+/// A command's `extFields`: string keys to string values in insertion order. Absent and empty are
+/// the same. Inserting an existing key replaces its value in place (Java's `HashMap.put`, which is
+/// also how duplicate keys in a binary header resolve: last wins).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExtFields(Vec<(String, String)>);
+
+impl ExtFields {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        let key = key.into();
+        let value = value.into();
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((key, value)),
+        }
+    }
+
+    pub fn remove(&mut self, key: &str) -> Option<String> {
+        let pos = self.0.iter().position(|(k, _)| k == key)?;
+        Some(self.0.remove(pos).1)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for ExtFields {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let mut ext = ExtFields::new();
+        for (k, v) in iter {
+            ext.insert(k, v);
+        }
+        ext
+    }
+}
+
+/// One request or response (Java `RemotingCommand`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Command {
+    /// Request code ([`crate::code::request`]) or response code ([`crate::code::response`]).
+    pub code: i32,
+    pub language: LanguageCode,
+    pub version: i32,
+    pub opaque: i32,
+    /// Bit 0 response ([`FLAG_RESPONSE`]), bit 1 oneway ([`FLAG_ONEWAY`]).
+    pub flag: i32,
+    pub remark: Option<String>,
+    pub ext_fields: ExtFields,
+    /// The frame's body: a slice of the received frame, never copied. `None` when empty.
+    pub body: Option<Bytes>,
+    /// The serialization the frame arrived in; a reply is written the same way.
+    pub serialize_type: SerializeType,
+}
+
+impl Command {
+    fn new(code: i32, opaque: i32, flag: i32) -> Self {
+        Command {
+            code,
+            language: LanguageCode::Java,
+            version: DEFAULT_VERSION,
+            opaque,
+            flag,
+            remark: None,
+            ext_fields: ExtFields::new(),
+            body: None,
+            serialize_type: SerializeType::Json,
+        }
+    }
+
+    /// A two-way request with a fresh opaque.
+    pub fn request(code: i32) -> Self {
+        Command::new(code, next_opaque(), 0)
+    }
+
+    /// Marks a request oneway.
+    pub fn oneway(mut self) -> Self {
+        self.flag |= FLAG_ONEWAY;
+        self
+    }
+
+    /// A response; the server copies the request's opaque and serialize type into it.
+    pub fn response(code: i32, remark: impl Into<Option<String>>) -> Self {
+        let mut cmd = Command::new(code, 0, FLAG_RESPONSE);
+        cmd.remark = remark.into();
+        cmd
+    }
+
+    /// Sets the body; an empty body is the same as none on the wire.
+    pub fn with_body(mut self, body: impl Into<Bytes>) -> Self {
+        let body = body.into();
+        self.body = (!body.is_empty()).then_some(body);
+        self
+    }
+
+    pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
+        self.remark = Some(remark.into());
+        self
+    }
+
+    /// Adds one ext field (e.g. `MSG_REGION` next to a typed header).
+    pub fn with_ext(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.ext_fields.insert(key, value);
+        self
+    }
+
+    /// Flattens a typed header into the ext fields (Java `makeCustomHeaderToNet`).
+    pub fn with_header<H: CustomHeader>(mut self, header: &H) -> Self {
+        header.to_ext(&mut self.ext_fields);
+        self
+    }
+
+    /// Reads a typed header from the ext fields; the error names the missing or malformed field.
+    pub fn decode_header<H: CustomHeader>(&self) -> Result<H, HeaderError> {
+        H::from_ext(&self.ext_fields)
+    }
+
+    pub fn is_response(&self) -> bool {
+        self.flag & FLAG_RESPONSE != 0
+    }
+
+    pub fn is_oneway(&self) -> bool {
+        self.flag & FLAG_ONEWAY != 0
+    }
+
+    pub fn ext(&self, key: &str) -> Option<&str> {
+        self.ext_fields.get(key)
+    }
+
+    /// Turns `self` (a response built by a handler) into the reply to `request`: same opaque,
+    /// response flag, same serialization (Java 4.9.8 `NettyRemotingAbstract.processRequestCommand`).
+    pub fn into_reply_to(mut self, request: &Command) -> Self {
+        self.opaque = request.opaque;
+        self.flag |= FLAG_RESPONSE;
+        self.serialize_type = request.serialize_type;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_names_and_codes() {
+        assert_eq!(LanguageCode::from_name("JAVA"), LanguageCode::Java);
+        assert_eq!(LanguageCode::from_name("java"), LanguageCode::Java);
+        assert_eq!(LanguageCode::from_name("NODE_JS"), LanguageCode::NodeJs);
+        assert_eq!(LanguageCode::from_name("COBOL"), LanguageCode::Unknown);
+        assert_eq!(LanguageCode::from_code(9), LanguageCode::Go);
+        assert_eq!(LanguageCode::from_code(127), LanguageCode::Unknown);
+        assert_eq!(LanguageCode::Rust.code(), Some(12));
+        assert_eq!(LanguageCode::Unknown.name(), None);
+    }
+
+    #[test]
+    fn ext_fields_replace_in_place() {
+        let mut ext: ExtFields = [("a", "1"), ("b", "2")].into_iter().collect();
+        ext.insert("a", "3");
+        assert_eq!(ext.iter().collect::<Vec<_>>(), vec![("a", "3"), ("b", "2")]);
+        assert_eq!(ext.remove("a").as_deref(), Some("3"));
+        assert_eq!(ext.len(), 1);
+    }
+
+    #[test]
+    fn flags_and_reply() {
+        let req = Command::request(105).oneway();
+        assert!(req.is_oneway() && !req.is_response());
+        let a = Command::request(105);
+        let b = Command::request(105);
+        assert_ne!(a.opaque, b.opaque);
+        let reply = Command::response(0, None).into_reply_to(&a);
+        assert!(reply.is_response());
+        assert_eq!(reply.opaque, a.opaque);
+        assert_eq!(Command::request(1).with_body(Vec::new()).body, None);
+    }
+}

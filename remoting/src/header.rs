@@ -1,0 +1,272 @@
+//! Typed custom headers (Java `CommandCustomHeader`) and the [`header!`](crate::header!) macro
+//! that declares one, with its wire names, once.
+//!
+//! On the wire a custom header is flattened into `extFields` (Java `makeCustomHeaderToNet` /
+//! `decodeCommandCustomHeader`): key = Java field name, value = `String.valueOf(field)`, null
+//! fields omitted. Field types and their decoding:
+//!
+//! | Rust type | Java | missing key | value |
+//! |---|---|---|---|
+//! | `String`, `i32`, `i64`, `bool` | `@CFNotNull` field | [`HeaderError::Missing`] | malformed number → [`HeaderError::Malformed`] |
+//! | `Option<T>` | nullable field | `None` | unparsable number → `None` (Java logs and leaves null; Go sends `""` for unset fields) |
+//! | any type with `or <default>` | primitive / defaulted field | the default | as above |
+//!
+//! Booleans follow `Boolean.parseBoolean`: only a case-insensitive `"true"` is true. Extra keys
+//! are ignored (5.x routing fields `bname`, `ns`, `nsd`, `oway`, `lo`).
+//!
+//! ```
+//! remoting::header! {
+//!     /// GET_ROUTEINFO_BY_TOPIC request.
+//!     pub struct GetRouteInfo {
+//!         topic: String = "topic",
+//!         accept_standard_json_only: Option<bool> = "acceptStandardJsonOnly",
+//!         // decoding also accepts the 4.9.8 name; encoding writes the first one
+//!         clean_offset: bool = "cleanOffset" | "removeOffset" or false,
+//!     }
+//! }
+//! ```
+
+use crate::command::ExtFields;
+use crate::error::HeaderError;
+
+/// A typed header that lives in a command's ext fields.
+pub trait CustomHeader: Sized {
+    /// Writes every non-null field (Java `makeCustomHeaderToNet`).
+    fn to_ext(&self, ext: &mut ExtFields);
+    /// Reads the fields; the error names the first missing or malformed one.
+    fn from_ext(ext: &ExtFields) -> Result<Self, HeaderError>;
+}
+
+/// Why one value could not be decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueError {
+    Missing,
+    Malformed(&'static str),
+}
+
+/// A field type usable in [`header!`](crate::header!).
+pub trait HeaderValue: Sized {
+    /// The wire text, `None` to omit the key.
+    fn to_wire(&self) -> Option<String>;
+    /// From the wire text (`None` when the key is absent).
+    fn from_wire(raw: Option<&str>) -> Result<Self, ValueError>;
+}
+
+impl HeaderValue for String {
+    fn to_wire(&self) -> Option<String> {
+        Some(self.clone())
+    }
+
+    fn from_wire(raw: Option<&str>) -> Result<Self, ValueError> {
+        raw.map(str::to_owned).ok_or(ValueError::Missing)
+    }
+}
+
+macro_rules! int_value {
+    ($t:ty, $what:literal) => {
+        impl HeaderValue for $t {
+            fn to_wire(&self) -> Option<String> {
+                Some(self.to_string())
+            }
+
+            /// Java `Integer.parseInt` / `Long.parseLong`: optional sign, decimal digits.
+            fn from_wire(raw: Option<&str>) -> Result<Self, ValueError> {
+                let raw = raw.ok_or(ValueError::Missing)?;
+                raw.parse().map_err(|_| ValueError::Malformed($what))
+            }
+        }
+    };
+}
+int_value!(i32, "int");
+int_value!(i64, "long");
+
+impl HeaderValue for bool {
+    fn to_wire(&self) -> Option<String> {
+        Some(self.to_string())
+    }
+
+    fn from_wire(raw: Option<&str>) -> Result<Self, ValueError> {
+        Ok(raw.ok_or(ValueError::Missing)?.eq_ignore_ascii_case("true"))
+    }
+}
+
+impl<T: HeaderValue> HeaderValue for Option<T> {
+    fn to_wire(&self) -> Option<String> {
+        self.as_ref().and_then(T::to_wire)
+    }
+
+    fn from_wire(raw: Option<&str>) -> Result<Self, ValueError> {
+        match raw {
+            None => Ok(None),
+            // Java logs a field that fails to parse and leaves it null.
+            Some(s) => Ok(T::from_wire(Some(s)).ok()),
+        }
+    }
+}
+
+/// Decodes one field: the first present key among `keys` (the wire name, then its aliases).
+/// A field with a default never fails: absent or malformed → the default.
+#[doc(hidden)]
+pub fn field<T: HeaderValue>(
+    ext: &ExtFields,
+    header: &'static str,
+    keys: &[&'static str],
+    default: Option<T>,
+) -> Result<T, HeaderError> {
+    let raw = keys.iter().find_map(|k| ext.get(k));
+    let field = keys.first().copied().unwrap_or("");
+    match (T::from_wire(raw), default) {
+        (Ok(v), _) => Ok(v),
+        (Err(_), Some(d)) => Ok(d),
+        (Err(ValueError::Missing), None) => Err(HeaderError::Missing { header, field }),
+        (Err(ValueError::Malformed(expected)), None) => Err(HeaderError::Malformed {
+            header,
+            field,
+            expected,
+            value: raw.unwrap_or_default().to_owned(),
+        }),
+    }
+}
+
+/// Writes one field under its wire name unless it is null.
+#[doc(hidden)]
+pub fn put<T: HeaderValue>(ext: &mut ExtFields, key: &'static str, value: &T) {
+    if let Some(v) = value.to_wire() {
+        ext.insert(key, v);
+    }
+}
+
+/// Declares a typed custom header: a struct with `pub` fields plus its [`CustomHeader`] impl.
+/// Each field is `rust_name: Type = "wireName" [| "alias" …] [or default_expr]`; see the module
+/// documentation for how each type decodes.
+#[macro_export]
+macro_rules! header {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $(
+                $(#[$fmeta:meta])*
+                $field:ident : $ty:ty = $wire:literal $(| $alias:literal)* $(or $default:expr)?
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Default)]
+        pub struct $name {
+            $( $(#[$fmeta])* pub $field: $ty, )*
+        }
+
+        impl $crate::header::CustomHeader for $name {
+            #[allow(unused_variables)]
+            fn to_ext(&self, ext: &mut $crate::command::ExtFields) {
+                $( $crate::header::put(ext, $wire, &self.$field); )*
+            }
+
+            #[allow(unused_variables)]
+            fn from_ext(
+                ext: &$crate::command::ExtFields,
+            ) -> ::std::result::Result<Self, $crate::error::HeaderError> {
+                Ok(Self {
+                    $(
+                        $field: $crate::header::field::<$ty>(
+                            ext,
+                            stringify!($name),
+                            &[$wire $(, $alias)*],
+                            $crate::header!(@default $($default)?),
+                        )?,
+                    )*
+                })
+            }
+        }
+    };
+    (@default) => { None };
+    (@default $default:expr) => { Some($default) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::Command;
+
+    crate::header! {
+        /// A header exercising every field kind.
+        pub struct Sample {
+            topic: String = "topic",
+            queue_id: i32 = "queueId",
+            offset: Option<i64> = "offset",
+            order: bool = "order" or false,
+            clean: bool = "cleanOffset" | "removeOffset" or false,
+            name: Option<String> = "name",
+        }
+    }
+
+    fn ext(pairs: &[(&str, &str)]) -> ExtFields {
+        pairs.iter().map(|(k, v)| (*k, *v)).collect()
+    }
+
+    #[test]
+    fn round_trip_omits_nulls() {
+        let h = Sample {
+            topic: "T".into(),
+            queue_id: 3,
+            offset: None,
+            order: true,
+            clean: false,
+            name: None,
+        };
+        let cmd = Command::request(1).with_header(&h);
+        let keys: Vec<_> = cmd.ext_fields.iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["topic", "queueId", "order", "cleanOffset"]);
+        assert_eq!(cmd.decode_header::<Sample>(), Ok(h));
+    }
+
+    #[test]
+    fn missing_required_field_is_named() {
+        let err = Sample::from_ext(&ext(&[("queueId", "1")])).unwrap_err();
+        assert_eq!(
+            err,
+            HeaderError::Missing {
+                header: "Sample",
+                field: "topic"
+            }
+        );
+        assert_eq!(err.to_string(), "the custom field <topic> is null (Sample)");
+    }
+
+    #[test]
+    fn malformed_required_number_is_named() {
+        let err = Sample::from_ext(&ext(&[("topic", "T"), ("queueId", "x1")])).unwrap_err();
+        assert_eq!(err.field(), "queueId");
+        assert!(
+            matches!(
+                err,
+                HeaderError::Malformed {
+                    expected: "int",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn optional_and_defaulted_fields_are_lenient() {
+        let h = Sample::from_ext(&ext(&[
+            ("topic", "T"),
+            ("queueId", "-1"),
+            ("offset", ""),
+            ("order", "TRUE"),
+            ("removeOffset", "true"),
+            ("name", ""),
+            ("bname", "ignored"),
+        ]))
+        .unwrap();
+        assert_eq!(h.queue_id, -1);
+        assert_eq!(h.offset, None);
+        assert!(h.order && h.clean);
+        assert_eq!(h.name.as_deref(), Some(""));
+        let h =
+            Sample::from_ext(&ext(&[("topic", "T"), ("queueId", "0"), ("order", "1")])).unwrap();
+        assert!(!h.order, "only \"true\" is true (Boolean.parseBoolean)");
+    }
+}

@@ -1,0 +1,98 @@
+//! The remoting server: accepts TCP connections and runs each one as a [`Connection`] whose
+//! requests go to a [`Handler`] (one task per request, so requests pipeline and replies leave in
+//! completion order). The server can also call its clients over their own connection
+//! ([`Connection::request`], [`Connection::send_oneway`]).
+//!
+//! Bad input: a frame that cannot be framed or whose header cannot be decoded closes only that
+//! connection, as Java's `NettyDecoder` does (it catches every decode exception and closes the
+//! channel; no error reply is possible because the opaque is part of the header). An unknown
+//! request code is the handler's business (answer `REQUEST_CODE_NOT_SUPPORTED`).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use crate::connection::{Connection, Handler};
+
+/// A bound, not yet running server.
+pub struct Server<H: Handler> {
+    listener: TcpListener,
+    handler: Arc<H>,
+    shutdown: watch::Sender<bool>,
+}
+
+/// Stops a spawned server: no new connections are accepted and live ones are closed.
+#[derive(Clone)]
+pub struct ShutdownHandle {
+    shutdown: watch::Sender<bool>,
+}
+
+impl ShutdownHandle {
+    pub fn shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+}
+
+impl<H: Handler> Server<H> {
+    /// Binds `addr` (use port 0 for an ephemeral port in tests).
+    pub async fn bind(addr: impl ToSocketAddrs, handler: Arc<H>) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        let (shutdown, _) = watch::channel(false);
+        Ok(Server {
+            listener,
+            handler,
+            shutdown,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle {
+            shutdown: self.shutdown.clone(),
+        }
+    }
+
+    /// Runs the server on a new task; returns its shutdown handle and the task.
+    pub fn spawn(self) -> (ShutdownHandle, JoinHandle<()>) {
+        let handle = self.shutdown_handle();
+        (handle, tokio::spawn(self.run()))
+    }
+
+    /// Accepts connections until shut down.
+    pub async fn run(self) {
+        let mut stop = self.shutdown.subscribe();
+        let mut live: Vec<Connection> = Vec::new();
+        loop {
+            let accepted = tokio::select! {
+                accepted = self.listener.accept() => accepted,
+                _ = stop.wait_for(|s| *s) => break,
+            };
+            let stream = match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Per-connection accept errors (e.g. reset before accept, fd exhaustion)
+                    // must not stop the server.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                }
+            };
+            match Connection::spawn(stream, self.handler.clone()) {
+                Ok(conn) => {
+                    live.retain(|c| !c.is_closed());
+                    live.push(conn);
+                }
+                Err(e) => tracing::warn!(error = %e, "connection setup failed"),
+            }
+        }
+        for conn in live {
+            conn.close();
+        }
+    }
+}

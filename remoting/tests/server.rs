@@ -1,0 +1,289 @@
+//! Black-box tests: a real `Server` on 127.0.0.1:0 with a small handler, spoken to with raw bytes
+//! over TCP (and with the crate's `Client`).
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use remoting::code::response;
+use remoting::codec::{decode_frame, encode};
+use remoting::{Client, Command, Connection, Handler, RemotingError, SerializeType, Server};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+
+const ECHO: i32 = 1;
+const NOTE: i32 = 2;
+const CALL_BACK: i32 = 3;
+const HANG_UP: i32 = 4;
+const CLIENT_SIDE: i32 = 500;
+
+struct TestHandler {
+    notes: mpsc::UnboundedSender<String>,
+    closed: AtomicUsize,
+}
+
+impl Handler for TestHandler {
+    async fn handle(&self, conn: &Connection, req: Command) -> Option<Command> {
+        match req.code {
+            ECHO => {
+                let delay: u64 = req.ext("delayMs").and_then(|d| d.parse().ok()).unwrap_or(0);
+                tokio::time::sleep(Duration::from_millis(delay)).await;
+                let mut reply = Command::response(response::SUCCESS, None);
+                reply.body = req.body.clone();
+                Some(reply.with_ext("echo", req.ext("tag").unwrap_or("")))
+            }
+            NOTE => {
+                self.notes
+                    .send(req.ext("note").unwrap_or("").to_owned())
+                    .unwrap();
+                Some(Command::response(response::SUCCESS, None)) // must not be sent: oneway
+            }
+            CALL_BACK => {
+                let answer = conn
+                    .request(Command::request(CLIENT_SIDE), Duration::from_secs(5))
+                    .await;
+                let remark = match answer {
+                    Ok(resp) => resp.remark.unwrap_or_default(),
+                    Err(e) => format!("failed: {e}"),
+                };
+                Some(Command::response(response::SUCCESS, remark))
+            }
+            HANG_UP => {
+                conn.close();
+                None
+            }
+            code => Some(Command::response(
+                response::REQUEST_CODE_NOT_SUPPORTED,
+                format!(" request type {code} not supported"),
+            )),
+        }
+    }
+
+    fn on_close(&self, _conn: &Connection) {
+        self.closed.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+async fn start() -> (String, Arc<TestHandler>, mpsc::UnboundedReceiver<String>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let handler = Arc::new(TestHandler {
+        notes: tx,
+        closed: AtomicUsize::new(0),
+    });
+    let server = Server::bind("127.0.0.1:0", handler.clone()).await.unwrap();
+    let addr = server.local_addr().unwrap().to_string();
+    server.spawn();
+    (addr, handler, rx)
+}
+
+fn frame(cmd: &Command) -> BytesMut {
+    let mut buf = BytesMut::new();
+    encode(cmd, &mut buf);
+    buf
+}
+
+async fn read_frame(stream: &mut TcpStream) -> Option<Command> {
+    let mut len = [0u8; 4];
+    tokio::time::timeout(Duration::from_secs(5), stream.read_exact(&mut len))
+        .await
+        .unwrap()
+        .ok()?;
+    let mut data = vec![0u8; u32::from_be_bytes(len) as usize];
+    stream.read_exact(&mut data).await.unwrap();
+    Some(decode_frame(Bytes::from(data)).unwrap())
+}
+
+/// The server closed the connection: the next read sees EOF (or a reset).
+async fn assert_closed(stream: &mut TcpStream) {
+    let mut byte = [0u8; 1];
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut byte))
+        .await
+        .unwrap();
+    assert!(
+        matches!(read, Ok(0) | Err(_)),
+        "connection still open: {read:?}"
+    );
+}
+
+fn echo(opaque: i32, delay_ms: u64, serialize_type: SerializeType) -> Command {
+    let mut cmd = Command::request(ECHO)
+        .with_ext("delayMs", delay_ms.to_string())
+        .with_ext("tag", format!("t{opaque}"))
+        .with_body(format!("body{opaque}"));
+    cmd.opaque = opaque;
+    cmd.serialize_type = serialize_type;
+    cmd
+}
+
+#[tokio::test]
+async fn pipelined_requests_are_answered_out_of_order() {
+    let (addr, _, _) = start().await;
+    let mut s = TcpStream::connect(&addr).await.unwrap();
+    let mut all = BytesMut::new();
+    all.extend_from_slice(&frame(&echo(1, 400, SerializeType::Json)));
+    all.extend_from_slice(&frame(&echo(2, 0, SerializeType::RocketMq)));
+    all.extend_from_slice(&frame(&echo(3, 150, SerializeType::Json)));
+    s.write_all(&all).await.unwrap();
+    let mut order = Vec::new();
+    for _ in 0..3 {
+        let r = read_frame(&mut s).await.unwrap();
+        assert!(r.is_response());
+        assert_eq!(r.ext("echo"), Some(format!("t{}", r.opaque).as_str()));
+        assert_eq!(
+            r.body.as_deref(),
+            Some(format!("body{}", r.opaque).as_bytes())
+        );
+        let expected = if r.opaque == 2 {
+            SerializeType::RocketMq
+        } else {
+            SerializeType::Json
+        };
+        assert_eq!(
+            r.serialize_type, expected,
+            "reply mirrors the request's serialization"
+        );
+        order.push(r.opaque);
+    }
+    assert_eq!(order, [2, 3, 1]);
+}
+
+#[tokio::test]
+async fn oneway_requests_get_no_reply() {
+    let (addr, _, mut notes) = start().await;
+    let mut s = TcpStream::connect(&addr).await.unwrap();
+    let mut note = Command::request(NOTE).oneway().with_ext("note", "hello");
+    note.opaque = 10;
+    s.write_all(&frame(&note)).await.unwrap();
+    assert_eq!(notes.recv().await.as_deref(), Some("hello"));
+    s.write_all(&frame(&echo(11, 0, SerializeType::Json)))
+        .await
+        .unwrap();
+    assert_eq!(
+        read_frame(&mut s).await.unwrap().opaque,
+        11,
+        "first frame back is the echo"
+    );
+}
+
+#[tokio::test]
+async fn unknown_code_is_the_handlers_answer() {
+    let (addr, _, _) = start().await;
+    let mut s = TcpStream::connect(&addr).await.unwrap();
+    // Raw JSON exactly as a Go client writes it.
+    let header = br#"{"code":777,"language":"GO","version":317,"opaque":5,"flag":0,"remark":"","extFields":{}}"#;
+    let mut raw = ((header.len() + 4) as u32).to_be_bytes().to_vec();
+    raw.extend_from_slice(&(header.len() as u32).to_be_bytes());
+    raw.extend_from_slice(header);
+    s.write_all(&raw).await.unwrap();
+    let r = read_frame(&mut s).await.unwrap();
+    assert_eq!((r.code, r.opaque, r.flag), (3, 5, 1));
+    assert_eq!(r.remark.as_deref(), Some(" request type 777 not supported"));
+}
+
+#[tokio::test]
+async fn server_calls_the_client_over_its_connection() {
+    let (addr, _, _) = start().await;
+    let mut s = TcpStream::connect(&addr).await.unwrap();
+    let mut call = Command::request(CALL_BACK);
+    call.opaque = 77;
+    s.write_all(&frame(&call)).await.unwrap();
+    let inbound = read_frame(&mut s).await.unwrap();
+    assert_eq!(inbound.code, CLIENT_SIDE);
+    assert!(!inbound.is_response() && !inbound.is_oneway());
+    let answer = Command::response(0, Some("pong".to_owned())).into_reply_to(&inbound);
+    s.write_all(&frame(&answer)).await.unwrap();
+    let reply = read_frame(&mut s).await.unwrap();
+    assert_eq!((reply.opaque, reply.remark.as_deref()), (77, Some("pong")));
+}
+
+#[tokio::test]
+async fn garbage_closes_only_that_connection() {
+    let (addr, handler, _) = start().await;
+    let mut good = TcpStream::connect(&addr).await.unwrap();
+    good.write_all(&frame(&echo(1, 0, SerializeType::Json)))
+        .await
+        .unwrap();
+    assert_eq!(read_frame(&mut good).await.unwrap().opaque, 1);
+
+    let garbage: [&[u8]; 4] = [
+        &[0x01, 0x00, 0x00, 0x00, 0xde, 0xad], // 16 MiB + 4: over Netty's cap
+        &[0xff, 0xff, 0xff, 0xfe],             // negative length
+        b"\x00\x00\x00\x08\x00\x00\x00\x04{{{{", // header that is not JSON
+        b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",  // not RocketMQ at all
+    ];
+    for bytes in garbage {
+        let mut bad = TcpStream::connect(&addr).await.unwrap();
+        bad.write_all(bytes).await.unwrap();
+        assert_closed(&mut bad).await;
+    }
+    good.write_all(&frame(&echo(2, 0, SerializeType::RocketMq)))
+        .await
+        .unwrap();
+    assert_eq!(read_frame(&mut good).await.unwrap().opaque, 2);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        handler.closed.load(Ordering::SeqCst),
+        4,
+        "on_close once per closed connection"
+    );
+}
+
+#[tokio::test]
+async fn client_invokes_times_out_and_reconnects() {
+    let (addr, _, mut notes) = start().await;
+    let client = Client::new();
+    let reply = client
+        .invoke(
+            &addr,
+            echo(0, 0, SerializeType::Json),
+            Duration::from_secs(3),
+        )
+        .await
+        .unwrap();
+    assert_eq!(reply.body.as_deref(), Some(&b"body0"[..]));
+
+    let mut slow = echo(0, 2_000, SerializeType::Json);
+    slow.opaque = remoting::command::next_opaque();
+    let err = client
+        .invoke(&addr, slow, Duration::from_millis(100))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RemotingError::Timeout { .. }), "{err}");
+
+    client
+        .invoke_oneway(&addr, Command::request(NOTE).with_ext("note", "one"))
+        .await
+        .unwrap();
+    assert_eq!(notes.recv().await.as_deref(), Some("one"));
+
+    // The server drops the connection; the next call opens a new one.
+    let gone = client
+        .invoke(&addr, Command::request(HANG_UP), Duration::from_secs(2))
+        .await;
+    assert!(
+        matches!(gone, Err(RemotingError::ConnectionClosed)),
+        "{gone:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let again = client
+        .invoke(&addr, Command::request(ECHO), Duration::from_secs(3))
+        .await
+        .unwrap();
+    assert_eq!(again.code, response::SUCCESS);
+}
+
+#[tokio::test]
+async fn client_connect_failure_is_typed() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    drop(listener);
+    let err = Client::new()
+        .invoke(&addr, Command::request(ECHO), Duration::from_secs(2))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RemotingError::Connect { .. }), "{err}");
+}
