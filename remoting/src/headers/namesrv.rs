@@ -177,3 +177,11 @@ header! {
         order_topic_string: String = "orderTopicString",
     }
 }
+
+header! {
+    /// GET_BROKER_MEMBER_GROUP (901, 5.x; `.../header/GetBrokerMemberGroupRequestHeader.java`).
+    pub struct GetBrokerMemberGroupRequestHeader {
+        cluster_name: String = "clusterName",
+        broker_name: String = "brokerName",
+    }
+}
