@@ -28,6 +28,14 @@ pub enum Error {
     #[error("{path}: {reason}")]
     File { path: PathBuf, reason: String },
 
+    /// The listening socket could not be opened.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+
     /// Socket-level failure while starting the server.
     #[error("{0}")]
     Io(#[from] std::io::Error),

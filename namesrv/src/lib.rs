@@ -5,17 +5,23 @@
 //! * [`kv`]: the persisted KV config (Java `KVConfigManager`).
 //! * [`body`]: the JSON/binary bodies, byte-compatible with Java's fastjson output.
 //! * [`config`] / [`props`]: `NamesrvConfig` keys and Java properties text.
+//! * [`server`] / [`dispatch`] / [`handlers`]: the running server, its one dispatch table and
+//!   the request handlers.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod body;
 pub mod config;
+pub mod dispatch;
 pub mod error;
+pub mod handlers;
 pub mod kv;
 pub mod props;
 pub mod route;
+pub mod server;
 
 pub use config::NamesrvConfig;
 pub use error::{Error, Result};
 pub use kv::KvConfigManager;
 pub use route::RouteInfoManager;
+pub use server::{start, ConfigState, NameServer, Running};

@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 /// Parses a body the way Java's fastjson would: accepts its non-standard map keys (bare numbers,
 /// e.g. `{"brokerAddrs":{0:"a"}}` from a Java 5.x broker's `REGISTER_TOPIC_IN_NAMESRV`).
 pub fn decode<T: DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T> {
-    serde_json::from_slice(bytes).map_err(|e| Error::body(what, e))
+    remoting::body::from_body(bytes).map_err(|e| Error::body(what, e))
 }
 
 /// Compact JSON, fields in declared order, non-ASCII as raw UTF-8 (fastjson's default).

@@ -259,4 +259,13 @@ mod tests {
             br#"{"table":{"T":"broker-a:8"}}"#
         );
     }
+
+    #[test]
+    fn parses_java_default_mode_route_with_bare_keys() {
+        // What a 5.x broker sends in REGISTER_TOPIC_IN_NAMESRV (fastjson default mode).
+        let java = br#"{"brokerDatas":[{"brokerAddrs":{0:"127.0.0.1:10911"},"brokerName":"broker-a","cluster":"C"}],"filterServerTable":{},"queueDatas":[{"brokerName":"broker-a","perm":6,"readQueueNums":4,"topicSysFlag":0,"writeQueueNums":4}]}"#;
+        let route: TopicRouteData = super::super::decode("TopicRouteData", java).unwrap();
+        assert_eq!(route.broker_datas[0].broker_addrs[&0], "127.0.0.1:10911");
+        assert_eq!(route.queue_datas[0].write_queue_nums, 4);
+    }
 }

@@ -16,7 +16,7 @@
 //!   registration header said otherwise) or whose connection closed is unregistered; the broker
 //!   name, its cluster membership and its queue data go when its last address goes.
 
-mod query;
+pub mod query;
 #[cfg(test)]
 mod tests;
 

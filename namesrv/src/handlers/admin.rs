@@ -1,0 +1,88 @@
+//! KV config and NameServer config requests: PUT/GET/DELETE_KV_CONFIG,
+//! GET_KVLIST_BY_NAMESPACE, UPDATE/GET_NAMESRV_CONFIG (Java `DefaultRequestProcessor`).
+
+use remoting::code::response;
+use remoting::headers::namesrv::{
+    DeleteKVConfigRequestHeader, GetKVConfigRequestHeader, GetKVConfigResponseHeader,
+    GetKVListByNamespaceRequestHeader, PutKVConfigRequestHeader,
+};
+use remoting::{Command, Connection};
+
+use crate::dispatch::{success, Reject, Reply};
+use crate::error::Error;
+use crate::server::NameServer;
+
+/// Java `putKVConfig`. A failed write of `kvConfigPath` is reported (Java only logs it): the
+/// value is set in memory but would be lost on restart.
+pub fn put_kv_config(ns: &NameServer, req: &Command) -> Reply {
+    let h: PutKVConfigRequestHeader = req.decode_header()?;
+    ns.kv.put(&h.namespace, &h.key, &h.value)?;
+    Ok(success())
+}
+
+/// Java `getKVConfig`.
+pub fn get_kv_config(ns: &NameServer, req: &Command) -> Reply {
+    let h: GetKVConfigRequestHeader = req.decode_header()?;
+    match ns.kv.get(&h.namespace, &h.key) {
+        Some(value) => Ok(success().with_header(&GetKVConfigResponseHeader { value: Some(value) })),
+        None => Err(Reject::Code(
+            response::QUERY_NOT_FOUND,
+            format!("No config item, Namespace: {} Key: {}", h.namespace, h.key),
+        )),
+    }
+}
+
+/// Java `deleteKVConfig`.
+pub fn delete_kv_config(ns: &NameServer, req: &Command) -> Reply {
+    let h: DeleteKVConfigRequestHeader = req.decode_header()?;
+    ns.kv.delete(&h.namespace, &h.key)?;
+    Ok(success())
+}
+
+/// Java `getKVListByNamespace`.
+pub fn get_kv_list_by_namespace(ns: &NameServer, req: &Command) -> Reply {
+    let h: GetKVListByNamespaceRequestHeader = req.decode_header()?;
+    match ns.kv.list(&h.namespace) {
+        Some(table) => Ok(success().with_body(crate::body::encode(&table))),
+        None => Err(Reject::Code(
+            response::QUERY_NOT_FOUND,
+            format!("No config item, Namespace: {}", h.namespace),
+        )),
+    }
+}
+
+/// Java `updateConfig`: properties text; black-listed keys refuse the whole request (16);
+/// known keys are applied, the config file's other keys updated, the result persisted to
+/// `configStorePath`. Keys the NameServer has never heard of are ignored, as in Java.
+pub fn update_config(ns: &NameServer, conn: &Connection, req: &Command) -> Reply {
+    tracing::info!(client = %conn.peer(), "updateConfig called");
+    let Some(body) = &req.body else {
+        return Ok(success());
+    };
+    let text = std::str::from_utf8(body).map_err(|e| Error::body("properties", e))?;
+    let entries = crate::props::parse(text);
+    let mut state = ns.config_state();
+    if entries.iter().any(|(k, _)| state.config.is_black_listed(k)) {
+        return Err(Reject::Code(
+            response::NO_PERMISSION,
+            "Can not update config in black list.".into(),
+        ));
+    }
+    for (key, value) in &entries {
+        if !state.config.set(key, value)? {
+            if let Some(slot) = state.extra.get_mut(key) {
+                *slot = value.clone();
+            }
+        }
+    }
+    ns.replace_config(state)?;
+    Ok(success())
+}
+
+/// Java `getConfig`: every config as sorted `key=value` lines.
+pub fn get_config(ns: &NameServer) -> Reply {
+    let state = ns.config_state();
+    let props = state.config.properties(&state.extra);
+    let text = crate::props::render(props.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    Ok(success().with_body(text.into_bytes()))
+}

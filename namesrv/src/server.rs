@@ -1,0 +1,160 @@
+//! The running NameServer: shared state, the listening socket and the broker-expiry scan.
+//!
+//! ```text
+//!  clients, brokers, mqadmin ──TCP──▶ remoting::Server ──▶ NameServer (Handler) ──▶ dispatch::dispatch
+//!                                                              │ on_close(conn) ─▶ RouteInfoManager
+//!  scan task (every scanNotActiveBrokerInterval ms) ──────────▶ RouteInfoManager::scan_not_active_brokers
+//! ```
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use remoting::server::ShutdownHandle;
+use remoting::{Command, Connection, Handler, Server};
+use tokio::task::JoinHandle;
+
+use crate::config::NamesrvConfig;
+use crate::error::{Error, Result};
+use crate::kv::KvConfigManager;
+use crate::route::RouteInfoManager;
+
+/// Config as the running server sees it: typed keys plus the file's other keys (Java's
+/// `Configuration` keeps those too and shows them in GET_NAMESRV_CONFIG).
+#[derive(Clone, Debug, Default)]
+pub struct ConfigState {
+    pub config: NamesrvConfig,
+    pub extra: BTreeMap<String, String>,
+}
+
+/// Shared NameServer state; the [`Handler`] of its remoting server.
+pub struct NameServer {
+    pub routes: RouteInfoManager,
+    pub kv: KvConfigManager,
+    /// Read per request (flags such as `orderMessageEnable` can change at run time through
+    /// UPDATE_NAMESRV_CONFIG); written only by that request.
+    config: RwLock<ConfigState>,
+    started: Instant,
+}
+
+impl NameServer {
+    /// Builds the state; loads the KV config from `kvConfigPath` (a corrupt file is an error).
+    pub fn new(state: ConfigState) -> Result<Self> {
+        let kv = KvConfigManager::load(&state.config.kv_config_path)?;
+        Ok(NameServer {
+            routes: RouteInfoManager::new(),
+            kv,
+            config: RwLock::new(state),
+            started: Instant::now(),
+        })
+    }
+
+    /// A snapshot of the current config.
+    pub fn config(&self) -> NamesrvConfig {
+        self.config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .config
+            .clone()
+    }
+
+    pub(crate) fn config_state(&self) -> ConfigState {
+        self.config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Replaces the config after UPDATE_NAMESRV_CONFIG and persists it to `configStorePath`
+    /// (Java `Configuration#update` + `persist`).
+    pub(crate) fn replace_config(&self, state: ConfigState) -> Result<()> {
+        let path = PathBuf::from(&state.config.config_store_path);
+        let text = crate::props::render(
+            state
+                .config
+                .properties(&state.extra)
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        *self.config.write().unwrap_or_else(|e| e.into_inner()) = state;
+        crate::kv::write_with_backup(&path, text.as_bytes()).map_err(|e| Error::file(&path, e))
+    }
+
+    /// Time since start, for `needWaitForService`.
+    pub(crate) fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+}
+
+impl Handler for NameServer {
+    async fn handle(&self, conn: &Connection, req: Command) -> Option<Command> {
+        let oneway = req.is_oneway();
+        let reply = crate::dispatch::dispatch(self, conn, &req);
+        (!oneway).then_some(reply)
+    }
+
+    /// Java `BrokerHousekeepingService#onChannelClose`: a broker's connection is gone.
+    fn on_close(&self, conn: &Connection) {
+        for gone in self.routes.on_connection_closed(conn.id()) {
+            tracing::info!(broker = %gone.broker_addr, name = %gone.broker_name, "the broker's channel destroyed, unregistered");
+        }
+    }
+}
+
+/// A started NameServer: its address, state and the handles to stop it.
+pub struct Running {
+    pub local_addr: SocketAddr,
+    pub state: Arc<NameServer>,
+    shutdown: ShutdownHandle,
+    server: JoinHandle<()>,
+    scan: JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops accepting, closes every connection, stops the scan, and waits for the server task.
+    pub async fn shutdown(self) {
+        self.shutdown.shutdown();
+        self.scan.abort();
+        let _ = self.server.await;
+    }
+}
+
+/// Binds `bindAddress:listenPort` and starts serving (Java `NamesrvController#start`).
+pub async fn start(state: ConfigState) -> Result<Running> {
+    let addr = format!("{}:{}", state.config.bind_address, state.config.listen_port);
+    let interval = Duration::from_millis(
+        u64::try_from(state.config.scan_not_active_broker_interval.max(1)).unwrap_or(5000),
+    );
+    let ns = Arc::new(NameServer::new(state)?);
+    let server = Server::bind(addr.as_str(), ns.clone())
+        .await
+        .map_err(|source| Error::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+    let local_addr = server.local_addr()?;
+    let (shutdown, server) = server.spawn();
+    let scan = tokio::spawn(scan_loop(ns.clone(), interval));
+    Ok(Running {
+        local_addr,
+        state: ns,
+        shutdown,
+        server,
+        scan,
+    })
+}
+
+/// Java schedules `scanNotActiveBroker` at a fixed rate with a 5 ms initial delay.
+async fn scan_loop(ns: Arc<NameServer>, interval: Duration) {
+    let mut tick = tokio::time::interval_at(
+        tokio::time::Instant::now() + Duration::from_millis(5),
+        interval,
+    );
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        ns.routes.scan_not_active_brokers(Instant::now());
+    }
+}
