@@ -1,2 +1,67 @@
-//! The message store: CommitLog, ConsumeQueue, IndexFile, checkpoint, flush, recovery and clean-up,
-//! byte-compatible with the Java broker's store directory.
+//! The message store: CommitLog, ConsumeQueue, IndexFile, checkpoint, flush, recovery and
+//! clean-up, byte-compatible with the Java broker's store directory, so a Java broker's store can
+//! be taken over in place and handed back.
+//!
+//! # Using it from the broker
+//!
+//! ```no_run
+//! # use store::*;
+//! # fn demo(msg: NewMessage) -> Result<()> {
+//! let store = Store::open(StoreConfig::new("/home/rocketmq/store"))?;
+//! let put = store.put(msg)?;                  // offsets assigned atomically with the append
+//! let first = put.first();                    // physical_offset, queue_offset, size
+//! // SYNC_FLUSH: `put.durability.wait().await` in async code (never blocks a worker),
+//! // or `wait_blocking()` on a thread. ASYNC_FLUSH: ready at once.
+//! let got = store.get(&GetRequest { topic: "T", queue_id: 0, offset: 0, max_count: 32, max_bytes: 256 << 10 }, None);
+//! // got.messages: Vec<bytes::Bytes>, zero-copy views of the stored records, sent as they are.
+//! let mut arrivals = store.subscribe("T", 0)?; // tokio watch of the queue's max offset
+//! store.shutdown()?;
+//! # Ok(()) }
+//! ```
+//!
+//! Design points the broker relies on:
+//! * [`NewMessage`] describes a message; the store sets the IPv6 sys-flag bits, store time, body
+//!   CRC, queue and physical offsets, and computes the tags code from the `TAGS` property (the
+//!   delivery time for `SCHEDULE_TOPIC_XXXX` with `DELAY`), like Java's dispatch does.
+//! * Dispatch to consume queues and the index is synchronous with the append (under the append
+//!   lock), so a put is visible to `get` as soon as `put` returns. Under SYNC_FLUSH a message may
+//!   thus be read before it is durable (Java 5.x delays visibility to the flushed offset).
+//! * `put` never syncs; it may take a page fault or create a segment file. `get` never blocks on
+//!   locks held across I/O.
+//! * Transactional PREPARED/ROLLBACK records take no queue offset and no consume-queue unit.
+//! * Errors carry the Java `PutMessageStatus` via [`StoreError::put_status`].
+
+pub mod checkpoint;
+mod clean;
+mod commitlog;
+pub mod config;
+pub mod config_file;
+pub mod consume_queue;
+pub mod decode;
+pub mod error;
+mod flush;
+pub mod index;
+pub mod layout;
+pub mod message;
+mod mmap;
+pub mod props;
+mod read;
+mod recovery;
+mod segments;
+mod store;
+
+#[doc(hidden)]
+pub mod testutil;
+
+pub use checkpoint::CheckpointData;
+pub use clean::CleanReport;
+pub use config::{FlushDiskType, StoreConfig};
+pub use config_file::ConfigFile;
+pub use consume_queue::CqUnit;
+pub use decode::{DelayLevels, StoredMessage};
+pub use error::{PutStatus, Result, StoreError};
+pub use flush::Durability;
+pub use index::IndexQuery;
+pub use message::{crc32, java_hash, offset_msg_id, tags_code, NewMessage};
+pub use read::{Boundary, GetRequest, GetResult, GetStatus};
+pub use store::{Placed, PutResult, Store};

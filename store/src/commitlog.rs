@@ -1,0 +1,138 @@
+//! The CommitLog: one append-only sequence of records over fixed-size segments
+//! (Java `CommitLog` + `MappedFileQueue`).
+//!
+//! Writes come only from the store's append lock holder. `max_offset` is the published end of
+//! written data: readers never look past it. A record never spans two segments: when it does not
+//! fit (`len + 8 > remaining`), an 8-byte blank `remaining | BLANK_MAGIC` closes the segment and
+//! the record goes to offset 0 of the next one.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+
+use crate::error::{Result, StoreError};
+use crate::message::{encode_blank, END_FILE_MIN_BLANK_LENGTH};
+use crate::segments::{Segment, SegmentQueue};
+
+#[derive(Debug)]
+pub(crate) struct CommitLog {
+    pub segs: SegmentQueue,
+    /// End of written (and readable) data.
+    max_offset: AtomicU64,
+}
+
+/// Where an append landed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Appended {
+    /// End of the written data (next write position).
+    pub end: u64,
+}
+
+impl CommitLog {
+    pub fn new(segs: SegmentQueue) -> CommitLog {
+        CommitLog {
+            segs,
+            max_offset: AtomicU64::new(0),
+        }
+    }
+
+    pub fn seg_size(&self) -> u64 {
+        self.segs.seg_size()
+    }
+
+    /// Published end of written data.
+    pub fn max_offset(&self) -> u64 {
+        self.max_offset.load(Ordering::Acquire)
+    }
+
+    /// Set the write end (recovery and truncation).
+    pub fn set_max_offset(&self, offset: u64) {
+        self.max_offset.store(offset, Ordering::Release);
+    }
+
+    /// First readable offset (base of the first segment), 0 if empty.
+    pub fn min_offset(&self) -> u64 {
+        self.segs.first().map_or(0, |s| s.base)
+    }
+
+    /// Append `len` bytes produced by `fill(buffer, physical_offset)`. Writer only. Rolls to a new
+    /// segment, writing the blank record, when the data does not fit.
+    pub fn append(&self, len: usize, fill: impl FnOnce(&mut [u8], u64)) -> Result<Appended> {
+        let seg_size = self.seg_size();
+        if len as u64 + END_FILE_MIN_BLANK_LENGTH as u64 > seg_size {
+            return Err(StoreError::MessageIllegal(format!(
+                "record of {len} bytes does not fit a commitlog segment of {seg_size}"
+            )));
+        }
+        let mut end = self.max_offset();
+        let mut seg = self.segment_for_write(end)?;
+        let mut pos = (end - seg.base) as usize;
+        let remaining = seg.file.len() - pos;
+        if len + END_FILE_MIN_BLANK_LENGTH > remaining {
+            seg.file.write(pos, &encode_blank(remaining));
+            end = seg.end();
+            // The blank is written before the new segment exists: readers see the segment as
+            // complete only once max_offset moves past it, which happens below or at the next put.
+            seg = self.segment_for_write(end)?;
+            pos = 0;
+            self.set_max_offset(end);
+        }
+        let offset = seg.base + pos as u64;
+        seg.file.write_with(pos, len, |buf| fill(buf, offset));
+        let new_end = offset + len as u64;
+        self.set_max_offset(new_end);
+        Ok(Appended { end: new_end })
+    }
+
+    fn segment_for_write(&self, end: u64) -> Result<Segment> {
+        match self.segs.last() {
+            Some(s) if end < s.end() => Ok(s),
+            Some(s) if end == s.end() => self.segs.create(s.end()),
+            Some(s) => Err(StoreError::Format {
+                path: s.file.path().to_path_buf(),
+                reason: format!("write position {end} is past the last segment"),
+            }),
+            None => {
+                let seg_size = self.seg_size();
+                self.segs.create(end - end % seg_size)
+            }
+        }
+    }
+
+    /// A `Bytes` view of `[offset, offset+size)`, or `None` if not readable (removed or not yet
+    /// written, or spanning segments).
+    pub fn read(&self, offset: u64, size: usize) -> Option<Bytes> {
+        if offset + size as u64 > self.max_offset() {
+            return None;
+        }
+        let seg = self.segs.find(offset)?;
+        let pos = (offset - seg.base) as usize;
+        if pos + size > seg.file.len() {
+            return None;
+        }
+        Some(seg.file.bytes(pos, size))
+    }
+
+    /// Store timestamp of the record at `offset` (`pickupStoreTimestamp`), -1 if unreadable.
+    pub fn store_timestamp(&self, offset: u64, size: usize) -> i64 {
+        if size < 64 {
+            return -1;
+        }
+        let Some(b) = self.read(offset, size) else {
+            return -1;
+        };
+        let sys_flag = i32::from_be_bytes([b[36], b[37], b[38], b[39]]);
+        let pos = if sys_flag & crate::message::sysflag::BORNHOST_V6 != 0 {
+            68
+        } else {
+            56
+        };
+        i64::from_be_bytes(b[pos..pos + 8].try_into().unwrap_or([0xFF; 8]))
+    }
+
+    /// Start offset of the segment after the one holding `offset` (`rollNextFile`).
+    pub fn roll_next_file(&self, offset: u64) -> u64 {
+        let s = self.seg_size();
+        offset + s - offset % s
+    }
+}

@@ -1,0 +1,141 @@
+//! Broker config files under `<root>/config/` (`topics.json`, `consumerOffset.json`,
+//! `subscriptionGroup.json`, `delayOffset.json`, …) with Java's `.bak` discipline
+//! (`MixAll.string2File`, `ConfigManager.load`).
+//!
+//! Write: `<file>.tmp` (fsync) → current `<file>` copied to `<file>.bak` (fsync) → rename `.tmp`
+//! over `<file>` → fsync the directory. Read: `<file>`; if missing, empty or unparsable, `<file>.bak`.
+//! The broker owns the content; this only moves text safely.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use tracing::warn;
+
+use crate::error::{Result, StoreError};
+use crate::segments::sync_dir;
+
+/// One config file.
+#[derive(Debug, Clone)]
+pub struct ConfigFile {
+    path: PathBuf,
+}
+
+fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
+    let mut s = p.as_os_str().to_os_string();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+fn write_synced(path: &Path, content: &[u8]) -> Result<()> {
+    let mut f = fs::File::create(path).map_err(StoreError::io("create", path))?;
+    f.write_all(content)
+        .map_err(StoreError::io("write", path))?;
+    f.sync_all().map_err(StoreError::io("fsync", path))
+}
+
+impl ConfigFile {
+    pub fn new(path: impl Into<PathBuf>) -> ConfigFile {
+        ConfigFile { path: path.into() }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn bak_path(&self) -> PathBuf {
+        with_suffix(&self.path, ".bak")
+    }
+
+    /// Load and parse: the file, else its `.bak`. `Ok(None)` when neither exists (or both are
+    /// empty); an error naming both files when neither parses.
+    pub fn load_with<T, E: std::fmt::Display>(
+        &self,
+        parse: impl Fn(&str) -> Result<T, E>,
+    ) -> Result<Option<T>> {
+        let mut failures = Vec::new();
+        for p in [self.path.clone(), self.bak_path()] {
+            let text = match fs::read_to_string(&p) {
+                Ok(t) => t,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => {
+                    failures.push(format!("{}: {e}", p.display()));
+                    continue;
+                }
+            };
+            if text.trim().is_empty() {
+                continue;
+            }
+            match parse(&text) {
+                Ok(v) => {
+                    if !failures.is_empty() {
+                        warn!(path = %p.display(), failures = ?failures, "loaded config from backup");
+                    }
+                    return Ok(Some(v));
+                }
+                Err(e) => {
+                    warn!(path = %p.display(), error = %e, "config file does not parse");
+                    failures.push(format!("{}: {e}", p.display()));
+                }
+            }
+        }
+        if failures.is_empty() {
+            Ok(None)
+        } else {
+            Err(StoreError::Config {
+                path: self.path.clone(),
+                reason: failures.join("; "),
+            })
+        }
+    }
+
+    /// Persist `content` (see module doc).
+    pub fn persist(&self, content: &str) -> Result<()> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        fs::create_dir_all(dir).map_err(StoreError::io("create directory", dir))?;
+        let tmp = with_suffix(&self.path, ".tmp");
+        write_synced(&tmp, content.as_bytes())?;
+        match fs::read(&self.path) {
+            Ok(old) => write_synced(&self.bak_path(), &old)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(StoreError::io("read", &self.path)(e)),
+        }
+        fs::rename(&tmp, &self.path).map_err(StoreError::io("rename", &tmp))?;
+        sync_dir(dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn parse_num(s: &str) -> Result<i64, String> {
+        s.trim().parse::<i64>().map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn persist_keeps_bak_and_load_falls_back() {
+        let dir = crate::testutil::TempDir::new("cfg");
+        let cf = ConfigFile::new(dir.path().join("config").join("topics.json"));
+        assert_eq!(cf.load_with(parse_num).unwrap(), None);
+        cf.persist("1").unwrap();
+        cf.persist("2").unwrap();
+        assert_eq!(fs::read_to_string(cf.bak_path()).unwrap(), "1");
+        assert_eq!(cf.load_with(parse_num).unwrap(), Some(2));
+        fs::write(cf.path(), "{not json").unwrap();
+        assert_eq!(
+            cf.load_with(parse_num).unwrap(),
+            Some(1),
+            "falls back to .bak"
+        );
+        fs::write(cf.bak_path(), "also bad").unwrap();
+        let err = cf.load_with(parse_num).unwrap_err().to_string();
+        assert!(err.contains("topics.json") && err.contains(".bak"), "{err}");
+        fs::remove_file(cf.bak_path()).unwrap();
+        assert!(
+            cf.load_with(parse_num).is_err(),
+            "unparsable file with no .bak is an error"
+        );
+    }
+}

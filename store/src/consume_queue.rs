@@ -1,0 +1,370 @@
+//! One consume queue: 20-byte units `commitlog offset i64 | record size i32 | tags code i64`,
+//! unit *n* at byte `n*20` of the queue (Java `ConsumeQueue`).
+//!
+//! Appends come from the store's append lock holder only (dispatch is synchronous with the
+//! CommitLog append), so the max offset is also the next queue offset to assign. New data is
+//! announced on a `tokio::sync::watch` channel carrying the max offset, for long polling.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+use tokio::sync::watch;
+use tracing::warn;
+
+use crate::error::{Result, StoreError};
+use crate::layout::CQ_UNIT_SIZE;
+use crate::segments::SegmentQueue;
+
+/// One consume-queue unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CqUnit {
+    pub queue_offset: i64,
+    pub physical_offset: i64,
+    pub size: i32,
+    pub tags_code: i64,
+}
+
+impl CqUnit {
+    fn encode(&self) -> [u8; 20] {
+        let mut b = [0u8; 20];
+        b[..8].copy_from_slice(&self.physical_offset.to_be_bytes());
+        b[8..12].copy_from_slice(&self.size.to_be_bytes());
+        b[12..].copy_from_slice(&self.tags_code.to_be_bytes());
+        b
+    }
+
+    fn decode(queue_offset: i64, b: &[u8]) -> CqUnit {
+        let mut p = [0u8; 8];
+        p.copy_from_slice(&b[..8]);
+        let mut s = [0u8; 4];
+        s.copy_from_slice(&b[8..12]);
+        let mut t = [0u8; 8];
+        t.copy_from_slice(&b[12..20]);
+        CqUnit {
+            queue_offset,
+            physical_offset: i64::from_be_bytes(p),
+            size: i32::from_be_bytes(s),
+            tags_code: i64::from_be_bytes(t),
+        }
+    }
+
+    /// Recovery's validity rule: `offset >= 0 && size > 0` (pre-blank fillers count as valid).
+    fn is_valid(&self) -> bool {
+        self.physical_offset >= 0 && self.size > 0
+    }
+
+    /// A `fillPreBlank` placeholder unit.
+    pub fn is_placeholder(&self) -> bool {
+        self.physical_offset == 0 && self.size == i32::MAX
+    }
+}
+
+/// A consume queue of one (topic, queueId).
+#[derive(Debug)]
+pub struct ConsumeQueue {
+    pub topic: String,
+    pub queue_id: i32,
+    pub(crate) segs: SegmentQueue,
+    /// End of written units, as a byte offset in the queue.
+    max_pos: AtomicU64,
+    /// First valid unit, as a byte offset (`minLogicOffset`).
+    min_pos: AtomicU64,
+    /// End (`offset + size`) of the last dispatched record (`maxPhysicOffset`), -1 if none.
+    max_physic: AtomicI64,
+    /// Store time of the last dispatched record (for the checkpoint's logics timestamp).
+    last_store_ts: AtomicI64,
+    arrivals: watch::Sender<i64>,
+}
+
+impl ConsumeQueue {
+    pub(crate) fn open(
+        topic: &str,
+        queue_id: i32,
+        dir: &Path,
+        seg_size: u64,
+        prealloc: bool,
+    ) -> Result<Self> {
+        let segs = SegmentQueue::load(dir, seg_size, prealloc)?;
+        Ok(ConsumeQueue {
+            topic: topic.to_string(),
+            queue_id,
+            segs,
+            max_pos: AtomicU64::new(0),
+            min_pos: AtomicU64::new(0),
+            max_physic: AtomicI64::new(-1),
+            last_store_ts: AtomicI64::new(0),
+            arrivals: watch::channel(0).0,
+        })
+    }
+
+    /// Next queue offset to be written (`getMaxOffsetInQueue`).
+    pub fn max_offset(&self) -> i64 {
+        (self.max_pos.load(Ordering::Acquire) / CQ_UNIT_SIZE) as i64
+    }
+
+    /// First readable queue offset (`getMinOffsetInQueue`).
+    pub fn min_offset(&self) -> i64 {
+        (self.min_pos.load(Ordering::Acquire) / CQ_UNIT_SIZE) as i64
+    }
+
+    /// End of the last dispatched record, -1 if the queue is empty.
+    pub fn max_physic_offset(&self) -> i64 {
+        self.max_physic.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn last_store_timestamp(&self) -> i64 {
+        self.last_store_ts.load(Ordering::Acquire)
+    }
+
+    /// A receiver of this queue's max offset, updated on every append.
+    pub fn subscribe(&self) -> watch::Receiver<i64> {
+        self.arrivals.subscribe()
+    }
+
+    /// True when the queue has files on disk.
+    pub fn has_files(&self) -> bool {
+        !self.segs.is_empty()
+    }
+
+    /// Append one unit at its queue offset (writer only). Idempotent like Java's
+    /// `putMessagePositionInfo`: a unit already covered is skipped. A gap is refused.
+    pub(crate) fn append(&self, unit: &CqUnit, store_ts: i64) -> Result<bool> {
+        let end = unit.physical_offset + i64::from(unit.size);
+        if end <= self.max_physic_offset() {
+            return Ok(false);
+        }
+        let expected = unit.queue_offset as u64 * CQ_UNIT_SIZE;
+        self.prepare(unit.queue_offset, 1)?;
+        let cur = self.max_pos.load(Ordering::Acquire);
+        if expected < cur {
+            return Ok(false);
+        } else if expected > cur {
+            return Err(StoreError::Format {
+                path: self.segs.dir().to_path_buf(),
+                reason: format!(
+                    "queue offset gap: unit for {} but queue ends at {}",
+                    unit.queue_offset,
+                    cur / 20
+                ),
+            });
+        }
+        self.write_unit(expected, &unit.encode())?;
+        self.max_physic.store(end, Ordering::Release);
+        self.last_store_ts.store(store_ts, Ordering::Release);
+        self.max_pos
+            .store(expected + CQ_UNIT_SIZE, Ordering::Release);
+        self.arrivals.send_replace(unit.queue_offset + 1);
+        Ok(true)
+    }
+
+    /// Make sure the segments for `count` units from `first` exist (writer only), so that the
+    /// appends after a CommitLog write cannot fail on I/O. A queue whose first unit is not 0
+    /// gets its pre-blank fill here.
+    pub(crate) fn prepare(&self, first: i64, count: usize) -> Result<()> {
+        let seg_size = self.segs.seg_size();
+        let start = first as u64 * CQ_UNIT_SIZE;
+        if self.segs.is_empty() && start > 0 {
+            self.fill_pre_blank(start)?;
+        }
+        let last = start + (count.max(1) as u64 - 1) * CQ_UNIT_SIZE;
+        let mut pos = start - start % seg_size;
+        while pos <= last {
+            if self.segs.find(pos).is_none() {
+                self.segs.create(pos)?;
+            }
+            pos += seg_size;
+        }
+        Ok(())
+    }
+
+    fn write_unit(&self, pos: u64, bytes: &[u8; 20]) -> Result<()> {
+        let seg_size = self.segs.seg_size();
+        let seg = match self.segs.find(pos) {
+            Some(s) => s,
+            None => self.segs.create(pos - pos % seg_size)?,
+        };
+        seg.file.write((pos - seg.base) as usize, bytes);
+        Ok(())
+    }
+
+    /// `fillPreBlank`: a queue whose first unit is not offset 0 starts its first segment with
+    /// placeholder units, and its min offset is the first real unit.
+    fn fill_pre_blank(&self, expected: u64) -> Result<()> {
+        let seg_size = self.segs.seg_size();
+        let base = expected - expected % seg_size;
+        let seg = self.segs.create(base)?;
+        let blank = CqUnit {
+            queue_offset: 0,
+            physical_offset: 0,
+            size: i32::MAX,
+            tags_code: 0,
+        }
+        .encode();
+        let mut pos = 0;
+        while (pos as u64) < expected - base {
+            seg.file.write(pos, &blank);
+            pos += CQ_UNIT_SIZE as usize;
+        }
+        self.min_pos.store(expected, Ordering::Release);
+        self.max_pos.store(expected, Ordering::Release);
+        Ok(())
+    }
+
+    /// Read up to `max` units from `offset`, within the written range. `None` if the unit's
+    /// segment is gone (`OFFSET_FOUND_NULL`).
+    pub fn units(&self, offset: i64, max: usize) -> Option<Vec<CqUnit>> {
+        let max_pos = self.max_pos.load(Ordering::Acquire);
+        let pos = u64::try_from(offset).ok()? * CQ_UNIT_SIZE;
+        if pos >= max_pos {
+            return Some(Vec::new());
+        }
+        let seg = self.segs.find(pos)?;
+        let start = (pos - seg.base) as usize;
+        let end = (seg.end().min(max_pos) - seg.base) as usize;
+        let n = ((end - start) / CQ_UNIT_SIZE as usize).min(max);
+        let bytes = seg.file.read(start, n * CQ_UNIT_SIZE as usize);
+        Some(
+            bytes
+                .chunks_exact(20)
+                .enumerate()
+                .map(|(i, b)| CqUnit::decode(offset + i as i64, b))
+                .collect(),
+        )
+    }
+
+    /// One unit by queue offset.
+    pub fn unit(&self, offset: i64) -> Option<CqUnit> {
+        self.units(offset, 1)?.into_iter().next()
+    }
+
+    /// Recover the write position by scanning units from the third-to-last segment
+    /// (`ConsumeQueue.recover`); later segments past the end are deleted.
+    pub(crate) fn recover(&self) -> Result<()> {
+        let segs = self.segs.snapshot();
+        let Some(first) = segs.first() else {
+            return Ok(());
+        };
+        self.min_pos.store(first.base, Ordering::Release);
+        let start = segs.len().saturating_sub(3);
+        let mut end = segs[start].base;
+        let mut max_physic = -1i64;
+        'outer: for seg in &segs[start..] {
+            let data = seg.file.read(0, seg.file.len());
+            for (i, chunk) in data.chunks_exact(20).enumerate() {
+                let u = CqUnit::decode(0, chunk);
+                if !u.is_valid() {
+                    end = seg.base + i as u64 * CQ_UNIT_SIZE;
+                    break 'outer;
+                }
+                if !u.is_placeholder() {
+                    max_physic = u.physical_offset + i64::from(u.size);
+                }
+            }
+            end = seg.end();
+        }
+        self.set_end(end, max_physic)?;
+        // Min offset: first unit that is not a placeholder.
+        self.correct_min_offset(0);
+        Ok(())
+    }
+
+    fn set_end(&self, end: u64, max_physic: i64) -> Result<()> {
+        let seg_size = self.segs.seg_size();
+        // Drop segments that start at or past the end of the segment holding `end`.
+        let cut = if end % seg_size == 0 {
+            end
+        } else {
+            end - end % seg_size + seg_size
+        };
+        self.segs.delete_from(cut)?;
+        self.max_pos.store(end, Ordering::Release);
+        self.max_physic.store(max_physic, Ordering::Release);
+        if self.min_pos.load(Ordering::Acquire) > end {
+            self.min_pos.store(end, Ordering::Release);
+        }
+        self.arrivals.send_replace(self.max_offset());
+        Ok(())
+    }
+
+    /// Drop units pointing at or past `phys_end` (`truncateDirtyLogicFiles`); zero them so that
+    /// recovery does not see them again.
+    pub(crate) fn truncate_physical(&self, phys_end: u64) -> Result<()> {
+        let max_off = self.max_offset();
+        let min_off = (self.min_pos.load(Ordering::Acquire) / CQ_UNIT_SIZE) as i64;
+        // Binary search the first unit whose physical offset >= phys_end.
+        let (mut lo, mut hi) = (min_off, max_off);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.unit(mid) {
+                Some(u) if !u.is_placeholder() && u.physical_offset as u64 >= phys_end => hi = mid,
+                _ => lo = mid + 1,
+            }
+        }
+        if lo >= max_off {
+            return Ok(());
+        }
+        warn!(topic = %self.topic, queue = self.queue_id, from = lo, to = max_off, "truncating consume queue");
+        let new_end = lo as u64 * CQ_UNIT_SIZE;
+        for pos in (new_end..max_off as u64 * CQ_UNIT_SIZE).step_by(CQ_UNIT_SIZE as usize) {
+            if let Some(seg) = self.segs.find(pos) {
+                seg.file.write((pos - seg.base) as usize, &[0u8; 20]);
+            }
+        }
+        let max_physic = if lo > min_off {
+            self.unit(lo - 1)
+                .map_or(-1, |u| u.physical_offset + i64::from(u.size))
+        } else {
+            -1
+        };
+        self.set_end(new_end, max_physic)
+    }
+
+    /// `correctMinOffset`: min := first unit whose physical offset >= `cl_min` (or max if none).
+    pub(crate) fn correct_min_offset(&self, cl_min: u64) {
+        let Some(first) = self.segs.first() else {
+            return;
+        };
+        let max_off = self.max_offset();
+        let mut off = (first.base.max(self.min_pos.load(Ordering::Acquire)) / CQ_UNIT_SIZE) as i64;
+        let (mut lo, mut hi) = (off, max_off);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.unit(mid) {
+                Some(u) if !u.is_placeholder() && u.physical_offset as u64 >= cl_min => hi = mid,
+                _ => lo = mid + 1,
+            }
+        }
+        off = lo;
+        self.min_pos
+            .store(off as u64 * CQ_UNIT_SIZE, Ordering::Release);
+    }
+
+    /// Delete segments whose every unit points below `cl_min` (never the last), then correct the
+    /// min offset. Returns the number of segments deleted.
+    pub(crate) fn delete_expired(&self, cl_min: u64) -> Result<usize> {
+        let segs = self.segs.snapshot();
+        let mut n = 0;
+        for seg in segs.iter().take(segs.len().saturating_sub(1)) {
+            let last = seg.file.read(seg.file.len() - 20, 20);
+            let u = CqUnit::decode(0, last);
+            if u.is_valid() && !u.is_placeholder() && (u.physical_offset as u64) < cl_min {
+                n += 1;
+            } else {
+                break;
+            }
+        }
+        self.segs.delete_first(n)?;
+        self.correct_min_offset(cl_min);
+        Ok(n)
+    }
+
+    /// msync written units.
+    pub(crate) fn flush(&self) -> Result<()> {
+        for seg in self.segs.snapshot() {
+            seg.file
+                .flush()
+                .map_err(StoreError::io("msync", seg.file.path()))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,334 @@
+//! Flushing (Java `FlushRealTimeService`, `GroupCommitService`, `FlushConsumeQueueService`).
+//!
+//! * CommitLog flusher thread. ASYNC_FLUSH: every `flushIntervalCommitLog`, msync if at least
+//!   `flushCommitLogLeastPages` pages are dirty, everything every
+//!   `flushCommitLogThoroughInterval`. SYNC_FLUSH: group commit — a put wakes the thread, which
+//!   msyncs up to the current end and publishes the flushed offset; every put that arrived
+//!   meanwhile shares that one msync.
+//! * Logics flusher thread: every `flushIntervalConsumeQueue`, msync consume queues, msync full
+//!   index files, then write and fsync the checkpoint.
+//! * A failed msync poisons the store: writes are refused from then on and every waiter gets
+//!   [`StoreError::Poisoned`].
+//!
+//! Waiting for durability is exposed as [`Durability`], awaitable from async code (a
+//! `tokio::sync::watch` receiver) or blockable from a thread.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+use tracing::error;
+
+use crate::config::FlushDiskType;
+use crate::error::{Result, StoreError};
+use crate::layout::OS_PAGE_SIZE;
+use crate::store::Inner;
+
+#[derive(Debug, Clone, Default)]
+struct Progress {
+    flushed: u64,
+    poisoned: Option<Arc<str>>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    progress: watch::Sender<Progress>,
+    done: Mutex<Progress>,
+    done_cv: Condvar,
+}
+
+/// Flush bookkeeping shared by writers, the flusher and waiters.
+#[derive(Debug)]
+pub(crate) struct FlushState {
+    flushed: AtomicU64,
+    shared: Arc<Shared>,
+    wake: Mutex<bool>,
+    wake_cv: Condvar,
+    timeout: Duration,
+}
+
+impl FlushState {
+    pub fn new(timeout: Duration) -> FlushState {
+        FlushState {
+            flushed: AtomicU64::new(0),
+            shared: Arc::new(Shared {
+                progress: watch::channel(Progress::default()).0,
+                done: Mutex::new(Progress::default()),
+                done_cv: Condvar::new(),
+            }),
+            wake: Mutex::new(false),
+            wake_cv: Condvar::new(),
+            timeout,
+        }
+    }
+
+    pub fn flushed(&self) -> u64 {
+        self.flushed.load(Ordering::Acquire)
+    }
+
+    /// Set the flushed offset without a sync (recovery: everything found on disk is durable).
+    pub fn reset(&self, offset: u64) {
+        self.flushed.store(offset, Ordering::Release);
+        self.publish(offset, None);
+    }
+
+    pub fn poisoned(&self) -> Option<String> {
+        self.shared
+            .done
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .poisoned
+            .as_deref()
+            .map(str::to_string)
+    }
+
+    fn publish(&self, flushed: u64, poisoned: Option<Arc<str>>) {
+        let mut d = self.shared.done.lock().unwrap_or_else(|e| e.into_inner());
+        d.flushed = d.flushed.max(flushed);
+        if poisoned.is_some() {
+            d.poisoned = poisoned;
+        }
+        let p = d.clone();
+        drop(d);
+        self.shared.done_cv.notify_all();
+        self.shared.progress.send_replace(p);
+    }
+
+    fn poison(&self, reason: String) {
+        error!(%reason, "sync failed: store poisoned, writes refused");
+        self.publish(0, Some(reason.into()));
+    }
+
+    /// Wake the flusher (a SYNC_FLUSH put, or shutdown).
+    pub fn wake_all(&self) {
+        *self.wake.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.wake_cv.notify_all();
+    }
+
+    fn wait_wake(&self, timeout: Duration) {
+        let g = self.wake.lock().unwrap_or_else(|e| e.into_inner());
+        let (mut g, _) = self
+            .wake_cv
+            .wait_timeout_while(g, timeout, |w| !*w)
+            .unwrap_or_else(|e| e.into_inner());
+        *g = false;
+    }
+
+    /// The durability handle of a put ending at `end`.
+    pub fn durability(&self, end: u64, mode: FlushDiskType) -> Durability {
+        if !mode.is_sync() {
+            return Durability {
+                target: end,
+                wait: None,
+            };
+        }
+        self.wake_all();
+        Durability {
+            target: end,
+            wait: Some((
+                self.shared.progress.subscribe(),
+                Arc::clone(&self.shared),
+                self.timeout,
+            )),
+        }
+    }
+}
+
+/// Waits until a put's bytes are on disk. Under ASYNC_FLUSH it is ready at once.
+#[derive(Debug)]
+pub struct Durability {
+    target: u64,
+    wait: Option<(watch::Receiver<Progress>, Arc<Shared>, Duration)>,
+}
+
+impl Durability {
+    /// True when there is nothing to wait for (ASYNC_FLUSH).
+    pub fn is_immediate(&self) -> bool {
+        self.wait.is_none()
+    }
+
+    /// Await durability from async code. `FlushTimeout` after `syncFlushTimeout` (the message is
+    /// stored; Java answers FLUSH_DISK_TIMEOUT), `Poisoned` if the sync failed.
+    pub async fn wait(self) -> Result<()> {
+        let Some((mut rx, _, timeout)) = self.wait else {
+            return Ok(());
+        };
+        let target = self.target;
+        let res = tokio::time::timeout(
+            timeout,
+            rx.wait_for(|p| p.flushed >= target || p.poisoned.is_some()),
+        )
+        .await;
+        match res {
+            Err(_) => Err(StoreError::FlushTimeout(timeout.as_millis() as u64)),
+            Ok(Err(_)) => Err(StoreError::NotRunning),
+            Ok(Ok(p)) => match &p.poisoned {
+                Some(r) if p.flushed < target => Err(StoreError::Poisoned(r.to_string())),
+                _ => Ok(()),
+            },
+        }
+    }
+
+    /// Block the calling thread until durable (never call on a tokio worker).
+    pub fn wait_blocking(self) -> Result<()> {
+        let Some((_, shared, timeout)) = self.wait else {
+            return Ok(());
+        };
+        let g = shared.done.lock().unwrap_or_else(|e| e.into_inner());
+        let (g, res) = shared
+            .done_cv
+            .wait_timeout_while(g, timeout, |p| {
+                p.flushed < self.target && p.poisoned.is_none()
+            })
+            .unwrap_or_else(|e| e.into_inner());
+        if g.flushed >= self.target {
+            Ok(())
+        } else if let Some(r) = &g.poisoned {
+            Err(StoreError::Poisoned(r.to_string()))
+        } else if res.timed_out() {
+            Err(StoreError::FlushTimeout(timeout.as_millis() as u64))
+        } else {
+            Err(StoreError::NotRunning)
+        }
+    }
+}
+
+/// msync the CommitLog from the flushed offset to the current end (all of it if `force`,
+/// else only when `flushCommitLogLeastPages` are dirty). Updates the checkpoint's
+/// `physicMsgTimestamp` in memory.
+pub(crate) fn flush_commitlog(inner: &Inner, force: bool) -> Result<()> {
+    if inner.flush.poisoned().is_some() {
+        return Ok(());
+    }
+    // Time first, offset second: see `Inner::last_store_ts`.
+    let ts = inner.last_store_ts.load(Ordering::Acquire);
+    let target = inner.commitlog.max_offset();
+    let from = inner.flush.flushed();
+    if target <= from {
+        return Ok(());
+    }
+    let least = inner.cfg.flush_commit_log_least_pages * OS_PAGE_SIZE;
+    if !force && target - from < least {
+        return Ok(());
+    }
+    for seg in inner.commitlog.segs.snapshot() {
+        if seg.end() <= from || seg.base >= target {
+            continue;
+        }
+        let start = from.max(seg.base) - seg.base;
+        let end = target.min(seg.end()) - seg.base;
+        // msync needs a page-aligned start.
+        let aligned = start - start % OS_PAGE_SIZE;
+        if let Err(e) = seg
+            .file
+            .flush_range(aligned as usize, (end - aligned) as usize)
+        {
+            let reason = format!("msync {}: {e}", seg.file.path().display());
+            inner.flush.poison(reason.clone());
+            return Err(StoreError::Poisoned(reason));
+        }
+    }
+    inner.flush.flushed.store(target, Ordering::Release);
+    if ts > 0 {
+        inner
+            .checkpoint
+            .update(|c| c.physic_msg_timestamp = c.physic_msg_timestamp.max(ts));
+    }
+    inner.flush.publish(target, None);
+    Ok(())
+}
+
+/// msync consume queues and full index files, then persist the checkpoint.
+pub(crate) fn flush_logics(inner: &Inner) -> Result<()> {
+    // The logics time must not run ahead of what this flush covers: take it before flushing.
+    let logics_ts = inner.last_dispatch_ts();
+    let queues: Vec<_> = inner
+        .queues
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .values()
+        .flat_map(|m| m.values().cloned())
+        .collect();
+    for q in queues {
+        q.flush()?;
+    }
+    let mut index_ts = None;
+    if let Some(ix) = &inner.index {
+        let full: Vec<_> = std::mem::take(&mut *ix.full.lock().unwrap_or_else(|e| e.into_inner()));
+        for f in full {
+            f.flush()?;
+            index_ts = Some(f.header().end_timestamp);
+        }
+    }
+    inner.checkpoint.update(|c| {
+        if logics_ts > 0 {
+            c.logics_msg_timestamp = c.logics_msg_timestamp.max(logics_ts);
+        }
+        if let Some(t) = index_ts {
+            c.index_msg_timestamp = c.index_msg_timestamp.max(t);
+        }
+    });
+    inner.checkpoint.flush()
+}
+
+impl Inner {
+    /// Store time of the last record dispatched to a consume queue.
+    pub(crate) fn last_dispatch_ts(&self) -> i64 {
+        self.queues
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .flat_map(|m| m.values())
+            .map(|q| q.last_store_timestamp())
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(name.to_string())
+        .spawn(f)
+        .map_err(StoreError::io("spawn thread", name))
+}
+
+pub(crate) fn spawn_commitlog_flusher(inner: Arc<Inner>) -> Result<JoinHandle<()>> {
+    spawn("store-flush-commitlog", move || {
+        let sync = inner.cfg.flush_disk_type.is_sync();
+        let mut last_thorough = Instant::now();
+        while inner.running.load(Ordering::Acquire) {
+            let wait = if sync {
+                Duration::from_millis(10)
+            } else {
+                inner.cfg.flush_interval_commit_log
+            };
+            inner.flush.wait_wake(wait);
+            let thorough = last_thorough.elapsed() >= inner.cfg.flush_commit_log_thorough_interval;
+            if thorough {
+                last_thorough = Instant::now();
+            }
+            if let Err(e) = flush_commitlog(&inner, sync || thorough) {
+                error!(error = %e, "commitlog flush failed");
+            }
+        }
+    })
+}
+
+pub(crate) fn spawn_logics_flusher(inner: Arc<Inner>) -> Result<JoinHandle<()>> {
+    spawn("store-flush-logics", move || {
+        let step = Duration::from_millis(50);
+        let mut last = Instant::now();
+        while inner.running.load(Ordering::Acquire) {
+            std::thread::sleep(step);
+            if last.elapsed() < inner.cfg.flush_interval_consume_queue {
+                continue;
+            }
+            last = Instant::now();
+            if let Err(e) = flush_logics(&inner) {
+                error!(error = %e, "consume queue flush failed");
+            }
+        }
+    })
+}

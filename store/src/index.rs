@@ -1,0 +1,418 @@
+//! Message-key index (Java `IndexFile`, `IndexHeader`, `IndexService`).
+//!
+//! ```text
+//! header 40 B: beginTimestamp i64 | endTimestamp i64 | beginPhyOffset i64 | endPhyOffset i64
+//!              | hashSlotCount i32 | indexCount i32 (starts at 1)
+//! slots:  hashSlotNum × i32  (latest entry number in the slot, 0 = empty)
+//! entries: indexNum × { keyHash i32 | phyOffset i64 | timeDiff i32 (s) | prevEntry i32 }
+//! ```
+//! Keys are `topic#UNIQ_KEY` and `topic#k` for every key of `KEYS` split by spaces; the hash is
+//! `abs(String.hashCode)` with `Integer.MIN_VALUE` → 0. Only hashes are compared: callers get
+//! collisions too and filter by key, as the Java client does.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use tracing::{info, warn};
+
+use crate::decode::DispatchInfo;
+use crate::error::{Result, StoreError};
+use crate::layout::{
+    index_file_name, index_file_size, INDEX_ENTRY_SIZE, INDEX_HEADER_SIZE, INDEX_SLOT_SIZE,
+};
+use crate::message::{java_hash, sysflag};
+use crate::mmap::MappedFile;
+use crate::segments::sync_dir;
+
+/// Index header values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IndexHeader {
+    pub begin_timestamp: i64,
+    pub end_timestamp: i64,
+    pub begin_phy_offset: i64,
+    pub end_phy_offset: i64,
+    pub hash_slot_count: i32,
+    pub index_count: i32,
+}
+
+/// `IndexService.indexKeyHashMethod`.
+pub fn key_hash(key: &str) -> i32 {
+    let h = java_hash(key).wrapping_abs();
+    if h < 0 {
+        0
+    } else {
+        h
+    }
+}
+
+/// One index file.
+#[derive(Debug)]
+pub(crate) struct IndexFile {
+    file: Arc<MappedFile>,
+    slots: u32,
+    entries: u32,
+    header: Mutex<IndexHeader>,
+}
+
+fn rd_i32(b: &[u8]) -> i32 {
+    i32::from_be_bytes([b[0], b[1], b[2], b[3]])
+}
+
+fn rd_i64(b: &[u8]) -> i64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[..8]);
+    i64::from_be_bytes(a)
+}
+
+impl IndexFile {
+    fn open(path: &Path, slots: u32, entries: u32) -> Result<IndexFile> {
+        let file = MappedFile::open(path).map_err(StoreError::io("map index file", path))?;
+        let expected = index_file_size(slots, entries);
+        if file.len() as u64 != expected {
+            return Err(StoreError::SegmentSize {
+                path: path.to_path_buf(),
+                expected,
+                actual: file.len() as u64,
+            });
+        }
+        let h = file.read(0, INDEX_HEADER_SIZE as usize);
+        let mut header = IndexHeader {
+            begin_timestamp: rd_i64(&h[0..]),
+            end_timestamp: rd_i64(&h[8..]),
+            begin_phy_offset: rd_i64(&h[16..]),
+            end_phy_offset: rd_i64(&h[24..]),
+            hash_slot_count: rd_i32(&h[32..]),
+            index_count: rd_i32(&h[36..]),
+        };
+        if header.index_count <= 0 {
+            header.index_count = 1;
+        }
+        Ok(IndexFile {
+            file: Arc::new(file),
+            slots,
+            entries,
+            header: Mutex::new(header),
+        })
+    }
+
+    fn create(
+        path: &Path,
+        slots: u32,
+        entries: u32,
+        prev: Option<IndexHeader>,
+    ) -> Result<IndexFile> {
+        let file =
+            MappedFile::create(path, index_file_size(slots, entries), true).map_err(|e| {
+                if e.raw_os_error() == Some(libc::ENOSPC) {
+                    StoreError::DiskFull(format!("cannot allocate {}", path.display()))
+                } else {
+                    StoreError::Io {
+                        op: "create index file",
+                        path: path.to_path_buf(),
+                        source: e,
+                    }
+                }
+            })?;
+        let mut header = IndexHeader {
+            index_count: 1,
+            ..IndexHeader::default()
+        };
+        if let Some(p) = prev {
+            // IndexFile(…, endPhyOffset, endTimestamp): a new file starts where the last ended.
+            header.begin_phy_offset = p.end_phy_offset;
+            header.end_phy_offset = p.end_phy_offset;
+            header.begin_timestamp = p.end_timestamp;
+            header.end_timestamp = p.end_timestamp;
+        }
+        let f = IndexFile {
+            file: Arc::new(file),
+            slots,
+            entries,
+            header: Mutex::new(header),
+        };
+        f.write_header(&header);
+        Ok(f)
+    }
+
+    pub fn path(&self) -> &Path {
+        self.file.path()
+    }
+
+    pub fn header(&self) -> IndexHeader {
+        *self.header.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write_header(&self, h: &IndexHeader) {
+        let mut b = [0u8; 40];
+        b[0..8].copy_from_slice(&h.begin_timestamp.to_be_bytes());
+        b[8..16].copy_from_slice(&h.end_timestamp.to_be_bytes());
+        b[16..24].copy_from_slice(&h.begin_phy_offset.to_be_bytes());
+        b[24..32].copy_from_slice(&h.end_phy_offset.to_be_bytes());
+        b[32..36].copy_from_slice(&h.hash_slot_count.to_be_bytes());
+        b[36..40].copy_from_slice(&h.index_count.to_be_bytes());
+        self.file.write(0, &b);
+    }
+
+    fn is_full(&self) -> bool {
+        self.header().index_count as u32 >= self.entries
+    }
+
+    fn slot_pos(&self, hash: i32) -> usize {
+        (INDEX_HEADER_SIZE + (hash as u32 % self.slots) as u64 * INDEX_SLOT_SIZE) as usize
+    }
+
+    fn entry_pos(&self, n: i32) -> usize {
+        (INDEX_HEADER_SIZE + u64::from(self.slots) * INDEX_SLOT_SIZE + n as u64 * INDEX_ENTRY_SIZE)
+            as usize
+    }
+
+    /// `IndexFile.putKey`; false when the file is full.
+    fn put_key(&self, key: &str, phy_offset: i64, store_ts: i64) -> bool {
+        let mut h = self.header.lock().unwrap_or_else(|e| e.into_inner());
+        if h.index_count as u32 >= self.entries {
+            return false;
+        }
+        let hash = key_hash(key);
+        let slot_pos = self.slot_pos(hash);
+        let mut prev = rd_i32(self.file.read(slot_pos, 4));
+        if prev <= 0 || prev > h.index_count {
+            prev = 0;
+        }
+        let time_diff = if h.begin_timestamp <= 0 {
+            0
+        } else {
+            ((store_ts - h.begin_timestamp) / 1000).clamp(0, i64::from(i32::MAX))
+        };
+        let mut e = [0u8; 20];
+        e[0..4].copy_from_slice(&hash.to_be_bytes());
+        e[4..12].copy_from_slice(&phy_offset.to_be_bytes());
+        e[12..16].copy_from_slice(&(time_diff as i32).to_be_bytes());
+        e[16..20].copy_from_slice(&prev.to_be_bytes());
+        self.file.write(self.entry_pos(h.index_count), &e);
+        self.file.write(slot_pos, &h.index_count.to_be_bytes());
+        if h.index_count <= 1 {
+            h.begin_phy_offset = phy_offset;
+            h.begin_timestamp = store_ts;
+        }
+        if prev == 0 {
+            h.hash_slot_count += 1;
+        }
+        h.index_count += 1;
+        h.end_phy_offset = phy_offset;
+        h.end_timestamp = store_ts;
+        self.write_header(&h);
+        true
+    }
+
+    fn time_matched(&self, begin: i64, end: i64) -> bool {
+        let h = self.header();
+        (begin < h.begin_timestamp && end > h.end_timestamp)
+            || (begin >= h.begin_timestamp && begin <= h.end_timestamp)
+            || (end >= h.begin_timestamp && end <= h.end_timestamp)
+    }
+
+    /// `IndexFile.selectPhyOffset`.
+    fn select(&self, out: &mut Vec<i64>, key: &str, max: usize, begin: i64, end: i64) {
+        let h = self.header();
+        let hash = key_hash(key);
+        let slot = rd_i32(self.file.read(self.slot_pos(hash), 4));
+        if slot <= 0 || slot > h.index_count || h.index_count <= 1 {
+            return;
+        }
+        let mut next = slot;
+        while out.len() < max {
+            let e = self.file.read(self.entry_pos(next), 20);
+            let (hash_read, phy, diff, prev) = (
+                rd_i32(e),
+                rd_i64(&e[4..]),
+                rd_i32(&e[12..]),
+                rd_i32(&e[16..]),
+            );
+            if diff < 0 {
+                break;
+            }
+            let time = h.begin_timestamp + i64::from(diff) * 1000;
+            if hash_read == hash && time >= begin && time <= end {
+                out.push(phy);
+            }
+            if prev <= 0 || prev > h.index_count || prev == next || time < begin {
+                break;
+            }
+            next = prev;
+        }
+    }
+
+    pub fn flush(&self) -> Result<()> {
+        self.file
+            .flush()
+            .map_err(StoreError::io("msync index", self.file.path()))
+    }
+}
+
+/// The list of index files; the last one takes new keys.
+#[derive(Debug)]
+pub(crate) struct IndexService {
+    dir: PathBuf,
+    slots: u32,
+    entries: u32,
+    files: Mutex<Vec<Arc<IndexFile>>>,
+    /// Full files waiting for the flusher to msync them and advance `indexMsgTimestamp`.
+    pub full: Mutex<Vec<Arc<IndexFile>>>,
+}
+
+/// Result of an index query.
+#[derive(Debug, Clone, Default)]
+pub struct IndexQuery {
+    pub offsets: Vec<i64>,
+    pub last_update_timestamp: i64,
+    pub last_update_phy_offset: i64,
+}
+
+impl IndexService {
+    /// Load index files; after a crash, files newer than `index_ts` are deleted (`IndexService.load`).
+    pub fn load(
+        dir: &Path,
+        slots: u32,
+        entries: u32,
+        last_exit_ok: bool,
+        index_ts: i64,
+    ) -> Result<IndexService> {
+        std::fs::create_dir_all(dir).map_err(StoreError::io("create directory", dir))?;
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(StoreError::io("list directory", dir))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .collect();
+        paths.sort();
+        let mut files = Vec::new();
+        for p in paths {
+            let f = IndexFile::open(&p, slots, entries)?;
+            let h = f.header();
+            if !last_exit_ok && h.end_timestamp > index_ts {
+                warn!(path = %p.display(), "deleting index file newer than the checkpoint after an abnormal exit");
+                drop(f);
+                std::fs::remove_file(&p).map_err(StoreError::io("delete", &p))?;
+                continue;
+            }
+            files.push(Arc::new(f));
+        }
+        Ok(IndexService {
+            dir: dir.to_path_buf(),
+            slots,
+            entries,
+            files: Mutex::new(files),
+            full: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn files(&self) -> Vec<Arc<IndexFile>> {
+        self.files.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// End physical offset of the last file (dispatch skips records below it).
+    pub fn end_phy_offset(&self) -> i64 {
+        self.files().last().map_or(0, |f| f.header().end_phy_offset)
+    }
+
+    fn writable_file(&self) -> Result<Arc<IndexFile>> {
+        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(last) = files.last() {
+            if !last.is_full() {
+                return Ok(Arc::clone(last));
+            }
+        }
+        let prev = files.last().map(|f| f.header());
+        let mut now = crate::layout::now_ms();
+        let mut path = self.dir.join(index_file_name(now));
+        while path.exists() {
+            now += 1;
+            path = self.dir.join(index_file_name(now));
+        }
+        let f = Arc::new(IndexFile::create(&path, self.slots, self.entries, prev)?);
+        sync_dir(&self.dir)?;
+        info!(path = %path.display(), "created index file");
+        if let Some(full) = files.last() {
+            self.full
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(Arc::clone(full));
+        }
+        files.push(Arc::clone(&f));
+        Ok(f)
+    }
+
+    /// `IndexService.buildIndex` for one dispatched record (writer only).
+    pub fn build(&self, d: &DispatchInfo) -> Result<()> {
+        if d.physical_offset < self.end_phy_offset() {
+            return Ok(());
+        }
+        if d.sys_flag & sysflag::TRANSACTION_MASK == sysflag::TRANSACTION_ROLLBACK {
+            return Ok(());
+        }
+        if let Some(u) = &d.uniq_key {
+            self.put(&format!("{}#{u}", d.topic), d)?;
+        }
+        if let Some(keys) = &d.keys {
+            for k in keys.split(' ').filter(|k| !k.is_empty()) {
+                self.put(&format!("{}#{k}", d.topic), d)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn put(&self, key: &str, d: &DispatchInfo) -> Result<()> {
+        loop {
+            let f = self.writable_file()?;
+            if f.put_key(key, d.physical_offset, d.store_timestamp) {
+                return Ok(());
+            }
+        }
+    }
+
+    /// `IndexService.queryOffset`: newest file first.
+    pub fn query(&self, topic: &str, key: &str, max: usize, begin: i64, end: i64) -> IndexQuery {
+        let key = format!("{topic}#{key}");
+        let files = self.files();
+        let mut q = IndexQuery::default();
+        if let Some(last) = files.last() {
+            let h = last.header();
+            q.last_update_timestamp = h.end_timestamp;
+            q.last_update_phy_offset = h.end_phy_offset;
+        }
+        for f in files.iter().rev() {
+            if f.time_matched(begin, end) {
+                f.select(&mut q.offsets, &key, max, begin, end);
+            }
+            if f.header().begin_timestamp < begin || q.offsets.len() >= max {
+                break;
+            }
+        }
+        q
+    }
+
+    /// Delete files whose end offset is below the CommitLog min offset (never the last).
+    pub fn delete_expired(&self, cl_min: u64) -> Result<()> {
+        let removed: Vec<Arc<IndexFile>> = {
+            let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+            let n = files
+                .iter()
+                .take(files.len().saturating_sub(1))
+                .take_while(|f| (f.header().end_phy_offset as u64) < cl_min)
+                .count();
+            files.drain(..n).collect()
+        };
+        for f in &removed {
+            info!(path = %f.path().display(), "deleting expired index file");
+            std::fs::remove_file(f.path()).map_err(StoreError::io("delete", f.path()))?;
+        }
+        Ok(())
+    }
+
+    /// msync every file (shutdown).
+    pub fn flush_all(&self) -> Result<()> {
+        for f in self.files() {
+            f.flush()?;
+        }
+        Ok(())
+    }
+}

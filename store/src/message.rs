@@ -1,0 +1,250 @@
+//! The CommitLog record: encode, validate, decode (`CommitLog.DefaultAppendMessageCallback`,
+//! `MessageExtEncoder`, `CommitLog.checkMessageAndReturnSize`, `MessageDecoder`).
+//!
+//! ```text
+//!  0 TOTALSIZE i32 | 4 MAGIC i32 | 8 BODYCRC i32 | 12 QUEUEID i32 | 16 FLAG i32
+//! 20 QUEUEOFFSET i64 | 28 PHYSICALOFFSET i64 | 36 SYSFLAG i32 | 40 BORNTIMESTAMP i64
+//! 48 BORNHOST 4|16 + port i32 | STORETIMESTAMP i64 | STOREHOST 4|16 + port i32
+//! RECONSUMETIMES i32 | PREPAREDTRANSACTIONOFFSET i64 | BODYLEN i32 | BODY
+//! TOPICLEN i8 (V1) | i16 (V2) | TOPIC | PROPLEN i16 | PROPERTIES
+//! ```
+//! All big-endian. A segment ends with an 8-byte blank record `remaining | BLANK_MAGIC`.
+
+use std::net::{IpAddr, SocketAddr};
+
+use bytes::Bytes;
+
+use crate::error::{Result, StoreError};
+use crate::props;
+
+/// `MessageDecoder.MESSAGE_MAGIC_CODE` (V1, 1-byte topic length).
+pub const MAGIC_V1: i32 = 0xDAA3_20A7_u32 as i32;
+/// `MESSAGE_MAGIC_CODE_V2` (5.x, 2-byte topic length, only for topics longer than 127 bytes).
+pub const MAGIC_V2: i32 = 0xDAA3_20AB_u32 as i32;
+/// `BLANK_MAGIC_CODE`, the end-of-segment filler.
+pub const MAGIC_BLANK: i32 = 0xCBD4_3194_u32 as i32;
+/// `END_FILE_MIN_BLANK_LENGTH`: a record fits only if `size + 8 <= remaining`.
+pub const END_FILE_MIN_BLANK_LENGTH: usize = 8;
+
+/// `MessageSysFlag` bits.
+pub mod sysflag {
+    pub const COMPRESSED: i32 = 0x1;
+    pub const MULTI_TAGS: i32 = 0x2;
+    pub const TRANSACTION_MASK: i32 = 0xC;
+    pub const TRANSACTION_NOT_TYPE: i32 = 0x0;
+    pub const TRANSACTION_PREPARED: i32 = 0x4;
+    pub const TRANSACTION_COMMIT: i32 = 0x8;
+    pub const TRANSACTION_ROLLBACK: i32 = 0xC;
+    pub const BORNHOST_V6: i32 = 0x10;
+    pub const STOREHOST_V6: i32 = 0x20;
+
+    /// NOT_TYPE and COMMIT records take a queue offset and a consume-queue unit.
+    pub fn takes_queue_offset(sys_flag: i32) -> bool {
+        matches!(
+            sys_flag & TRANSACTION_MASK,
+            TRANSACTION_NOT_TYPE | TRANSACTION_COMMIT
+        )
+    }
+}
+
+/// `UtilAll.crc32`: zlib CRC32 masked to 31 bits. The mask matters: Java recovery truncates
+/// everything after a record whose stored value differs.
+pub fn crc32(data: &[u8]) -> i32 {
+    (crc32fast::hash(data) & 0x7FFF_FFFF) as i32
+}
+
+/// Java `String.hashCode()` over UTF-16 code units with wrapping i32 arithmetic.
+pub fn java_hash(s: &str) -> i32 {
+    s.encode_utf16()
+        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
+}
+
+/// Tags code of a message (`MessageExtBrokerInner.tagsString2tagsCode`): hash of `TAGS`,
+/// sign-extended; 0 without a tag.
+pub fn tags_code(tags: Option<&str>) -> i64 {
+    match tags {
+        Some(t) if !t.is_empty() => i64::from(java_hash(t)),
+        _ => 0,
+    }
+}
+
+/// A message to store, as the broker describes it. The body is copied once, straight into the
+/// mapped CommitLog segment.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub topic: String,
+    pub queue_id: i32,
+    pub flag: i32,
+    pub body: Bytes,
+    /// Java property string (`name\x01value\x02…`), stored as given.
+    pub properties: String,
+    /// Sys flag from the producer; the IPv6 host bits are set by the store from the addresses.
+    pub sys_flag: i32,
+    pub born_timestamp: i64,
+    pub born_host: SocketAddr,
+    pub store_host: SocketAddr,
+    pub reconsume_times: i32,
+    pub prepared_transaction_offset: i64,
+}
+
+fn host_len(addr: &SocketAddr) -> usize {
+    match addr.ip() {
+        IpAddr::V4(_) => 8,
+        IpAddr::V6(_) => 20,
+    }
+}
+
+/// Sys flag with the IPv6 bits set from the actual address families.
+pub fn effective_sys_flag(msg: &NewMessage) -> i32 {
+    let mut f = msg.sys_flag & !(sysflag::BORNHOST_V6 | sysflag::STOREHOST_V6);
+    if msg.born_host.is_ipv6() {
+        f |= sysflag::BORNHOST_V6;
+    }
+    if msg.store_host.is_ipv6() {
+        f |= sysflag::STOREHOST_V6;
+    }
+    f
+}
+
+/// Encoded length of a record and whether it needs the V2 magic; checks Java's limits.
+pub fn record_len(msg: &NewMessage, max_body: usize) -> Result<(usize, bool)> {
+    let topic_len = msg.topic.len();
+    if topic_len == 0 || topic_len > 255 {
+        return Err(StoreError::MessageIllegal(format!(
+            "topic length {topic_len} not in 1..=255"
+        )));
+    }
+    if msg.body.len() > max_body {
+        return Err(StoreError::MessageIllegal(format!(
+            "body size {} exceeds maxMessageSize {max_body}",
+            msg.body.len()
+        )));
+    }
+    if msg.properties.len() > i16::MAX as usize {
+        return Err(StoreError::MessageIllegal(format!(
+            "properties size {} exceeds 32767",
+            msg.properties.len()
+        )));
+    }
+    // MessageExtEncoder: V2 only when the topic does not fit a signed byte.
+    let v2 = topic_len > 127;
+    let len = 74
+        + host_len(&msg.born_host)
+        + host_len(&msg.store_host)
+        + msg.body.len()
+        + if v2 { 2 } else { 1 }
+        + topic_len
+        + msg.properties.len();
+    Ok((len, v2))
+}
+
+/// Fields the store fills in under the append lock.
+#[derive(Debug, Clone, Copy)]
+pub struct Placement {
+    pub queue_offset: i64,
+    pub physical_offset: i64,
+    pub store_timestamp: i64,
+    pub body_crc: i32,
+}
+
+struct Cursor<'a> {
+    buf: &'a mut [u8],
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    fn put(&mut self, b: &[u8]) {
+        self.buf[self.pos..self.pos + b.len()].copy_from_slice(b);
+        self.pos += b.len();
+    }
+    fn host(&mut self, addr: &SocketAddr) {
+        match addr.ip() {
+            IpAddr::V4(ip) => self.put(&ip.octets()),
+            IpAddr::V6(ip) => self.put(&ip.octets()),
+        }
+        self.put(&i32::from(addr.port()).to_be_bytes());
+    }
+}
+
+/// Encode a record into `buf` (exactly `len` bytes from [`record_len`]).
+pub fn encode(buf: &mut [u8], msg: &NewMessage, v2: bool, p: &Placement) {
+    let total = buf.len() as i32;
+    let mut c = Cursor { buf, pos: 0 };
+    c.put(&total.to_be_bytes());
+    c.put(&(if v2 { MAGIC_V2 } else { MAGIC_V1 }).to_be_bytes());
+    c.put(&p.body_crc.to_be_bytes());
+    c.put(&msg.queue_id.to_be_bytes());
+    c.put(&msg.flag.to_be_bytes());
+    c.put(&p.queue_offset.to_be_bytes());
+    c.put(&p.physical_offset.to_be_bytes());
+    c.put(&effective_sys_flag(msg).to_be_bytes());
+    c.put(&msg.born_timestamp.to_be_bytes());
+    c.host(&msg.born_host);
+    c.put(&p.store_timestamp.to_be_bytes());
+    c.host(&msg.store_host);
+    c.put(&msg.reconsume_times.to_be_bytes());
+    c.put(&msg.prepared_transaction_offset.to_be_bytes());
+    c.put(&(msg.body.len() as i32).to_be_bytes());
+    c.put(&msg.body);
+    if v2 {
+        c.put(&(msg.topic.len() as i16).to_be_bytes());
+    } else {
+        c.put(&[msg.topic.len() as u8]);
+    }
+    c.put(msg.topic.as_bytes());
+    c.put(&(msg.properties.len() as i16).to_be_bytes());
+    c.put(msg.properties.as_bytes());
+    debug_assert_eq!(c.pos, c.buf.len());
+}
+
+/// Encode the 8-byte end-of-segment blank.
+pub fn encode_blank(remaining: usize) -> [u8; 8] {
+    let mut b = [0u8; 8];
+    b[..4].copy_from_slice(&(remaining as i32).to_be_bytes());
+    b[4..].copy_from_slice(&MAGIC_BLANK.to_be_bytes());
+    b
+}
+
+/// Offset message id (`MessageDecoder.createMessageId`): store host + port + physical offset,
+/// upper-case hex.
+pub fn offset_msg_id(store_host: &SocketAddr, physical_offset: i64) -> String {
+    let mut raw = Vec::with_capacity(28);
+    match store_host.ip() {
+        IpAddr::V4(ip) => raw.extend_from_slice(&ip.octets()),
+        IpAddr::V6(ip) => raw.extend_from_slice(&ip.octets()),
+    }
+    raw.extend_from_slice(&i32::from(store_host.port()).to_be_bytes());
+    raw.extend_from_slice(&physical_offset.to_be_bytes());
+    raw.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+/// Decode an offset message id back to (store host, physical offset).
+pub fn decode_offset_msg_id(id: &str) -> Option<(SocketAddr, i64)> {
+    if !id.is_ascii() || id.len() % 2 != 0 {
+        return None;
+    }
+    let raw: Option<Vec<u8>> = (0..id.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&id[i..i + 2], 16).ok())
+        .collect();
+    let raw = raw?;
+    let ip_len = match raw.len() {
+        16 => 4,
+        28 => 16,
+        _ => return None,
+    };
+    let ip: IpAddr = if ip_len == 4 {
+        <[u8; 4]>::try_from(&raw[..4]).ok()?.into()
+    } else {
+        <[u8; 16]>::try_from(&raw[..16]).ok()?.into()
+    };
+    let port = i32::from_be_bytes(raw[ip_len..ip_len + 4].try_into().ok()?);
+    let off = i64::from_be_bytes(raw[ip_len + 4..].try_into().ok()?);
+    Some((SocketAddr::new(ip, u16::try_from(port).ok()?), off))
+}
+
+pub use props::{parse_properties, properties_to_string};
+
+#[cfg(test)]
+#[path = "message_tests.rs"]
+mod tests;

@@ -1,0 +1,342 @@
+//! The only `unsafe` in Thrust: memory-mapped segment files and the few OS calls std lacks
+//! (fcntl record lock, posix_fallocate, statvfs, localtime_r).
+//!
+//! A [`MappedFile`] is one segment (commitlog, consume queue or index file) mapped read-write and
+//! shared. Soundness rests on one discipline, kept by the callers in this crate:
+//!
+//! * **one writer per region**: bytes are written only by the holder of the owning structure's
+//!   write lock (the commitlog append lock, or the index/CQ lock under it), and only at positions
+//!   above what has been published to readers;
+//! * **readers read only published bytes**: `read`/`bytes` are called for ranges below a
+//!   published write position, which never moves down while readers exist, except in recovery
+//!   and truncation, which run before the store serves or under the append lock with nothing
+//!   published beyond the new end.
+//!
+//! The mapping is kept alive by `Arc` as long as any [`bytes::Bytes`] view of it exists, so a
+//! segment deleted by clean-up stays readable for a pull that is still sending it.
+
+#![allow(unsafe_code)]
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use memmap2::{MmapOptions, MmapRaw};
+
+/// One mapped segment file.
+pub struct MappedFile {
+    path: PathBuf,
+    file: File,
+    map: MmapRaw,
+    len: usize,
+}
+
+impl std::fmt::Debug for MappedFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MappedFile")
+            .field("path", &self.path)
+            .field("len", &self.len)
+            .finish()
+    }
+}
+
+impl MappedFile {
+    /// Create a new zero-filled file of `len` bytes and map it. With `preallocate`, the blocks are
+    /// reserved with `posix_fallocate` so that a later store into the mapping can never hit
+    /// ENOSPC (which would be a SIGBUS): a full disk then fails here, cleanly.
+    pub fn create(path: &Path, len: u64, preallocate: bool) -> io::Result<MappedFile> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(path)?;
+        let res = (|| {
+            file.set_len(len)?;
+            if preallocate {
+                fallocate(&file, len)?;
+            }
+            Self::map(path, file, len)
+        })();
+        if res.is_err() {
+            let _ = std::fs::remove_file(path);
+        }
+        res
+    }
+
+    /// Map an existing file at its current length.
+    pub fn open(path: &Path) -> io::Result<MappedFile> {
+        let file = OpenOptions::new().read(true).write(true).open(path)?;
+        let len = file.metadata()?.len();
+        Self::map(path, file, len)
+    }
+
+    fn map(path: &Path, file: File, len: u64) -> io::Result<MappedFile> {
+        let len_usize = usize::try_from(len)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "file too large to map"))?;
+        if len_usize == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "cannot map an empty file",
+            ));
+        }
+        let map = MmapOptions::new().len(len_usize).map_raw(&file)?;
+        Ok(MappedFile {
+            path: path.to_path_buf(),
+            file,
+            map,
+            len: len_usize,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Reserve the blocks of an existing (possibly sparse, Java-made) file.
+    pub fn preallocate(&self) -> io::Result<()> {
+        fallocate(&self.file, self.len as u64)
+    }
+
+    fn check(&self, pos: usize, len: usize) {
+        assert!(
+            pos.checked_add(len).is_some_and(|end| end <= self.len),
+            "range out of mapping"
+        );
+    }
+
+    /// Give the writer a mutable view of `[pos, pos+len)`. Only the single writer of this file
+    /// calls this, and only for bytes not yet published to readers (module doc).
+    pub fn write_with<R>(&self, pos: usize, len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
+        self.check(pos, len);
+        // SAFETY: in bounds (checked); the writer discipline guarantees no other reference to
+        // these bytes exists while the closure runs.
+        let slice = unsafe { std::slice::from_raw_parts_mut(self.map.as_mut_ptr().add(pos), len) };
+        f(slice)
+    }
+
+    /// Copy `data` to `pos` (writer only).
+    pub fn write(&self, pos: usize, data: &[u8]) {
+        self.write_with(pos, data.len(), |dst| dst.copy_from_slice(data));
+    }
+
+    /// Read published bytes.
+    pub fn read(&self, pos: usize, len: usize) -> &[u8] {
+        self.check(pos, len);
+        // SAFETY: in bounds; readers only ask for published bytes, which no writer touches.
+        unsafe { std::slice::from_raw_parts(self.map.as_ptr().add(pos), len) }
+    }
+
+    /// A zero-copy `Bytes` view of published bytes that keeps the mapping alive.
+    pub fn bytes(self: &Arc<Self>, pos: usize, len: usize) -> Bytes {
+        self.check(pos, len);
+        Bytes::from_owner(MapView {
+            file: Arc::clone(self),
+            pos,
+            len,
+        })
+    }
+
+    /// msync `[pos, pos+len)` to disk.
+    pub fn flush_range(&self, pos: usize, len: usize) -> io::Result<()> {
+        self.check(pos, len);
+        if len == 0 {
+            return Ok(());
+        }
+        self.map.flush_range(pos, len)
+    }
+
+    /// msync the whole mapping.
+    pub fn flush(&self) -> io::Result<()> {
+        self.map.flush()
+    }
+
+    /// File modification time (used by time-based clean-up like Java's `lastModified`).
+    pub fn modified_ms(&self) -> io::Result<i64> {
+        let m = self.file.metadata()?.modified()?;
+        Ok(m.duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64))
+    }
+}
+
+/// The owner behind a `Bytes` view of a mapping.
+struct MapView {
+    file: Arc<MappedFile>,
+    pos: usize,
+    len: usize,
+}
+
+impl AsRef<[u8]> for MapView {
+    fn as_ref(&self) -> &[u8] {
+        self.file.read(self.pos, self.len)
+    }
+}
+
+fn fallocate(file: &File, len: u64) -> io::Result<()> {
+    let len = libc::off_t::try_from(len)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "length too large"))?;
+    // SAFETY: plain syscall on an fd we own.
+    let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len) };
+    match rc {
+        0 => Ok(()),
+        // Filesystems without fallocate (tmpfs on old kernels) fall back to sparse files.
+        libc::EOPNOTSUPP | libc::EINVAL => Ok(()),
+        e => Err(io::Error::from_raw_os_error(e)),
+    }
+}
+
+/// Take an exclusive fcntl record lock on byte 0 of `file`, as Java's
+/// `FileChannel.tryLock(0, 1, false)` does. We use an open-file-description lock
+/// (`F_OFD_SETLK`), which conflicts with Java's classic POSIX lock held by another process and,
+/// unlike a classic lock, also with a second open of the same store inside this process.
+/// Returns `Ok(false)` if someone else holds it. The lock lives as long as `file` stays open.
+pub fn try_lock_byte0(file: &File) -> io::Result<bool> {
+    // SAFETY: zeroed flock is a valid value; fields set below.
+    let mut fl: libc::flock = unsafe { std::mem::zeroed() };
+    fl.l_type = libc::F_WRLCK as libc::c_short;
+    fl.l_whence = libc::SEEK_SET as libc::c_short;
+    fl.l_start = 0;
+    fl.l_len = 1;
+    fl.l_pid = 0;
+    // SAFETY: fcntl with a valid fd and a pointer to a live flock struct.
+    let rc = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_OFD_SETLK, &fl) };
+    if rc == 0 {
+        return Ok(true);
+    }
+    let err = io::Error::last_os_error();
+    match err.raw_os_error() {
+        Some(libc::EACCES) | Some(libc::EAGAIN) => Ok(false),
+        _ => Err(err),
+    }
+}
+
+/// Used/total ratio (0.0..=1.0) of the filesystem holding `path`, as Java's
+/// `UtilAll.getDiskPartitionSpaceUsedPercent` computes it.
+pub fn disk_used_ratio(path: &Path) -> io::Result<f64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path has a NUL byte"))?;
+    // SAFETY: zeroed statvfs is valid; statvfs writes into it.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: valid C string and out-pointer.
+    let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let total = st.f_blocks as f64 * st.f_frsize as f64;
+    let free = st.f_bfree as f64 * st.f_frsize as f64;
+    if total <= 0.0 {
+        return Ok(0.0);
+    }
+    Ok((total - free) / total)
+}
+
+/// Broken-down local time.
+#[derive(Debug, Clone, Copy)]
+pub struct LocalTime {
+    pub year: i32,
+    pub month: u32,
+    pub day: u32,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+}
+
+/// Local time of an epoch-millisecond instant (`localtime_r`), for index file names and
+/// `deleteWhen` hours, which Java computes in the JVM's default (local) zone.
+pub fn local_time(epoch_ms: i64) -> LocalTime {
+    let secs = epoch_ms.div_euclid(1000) as libc::time_t;
+    // SAFETY: zeroed tm is valid; localtime_r fills it and is thread-safe.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: pointers to live locals.
+    let res = unsafe { libc::localtime_r(&secs, &mut tm) };
+    if res.is_null() {
+        return LocalTime {
+            year: 1970,
+            month: 1,
+            day: 1,
+            hour: 0,
+            minute: 0,
+            second: 0,
+        };
+    }
+    LocalTime {
+        year: tm.tm_year + 1900,
+        month: (tm.tm_mon + 1) as u32,
+        day: tm.tm_mday as u32,
+        hour: tm.tm_hour as u32,
+        minute: tm.tm_min as u32,
+        second: tm.tm_sec as u32,
+    }
+}
+
+/// Total physical memory in bytes (for Java's "message in memory" estimate), from sysconf.
+pub fn total_physical_memory() -> u64 {
+    // SAFETY: sysconf has no memory-safety preconditions.
+    let (pages, size) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
+    if pages <= 0 || size <= 0 {
+        return 8 << 30;
+    }
+    pages as u64 * size as u64
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn map_write_read_bytes() {
+        let dir = crate::testutil::TempDir::new("mmap");
+        let p = dir.path().join("f");
+        let f = Arc::new(MappedFile::create(&p, 8192, true).unwrap());
+        f.write(10, b"hello");
+        let b = f.bytes(10, 5);
+        assert_eq!(&b[..], b"hello");
+        f.flush_range(0, 4096).unwrap();
+        drop(f);
+        assert_eq!(&b[..], b"hello", "view outlives the handle");
+        let g = MappedFile::open(&p).unwrap();
+        assert_eq!(g.len(), 8192);
+        assert_eq!(g.read(10, 5), b"hello");
+        assert!(
+            MappedFile::create(&p, 8192, false).is_err(),
+            "create_new refuses existing"
+        );
+    }
+
+    #[test]
+    fn lock_conflicts_within_process() {
+        let dir = crate::testutil::TempDir::new("lock");
+        let p = dir.path().join("lock");
+        let a = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&p)
+            .unwrap();
+        let b = OpenOptions::new().read(true).write(true).open(&p).unwrap();
+        assert!(try_lock_byte0(&a).unwrap());
+        assert!(!try_lock_byte0(&b).unwrap());
+        drop(a);
+        assert!(try_lock_byte0(&b).unwrap());
+    }
+
+    #[test]
+    fn disk_ratio_in_range() {
+        let r = disk_used_ratio(Path::new("/")).unwrap();
+        assert!((0.0..=1.0).contains(&r));
+    }
+}

@@ -1,0 +1,253 @@
+//! Startup recovery (Java `DefaultMessageStore.recover`, `CommitLog.recoverNormally` /
+//! `recoverAbnormally`, `ConsumeQueue.recover`).
+//!
+//! 1. Every consume queue finds its end (units with `offset >= 0 && size > 0`).
+//! 2. The CommitLog is scanned from a safe start segment with full validation (size, magic, body
+//!    CRC when `checkCRCOnRecover`); every good record is re-dispatched (idempotent: units already
+//!    present are skipped). Normal start: the third-from-last segment, or the segment holding the
+//!    consume queues' max physical offset if earlier. Abnormal start (`abort` present): the newest
+//!    segment whose first record's store time ≤ `checkpoint.getMinTimestamp()`.
+//! 3. The scan stops at the first bad record; that point becomes the write position. Its torn
+//!    remains are zeroed (Java leaves them; zeroing stops stale bytes from ever passing as a
+//!    record after a later, shorter append), later segments are deleted, consume queues are cut
+//!    back to it, and min offsets are corrected.
+
+use std::sync::Arc;
+
+use tracing::{error, info, warn};
+
+use crate::config::StoreConfig;
+use crate::consume_queue::ConsumeQueue;
+use crate::decode::{check_record, Checked};
+use crate::error::{Result, StoreError};
+use crate::layout::{round_cq_file_size, StorePaths, OS_PAGE_SIZE};
+use crate::message::{MAGIC_V1, MAGIC_V2};
+use crate::segments::Segment;
+use crate::store::{dispatch, Inner, QueueTable};
+
+/// Load every `consumequeue/<topic>/<queueId>` directory (non-numeric queue names and plain
+/// files are skipped, as Java does).
+pub(crate) fn load_queues(cfg: &StoreConfig, paths: &StorePaths) -> Result<QueueTable> {
+    let root = paths.consume_queue_root();
+    std::fs::create_dir_all(&root).map_err(StoreError::io("create directory", &root))?;
+    let seg = round_cq_file_size(cfg.mapped_file_size_consume_queue);
+    let mut table = QueueTable::new();
+    for topic_dir in std::fs::read_dir(&root).map_err(StoreError::io("list directory", &root))? {
+        let topic_dir = topic_dir
+            .map_err(StoreError::io("list directory", &root))?
+            .path();
+        if !topic_dir.is_dir() {
+            continue;
+        }
+        let topic = topic_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for q in
+            std::fs::read_dir(&topic_dir).map_err(StoreError::io("list directory", &topic_dir))?
+        {
+            let q = q
+                .map_err(StoreError::io("list directory", &topic_dir))?
+                .path();
+            let Some(id) = q
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.parse::<i32>().ok())
+            else {
+                warn!(path = %q.display(), "not a queue directory, ignored");
+                continue;
+            };
+            if !q.is_dir() {
+                continue;
+            }
+            let cq = ConsumeQueue::open(&topic, id, &q, seg, cfg.preallocate)?;
+            table
+                .entry(topic.clone())
+                .or_default()
+                .insert(id, Arc::new(cq));
+        }
+    }
+    Ok(table)
+}
+
+fn all_queues(inner: &Inner) -> Vec<Arc<ConsumeQueue>> {
+    let t = inner.queues.read().unwrap_or_else(|e| e.into_inner());
+    t.values().flat_map(|m| m.values().cloned()).collect()
+}
+
+/// Run the whole recovery (module doc).
+pub(crate) fn recover(inner: &Inner, last_exit_ok: bool) -> Result<()> {
+    let mut max_phy_cq = -1i64;
+    for q in all_queues(inner) {
+        q.recover()?;
+        max_phy_cq = max_phy_cq.max(q.max_physic_offset());
+    }
+    let segs = inner.commitlog.segs.snapshot();
+    if segs.is_empty() {
+        destroy_queues(inner)?;
+        inner.commitlog.set_max_offset(0);
+        inner.flush.reset(0);
+        return Ok(());
+    }
+    let start = if last_exit_ok {
+        normal_start(&segs, max_phy_cq)
+    } else {
+        abnormal_start(inner, &segs)
+    };
+    info!(last_exit_ok, start = %segs[start].file.path().display(), max_phy_cq, "recovering commitlog");
+    let (process_offset, dispatched) = scan(inner, &segs[start..])?;
+    info!(process_offset, dispatched, "commitlog scan done");
+    for q in all_queues(inner) {
+        if q.max_physic_offset() > process_offset as i64 {
+            q.truncate_physical(process_offset)?;
+        }
+    }
+    truncate_commitlog(inner, process_offset)?;
+    let cl_min = inner.commitlog.min_offset();
+    for q in all_queues(inner) {
+        q.correct_min_offset(cl_min);
+    }
+    Ok(())
+}
+
+fn normal_start(segs: &[Segment], max_phy_cq: i64) -> usize {
+    let third_last = segs.len().saturating_sub(3);
+    if max_phy_cq < 0 {
+        return 0;
+    }
+    let holding = segs
+        .iter()
+        .rposition(|s| s.base as i64 <= max_phy_cq)
+        .unwrap_or(0);
+    holding.min(third_last)
+}
+
+fn abnormal_start(inner: &Inner, segs: &[Segment]) -> usize {
+    let min_ts = inner.checkpoint.get().min_timestamp();
+    for (i, s) in segs.iter().enumerate().rev() {
+        let head = s.file.read(0, 80.min(s.file.len()));
+        if head.len() < 80 {
+            continue;
+        }
+        let magic = i32::from_be_bytes([head[4], head[5], head[6], head[7]]);
+        if magic != MAGIC_V1 && magic != MAGIC_V2 {
+            continue;
+        }
+        let sys_flag = i32::from_be_bytes([head[36], head[37], head[38], head[39]]);
+        let p = if sys_flag & crate::message::sysflag::BORNHOST_V6 != 0 {
+            68
+        } else {
+            56
+        };
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&head[p..p + 8]);
+        let ts = i64::from_be_bytes(b);
+        if ts > 0 && ts <= min_ts {
+            return i;
+        }
+    }
+    0
+}
+
+/// Walk records from the first given segment; returns the end of valid data and the number of
+/// records seen.
+fn scan(inner: &Inner, segs: &[Segment]) -> Result<(u64, u64)> {
+    let check_crc = inner.cfg.check_crc_on_recover;
+    let mut count = 0u64;
+    for (i, seg) in segs.iter().enumerate() {
+        let data = seg.file.read(0, seg.file.len());
+        let mut pos = 0usize;
+        loop {
+            match check_record(&data[pos..], check_crc, &inner.delays) {
+                Checked::Message(info) => {
+                    if info.physical_offset != (seg.base + pos as u64) as i64 {
+                        warn!(file = %seg.file.path().display(), pos, stored = info.physical_offset,
+                            "record's PHYSICALOFFSET differs from its position");
+                    }
+                    if let Err(e) = dispatch(inner, None, &info) {
+                        error!(file = %seg.file.path().display(), pos, error = %e, "re-dispatch failed, record skipped");
+                    }
+                    pos += info.size as usize;
+                    count += 1;
+                }
+                Checked::Blank => {
+                    if i + 1 == segs.len() {
+                        return Ok((seg.end(), count));
+                    }
+                    break;
+                }
+                Checked::Bad { reason } => {
+                    let at = seg.base + pos as u64;
+                    if data[pos..].iter().take(8).any(|b| *b != 0) {
+                        warn!(file = %seg.file.path().display(), pos, offset = at, %reason,
+                            "commitlog ends at a bad record; data from here on is dropped");
+                    }
+                    if i + 1 < segs.len() {
+                        error!(file = %seg.file.path().display(), offset = at, later_segments = segs.len() - i - 1,
+                            "bad record before the last segment: later segments are deleted (Java's rule)");
+                    }
+                    return Ok((at, count));
+                }
+            }
+        }
+    }
+    Ok((segs.last().map_or(0, Segment::end), count))
+}
+
+/// Set the write end to `offset`, zero torn bytes after it, delete later segments.
+fn truncate_commitlog(inner: &Inner, offset: u64) -> Result<()> {
+    inner.commitlog.segs.delete_from(offset + 1)?;
+    if let Some(seg) = inner.commitlog.segs.find(offset) {
+        zero_tail(&seg, (offset - seg.base) as usize)?;
+    }
+    inner.commitlog.set_max_offset(offset);
+    inner.flush.reset(offset);
+    if let Some(last) = inner.commitlog.segs.last() {
+        if inner.cfg.preallocate {
+            if let Err(e) = last.file.preallocate() {
+                warn!(file = %last.file.path().display(), error = %e, "could not reserve blocks of the active segment");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Zero nonzero bytes from `pos`, page by page, until 1 MiB of consecutive zero pages.
+fn zero_tail(seg: &Segment, pos: usize) -> Result<()> {
+    let page = OS_PAGE_SIZE as usize;
+    let len = seg.file.len();
+    let (mut p, mut zero_run, mut zeroed) = (pos, 0usize, 0usize);
+    while p < len && zero_run < 256 {
+        let end = ((p / page) + 1) * page;
+        let end = end.min(len);
+        if seg.file.read(p, end - p).iter().any(|b| *b != 0) {
+            seg.file.write_with(p, end - p, |b| b.fill(0));
+            zeroed += end - p;
+            zero_run = 0;
+        } else {
+            zero_run += 1;
+        }
+        p = end;
+    }
+    if zeroed > 0 {
+        warn!(file = %seg.file.path().display(), pos, zeroed, "zeroed torn bytes after the recovered end");
+        seg.file
+            .flush()
+            .map_err(StoreError::io("msync", seg.file.path()))?;
+    }
+    Ok(())
+}
+
+fn destroy_queues(inner: &Inner) -> Result<()> {
+    let mut t = inner.queues.write().unwrap_or_else(|e| e.into_inner());
+    if !t.is_empty() {
+        warn!("commitlog is empty: destroying all consume queues");
+    }
+    t.clear();
+    let root = inner.paths.consume_queue_root();
+    if root.exists() {
+        std::fs::remove_dir_all(&root).map_err(StoreError::io("delete", &root))?;
+        std::fs::create_dir_all(&root).map_err(StoreError::io("create directory", &root))?;
+    }
+    Ok(())
+}

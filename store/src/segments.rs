@@ -1,0 +1,201 @@
+//! A directory of equal-size segment files named by their first byte offset
+//! (Java `MappedFileQueue`). Used by the CommitLog and by every consume queue.
+//!
+//! The segment list is behind one `RwLock`: readers clone an `Arc` of the segment they need and
+//! release it at once; only the single writer (under the store's append lock) or clean-up adds
+//! and removes segments.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use tracing::{info, warn};
+
+use crate::error::{Result, StoreError};
+use crate::layout::{offset_file_name, parse_offset_file_name};
+use crate::mmap::MappedFile;
+
+/// One segment: its first byte offset and its mapping.
+#[derive(Debug, Clone)]
+pub(crate) struct Segment {
+    pub base: u64,
+    pub file: Arc<MappedFile>,
+}
+
+impl Segment {
+    pub fn end(&self) -> u64 {
+        self.base + self.file.len() as u64
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct SegmentQueue {
+    dir: PathBuf,
+    seg_size: u64,
+    preallocate: bool,
+    segs: RwLock<Vec<Segment>>,
+}
+
+/// fsync a directory so a created, renamed or deleted entry survives a power cut.
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(StoreError::io("fsync directory", dir))
+}
+
+impl SegmentQueue {
+    /// Load every segment of `dir` (created if missing), sorted by offset. A segment of the wrong
+    /// size is refused like Java's `load()`, except a zero-length last file, which is deleted.
+    pub fn load(dir: &Path, seg_size: u64, preallocate: bool) -> Result<SegmentQueue> {
+        std::fs::create_dir_all(dir).map_err(StoreError::io("create directory", dir))?;
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(StoreError::io("list directory", dir))? {
+            let entry = entry.map_err(StoreError::io("list directory", dir))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            match parse_offset_file_name(&name) {
+                Some(off) if entry.path().is_file() => names.push((off, entry.path())),
+                _ => warn!(path = %entry.path().display(), "not a segment file, ignored"),
+            }
+        }
+        names.sort();
+        let mut segs = Vec::with_capacity(names.len());
+        let count = names.len();
+        for (i, (base, path)) in names.into_iter().enumerate() {
+            let len = std::fs::metadata(&path)
+                .map_err(StoreError::io("stat", &path))?
+                .len();
+            if len == 0 && i + 1 == count {
+                warn!(path = %path.display(), "deleting empty last segment");
+                std::fs::remove_file(&path).map_err(StoreError::io("delete", &path))?;
+                continue;
+            }
+            if len != seg_size {
+                return Err(StoreError::SegmentSize {
+                    path,
+                    expected: seg_size,
+                    actual: len,
+                });
+            }
+            let file = MappedFile::open(&path).map_err(StoreError::io("map", &path))?;
+            segs.push(Segment {
+                base,
+                file: Arc::new(file),
+            });
+        }
+        for w in segs.windows(2) {
+            if w[0].base + seg_size != w[1].base {
+                warn!(dir = %dir.display(), a = w[0].base, b = w[1].base, "segments are not contiguous");
+            }
+        }
+        Ok(SegmentQueue {
+            dir: dir.to_path_buf(),
+            seg_size,
+            preallocate,
+            segs: RwLock::new(segs),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn seg_size(&self) -> u64 {
+        self.seg_size
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Vec<Segment>> {
+        self.segs.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Vec<Segment>> {
+        self.segs.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn snapshot(&self) -> Vec<Segment> {
+        self.read().clone()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.read().is_empty()
+    }
+
+    pub fn first(&self) -> Option<Segment> {
+        self.read().first().cloned()
+    }
+
+    pub fn last(&self) -> Option<Segment> {
+        self.read().last().cloned()
+    }
+
+    /// The segment holding byte `offset`.
+    pub fn find(&self, offset: u64) -> Option<Segment> {
+        let segs = self.read();
+        let first = segs.first()?.base;
+        if offset < first {
+            return None;
+        }
+        let idx = ((offset - first) / self.seg_size) as usize;
+        match segs.get(idx) {
+            Some(s) if s.base <= offset && offset < s.end() => Some(s.clone()),
+            // Non-contiguous directory: fall back to a search.
+            _ => segs
+                .iter()
+                .find(|s| s.base <= offset && offset < s.end())
+                .cloned(),
+        }
+    }
+
+    /// Create the segment starting at `base` (writer only) and fsync the directory.
+    pub fn create(&self, base: u64) -> Result<Segment> {
+        let path = self.dir.join(offset_file_name(base));
+        let file = MappedFile::create(&path, self.seg_size, self.preallocate).map_err(|e| {
+            if e.raw_os_error() == Some(libc::ENOSPC) {
+                StoreError::DiskFull(format!("cannot allocate {}", path.display()))
+            } else {
+                StoreError::Io {
+                    op: "create segment",
+                    path: path.clone(),
+                    source: e,
+                }
+            }
+        })?;
+        sync_dir(&self.dir)?;
+        let seg = Segment {
+            base,
+            file: Arc::new(file),
+        };
+        self.write().push(seg.clone());
+        info!(path = %path.display(), "created segment");
+        Ok(seg)
+    }
+
+    /// Delete every segment whose base is `>= offset` (Java `truncateDirtyFiles`).
+    pub fn delete_from(&self, offset: u64) -> Result<()> {
+        let removed: Vec<Segment> = {
+            let mut segs = self.write();
+            let keep = segs.iter().take_while(|s| s.base < offset).count();
+            segs.split_off(keep)
+        };
+        self.delete_files(&removed)
+    }
+
+    /// Remove the first `n` segments from the list and delete their files.
+    pub fn delete_first(&self, n: usize) -> Result<()> {
+        let removed: Vec<Segment> = {
+            let mut segs = self.write();
+            let n = n.min(segs.len());
+            segs.drain(..n).collect()
+        };
+        self.delete_files(&removed)
+    }
+
+    fn delete_files(&self, removed: &[Segment]) -> Result<()> {
+        for s in removed {
+            info!(path = %s.file.path().display(), "deleting segment");
+            std::fs::remove_file(s.file.path()).map_err(StoreError::io("delete", s.file.path()))?;
+        }
+        if !removed.is_empty() {
+            sync_dir(&self.dir)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,430 @@
+//! [`Store`]: open a store directory, put messages, shut down. Reads are in `read.rs`,
+//! background threads in `flush.rs` and `clean.rs`, startup recovery in `recovery.rs`.
+//!
+//! Locks, in the order they may be taken:
+//! 1. `append` — the append lock. Held while a put assigns queue offsets, encodes into the
+//!    CommitLog mapping, appends consume-queue units and index entries, and publishes the new
+//!    offsets. Never held across msync/fsync; it may create a segment file (once per segment).
+//! 2. `queues` — the topic/queue table (`RwLock`), held only to look up or insert a queue.
+//! 3. segment lists (`RwLock` inside each `SegmentQueue`), held only to clone an `Arc`.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+
+use tracing::{info, warn};
+
+use crate::checkpoint::Checkpoint;
+use crate::commitlog::CommitLog;
+use crate::config::{FlushDiskType, StoreConfig};
+use crate::consume_queue::{ConsumeQueue, CqUnit};
+use crate::decode::{cq_tags_code, DelayLevels, DispatchInfo};
+use crate::error::{Result, StoreError};
+use crate::flush::{Durability, FlushState};
+use crate::index::IndexService;
+use crate::layout::{now_ms, round_cq_file_size, StorePaths};
+use crate::message::{crc32, encode, record_len, sysflag, NewMessage, Placement};
+use crate::props::{self, keys};
+use crate::segments::SegmentQueue;
+
+/// Topic → queue id → consume queue.
+pub(crate) type QueueTable = HashMap<String, HashMap<i32, Arc<ConsumeQueue>>>;
+
+pub(crate) struct Inner {
+    pub cfg: StoreConfig,
+    pub paths: StorePaths,
+    pub delays: DelayLevels,
+    pub commitlog: CommitLog,
+    pub queues: RwLock<QueueTable>,
+    pub index: Option<IndexService>,
+    pub checkpoint: Checkpoint,
+    /// The append lock (see module doc); guards no data of its own besides serialising writers.
+    pub append: Mutex<()>,
+    pub flush: FlushState,
+    /// Store time of the last appended record; written after `commitlog.max_offset` moves, so a
+    /// reader that loads this first and the offset second never pairs a time with data not yet
+    /// covered by the offset.
+    pub last_store_ts: AtomicI64,
+    pub disk_full: AtomicBool,
+    /// Manual clean-up rounds requested (`DELETE_EXPIRED_COMMITLOG` asks for 20).
+    pub manual_clean_rounds: AtomicU32,
+    pub running: AtomicBool,
+    pub total_memory: u64,
+    _lock_file: File,
+}
+
+/// Where one stored record landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placed {
+    pub physical_offset: i64,
+    pub queue_offset: i64,
+    pub size: i32,
+}
+
+/// Result of a put: the placements, the store time, and a handle to wait for durability.
+#[derive(Debug)]
+pub struct PutResult {
+    pub records: Vec<Placed>,
+    pub store_timestamp: i64,
+    /// Resolves when the records are on disk (immediately under ASYNC_FLUSH).
+    pub durability: Durability,
+}
+
+impl PutResult {
+    /// First record (the only one for a single put).
+    pub fn first(&self) -> Placed {
+        self.records[0]
+    }
+}
+
+/// The message store. Cheap to clone; all clones share one store.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) inner: Arc<Inner>,
+    threads: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("root", &self.inner.paths.root)
+            .finish()
+    }
+}
+
+fn take_lock(paths: &StorePaths) -> Result<File> {
+    let p = paths.lock();
+    let mut f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&p)
+        .map_err(StoreError::io("open", &p))?;
+    if !crate::mmap::try_lock_byte0(&f).map_err(StoreError::io("lock", &p))? {
+        return Err(StoreError::Locked(p));
+    }
+    // DefaultMessageStore.start writes "lock" and forces it.
+    f.write_all(b"lock")
+        .and_then(|()| f.sync_all())
+        .map_err(StoreError::io("write", &p))?;
+    Ok(f)
+}
+
+impl Store {
+    /// Open (or create) the store at `cfg.store_path_root_dir`: take the lock, load and recover
+    /// everything, create `abort`, start the flush and clean-up threads.
+    pub fn open(cfg: StoreConfig) -> Result<Store> {
+        let paths = StorePaths::new(
+            &cfg.store_path_root_dir,
+            cfg.store_path_commit_log.as_deref(),
+        );
+        std::fs::create_dir_all(&paths.root)
+            .map_err(StoreError::io("create directory", &paths.root))?;
+        let lock_file = take_lock(&paths)?;
+        let last_exit_ok = !paths.abort().exists();
+        let delays =
+            DelayLevels::parse(&cfg.message_delay_level).map_err(|e| StoreError::Format {
+                path: paths.root.clone(),
+                reason: e,
+            })?;
+        let commitlog = CommitLog::new(SegmentQueue::load(
+            &paths.commitlog,
+            cfg.mapped_file_size_commit_log,
+            cfg.preallocate,
+        )?);
+        let queues = crate::recovery::load_queues(&cfg, &paths)?;
+        let checkpoint = Checkpoint::open(&paths.checkpoint())?;
+        let index = if cfg.message_index_enable {
+            let ts = checkpoint.get().index_msg_timestamp;
+            Some(IndexService::load(
+                &paths.index_dir(),
+                cfg.max_hash_slot_num,
+                cfg.max_index_num,
+                last_exit_ok,
+                ts,
+            )?)
+        } else {
+            None
+        };
+        let inner = Arc::new(Inner {
+            flush: FlushState::new(cfg.sync_flush_timeout),
+            cfg,
+            paths,
+            delays,
+            commitlog,
+            queues: RwLock::new(queues),
+            index,
+            checkpoint,
+            append: Mutex::new(()),
+            last_store_ts: AtomicI64::new(0),
+            disk_full: AtomicBool::new(false),
+            manual_clean_rounds: AtomicU32::new(0),
+            running: AtomicBool::new(true),
+            total_memory: crate::mmap::total_physical_memory(),
+            _lock_file: lock_file,
+        });
+        crate::recovery::recover(&inner, last_exit_ok)?;
+        std::fs::write(inner.paths.abort(), std::process::id().to_string())
+            .map_err(StoreError::io("create", inner.paths.abort()))?;
+        crate::segments::sync_dir(&inner.paths.root)?;
+        let threads = vec![
+            crate::flush::spawn_commitlog_flusher(Arc::clone(&inner))?,
+            crate::flush::spawn_logics_flusher(Arc::clone(&inner))?,
+            crate::clean::spawn_cleaner(Arc::clone(&inner))?,
+        ];
+        info!(root = %inner.paths.root.display(), last_exit_ok, max_offset = inner.commitlog.max_offset(), "store opened");
+        Ok(Store {
+            inner,
+            threads: Arc::new(Mutex::new(threads)),
+        })
+    }
+
+    /// Delete `consumequeue/` and `index/` of a store that is not running, so that the next
+    /// [`Store::open`] rebuilds both from the CommitLog (normal recovery re-dispatches every
+    /// record when no consume queue exists).
+    pub fn destroy_logics(cfg: &StoreConfig) -> Result<()> {
+        let paths = StorePaths::new(
+            &cfg.store_path_root_dir,
+            cfg.store_path_commit_log.as_deref(),
+        );
+        let _lock = take_lock(&paths)?;
+        for dir in [paths.consume_queue_root(), paths.index_dir()] {
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir).map_err(StoreError::io("delete", &dir))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &StoreConfig {
+        &self.inner.cfg
+    }
+
+    /// Store one message.
+    pub fn put(&self, msg: NewMessage) -> Result<PutResult> {
+        self.put_batch(vec![msg])
+    }
+
+    /// Store messages for one topic/queue as one contiguous block with consecutive queue offsets
+    /// (SEND_BATCH_MESSAGE). An empty batch is refused.
+    pub fn put_batch(&self, msgs: Vec<NewMessage>) -> Result<PutResult> {
+        let inner = &self.inner;
+        let Some(head) = msgs.first() else {
+            return Err(StoreError::MessageIllegal("empty batch".into()));
+        };
+        if msgs
+            .iter()
+            .any(|m| m.topic != head.topic || m.queue_id != head.queue_id)
+        {
+            return Err(StoreError::MessageIllegal(
+                "batch mixes topics or queues".into(),
+            ));
+        }
+        // Work that needs no lock: sizes, limits, body CRCs.
+        let mut lens = Vec::with_capacity(msgs.len());
+        for m in &msgs {
+            lens.push(record_len(m, inner.cfg.max_message_size)?);
+        }
+        let crcs: Vec<i32> = msgs.iter().map(|m| crc32(&m.body)).collect();
+        let total: usize = lens.iter().map(|l| l.0).sum();
+        let cq = self.queue_or_create(&head.topic, head.queue_id)?;
+
+        let guard = inner.append.lock().unwrap_or_else(|e| e.into_inner());
+        self.check_writable()?;
+        let store_ts = now_ms();
+        let mut next_qo = cq.max_offset();
+        cq.prepare(next_qo, msgs.len())?;
+        let mut placed = Vec::with_capacity(msgs.len());
+        let appended = inner.commitlog.append(total, |buf, base| {
+            let mut pos = 0usize;
+            for ((m, (len, v2)), crc) in msgs.iter().zip(&lens).zip(&crcs) {
+                let takes = sysflag::takes_queue_offset(m.sys_flag);
+                let p = Placement {
+                    queue_offset: if takes { next_qo } else { 0 },
+                    physical_offset: (base + pos as u64) as i64,
+                    store_timestamp: store_ts,
+                    body_crc: *crc,
+                };
+                encode(&mut buf[pos..pos + len], m, *v2, &p);
+                placed.push(Placed {
+                    physical_offset: p.physical_offset,
+                    queue_offset: p.queue_offset,
+                    size: *len as i32,
+                });
+                if takes {
+                    next_qo += 1;
+                }
+                pos += len;
+            }
+        })?;
+        inner.last_store_ts.store(store_ts, Ordering::Release);
+        for (m, p) in msgs.iter().zip(&placed) {
+            // The record is stored; a dispatch failure (index file allocation) must not turn
+            // the put into an error, or the producer would resend a duplicate.
+            if let Err(e) = self.dispatch_new(&cq, m, p, store_ts) {
+                warn!(error = %e, offset = p.physical_offset, "dispatch failed after append");
+            }
+        }
+        drop(guard);
+        Ok(PutResult {
+            records: placed,
+            store_timestamp: store_ts,
+            durability: inner
+                .flush
+                .durability(appended.end, inner.cfg.flush_disk_type),
+        })
+    }
+
+    /// Consume-queue and index entries for a record just appended (under the append lock).
+    fn dispatch_new(
+        &self,
+        cq: &ConsumeQueue,
+        m: &NewMessage,
+        p: &Placed,
+        store_ts: i64,
+    ) -> Result<()> {
+        let inner = &self.inner;
+        let info = DispatchInfo {
+            topic: m.topic.clone(),
+            queue_id: m.queue_id,
+            physical_offset: p.physical_offset,
+            size: p.size,
+            tags_code: cq_tags_code(&m.topic, &m.properties, store_ts, &inner.delays),
+            store_timestamp: store_ts,
+            queue_offset: p.queue_offset,
+            keys: props::property(&m.properties, keys::KEYS).map(str::to_string),
+            uniq_key: props::property(&m.properties, keys::UNIQ_KEY).map(str::to_string),
+            sys_flag: crate::message::effective_sys_flag(m),
+            prepared_transaction_offset: m.prepared_transaction_offset,
+        };
+        dispatch(inner, Some(cq), &info)
+    }
+
+    fn check_writable(&self) -> Result<()> {
+        let inner = &self.inner;
+        if !inner.running.load(Ordering::Acquire) {
+            return Err(StoreError::NotRunning);
+        }
+        if let Some(reason) = inner.flush.poisoned() {
+            return Err(StoreError::Poisoned(reason));
+        }
+        if inner.disk_full.load(Ordering::Acquire) {
+            return Err(StoreError::DiskFull(format!(
+                "disk usage above diskSpaceWarningLevelRatio {} %",
+                inner.cfg.disk_space_warning_level_ratio
+            )));
+        }
+        Ok(())
+    }
+
+    /// Look up a queue, creating its (file-less) entry if new, like Java's `findConsumeQueue`.
+    pub(crate) fn queue_or_create(&self, topic: &str, queue_id: i32) -> Result<Arc<ConsumeQueue>> {
+        queue_or_create(&self.inner, topic, queue_id)
+    }
+
+    /// Flush everything, delete `abort`, stop threads. Idempotent.
+    pub fn shutdown(&self) -> Result<()> {
+        let inner = &self.inner;
+        if !inner.running.swap(false, Ordering::AcqRel) {
+            return Ok(());
+        }
+        inner.flush.wake_all();
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
+        for t in threads {
+            let _ = t.join();
+        }
+        let _guard = inner.append.lock().unwrap_or_else(|e| e.into_inner());
+        crate::flush::flush_commitlog(inner, true)?;
+        crate::flush::flush_logics(inner)?;
+        if let Some(ix) = &inner.index {
+            ix.flush_all()?;
+        }
+        inner.checkpoint.flush()?;
+        if inner.flush.poisoned().is_none() {
+            std::fs::remove_file(inner.paths.abort())
+                .map_err(StoreError::io("delete", inner.paths.abort()))?;
+            crate::segments::sync_dir(&inner.paths.root)?;
+        } else {
+            warn!("store poisoned: keeping abort file so the next start recovers abnormally");
+        }
+        info!(root = %inner.paths.root.display(), "store shut down");
+        Ok(())
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if self.running.load(Ordering::Acquire) {
+            warn!(root = %self.paths.root.display(), "store dropped without shutdown; next start recovers abnormally");
+        }
+    }
+}
+
+pub(crate) fn queue_or_create(
+    inner: &Inner,
+    topic: &str,
+    queue_id: i32,
+) -> Result<Arc<ConsumeQueue>> {
+    if let Some(q) = inner
+        .queues
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(topic)
+        .and_then(|m| m.get(&queue_id))
+    {
+        return Ok(Arc::clone(q));
+    }
+    let mut table = inner.queues.write().unwrap_or_else(|e| e.into_inner());
+    let per_topic = table.entry(topic.to_string()).or_default();
+    if let Some(q) = per_topic.get(&queue_id) {
+        return Ok(Arc::clone(q));
+    }
+    let dir = inner.paths.consume_queue_dir(topic, queue_id);
+    let seg = round_cq_file_size(inner.cfg.mapped_file_size_consume_queue);
+    let q = Arc::new(ConsumeQueue::open(
+        topic,
+        queue_id,
+        &dir,
+        seg,
+        inner.cfg.preallocate,
+    )?);
+    per_topic.insert(queue_id, Arc::clone(&q));
+    Ok(q)
+}
+
+/// Build the consume-queue unit and index entries of one record (Java's dispatchers). Caller
+/// holds the append lock or runs before the store serves.
+pub(crate) fn dispatch(inner: &Inner, cq: Option<&ConsumeQueue>, d: &DispatchInfo) -> Result<()> {
+    if sysflag::takes_queue_offset(d.sys_flag) {
+        let owned;
+        let cq = match cq {
+            Some(q) => q,
+            None => {
+                owned = queue_or_create(inner, &d.topic, d.queue_id)?;
+                &owned
+            }
+        };
+        let unit = CqUnit {
+            queue_offset: d.queue_offset,
+            physical_offset: d.physical_offset,
+            size: d.size,
+            tags_code: d.tags_code,
+        };
+        cq.append(&unit, d.store_timestamp)?;
+    }
+    if let Some(ix) = &inner.index {
+        ix.build(d)?;
+    }
+    Ok(())
+}
+
+impl FlushDiskType {
+    pub(crate) fn is_sync(self) -> bool {
+        self == FlushDiskType::Sync
+    }
+}

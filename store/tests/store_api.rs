@@ -1,0 +1,220 @@
+//! Put/get/index/offset behaviour through the public API.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{msg, small_config, TempDir};
+use store::{java_hash, Boundary, GetRequest, GetStatus, Store, StoredMessage};
+
+fn req(topic: &str, queue_id: i32, offset: i64) -> GetRequest<'_> {
+    GetRequest {
+        topic,
+        queue_id,
+        offset,
+        max_count: 32,
+        max_bytes: 1 << 20,
+    }
+}
+
+#[test]
+fn put_get_statuses_and_offsets() {
+    let dir = TempDir::new("api");
+    let store = Store::open(small_config(&dir)).unwrap();
+    assert_eq!(
+        store.get(&req("T", 0, 0), None).status,
+        GetStatus::NoMatchedLogicQueue
+    );
+    for i in 0..10 {
+        let r = store
+            .put(msg(
+                "T",
+                0,
+                format!("body-{i}").as_bytes(),
+                Some(if i % 2 == 0 { "A" } else { "B" }),
+                None,
+            ))
+            .unwrap();
+        assert_eq!(r.first().queue_offset, i);
+        assert!(r.durability.is_immediate());
+    }
+    assert_eq!(store.max_offset("T", 0), 10);
+    assert_eq!(store.min_offset("T", 0), 0);
+    let g = store.get(&req("T", 0, 3), None);
+    assert_eq!(g.status, GetStatus::Found);
+    assert_eq!(g.messages.len(), 7);
+    assert_eq!(g.next_begin_offset, 10);
+    assert_eq!(g.queue_offsets[0], 3);
+    let m = StoredMessage::decode(&g.messages[0]).unwrap();
+    assert_eq!(&m.body[..], b"body-3");
+    assert_eq!(m.queue_offset, 3);
+
+    let code_a = i64::from(java_hash("A"));
+    let only_a = move |c: i64| c == code_a;
+    let g = store.get(&req("T", 0, 0), Some(&only_a));
+    assert_eq!(g.messages.len(), 5);
+    let never = |_c: i64| false;
+    let g = store.get(&req("T", 0, 0), Some(&never));
+    assert_eq!(
+        (g.status, g.next_begin_offset),
+        (GetStatus::NoMatchedMessage, 10)
+    );
+
+    assert_eq!(
+        store.get(&req("T", 0, 10), None).status,
+        GetStatus::OffsetOverflowOne
+    );
+    let g = store.get(&req("T", 0, 11), None);
+    assert_eq!(
+        (g.status, g.next_begin_offset),
+        (GetStatus::OffsetOverflowBadly, 10)
+    );
+    store.put(msg("T", 1, b"x", None, None)).unwrap();
+    assert_eq!(store.get(&req("T", 0, 0), None).messages.len(), 10);
+    let mut small = req("T", 0, 0);
+    small.max_count = 3;
+    assert_eq!(store.get(&small, None).messages.len(), 3);
+    assert_eq!(
+        store.queues(),
+        vec![("T".to_string(), 0), ("T".to_string(), 1)]
+    );
+    store.shutdown().unwrap();
+    assert!(!dir.path().join("abort").exists());
+}
+
+#[test]
+fn segments_roll_with_blank_and_survive_restart() {
+    let dir = TempDir::new("roll");
+    let cfg = small_config(&dir);
+    let store = Store::open(cfg.clone()).unwrap();
+    let body = vec![7u8; 1000];
+    let mut offsets = Vec::new();
+    for i in 0..300 {
+        let r = store
+            .put(msg("Roll", i % 3, &body, Some("t"), Some(&format!("k{i}"))))
+            .unwrap();
+        offsets.push(r.first());
+    }
+    // 300 × ~1.1 KiB over 64 KiB segments: several segments, each ending with a blank.
+    let segs = std::fs::read_dir(dir.path().join("commitlog"))
+        .unwrap()
+        .count();
+    assert!(segs >= 5, "{segs} segments");
+    for p in &offsets {
+        assert!(p.physical_offset as u64 % (64 * 1024) + p.size as u64 <= 64 * 1024);
+    }
+    let rec = store.read_record(offsets[150].physical_offset).unwrap();
+    assert_eq!(
+        StoredMessage::decode(&rec).unwrap().physical_offset,
+        offsets[150].physical_offset
+    );
+    store.shutdown().unwrap();
+    drop(store);
+
+    let store = Store::open(cfg).unwrap();
+    for q in 0..3 {
+        assert_eq!(store.max_offset("Roll", q), 100);
+    }
+    let g = store.get(&req("Roll", 1, 0), None);
+    assert_eq!(g.status, GetStatus::Found);
+    let r = store.put(msg("Roll", 1, b"after", None, None)).unwrap();
+    assert_eq!(r.first().queue_offset, 100);
+    let (recs, q) = store.query_messages("Roll", "k150", 32, 0, i64::MAX);
+    assert!(q.offsets.contains(&offsets[150].physical_offset));
+    assert!(recs.iter().any(|r| StoredMessage::decode(r)
+        .unwrap()
+        .properties
+        .contains("k150")));
+    store.shutdown().unwrap();
+}
+
+#[test]
+fn batch_gets_consecutive_offsets() {
+    let dir = TempDir::new("batch");
+    let store = Store::open(small_config(&dir)).unwrap();
+    store.put(msg("B", 0, b"first", None, None)).unwrap();
+    let batch: Vec<_> = (0..5)
+        .map(|i| msg("B", 0, format!("b{i}").as_bytes(), None, None))
+        .collect();
+    let r = store.put_batch(batch).unwrap();
+    let qo: Vec<i64> = r.records.iter().map(|p| p.queue_offset).collect();
+    assert_eq!(qo, vec![1, 2, 3, 4, 5]);
+    for w in r.records.windows(2) {
+        assert_eq!(
+            w[0].physical_offset + i64::from(w[0].size),
+            w[1].physical_offset
+        );
+    }
+    let mixed = vec![msg("B", 0, b"a", None, None), msg("B", 1, b"b", None, None)];
+    assert!(store.put_batch(mixed).is_err());
+    store.shutdown().unwrap();
+}
+
+#[test]
+fn index_query_uniq_and_keys_and_time_search() {
+    let dir = TempDir::new("index");
+    let store = Store::open(small_config(&dir)).unwrap();
+    let mut m = msg("Q", 0, b"x", None, Some("alpha beta"));
+    m.properties.push_str("UNIQ_KEY\u{1}ABCDEF\u{2}");
+    let r = store.put(m).unwrap();
+    // 400 entries per index file in the small geometry: force several files.
+    for i in 0..500 {
+        store
+            .put(msg("Q", 0, b"y", None, Some(&format!("key{i}"))))
+            .unwrap();
+    }
+    assert!(std::fs::read_dir(dir.path().join("index")).unwrap().count() >= 2);
+    for k in ["alpha", "beta", "ABCDEF"] {
+        let q = store.query_offsets("Q", k, 32, 0, i64::MAX);
+        assert!(q.offsets.contains(&r.first().physical_offset), "key {k}");
+    }
+    let q = store.query_offsets("Q", "key499", 32, 0, i64::MAX);
+    assert_eq!(q.offsets.len(), 1);
+    assert!(store
+        .query_offsets("Q", "nope", 32, 0, i64::MAX)
+        .offsets
+        .is_empty());
+    let t0 = store.message_store_time("Q", 0, 0);
+    assert!(t0 > 0);
+    assert_eq!(store.offset_by_time("Q", 0, t0 - 1000, Boundary::Lower), 0);
+    assert_eq!(store.offset_by_time("Q", 0, i64::MAX, Boundary::Lower), 501);
+    assert_eq!(store.offset_by_time("Q", 0, i64::MAX, Boundary::Upper), 500);
+    assert_eq!(store.earliest_message_time("Q", 0), t0);
+    store.shutdown().unwrap();
+}
+
+#[test]
+fn second_open_is_locked_and_delete_topic() {
+    let dir = TempDir::new("lock");
+    let store = Store::open(small_config(&dir)).unwrap();
+    assert!(matches!(
+        Store::open(small_config(&dir)),
+        Err(store::StoreError::Locked(_))
+    ));
+    store.put(msg("D", 0, b"x", None, None)).unwrap();
+    store.delete_topic("D").unwrap();
+    assert!(!dir.path().join("consumequeue/D").exists());
+    assert_eq!(store.max_offset("D", 0), 0);
+    store.shutdown().unwrap();
+}
+
+#[tokio::test]
+async fn subscribe_and_sync_flush_wait() {
+    let dir = TempDir::new("sync");
+    let mut cfg = small_config(&dir);
+    cfg.flush_disk_type = store::FlushDiskType::Sync;
+    let store = Store::open(cfg).unwrap();
+    let mut rx = store.subscribe("W", 0).unwrap();
+    let s2 = store.clone();
+    let h = tokio::task::spawn_blocking(move || s2.put(msg("W", 0, b"hi", None, None)).unwrap());
+    let r = h.await.unwrap();
+    assert!(!r.durability.is_immediate());
+    r.durability.wait().await.unwrap();
+    rx.wait_for(|m| *m >= 1).await.unwrap();
+    assert!(store.flush_behind_bytes() == 0);
+    let r = store.put(msg("W", 0, b"again", None, None)).unwrap();
+    tokio::task::spawn_blocking(move || r.durability.wait_blocking())
+        .await
+        .unwrap()
+        .unwrap();
+    store.shutdown().unwrap();
+}
