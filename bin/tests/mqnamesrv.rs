@@ -1,0 +1,123 @@
+//! Runs the `mqnamesrv` binary as scripts do: `-p`, `-c` with a config file, the boot line,
+//! a request over TCP, and a clean stop on SIGTERM.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_mqnamesrv");
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("thrust-mqnamesrv-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn print_config_lists_java_keys() {
+    let dir = temp_dir("print");
+    let conf = dir.join("namesrv.conf");
+    std::fs::write(&conf, "listenPort=19999\norderMessageEnable=true\n").unwrap();
+    let out = Command::new(BIN)
+        .arg("-c")
+        .arg(&conf)
+        .arg("-p")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("load config properties file OK"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(" INFO main - listenPort=19999\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(" INFO main - orderMessageEnable=true\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("configStorePath={}\n", conf.display())),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn bad_value_is_refused_naming_the_key() {
+    let dir = temp_dir("bad");
+    let conf = dir.join("namesrv.conf");
+    std::fs::write(&conf, "listenPort=98x\n").unwrap();
+    let out = Command::new(BIN).arg("-c").arg(&conf).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("listenPort"));
+}
+
+/// Kills the server if the test fails before stopping it.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn boots_serves_and_stops_on_sigterm() {
+    let dir = temp_dir("boot");
+    let conf = dir.join("namesrv.conf");
+    let kv = dir.join("kvConfig.json");
+    std::fs::write(
+        &conf,
+        format!(
+            "bindAddress=127.0.0.1\nlistenPort=0\nkvConfigPath={}\n",
+            kv.display()
+        ),
+    )
+    .unwrap();
+    let child = Command::new(BIN)
+        .arg("-c")
+        .arg(&conf)
+        .env("ROCKETMQ_HOME", &dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = KillOnDrop(child);
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let boot = lines
+        .by_ref()
+        .map(|l| l.unwrap())
+        .find(|l| l.starts_with("The Name Server boot success. serializeType=JSON"))
+        .unwrap();
+    let port = boot.rsplit(':').next().unwrap().to_string();
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let reply = runtime.block_on(async {
+        let client = remoting::Client::new();
+        let cmd = remoting::Command::request(remoting::code::request::GET_BROKER_CLUSTER_INFO);
+        client
+            .invoke(&format!("127.0.0.1:{port}"), cmd, Duration::from_secs(5))
+            .await
+            .unwrap()
+    });
+    assert_eq!(reply.code, remoting::code::response::SUCCESS);
+
+    let killed = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.0.id().to_string())
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.0.wait().unwrap();
+    assert!(status.success(), "exit status {status:?}");
+}
