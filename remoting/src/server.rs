@@ -15,12 +15,13 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use crate::connection::{Connection, Handler};
+pub use crate::connection::{Connection, ConnectionOptions, Handler};
 
 /// A bound, not yet running server.
 pub struct Server<H: Handler> {
     listener: TcpListener,
     handler: Arc<H>,
+    options: ConnectionOptions,
     shutdown: watch::Sender<bool>,
 }
 
@@ -44,8 +45,15 @@ impl<H: Handler> Server<H> {
         Ok(Server {
             listener,
             handler,
+            options: ConnectionOptions::default(),
             shutdown,
         })
+    }
+
+    /// Per-connection limits (in-flight requests, idle timeout) for connections accepted later.
+    pub fn with_options(mut self, options: ConnectionOptions) -> Self {
+        self.options = options;
+        self
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -83,7 +91,7 @@ impl<H: Handler> Server<H> {
                     continue;
                 }
             };
-            match Connection::spawn(stream, self.handler.clone()) {
+            match Connection::spawn_with(stream, self.handler.clone(), self.options) {
                 Ok(conn) => {
                     live.retain(|c| !c.is_closed());
                     live.push(conn);

@@ -10,7 +10,9 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use remoting::code::response;
 use remoting::codec::{decode_frame, encode};
-use remoting::{Client, Command, Connection, Handler, RemotingError, SerializeType, Server};
+use remoting::{
+    Client, Command, Connection, ConnectionOptions, Handler, RemotingError, SerializeType, Server,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -19,6 +21,7 @@ const ECHO: i32 = 1;
 const NOTE: i32 = 2;
 const CALL_BACK: i32 = 3;
 const HANG_UP: i32 = 4;
+const PANIC: i32 = 6;
 const CLIENT_SIDE: i32 = 500;
 
 struct TestHandler {
@@ -52,6 +55,7 @@ impl Handler for TestHandler {
                 };
                 Some(Command::response(response::SUCCESS, remark))
             }
+            PANIC => panic!("handler bug"),
             HANG_UP => {
                 conn.close();
                 None
@@ -69,12 +73,21 @@ impl Handler for TestHandler {
 }
 
 async fn start() -> (String, Arc<TestHandler>, mpsc::UnboundedReceiver<String>) {
+    start_with(ConnectionOptions::default()).await
+}
+
+async fn start_with(
+    options: ConnectionOptions,
+) -> (String, Arc<TestHandler>, mpsc::UnboundedReceiver<String>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let handler = Arc::new(TestHandler {
         notes: tx,
         closed: AtomicUsize::new(0),
     });
-    let server = Server::bind("127.0.0.1:0", handler.clone()).await.unwrap();
+    let server = Server::bind("127.0.0.1:0", handler.clone())
+        .await
+        .unwrap()
+        .with_options(options);
     let addr = server.local_addr().unwrap().to_string();
     server.spawn();
     (addr, handler, rx)
@@ -286,4 +299,59 @@ async fn client_connect_failure_is_typed() {
         .await
         .unwrap_err();
     assert!(matches!(err, RemotingError::Connect { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn handler_panic_answers_system_error_and_keeps_the_connection() {
+    let (addr, _, _) = start().await;
+    let mut s = TcpStream::connect(&addr).await.unwrap();
+    let mut boom = Command::request(PANIC);
+    boom.opaque = 9;
+    s.write_all(&frame(&boom)).await.unwrap();
+    let r = read_frame(&mut s).await.unwrap();
+    assert_eq!((r.code, r.opaque), (response::SYSTEM_ERROR, 9));
+    assert!(r.remark.unwrap().contains("handler bug"));
+    s.write_all(&frame(&echo(10, 0, SerializeType::Json)))
+        .await
+        .unwrap();
+    assert_eq!(read_frame(&mut s).await.unwrap().opaque, 10);
+}
+
+#[tokio::test]
+async fn requests_beyond_the_in_flight_limit_get_system_busy() {
+    let options = ConnectionOptions {
+        max_in_flight: 1,
+        ..ConnectionOptions::default()
+    };
+    let (addr, _, _) = start_with(options).await;
+    let mut s = TcpStream::connect(&addr).await.unwrap();
+    let mut both = frame(&echo(1, 300, SerializeType::Json));
+    both.extend_from_slice(&frame(&echo(2, 0, SerializeType::Json)));
+    s.write_all(&both).await.unwrap();
+    let first = read_frame(&mut s).await.unwrap();
+    assert_eq!((first.opaque, first.code), (2, response::SYSTEM_BUSY));
+    assert!(first.remark.unwrap().starts_with("[OVERLOAD]"));
+    let second = read_frame(&mut s).await.unwrap();
+    assert_eq!((second.opaque, second.code), (1, response::SUCCESS));
+}
+
+#[tokio::test]
+async fn idle_connections_are_closed() {
+    let options = ConnectionOptions {
+        idle_timeout: Some(Duration::from_millis(300)),
+        ..ConnectionOptions::default()
+    };
+    let (addr, handler, _) = start_with(options).await;
+    let mut s = TcpStream::connect(&addr).await.unwrap();
+    // Traffic keeps it open past the timeout...
+    for i in 0..4 {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        s.write_all(&frame(&echo(i, 0, SerializeType::Json)))
+            .await
+            .unwrap();
+        assert_eq!(read_frame(&mut s).await.unwrap().opaque, i);
+    }
+    // ...silence closes it.
+    assert_closed(&mut s).await;
+    assert_eq!(handler.closed.load(Ordering::SeqCst), 1);
 }

@@ -4,7 +4,13 @@
 //!
 //! A frame that cannot be decoded closes the connection (Java `NettyDecoder` catches, logs and
 //! closes the channel, whatever failed: length, header JSON, binary header). Inbound responses
-//! whose opaque matches nothing are dropped (Java logs a warning).
+//! whose opaque matches nothing are dropped (Java logs a warning). Like Java's
+//! `NettyRemotingAbstract.processRequestCommand`, a request beyond the in-flight limit is answered
+//! `SYSTEM_BUSY` ("[OVERLOAD]…") and a handler that panics is answered `SYSTEM_ERROR`; oneway
+//! requests are never answered. A connection with no traffic either way for the idle timeout
+//! (Java `serverChannelMaxIdleTimeSeconds`, 120 s) is closed.
+
+mod tasks;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -13,18 +19,33 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::{SinkExt, StreamExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, watch};
-use tokio_util::codec::{FramedRead, FramedWrite};
 
-use crate::codec::RemotingCodec;
 use crate::command::Command;
 use crate::error::RemotingError;
 
 /// Frames queued for the writer before senders wait.
 const WRITE_QUEUE: usize = 1024;
+
+/// Per-connection behaviour limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionOptions {
+    /// Inbound requests being handled at once; more are answered `SYSTEM_BUSY`.
+    pub max_in_flight: usize,
+    /// Close after this long without reading or writing a frame; `None` = never.
+    pub idle_timeout: Option<Duration>,
+}
+
+impl Default for ConnectionOptions {
+    fn default() -> Self {
+        ConnectionOptions {
+            // Java's largest processor queue is 100 000 (pull); a suspended pull holds a task here.
+            max_in_flight: 65_536,
+            idle_timeout: Some(Duration::from_secs(120)),
+        }
+    }
+}
 
 static NEXT_CONNECTION_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -53,6 +74,9 @@ struct Inner {
     pending: Pending,
     /// `true` once the connection is closed; the writer and waiters watch it.
     closed: watch::Sender<bool>,
+    /// When the connection last read or wrote a frame (ms since `born`), for the idle timeout.
+    born: tokio::time::Instant,
+    last_io_ms: AtomicU64,
 }
 
 /// A cheap, clonable handle to one connection.
@@ -71,8 +95,18 @@ impl std::fmt::Debug for Connection {
 }
 
 impl Connection {
-    /// Starts the reader and writer tasks of `stream`; requests go to `handler`.
+    /// Starts the reader and writer tasks of `stream` with default options; requests go to
+    /// `handler`.
     pub fn spawn<H: Handler>(stream: TcpStream, handler: Arc<H>) -> std::io::Result<Connection> {
+        Connection::spawn_with(stream, handler, ConnectionOptions::default())
+    }
+
+    /// Starts the reader and writer tasks of `stream`; requests go to `handler`.
+    pub fn spawn_with<H: Handler>(
+        stream: TcpStream,
+        handler: Arc<H>,
+        options: ConnectionOptions,
+    ) -> std::io::Result<Connection> {
         // Java sets TCP_NODELAY on both sides; small request/response frames must not wait.
         stream.set_nodelay(true)?;
         let peer = stream.peer_addr()?;
@@ -86,10 +120,12 @@ impl Connection {
                 tx,
                 pending: Mutex::new(HashMap::new()),
                 closed,
+                born: tokio::time::Instant::now(),
+                last_io_ms: AtomicU64::new(0),
             }),
         };
-        tokio::spawn(write_loop(write, rx, closed_rx, conn.inner.id));
-        tokio::spawn(read_loop(read, conn.clone(), handler));
+        tokio::spawn(tasks::write_loop(write, rx, closed_rx, conn.clone()));
+        tokio::spawn(tasks::read_loop(read, conn.clone(), handler, options));
         Ok(conn)
     }
 
@@ -176,96 +212,19 @@ impl Connection {
         }
     }
 
+    fn touch(&self) {
+        let ms = self.inner.born.elapsed().as_millis() as u64;
+        self.inner.last_io_ms.fetch_max(ms, Ordering::Relaxed);
+    }
+
+    /// Time since the last frame read or written.
+    fn idle_for(&self) -> Duration {
+        let last = Duration::from_millis(self.inner.last_io_ms.load(Ordering::Relaxed));
+        self.inner.born.elapsed().saturating_sub(last)
+    }
+
     fn fail_pending(&self) {
         // Dropping the senders wakes every waiter with ConnectionClosed.
         self.lock_pending().clear();
-    }
-}
-
-async fn read_loop<H: Handler>(read: OwnedReadHalf, conn: Connection, handler: Arc<H>) {
-    let mut frames = FramedRead::new(read, RemotingCodec);
-    let mut closed = conn.inner.closed.subscribe();
-    loop {
-        let next = tokio::select! {
-            next = frames.next() => next,
-            _ = closed.wait_for(|c| *c) => break,
-        };
-        match next {
-            None => break,
-            Some(Err(e)) => {
-                tracing::warn!(peer = %conn.peer(), error = %e, "undecodable frame; closing connection");
-                break;
-            }
-            Some(Ok(cmd)) if cmd.is_response() => conn.complete(cmd),
-            Some(Ok(cmd)) => {
-                tokio::spawn(serve(conn.clone(), handler.clone(), cmd));
-            }
-        }
-    }
-    conn.close();
-    handler.on_close(&conn);
-}
-
-async fn serve<H: Handler>(conn: Connection, handler: Arc<H>, req: Command) {
-    let oneway = req.is_oneway();
-    let template = Command {
-        body: None,
-        ..req.clone()
-    };
-    let reply = handler.handle(&conn, req).await;
-    if let (Some(reply), false) = (reply, oneway) {
-        // A closed connection has nobody left to answer.
-        let _ = conn.send(reply.into_reply_to(&template)).await;
-    }
-}
-
-async fn write_loop(
-    write: OwnedWriteHalf,
-    mut rx: mpsc::Receiver<Command>,
-    mut closed: watch::Receiver<bool>,
-    id: u64,
-) {
-    let mut sink = FramedWrite::new(write, RemotingCodec);
-    loop {
-        let cmd = tokio::select! {
-            cmd = rx.recv() => cmd,
-            _ = closed.wait_for(|c| *c) => None,
-        };
-        let Some(cmd) = cmd else { break };
-        if let Err(e) = feed(&mut sink, cmd).await {
-            tracing::debug!(connection = id, error = %e, "write failed; closing connection");
-            break;
-        }
-        // Batch whatever else is already queued into one flush.
-        while let Ok(cmd) = rx.try_recv() {
-            if feed(&mut sink, cmd).await.is_err() {
-                return;
-            }
-        }
-        if sink.flush().await.is_err() {
-            break;
-        }
-    }
-    let _ = sink.close().await;
-}
-
-/// Writes one frame; a frame too large for the peer's decoder is dropped with an error log (the
-/// peer would close the connection on it), anything else is an I/O failure.
-async fn feed(
-    sink: &mut FramedWrite<OwnedWriteHalf, RemotingCodec>,
-    cmd: Command,
-) -> Result<(), crate::error::CodecError> {
-    let (code, opaque) = (cmd.code, cmd.opaque);
-    match sink.feed(cmd).await {
-        Err(crate::error::CodecError::FrameTooLarge { length, .. }) => {
-            tracing::error!(
-                code,
-                opaque,
-                length,
-                "frame larger than the peer accepts; not sent"
-            );
-            Ok(())
-        }
-        other => other,
     }
 }

@@ -1,0 +1,186 @@
+//! The tasks behind a [`Connection`]: the reader (frames in, requests dispatched, responses
+//! matched), one task per request, and the writer (frames out, batched flushes).
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures::{FutureExt, SinkExt, StreamExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
+use tokio_util::codec::{FramedRead, FramedWrite};
+
+use super::{Connection, ConnectionOptions, Handler};
+use crate::code::response;
+use crate::codec::RemotingCodec;
+use crate::command::Command;
+use crate::error::CodecError;
+
+enum Event {
+    Frame(Option<Result<Command, CodecError>>),
+    Closed,
+    IdleCheck,
+}
+
+pub(super) async fn read_loop<H: Handler>(
+    read: OwnedReadHalf,
+    conn: Connection,
+    handler: Arc<H>,
+    options: ConnectionOptions,
+) {
+    let mut frames = FramedRead::new(read, RemotingCodec);
+    let mut closed = conn.inner.closed.subscribe();
+    let in_flight = Arc::new(Semaphore::new(options.max_in_flight));
+    loop {
+        let idle_left = options
+            .idle_timeout
+            .map(|t| t.saturating_sub(conn.idle_for()));
+        if idle_left.is_some_and(|left| left.is_zero()) {
+            tracing::info!(peer = %conn.peer(), "connection idle too long; closing");
+            break;
+        }
+        let event = tokio::select! {
+            next = frames.next() => Event::Frame(next),
+            _ = closed.wait_for(|c| *c) => Event::Closed,
+            _ = sleep_or_forever(idle_left) => Event::IdleCheck,
+        };
+        match event {
+            Event::Closed | Event::Frame(None) => break,
+            Event::IdleCheck => continue,
+            Event::Frame(Some(Err(e))) => {
+                tracing::warn!(peer = %conn.peer(), error = %e, "undecodable frame; closing connection");
+                break;
+            }
+            Event::Frame(Some(Ok(cmd))) => {
+                conn.touch();
+                if cmd.is_response() {
+                    conn.complete(cmd);
+                } else {
+                    dispatch(&conn, &handler, &in_flight, cmd).await;
+                }
+            }
+        }
+    }
+    conn.close();
+    handler.on_close(&conn);
+}
+
+async fn sleep_or_forever(duration: Option<std::time::Duration>) {
+    match duration {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Runs the request on its own task, or answers SYSTEM_BUSY when too many are in flight.
+async fn dispatch<H: Handler>(
+    conn: &Connection,
+    handler: &Arc<H>,
+    in_flight: &Arc<Semaphore>,
+    req: Command,
+) {
+    match in_flight.clone().try_acquire_owned() {
+        Ok(permit) => {
+            tokio::spawn(serve(conn.clone(), handler.clone(), req, permit));
+        }
+        Err(_) if req.is_oneway() => {
+            tracing::warn!(peer = %conn.peer(), code = req.code, "too many requests; oneway request dropped");
+        }
+        Err(_) => {
+            let busy = Command::response(
+                response::SYSTEM_BUSY,
+                "[OVERLOAD]system busy, start flow control for a while".to_owned(),
+            );
+            let _ = conn.send(busy.into_reply_to(&req)).await;
+        }
+    }
+}
+
+async fn serve<H: Handler>(
+    conn: Connection,
+    handler: Arc<H>,
+    req: Command,
+    _permit: OwnedSemaphorePermit,
+) {
+    let oneway = req.is_oneway();
+    let template = Command {
+        body: None,
+        ..req.clone()
+    };
+    let code = req.code;
+    let reply = match AssertUnwindSafe(handler.handle(&conn, req))
+        .catch_unwind()
+        .await
+    {
+        Ok(reply) => reply,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".to_owned());
+            tracing::error!(peer = %conn.peer(), code, panic = %what, "request handler panicked");
+            Some(Command::response(
+                response::SYSTEM_ERROR,
+                format!("internal error while processing request code {code}: {what}"),
+            ))
+        }
+    };
+    if let (Some(reply), false) = (reply, oneway) {
+        // A closed connection has nobody left to answer.
+        let _ = conn.send(reply.into_reply_to(&template)).await;
+    }
+}
+
+pub(super) async fn write_loop(
+    write: OwnedWriteHalf,
+    mut rx: mpsc::Receiver<Command>,
+    mut closed: watch::Receiver<bool>,
+    conn: Connection,
+) {
+    let mut sink = FramedWrite::new(write, RemotingCodec);
+    loop {
+        let cmd = tokio::select! {
+            cmd = rx.recv() => cmd,
+            _ = closed.wait_for(|c| *c) => None,
+        };
+        let Some(cmd) = cmd else { break };
+        if let Err(e) = feed(&mut sink, cmd).await {
+            tracing::debug!(peer = %conn.peer(), error = %e, "write failed; closing connection");
+            break;
+        }
+        // Batch whatever else is already queued into one flush.
+        while let Ok(cmd) = rx.try_recv() {
+            if feed(&mut sink, cmd).await.is_err() {
+                conn.close();
+                return;
+            }
+        }
+        if sink.flush().await.is_err() {
+            break;
+        }
+        conn.touch();
+    }
+    conn.close();
+    let _ = sink.close().await;
+}
+
+/// Writes one frame; a frame too large for the peer's decoder is dropped with an error log (the
+/// peer would close the connection on it), anything else is an I/O failure.
+async fn feed(
+    sink: &mut FramedWrite<OwnedWriteHalf, RemotingCodec>,
+    cmd: Command,
+) -> Result<(), CodecError> {
+    let (code, opaque) = (cmd.code, cmd.opaque);
+    match sink.feed(cmd).await {
+        Err(CodecError::FrameTooLarge { length, .. }) => {
+            tracing::error!(
+                code,
+                opaque,
+                length,
+                "frame larger than the peer accepts; not sent"
+            );
+            Ok(())
+        }
+        other => other,
+    }
+}
