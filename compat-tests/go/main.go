@@ -1,0 +1,283 @@
+// Command godriver drives the unmodified Go RocketMQ client (rocketmq-client-go/v2) for the
+// compat tests. It prints one JSON object per line on stdout; everything else (client logs)
+// goes to stderr.
+//
+//	godriver produce ns=ADDR[;ADDR] topic=T group=G count=N [mode=sync|async|oneway]
+//	                 [tag=TagA] [keys=k1,k2] [prop.NAME=VALUE ...] [body=prefix]
+//	godriver consume ns=ADDR topic=T group=G expect=N [timeout_ms=60000] [from=first|last]
+//	                 [expr=*] [linger_ms=1500]
+//
+// produce prints {"i":..,"status":..,"msgId":..,"offsetMsgId":..,"broker":..,"queueId":..,
+// "queueOffset":..} per message (sync/async) and {"done":true,"sent":N,"failed":F} last.
+// consume prints {"ready":true} once started, one object per received message, and
+// {"done":true,"received":N} when N distinct messages arrived (exit 0) or at the timeout (exit 2).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apache/rocketmq-client-go/v2"
+	"github.com/apache/rocketmq-client-go/v2/consumer"
+	"github.com/apache/rocketmq-client-go/v2/primitive"
+	"github.com/apache/rocketmq-client-go/v2/producer"
+	"github.com/apache/rocketmq-client-go/v2/rlog"
+)
+
+var outMu sync.Mutex
+
+func emit(v map[string]interface{}) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "json:", err)
+		os.Exit(3)
+	}
+	outMu.Lock()
+	defer outMu.Unlock()
+	os.Stdout.Write(append(b, '\n'))
+}
+
+type args map[string]string
+
+func parseArgs(list []string) args {
+	a := args{}
+	for _, kv := range list {
+		i := strings.IndexByte(kv, '=')
+		if i < 0 {
+			fail("bad argument %q (want key=value)", kv)
+		}
+		a[kv[:i]] = kv[i+1:]
+	}
+	return a
+}
+
+func (a args) str(k, def string) string {
+	if v, ok := a[k]; ok {
+		return v
+	}
+	return def
+}
+
+func (a args) need(k string) string {
+	v, ok := a[k]
+	if !ok {
+		fail("missing argument %s=", k)
+	}
+	return v
+}
+
+func (a args) num(k string, def int) int {
+	v, ok := a[k]
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		fail("argument %s=%q is not a number", k, v)
+	}
+	return n
+}
+
+func fail(format string, x ...interface{}) {
+	emit(map[string]interface{}{"error": fmt.Sprintf(format, x...)})
+	os.Exit(1)
+}
+
+func nsList(a args) []string { return strings.Split(a.need("ns"), ";") }
+
+func main() {
+	if len(os.Args) < 2 {
+		fail("usage: godriver produce|consume key=value...")
+	}
+	if os.Getenv("ROCKETMQ_GO_LOG_LEVEL") == "" {
+		rlog.SetLogLevel("warn")
+	}
+	a := parseArgs(os.Args[2:])
+	switch os.Args[1] {
+	case "produce":
+		produce(a)
+	case "consume":
+		consume(a)
+	default:
+		fail("unknown mode %q", os.Args[1])
+	}
+}
+
+func buildMessage(a args, i int) *primitive.Message {
+	body := fmt.Sprintf("%s-%d", a.str("body", "go"), i)
+	msg := primitive.NewMessage(a.need("topic"), []byte(body))
+	if tag := a.str("tag", ""); tag != "" {
+		msg.WithTag(tag)
+	}
+	if keys := a.str("keys", ""); keys != "" {
+		msg.WithKeys(strings.Split(keys, ","))
+	}
+	for k, v := range a {
+		if strings.HasPrefix(k, "prop.") {
+			msg.WithProperty(strings.TrimPrefix(k, "prop."), v)
+		}
+	}
+	return msg
+}
+
+func resultJSON(i int, r *primitive.SendResult) map[string]interface{} {
+	m := map[string]interface{}{"i": i, "status": sendStatus(r.Status), "msgId": r.MsgID,
+		"offsetMsgId": r.OffsetMsgID, "queueOffset": r.QueueOffset}
+	if r.MessageQueue != nil {
+		m["broker"] = r.MessageQueue.BrokerName
+		m["queueId"] = r.MessageQueue.QueueId
+	}
+	return m
+}
+
+func sendStatus(s primitive.SendStatus) string {
+	switch s {
+	case primitive.SendOK:
+		return "SEND_OK"
+	case primitive.SendFlushDiskTimeout:
+		return "FLUSH_DISK_TIMEOUT"
+	case primitive.SendFlushSlaveTimeout:
+		return "FLUSH_SLAVE_TIMEOUT"
+	case primitive.SendSlaveNotAvailable:
+		return "SLAVE_NOT_AVAILABLE"
+	default:
+		return "UNKNOWN_ERROR"
+	}
+}
+
+func produce(a args) {
+	p, err := rocketmq.NewProducer(
+		producer.WithNsResolver(primitive.NewPassthroughResolver(nsList(a))),
+		producer.WithGroupName(a.need("group")),
+		producer.WithRetry(2),
+		producer.WithSendMsgTimeout(time.Duration(a.num("send_timeout_ms", 5000))*time.Millisecond),
+	)
+	if err != nil {
+		fail("new producer: %v", err)
+	}
+	if err := p.Start(); err != nil {
+		fail("start producer: %v", err)
+	}
+	count, mode := a.num("count", 1), a.str("mode", "sync")
+	failed := 0
+	var wg sync.WaitGroup
+	var failMu sync.Mutex
+	for i := 0; i < count; i++ {
+		msg := buildMessage(a, i)
+		switch mode {
+		case "sync":
+			r, err := p.SendSync(context.Background(), msg)
+			if err != nil {
+				failed++
+				emit(map[string]interface{}{"i": i, "error": err.Error()})
+			} else {
+				emit(resultJSON(i, r))
+			}
+		case "async":
+			wg.Add(1)
+			idx := i
+			err := p.SendAsync(context.Background(), func(_ context.Context, r *primitive.SendResult, err error) {
+				defer wg.Done()
+				if err != nil {
+					failMu.Lock()
+					failed++
+					failMu.Unlock()
+					emit(map[string]interface{}{"i": idx, "error": err.Error()})
+				} else {
+					emit(resultJSON(idx, r))
+				}
+			}, msg)
+			if err != nil {
+				wg.Done()
+				failed++
+				emit(map[string]interface{}{"i": i, "error": err.Error()})
+			}
+		case "oneway":
+			if err := p.SendOneWay(context.Background(), msg); err != nil {
+				failed++
+				emit(map[string]interface{}{"i": i, "error": err.Error()})
+			}
+		default:
+			fail("unknown send mode %q", mode)
+		}
+	}
+	wg.Wait()
+	_ = p.Shutdown()
+	emit(map[string]interface{}{"done": true, "sent": count - failed, "failed": failed})
+	if failed > 0 {
+		os.Exit(2)
+	}
+}
+
+func consume(a args) {
+	from := consumer.ConsumeFromFirstOffset
+	if a.str("from", "first") == "last" {
+		from = consumer.ConsumeFromLastOffset
+	}
+	c, err := rocketmq.NewPushConsumer(
+		consumer.WithNsResolver(primitive.NewPassthroughResolver(nsList(a))),
+		consumer.WithGroupName(a.need("group")),
+		consumer.WithConsumeFromWhere(from),
+		consumer.WithConsumerModel(consumer.Clustering),
+	)
+	if err != nil {
+		fail("new push consumer: %v", err)
+	}
+	expect := a.num("expect", 1)
+	seen := map[string]bool{}
+	var mu sync.Mutex
+	all := make(chan struct{})
+	selector := consumer.MessageSelector{Type: consumer.TAG, Expression: a.str("expr", "*")}
+	err = c.Subscribe(a.need("topic"), selector, func(_ context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
+		for _, m := range msgs {
+			props := m.GetProperties()
+			keys := make([]string, 0, len(props))
+			for k := range props {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			emit(map[string]interface{}{"topic": m.Topic, "body": string(m.Body), "tags": m.GetTags(),
+				"keys": m.GetKeys(), "msgId": m.MsgId, "offsetMsgId": m.OffsetMsgId,
+				"queueId": m.Queue.QueueId, "broker": m.Queue.BrokerName, "queueOffset": m.QueueOffset,
+				"reconsumeTimes": m.ReconsumeTimes, "props": props})
+			mu.Lock()
+			seen[m.MsgId] = true
+			if len(seen) == expect {
+				close(all)
+			}
+			mu.Unlock()
+		}
+		return consumer.ConsumeSuccess, nil
+	})
+	if err != nil {
+		fail("subscribe: %v", err)
+	}
+	if err := c.Start(); err != nil {
+		fail("start push consumer: %v", err)
+	}
+	emit(map[string]interface{}{"ready": true})
+	timeout := time.Duration(a.num("timeout_ms", 60000)) * time.Millisecond
+	code := 0
+	select {
+	case <-all:
+		// Stay a moment longer so duplicates would show up in the output.
+		time.Sleep(time.Duration(a.num("linger_ms", 1500)) * time.Millisecond)
+	case <-time.After(timeout):
+		code = 2
+	}
+	mu.Lock()
+	n := len(seen)
+	mu.Unlock()
+	emit(map[string]interface{}{"done": true, "received": n})
+	// Shutdown can block on unreachable brokers; the result is already printed.
+	go func() { _ = c.Shutdown() }()
+	time.Sleep(500 * time.Millisecond)
+	os.Exit(code)
+}

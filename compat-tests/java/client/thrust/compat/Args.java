@@ -1,0 +1,36 @@
+package thrust.compat;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** key=value command-line arguments. */
+final class Args {
+    final Map<String, String> map = new LinkedHashMap<>();
+
+    Args(String[] argv, int from) {
+        for (int i = from; i < argv.length; i++) {
+            int eq = argv[i].indexOf('=');
+            if (eq < 0) {
+                throw new IllegalArgumentException("bad argument " + argv[i] + " (want key=value)");
+            }
+            map.put(argv[i].substring(0, eq), argv[i].substring(eq + 1));
+        }
+    }
+
+    String need(String k) {
+        String v = map.get(k);
+        if (v == null) {
+            throw new IllegalArgumentException("missing argument " + k + "=");
+        }
+        return v;
+    }
+
+    String str(String k, String def) {
+        return map.getOrDefault(k, def);
+    }
+
+    int num(String k, int def) {
+        String v = map.get(k);
+        return v == null ? def : Integer.parseInt(v);
+    }
+}

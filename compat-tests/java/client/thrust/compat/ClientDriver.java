@@ -1,0 +1,171 @@
+package thrust.compat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
+import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
+import org.apache.rocketmq.client.producer.DefaultMQProducer;
+import org.apache.rocketmq.client.producer.SendCallback;
+import org.apache.rocketmq.client.producer.SendResult;
+import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
+import org.apache.rocketmq.common.message.Message;
+import org.apache.rocketmq.common.message.MessageClientExt;
+import org.apache.rocketmq.common.message.MessageExt;
+
+/**
+ * Drives the unmodified Java client (compiled and run against rocketmq-client 5.3.3 and 4.9.8).
+ * Output: one JSON object per line on stdout.
+ *
+ * <pre>
+ * produce ns=ADDR[;ADDR] topic=T group=G count=N [mode=sync|async|oneway] [tag=TagA] [keys=k1 k2]
+ *         [prop.NAME=VALUE ...] [body=prefix]
+ * consume ns=ADDR topic=T group=G expect=N [timeout_ms=60000] [from=first|last] [expr=*] [linger_ms=1500]
+ * </pre>
+ */
+public final class ClientDriver {
+    public static void main(String[] argv) throws Exception {
+        if (argv.length < 1) {
+            fail("usage: produce|consume key=value...");
+        }
+        Args a = new Args(argv, 1);
+        int code;
+        switch (argv[0]) {
+            case "produce":
+                code = produce(a);
+                break;
+            case "consume":
+                code = consume(a);
+                break;
+            default:
+                fail("unknown mode " + argv[0]);
+                return;
+        }
+        System.out.flush();
+        Runtime.getRuntime().halt(code);
+    }
+
+    static void fail(String why) {
+        new Json().put("error", why).emit();
+        Runtime.getRuntime().halt(1);
+    }
+
+    static Message message(Args a, int i) {
+        String body = a.str("body", "java") + "-" + i;
+        Message msg = new Message(a.need("topic"), body.getBytes(StandardCharsets.UTF_8));
+        String tag = a.str("tag", "");
+        if (!tag.isEmpty()) {
+            msg.setTags(tag);
+        }
+        String keys = a.str("keys", "");
+        if (!keys.isEmpty()) {
+            msg.setKeys(keys);
+        }
+        for (Map.Entry<String, String> e : a.map.entrySet()) {
+            if (e.getKey().startsWith("prop.")) {
+                msg.putUserProperty(e.getKey().substring(5), e.getValue());
+            }
+        }
+        return msg;
+    }
+
+    static Json result(int i, SendResult r) {
+        return new Json().put("i", i).put("status", r.getSendStatus().name()).put("msgId", r.getMsgId())
+            .put("offsetMsgId", r.getOffsetMsgId()).put("broker", r.getMessageQueue().getBrokerName())
+            .put("queueId", r.getMessageQueue().getQueueId()).put("queueOffset", r.getQueueOffset());
+    }
+
+    static int produce(Args a) throws Exception {
+        DefaultMQProducer p = new DefaultMQProducer(a.need("group"));
+        p.setNamesrvAddr(a.need("ns"));
+        p.setInstanceName("driver-" + ProcessHandle.current().pid());
+        p.setSendMsgTimeout(a.num("send_timeout_ms", 5000));
+        p.start();
+        int count = a.num("count", 1);
+        String mode = a.str("mode", "sync");
+        AtomicInteger failed = new AtomicInteger();
+        CountDownLatch pending = new CountDownLatch(mode.equals("async") ? count : 0);
+        for (int i = 0; i < count; i++) {
+            Message msg = message(a, i);
+            final int idx = i;
+            try {
+                switch (mode) {
+                    case "sync":
+                        result(i, p.send(msg)).emit();
+                        break;
+                    case "async":
+                        p.send(msg, new SendCallback() {
+                            @Override
+                            public void onSuccess(SendResult r) {
+                                result(idx, r).emit();
+                                pending.countDown();
+                            }
+
+                            @Override
+                            public void onException(Throwable e) {
+                                failed.incrementAndGet();
+                                new Json().put("i", idx).put("error", String.valueOf(e)).emit();
+                                pending.countDown();
+                            }
+                        });
+                        break;
+                    case "oneway":
+                        p.sendOneway(msg);
+                        break;
+                    default:
+                        fail("unknown send mode " + mode);
+                }
+            } catch (Exception e) {
+                failed.incrementAndGet();
+                if (mode.equals("async")) {
+                    pending.countDown();
+                }
+                new Json().put("i", i).put("error", String.valueOf(e)).emit();
+            }
+        }
+        pending.await(60, TimeUnit.SECONDS);
+        p.shutdown();
+        new Json().put("done", true).put("sent", count - failed.get()).put("failed", failed.get()).emit();
+        return failed.get() == 0 ? 0 : 2;
+    }
+
+    static int consume(Args a) throws Exception {
+        DefaultMQPushConsumer c = new DefaultMQPushConsumer(a.need("group"));
+        c.setNamesrvAddr(a.need("ns"));
+        c.setConsumeFromWhere("last".equals(a.str("from", "first"))
+            ? ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET : ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+        c.subscribe(a.need("topic"), a.str("expr", "*"));
+        int expect = a.num("expect", 1);
+        Set<String> seen = ConcurrentHashMap.newKeySet();
+        CountDownLatch all = new CountDownLatch(1);
+        c.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+            for (MessageExt m : msgs) {
+                String offsetMsgId = m instanceof MessageClientExt ? ((MessageClientExt) m).getOffsetMsgId() : null;
+                new Json().put("topic", m.getTopic()).put("body", new String(m.getBody(), StandardCharsets.UTF_8))
+                    .put("tags", m.getTags()).put("keys", m.getKeys()).put("msgId", m.getMsgId())
+                    .put("offsetMsgId", offsetMsgId).put("queueId", m.getQueueId())
+                    .put("queueOffset", m.getQueueOffset()).put("reconsumeTimes", m.getReconsumeTimes())
+                    .put("props", m.getProperties()).emit();
+                seen.add(m.getMsgId());
+                if (seen.size() >= expect) {
+                    all.countDown();
+                }
+            }
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+        c.start();
+        new Json().put("ready", true).emit();
+        boolean ok = all.await(a.num("timeout_ms", 60000), TimeUnit.MILLISECONDS);
+        if (ok) {
+            // Stay a moment longer so duplicates would show up in the output.
+            Thread.sleep(a.num("linger_ms", 1500));
+        }
+        new Json().put("done", true).put("received", seen.size()).emit();
+        return ok ? 0 : 2;
+    }
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# supervise.sh OWNER_PID MAX_SECONDS PIDFILE -- COMMAND [ARGS...]
+#
+# Runs COMMAND for the compat-test harness and guarantees it cannot outlive the test binary that
+# started it: when OWNER_PID is gone (the test process exited, panicked or was killed), when
+# MAX_SECONDS have passed, or when this script gets SIGTERM/SIGINT, COMMAND receives SIGTERM and,
+# after a 20 s grace period (a Java broker's shutdown hook needs ~10 s), SIGKILL.
+# COMMAND's pid is written to PIDFILE (the harness measures its memory from /proc).
+set -u
+owner=$1 max=$2 pidfile=$3
+shift 4
+
+"$@" &
+child=$!
+echo "$child" > "$pidfile"
+
+stop() {
+  kill -TERM "$child" 2>/dev/null
+  for _ in $(seq 200); do
+    kill -0 "$child" 2>/dev/null || exit 0
+    sleep 0.1
+  done
+  kill -KILL "$child" 2>/dev/null
+  exit 0
+}
+trap stop TERM INT HUP
+
+start=$SECONDS
+while kill -0 "$child" 2>/dev/null; do
+  if ! kill -0 "$owner" 2>/dev/null || (( SECONDS - start > max )); then
+    stop
+  fi
+  # sleep in the background and wait on it, so a trapped signal is handled at once.
+  sleep 0.5 &
+  wait $! 2>/dev/null
+done
+wait "$child"
+exit $?

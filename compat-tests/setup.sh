@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Fetches and builds everything the compat tests drive, into .cache/ at the repository root:
+#   .cache/java/<name>-<version>/   runtime classpaths of the published RocketMQ artifacts (Maven)
+#   .cache/java/classes/<set>/      our Java driver programs, compiled against those jars
+#   .cache/go/godriver              our Go driver, built against rocketmq-client-go/v2 (Go proxy)
+# Idempotent: every step is skipped when its stamp matches, so a cached run takes well under a second.
+# Needs only java/javac, mvn and go plus the package registries (first run); later runs work offline.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+cache="$root/.cache"
+m2="$cache/m2"
+mkdir -p "$cache/java/classes" "$cache/go"
+
+log() { echo "compat-tests/setup: $*" >&2; }
+
+# Runs a command under a time limit so a stuck registry can never stall the suite.
+bounded() { timeout -k 10 "$@"; }
+
+# fetch NAME ARTIFACT VERSION: resolve the runtime classpath of org.apache.rocketmq:ARTIFACT:VERSION.
+fetch() {
+  local dir="$cache/java/$1-$3"
+  if [ -f "$dir/.complete" ]; then return; fi
+  log "resolving org.apache.rocketmq:$2:$3"
+  rm -rf "$dir"
+  bounded 900 mvn -B -q -Dstyle.color=never -f "$here/java/fetch-pom.xml" -Dmaven.repo.local="$m2" \
+    -Drmq.artifact="$2" -Drmq.version="$3" -Drmq.out="$dir" dependency:copy-dependencies >&2
+  touch "$dir/.complete"
+}
+
+fetch namesrv rocketmq-namesrv 5.3.3
+fetch broker rocketmq-broker 5.3.3
+fetch tools rocketmq-tools 5.3.3
+fetch client rocketmq-client 5.3.3
+fetch client rocketmq-client 4.9.8
+
+# sources_hash DIR...: a digest of every source file, so a stamp can tell when to rebuild.
+sources_hash() { find "$@" -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1; }
+
+# javac_set NAME CLASSPATH_DIR SOURCE_DIR: compile one source set against one classpath.
+javac_set() {
+  local out="$cache/java/classes/$1" stamp
+  stamp="$(sources_hash "$3")-$(basename "$2")"
+  if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; then return; fi
+  log "compiling Java driver set $1"
+  rm -rf "$out" && mkdir -p "$out"
+  # shellcheck disable=SC2046
+  bounded 300 javac -nowarn -encoding UTF-8 -d "$out" -cp "$2/*" $(find "$3" -name '*.java') >&2
+  echo "$stamp" > "$out/.stamp"
+}
+
+javac_set client-5.3.3 "$cache/java/client-5.3.3" "$here/java/client"
+javac_set client-4.9.8 "$cache/java/client-4.9.8" "$here/java/client"
+if [ -d "$here/java/golden" ]; then
+  javac_set golden-5.3.3 "$cache/java/tools-5.3.3" "$here/java/golden"
+fi
+
+# The Go driver: module cache under .cache so a fresh clone needs nothing from $HOME.
+go_stamp="$(sources_hash "$here/go")"
+if [ ! -x "$cache/go/godriver" ] || [ "$(cat "$cache/go/.stamp" 2>/dev/null)" != "$go_stamp" ]; then
+  log "building the Go driver"
+  (cd "$here/go" && GOMODCACHE="$cache/gomod" GOFLAGS=-modcacherw bounded 900 \
+    go build -o "$cache/go/godriver" . >&2)
+  echo "$go_stamp" > "$cache/go/.stamp"
+fi

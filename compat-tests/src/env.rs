@@ -1,0 +1,109 @@
+//! Where things are: the repository, the `.cache/` that `compat-tests/setup.sh` fills, the
+//! Java classpaths, our release binaries and the per-run work directories.
+
+use std::path::{Path, PathBuf};
+
+/// The repository root (the workspace directory).
+pub fn repo_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+/// `.cache/` at the repository root (git-ignored).
+pub fn cache_dir() -> PathBuf {
+    repo_root().join(".cache")
+}
+
+/// A runtime classpath resolved by setup.sh, as a `dir/*` wildcard entry:
+/// `classpath("broker-5.3.3")`, `classpath("client-4.9.8")`, `classpath("tools-5.3.3")`.
+pub fn classpath(name: &str) -> String {
+    format!("{}/*", cache_dir().join("java").join(name).display())
+}
+
+/// Our compiled Java driver classes for one source set (`client-5.3.3`, `golden-5.3.3`, …).
+pub fn driver_classes(set: &str) -> PathBuf {
+    cache_dir().join("java").join("classes").join(set)
+}
+
+/// The Go driver binary.
+pub fn go_driver() -> PathBuf {
+    cache_dir().join("go").join("godriver")
+}
+
+/// A release binary of this workspace (`mqnamesrv`, `mqbroker`), built by `cargo build --release --bins`.
+pub fn release_bin(name: &str) -> PathBuf {
+    repo_root().join("target").join("release").join(name)
+}
+
+/// The supervisor script that ties a server's life to the test process.
+pub fn supervise_script() -> PathBuf {
+    repo_root()
+        .join("compat-tests")
+        .join("scripts")
+        .join("supervise.sh")
+}
+
+/// Fails with a clear message when setup.sh has not been run.
+pub fn require_setup() {
+    let needed = [
+        cache_dir()
+            .join("java")
+            .join("namesrv-5.3.3")
+            .join(".complete"),
+        cache_dir()
+            .join("java")
+            .join("broker-5.3.3")
+            .join(".complete"),
+        cache_dir()
+            .join("java")
+            .join("tools-5.3.3")
+            .join(".complete"),
+        driver_classes("client-5.3.3").join(".stamp"),
+        driver_classes("client-4.9.8").join(".stamp"),
+        go_driver(),
+    ];
+    for path in needed {
+        assert!(
+            path.exists(),
+            "{} is missing: run compat-tests/setup.sh (./test does) first",
+            path.display()
+        );
+    }
+}
+
+/// A fresh work directory for one process under `target/compat-work/<pid>/`, where logs stay
+/// after the run. Directories of test processes that no longer exist are removed on first use.
+pub fn work_dir(label: &str) -> PathBuf {
+    static CLEANED: std::sync::Once = std::sync::Once::new();
+    let base = repo_root().join("target").join("compat-work");
+    CLEANED.call_once(|| remove_stale(&base));
+    let own = base.join(std::process::id().to_string());
+    for n in 0.. {
+        let dir = own.join(format!("{label}-{n}"));
+        if std::fs::create_dir_all(own.as_path()).is_ok() && std::fs::create_dir(&dir).is_ok() {
+            return dir;
+        }
+        assert!(
+            n < 10_000,
+            "cannot create a work directory under {}",
+            own.display()
+        );
+    }
+    unreachable!("the loop above returns or panics")
+}
+
+fn remove_stale(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let alive = name
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+            .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+        if !alive {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}

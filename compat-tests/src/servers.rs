@@ -1,0 +1,242 @@
+//! Starting the NameServers and brokers under test: ours (`target/release/mqnamesrv`) and Java's
+//! (`org.apache.rocketmq.namesrv.NamesrvStartup` / `org.apache.rocketmq.broker.BrokerStartup`
+//! 5.3.3 from Maven Central), each with the same command line and config-file keys
+//! (tools-and-clients.md §5.3/§5.4), listening on 127.0.0.1 only, in its own work directory.
+
+use std::path::Path;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use crate::env::{classpath, release_bin, work_dir};
+use crate::ports::{free_broker_port, free_port};
+use crate::process::{Cmd, Server};
+use crate::wire;
+
+/// JVM flags that suit a 2-core machine: one GC thread, C1 only (fast start-up), no perf file.
+pub const JVM_FLAGS: &[&str] = &[
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    "-XX:-UsePerfData",
+    "-Djava.net.preferIPv4Stack=true",
+];
+
+/// Which NameServer implementation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NsKind {
+    Ours,
+    Java,
+}
+
+impl NsKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            NsKind::Ours => "ours",
+            NsKind::Java => "java",
+        }
+    }
+}
+
+/// True when our NameServer binary has been built.
+pub fn ours_namesrv_built() -> bool {
+    release_bin("mqnamesrv").exists()
+}
+
+/// A java command line with the harness's JVM flags, run with `user.home` and `ROCKETMQ_HOME` in `dir`
+/// (Java RocketMQ writes its logs and default stores under `user.home`).
+pub fn java_cmd(dir: &Path, heap: &[&str], classpath: &str, main: &str) -> Cmd {
+    Cmd::new("java", dir)
+        .args(heap.iter().copied())
+        .args(JVM_FLAGS.iter().copied())
+        .arg(format!("-Duser.home={}", dir.display()))
+        .arg("-cp")
+        .arg(classpath)
+        .arg(main)
+        .env("ROCKETMQ_HOME", dir.display().to_string())
+}
+
+/// A running NameServer.
+pub struct Namesrv {
+    pub kind: NsKind,
+    /// `127.0.0.1:port`
+    pub addr: String,
+    pub server: Server,
+}
+
+impl Namesrv {
+    /// Starts a NameServer of `kind` on a free port and waits until it answers requests.
+    pub fn start(kind: NsKind) -> Namesrv {
+        let dir = work_dir(&format!("{}-namesrv", kind.label()));
+        let port = free_port();
+        let conf = dir.join("namesrv.conf");
+        write_file(
+            &conf,
+            &format!("listenPort={port}\nbindAddress=127.0.0.1\n"),
+        );
+        let conf_arg = conf.display().to_string();
+        let server = match kind {
+            NsKind::Java => {
+                let cmd = java_cmd(
+                    &dir,
+                    &["-Xms128m", "-Xmx256m"],
+                    &classpath("namesrv-5.3.3"),
+                    "org.apache.rocketmq.namesrv.NamesrvStartup",
+                )
+                .args(["-c", conf_arg.as_str()]);
+                Server::spawn(
+                    "java-namesrv",
+                    &cmd,
+                    vec![dir.join("logs/rocketmqlogs/namesrv.log")],
+                )
+            }
+            NsKind::Ours => {
+                let bin = release_bin("mqnamesrv");
+                assert!(
+                    bin.exists(),
+                    "{} is not built (cargo build --release --bins)",
+                    bin.display()
+                );
+                let cmd = Cmd::new(bin.display().to_string(), &dir)
+                    .args(["-c", conf_arg.as_str()])
+                    .env("ROCKETMQ_HOME", dir.display().to_string())
+                    .env("HOME", dir.display().to_string());
+                Server::spawn("ours-namesrv", &cmd, Vec::new())
+            }
+        };
+        let ns = Namesrv {
+            kind,
+            addr: format!("127.0.0.1:{port}"),
+            server,
+        };
+        ns.wait_ready(Duration::from_secs(60));
+        ns
+    }
+
+    fn wait_ready(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            // Ready = it answers a route query (TOPIC_NOT_EXIST for a topic nobody has).
+            if wire::port_open(&self.addr) && wire::route(&self.addr, "thrust_compat_probe").is_ok()
+            {
+                return;
+            }
+            assert!(
+                self.server.is_running(),
+                "{} NameServer exited during start-up\n{}",
+                self.kind.label(),
+                self.server.log_tails(60)
+            );
+            sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "{} NameServer not ready after {timeout:?}\n{}",
+            self.kind.label(),
+            self.server.log_tails(60)
+        );
+    }
+}
+
+/// What a test broker looks like.
+#[derive(Clone, Debug)]
+pub struct BrokerSpec {
+    pub cluster: String,
+    pub name: String,
+    pub namesrv: Vec<String>,
+    /// Extra `key=value` lines for broker.conf.
+    pub extra: Vec<(String, String)>,
+}
+
+impl BrokerSpec {
+    pub fn new(cluster: &str, name: &str, namesrv: &[&str]) -> Self {
+        BrokerSpec {
+            cluster: cluster.into(),
+            name: name.into(),
+            namesrv: namesrv.iter().map(|s| s.to_string()).collect(),
+            extra: Vec::new(),
+        }
+    }
+}
+
+/// A running Java broker (5.3.3).
+pub struct JavaBroker {
+    pub spec: BrokerSpec,
+    /// `127.0.0.1:listenPort`, as registered.
+    pub addr: String,
+    pub server: Server,
+}
+
+impl JavaBroker {
+    /// Starts the broker and waits for its boot line (not for its registration: see
+    /// [`JavaBroker::wait_registered`]).
+    pub fn start(spec: BrokerSpec) -> JavaBroker {
+        let dir = work_dir(&format!("java-broker-{}", spec.name));
+        let port = free_broker_port();
+        let store = dir.join("store");
+        let mut conf = format!(
+            "brokerClusterName={}\nbrokerName={}\nbrokerId=0\nbrokerRole=ASYNC_MASTER\nflushDiskType=ASYNC_FLUSH\n\
+             listenPort={port}\nhaListenPort={}\nbindAddress=127.0.0.1\nbrokerIP1=127.0.0.1\nbrokerIP2=127.0.0.1\n\
+             namesrvAddr={}\nstorePathRootDir={}\nstorePathCommitLog={}\nmappedFileSizeCommitLog=67108864\n\
+             autoCreateTopicEnable=true\nautoCreateSubscriptionGroup=true\n",
+            spec.cluster,
+            spec.name,
+            port + 1,
+            spec.namesrv.join(";"),
+            store.display(),
+            store.join("commitlog").display(),
+        );
+        for (k, v) in &spec.extra {
+            conf.push_str(&format!("{k}={v}\n"));
+        }
+        let conf_path = dir.join("broker.conf");
+        write_file(&conf_path, &conf);
+        let cmd = java_cmd(
+            &dir,
+            &["-Xms256m", "-Xmx512m"],
+            &classpath("broker-5.3.3"),
+            "org.apache.rocketmq.broker.BrokerStartup",
+        )
+        .args(["-c".to_string(), conf_path.display().to_string()]);
+        let server = Server::spawn(
+            &format!("java-broker-{}", spec.name),
+            &cmd,
+            vec![dir.join("logs/rocketmqlogs/broker.log")],
+        );
+        let broker = JavaBroker {
+            spec,
+            addr: format!("127.0.0.1:{port}"),
+            server,
+        };
+        assert!(
+            broker
+                .server
+                .wait_for_console("boot success", Duration::from_secs(90)),
+            "broker {} did not boot\n{}",
+            broker.spec.name,
+            broker.server.log_tails(80)
+        );
+        broker
+    }
+
+    /// Waits until `ns` routes the topic named after this broker to this broker's address
+    /// (a Java broker registers that topic; `brokerTopicEnable` defaults to true).
+    pub fn wait_registered(&self, ns: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(route)) = wire::route(ns, &self.spec.name) {
+                if wire::route_broker_addrs(&route).contains(&self.addr) {
+                    return;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "broker {} not registered with {ns} after {timeout:?}\n{}",
+                self.spec.name,
+                self.server.log_tails(60)
+            );
+            sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+pub(crate) fn write_file(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+}

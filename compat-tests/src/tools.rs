@@ -1,0 +1,85 @@
+//! Running the client-side programs: `mqadmin` (rocketmq-tools 5.3.3), our Java driver
+//! (`compat-tests/java/client`, against client 5.3.3 or 4.9.8) and our Go driver
+//! (`compat-tests/go`, rocketmq-client-go/v2 v2.1.2).
+
+use std::time::Duration;
+
+use crate::env::{classpath, driver_classes, go_driver, work_dir};
+use crate::process::{run, Cmd, Output};
+use crate::servers::java_cmd;
+
+/// The Java client a driver runs against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JavaClient {
+    V5_3_3,
+    V4_9_8,
+}
+
+impl JavaClient {
+    pub fn version(self) -> &'static str {
+        match self {
+            JavaClient::V5_3_3 => "5.3.3",
+            JavaClient::V4_9_8 => "4.9.8",
+        }
+    }
+}
+
+/// The default limit for one mqadmin invocation.
+pub const MQADMIN_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// Runs `mqadmin <args> -n <ns>` and returns its output (mqadmin often exits 0 on errors: check
+/// the text).
+pub fn mqadmin(ns: &str, args: &[&str]) -> Output {
+    let dir = work_dir(&format!(
+        "mqadmin-{}",
+        args.first().copied().unwrap_or("help")
+    ));
+    let cmd = java_cmd(
+        &dir,
+        &["-Xms64m", "-Xmx256m"],
+        &classpath("tools-5.3.3"),
+        "org.apache.rocketmq.tools.command.MQAdminStartup",
+    )
+    .args(args.iter().copied())
+    .args(["-n", ns]);
+    run(&cmd, MQADMIN_TIMEOUT)
+}
+
+/// The Java driver command (`produce …` / `consume …`, key=value arguments).
+pub fn java_driver(client: JavaClient, args: &[String]) -> Cmd {
+    let v = client.version();
+    let dir = work_dir(&format!(
+        "java{v}-{}",
+        args.first().map(String::as_str).unwrap_or("driver")
+    ));
+    let cp = format!(
+        "{}:{}",
+        driver_classes(&format!("client-{v}")).display(),
+        classpath(&format!("client-{v}"))
+    );
+    java_cmd(
+        &dir,
+        &["-Xms64m", "-Xmx256m"],
+        &cp,
+        "thrust.compat.ClientDriver",
+    )
+    .args(args.iter().cloned())
+}
+
+/// The Go driver command (same modes and arguments as the Java driver).
+pub fn go_driver_cmd(args: &[String]) -> Cmd {
+    let dir = work_dir(&format!(
+        "go-{}",
+        args.first().map(String::as_str).unwrap_or("driver")
+    ));
+    Cmd::new(go_driver().display().to_string(), &dir)
+        .args(args.iter().cloned())
+        .env("HOME", dir.display().to_string())
+}
+
+/// Builds `key=value` driver arguments.
+pub fn kv(mode: &str, pairs: &[(&str, &str)]) -> Vec<String> {
+    std::iter::once(mode.to_string())
+        .chain(pairs.iter().map(|(k, v)| format!("{k}={v}")))
+        .collect()
+}

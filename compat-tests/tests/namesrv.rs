@@ -1,0 +1,135 @@
+//! The NameServer issue's compatibility scenarios. Each runs against our NameServer and against
+//! the Java NameServer 5.3.3 (the Java run proves the scenario itself is right), with the real
+//! Java broker 5.3.3, Java clients 5.3.3 and 4.9.8, the Go client and mqadmin 5.3.3.
+//! The "ours" variants of the mqadmin scenarios also require the same transcript as Java's.
+
+#[path = "namesrv/admin.rs"]
+mod admin;
+#[path = "namesrv/brokers.rs"]
+mod brokers;
+#[path = "namesrv/clients.rs"]
+mod clients;
+#[path = "namesrv/common.rs"]
+mod common;
+
+use brokers::Exit;
+use compat_tests::servers::NsKind::{Java, Ours};
+
+#[test]
+fn java_broker_registers_cluster_list() {
+    brokers::cluster_list(Java);
+}
+
+#[test]
+#[ignore = "target/release/mqnamesrv does not exist yet"]
+fn ours_broker_registers_cluster_list() {
+    assert_eq!(brokers::cluster_list(Ours), brokers::cluster_list(Java));
+}
+
+#[test]
+fn java_java_clients_route_through_namesrv() {
+    clients::java_clients(Java);
+}
+
+#[test]
+#[ignore = "target/release/mqnamesrv does not exist yet"]
+fn ours_java_clients_route_through_namesrv() {
+    clients::java_clients(Ours);
+}
+
+#[test]
+fn java_go_clients_route_through_namesrv() {
+    clients::go_clients(Java);
+}
+
+#[test]
+#[ignore = "target/release/mqnamesrv does not exist yet"]
+fn ours_go_clients_route_through_namesrv() {
+    clients::go_clients(Ours);
+}
+
+#[test]
+fn java_clients_survive_one_namesrv_killed() {
+    clients::namesrv_failover(Java);
+}
+
+#[test]
+#[ignore = "target/release/mqnamesrv does not exist yet"]
+fn ours_clients_survive_one_namesrv_killed() {
+    clients::namesrv_failover(Ours);
+}
+
+#[test]
+fn java_stopped_broker_dropped_from_routes() {
+    brokers::broker_leaves(Java, Exit::Graceful);
+}
+
+#[test]
+#[ignore = "target/release/mqnamesrv does not exist yet"]
+fn ours_stopped_broker_dropped_from_routes() {
+    brokers::broker_leaves(Ours, Exit::Graceful);
+}
+
+#[test]
+fn java_crashed_broker_dropped_from_routes() {
+    brokers::broker_leaves(Java, Exit::Crash);
+}
+
+#[test]
+#[ignore = "target/release/mqnamesrv does not exist yet"]
+fn ours_crashed_broker_dropped_from_routes() {
+    brokers::broker_leaves(Ours, Exit::Crash);
+}
+
+#[test]
+fn java_mqadmin_topic_lifecycle() {
+    admin::topic_lifecycle(Java);
+}
+
+#[test]
+#[ignore = "target/release/mqnamesrv does not exist yet"]
+fn ours_mqadmin_topic_lifecycle() {
+    assert_eq!(admin::topic_lifecycle(Ours), admin::topic_lifecycle(Java));
+}
+
+#[test]
+fn java_mqadmin_namesrv_config() {
+    admin::namesrv_config_commands(Java);
+}
+
+#[test]
+#[ignore = "target/release/mqnamesrv does not exist yet"]
+fn ours_mqadmin_namesrv_config() {
+    assert_eq!(
+        admin::namesrv_config_commands(Ours),
+        admin::namesrv_config_commands(Java)
+    );
+}
+
+#[test]
+fn java_mqadmin_kv_config() {
+    admin::kv_config_commands(Java);
+}
+
+#[test]
+#[ignore = "target/release/mqnamesrv does not exist yet"]
+fn ours_mqadmin_kv_config() {
+    assert_eq!(
+        admin::kv_config_commands(Ours),
+        admin::kv_config_commands(Java)
+    );
+}
+
+#[test]
+fn java_mqadmin_write_perm() {
+    admin::write_perm_commands(Java);
+}
+
+#[test]
+#[ignore = "target/release/mqnamesrv does not exist yet"]
+fn ours_mqadmin_write_perm() {
+    assert_eq!(
+        admin::write_perm_commands(Ours),
+        admin::write_perm_commands(Java)
+    );
+}
