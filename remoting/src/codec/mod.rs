@@ -148,4 +148,6 @@ pub fn decode_all(data: &[u8]) -> Vec<Result<Command, CodecError>> {
 }
 
 #[cfg(test)]
+mod golden_tests;
+#[cfg(test)]
 mod tests;
