@@ -47,6 +47,7 @@ fn used_ratio(inner: &Inner) -> f64 {
 
 /// One clean-up round. `ratio_override` replaces the measured disk usage (tests).
 pub(crate) fn run_round(
+    check_only: bool,
     inner: &Inner,
     manual: bool,
     ratio_override: Option<f64>,
@@ -76,7 +77,7 @@ pub(crate) fn run_round(
         disk_full: full,
         ..CleanReport::default()
     };
-    if !(time_up || space_pressure || manual) {
+    if check_only || !(time_up || space_pressure || manual) {
         return Ok(report);
     }
     report.commitlog_segments_deleted = delete_commitlog(inner, clean_at_once)?;
@@ -140,12 +141,14 @@ pub(crate) fn spawn_cleaner(inner: Arc<Inner>) -> Result<JoinHandle<()>> {
                 if !first && !manual && last.elapsed() < inner.cfg.clean_resource_interval {
                     continue;
                 }
+                let check = first;
                 first = false;
                 last = Instant::now();
                 if manual {
                     inner.manual_clean_rounds.fetch_sub(1, Ordering::AcqRel);
                 }
-                if let Err(e) = run_round(&inner, manual, None) {
+                // The first round only checks the disk; deletion starts one interval later.
+                if let Err(e) = run_round(check, &inner, manual, None) {
                     error!(error = %e, "clean-up round failed");
                 }
             }

@@ -84,7 +84,7 @@ impl ConsumeQueue {
         seg_size: u64,
         prealloc: bool,
     ) -> Result<Self> {
-        let segs = SegmentQueue::load(dir, seg_size, prealloc)?;
+        let segs = SegmentQueue::load(dir, seg_size, prealloc, false)?;
         Ok(ConsumeQueue {
             topic: topic.to_string(),
             queue_id,

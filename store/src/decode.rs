@@ -294,3 +294,38 @@ fn parse_dispatch(
         prepared_transaction_offset,
     })
 }
+
+/// Fast check used on every record served: magic is a message magic, the declared size matches
+/// the view, and the body CRC matches. The store never serves a record failing it.
+pub fn record_intact(rec: &[u8]) -> bool {
+    let Some(head) = rec.get(..40) else {
+        return false;
+    };
+    let rd = |i: usize| i32::from_be_bytes([head[i], head[i + 1], head[i + 2], head[i + 3]]);
+    let (size, magic, crc, sys_flag) = (rd(0), rd(4), rd(8), rd(36));
+    if (magic != MAGIC_V1 && magic != MAGIC_V2) || usize::try_from(size).ok() != Some(rec.len()) {
+        return false;
+    }
+    let born = if sys_flag & sysflag::BORNHOST_V6 != 0 {
+        20
+    } else {
+        8
+    };
+    let stored = if sys_flag & sysflag::STOREHOST_V6 != 0 {
+        20
+    } else {
+        8
+    };
+    let len_pos = 48 + born + 8 + stored + 12;
+    let Some(len) = rec.get(len_pos..len_pos + 4) else {
+        return false;
+    };
+    let body_len = i32::from_be_bytes([len[0], len[1], len[2], len[3]]);
+    let Ok(body_len) = usize::try_from(body_len) else {
+        return false;
+    };
+    match rec.get(len_pos + 4..len_pos + 4 + body_len) {
+        Some(body) => crc32(body) == crc,
+        None => false,
+    }
+}

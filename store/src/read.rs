@@ -171,6 +171,16 @@ impl Store {
                 skip_below = Some(inner.commitlog.roll_next_file(phy));
                 continue;
             };
+            if !crate::decode::record_intact(&b) {
+                tracing::error!(
+                    topic = req.topic,
+                    queue = req.queue_id,
+                    offset = u.queue_offset,
+                    physical_offset = phy,
+                    "stored record fails its CRC: not served"
+                );
+                continue;
+            }
             total += b.len();
             r.messages.push(b);
             r.queue_offsets.push(u.queue_offset);
@@ -409,7 +419,7 @@ impl Store {
 
     /// Run one clean-up round now, optionally pretending the disk is at `ratio` (0.0..=1.0).
     pub fn clean_now(&self, manual: bool, ratio: Option<f64>) -> Result<CleanReport> {
-        crate::clean::run_round(&self.inner, manual, ratio)
+        crate::clean::run_round(false, &self.inner, manual, ratio)
     }
 
     /// True when writes are refused because the disk is full.

@@ -26,12 +26,14 @@ use crate::segments::Segment;
 use crate::store::{dispatch, Inner, QueueTable};
 
 /// Load every `consumequeue/<topic>/<queueId>` directory (non-numeric queue names and plain
-/// files are skipped, as Java does).
-pub(crate) fn load_queues(cfg: &StoreConfig, paths: &StorePaths) -> Result<QueueTable> {
+/// files are skipped, as Java does). Returns the table and whether a damaged queue was dropped,
+/// which calls for re-dispatching the whole CommitLog.
+pub(crate) fn load_queues(cfg: &StoreConfig, paths: &StorePaths) -> Result<(QueueTable, bool)> {
     let root = paths.consume_queue_root();
     std::fs::create_dir_all(&root).map_err(StoreError::io("create directory", &root))?;
     let seg = round_cq_file_size(cfg.mapped_file_size_consume_queue);
     let mut table = QueueTable::new();
+    let mut full_rescan = false;
     for topic_dir in std::fs::read_dir(&root).map_err(StoreError::io("list directory", &root))? {
         let topic_dir = topic_dir
             .map_err(StoreError::io("list directory", &root))?
@@ -60,14 +62,29 @@ pub(crate) fn load_queues(cfg: &StoreConfig, paths: &StorePaths) -> Result<Queue
             if !q.is_dir() {
                 continue;
             }
-            let cq = ConsumeQueue::open(&topic, id, &q, seg, cfg.preallocate)?;
+            let cq = match ConsumeQueue::open(&topic, id, &q, seg, cfg.preallocate) {
+                Ok(cq) => cq,
+                Err(StoreError::SegmentSize {
+                    path,
+                    expected,
+                    actual,
+                }) => {
+                    // A consume queue is derived data: drop it and rebuild it from the CommitLog.
+                    error!(path = %path.display(), expected, actual,
+                        "consume queue file has the wrong size: queue dropped, rebuilt from the commitlog");
+                    std::fs::remove_dir_all(&q).map_err(StoreError::io("delete", &q))?;
+                    full_rescan = true;
+                    ConsumeQueue::open(&topic, id, &q, seg, cfg.preallocate)?
+                }
+                Err(e) => return Err(e),
+            };
             table
                 .entry(topic.clone())
                 .or_default()
                 .insert(id, Arc::new(cq));
         }
     }
-    Ok(table)
+    Ok((table, full_rescan))
 }
 
 fn all_queues(inner: &Inner) -> Vec<Arc<ConsumeQueue>> {
@@ -76,7 +93,7 @@ fn all_queues(inner: &Inner) -> Vec<Arc<ConsumeQueue>> {
 }
 
 /// Run the whole recovery (module doc).
-pub(crate) fn recover(inner: &Inner, last_exit_ok: bool) -> Result<()> {
+pub(crate) fn recover(inner: &Inner, last_exit_ok: bool, full_rescan: bool) -> Result<()> {
     let mut max_phy_cq = -1i64;
     for q in all_queues(inner) {
         q.recover()?;
@@ -89,7 +106,9 @@ pub(crate) fn recover(inner: &Inner, last_exit_ok: bool) -> Result<()> {
         inner.flush.reset(0);
         return Ok(());
     }
-    let start = if last_exit_ok {
+    let start = if full_rescan {
+        0
+    } else if last_exit_ok {
         normal_start(&segs, max_phy_cq)
     } else {
         abnormal_start(inner, &segs)

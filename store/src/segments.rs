@@ -44,8 +44,14 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
 
 impl SegmentQueue {
     /// Load every segment of `dir` (created if missing), sorted by offset. A segment of the wrong
-    /// size is refused like Java's `load()`, except a zero-length last file, which is deleted.
-    pub fn load(dir: &Path, seg_size: u64, preallocate: bool) -> Result<SegmentQueue> {
+    /// size is refused like Java's `load()`, except a zero-length last file, which is deleted, and
+    /// (with `extend_short_last`) a short last file, which is extended.
+    pub fn load(
+        dir: &Path,
+        seg_size: u64,
+        preallocate: bool,
+        extend_short_last: bool,
+    ) -> Result<SegmentQueue> {
         std::fs::create_dir_all(dir).map_err(StoreError::io("create directory", dir))?;
         let mut names = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(StoreError::io("list directory", dir))? {
@@ -68,7 +74,16 @@ impl SegmentQueue {
                 std::fs::remove_file(&path).map_err(StoreError::io("delete", &path))?;
                 continue;
             }
-            if len != seg_size {
+            if len < seg_size && i + 1 == count && extend_short_last {
+                // Java refuses to start here. A short last segment (a partial copy, a filesystem
+                // that lost the tail) keeps its records; recovery finds their end.
+                warn!(path = %path.display(), len, seg_size, "last segment is short: extended with zeros");
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .and_then(|f| f.set_len(seg_size))
+                    .map_err(StoreError::io("extend", &path))?;
+            } else if len != seg_size {
                 return Err(StoreError::SegmentSize {
                     path,
                     expected: seg_size,

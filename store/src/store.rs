@@ -53,7 +53,8 @@ pub(crate) struct Inner {
     pub manual_clean_rounds: AtomicU32,
     pub running: AtomicBool,
     pub total_memory: u64,
-    _lock_file: File,
+    /// Holds the fcntl lock on `<root>/lock`; released at shutdown.
+    lock_file: Mutex<Option<File>>,
 }
 
 /// Where one stored record landed.
@@ -135,8 +136,9 @@ impl Store {
             &paths.commitlog,
             cfg.mapped_file_size_commit_log,
             cfg.preallocate,
+            true,
         )?);
-        let queues = crate::recovery::load_queues(&cfg, &paths)?;
+        let (queues, full_rescan) = crate::recovery::load_queues(&cfg, &paths)?;
         let checkpoint = Checkpoint::open(&paths.checkpoint())?;
         let index = if cfg.message_index_enable {
             let ts = checkpoint.get().index_msg_timestamp;
@@ -165,9 +167,9 @@ impl Store {
             manual_clean_rounds: AtomicU32::new(0),
             running: AtomicBool::new(true),
             total_memory: crate::mmap::total_physical_memory(),
-            _lock_file: lock_file,
+            lock_file: Mutex::new(Some(lock_file)),
         });
-        crate::recovery::recover(&inner, last_exit_ok)?;
+        crate::recovery::recover(&inner, last_exit_ok, full_rescan)?;
         std::fs::write(inner.paths.abort(), std::process::id().to_string())
             .map_err(StoreError::io("create", inner.paths.abort()))?;
         crate::segments::sync_dir(&inner.paths.root)?;
@@ -352,6 +354,11 @@ impl Store {
         } else {
             warn!("store poisoned: keeping abort file so the next start recovers abnormally");
         }
+        inner
+            .lock_file
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
         info!(root = %inner.paths.root.display(), "store shut down");
         Ok(())
     }
