@@ -105,10 +105,16 @@ fn write_fastjson(v: &Value, out: &mut Vec<u8>) -> Result<(), BodyError> {
     Ok(())
 }
 
+/// A key written raw must be exactly the compact text of a JSON object, so that reading the
+/// output back yields the same key.
 fn is_object_text(k: &str) -> bool {
-    k.starts_with('{')
-        && k.ends_with('}')
-        && matches!(serde_json::from_str::<Value>(k), Ok(Value::Object(_)))
+    if !(k.starts_with('{') && k.ends_with('}')) {
+        return false;
+    }
+    match serde_json::from_str::<Value>(k) {
+        Ok(v @ Value::Object(_)) => serde_json::to_string(&v).is_ok_and(|text| text == k),
+        _ => false,
+    }
 }
 
 struct Parser<'a> {

@@ -48,6 +48,12 @@ impl HeaderError {
             HeaderError::Missing { field, .. } | HeaderError::Malformed { field, .. } => field,
         }
     }
+
+    /// The answer to a request whose header does not decode: `SYSTEM_ERROR` with this error as
+    /// remark (what a Java processor's failure turns into, but naming the field).
+    pub fn to_response(&self) -> crate::command::Command {
+        crate::command::Command::response(crate::code::response::SYSTEM_ERROR, self.to_string())
+    }
 }
 
 /// A JSON body that cannot be read (even leniently) or does not fit the expected type.

@@ -93,6 +93,22 @@ async fn start_with(
     (addr, handler, rx)
 }
 
+/// `on_close` runs right after the socket closes; give it a moment, then demand the exact count.
+async fn wait_closed(handler: &TestHandler, expected: usize) {
+    for _ in 0..100 {
+        if handler.closed.load(Ordering::SeqCst) >= expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(
+        handler.closed.load(Ordering::SeqCst),
+        expected,
+        "on_close once per connection"
+    );
+}
+
 fn frame(cmd: &Command) -> BytesMut {
     let mut buf = BytesMut::new();
     encode(cmd, &mut buf);
@@ -237,12 +253,7 @@ async fn garbage_closes_only_that_connection() {
         .await
         .unwrap();
     assert_eq!(read_frame(&mut good).await.unwrap().opaque, 2);
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    assert_eq!(
-        handler.closed.load(Ordering::SeqCst),
-        4,
-        "on_close once per closed connection"
-    );
+    wait_closed(&handler, 4).await;
 }
 
 #[tokio::test]
@@ -353,5 +364,27 @@ async fn idle_connections_are_closed() {
     }
     // ...silence closes it.
     assert_closed(&mut s).await;
-    assert_eq!(handler.closed.load(Ordering::SeqCst), 1);
+    wait_closed(&handler, 1).await;
+}
+
+#[tokio::test]
+async fn shutdown_closes_connections_and_stops_accepting() {
+    let (tx, _rx) = mpsc::unbounded_channel();
+    let handler = Arc::new(TestHandler {
+        notes: tx,
+        closed: AtomicUsize::new(0),
+    });
+    let server = Server::bind("127.0.0.1:0", handler.clone()).await.unwrap();
+    let addr = server.local_addr().unwrap();
+    let (stop, task) = server.spawn();
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(&frame(&echo(1, 0, SerializeType::Json)))
+        .await
+        .unwrap();
+    assert_eq!(read_frame(&mut s).await.unwrap().opaque, 1);
+    stop.shutdown();
+    task.await.unwrap();
+    assert_closed(&mut s).await;
+    assert!(TcpStream::connect(addr).await.is_err(), "listener is gone");
+    wait_closed(&handler, 1).await;
 }
