@@ -1,12 +1,28 @@
 //! The Broker: send, pull, consumer groups and offsets, topics, admin requests and registration.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod admin;
+pub mod broker;
+pub mod client_table;
+pub mod clients;
 pub mod config;
 mod config_keys;
+pub mod dispatch;
+pub mod error;
 pub mod groups;
 pub mod locks;
 pub mod offset_table;
+pub mod offsets;
 pub mod persist;
 pub mod props;
+pub mod pull;
+pub mod register;
+pub mod send;
+pub mod stats;
+pub mod storage;
 pub mod subscription;
 pub mod topics;
+pub mod topics_admin;
+
+pub use broker::{start, Broker, RunningBroker, StartError};
+pub use config::BrokerConfig;

@@ -1,0 +1,244 @@
+//! The running broker (Java `BrokerController`): its tables, the message store, the two listen
+//! ports (listenPort and the VIP port listenPort−2), the periodic tasks and shutdown.
+//!
+//! Periodic tasks: NameServer registration (see [`crate::register`]), consumer-offset persist
+//! every `flushConsumerOffsetInterval`, client channel expiry every 10 s
+//! (`channelExpiredTimeout`).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use remoting::server::ShutdownHandle;
+use remoting::{Client, Command, Connection, Handler, Server};
+use tokio::sync::Notify;
+
+use crate::client_table::ClientTable;
+use crate::config::BrokerConfig;
+use crate::groups::GroupTable;
+use crate::locks::LockManager;
+use crate::offset_table::OffsetTable;
+use crate::persist::{now_millis, DataVersion};
+use crate::stats::Stats;
+use crate::storage;
+use crate::topics::TopicTable;
+use crate::{clients, dispatch, register};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("message store: {0}")]
+    Store(String),
+}
+
+/// Shared state of one broker; handlers get `&Arc<Broker>`.
+pub struct Broker {
+    config: RwLock<Arc<BrokerConfig>>,
+    pub topics: TopicTable,
+    pub groups: GroupTable,
+    pub offsets: OffsetTable,
+    pub clients: ClientTable,
+    pub locks: LockManager,
+    pub store: store::Store,
+    pub stats: Stats,
+    /// Version of the broker configuration (GET_BROKER_CONFIG header).
+    pub config_version: DataVersion,
+    pub(crate) ns_client: Arc<Client>,
+    pub(crate) register_now: Notify,
+    pub(crate) shutdown: Notify,
+    shutting_down: AtomicBool,
+    pub boot_timestamp: i64,
+}
+
+impl Broker {
+    /// Opens the tables and the store under `storePathRootDir`.
+    pub fn open(config: BrokerConfig) -> Result<Arc<Broker>, StartError> {
+        let store = storage::open(&config).map_err(StartError::Store)?;
+        Ok(Arc::new(Broker {
+            topics: TopicTable::open(&config),
+            groups: GroupTable::open(&config),
+            offsets: OffsetTable::open(
+                &config.store_path_root_dir,
+                config.consumer_offset_update_version_step,
+            ),
+            clients: ClientTable::default(),
+            locks: LockManager::default(),
+            store,
+            stats: Stats::default(),
+            config_version: DataVersion::default(),
+            ns_client: Arc::new(Client::new()),
+            register_now: Notify::new(),
+            shutdown: Notify::new(),
+            shutting_down: AtomicBool::new(false),
+            boot_timestamp: now_millis(),
+            config: RwLock::new(Arc::new(config)),
+        }))
+    }
+
+    /// The current configuration (cheap clone).
+    pub fn config(&self) -> Arc<BrokerConfig> {
+        self.config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Replaces the configuration (UPDATE_BROKER_CONFIG).
+    pub fn set_config(&self, cfg: BrokerConfig) {
+        *self.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(cfg);
+    }
+
+    /// Asks the registration task to register with the NameServers now (topic created).
+    pub fn request_register(&self) {
+        self.register_now.notify_one();
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+
+    /// Writes every config table (Java `BrokerController.shutdown` persists them all).
+    pub fn persist_all(&self) {
+        self.offsets.persist();
+        self.topics.persist();
+        self.groups.persist();
+    }
+}
+
+/// The request handler bound to one port.
+pub struct BrokerHandler {
+    pub broker: Arc<Broker>,
+    /// The VIP port serves the same table minus pulls.
+    pub vip: bool,
+}
+
+impl Handler for BrokerHandler {
+    async fn handle(&self, conn: &Connection, req: Command) -> Option<Command> {
+        Some(dispatch::dispatch(&self.broker, conn, req, self.vip).await)
+    }
+
+    fn on_close(&self, conn: &Connection) {
+        clients::connection_closed(&self.broker, conn);
+    }
+}
+
+/// A started broker.
+pub struct RunningBroker {
+    pub broker: Arc<Broker>,
+    /// The address clients use (`brokerIP1:listenPort`, the actual port if 0 was asked).
+    pub addr: String,
+    servers: Vec<ShutdownHandle>,
+}
+
+/// Binds the ports, starts the periodic tasks and registers with the NameServers.
+/// `listenPort=0` binds an ephemeral port (tests) and opens no VIP port.
+pub async fn start(config: BrokerConfig) -> Result<RunningBroker, StartError> {
+    let host = config.bind_address.clone();
+    let asked_port = config.listen_port;
+    let broker = Broker::open(config)?;
+    let mut servers = Vec::new();
+    let main = bind(&broker, &host, asked_port, false).await?;
+    if asked_port == 0 {
+        let port = main.local_addr().map(|a| i32::from(a.port())).unwrap_or(0);
+        let mut cfg = (*broker.config()).clone();
+        cfg.listen_port = port;
+        cfg.ha_listen_port = port + 1;
+        broker.set_config(cfg);
+    }
+    servers.push(main.spawn().0);
+    if asked_port > 2 {
+        // Java always opens the VIP ("fast") port; clients up to 4.4 send there by default.
+        match bind(&broker, &host, asked_port - 2, true).await {
+            Ok(vip) => servers.push(vip.spawn().0),
+            Err(e) => tracing::warn!("VIP port not opened: {e}"),
+        }
+    }
+    spawn_periodic(&broker);
+    tokio::spawn(register::run(broker.clone()));
+    let addr = broker.config().broker_addr();
+    Ok(RunningBroker {
+        broker,
+        addr,
+        servers,
+    })
+}
+
+async fn bind(
+    broker: &Arc<Broker>,
+    host: &str,
+    port: i32,
+    vip: bool,
+) -> Result<Server<BrokerHandler>, StartError> {
+    let addr = format!("{host}:{port}");
+    let handler = Arc::new(BrokerHandler {
+        broker: broker.clone(),
+        vip,
+    });
+    Server::bind(addr.as_str(), handler)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })
+}
+
+fn spawn_periodic(b: &Arc<Broker>) {
+    let bc = b.clone();
+    tokio::spawn(async move {
+        let every =
+            Duration::from_millis(bc.config().flush_consumer_offset_interval.max(100) as u64);
+        let mut tick = tokio::time::interval(every);
+        tick.tick().await;
+        while !bc.is_shutting_down() {
+            tick.tick().await;
+            bc.offsets.persist();
+        }
+    });
+    let bc = b.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(10));
+        while !bc.is_shutting_down() {
+            tick.tick().await;
+            bc.stats.sample();
+            let root = bc.config().store_path_root_dir.clone();
+            let b2 = bc.clone();
+            let _ = tokio::task::spawn_blocking(move || b2.stats.refresh_disk_ratio(&root)).await;
+        }
+    });
+    let bc = b.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(10));
+        tick.tick().await;
+        while !bc.is_shutting_down() {
+            tick.tick().await;
+            let timeout = Duration::from_millis(bc.config().channel_expired_timeout.max(1) as u64);
+            for (conn, groups) in bc.clients.expire(timeout) {
+                tracing::info!(peer = %conn.peer(), "client channel expired");
+                conn.close();
+                for g in groups {
+                    clients::notify_ids_changed(&bc, &g);
+                }
+            }
+        }
+    });
+}
+
+impl RunningBroker {
+    /// Java `BrokerController.shutdown`: unregister from the NameServers, stop accepting,
+    /// persist the tables, flush and close the store (which removes the `abort` file).
+    pub async fn shutdown(self) {
+        let b = &self.broker;
+        b.shutting_down.store(true, Ordering::SeqCst);
+        b.shutdown.notify_waiters();
+        register::unregister_all(b).await;
+        for s in &self.servers {
+            s.shutdown();
+        }
+        b.persist_all();
+        if let Err(e) = b.store.shutdown() {
+            tracing::error!("store shutdown: {e}");
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! Live producer and consumer channels (Java `ConsumerManager`, `ConsumerGroupInfo`,
+//! `ProducerManager`): who is connected, in which groups, with which subscriptions.
+//!
+//! One mutex over both tables: every operation is a short map update, and a heartbeat must see
+//! channel and subscription changes of a group together to decide whether to notify members.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use remoting::{Connection, LanguageCode};
+
+use crate::subscription::SubscriptionData;
+
+/// One client connection as registered by a heartbeat (Java `ClientChannelInfo`).
+#[derive(Clone)]
+pub struct ClientChannel {
+    pub conn: Connection,
+    pub client_id: String,
+    pub language: LanguageCode,
+    pub version: i32,
+    pub last_update: Instant,
+}
+
+/// A consumer group as the broker sees it.
+#[derive(Clone)]
+pub struct ConsumerGroupInfo {
+    pub consume_type: String,
+    pub message_model: String,
+    pub consume_from_where: String,
+    pub subscriptions: BTreeMap<String, SubscriptionData>,
+    /// By connection id.
+    pub channels: BTreeMap<u64, ClientChannel>,
+}
+
+/// What a heartbeat registers for one consumer group.
+pub struct ConsumerRegistration {
+    pub consume_type: String,
+    pub message_model: String,
+    pub consume_from_where: String,
+    pub subscriptions: Vec<SubscriptionData>,
+}
+
+#[derive(Default)]
+struct Tables {
+    consumers: HashMap<String, ConsumerGroupInfo>,
+    producers: HashMap<String, BTreeMap<u64, ClientChannel>>,
+}
+
+#[derive(Default)]
+pub struct ClientTable {
+    tables: Mutex<Tables>,
+}
+
+impl ClientTable {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Tables> {
+        self.tables.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Java `ConsumerManager.registerConsumer`: returns true when the channel is new to the group
+    /// or the subscribed topic set changed (then members should be told).
+    pub fn register_consumer(
+        &self,
+        group: &str,
+        reg: ConsumerRegistration,
+        channel: ClientChannel,
+    ) -> bool {
+        let mut t = self.lock();
+        let info = t
+            .consumers
+            .entry(group.to_string())
+            .or_insert_with(|| ConsumerGroupInfo {
+                consume_type: reg.consume_type.clone(),
+                message_model: reg.message_model.clone(),
+                consume_from_where: reg.consume_from_where.clone(),
+                subscriptions: BTreeMap::new(),
+                channels: BTreeMap::new(),
+            });
+        info.consume_type = reg.consume_type;
+        info.message_model = reg.message_model;
+        info.consume_from_where = reg.consume_from_where;
+        let new_channel = info.channels.insert(channel.conn.id(), channel).is_none();
+        let mut topics_changed = false;
+        for sub in &reg.subscriptions {
+            match info.subscriptions.get(&sub.topic) {
+                None => {
+                    topics_changed = true;
+                    info.subscriptions.insert(sub.topic.clone(), sub.clone());
+                }
+                Some(old) if sub.sub_version > old.sub_version => {
+                    info.subscriptions.insert(sub.topic.clone(), sub.clone());
+                }
+                Some(_) => {}
+            }
+        }
+        let before = info.subscriptions.len();
+        info.subscriptions
+            .retain(|topic, _| reg.subscriptions.iter().any(|s| &s.topic == topic));
+        topics_changed |= info.subscriptions.len() != before;
+        new_channel || topics_changed
+    }
+
+    pub fn register_producer(&self, group: &str, channel: ClientChannel) {
+        self.lock()
+            .producers
+            .entry(group.to_string())
+            .or_default()
+            .insert(channel.conn.id(), channel);
+    }
+
+    /// Removes the connection from one consumer group; true if it was a member.
+    pub fn unregister_consumer(&self, group: &str, conn_id: u64) -> bool {
+        let mut t = self.lock();
+        let Some(info) = t.consumers.get_mut(group) else {
+            return false;
+        };
+        let removed = info.channels.remove(&conn_id).is_some();
+        if info.channels.is_empty() {
+            t.consumers.remove(group);
+        }
+        removed
+    }
+
+    pub fn unregister_producer(&self, group: &str, conn_id: u64) {
+        let mut t = self.lock();
+        if let Some(chans) = t.producers.get_mut(group) {
+            chans.remove(&conn_id);
+            if chans.is_empty() {
+                t.producers.remove(group);
+            }
+        }
+    }
+
+    /// Drops a closed connection everywhere; returns the consumer groups it left.
+    pub fn remove_connection(&self, conn_id: u64) -> Vec<String> {
+        let mut t = self.lock();
+        let mut left = Vec::new();
+        t.consumers.retain(|group, info| {
+            if info.channels.remove(&conn_id).is_some() {
+                left.push(group.clone());
+            }
+            !info.channels.is_empty()
+        });
+        t.producers.retain(|_, chans| {
+            chans.remove(&conn_id);
+            !chans.is_empty()
+        });
+        left
+    }
+
+    /// Channels silent for longer than `timeout` (Java `scanNotActiveChannel`): removed and
+    /// returned so the caller can close them and notify their groups.
+    pub fn expire(&self, timeout: Duration) -> Vec<(Connection, Vec<String>)> {
+        let now = Instant::now();
+        let stale: Vec<Connection> = {
+            let t = self.lock();
+            let consumers = t.consumers.values().flat_map(|i| i.channels.values());
+            let producers = t.producers.values().flat_map(|c| c.values());
+            let mut v: Vec<Connection> = consumers
+                .chain(producers)
+                .filter(|c| now.duration_since(c.last_update) > timeout)
+                .map(|c| c.conn.clone())
+                .collect();
+            v.sort_by_key(|c| c.id());
+            v.dedup_by_key(|c| c.id());
+            v
+        };
+        stale
+            .into_iter()
+            .map(|c| {
+                let groups = self.remove_connection(c.id());
+                (c, groups)
+            })
+            .collect()
+    }
+
+    pub fn consumer_group(&self, group: &str) -> Option<ConsumerGroupInfo> {
+        self.lock().consumers.get(group).cloned()
+    }
+
+    /// Client ids of the group's live channels (GET_CONSUMER_LIST_BY_GROUP).
+    pub fn consumer_ids(&self, group: &str) -> Vec<String> {
+        self.lock()
+            .consumers
+            .get(group)
+            .map(|i| i.channels.values().map(|c| c.client_id.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn consumer_connections(&self, group: &str) -> Vec<Connection> {
+        self.lock()
+            .consumers
+            .get(group)
+            .map(|i| i.channels.values().map(|c| c.conn.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// The subscription registered by heartbeats for (group, topic).
+    pub fn subscription(&self, group: &str, topic: &str) -> Option<SubscriptionData> {
+        self.lock()
+            .consumers
+            .get(group)
+            .and_then(|i| i.subscriptions.get(topic).cloned())
+    }
+
+    pub fn producer_group(&self, group: &str) -> Vec<ClientChannel> {
+        self.lock()
+            .producers
+            .get(group)
+            .map(|c| c.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Groups currently subscribed to `topic` (QUERY_TOPIC_CONSUME_BY_WHO).
+    pub fn groups_subscribing(&self, topic: &str) -> Vec<String> {
+        self.lock()
+            .consumers
+            .iter()
+            .filter(|(_, i)| i.subscriptions.contains_key(topic))
+            .map(|(g, _)| g.clone())
+            .collect()
+    }
+
+    pub fn consumer_groups(&self) -> Vec<String> {
+        self.lock().consumers.keys().cloned().collect()
+    }
+
+    /// (producer channels, consumer channels) for runtime info.
+    pub fn counts(&self) -> (usize, usize) {
+        let t = self.lock();
+        (
+            t.producers.values().map(BTreeMap::len).sum(),
+            t.consumers.values().map(|i| i.channels.len()).sum(),
+        )
+    }
+}

@@ -1,0 +1,233 @@
+//! Client management requests (Java `ClientManageProcessor`, `ConsumerManageProcessor`,
+//! `RebalanceLockManager` use): HEART_BEAT (34), UNREGISTER_CLIENT (35),
+//! GET_CONSUMER_LIST_BY_GROUP (38), LOCK_BATCH_MQ (41), UNLOCK_BATCH_MQ (42), and the
+//! NOTIFY_CONSUMER_IDS_CHANGED (40) pushes that membership changes cause.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use remoting::code::{request, response as rc};
+use remoting::headers::{
+    GetConsumerListByGroupRequestHeader, NotifyConsumerIdsChangedRequestHeader,
+    UnregisterClientRequestHeader,
+};
+use remoting::{body, Command, Connection};
+use serde::{Deserialize, Serialize};
+
+use crate::broker::Broker;
+use crate::client_table::{ClientChannel, ConsumerRegistration};
+use crate::error::{Reject, Reply};
+use crate::locks::MessageQueue;
+use crate::subscription::SubscriptionData;
+use crate::topics::{self, PERM_READ, PERM_WRITE};
+
+/// Java `HeartbeatData`; enum fields kept as strings (Go upper-cases, Java uses names).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct HeartbeatData {
+    #[serde(rename = "clientID")]
+    pub client_id: String,
+    pub producer_data_set: Vec<ProducerData>,
+    pub consumer_data_set: Vec<ConsumerData>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ProducerData {
+    pub group_name: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ConsumerData {
+    pub group_name: String,
+    pub consume_type: Option<String>,
+    pub message_model: Option<String>,
+    pub consume_from_where: Option<String>,
+    pub subscription_data_set: Vec<SubscriptionData>,
+}
+
+/// LOCK/UNLOCK request body (`LockBatchRequestBody` / `UnlockBatchRequestBody`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct LockBody {
+    consumer_group: String,
+    client_id: String,
+    mq_set: Vec<MessageQueue>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LockResponse {
+    #[serde(rename = "lockOKMQSet")]
+    lock_ok_mq_set: Vec<MessageQueue>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConsumerIdList {
+    consumer_id_list: Vec<String>,
+}
+
+/// HEART_BEAT: register producers and consumers of the connection.
+pub async fn heartbeat(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
+    let data: HeartbeatData = body::from_body(req.body.as_deref().unwrap_or(b"{}"))?;
+    let cfg = b.config();
+    let channel = ClientChannel {
+        conn: conn.clone(),
+        client_id: data.client_id.clone(),
+        language: req.language,
+        version: req.version,
+        last_update: Instant::now(),
+    };
+    for c in &data.consumer_data_set {
+        let Some(group_cfg) = b.groups.find_or_create(&c.group_name, &cfg) else {
+            // Java 5.3.3 skips a group it neither knows nor may create.
+            continue;
+        };
+        let retry = topics::retry_topic(&c.group_name);
+        let (_, created) = b.topics.create_if_absent(
+            &retry,
+            group_cfg.retry_queue_nums.max(1),
+            PERM_READ | PERM_WRITE,
+        );
+        if created {
+            b.request_register();
+        }
+        let reg = ConsumerRegistration {
+            consume_type: c.consume_type.clone().unwrap_or_default(),
+            message_model: c.message_model.clone().unwrap_or_default(),
+            consume_from_where: c.consume_from_where.clone().unwrap_or_default(),
+            subscriptions: c.subscription_data_set.clone(),
+        };
+        let changed = b
+            .clients
+            .register_consumer(&c.group_name, reg, channel.clone());
+        if changed && group_cfg.notify_consumer_ids_changed_enable {
+            notify_ids_changed(b, &c.group_name);
+        }
+    }
+    for p in &data.producer_data_set {
+        b.clients.register_producer(&p.group_name, channel.clone());
+    }
+    Ok(Command::response(rc::SUCCESS, None))
+}
+
+/// UNREGISTER_CLIENT: drop the connection from the named groups.
+pub async fn unregister(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
+    let h: UnregisterClientRequestHeader = req.decode_header()?;
+    if let Some(g) = h.producer_group.filter(|g| !g.is_empty()) {
+        b.clients.unregister_producer(&g, conn.id());
+    }
+    if let Some(g) = h.consumer_group.filter(|g| !g.is_empty()) {
+        if b.clients.unregister_consumer(&g, conn.id()) {
+            notify_ids_changed(b, &g);
+        }
+    }
+    Ok(Command::response(rc::SUCCESS, None))
+}
+
+/// GET_CONSUMER_LIST_BY_GROUP.
+pub async fn consumer_list(b: &Arc<Broker>, req: Command) -> Reply {
+    let h: GetConsumerListByGroupRequestHeader = req.decode_header()?;
+    let ids = b.clients.consumer_ids(&h.consumer_group);
+    if ids.is_empty() {
+        return Err(Reject::system(format!(
+            "no consumer for this group, {}",
+            h.consumer_group
+        )));
+    }
+    let body = body::try_to_body(&ConsumerIdList {
+        consumer_id_list: ids,
+    })
+    .map_err(Reject::from)?;
+    Ok(Command::response(rc::SUCCESS, None).with_body(body))
+}
+
+/// LOCK_BATCH_MQ: grant what is free, expired or already the caller's.
+pub async fn lock_batch(b: &Arc<Broker>, req: Command) -> Reply {
+    let lb: LockBody = body::from_body(req.body.as_deref().unwrap_or(b"{}"))?;
+    let owned = b.locks.lock(&lb.consumer_group, &lb.mq_set, &lb.client_id);
+    let body = body::try_to_body(&LockResponse {
+        lock_ok_mq_set: owned.into_iter().collect(),
+    })
+    .map_err(Reject::from)?;
+    Ok(Command::response(rc::SUCCESS, None).with_body(body))
+}
+
+/// UNLOCK_BATCH_MQ.
+pub async fn unlock_batch(b: &Arc<Broker>, req: Command) -> Reply {
+    let lb: LockBody = body::from_body(req.body.as_deref().unwrap_or(b"{}"))?;
+    b.locks
+        .unlock(&lb.consumer_group, &lb.mq_set, &lb.client_id);
+    Ok(Command::response(rc::SUCCESS, None))
+}
+
+/// A connection closed: forget it and tell the groups it left.
+pub fn connection_closed(b: &Arc<Broker>, conn: &Connection) {
+    for group in b.clients.remove_connection(conn.id()) {
+        notify_ids_changed(b, &group);
+    }
+}
+
+/// Sends NOTIFY_CONSUMER_IDS_CHANGED (oneway) to every member of `group`, off the caller's task.
+pub fn notify_ids_changed(b: &Arc<Broker>, group: &str) {
+    if !b.config().notify_consumer_ids_changed_enable {
+        return;
+    }
+    let members = b.clients.consumer_connections(group);
+    let header = NotifyConsumerIdsChangedRequestHeader {
+        consumer_group: group.to_string(),
+    };
+    for conn in members {
+        let cmd = Command::request(request::NOTIFY_CONSUMER_IDS_CHANGED)
+            .with_header(&header)
+            .oneway();
+        tokio::spawn(async move {
+            if let Err(e) = conn.send_oneway(cmd).await {
+                tracing::debug!(peer = %conn.peer(), "notify consumer ids changed: {e}");
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heartbeat_bodies_of_java_and_go() {
+        let java = br#"{"clientID":"192.168.0.2@12345#1","consumerDataSet":[{"consumeFromWhere":"CONSUME_FROM_LAST_OFFSET","consumeType":"CONSUME_PASSIVELY","groupName":"CG","messageModel":"CLUSTERING","subscriptionDataSet":[{"classFilterMode":false,"codeSet":[2598919,2598920],"expressionType":"TAG","subString":"TagA || TagB","subVersion":1700000000000,"tagsSet":["TagA","TagB"],"topic":"TopicTest"}],"unitMode":false}],"heartbeatFingerprint":0,"producerDataSet":[{"groupName":"PG"}],"withoutSub":false}"#;
+        let go = br#"{"clientID":"1.2.3.4@9@0@x","producerDataSet":[{"groupName":"PG"}],"consumerDataSet":[{"groupName":"CG","consumeType":"CONSUME_PASSIVELY","messageModel":"CLUSTERING","consumeFromWhere":"CONSUME_FROM_LAST_OFFSET","subscriptionDataSet":[{"classFilterMode":false,"topic":"T","subString":"TagA","tagsSet":["TagA"],"codeSet":["2598919"],"subVersion":1700000000000000000,"expressionType":"TAG"}],"unitMode":false}]}"#;
+        let j: HeartbeatData = body::from_body(java).unwrap();
+        let g: HeartbeatData = body::from_body(go).unwrap();
+        assert_eq!(
+            j.consumer_data_set[0].subscription_data_set[0]
+                .code_set
+                .len(),
+            2
+        );
+        assert_eq!(
+            g.consumer_data_set[0].subscription_data_set[0].code_set,
+            vec![2598919]
+        );
+        assert_eq!(g.producer_data_set[0].group_name, "PG");
+        let producer_only: HeartbeatData =
+            body::from_body(br#"{"clientID":"x","consumerDataSet":[],"producerDataSet":[{"groupName":"CLIENT_INNER_PRODUCER"}]}"#).unwrap();
+        assert!(producer_only.consumer_data_set.is_empty());
+    }
+
+    #[test]
+    fn lock_body_shapes() {
+        let lb: LockBody = body::from_body(br#"{"clientId":"c","consumerGroup":"CG","mqSet":[{"brokerName":"broker-a","queueId":0,"topic":"T"}],"onlyThisBroker":false}"#).unwrap();
+        assert_eq!(lb.mq_set.len(), 1);
+        let r = serde_json::to_string(&LockResponse {
+            lock_ok_mq_set: lb.mq_set,
+        })
+        .unwrap();
+        assert_eq!(
+            r,
+            r#"{"lockOKMQSet":[{"brokerName":"broker-a","queueId":0,"topic":"T"}]}"#
+        );
+    }
+}

@@ -1,0 +1,64 @@
+//! The broker's one dispatch table: a single `match` on the request code, one arm per line.
+//! Unknown codes answer REQUEST_CODE_NOT_SUPPORTED (3) with Java's remark
+//! (`" request type <code> not supported"`). The VIP port (listenPort−2) serves the same table
+//! minus pulls, like Java's fast remoting server.
+
+use std::sync::Arc;
+
+use remoting::code::request as rq;
+use remoting::{Command, Connection};
+
+use crate::broker::Broker;
+use crate::error::{Reject, Reply};
+use crate::{admin, clients, offsets, pull, send, topics_admin};
+
+/// Routes one request; always returns the reply (the server drops it for oneway requests).
+pub async fn dispatch(b: &Arc<Broker>, conn: &Connection, req: Command, vip: bool) -> Command {
+    let code = req.code;
+    let is_pull = matches!(code, rq::PULL_MESSAGE | rq::LITE_PULL_MESSAGE);
+    let reply: Reply = match code {
+        _ if vip && is_pull => Err(Reject::NotSupported(code)),
+        rq::SEND_MESSAGE => send::handle(b, conn, req).await,
+        rq::SEND_MESSAGE_V2 => send::handle(b, conn, req).await,
+        rq::SEND_BATCH_MESSAGE => send::handle(b, conn, req).await,
+        rq::PULL_MESSAGE => pull::handle(b, conn, req).await,
+        rq::LITE_PULL_MESSAGE => pull::handle(b, conn, req).await,
+        rq::HEART_BEAT => clients::heartbeat(b, conn, req).await,
+        rq::UNREGISTER_CLIENT => clients::unregister(b, conn, req).await,
+        rq::GET_CONSUMER_LIST_BY_GROUP => clients::consumer_list(b, req).await,
+        rq::LOCK_BATCH_MQ => clients::lock_batch(b, req).await,
+        rq::UNLOCK_BATCH_MQ => clients::unlock_batch(b, req).await,
+        rq::QUERY_CONSUMER_OFFSET => offsets::query_consumer_offset(b, req),
+        rq::UPDATE_CONSUMER_OFFSET => offsets::update_consumer_offset(b, req),
+        rq::GET_MAX_OFFSET => offsets::max_offset(b, req),
+        rq::GET_MIN_OFFSET => offsets::min_offset(b, req),
+        rq::SEARCH_OFFSET_BY_TIMESTAMP => offsets::search_by_timestamp(b, req),
+        rq::GET_EARLIEST_MSG_STORETIME => offsets::earliest_store_time(b, req),
+        rq::UPDATE_AND_CREATE_TOPIC => topics_admin::create_topic(b, req),
+        rq::DELETE_TOPIC_IN_BROKER => topics_admin::delete_topic(b, req),
+        rq::GET_ALL_TOPIC_CONFIG => topics_admin::all_topic_config(b),
+        rq::GET_TOPIC_STATS_INFO => topics_admin::topic_stats(b, req),
+        rq::QUERY_TOPIC_CONSUME_BY_WHO => topics_admin::consumed_by_who(b, req),
+        rq::UPDATE_AND_CREATE_SUBSCRIPTIONGROUP => topics_admin::create_group(b, req),
+        rq::DELETE_SUBSCRIPTIONGROUP => topics_admin::delete_group(b, req),
+        rq::GET_ALL_SUBSCRIPTIONGROUP_CONFIG => topics_admin::all_group_config(b),
+        rq::GET_CONSUME_STATS => admin::consume_stats(b, req),
+        rq::GET_CONSUMER_CONNECTION_LIST => admin::consumer_connections(b, req),
+        rq::GET_PRODUCER_CONNECTION_LIST => admin::producer_connections(b, req),
+        rq::GET_BROKER_RUNTIME_INFO => admin::runtime_info(b),
+        rq::GET_BROKER_CONFIG => admin::get_broker_config(b),
+        rq::UPDATE_BROKER_CONFIG => admin::update_broker_config(b, req),
+        rq::QUERY_MESSAGE => admin::query_message(b, req),
+        rq::VIEW_MESSAGE_BY_ID => admin::view_message(b, req),
+        _ => Err(Reject::NotSupported(code)),
+    };
+    let resp = reply.unwrap_or_else(|r| {
+        tracing::debug!(code, reject = %r, "request refused");
+        r.into_response()
+    });
+    if send::is_send_code(code) {
+        send::add_region_ext(b, resp)
+    } else {
+        resp
+    }
+}

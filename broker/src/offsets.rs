@@ -1,0 +1,130 @@
+//! Offset requests (Java `ConsumerManageProcessor`, `AdminBrokerProcessor`):
+//! QUERY_CONSUMER_OFFSET (14), UPDATE_CONSUMER_OFFSET (15), GET_MAX_OFFSET (30),
+//! GET_MIN_OFFSET (31), SEARCH_OFFSET_BY_TIMESTAMP (29), GET_EARLIEST_MSG_STORETIME (32).
+
+use std::sync::{Arc, OnceLock};
+
+use remoting::code::response as rc;
+use remoting::headers::{
+    GetEarliestMsgStoretimeRequestHeader, GetEarliestMsgStoretimeResponseHeader,
+    GetMaxOffsetRequestHeader, GetMaxOffsetResponseHeader, GetMinOffsetRequestHeader,
+    GetMinOffsetResponseHeader, QueryConsumerOffsetRequestHeader,
+    QueryConsumerOffsetResponseHeader, SearchOffsetRequestHeader, SearchOffsetResponseHeader,
+    UpdateConsumerOffsetRequestHeader,
+};
+use remoting::Command;
+use store::Boundary;
+
+use crate::broker::Broker;
+use crate::error::{Reject, Reply};
+
+/// QUERY_CONSUMER_OFFSET. No committed offset: 5.3.3 answers 0 only when the queue's first
+/// message (min offset 0) is still hot, else 22 with Java's remark; `setZeroIfNotFound=false`
+/// forces 22. Clients treat 22 as "no offset" and apply their consume-from-where.
+pub fn query_consumer_offset(b: &Arc<Broker>, req: Command) -> Reply {
+    let h: QueryConsumerOffsetRequestHeader = req.decode_header()?;
+    if let Some(offset) = b.offsets.query(&h.consumer_group, &h.topic, h.queue_id) {
+        return Ok(offset_reply(offset));
+    }
+    if h.set_zero_if_not_found == Some(false) {
+        return Err(Reject::code(
+            rc::QUERY_NOT_FOUND,
+            "Not found, do not set to zero, maybe this group boot first",
+        ));
+    }
+    let min = b.store.min_offset(&h.topic, h.queue_id);
+    if min <= 0 && first_message_hot(b, &h.topic, h.queue_id) {
+        return Ok(offset_reply(0));
+    }
+    Err(Reject::code(
+        rc::QUERY_NOT_FOUND,
+        "Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first",
+    ))
+}
+
+fn offset_reply(offset: i64) -> Command {
+    Command::response(rc::SUCCESS, None).with_header(&QueryConsumerOffsetResponseHeader { offset })
+}
+
+/// Java `checkInMemByConsumeOffset(topic, queue, 0, 1)`: unit 0 exists and its record lies within
+/// the hot part of the CommitLog (`accessMessageInMemoryMaxRatio` % of RAM from the end).
+fn first_message_hot(b: &Broker, topic: &str, queue_id: i32) -> bool {
+    let Some(unit) = b.store.unit(topic, queue_id, 0) else {
+        return false;
+    };
+    let (max, _) = b.store.commitlog_offsets();
+    let ratio = u64::from(b.config().access_message_in_memory_max_ratio.clamp(0, 100) as u32);
+    let hot = total_memory() / 100 * ratio;
+    (max - unit.physical_offset).max(0) as u64 <= hot
+}
+
+/// Physical memory in bytes (`/proc/meminfo`), 8 GiB if unknown.
+fn total_memory() -> u64 {
+    static MEM: OnceLock<u64> = OnceLock::new();
+    *MEM.get_or_init(|| {
+        std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("MemTotal:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|kb| kb.parse::<u64>().ok())
+            })
+            .map_or(8 << 30, |kb| kb * 1024)
+    })
+}
+
+/// UPDATE_CONSUMER_OFFSET: the group and topic must exist; the value is stored as given.
+pub fn update_consumer_offset(b: &Arc<Broker>, req: Command) -> Reply {
+    let h: UpdateConsumerOffsetRequestHeader = req.decode_header()?;
+    if b.groups.get(&h.consumer_group).is_none() {
+        return Err(Reject::code(
+            rc::SUBSCRIPTION_GROUP_NOT_EXIST,
+            format!("Group {} not exist!", h.consumer_group),
+        ));
+    }
+    if !b.topics.contains(&h.topic) {
+        return Err(Reject::code(
+            rc::TOPIC_NOT_EXIST,
+            format!("Topic {} not exist!", h.topic),
+        ));
+    }
+    b.offsets
+        .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset);
+    Ok(Command::response(rc::SUCCESS, None))
+}
+
+/// GET_MAX_OFFSET: the offset the next message will get (0 for an unknown queue).
+pub fn max_offset(b: &Arc<Broker>, req: Command) -> Reply {
+    let h: GetMaxOffsetRequestHeader = req.decode_header()?;
+    let offset = b.store.max_offset(&h.topic, h.queue_id);
+    Ok(Command::response(rc::SUCCESS, None).with_header(&GetMaxOffsetResponseHeader { offset }))
+}
+
+/// GET_MIN_OFFSET.
+pub fn min_offset(b: &Arc<Broker>, req: Command) -> Reply {
+    let h: GetMinOffsetRequestHeader = req.decode_header()?;
+    let offset = b.store.min_offset(&h.topic, h.queue_id);
+    Ok(Command::response(rc::SUCCESS, None).with_header(&GetMinOffsetResponseHeader { offset }))
+}
+
+/// SEARCH_OFFSET_BY_TIMESTAMP (5.x `boundaryType`, LOWER by default).
+pub fn search_by_timestamp(b: &Arc<Broker>, req: Command) -> Reply {
+    let h: SearchOffsetRequestHeader = req.decode_header()?;
+    let boundary = match h.boundary_type.as_deref() {
+        Some(t) if t.eq_ignore_ascii_case("UPPER") => Boundary::Upper,
+        _ => Boundary::Lower,
+    };
+    let offset = b
+        .store
+        .offset_by_time(&h.topic, h.queue_id, h.timestamp, boundary);
+    Ok(Command::response(rc::SUCCESS, None).with_header(&SearchOffsetResponseHeader { offset }))
+}
+
+/// GET_EARLIEST_MSG_STORETIME: -1 when the queue is empty.
+pub fn earliest_store_time(b: &Arc<Broker>, req: Command) -> Reply {
+    let h: GetEarliestMsgStoretimeRequestHeader = req.decode_header()?;
+    let timestamp = b.store.earliest_message_time(&h.topic, h.queue_id);
+    Ok(Command::response(rc::SUCCESS, None)
+        .with_header(&GetEarliestMsgStoretimeResponseHeader { timestamp }))
+}

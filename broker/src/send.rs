@@ -1,0 +1,491 @@
+//! SEND_MESSAGE (10), SEND_MESSAGE_V2 (310), SEND_BATCH_MESSAGE (320)
+//! (Java `SendMessageProcessor`, `AbstractSendMessageProcessor.msgCheck`).
+//!
+//! Order of checks, as in Java 5.3.3: header → topic name (29 INVALID_PARAMETER) → forbidden
+//! system topic (16) → unknown topic: auto-create from `defaultTopic` (TBW102) or `%RETRY%`
+//! fallback, else 17 → queue id ≥ max(read, write) (29) → retry/DLQ redirect → store
+//! (13 MESSAGE_ILLEGAL for body/properties over the limits). The body `Bytes` is a slice of the
+//! request frame and is copied once, into the CommitLog mapping.
+//!
+//! Batch body item (`MessageDecoder.encodeMessage`):
+//! ```text
+//! | total 4 | magic 4 | bodyCRC 4 | flag 4 | bodyLen 4 | body | propsLen 2 | props |
+//! ```
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use bytes::{Buf, Bytes};
+use remoting::code::{request as rq, response as rc};
+use remoting::headers::{SendMessageRequestHeader, SendMessageResponseHeader};
+use remoting::{Command, Connection};
+use store::props::{parse_properties, properties_to_string};
+use store::{NewMessage, StoreError};
+
+use crate::broker::Broker;
+use crate::config::BrokerConfig;
+use crate::error::{Reject, Reply};
+use crate::topics::{self, TopicConfig, PERM_READ, PERM_WRITE, RETRY_PREFIX};
+
+const UNIQ_KEY: &str = "UNIQ_KEY";
+const CLUSTER: &str = "CLUSTER";
+/// Java `MQVersion.Version.V3_4_9.ordinal()`: clients from here on send `maxReconsumeTimes`.
+const V3_4_9: i32 = 121;
+/// `MixAll.DLQ_NUMS_PER_GROUP`.
+const DLQ_QUEUES: i32 = 1;
+const FAQ: &str = "\nSee https://rocketmq.apache.org/docs/bestPractice/06FAQ for further details.";
+
+pub fn is_send_code(code: i32) -> bool {
+    matches!(
+        code,
+        rq::SEND_MESSAGE | rq::SEND_MESSAGE_V2 | rq::SEND_BATCH_MESSAGE
+    )
+}
+
+/// Java adds `MSG_REGION` and `TRACE_ON` to every send response, errors included.
+pub fn add_region_ext(b: &Broker, resp: Command) -> Command {
+    let cfg = b.config();
+    resp.with_ext("MSG_REGION", cfg.region_id.clone())
+        .with_ext("TRACE_ON", cfg.trace_on.to_string())
+}
+
+pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
+    let h = SendMessageRequestHeader::decode_for(&req)?;
+    let cfg = b.config();
+    let tc = check_topic(b, &cfg, &h, conn.peer())?;
+    let mut target = Target {
+        topic: h.topic.clone(),
+        queue_id: if h.queue_id < 0 {
+            random_queue(tc.write_queue_nums)
+        } else {
+            h.queue_id
+        },
+        sys_flag: h.sys_flag,
+    };
+    if h.topic.starts_with(RETRY_PREFIX) {
+        redirect_retry(b, &cfg, &h, req.version, &mut target)?;
+    }
+    if tc.is_multi_tag() {
+        target.sys_flag |= 0x2;
+    }
+    let body = req.body.clone().unwrap_or_default();
+    let born_host = conn.peer();
+    let store_host = store_host(&cfg);
+    let msgs = if h.is_batch(req.code) {
+        if h.topic.starts_with(RETRY_PREFIX) {
+            return Err(Reject::illegal(
+                "batch request does not support retry group",
+            ));
+        }
+        decode_batch(&body, &h, &cfg, &target, born_host, store_host)?
+    } else {
+        vec![single(&h, &cfg, &target, body, born_host, store_host)]
+    };
+    let uniq: Vec<String> = msgs
+        .iter()
+        .map(|m| {
+            store::props::property(&m.properties, UNIQ_KEY)
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    let bytes: usize = msgs.iter().map(|m| m.body.len()).sum();
+    let put = match b.store.put_batch(msgs) {
+        Ok(p) => p,
+        Err(e) => {
+            b.stats.put_failed.fetch_add(1, Ordering::Relaxed);
+            return Err(put_error(&e, &cfg));
+        }
+    };
+    let first = put.first();
+    let records = put.records;
+    b.stats
+        .put_msgs
+        .fetch_add(records.len() as u64, Ordering::Relaxed);
+    b.stats.put_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+    let code = match put.durability.wait().await {
+        Ok(()) => rc::SUCCESS,
+        Err(StoreError::FlushTimeout(_)) => rc::FLUSH_DISK_TIMEOUT,
+        Err(e) => return Err(put_error(&e, &cfg)),
+    };
+    let ids: Vec<String> = records
+        .iter()
+        .map(|p| store::offset_msg_id(&store_host, p.physical_offset))
+        .collect();
+    let header = SendMessageResponseHeader {
+        msg_id: ids.join(","),
+        queue_id: target.queue_id,
+        queue_offset: first.queue_offset,
+        transaction_id: (uniq.len() == 1).then(|| uniq[0].clone()),
+        batch_uniq_id: None,
+        recall_handle: None,
+    };
+    Ok(Command::response(code, None).with_header(&header))
+}
+
+/// Where the message goes after retry/DLQ handling.
+struct Target {
+    topic: String,
+    queue_id: i32,
+    sys_flag: i32,
+}
+
+/// Java `msgCheck`: topic name, forbidden topics, auto-create, queue id range.
+fn check_topic(
+    b: &Broker,
+    cfg: &BrokerConfig,
+    h: &SendMessageRequestHeader,
+    peer: SocketAddr,
+) -> Result<TopicConfig, Reject> {
+    let existing = b.topics.get(&h.topic);
+    if cfg.broker_permission & PERM_WRITE == 0 && existing.as_ref().is_some_and(|t| t.order) {
+        return Err(Reject::no_permission(format!(
+            "the broker[{}] sending message is forbidden",
+            cfg.broker_ip1
+        )));
+    }
+    if let Err(remark) = topics::validate_topic_name(&h.topic) {
+        return Err(Reject::code(rc::INVALID_PARAMETER, remark));
+    }
+    if topics::is_send_forbidden(&h.topic) {
+        return Err(Reject::no_permission(format!(
+            "Sending message to topic[{}] is forbidden.",
+            h.topic
+        )));
+    }
+    let tc = match existing {
+        Some(tc) => tc,
+        None => auto_create(b, cfg, h)?,
+    };
+    let valid = tc.write_queue_nums.max(tc.read_queue_nums);
+    if h.queue_id >= valid {
+        return Err(Reject::code(
+            rc::INVALID_PARAMETER,
+            format!(
+                "request queueId[{}] is illegal, {} Producer: {}",
+                h.queue_id,
+                topic_config_string(&tc),
+                peer
+            ),
+        ));
+    }
+    Ok(tc)
+}
+
+/// Java `TopicConfig.toString` as it appears in the queue-id remark.
+fn topic_config_string(tc: &TopicConfig) -> String {
+    format!(
+        "TopicConfig [topicName={}, readQueueNums={}, writeQueueNums={}, perm={}, topicFilterType={}, topicSysFlag={}, order={}, attributes={}]",
+        tc.topic_name,
+        tc.read_queue_nums,
+        tc.write_queue_nums,
+        perm_string(tc.perm),
+        tc.topic_filter_type,
+        tc.topic_sys_flag,
+        tc.order,
+        java_map(&tc.attributes)
+    )
+}
+
+/// Java `AbstractMap.toString`: `{k=v, k2=v2}`.
+fn java_map(m: &std::collections::BTreeMap<String, String>) -> String {
+    let inner: Vec<String> = m.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{{{}}}", inner.join(", "))
+}
+
+/// Java `PermName.perm2String`.
+fn perm_string(perm: i32) -> String {
+    let r = if perm & PERM_READ != 0 { 'R' } else { '-' };
+    let w = if perm & PERM_WRITE != 0 { 'W' } else { '-' };
+    let x = if perm & topics::PERM_INHERIT != 0 {
+        'X'
+    } else {
+        '-'
+    };
+    format!("{r}{w}{x}")
+}
+
+fn auto_create(
+    b: &Broker,
+    cfg: &BrokerConfig,
+    h: &SendMessageRequestHeader,
+) -> Result<TopicConfig, Reject> {
+    let created = b.topics.create_in_send(
+        &h.topic,
+        &h.default_topic,
+        h.default_topic_queue_nums,
+        0,
+        cfg.auto_create_topic_enable,
+    );
+    let created = match created {
+        Some(c) => Some(c),
+        None if h.topic.starts_with(RETRY_PREFIX) => Some(b.topics.create_if_absent(
+            &h.topic,
+            1,
+            PERM_READ | PERM_WRITE,
+        )),
+        None => None,
+    };
+    match created {
+        Some((tc, fresh)) => {
+            if fresh {
+                b.request_register();
+            }
+            Ok(tc)
+        }
+        None => Err(Reject::code(
+            rc::TOPIC_NOT_EXIST,
+            format!("topic[{}] not exist, apply first please!{FAQ}", h.topic),
+        )),
+    }
+}
+
+/// Java `handleRetryAndDLQ`: retry topics need a known group; too many reconsumes go to the DLQ.
+fn redirect_retry(
+    b: &Broker,
+    cfg: &BrokerConfig,
+    h: &SendMessageRequestHeader,
+    version: i32,
+    t: &mut Target,
+) -> Result<(), Reject> {
+    let group = &h.topic[RETRY_PREFIX.len()..];
+    let Some(gc) = b.groups.find_or_create(group, cfg) else {
+        return Err(Reject::code(
+            rc::SUBSCRIPTION_GROUP_NOT_EXIST,
+            format!("subscription group not exist, {group} {FAQ}"),
+        ));
+    };
+    let max = match h.max_reconsume_times {
+        Some(m) if version >= V3_4_9 => m,
+        _ => gc.retry_max_times,
+    };
+    if h.reconsume_times.unwrap_or(0) > max {
+        let dlq = topics::dlq_topic(group);
+        let (_, fresh) = b
+            .topics
+            .create_if_absent(&dlq, DLQ_QUEUES, PERM_READ | PERM_WRITE);
+        if fresh {
+            b.request_register();
+        }
+        t.topic = dlq;
+        t.queue_id = random_queue(DLQ_QUEUES);
+    }
+    Ok(())
+}
+
+/// Stored properties: the client's, plus `UNIQ_KEY` when missing (5.x) and `CLUSTER`.
+fn stored_properties(client: Option<&str>, extra: Option<&str>, cfg: &BrokerConfig) -> String {
+    let mut pairs = parse_properties(client.unwrap_or(""));
+    if let Some(extra) = extra {
+        for (k, v) in parse_properties(extra) {
+            set(&mut pairs, &k, v);
+        }
+    }
+    if !pairs.iter().any(|(k, _)| k == UNIQ_KEY) {
+        pairs.push((UNIQ_KEY.into(), new_uniq_id()));
+    }
+    set(&mut pairs, CLUSTER, cfg.broker_cluster_name.clone());
+    properties_to_string(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+}
+
+fn set(pairs: &mut Vec<(String, String)>, key: &str, value: String) {
+    match pairs.iter_mut().find(|(k, _)| k == key) {
+        Some(slot) => slot.1 = value,
+        None => pairs.push((key.to_string(), value)),
+    }
+}
+
+fn single(
+    h: &SendMessageRequestHeader,
+    cfg: &BrokerConfig,
+    t: &Target,
+    body: Bytes,
+    born_host: SocketAddr,
+    store_host: SocketAddr,
+) -> NewMessage {
+    NewMessage {
+        topic: t.topic.clone(),
+        queue_id: t.queue_id,
+        flag: h.flag,
+        body,
+        properties: stored_properties(h.properties.as_deref(), None, cfg),
+        sys_flag: t.sys_flag,
+        born_timestamp: h.born_timestamp,
+        born_host,
+        store_host,
+        reconsume_times: h.reconsume_times.unwrap_or(0),
+        prepared_transaction_offset: 0,
+    }
+}
+
+/// Splits a batch body into messages; the header's properties apply to every item.
+fn decode_batch(
+    body: &Bytes,
+    h: &SendMessageRequestHeader,
+    cfg: &BrokerConfig,
+    t: &Target,
+    born_host: SocketAddr,
+    store_host: SocketAddr,
+) -> Result<Vec<NewMessage>, Reject> {
+    let bad = || Reject::illegal("the message is illegal, batch body is malformed");
+    let mut out = Vec::new();
+    let mut rest = body.clone();
+    while rest.has_remaining() {
+        if rest.remaining() < 20 {
+            return Err(bad());
+        }
+        let _total = rest.get_i32();
+        let _magic = rest.get_i32();
+        let _crc = rest.get_i32();
+        let flag = rest.get_i32();
+        let body_len = usize::try_from(rest.get_i32()).map_err(|_| bad())?;
+        if rest.remaining() < body_len + 2 {
+            return Err(bad());
+        }
+        let item_body = rest.split_to(body_len);
+        let props_len = usize::try_from(rest.get_i16()).map_err(|_| bad())?;
+        if rest.remaining() < props_len {
+            return Err(bad());
+        }
+        let props_bytes = rest.split_to(props_len);
+        let props = std::str::from_utf8(&props_bytes).map_err(|_| bad())?;
+        out.push(NewMessage {
+            topic: t.topic.clone(),
+            queue_id: t.queue_id,
+            flag,
+            body: item_body,
+            properties: stored_properties(Some(props), h.properties.as_deref(), cfg),
+            sys_flag: t.sys_flag,
+            born_timestamp: h.born_timestamp,
+            born_host,
+            store_host,
+            reconsume_times: 0,
+            prepared_transaction_offset: 0,
+        });
+    }
+    if out.is_empty() {
+        return Err(bad());
+    }
+    Ok(out)
+}
+
+/// Java `handlePutMessageResult` codes and remarks for a put that failed.
+fn put_error(e: &StoreError, cfg: &BrokerConfig) -> Reject {
+    match e {
+        StoreError::MessageIllegal(_) => Reject::illegal(format!(
+            "the message is illegal, maybe msg body or properties length not matched. msg body length limit {}B, msg properties length limit 32KB.",
+            cfg.max_message_size
+        )),
+        StoreError::NotRunning | StoreError::DiskFull(_) | StoreError::Poisoned(_) => Reject::code(
+            rc::SERVICE_NOT_AVAILABLE,
+            format!("service not available now. It may be caused by one of the following reasons: the broker's disk is full [{e}], messages are put to the slave, message store has been shut down, etc."),
+        ),
+        StoreError::Io { .. } => Reject::system("create mapped file failed, server is busy or broken."),
+        _ => Reject::system("UNKNOWN_ERROR"),
+    }
+}
+
+/// `brokerIP1:listenPort` as the address stored in records and offset msgIds.
+pub fn store_host(cfg: &BrokerConfig) -> SocketAddr {
+    let ip: IpAddr = cfg
+        .broker_ip1
+        .trim_matches(|c| c == '[' || c == ']')
+        .parse()
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    SocketAddr::new(ip, cfg.listen_port.clamp(0, 65535) as u16)
+}
+
+fn random_queue(n: i32) -> i32 {
+    let n = n.max(1) as u64;
+    (next_random() % n) as i32
+}
+
+/// A cheap per-process pseudo-random sequence (xorshift) for queue picks; no crypto needed.
+fn next_random() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static STATE: AtomicU64 = AtomicU64::new(0);
+    let mut x = STATE.load(Ordering::Relaxed);
+    if x == 0 {
+        x = crate::persist::now_millis() as u64 | 1;
+    }
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    STATE.store(x, Ordering::Relaxed);
+    x
+}
+
+/// A broker-made `UNIQ_KEY` (Java 5.x `MessageClientIDSetter.createUniqID` layout: ip, pid,
+/// a per-process word, time since process start, counter), upper-case hex.
+fn new_uniq_id() -> String {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static COUNTER: AtomicU16 = AtomicU16::new(0);
+    let mut raw = Vec::with_capacity(16);
+    raw.extend_from_slice(&[127, 0, 0, 1]);
+    raw.extend_from_slice(&(std::process::id() as u16).to_be_bytes());
+    raw.extend_from_slice(&(next_random() as u32).to_be_bytes());
+    raw.extend_from_slice(&(crate::persist::now_millis() as u32).to_be_bytes());
+    raw.extend_from_slice(&COUNTER.fetch_add(1, Ordering::Relaxed).to_be_bytes());
+    raw.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_properties_add_uniq_and_cluster() {
+        let cfg = BrokerConfig::default();
+        let p = stored_properties(Some("TAGS\u{1}A\u{2}WAIT\u{1}true"), None, &cfg);
+        let pairs = parse_properties(&p);
+        assert!(pairs.iter().any(|(k, v)| k == "TAGS" && v == "A"));
+        assert!(pairs
+            .iter()
+            .any(|(k, v)| k == "CLUSTER" && v == "DefaultCluster"));
+        assert_eq!(
+            pairs
+                .iter()
+                .find(|(k, _)| k == UNIQ_KEY)
+                .map(|(_, v)| v.len()),
+            Some(32)
+        );
+        let kept = stored_properties(Some("UNIQ_KEY\u{1}ABC\u{2}"), None, &cfg);
+        assert!(kept.contains("UNIQ_KEY\u{1}ABC\u{2}"));
+    }
+
+    #[test]
+    fn batch_items_split_zero_copy() {
+        // item from protocol.md 6.4: body "x", properties a=b, KEYS, WAIT, TAGS
+        let props = "a\u{1}b\u{2}KEYS\u{1}k1 k2\u{2}WAIT\u{1}true\u{2}TAGS\u{1}TagA";
+        let mut item = Vec::new();
+        item.extend_from_slice(&(22 + 1 + props.len() as i32).to_be_bytes());
+        item.extend_from_slice(&[0; 8]);
+        item.extend_from_slice(&0i32.to_be_bytes());
+        item.extend_from_slice(&1i32.to_be_bytes());
+        item.push(b'x');
+        item.extend_from_slice(&(props.len() as i16).to_be_bytes());
+        item.extend_from_slice(props.as_bytes());
+        let mut body = item.clone();
+        body.extend_from_slice(&item);
+        let h = SendMessageRequestHeader::default();
+        let cfg = BrokerConfig::default();
+        let t = Target {
+            topic: "T".into(),
+            queue_id: 0,
+            sys_flag: 0,
+        };
+        let a: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let msgs = decode_batch(&Bytes::from(body), &h, &cfg, &t, a, a).unwrap();
+        assert_eq!(msgs.len(), 2);
+        assert_eq!(&msgs[1].body[..], b"x");
+        assert!(msgs[0].properties.contains("TAGS\u{1}TagA"));
+        assert!(decode_batch(&Bytes::from_static(&[0, 0, 0, 9]), &h, &cfg, &t, a, a).is_err());
+    }
+
+    #[test]
+    fn perm_strings() {
+        assert_eq!(perm_string(6), "RW-");
+        assert_eq!(perm_string(7), "RWX");
+    }
+}
