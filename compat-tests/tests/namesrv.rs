@@ -21,7 +21,6 @@ fn java_broker_registers_cluster_list() {
 }
 
 #[test]
-#[ignore = "target/release/mqnamesrv does not exist yet"]
 fn ours_broker_registers_cluster_list() {
     assert_eq!(brokers::cluster_list(Ours), brokers::cluster_list(Java));
 }
@@ -32,7 +31,6 @@ fn java_java_clients_route_through_namesrv() {
 }
 
 #[test]
-#[ignore = "target/release/mqnamesrv does not exist yet"]
 fn ours_java_clients_route_through_namesrv() {
     clients::java_clients(Ours);
 }
@@ -43,7 +41,6 @@ fn java_go_clients_route_through_namesrv() {
 }
 
 #[test]
-#[ignore = "target/release/mqnamesrv does not exist yet"]
 fn ours_go_clients_route_through_namesrv() {
     clients::go_clients(Ours);
 }
@@ -54,7 +51,6 @@ fn java_clients_survive_one_namesrv_killed() {
 }
 
 #[test]
-#[ignore = "target/release/mqnamesrv does not exist yet"]
 fn ours_clients_survive_one_namesrv_killed() {
     clients::namesrv_failover(Ours);
 }
@@ -65,7 +61,6 @@ fn java_stopped_broker_dropped_from_routes() {
 }
 
 #[test]
-#[ignore = "target/release/mqnamesrv does not exist yet"]
 fn ours_stopped_broker_dropped_from_routes() {
     brokers::broker_leaves(Ours, Exit::Graceful);
 }
@@ -76,7 +71,6 @@ fn java_crashed_broker_dropped_from_routes() {
 }
 
 #[test]
-#[ignore = "target/release/mqnamesrv does not exist yet"]
 fn ours_crashed_broker_dropped_from_routes() {
     brokers::broker_leaves(Ours, Exit::Crash);
 }
@@ -87,7 +81,6 @@ fn java_mqadmin_topic_lifecycle() {
 }
 
 #[test]
-#[ignore = "target/release/mqnamesrv does not exist yet"]
 fn ours_mqadmin_topic_lifecycle() {
     assert_eq!(admin::topic_lifecycle(Ours), admin::topic_lifecycle(Java));
 }
@@ -98,7 +91,6 @@ fn java_mqadmin_namesrv_config() {
 }
 
 #[test]
-#[ignore = "target/release/mqnamesrv does not exist yet"]
 fn ours_mqadmin_namesrv_config() {
     assert_eq!(
         admin::namesrv_config_commands(Ours),
@@ -112,7 +104,6 @@ fn java_mqadmin_kv_config() {
 }
 
 #[test]
-#[ignore = "target/release/mqnamesrv does not exist yet"]
 fn ours_mqadmin_kv_config() {
     assert_eq!(
         admin::kv_config_commands(Ours),
@@ -126,7 +117,6 @@ fn java_mqadmin_write_perm() {
 }
 
 #[test]
-#[ignore = "target/release/mqnamesrv does not exist yet"]
 fn ours_mqadmin_write_perm() {
     assert_eq!(
         admin::write_perm_commands(Ours),

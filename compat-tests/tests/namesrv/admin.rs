@@ -119,7 +119,7 @@ const CONFIG_KEYS: &[&str] = &[
     "configBlackList",
 ];
 
-/// `key  =  value` lines of getNamesrvConfig for the keys above.
+/// Every `key  =  value` line of getNamesrvConfig, sorted by key; the keys above must be there.
 fn namesrv_config(ns: &str) -> Vec<(String, String)> {
     let out = mqadmin(ns, &["getNamesrvConfig"]);
     let all = lines(&out);
@@ -128,22 +128,20 @@ fn namesrv_config(ns: &str) -> Vec<(String, String)> {
         Some(&format!("============{ns}============")),
         "{out}"
     );
-    let pairs: Vec<(String, String)> = all
+    let mut pairs: Vec<(String, String)> = all
         .iter()
         .skip(1)
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
-    CONFIG_KEYS
-        .iter()
-        .map(|key| {
-            let v = pairs
-                .iter()
-                .find(|(k, _)| k == key)
-                .unwrap_or_else(|| panic!("getNamesrvConfig lacks {key}: {out}"));
-            v.clone()
-        })
-        .collect()
+    pairs.sort();
+    for key in CONFIG_KEYS {
+        assert!(
+            pairs.iter().any(|(k, _)| k == key),
+            "getNamesrvConfig lacks {key}: {out}"
+        );
+    }
+    pairs
 }
 
 /// getNamesrvConfig, updateNamesrvConfig (accepted key, then a black-listed one).
