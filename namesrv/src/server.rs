@@ -3,13 +3,13 @@
 //! ```text
 //!  clients, brokers, mqadmin ──TCP──▶ remoting::Server ──▶ NameServer (Handler) ──▶ dispatch::dispatch
 //!                                                              │ on_close(conn) ─▶ RouteInfoManager
-//!  scan task (every scanNotActiveBrokerInterval ms) ──────────▶ RouteInfoManager::scan_not_active_brokers
+//!  scan task (every scanNotActiveBrokerInterval ms) ──────────▶ NameServer::scan_not_active_brokers
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use remoting::server::ShutdownHandle;
@@ -36,6 +36,9 @@ pub struct NameServer {
     /// Read per request (flags such as `orderMessageEnable` can change at run time through
     /// UPDATE_NAMESRV_CONFIG); written only by that request.
     config: RwLock<ConfigState>,
+    /// Connections brokers registered over, so an expired broker's connection can be closed
+    /// (Java `RemotingHelper.closeChannel` in `scanNotActiveBroker`). Entries leave on close.
+    broker_conns: Mutex<HashMap<u64, Connection>>,
     started: Instant,
 }
 
@@ -47,6 +50,7 @@ impl NameServer {
             routes: RouteInfoManager::new(),
             kv,
             config: RwLock::new(state),
+            broker_conns: Mutex::new(HashMap::new()),
             started: Instant::now(),
         })
     }
@@ -82,6 +86,31 @@ impl NameServer {
         crate::kv::write_with_backup(&path, text.as_bytes()).map_err(|e| Error::file(&path, e))
     }
 
+    /// Remembers the connection a broker registered over.
+    pub(crate) fn track_broker_connection(&self, conn: &Connection) {
+        let mut conns = self.broker_conns.lock().unwrap_or_else(|e| e.into_inner());
+        // A connection that closed while its registration ran already had its on_close.
+        if !conn.is_closed() {
+            conns.entry(conn.id()).or_insert_with(|| conn.clone());
+        }
+    }
+
+    /// One expiry scan: unregisters silent brokers and closes their connections.
+    pub fn scan_not_active_brokers(&self) {
+        let expired = self.routes.scan_not_active_brokers(Instant::now());
+        let to_close: Vec<Connection> = {
+            let conns = self.broker_conns.lock().unwrap_or_else(|e| e.into_inner());
+            expired
+                .iter()
+                .filter_map(|e| e.conn_id.and_then(|id| conns.get(&id).cloned()))
+                .collect()
+        };
+        for conn in to_close {
+            tracing::warn!(peer = %conn.peer(), "closing the expired broker's connection");
+            conn.close();
+        }
+    }
+
     /// Time since start, for `needWaitForService`.
     pub(crate) fn uptime(&self) -> Duration {
         self.started.elapsed()
@@ -97,6 +126,10 @@ impl Handler for NameServer {
 
     /// Java `BrokerHousekeepingService#onChannelClose`: a broker's connection is gone.
     fn on_close(&self, conn: &Connection) {
+        self.broker_conns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&conn.id());
         for gone in self.routes.on_connection_closed(conn.id()) {
             tracing::info!(broker = %gone.broker_addr, name = %gone.broker_name, "the broker's channel destroyed, unregistered");
         }
@@ -155,6 +188,6 @@ async fn scan_loop(ns: Arc<NameServer>, interval: Duration) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        ns.routes.scan_not_active_brokers(Instant::now());
+        ns.scan_not_active_brokers();
     }
 }

@@ -194,6 +194,7 @@ async fn broker_expires_after_its_heartbeat_timeout() {
     config.scan_not_active_broker_interval = 50;
     let (ns, addr) = boot_with(config).await;
     let client = Client::new();
+    let broker_conn = client.connection(&addr, TIMEOUT).await.unwrap();
     let mut header = register_header("broker-a", 0, "127.0.0.1:10911");
     header.heartbeat_timeout_millis = Some(300);
     let cmd = Command::request(rq::REGISTER_BROKER)
@@ -214,8 +215,12 @@ async fn broker_expires_after_its_heartbeat_timeout() {
         call(&client, &addr, route_request("TopicTest")).await.code,
         response::SUCCESS
     );
-    // ...and without it the scan removes it (the connection is still open).
+    // ...and without it the scan removes it and closes its connection, as Java does.
     tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(
+        broker_conn.is_closed(),
+        "the expired broker's connection is closed"
+    );
     assert_eq!(
         call(&client, &addr, route_request("TopicTest")).await.code,
         response::TOPIC_NOT_EXIST

@@ -56,6 +56,7 @@ pub fn register_broker(ns: &NameServer, conn: &Connection, req: &Command) -> Rep
             config.delete_topic_with_broker_registration,
         )
         .ok_or_else(|| Reject::Code(response::SYSTEM_ERROR, "register broker failed".into()))?;
+    ns.track_broker_connection(conn);
 
     let header = RegisterBrokerResponseHeader {
         ha_server_addr: result.ha_server_addr,

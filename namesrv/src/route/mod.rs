@@ -75,6 +75,14 @@ pub struct RegisterResult {
     pub master_addr: Option<String>,
 }
 
+/// A broker found expired by [`RouteInfoManager::scan_not_active_brokers`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expired {
+    pub key: BrokerAddrInfo,
+    /// The connection it registered over, if any.
+    pub conn_id: Option<u64>,
+}
+
 /// One address to unregister (Java `UnRegisterBrokerRequestHeader`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Unregistration {
@@ -299,37 +307,41 @@ impl RouteInfoManager {
     }
 
     /// Java `scanNotActiveBroker`: unregisters every broker whose last registration (or
-    /// heartbeat) is older than its timeout at `now`. Returns the expired addresses.
-    pub fn scan_not_active_brokers(&self, now: Instant) -> Vec<BrokerAddrInfo> {
+    /// heartbeat) is older than its timeout at `now`. Returns the expired addresses with the
+    /// connection each registered over, which the caller closes as Java does.
+    pub fn scan_not_active_brokers(&self, now: Instant) -> Vec<Expired> {
         let (expired, requests) = {
             let t = self.read();
-            let mut expired: Vec<BrokerAddrInfo> = t
+            let mut expired: Vec<Expired> = t
                 .broker_live
                 .iter()
                 .filter(|(_, live)| now.saturating_duration_since(live.last_update) > live.timeout)
-                .map(|(k, _)| k.clone())
+                .map(|(k, live)| Expired {
+                    key: k.clone(),
+                    conn_id: live.conn_id,
+                })
                 .collect();
-            expired.sort();
+            expired.sort_by(|a, b| a.key.cmp(&b.key));
             let requests: Vec<Unregistration> = expired
                 .iter()
-                .filter_map(|k| t.unregistration_for(k))
+                .filter_map(|e| t.unregistration_for(&e.key))
                 .collect();
             (expired, requests)
         };
-        for key in &expired {
-            tracing::warn!(cluster = %key.cluster_name, broker = %key.broker_addr, "the broker channel expired");
+        for e in &expired {
+            tracing::warn!(cluster = %e.key.cluster_name, broker = %e.key.broker_addr, "the broker channel expired");
         }
         if !requests.is_empty() {
             self.unregister_brokers(&requests);
         }
         // A live entry whose broker name is already gone still has to leave the live table.
         let mut t = self.write();
-        for key in &expired {
+        for e in &expired {
             if t.broker_live
-                .get(key)
+                .get(&e.key)
                 .is_some_and(|l| now.saturating_duration_since(l.last_update) > l.timeout)
             {
-                t.broker_live.remove(key);
+                t.broker_live.remove(&e.key);
             }
         }
         expired

@@ -207,10 +207,11 @@ fn scan_expires_by_registration_timeout() {
     assert!(rim.scan_not_active_brokers(now).is_empty());
     let expired = rim.scan_not_active_brokers(now + Duration::from_secs(2));
     assert_eq!(expired.len(), 1);
-    assert_eq!(expired[0].broker_addr, "h:1");
+    assert_eq!(expired[0].key.broker_addr, "h:1");
+    assert_eq!(expired[0].conn_id, Some(100));
     let expired =
         rim.scan_not_active_brokers(now + DEFAULT_BROKER_TIMEOUT + Duration::from_secs(1));
-    assert_eq!(expired[0].broker_addr, "h:2");
+    assert_eq!(expired[0].key.broker_addr, "h:2");
     assert!(rim.cluster_info().broker_addr_table.is_empty());
 }
 
