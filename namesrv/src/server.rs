@@ -168,6 +168,13 @@ pub async fn start(state: ConfigState) -> Result<Running> {
             source,
         })?;
     let local_addr = server.local_addr()?;
+    // Java 5.x `NettyRemotingServer#start`: port 0 becomes the bound port in the config.
+    {
+        let mut state = ns.config.write().unwrap_or_else(|e| e.into_inner());
+        if state.config.listen_port == 0 {
+            state.config.listen_port = i32::from(local_addr.port());
+        }
+    }
     let (shutdown, server) = server.spawn();
     let scan = tokio::spawn(scan_loop(ns.clone(), interval));
     Ok(Running {
