@@ -12,7 +12,11 @@
 //! strings, trailing whitespace (C++ ends with `\n`). Bare/single-quoted keys are accepted through
 //! the lenient reader of [`crate::body`].
 
+use std::borrow::Cow;
+use std::fmt;
+
 use bytes::{BufMut, BytesMut};
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use crate::body;
@@ -53,15 +57,27 @@ pub fn write_header(cmd: &Command, out: &mut BytesMut) {
 }
 
 fn put_int(out: &mut BytesMut, n: i64) {
-    out.put_slice(n.to_string().as_bytes());
+    // `BytesMut` implements `fmt::Write` and grows as needed, so this cannot fail.
+    let _ = fmt::Write::write_fmt(out, format_args!("{n}"));
+}
+
+/// Whether a byte starts a character fastjson escapes: ASCII controls, `"`, `\`, DEL, and the
+/// lead bytes of U+0080..U+009F (`C2`) and U+2028/U+2029 (`E2`), checked precisely below.
+fn may_escape(b: u8) -> bool {
+    b < 0x20 || matches!(b, b'"' | b'\\' | 0x7F | 0xC2 | 0xE2)
 }
 
 /// A JSON string as fastjson escapes it (`SerializeWriter.writeStringWithDoubleQuote`):
-/// `"` and `\` escaped, `\b \t \n \f \r` as letter escapes, other control characters and
+/// `"` and `\` escaped, `\b \t \n \f \r` as letter escapes, other control characters,
 /// U+007F..U+009F and the line/paragraph separators U+2028/U+2029 as `\uXXXX` with upper-case
 /// hex; everything else raw UTF-8 (checked against fastjson 1.2.69 and 1.2.83 output).
 pub(crate) fn put_str(out: &mut BytesMut, s: &str) {
     out.put_u8(b'"');
+    if !s.bytes().any(may_escape) {
+        out.put_slice(s.as_bytes());
+        out.put_u8(b'"');
+        return;
+    }
     let mut start = 0;
     for (i, ch) in s.char_indices() {
         let escape: Option<&[u8]> = match ch {
@@ -85,7 +101,9 @@ pub(crate) fn put_str(out: &mut BytesMut, s: &str) {
         start = i + ch.len_utf8();
         match escape {
             Some(e) => out.put_slice(e),
-            None => out.put_slice(format!("\\u{:04X}", ch as u32).as_bytes()),
+            None => {
+                let _ = fmt::Write::write_fmt(out, format_args!("\\u{:04X}", ch as u32));
+            }
         }
     }
     out.put_slice(&s.as_bytes()[start..]);
@@ -94,76 +112,239 @@ pub(crate) fn put_str(out: &mut BytesMut, s: &str) {
 
 /// Parses a JSON header into a command without body.
 pub fn read_header(bytes: &[u8]) -> Result<Command, CodecError> {
-    // Strict JSON first (what every known client sends), fastjson-lenient syntax as a fallback.
-    let value: Value = match serde_json::from_slice(bytes) {
-        Ok(v) => v,
+    // Strict JSON straight into the command (what every known client sends); fastjson-lenient
+    // syntax (bare or single-quoted names) through the lenient reader as a fallback.
+    match serde_json::from_slice::<Header>(bytes) {
+        Ok(Header(cmd)) => Ok(cmd),
         Err(strict) => {
-            body::parse_lenient(bytes).map_err(|_| CodecError::JsonHeader(strict.to_string()))?
-        }
-    };
-    let Value::Object(map) = value else {
-        return Err(CodecError::JsonHeader("header is not a JSON object".into()));
-    };
-    let mut cmd = Command::response(0, None);
-    cmd.flag = 0;
-    cmd.version = 0;
-    cmd.serialize_type = SerializeType::Json;
-    for (key, value) in &map {
-        match key.as_str() {
-            "code" => cmd.code = int_field("code", value)?,
-            "flag" => cmd.flag = int_field("flag", value)?,
-            "opaque" => cmd.opaque = int_field("opaque", value)?,
-            "version" => cmd.version = int_field("version", value)?,
-            "language" => cmd.language = language(value),
-            "remark" => cmd.remark = scalar_text(value),
-            "extFields" => cmd.ext_fields = ext_fields(value)?,
-            _ => {}
+            let value = body::parse_lenient(bytes)
+                .map_err(|_| CodecError::JsonHeader(strict.to_string()))?;
+            Header::deserialize(value)
+                .map(|Header(cmd)| cmd)
+                .map_err(|e| CodecError::JsonHeader(e.to_string()))
         }
     }
-    Ok(cmd)
 }
 
-fn int_field(name: &str, value: &Value) -> Result<i32, CodecError> {
-    let n = match value {
-        Value::Null => Some(0),
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse::<i64>().ok(),
-        _ => None,
-    };
-    n.and_then(|n| i32::try_from(n).ok())
-        .ok_or_else(|| CodecError::JsonHeader(format!("`{name}` is not an int: {value}")))
-}
+/// The header object, read field by field without an intermediate tree.
+struct Header(Command);
 
-fn language(value: &Value) -> LanguageCode {
-    match value {
-        Value::String(s) => LanguageCode::from_name(s),
-        Value::Number(n) => n
-            .as_i64()
-            .map_or(LanguageCode::Unknown, LanguageCode::from_code),
-        _ => LanguageCode::Unknown,
+impl<'de> Deserialize<'de> for Header {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(HeaderVisitor)
     }
 }
 
-/// Java's `String.valueOf` of a scalar; `null` → absent; objects/arrays keep their JSON text.
-fn scalar_text(value: &Value) -> Option<String> {
-    match value {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        other => Some(other.to_string()),
+struct HeaderVisitor;
+
+impl<'de> Visitor<'de> for HeaderVisitor {
+    type Value = Header;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a RemotingCommand JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Header, A::Error> {
+        let mut cmd = Command::response(0, None);
+        cmd.flag = 0;
+        cmd.version = 0;
+        cmd.serialize_type = SerializeType::Json;
+        while let Some(Key(key)) = map.next_key()? {
+            match &*key {
+                "code" => cmd.code = map.next_value::<Int>()?.0,
+                "flag" => cmd.flag = map.next_value::<Int>()?.0,
+                "opaque" => cmd.opaque = map.next_value::<Int>()?.0,
+                "version" => cmd.version = map.next_value::<Int>()?.0,
+                "language" => cmd.language = map.next_value::<Language>()?.0,
+                "remark" => cmd.remark = map.next_value::<Text>()?.0,
+                "extFields" => cmd.ext_fields = map.next_value::<Ext>()?.0,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Header(cmd))
     }
 }
 
-fn ext_fields(value: &Value) -> Result<ExtFields, CodecError> {
-    match value {
-        Value::Null => Ok(ExtFields::new()),
-        Value::Object(map) => Ok(map
-            .iter()
-            .filter_map(|(k, v)| scalar_text(v).map(|v| (k.clone(), v)))
-            .collect()),
-        other => Err(CodecError::JsonHeader(format!(
-            "`extFields` is not an object: {other}"
-        ))),
+/// An object key, borrowed from the input when it has no escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// An `int` field: a number or a numeric string (fastjson casts both); null is 0.
+struct Int(i32);
+
+impl<'de> Deserialize<'de> for Int {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Int;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an int (number or numeric string)")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Int, E> {
+                i32::try_from(v)
+                    .map(Int)
+                    .map_err(|_| E::custom(format!("{v} is out of int range")))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Int, E> {
+                i32::try_from(v)
+                    .map(Int)
+                    .map_err(|_| E::custom(format!("{v} is out of int range")))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Int, E> {
+                v.trim()
+                    .parse()
+                    .map(Int)
+                    .map_err(|_| E::custom(format!("{v:?} is not an int")))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Int, E> {
+                Ok(Int(0))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `language`: an enum name (any case; unknown names tolerated) or an ordinal.
+struct Language(LanguageCode);
+
+impl<'de> Deserialize<'de> for Language {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Language;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a language name or code")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Language, E> {
+                Ok(Language(LanguageCode::from_name(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Language, E> {
+                Ok(Language(LanguageCode::from_code(v)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Language, E> {
+                Ok(Language(
+                    i64::try_from(v).map_or(LanguageCode::Unknown, LanguageCode::from_code),
+                ))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Language, E> {
+                Ok(Language(LanguageCode::Unknown))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Language, E> {
+                Ok(Language(LanguageCode::Unknown))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Language, E> {
+                Ok(Language(LanguageCode::Unknown))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Language, A::Error> {
+                IgnoredAny::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(Language(LanguageCode::Unknown))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Language, A::Error> {
+                IgnoredAny::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+                Ok(Language(LanguageCode::Unknown))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Java's `String.valueOf` of any value: strings as is, numbers and booleans as text, objects and
+/// arrays as their JSON text; `null` → absent.
+struct Text(Option<String>);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string or scalar")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text(Some(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Text, E> {
+                Ok(Text(Some(v)))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Text, E> {
+                Ok(Text(Some(v.to_string())))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
+                Ok(Text(Some(v.to_string())))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
+                Ok(Text(Some(v.to_string())))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
+                Ok(Text(Some(Value::from(v).to_string())))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Text, E> {
+                Ok(Text(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Text, A::Error> {
+                let v = Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(Text(Some(v.to_string())))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Text, A::Error> {
+                let v = Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+                Ok(Text(Some(v.to_string())))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `extFields`: an object whose values become text (null values are absent); null → empty.
+struct Ext(ExtFields);
+
+impl<'de> Deserialize<'de> for Ext {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Ext;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`extFields` object")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Ext, E> {
+                Ok(Ext(ExtFields::new()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ext, A::Error> {
+                let mut ext = ExtFields::new();
+                while let Some(Key(k)) = map.next_key()? {
+                    match map.next_value::<Text>()?.0 {
+                        Some(v) => ext.insert(k.into_owned(), v),
+                        // fastjson puts null; the key then reads as absent.
+                        None => {
+                            ext.remove(&k);
+                        }
+                    }
+                }
+                Ok(Ext(ext))
+            }
+        }
+        d.deserialize_any(V)
     }
 }
