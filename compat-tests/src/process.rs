@@ -25,6 +25,8 @@ pub struct Cmd {
     pub args: Vec<String>,
     pub envs: Vec<(String, String)>,
     pub dir: PathBuf,
+    /// A file fed to the command's standard input (none: /dev/null).
+    pub stdin: Option<PathBuf>,
 }
 
 impl Cmd {
@@ -34,6 +36,7 @@ impl Cmd {
             args: Vec::new(),
             envs: Vec::new(),
             dir: dir.to_path_buf(),
+            stdin: None,
         }
     }
 
@@ -49,6 +52,14 @@ impl Cmd {
 
     pub fn env(mut self, k: &str, v: impl Into<String>) -> Self {
         self.envs.push((k.to_string(), v.into()));
+        self
+    }
+
+    /// Feeds `text` to the command's standard input (through a file in its work directory).
+    pub fn stdin_text(mut self, text: &str) -> Self {
+        let path = self.dir.join("stdin.txt");
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        self.stdin = Some(path);
         self
     }
 
@@ -70,7 +81,12 @@ impl Cmd {
             .args(&argv[1..])
             .envs(self.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .current_dir(&self.dir)
-            .stdin(Stdio::null())
+            .stdin(match &self.stdin {
+                Some(path) => Stdio::from(
+                    File::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display())),
+                ),
+                None => Stdio::null(),
+            })
             .stdout(stdout)
             .stderr(stderr)
             .spawn()
