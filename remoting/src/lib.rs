@@ -2,8 +2,50 @@
 //! codes, typed custom headers, fastjson-compatible bodies, and a tokio server and client.
 //!
 //! Layers, bottom up: [`command`] (the value), [`codec`] (sans-IO bytes ↔ command), [`header`] /
-//! [`headers`] (typed ext fields), [`body`] (JSON bodies), [`connection`] (one socket's tasks),
-//! [`server`] and [`client`].
+//! [`headers`] (typed ext fields), [`body`] (JSON bodies and fastjson quirks), [`connection`]
+//! (one socket's tasks), [`server`] and [`client`].
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//!
+//! use remoting::code::{request, response};
+//! use remoting::headers::{GetKVConfigRequestHeader, GetKVConfigResponseHeader};
+//! use remoting::{Client, Command, Connection, Handler, Server};
+//!
+//! struct Kv;
+//!
+//! impl Handler for Kv {
+//!     async fn handle(&self, _conn: &Connection, req: Command) -> Option<Command> {
+//!         Some(match req.code {
+//!             request::GET_KV_CONFIG => match req.decode_header::<GetKVConfigRequestHeader>() {
+//!                 Ok(h) => Command::response(response::SUCCESS, None)
+//!                     .with_header(&GetKVConfigResponseHeader { value: Some(h.key) }),
+//!                 Err(e) => e.to_response(),
+//!             },
+//!             code => Command::response(
+//!                 response::REQUEST_CODE_NOT_SUPPORTED,
+//!                 format!(" request type {code} not supported"),
+//!             ),
+//!         })
+//!     }
+//! }
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let server = Server::bind("127.0.0.1:0", Arc::new(Kv)).await?;
+//! let addr = server.local_addr()?.to_string();
+//! let (shutdown, _task) = server.spawn();
+//!
+//! let client = Client::new();
+//! let req = Command::request(request::GET_KV_CONFIG).with_header(&GetKVConfigRequestHeader {
+//!     namespace: "ORDER_TOPIC_CONFIG".into(),
+//!     key: "TopicTest".into(),
+//! });
+//! let reply = client.invoke(&addr, req, Duration::from_secs(3)).await?;
+//! let value = reply.decode_header::<GetKVConfigResponseHeader>()?.value;
+//! shutdown.shutdown();
+//! # Ok(()) }
+//! ```
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
