@@ -127,31 +127,28 @@ fn delete_commitlog(inner: &Inner, clean_at_once: bool) -> Result<usize> {
     Ok(n)
 }
 
-pub(crate) fn spawn_cleaner(inner: Arc<Inner>) -> Result<JoinHandle<()>> {
-    std::thread::Builder::new()
-        .name("store-clean".into())
-        .spawn(move || {
-            let mut last = Instant::now();
-            // Java starts the service 60 s after start; we run the disk check at once so a full
-            // disk is noticed early, deletion only follows the same rules.
-            let mut first = true;
-            while inner.running.load(Ordering::Acquire) {
-                std::thread::sleep(Duration::from_millis(100));
-                let manual = inner.manual_clean_rounds.load(Ordering::Acquire) > 0;
-                if !first && !manual && last.elapsed() < inner.cfg.clean_resource_interval {
-                    continue;
-                }
-                let check = first;
-                first = false;
-                last = Instant::now();
-                if manual {
-                    inner.manual_clean_rounds.fetch_sub(1, Ordering::AcqRel);
-                }
-                // The first round only checks the disk; deletion starts one interval later.
-                if let Err(e) = run_round(check, &inner, manual, None) {
-                    error!(error = %e, "clean-up round failed");
-                }
-            }
-        })
-        .map_err(StoreError::io("spawn thread", "store-clean"))
+pub(crate) fn spawn_cleaner(
+    inner: &Arc<Inner>,
+    alive: std::sync::Weak<()>,
+) -> Result<JoinHandle<()>> {
+    let mut last = Instant::now();
+    // Java starts the service 60 s after start; we run the disk check at once so a full disk is
+    // noticed early; deletion starts one interval later.
+    let mut first = true;
+    crate::flush::spawn_loop("store-clean", inner, alive, move |inner| {
+        std::thread::sleep(Duration::from_millis(100));
+        let manual = inner.manual_clean_rounds.load(Ordering::Acquire) > 0;
+        if !first && !manual && last.elapsed() < inner.cfg.clean_resource_interval {
+            return;
+        }
+        let check = first;
+        first = false;
+        last = Instant::now();
+        if manual {
+            inner.manual_clean_rounds.fetch_sub(1, Ordering::AcqRel);
+        }
+        if let Err(e) = run_round(check, inner, manual, None) {
+            error!(error = %e, "clean-up round failed");
+        }
+    })
 }

@@ -14,7 +14,7 @@
 //! `tokio::sync::watch` receiver) or blockable from a thread.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -294,41 +294,56 @@ fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>
         .map_err(StoreError::io("spawn thread", name))
 }
 
-pub(crate) fn spawn_commitlog_flusher(inner: Arc<Inner>) -> Result<JoinHandle<()>> {
-    spawn("store-flush-commitlog", move || {
-        let sync = inner.cfg.flush_disk_type.is_sync();
-        let mut last_thorough = Instant::now();
-        while inner.running.load(Ordering::Acquire) {
-            let wait = if sync {
-                Duration::from_millis(10)
-            } else {
-                inner.cfg.flush_interval_commit_log
-            };
-            inner.flush.wait_wake(wait);
-            let thorough = last_thorough.elapsed() >= inner.cfg.flush_commit_log_thorough_interval;
-            if thorough {
-                last_thorough = Instant::now();
-            }
-            if let Err(e) = flush_commitlog(&inner, sync || thorough) {
-                error!(error = %e, "commitlog flush failed");
-            }
+/// Run `step` until the store stops or every [`crate::Store`] handle is gone (`alive` is a
+/// token only `Store` handles own), so a store dropped without `shutdown` is released and
+/// recovers abnormally next time, as after a crash.
+pub(crate) fn spawn_loop(
+    name: &str,
+    inner: &Arc<Inner>,
+    alive: Weak<()>,
+    mut step: impl FnMut(&Inner) + Send + 'static,
+) -> Result<JoinHandle<()>> {
+    let inner = Arc::clone(inner);
+    spawn(name, move || {
+        while alive.strong_count() > 0 && inner.running.load(Ordering::Acquire) {
+            step(&inner);
         }
     })
 }
 
-pub(crate) fn spawn_logics_flusher(inner: Arc<Inner>) -> Result<JoinHandle<()>> {
-    spawn("store-flush-logics", move || {
-        let step = Duration::from_millis(50);
-        let mut last = Instant::now();
-        while inner.running.load(Ordering::Acquire) {
-            std::thread::sleep(step);
-            if last.elapsed() < inner.cfg.flush_interval_consume_queue {
-                continue;
-            }
-            last = Instant::now();
-            if let Err(e) = flush_logics(&inner) {
-                error!(error = %e, "consume queue flush failed");
-            }
+pub(crate) fn spawn_commitlog_flusher(
+    inner: &Arc<Inner>,
+    alive: Weak<()>,
+) -> Result<JoinHandle<()>> {
+    let mut last_thorough = Instant::now();
+    spawn_loop("store-flush-commitlog", inner, alive, move |inner| {
+        let sync = inner.cfg.flush_disk_type.is_sync();
+        let wait = if sync {
+            Duration::from_millis(10)
+        } else {
+            inner.cfg.flush_interval_commit_log
+        };
+        inner.flush.wait_wake(wait);
+        let thorough = last_thorough.elapsed() >= inner.cfg.flush_commit_log_thorough_interval;
+        if thorough {
+            last_thorough = Instant::now();
+        }
+        if let Err(e) = flush_commitlog(inner, sync || thorough) {
+            error!(error = %e, "commitlog flush failed");
+        }
+    })
+}
+
+pub(crate) fn spawn_logics_flusher(inner: &Arc<Inner>, alive: Weak<()>) -> Result<JoinHandle<()>> {
+    let mut last = Instant::now();
+    spawn_loop("store-flush-logics", inner, alive, move |inner| {
+        std::thread::sleep(Duration::from_millis(50));
+        if last.elapsed() < inner.cfg.flush_interval_consume_queue {
+            return;
+        }
+        last = Instant::now();
+        if let Err(e) = flush_logics(inner) {
+            error!(error = %e, "consume queue flush failed");
         }
     })
 }

@@ -416,3 +416,75 @@ impl IndexService {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn info(key: &str, phys: i64, ts: i64) -> DispatchInfo {
+        DispatchInfo {
+            topic: "TopicTest".into(),
+            queue_id: 0,
+            physical_offset: phys,
+            size: 100,
+            tags_code: 0,
+            store_timestamp: ts,
+            queue_offset: 0,
+            keys: Some(key.into()),
+            uniq_key: None,
+            sys_flag: 0,
+            prepared_transaction_offset: 0,
+        }
+    }
+
+    /// Appendix C: `TopicTest#key1` → keyHash 1655984460 → slot 984460 at byte 3,937,880; first
+    /// entry at 20,000,060 with the default 5,000,000 slots.
+    #[test]
+    fn layout_matches_the_spec_vector() {
+        assert_eq!(key_hash("TopicTest#key1"), 1_655_984_460);
+        assert_eq!(
+            key_hash("TopicTest#7F0000010C3D18B4AAC2586F0D2A0000") % 5_000_000,
+            2_460_588
+        );
+        let dir = crate::testutil::TempDir::new("index");
+        let ix = IndexService::load(dir.path(), 5_000_000, 4, true, 0).unwrap();
+        ix.build(&info("key1", 4096, 1_700_000_000_123)).unwrap();
+        ix.build(&info("key1", 8192, 1_700_000_005_999)).unwrap();
+        let f = ix.files()[0].clone();
+        let slot = rd_i32(f.file.read(3_937_880, 4));
+        assert_eq!(slot, 2, "slot holds the newest entry");
+        let e1 = f.file.read(20_000_060, 20);
+        assert_eq!(rd_i32(e1), 1_655_984_460);
+        assert_eq!(rd_i64(&e1[4..]), 4096);
+        assert_eq!((rd_i32(&e1[12..]), rd_i32(&e1[16..])), (0, 0));
+        let e2 = f.file.read(20_000_080, 20);
+        assert_eq!(
+            (rd_i64(&e2[4..]), rd_i32(&e2[12..]), rd_i32(&e2[16..])),
+            (8192, 5, 1)
+        );
+        let h = f.file.read(0, 40);
+        assert_eq!(rd_i64(h), 1_700_000_000_123);
+        assert_eq!(rd_i64(&h[8..]), 1_700_000_005_999);
+        assert_eq!((rd_i64(&h[16..]), rd_i64(&h[24..])), (4096, 8192));
+        assert_eq!((rd_i32(&h[32..]), rd_i32(&h[36..])), (1, 3));
+        let q = ix.query("TopicTest", "key1", 32, 0, i64::MAX);
+        assert_eq!(q.offsets, vec![8192, 4096]);
+        // Time bounds: only the second entry is at or after begin + 5 s.
+        assert_eq!(
+            ix.query("TopicTest", "key1", 32, 1_700_000_005_000, i64::MAX)
+                .offsets,
+            vec![8192]
+        );
+        // Idempotent re-dispatch: below endPhyOffset is skipped.
+        ix.build(&info("key1", 4096, 1_700_000_000_123)).unwrap();
+        assert_eq!(rd_i32(&f.file.read(0, 40)[36..]), 3);
+        // Full at indexNum (4 entries, entry 0 unused): the next key rolls to a new file.
+        ix.build(&info("key2", 9000, 1_700_000_006_000)).unwrap();
+        ix.build(&info("key3", 9100, 1_700_000_007_000)).unwrap();
+        assert_eq!(ix.files().len(), 2);
+        assert_eq!(ix.full.lock().unwrap().len(), 1);
+        let h2 = ix.files()[1].header();
+        assert_eq!((h2.begin_phy_offset, h2.index_count), (9100, 2));
+    }
+}

@@ -86,6 +86,8 @@ impl PutResult {
 pub struct Store {
     pub(crate) inner: Arc<Inner>,
     threads: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    /// Owned only by `Store` handles: background threads stop when the last handle is dropped.
+    _alive: Arc<()>,
 }
 
 impl std::fmt::Debug for Store {
@@ -173,15 +175,17 @@ impl Store {
         std::fs::write(inner.paths.abort(), std::process::id().to_string())
             .map_err(StoreError::io("create", inner.paths.abort()))?;
         crate::segments::sync_dir(&inner.paths.root)?;
+        let alive = Arc::new(());
         let threads = vec![
-            crate::flush::spawn_commitlog_flusher(Arc::clone(&inner))?,
-            crate::flush::spawn_logics_flusher(Arc::clone(&inner))?,
-            crate::clean::spawn_cleaner(Arc::clone(&inner))?,
+            crate::flush::spawn_commitlog_flusher(&inner, Arc::downgrade(&alive))?,
+            crate::flush::spawn_logics_flusher(&inner, Arc::downgrade(&alive))?,
+            crate::clean::spawn_cleaner(&inner, Arc::downgrade(&alive))?,
         ];
         info!(root = %inner.paths.root.display(), last_exit_ok, max_offset = inner.commitlog.max_offset(), "store opened");
         Ok(Store {
             inner,
             threads: Arc::new(Mutex::new(threads)),
+            _alive: alive,
         })
     }
 

@@ -218,3 +218,28 @@ async fn subscribe_and_sync_flush_wait() {
         .unwrap();
     store.shutdown().unwrap();
 }
+
+#[test]
+fn dropped_store_releases_its_lock_and_recovers_abnormally() {
+    let dir = TempDir::new("drop");
+    let store = Store::open(small_config(&dir)).unwrap();
+    for i in 0..20 {
+        store
+            .put(msg("X", 0, format!("m{i}").as_bytes(), None, None))
+            .unwrap();
+    }
+    drop(store);
+    assert!(dir.path().join("abort").exists());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let store = loop {
+        match Store::open(small_config(&dir)) {
+            Ok(s) => break s,
+            Err(store::StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    assert_eq!(store.max_offset("X", 0), 20);
+    store.shutdown().unwrap();
+}
