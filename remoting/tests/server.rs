@@ -22,6 +22,7 @@ const NOTE: i32 = 2;
 const CALL_BACK: i32 = 3;
 const HANG_UP: i32 = 4;
 const PANIC: i32 = 6;
+const HUGE: i32 = 7;
 const CLIENT_SIDE: i32 = 500;
 
 struct TestHandler {
@@ -56,6 +57,10 @@ impl Handler for TestHandler {
                 Some(Command::response(response::SUCCESS, remark))
             }
             PANIC => panic!("handler bug"),
+            HUGE => Some(
+                Command::response(response::SUCCESS, None)
+                    .with_body(vec![0u8; remoting::codec::MAX_FRAME_LENGTH]),
+            ),
             HANG_UP => {
                 conn.close();
                 None
@@ -387,4 +392,21 @@ async fn shutdown_closes_connections_and_stops_accepting() {
     assert_closed(&mut s).await;
     assert!(TcpStream::connect(addr).await.is_err(), "listener is gone");
     wait_closed(&handler, 1).await;
+}
+
+#[tokio::test]
+async fn oversize_reply_becomes_system_error() {
+    let (addr, _, _) = start().await;
+    let mut s = TcpStream::connect(&addr).await.unwrap();
+    let mut huge = Command::request(HUGE);
+    huge.opaque = 31;
+    huge.serialize_type = SerializeType::RocketMq;
+    s.write_all(&frame(&huge)).await.unwrap();
+    let r = read_frame(&mut s).await.unwrap();
+    assert_eq!(
+        (r.code, r.opaque, r.serialize_type),
+        (response::SYSTEM_ERROR, 31, SerializeType::RocketMq)
+    );
+    assert!(r.remark.unwrap().contains("frame limit"));
+    assert!(r.body.is_none());
 }

@@ -164,22 +164,32 @@ pub(super) async fn write_loop(
     let _ = sink.close().await;
 }
 
-/// Writes one frame; a frame too large for the peer's decoder is dropped with an error log (the
-/// peer would close the connection on it), anything else is an I/O failure.
+/// Writes one frame. A frame too large for the peer's decoder (which would close the connection
+/// on it) is not sent: a response is replaced by a `SYSTEM_ERROR` response with the same opaque so
+/// the caller learns why, a request is dropped with an error log. Anything else is an I/O failure.
 async fn feed(
     sink: &mut FramedWrite<OwnedWriteHalf, RemotingCodec>,
     cmd: Command,
 ) -> Result<(), CodecError> {
-    let (code, opaque) = (cmd.code, cmd.opaque);
+    // Only the few scalars a substitute reply needs; cloning the whole command per frame would
+    // copy its ext fields.
+    let (code, opaque, flag, serialize_type) = (cmd.code, cmd.opaque, cmd.flag, cmd.serialize_type);
     match sink.feed(cmd).await {
-        Err(CodecError::FrameTooLarge { length, .. }) => {
+        Err(CodecError::FrameTooLarge { length, max }) => {
             tracing::error!(
                 code,
                 opaque,
                 length,
                 "frame larger than the peer accepts; not sent"
             );
-            Ok(())
+            if flag & crate::command::FLAG_RESPONSE == 0 {
+                return Ok(());
+            }
+            let remark = format!("response of {length} bytes exceeds the {max}-byte frame limit");
+            let mut error = Command::response(response::SYSTEM_ERROR, remark);
+            error.opaque = opaque;
+            error.serialize_type = serialize_type;
+            sink.feed(error).await
         }
         other => other,
     }
