@@ -19,10 +19,11 @@ use crate::groups::GroupTable;
 use crate::locks::LockManager;
 use crate::offset_table::OffsetTable;
 use crate::persist::{now_millis, DataVersion};
+use crate::schedule::DelayOffsets;
 use crate::stats::Stats;
 use crate::storage;
 use crate::topics::TopicTable;
-use crate::{clients, dispatch, register};
+use crate::{clients, dispatch, register, schedule};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -46,6 +47,7 @@ pub struct Broker {
     pub locks: LockManager,
     pub store: store::Store,
     pub stats: Stats,
+    pub delay_offsets: DelayOffsets,
     /// Version of the broker configuration (GET_BROKER_CONFIG header).
     pub config_version: DataVersion,
     pub(crate) ns_client: Arc<Client>,
@@ -70,6 +72,7 @@ impl Broker {
             locks: LockManager::default(),
             store,
             stats: Stats::default(),
+            delay_offsets: DelayOffsets::open(&config.store_path_root_dir),
             config_version: DataVersion::default(),
             ns_client: Arc::new(Client::new()),
             register_now: Notify::new(),
@@ -107,6 +110,7 @@ impl Broker {
         self.offsets.persist();
         self.topics.persist();
         self.groups.persist();
+        self.delay_offsets.persist();
     }
 }
 
@@ -160,6 +164,7 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, StartError> {
     }
     spawn_periodic(&broker);
     tokio::spawn(register::run(broker.clone()));
+    tokio::spawn(schedule::run(broker.clone()));
     let addr = broker.config().broker_addr();
     Ok(RunningBroker {
         broker,

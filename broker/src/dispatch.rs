@@ -10,7 +10,7 @@ use remoting::{Command, Connection};
 
 use crate::broker::Broker;
 use crate::error::{Reject, Reply};
-use crate::{admin, clients, offsets, pull, send, topics_admin};
+use crate::{admin, clients, consumer_admin, offsets, pull, send, topics_admin};
 
 /// Routes one request; always returns the reply (the server drops it for oneway requests).
 pub async fn dispatch(b: &Arc<Broker>, conn: &Connection, req: Command, vip: bool) -> Command {
@@ -28,6 +28,10 @@ pub async fn dispatch(b: &Arc<Broker>, conn: &Connection, req: Command, vip: boo
         rq::GET_CONSUMER_LIST_BY_GROUP => clients::consumer_list(b, req).await,
         rq::LOCK_BATCH_MQ => clients::lock_batch(b, req).await,
         rq::UNLOCK_BATCH_MQ => clients::unlock_batch(b, req).await,
+        rq::CONSUMER_SEND_MSG_BACK => consumer_admin::send_msg_back(b, req),
+        rq::CHECK_CLIENT_CONFIG => consumer_admin::check_client_config(b, req),
+        rq::GET_CONSUMER_RUNNING_INFO => consumer_admin::consumer_running_info(b, req).await,
+        rq::GET_TOPIC_CONFIG => consumer_admin::topic_config(b, req),
         rq::QUERY_CONSUMER_OFFSET => offsets::query_consumer_offset(b, req),
         rq::UPDATE_CONSUMER_OFFSET => offsets::update_consumer_offset(b, req),
         rq::GET_MAX_OFFSET => offsets::max_offset(b, req),

@@ -47,6 +47,11 @@ pub async fn handle(b: &Arc<Broker>, conn: &remoting::Connection, req: Command) 
     }
     let group = check_group(b, &h)?;
     let sub = check_topic_and_subscription(b, &h, conn.peer())?;
+    // Java commits on the first processing of the request, before any suspension.
+    if h.sys_flag & FLAG_COMMIT_OFFSET != 0 && cfg.is_master() {
+        b.offsets
+            .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset);
+    }
     let mut rx = b
         .store
         .subscribe(&h.topic, h.queue_id)
@@ -75,10 +80,6 @@ pub async fn handle(b: &Arc<Broker>, conn: &remoting::Connection, req: Command) 
                 }
             }
         }
-    }
-    if h.sys_flag & FLAG_COMMIT_OFFSET != 0 && cfg.is_master() {
-        b.offsets
-            .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset);
     }
     count(b, &result);
     Ok(respond(&h, &group, result))

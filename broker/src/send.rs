@@ -80,7 +80,8 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
         }
         decode_batch(&body, &h, &cfg, &target, born_host, store_host)?
     } else {
-        vec![single(&h, &cfg, &target, body, born_host, store_host)]
+        let msg = single(&h, &cfg, &target, body, born_host, store_host);
+        vec![crate::schedule::to_schedule_topic(msg, &cfg)]
     };
     let uniq: Vec<String> = msgs
         .iter()
@@ -396,7 +397,7 @@ pub fn store_host(cfg: &BrokerConfig) -> SocketAddr {
     SocketAddr::new(ip, cfg.listen_port.clamp(0, 65535) as u16)
 }
 
-fn random_queue(n: i32) -> i32 {
+pub(crate) fn random_queue(n: i32) -> i32 {
     let n = n.max(1) as u64;
     (next_random() % n) as i32
 }

@@ -72,7 +72,7 @@ pub async fn boot(tag: &str, extra: &str) -> TestBroker {
     }
 }
 
-pub async fn call(client: &Client, addr: &str, cmd: Command) -> Command {
+pub async fn call<H: remoting::Handler>(client: &Client<H>, addr: &str, cmd: Command) -> Command {
     client.invoke(addr, cmd, TIMEOUT).await.unwrap()
 }
 

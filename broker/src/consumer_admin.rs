@@ -1,0 +1,198 @@
+//! Consumer-side requests beyond pull and offsets:
+//! CONSUMER_SEND_MSG_BACK (36, Java `SendMessageProcessor#consumerSendMsgBack`),
+//! CHECK_CLIENT_CONFIG (46, `ClientManageProcessor#checkClientConfig`),
+//! GET_CONSUMER_RUNNING_INFO (307, forwarded to the client, `AdminBrokerProcessor#callConsumer`),
+//! GET_TOPIC_CONFIG (351).
+//!
+//! Send-back: the consumed record (found by its CommitLog offset) is stored again in
+//! `%RETRY%<group>` with `reconsumeTimes+1`, `RETRY_TOPIC` and `ORIGIN_MESSAGE_ID`, or in
+//! `%DLQ%<group>` when the retries are used up or `delayLevel < 0`. The delay level is recorded
+//! as `DELAY` for the scheduler (see [`crate::schedule`]).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use remoting::code::{request as rq, response as rc};
+use remoting::headers::{ConsumerSendMsgBackRequestHeader, GetConsumerRunningInfoRequestHeader};
+use remoting::{body, Command};
+use serde::Deserialize;
+use store::props::{parse_properties, properties_to_string};
+use store::{NewMessage, StoredMessage};
+
+use crate::broker::Broker;
+use crate::error::{Reject, Reply};
+use crate::subscription::SubscriptionData;
+use crate::topics::{self, PERM_READ, PERM_WRITE};
+
+remoting::header! {
+    /// GET_TOPIC_CONFIG (351).
+    pub struct GetTopicConfigRequestHeader {
+        topic: String = "topic",
+        lo: Option<bool> = "lo",
+    }
+}
+
+/// Java `MQVersion.Version.V3_4_9.ordinal()`.
+const V3_4_9: i32 = 121;
+/// Java `MQVersion.Version.V3_1_8_SNAPSHOT.ordinal()`.
+const V3_1_8_SNAPSHOT: i32 = 62;
+
+pub fn send_msg_back(b: &Arc<Broker>, req: Command) -> Reply {
+    let h: ConsumerSendMsgBackRequestHeader = req.decode_header()?;
+    let cfg = b.config();
+    let Some(group) = b.groups.find_or_create(&h.group, &cfg) else {
+        return Err(Reject::code(
+            rc::SUBSCRIPTION_GROUP_NOT_EXIST,
+            format!("subscription group not exist, {} \nSee https://rocketmq.apache.org/docs/bestPractice/06FAQ for further details.", h.group),
+        ));
+    };
+    if cfg.broker_permission & PERM_WRITE == 0 {
+        return Err(Reject::no_permission(format!(
+            "the broker[{}] sending message is forbidden",
+            cfg.broker_ip1
+        )));
+    }
+    if group.retry_queue_nums <= 0 {
+        return Ok(Command::response(rc::SUCCESS, None));
+    }
+    let Some(msg) = b
+        .store
+        .read_record(h.offset)
+        .and_then(|r| StoredMessage::decode(&r))
+    else {
+        return Err(Reject::system(format!(
+            "look message by offset failed, {}",
+            h.offset
+        )));
+    };
+    let max = match h.max_reconsume_times {
+        Some(m) if req.version >= V3_4_9 => m,
+        _ => group.retry_max_times,
+    };
+    let reconsume = msg.reconsume_times;
+    let to_dlq = reconsume >= max || h.delay_level < 0;
+    let (topic, queues) = if to_dlq {
+        (topics::dlq_topic(&h.group), 1)
+    } else {
+        (topics::retry_topic(&h.group), group.retry_queue_nums)
+    };
+    let (_, fresh) = b
+        .topics
+        .create_if_absent(&topic, queues, PERM_READ | PERM_WRITE);
+    if fresh {
+        b.request_register();
+    }
+    let mut props = parse_properties(&msg.properties);
+    let set = |p: &mut Vec<(String, String)>, k: &str, v: String, keep: bool| match p
+        .iter_mut()
+        .find(|(n, _)| n == k)
+    {
+        Some(_) if keep => {}
+        Some(slot) => slot.1 = v,
+        None => p.push((k.to_string(), v)),
+    };
+    set(&mut props, "RETRY_TOPIC", msg.topic.clone(), true);
+    // Java keeps the first delivery's id: the record's ORIGIN_MESSAGE_ID, else its offset msgId.
+    let origin = store::offset_msg_id(&msg.store_host, msg.physical_offset);
+    set(&mut props, "ORIGIN_MESSAGE_ID", origin, true);
+    if !to_dlq {
+        let level = if h.delay_level == 0 {
+            3 + reconsume
+        } else {
+            h.delay_level
+        };
+        set(&mut props, "DELAY", level.to_string(), false);
+    } else {
+        props.retain(|(k, _)| k != "DELAY");
+    }
+    let new = NewMessage {
+        topic,
+        queue_id: crate::send::random_queue(queues),
+        flag: msg.flag,
+        body: msg.body.clone(),
+        properties: properties_to_string(props.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        sys_flag: msg.sys_flag,
+        born_timestamp: msg.born_timestamp,
+        born_host: msg.born_host,
+        store_host: crate::send::store_host(&cfg),
+        reconsume_times: reconsume + 1,
+        prepared_transaction_offset: 0,
+    };
+    let new = crate::schedule::to_schedule_topic(new, &cfg);
+    match b.store.put(new) {
+        Ok(_) => Ok(Command::response(rc::SUCCESS, None)),
+        Err(e) => Err(Reject::system(e.to_string())),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct CheckClientRequestBody {
+    subscription_data: Option<SubscriptionData>,
+}
+
+pub fn check_client_config(b: &Arc<Broker>, req: Command) -> Reply {
+    let raw = req.body.as_deref().unwrap_or(b"{}");
+    let body: CheckClientRequestBody = body::from_body(raw).unwrap_or_default();
+    if let Some(sub) = body.subscription_data {
+        if !sub.is_tag_type() {
+            // SQL92 filtering is not implemented; Java answers this way with enablePropertyFilter=false.
+            let _ = b.config().enable_property_filter;
+            return Err(Reject::system(format!(
+                "The broker does not support consumer to filter message by {}",
+                sub.expression_type
+            )));
+        }
+    }
+    Ok(Command::response(rc::SUCCESS, None))
+}
+
+/// GET_CONSUMER_RUNNING_INFO: forwards the request to the client's own connection and returns
+/// its answer as is (only the opaque changes).
+pub async fn consumer_running_info(b: &Arc<Broker>, req: Command) -> Reply {
+    let h: GetConsumerRunningInfoRequestHeader = req.decode_header()?;
+    let chan = b.clients.consumer_group(&h.consumer_group).and_then(|g| {
+        g.channels
+            .into_values()
+            .find(|c| c.client_id == h.client_id)
+    });
+    let Some(chan) = chan else {
+        return Err(Reject::system(format!(
+            "The Consumer <{}> <{}> not online",
+            h.consumer_group, h.client_id
+        )));
+    };
+    if chan.version < V3_1_8_SNAPSHOT {
+        return Err(Reject::system(format!(
+            "The Consumer <{}> Version <{}> too low to finish, please upgrade it to V3_1_8_SNAPSHOT",
+            h.client_id, chan.version
+        )));
+    }
+    let mut fwd = Command::request(rq::GET_CONSUMER_RUNNING_INFO);
+    fwd.ext_fields = req.ext_fields.clone();
+    fwd.body = req.body.clone();
+    match chan.conn.request(fwd, Duration::from_secs(10)).await {
+        Ok(mut resp) => {
+            resp.opaque = req.opaque;
+            Ok(resp)
+        }
+        Err(e) => Err(Reject::code(
+            rc::CONSUME_MSG_TIMEOUT,
+            format!(
+                "consumer <{}> <{}> Timeout: {e}",
+                h.consumer_group, h.client_id
+            ),
+        )),
+    }
+}
+
+pub fn topic_config(b: &Arc<Broker>, req: Command) -> Reply {
+    let h: GetTopicConfigRequestHeader = req.decode_header()?;
+    match b.topics.get(&h.topic) {
+        Some(tc) => Ok(Command::response(rc::SUCCESS, None).with_body(body::try_to_body(&tc)?)),
+        None => Err(Reject::code(
+            rc::TOPIC_NOT_EXIST,
+            format!("No topic in this broker. topic: {}", h.topic),
+        )),
+    }
+}

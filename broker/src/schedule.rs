@@ -1,0 +1,234 @@
+//! Delay levels (Java `ScheduleMessageService`, `HookUtils.handleScheduleMessage`).
+//!
+//! A message with property `DELAY=<level>` (level ≥ 1, clamped to the number of levels in
+//! `messageDelayLevel`) is stored in `SCHEDULE_TOPIC_XXXX` queue `level-1` with `REAL_TOPIC` and
+//! `REAL_QID` added; the store puts the delivery time in its consume-queue tags code. A task
+//! walks each level's queue from its offset in `config/delayOffset.json`
+//! (`{"offsetTable":{1:5,2:0}}`, bare integer keys as Java writes them) and, once a unit is due,
+//! stores the message again in its real topic and queue with `DELAY` removed.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use store::props::{parse_properties, properties_to_string};
+use store::{NewMessage, StoredMessage};
+
+use crate::broker::Broker;
+use crate::config::BrokerConfig;
+use crate::persist::{self, DataVersion};
+use crate::topics::SCHEDULE_TOPIC;
+
+/// Number of levels in `messageDelayLevel` (18 by default).
+pub fn level_count(cfg: &BrokerConfig) -> i32 {
+    cfg.message_delay_level.split_whitespace().count() as i32
+}
+
+fn property(props: &str, key: &str) -> Option<String> {
+    store::props::property(props, key).map(str::to_string)
+}
+
+/// Moves a message with a positive `DELAY` into the schedule topic; others pass unchanged.
+pub fn to_schedule_topic(mut msg: NewMessage, cfg: &BrokerConfig) -> NewMessage {
+    let level = property(&msg.properties, "DELAY")
+        .and_then(|d| d.trim().parse::<i32>().ok())
+        .unwrap_or(0);
+    // Transactional (prepared/rollback) messages are never delayed here.
+    let tran = msg.sys_flag & 0xC;
+    if level <= 0 || msg.topic == SCHEDULE_TOPIC || !(tran == 0 || tran == 0x8) {
+        return msg;
+    }
+    let level = level.min(level_count(cfg).max(1));
+    let mut props = parse_properties(&msg.properties);
+    props.retain(|(k, _)| k != "REAL_TOPIC" && k != "REAL_QID" && k != "DELAY");
+    props.push(("DELAY".into(), level.to_string()));
+    props.push(("REAL_TOPIC".into(), msg.topic.clone()));
+    props.push(("REAL_QID".into(), msg.queue_id.to_string()));
+    msg.properties = properties_to_string(props.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    msg.topic = SCHEDULE_TOPIC.to_string();
+    msg.queue_id = level - 1;
+    msg
+}
+
+/// Per-level delivery progress, persisted in `delayOffset.json`.
+pub struct DelayOffsets {
+    table: Mutex<BTreeMap<i32, i64>>,
+    version: DataVersion,
+    path: PathBuf,
+}
+
+impl DelayOffsets {
+    pub fn open(store_root: &str) -> Self {
+        let path = PathBuf::from(store_root).join("config/delayOffset.json");
+        let table = persist::load(&path, |text| {
+            let v: serde_json::Value =
+                serde_json::from_str(&crate::offset_table::quote_bare_keys(text)).ok()?;
+            let map = v.get("offsetTable")?.as_object()?;
+            Some(
+                map.iter()
+                    .filter_map(|(k, v)| Some((k.trim().parse::<i32>().ok()?, v.as_i64()?)))
+                    .collect::<BTreeMap<i32, i64>>(),
+            )
+        })
+        .unwrap_or_default();
+        Self {
+            table: Mutex::new(table),
+            version: DataVersion::default(),
+            path,
+        }
+    }
+
+    fn get(&self, level: i32) -> i64 {
+        *self
+            .table
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&level)
+            .unwrap_or(&0)
+    }
+
+    fn set(&self, level: i32, offset: i64) {
+        self.table
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(level, offset);
+    }
+
+    pub fn persist(&self) {
+        let inner: Vec<String> = self
+            .table
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(l, o)| format!("{l}:{o}"))
+            .collect();
+        let dv = serde_json::to_string(&self.version.snapshot()).unwrap_or_default();
+        let text = format!(
+            "{{\"dataVersion\":{dv},\"offsetTable\":{{{}}}}}",
+            inner.join(",")
+        );
+        if let Err(e) = persist::store(&self.path, &text) {
+            tracing::error!(file = %self.path.display(), "persist delayOffset.json: {e}");
+        }
+    }
+}
+
+/// The delivery task: every 100 ms, deliver what is due on every level.
+pub async fn run(b: Arc<Broker>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    let mut since_persist = 0u32;
+    while !b.is_shutting_down() {
+        tick.tick().await;
+        let levels = level_count(&b.config());
+        for level in 1..=levels {
+            deliver_due(&b, level);
+        }
+        since_persist += 1;
+        if since_persist >= 100 {
+            since_persist = 0;
+            b.delay_offsets.persist();
+        }
+    }
+}
+
+/// Delivers the due units of one level, in order, stopping at the first one not yet due.
+fn deliver_due(b: &Broker, level: i32) {
+    let queue = level - 1;
+    let mut offset = b
+        .delay_offsets
+        .get(level)
+        .max(b.store.min_offset(SCHEDULE_TOPIC, queue));
+    let now = persist::now_millis();
+    while let Some(unit) = b.store.unit(SCHEDULE_TOPIC, queue, offset) {
+        if unit.tags_code > now {
+            break;
+        }
+        let record = b.store.read_range(unit.physical_offset, unit.size);
+        if let Some(msg) = record.as_ref().and_then(StoredMessage::decode) {
+            if let Some(real) = real_message(msg) {
+                if let Err(e) = b.store.put(real) {
+                    tracing::warn!(level, offset, "deliver delayed message: {e}");
+                    return;
+                }
+            }
+        }
+        offset += 1;
+        b.delay_offsets.set(level, offset);
+    }
+}
+
+/// Java `messageTimeup`: back to `REAL_TOPIC`/`REAL_QID`, `DELAY` cleared.
+fn real_message(msg: StoredMessage) -> Option<NewMessage> {
+    let mut props = parse_properties(&msg.properties);
+    let topic = props.iter().find(|(k, _)| k == "REAL_TOPIC")?.1.clone();
+    let queue_id = props
+        .iter()
+        .find(|(k, _)| k == "REAL_QID")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    props.retain(|(k, _)| k != "DELAY");
+    Some(NewMessage {
+        topic,
+        queue_id,
+        flag: msg.flag,
+        body: msg.body,
+        properties: properties_to_string(props.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        sys_flag: msg.sys_flag,
+        born_timestamp: msg.born_timestamp,
+        born_host: msg.born_host,
+        store_host: msg.store_host,
+        reconsume_times: msg.reconsume_times,
+        prepared_transaction_offset: msg.prepared_transaction_offset,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn msg(props: &str) -> NewMessage {
+        let a = "127.0.0.1:1".parse().unwrap();
+        NewMessage {
+            topic: "T".into(),
+            queue_id: 2,
+            flag: 0,
+            body: Bytes::from_static(b"x"),
+            properties: props.into(),
+            sys_flag: 0,
+            born_timestamp: 0,
+            born_host: a,
+            store_host: a,
+            reconsume_times: 0,
+            prepared_transaction_offset: 0,
+        }
+    }
+
+    #[test]
+    fn delayed_messages_move_to_the_schedule_queue() {
+        let cfg = BrokerConfig::default();
+        let m = to_schedule_topic(msg("DELAY\u{1}3\u{2}TAGS\u{1}A\u{2}"), &cfg);
+        assert_eq!((m.topic.as_str(), m.queue_id), (SCHEDULE_TOPIC, 2));
+        assert_eq!(property(&m.properties, "REAL_TOPIC").as_deref(), Some("T"));
+        assert_eq!(property(&m.properties, "REAL_QID").as_deref(), Some("2"));
+        let clamped = to_schedule_topic(msg("DELAY\u{1}99\u{2}"), &cfg);
+        assert_eq!(clamped.queue_id, 17);
+        let plain = to_schedule_topic(msg("TAGS\u{1}A\u{2}"), &cfg);
+        assert_eq!(plain.topic, "T");
+    }
+
+    #[test]
+    fn delay_offsets_round_trip() {
+        let dir = persist::temp_dir("delay");
+        let root = dir.display().to_string();
+        let d = DelayOffsets::open(&root);
+        d.set(1, 5);
+        d.set(3, 2);
+        d.persist();
+        let text = std::fs::read_to_string(dir.join("config/delayOffset.json")).unwrap();
+        assert!(text.contains("\"offsetTable\":{1:5,3:2}"), "{text}");
+        assert_eq!(DelayOffsets::open(&root).get(3), 2);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

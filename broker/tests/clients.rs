@@ -1,0 +1,229 @@
+//! Heartbeats, consumer membership notifications, locks, registration with our NameServer,
+//! send-back and delay levels.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::*;
+use remoting::code::{request as rq, response as rc};
+use remoting::{Client, Command, Connection, Handler};
+
+/// Records the codes of broker → client requests.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<i32>>);
+
+impl Handler for Recorder {
+    async fn handle(&self, _conn: &Connection, req: Command) -> Option<Command> {
+        self.0.lock().unwrap().push(req.code);
+        None
+    }
+}
+
+#[tokio::test]
+async fn membership_changes_notify_members() {
+    let tb = boot("notify", "").await;
+    let rec = Arc::new(Recorder::default());
+    let a = Client::with_handler(rec.clone());
+    let b = Client::new();
+    call(&a, &tb.addr, create_topic_cmd("NT", 2, 6)).await;
+    assert_eq!(
+        call(&a, &tb.addr, heartbeat_cmd("ca", "NG", "NT", "*"))
+            .await
+            .code,
+        rc::SUCCESS
+    );
+    // the group and its retry topic exist now
+    assert!(tb.broker().groups.get("NG").is_some());
+    assert!(tb.broker().topics.get("%RETRY%NG").is_some());
+    assert_eq!(
+        call(&b, &tb.addr, heartbeat_cmd("cb", "NG", "NT", "*"))
+            .await
+            .code,
+        rc::SUCCESS
+    );
+
+    let list = call(
+        &a,
+        &tb.addr,
+        Command::request(rq::GET_CONSUMER_LIST_BY_GROUP).with_ext("consumerGroup", "NG"),
+    )
+    .await;
+    let body: serde_json::Value = serde_json::from_slice(list.body.as_ref().unwrap()).unwrap();
+    let mut ids: Vec<String> = serde_json::from_value(body["consumerIdList"].clone()).unwrap();
+    ids.sort();
+    assert_eq!(ids, vec!["ca", "cb"]);
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !rec
+        .0
+        .lock()
+        .unwrap()
+        .contains(&rq::NOTIFY_CONSUMER_IDS_CHANGED)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "member a was not notified"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // b leaves (connection closed): a is told again and the list shrinks
+    rec.0.lock().unwrap().clear();
+    b.close(&tb.addr);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !rec
+        .0
+        .lock()
+        .unwrap()
+        .contains(&rq::NOTIFY_CONSUMER_IDS_CHANGED)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "member a was not notified of the leave"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        tb.broker().clients.consumer_ids("NG"),
+        vec!["ca".to_string()]
+    );
+
+    let none = call(
+        &a,
+        &tb.addr,
+        Command::request(rq::GET_CONSUMER_LIST_BY_GROUP).with_ext("consumerGroup", "Nobody"),
+    )
+    .await;
+    assert_eq!(
+        (none.code, none.remark.as_deref()),
+        (rc::SYSTEM_ERROR, Some("no consumer for this group, Nobody"))
+    );
+    tb.stop().await;
+}
+
+#[tokio::test]
+async fn queue_locks() {
+    let tb = boot("locks", "").await;
+    let client = Client::new();
+    let lock = |cid: &str| {
+        let body = format!(
+            r#"{{"clientId":"{cid}","consumerGroup":"LG","mqSet":[{{"brokerName":"broker-t","queueId":0,"topic":"T"}}],"onlyThisBroker":false}}"#
+        );
+        Command::request(rq::LOCK_BATCH_MQ).with_body(body.into_bytes())
+    };
+    let r = call(&client, &tb.addr, lock("c1")).await;
+    assert_eq!(
+        std::str::from_utf8(r.body.as_ref().unwrap()).unwrap(),
+        r#"{"lockOKMQSet":[{"brokerName":"broker-t","queueId":0,"topic":"T"}]}"#
+    );
+    let r = call(&client, &tb.addr, lock("c2")).await;
+    assert_eq!(
+        std::str::from_utf8(r.body.as_ref().unwrap()).unwrap(),
+        r#"{"lockOKMQSet":[]}"#
+    );
+    let mut unlock = lock("c1");
+    unlock.code = rq::UNLOCK_BATCH_MQ;
+    assert_eq!(call(&client, &tb.addr, unlock).await.code, rc::SUCCESS);
+    let r = call(&client, &tb.addr, lock("c2")).await;
+    assert!(std::str::from_utf8(r.body.as_ref().unwrap())
+        .unwrap()
+        .contains("queueId"));
+    tb.stop().await;
+}
+
+#[tokio::test]
+async fn registers_with_our_namesrv_and_unregisters_on_shutdown() {
+    let mut ns_state = namesrv::ConfigState::default();
+    ns_state.config.listen_port = 0;
+    ns_state.config.bind_address = "127.0.0.1".into();
+    let dir = temp_dir("ns");
+    ns_state.config.kv_config_path = dir.join("kvConfig.json").display().to_string();
+    let ns = namesrv::start(ns_state).await.unwrap();
+    let ns_addr = format!("127.0.0.1:{}", ns.local_addr.port());
+    let tb = boot("register", &format!("namesrvAddr={ns_addr}")).await;
+    let client = Client::new();
+    let route = |topic: &str| {
+        Command::request(rq::GET_ROUTEINFO_BY_TOPIC)
+            .with_ext("topic", topic)
+            .with_ext("acceptStandardJsonOnly", "true")
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let r = call(&client, &ns_addr, route("TBW102")).await;
+        if r.code == rc::SUCCESS {
+            let text = String::from_utf8_lossy(r.body.as_ref().unwrap()).into_owned();
+            assert!(text.contains(&tb.addr), "{text}");
+            assert!(text.contains("\"perm\":7"), "{text}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "broker never registered"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // a topic created by a send is registered right away
+    call(&client, &tb.addr, send_cmd("RegT", 0, b"x", "")).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while call(&client, &ns_addr, route("RegT")).await.code != rc::SUCCESS {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "new topic not registered"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tb.stop().await;
+    assert_eq!(
+        call(&client, &ns_addr, route("RegT")).await.code,
+        rc::TOPIC_NOT_EXIST,
+        "unregistered at shutdown"
+    );
+    ns.shutdown().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn send_back_goes_to_retry_with_delay_then_redelivered() {
+    let tb = boot("sendback", "messageDelayLevel=1s 2s 3s").await;
+    let client = Client::new();
+    call(&client, &tb.addr, create_topic_cmd("SB", 1, 6)).await;
+    call(&client, &tb.addr, heartbeat_cmd("c1", "SG", "SB", "*")).await;
+    let sent = call(&client, &tb.addr, send_cmd("SB", 0, b"again", "")).await;
+    let id = sent.ext("msgId").unwrap();
+    let offset = i64::from_str_radix(&id[16..], 16).unwrap();
+    let back = Command::request(rq::CONSUMER_SEND_MSG_BACK)
+        .with_ext("offset", offset.to_string())
+        .with_ext("group", "SG")
+        .with_ext("delayLevel", "1")
+        .with_ext("maxReconsumeTimes", "16");
+    let r = call(&client, &tb.addr, back).await;
+    assert_eq!(r.code, rc::SUCCESS, "{:?}", r.remark);
+    assert_eq!(tb.broker().store.max_offset("SCHEDULE_TOPIC_XXXX", 0), 1);
+    assert_eq!(tb.broker().store.max_offset("%RETRY%SG", 0), 0);
+    // level 1 = 1 s here; the scheduler delivers it to the retry topic
+    let deadline = std::time::Instant::now() + Duration::from_secs(8);
+    while tb.broker().store.max_offset("%RETRY%SG", 0) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "delayed message never delivered"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let pulled = call(&client, &tb.addr, pull_cmd("SG", "%RETRY%SG", 0, 0, 4, 0)).await;
+    assert_eq!(pulled.code, rc::SUCCESS);
+    let rec = &records(pulled.body.as_ref().unwrap())[0];
+    assert_eq!(&rec.body[..], b"again");
+    assert_eq!(rec.reconsume_times, 1);
+    assert!(
+        rec.properties.contains("RETRY_TOPIC\u{1}SB"),
+        "{:?}",
+        rec.properties
+    );
+    assert!(
+        !rec.properties.contains("DELAY\u{1}"),
+        "DELAY cleared on delivery"
+    );
+    tb.stop().await;
+}
