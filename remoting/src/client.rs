@@ -14,7 +14,7 @@ use tokio::net::TcpStream;
 
 use crate::code::response;
 use crate::command::Command;
-use crate::connection::{Connection, Handler};
+use crate::connection::{Connection, ConnectionOptions, Handler};
 use crate::error::RemotingError;
 
 /// Answers every request with `REQUEST_CODE_NOT_SUPPORTED`.
@@ -36,6 +36,7 @@ type Slot = Arc<tokio::sync::Mutex<Option<Connection>>>;
 /// A connection pool keyed by `"host:port"`.
 pub struct Client<H: Handler = NotSupported> {
     handler: Arc<H>,
+    options: ConnectionOptions,
     slots: Mutex<HashMap<String, Slot>>,
 }
 
@@ -56,8 +57,15 @@ impl<H: Handler> Client<H> {
     pub fn with_handler(handler: Arc<H>) -> Self {
         Client {
             handler,
+            options: ConnectionOptions::default(),
             slots: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Limits (idle timeout, in-flight requests) for connections opened from now on.
+    pub fn with_options(mut self, options: ConnectionOptions) -> Self {
+        self.options = options;
+        self
     }
 
     /// Sends a two-way request to `addr` and waits at most `timeout` (connecting included).
@@ -112,12 +120,12 @@ impl<H: Handler> Client<H> {
                 })
             }
         };
-        let conn = Connection::spawn(stream, self.handler.clone()).map_err(|source| {
-            RemotingError::Connect {
+        let conn = Connection::spawn_with(stream, self.handler.clone(), self.options).map_err(
+            |source| RemotingError::Connect {
                 addr: addr.to_owned(),
                 source,
-            }
-        })?;
+            },
+        )?;
         *guard = Some(conn.clone());
         Ok(conn)
     }

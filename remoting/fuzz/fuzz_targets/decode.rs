@@ -16,6 +16,9 @@ fuzz_target!(|data: &[u8]| {
             continue; // escaping can grow a JSON header past the cap; the encoder refuses those
         }
         let again = decode_all(&buf);
-        assert!(matches!(again.first(), Some(Ok(_))), "re-encoded command does not decode");
+        assert!(
+            matches!(again.first(), Some(Ok(_))),
+            "re-encoded command does not decode"
+        );
     }
 });
