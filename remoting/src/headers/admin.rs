@@ -206,3 +206,74 @@ header! {
         consumer_group: Option<String> = "consumerGroup",
     }
 }
+
+header! {
+    /// GET_TOPIC_CONFIG (351, 5.x).
+    pub struct GetTopicConfigRequestHeader {
+        topic: String = "topic",
+        /// `TopicRequestHeader.lo`: the topic is a logical (static) topic.
+        lo: Option<bool> = "lo",
+    }
+}
+
+header! {
+    /// GET_SUBSCRIPTIONGROUP_CONFIG (352, 5.x).
+    pub struct GetSubscriptionGroupConfigRequestHeader {
+        group: String = "group",
+    }
+}
+
+header! {
+    /// QUERY_TOPICS_BY_CONSUMER (343, 5.x).
+    pub struct QueryTopicsByConsumerRequestHeader {
+        group: String = "group",
+    }
+}
+
+header! {
+    /// QUERY_SUBSCRIPTION_BY_CONSUMER (345, 5.x).
+    pub struct QuerySubscriptionByConsumerRequestHeader {
+        group: String = "group",
+        topic: Option<String> = "topic",
+    }
+}
+
+header! {
+    /// UPDATE_AND_GET_GROUP_FORBIDDEN (353, 5.x).
+    pub struct UpdateGroupForbiddenRequestHeader {
+        group: String = "group",
+        topic: String = "topic",
+        /// Absent = query only.
+        readable: Option<bool> = "readable",
+    }
+}
+
+header! {
+    /// RESUME_CHECK_HALF_MESSAGE (323); 5.x adds `topic`.
+    pub struct ResumeCheckHalfMessageRequestHeader {
+        topic: Option<String> = "topic",
+        msg_id: Option<String> = "msgId",
+    }
+}
+
+header! {
+    /// PUSH_REPLY_MESSAGE_TO_CLIENT (326, broker → requesting producer): the reply message's
+    /// send fields plus where and when it was stored.
+    pub struct ReplyMessageRequestHeader {
+        producer_group: String = "producerGroup",
+        topic: String = "topic",
+        default_topic: String = "defaultTopic",
+        default_topic_queue_nums: i32 = "defaultTopicQueueNums",
+        queue_id: i32 = "queueId",
+        sys_flag: i32 = "sysFlag",
+        born_timestamp: i64 = "bornTimestamp",
+        flag: i32 = "flag",
+        properties: Option<String> = "properties",
+        reconsume_times: Option<i32> = "reconsumeTimes",
+        unit_mode: bool = "unitMode" or false,
+        born_host: String = "bornHost",
+        store_host: String = "storeHost",
+        /// Java primitive `long`.
+        store_timestamp: i64 = "storeTimestamp",
+    }
+}
