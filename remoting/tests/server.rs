@@ -410,3 +410,42 @@ async fn oversize_reply_becomes_system_error() {
     assert!(r.remark.unwrap().contains("frame limit"));
     assert!(r.body.is_none());
 }
+
+#[tokio::test]
+async fn large_and_small_bodies_interleave_intact() {
+    let (addr, _, _) = start().await;
+    let mut s = TcpStream::connect(&addr).await.unwrap();
+    let sizes = [3 * 1024 * 1024 + 7, 10, 20_000, 0, 16 * 1024, 16 * 1024 + 1];
+    let body_of =
+        |i: usize, n: usize| -> Vec<u8> { (0..n).map(|j| (i * 31 + j * 7) as u8).collect() };
+    let mut all = BytesMut::new();
+    for (i, &n) in sizes.iter().enumerate() {
+        let mut cmd = Command::request(ECHO).with_body(body_of(i, n));
+        cmd.opaque = i as i32;
+        all.extend_from_slice(&frame(&cmd));
+    }
+    // Write from a separate task: the replies flow back while we are still sending.
+    let (mut rd, mut wr) = s.split();
+    let send = async { wr.write_all(&all).await.unwrap() };
+    let receive = async {
+        let mut seen = Vec::new();
+        for _ in 0..sizes.len() {
+            let mut len = [0u8; 4];
+            rd.read_exact(&mut len).await.unwrap();
+            let mut data = vec![0u8; u32::from_be_bytes(len) as usize];
+            rd.read_exact(&mut data).await.unwrap();
+            let r = decode_frame(Bytes::from(data)).unwrap();
+            let i = r.opaque as usize;
+            let expected = body_of(i, sizes[i]);
+            assert_eq!(
+                r.body.as_deref().unwrap_or(&[]),
+                &expected[..],
+                "body of {i}"
+            );
+            seen.push(i);
+        }
+        seen.sort();
+        assert_eq!(seen, (0..sizes.len()).collect::<Vec<_>>());
+    };
+    tokio::join!(send, receive);
+}

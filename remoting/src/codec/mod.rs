@@ -54,21 +54,30 @@ pub fn decode_frame(frame: Bytes) -> Result<Command, CodecError> {
 /// Appends the complete frame of `cmd` (length prefix included) in `cmd.serialize_type`.
 pub fn encode(cmd: &Command, dst: &mut BytesMut) {
     let body_len = cmd.body.as_ref().map_or(0, Bytes::len);
-    let start = dst.len();
     dst.reserve(8 + 256 + body_len);
+    encode_header(cmd, dst);
+    if let Some(body) = &cmd.body {
+        dst.put_slice(body);
+    }
+}
+
+/// Appends the length prefix, header-length word and header of `cmd`, but not its body (the
+/// length counts the body). Returns the frame's `length` value. Lets a writer send a large body
+/// from its own buffer instead of copying it.
+pub fn encode_header(cmd: &Command, dst: &mut BytesMut) -> usize {
+    let body_len = cmd.body.as_ref().map_or(0, Bytes::len);
+    let start = dst.len();
     dst.put_u64(0); // length and header-length word, patched below
     match cmd.serialize_type {
         SerializeType::Json => json::write_header(cmd, dst),
         SerializeType::RocketMq => binary::write_header(cmd, dst),
     }
     let header_len = dst.len() - start - 8;
-    let length = (4 + header_len + body_len) as u32;
+    let length = 4 + header_len + body_len;
     let word = (u32::from(cmd.serialize_type.code()) << 24) | (header_len as u32 & 0x00FF_FFFF);
-    dst[start..start + 4].copy_from_slice(&length.to_be_bytes());
+    dst[start..start + 4].copy_from_slice(&(length as u32).to_be_bytes());
     dst[start + 4..start + 8].copy_from_slice(&word.to_be_bytes());
-    if let Some(body) = &cmd.body {
-        dst.put_slice(body);
-    }
+    length
 }
 
 /// `tokio_util` codec over [`decode_frame`] / [`encode`]. The encoder refuses frames the peer's

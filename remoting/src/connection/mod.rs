@@ -11,6 +11,7 @@
 //! (Java `serverChannelMaxIdleTimeSeconds`, 120 s) is closed.
 
 mod tasks;
+mod writer;
 
 use std::collections::HashMap;
 use std::future::Future;

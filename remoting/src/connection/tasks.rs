@@ -4,10 +4,12 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use futures::{FutureExt, SinkExt, StreamExt};
+use futures::{FutureExt, StreamExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
-use tokio_util::codec::{FramedRead, FramedWrite};
+use tokio_util::codec::FramedRead;
+
+use super::writer::FrameWriter;
 
 use super::{Connection, ConnectionOptions, Handler};
 use crate::code::response;
@@ -137,60 +139,51 @@ pub(super) async fn write_loop(
     mut closed: watch::Receiver<bool>,
     conn: Connection,
 ) {
-    let mut sink = FramedWrite::new(write, RemotingCodec);
+    let mut out = FrameWriter::new(write);
     loop {
         let cmd = tokio::select! {
             cmd = rx.recv() => cmd,
             _ = closed.wait_for(|c| *c) => None,
         };
         let Some(cmd) = cmd else { break };
-        if let Err(e) = feed(&mut sink, cmd).await {
+        push(&mut out, cmd);
+        // Batch whatever else is already queued into one vectored write.
+        while out.pending() < BATCH_BYTES {
+            let Ok(cmd) = rx.try_recv() else { break };
+            push(&mut out, cmd);
+        }
+        if let Err(e) = out.flush().await {
             tracing::debug!(peer = %conn.peer(), error = %e, "write failed; closing connection");
-            break;
-        }
-        // Batch whatever else is already queued into one flush.
-        while let Ok(cmd) = rx.try_recv() {
-            if feed(&mut sink, cmd).await.is_err() {
-                conn.close();
-                return;
-            }
-        }
-        if sink.flush().await.is_err() {
             break;
         }
         conn.touch();
     }
     conn.close();
-    let _ = sink.close().await;
+    let _ = out.shutdown().await;
 }
 
-/// Writes one frame. A frame too large for the peer's decoder (which would close the connection
+/// Stop batching queued frames once this much is waiting to be written.
+const BATCH_BYTES: usize = 1024 * 1024;
+
+/// Queues one frame. A frame too large for the peer's decoder (which would close the connection
 /// on it) is not sent: a response is replaced by a `SYSTEM_ERROR` response with the same opaque so
-/// the caller learns why, a request is dropped with an error log. Anything else is an I/O failure.
-async fn feed(
-    sink: &mut FramedWrite<OwnedWriteHalf, RemotingCodec>,
-    cmd: Command,
-) -> Result<(), CodecError> {
-    // Only the few scalars a substitute reply needs; cloning the whole command per frame would
-    // copy its ext fields.
-    let (code, opaque, flag, serialize_type) = (cmd.code, cmd.opaque, cmd.flag, cmd.serialize_type);
-    match sink.feed(cmd).await {
-        Err(CodecError::FrameTooLarge { length, max }) => {
-            tracing::error!(
-                code,
-                opaque,
-                length,
-                "frame larger than the peer accepts; not sent"
-            );
-            if flag & crate::command::FLAG_RESPONSE == 0 {
-                return Ok(());
-            }
-            let remark = format!("response of {length} bytes exceeds the {max}-byte frame limit");
-            let mut error = Command::response(response::SYSTEM_ERROR, remark);
-            error.opaque = opaque;
-            error.serialize_type = serialize_type;
-            sink.feed(error).await
-        }
-        other => other,
+/// the caller learns why, a request is dropped with an error log.
+fn push(out: &mut FrameWriter, cmd: Command) {
+    let Err(CodecError::FrameTooLarge { length, max }) = out.push(&cmd) else {
+        return;
+    };
+    tracing::error!(
+        code = cmd.code,
+        opaque = cmd.opaque,
+        length,
+        "frame larger than the peer accepts; not sent"
+    );
+    if cmd.is_response() {
+        let remark = format!("response of {length} bytes exceeds the {max}-byte frame limit");
+        let mut error = Command::response(response::SYSTEM_ERROR, remark);
+        error.opaque = cmd.opaque;
+        error.serialize_type = cmd.serialize_type;
+        // A bare error response is far below the limit.
+        let _ = out.push(&error);
     }
 }

@@ -1,0 +1,104 @@
+//! Outbound frames without copying large bodies: headers (and small bodies) are encoded into one
+//! buffer, a large body goes out as its own chunk straight from the `Bytes` it already lives in
+//! (e.g. a PULL response's view of stored messages), all sent with vectored writes.
+
+use std::collections::VecDeque;
+use std::io::IoSlice;
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use tokio::io::AsyncWriteExt;
+use tokio::net::tcp::OwnedWriteHalf;
+
+use crate::codec::{encode_header, MAX_FRAME_LENGTH};
+use crate::command::Command;
+use crate::error::CodecError;
+
+/// Bodies up to this size are copied next to their header (one chunk beats a tiny extra iovec).
+const COPY_BODY_MAX: usize = 16 * 1024;
+/// iovecs per `writev` call (Linux allows 1024).
+const MAX_SLICES: usize = 64;
+
+pub(super) struct FrameWriter {
+    io: OwnedWriteHalf,
+    /// Headers and small bodies not yet cut into a chunk.
+    buf: BytesMut,
+    chunks: VecDeque<Bytes>,
+    pending: usize,
+}
+
+impl FrameWriter {
+    pub(super) fn new(io: OwnedWriteHalf) -> Self {
+        FrameWriter {
+            io,
+            buf: BytesMut::with_capacity(8 * 1024),
+            chunks: VecDeque::new(),
+            pending: 0,
+        }
+    }
+
+    /// Bytes queued and not yet written.
+    pub(super) fn pending(&self) -> usize {
+        self.pending
+    }
+
+    /// Queues one frame, or refuses it if the peer's decoder would reject its length.
+    pub(super) fn push(&mut self, cmd: &Command) -> Result<(), CodecError> {
+        let start = self.buf.len();
+        let length = encode_header(cmd, &mut self.buf);
+        if length > MAX_FRAME_LENGTH {
+            self.buf.truncate(start);
+            return Err(CodecError::FrameTooLarge {
+                length: length as i64,
+                max: MAX_FRAME_LENGTH,
+            });
+        }
+        self.pending += length + 4;
+        match &cmd.body {
+            Some(body) if body.len() > COPY_BODY_MAX => {
+                self.chunks.push_back(self.buf.split().freeze());
+                self.chunks.push_back(body.clone());
+            }
+            Some(body) => self.buf.put_slice(body),
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// Writes everything queued.
+    pub(super) async fn flush(&mut self) -> std::io::Result<()> {
+        if !self.buf.is_empty() {
+            self.chunks.push_back(self.buf.split().freeze());
+        }
+        while !self.chunks.is_empty() {
+            let slices: Vec<IoSlice<'_>> = self
+                .chunks
+                .iter()
+                .take(MAX_SLICES)
+                .map(|c| IoSlice::new(c))
+                .collect();
+            let mut written = self.io.write_vectored(&slices).await?;
+            if written == 0 {
+                return Err(std::io::ErrorKind::WriteZero.into());
+            }
+            self.pending = self.pending.saturating_sub(written);
+            while written > 0 {
+                let Some(front) = self.chunks.front_mut() else {
+                    break;
+                };
+                if front.len() <= written {
+                    written -= front.len();
+                    self.chunks.pop_front();
+                } else {
+                    front.advance(written);
+                    written = 0;
+                }
+            }
+        }
+        self.pending = 0;
+        Ok(())
+    }
+
+    pub(super) async fn shutdown(&mut self) -> std::io::Result<()> {
+        self.io.shutdown().await
+    }
+}
