@@ -3,6 +3,7 @@
 //! ```text
 //! cargo bench -p store --bench store_bench            # everything, in $TMPDIR
 //! BENCH_DIR=/data/tmp BENCH_MB=1024 cargo bench -p store --bench store_bench
+//! BENCH_ONLY=append1k cargo bench -p store --bench store_bench   # just the 1 KiB append
 //! ```
 //!
 //! Prints: raw sequential-write bandwidth and fsync latency of the disk, append throughput for
@@ -245,6 +246,11 @@ fn main() {
         root.display(),
         total_mb()
     );
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("append1k") {
+        async_append(&root.join("a1"), 1024).shutdown().unwrap();
+        let _ = std::fs::remove_dir_all(&root);
+        return;
+    }
     raw_disk(&root.join("raw"));
     let s1 = async_append(&root.join("a1"), 1024);
     s1.shutdown().unwrap();

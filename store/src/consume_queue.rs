@@ -77,14 +77,11 @@ pub struct ConsumeQueue {
 }
 
 impl ConsumeQueue {
-    pub(crate) fn open(
-        topic: &str,
-        queue_id: i32,
-        dir: &Path,
-        seg_size: u64,
-        prealloc: bool,
-    ) -> Result<Self> {
-        let segs = SegmentQueue::load(dir, seg_size, prealloc, false)?;
+    /// Open a queue directory. Its segments stay sparse like Java's (not preallocated): with many
+    /// queues, reserving 6 MB each up front would cost gigabytes; the disk-full guard refuses
+    /// writes well before the disk is full.
+    pub(crate) fn open(topic: &str, queue_id: i32, dir: &Path, seg_size: u64) -> Result<Self> {
+        let segs = SegmentQueue::load(dir, seg_size, false, false)?;
         Ok(ConsumeQueue {
             topic: topic.to_string(),
             queue_id,

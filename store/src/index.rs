@@ -311,7 +311,8 @@ impl IndexService {
 
     /// End physical offset of the last file (dispatch skips records below it).
     pub fn end_phy_offset(&self) -> i64 {
-        self.files().last().map_or(0, |f| f.header().end_phy_offset)
+        let files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        files.last().map_or(0, |f| f.header().end_phy_offset)
     }
 
     fn writable_file(&self) -> Result<Arc<IndexFile>> {

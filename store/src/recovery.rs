@@ -62,7 +62,7 @@ pub(crate) fn load_queues(cfg: &StoreConfig, paths: &StorePaths) -> Result<(Queu
             if !q.is_dir() {
                 continue;
             }
-            let cq = match ConsumeQueue::open(&topic, id, &q, seg, cfg.preallocate) {
+            let cq = match ConsumeQueue::open(&topic, id, &q, seg) {
                 Ok(cq) => cq,
                 Err(StoreError::SegmentSize {
                     path,
@@ -74,7 +74,7 @@ pub(crate) fn load_queues(cfg: &StoreConfig, paths: &StorePaths) -> Result<(Queu
                         "consume queue file has the wrong size: queue dropped, rebuilt from the commitlog");
                     std::fs::remove_dir_all(&q).map_err(StoreError::io("delete", &q))?;
                     full_rescan = true;
-                    ConsumeQueue::open(&topic, id, &q, seg, cfg.preallocate)?
+                    ConsumeQueue::open(&topic, id, &q, seg)?
                 }
                 Err(e) => return Err(e),
             };

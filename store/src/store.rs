@@ -397,13 +397,7 @@ pub(crate) fn queue_or_create(
     }
     let dir = inner.paths.consume_queue_dir(topic, queue_id);
     let seg = round_cq_file_size(inner.cfg.mapped_file_size_consume_queue);
-    let q = Arc::new(ConsumeQueue::open(
-        topic,
-        queue_id,
-        &dir,
-        seg,
-        inner.cfg.preallocate,
-    )?);
+    let q = Arc::new(ConsumeQueue::open(topic, queue_id, &dir, seg)?);
     per_topic.insert(queue_id, Arc::clone(&q));
     Ok(q)
 }
