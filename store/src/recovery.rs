@@ -114,7 +114,15 @@ pub(crate) fn recover(inner: &Inner, last_exit_ok: bool, full_rescan: bool) -> R
         abnormal_start(inner, &segs)
     };
     info!(last_exit_ok, start = %segs[start].file.path().display(), max_phy_cq, "recovering commitlog");
-    let (process_offset, dispatched) = scan(inner, &segs[start..])?;
+    // Normal recovery re-dispatches only what lies past the consume queues (Java 5.x
+    // `recoverNormally`), so a deleted topic's old records are not brought back; abnormal
+    // recovery re-dispatches everything it scans (idempotent).
+    let dispatch_from = if last_exit_ok && !full_rescan {
+        max_phy_cq
+    } else {
+        -1
+    };
+    let (process_offset, dispatched) = scan(inner, &segs[start..], dispatch_from)?;
     info!(process_offset, dispatched, "commitlog scan done");
     for q in all_queues(inner) {
         if q.max_physic_offset() > process_offset as i64 {
@@ -168,9 +176,9 @@ fn abnormal_start(inner: &Inner, segs: &[Segment]) -> usize {
     0
 }
 
-/// Walk records from the first given segment; returns the end of valid data and the number of
-/// records seen.
-fn scan(inner: &Inner, segs: &[Segment]) -> Result<(u64, u64)> {
+/// Walk records from the first given segment, dispatching those ending after `dispatch_from`;
+/// returns the end of valid data and the number of records seen.
+fn scan(inner: &Inner, segs: &[Segment], dispatch_from: i64) -> Result<(u64, u64)> {
     let check_crc = inner.cfg.check_crc_on_recover;
     let mut count = 0u64;
     for (i, seg) in segs.iter().enumerate() {
@@ -183,7 +191,10 @@ fn scan(inner: &Inner, segs: &[Segment]) -> Result<(u64, u64)> {
                         warn!(file = %seg.file.path().display(), pos, stored = info.physical_offset,
                             "record's PHYSICALOFFSET differs from its position");
                     }
-                    if let Err(e) = dispatch(inner, None, &info) {
+                    let end = info.physical_offset + i64::from(info.size);
+                    if end <= dispatch_from {
+                        // Already in the consume queues.
+                    } else if let Err(e) = dispatch(inner, None, &info) {
                         error!(file = %seg.file.path().display(), pos, error = %e, "re-dispatch failed, record skipped");
                     }
                     pos += info.size as usize;

@@ -243,3 +243,30 @@ fn dropped_store_releases_its_lock_and_recovers_abnormally() {
     assert_eq!(store.max_offset("X", 0), 20);
     store.shutdown().unwrap();
 }
+
+#[test]
+fn deleted_topic_stays_deleted_after_restart() {
+    let dir = TempDir::new("deltopic");
+    let store = Store::open(small_config(&dir)).unwrap();
+    for i in 0..30 {
+        store
+            .put(msg("Gone", 0, format!("g{i}").as_bytes(), None, None))
+            .unwrap();
+        store
+            .put(msg("Kept", 0, format!("k{i}").as_bytes(), None, None))
+            .unwrap();
+    }
+    store.delete_topic("Gone").unwrap();
+    store.put(msg("Gone", 0, b"fresh", None, None)).unwrap();
+    store.shutdown().unwrap();
+    drop(store);
+    let store = Store::open(small_config(&dir)).unwrap();
+    assert_eq!(store.max_offset("Gone", 0), 1);
+    assert_eq!(store.max_offset("Kept", 0), 30);
+    let g = store.get(&req("Gone", 0, 0), None);
+    assert_eq!(
+        &StoredMessage::decode(&g.messages[0]).unwrap().body[..],
+        b"fresh"
+    );
+    store.shutdown().unwrap();
+}
