@@ -16,8 +16,13 @@ use remoting::{Command, Connection};
 use crate::body::route::TopicList;
 use crate::dispatch::{success, Reject, Reply};
 use crate::kv::NAMESPACE_ORDER_TOPIC_CONFIG;
-use crate::route::query::UnitFilter;
+use crate::route::query::{filter_by_zone, UnitFilter};
 use crate::server::NameServer;
+
+/// Ext keys of a 5.x client asking for its zone's brokers only (Java `MixAll.ZONE_MODE`,
+/// `MixAll.ZONE_NAME`).
+const ZONE_MODE: &str = "__ZONE_MODE";
+const ZONE_NAME: &str = "__ZONE_NAME";
 
 /// Java `FAQUrl.suggestTodo(FAQUrl.APPLY_TOPIC_URL)`.
 const APPLY_TOPIC_TIP: &str =
@@ -52,6 +57,16 @@ pub fn get_route_info(ns: &NameServer, req: &Command) -> Reply {
     };
     if config.order_message_enable {
         route.order_topic_conf = ns.kv.get(NAMESPACE_ORDER_TOPIC_CONFIG, &h.topic);
+    }
+    // Java's `ZoneRouteRPCHook`, applied after the processor.
+    let zone_mode = req
+        .ext(ZONE_MODE)
+        .is_some_and(|m| m.eq_ignore_ascii_case("true"));
+    if let Some(zone) = req
+        .ext(ZONE_NAME)
+        .filter(|z| zone_mode && !z.trim().is_empty())
+    {
+        filter_by_zone(&mut route, zone);
     }
     Ok(success().with_body(route.encode()))
 }

@@ -240,6 +240,32 @@ impl RouteInfoManager {
     }
 }
 
+/// Java 5.x `ZoneRouteRPCHook#filterByZoneName`: keeps the broker groups of `zone` (ignoring
+/// case) and those without a master (reads fall back to slaves), and the queue data of the kept
+/// groups.
+pub fn filter_by_zone(route: &mut TopicRouteData, zone: &str) {
+    let mut removed = Vec::new();
+    route.broker_datas.retain(|bd| {
+        let keep = !bd.broker_addrs.contains_key(&MASTER_ID)
+            || bd
+                .zone_name
+                .as_deref()
+                .is_some_and(|z| z.eq_ignore_ascii_case(zone));
+        if !keep {
+            removed.push(bd.clone());
+        }
+        keep
+    });
+    route
+        .queue_datas
+        .retain(|qd| !removed.iter().any(|bd| bd.broker_name == qd.broker_name));
+    for bd in &removed {
+        for addr in bd.broker_addrs.values() {
+            route.filter_server_table.remove(addr);
+        }
+    }
+}
+
 /// 5.x acting master (`pickupTopicRouteData` with `supportActingMaster`): a broker group without
 /// a master whose queues are read-only presents its lowest-id slave as id 0.
 fn present_acting_masters(route: &mut TopicRouteData) {

@@ -368,3 +368,20 @@ fn member_group_lists_addresses() {
         .broker_addrs
         .is_empty());
 }
+
+#[test]
+fn zone_filter_keeps_own_zone_and_masterless_groups() {
+    let rim = RouteInfoManager::new();
+    let mut a = reg("a", 0, "h:1");
+    a.zone_name = Some("Z1".into());
+    let mut b = reg("b", 0, "h:2");
+    b.zone_name = Some("z2".into());
+    rim.register_broker(&a, &body(1, TOPICS), false).unwrap();
+    rim.register_broker(&b, &body(1, TOPICS), false).unwrap();
+    let mut route = rim.pickup_topic_route_data("TopicTest", false).unwrap();
+    super::query::filter_by_zone(&mut route, "z1");
+    assert_eq!(route.broker_datas.len(), 1);
+    assert_eq!(route.broker_datas[0].broker_name, "a");
+    assert_eq!(route.queue_datas.len(), 1);
+    assert_eq!(route.queue_datas[0].broker_name, "a");
+}
