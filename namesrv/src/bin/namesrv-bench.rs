@@ -256,7 +256,21 @@ async fn run(o: Opts) -> Result<(), String> {
     }
     all.sort_unstable();
     let ok = counters.ok.load(Ordering::Relaxed);
-    let errors = counters.errors.load(Ordering::Relaxed);
+    report(
+        &o,
+        elapsed,
+        &all,
+        ok,
+        counters.errors.load(Ordering::Relaxed),
+    );
+    if ok == 0 {
+        return Err("no successful route lookup".into());
+    }
+    Ok(())
+}
+
+/// Prints the results.
+fn report(o: &Opts, elapsed: f64, all: &[u32], ok: u64, errors: u64) {
     println!("target       {}", o.addr);
     println!(
         "connections  {}  pipeline {}  ({} in flight)",
@@ -269,10 +283,10 @@ async fn run(o: Opts) -> Result<(), String> {
     println!("qps          {:.0}", ok as f64 / elapsed);
     println!(
         "latency ms   p50 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
-        percentile(&all, 0.50),
-        percentile(&all, 0.99),
-        percentile(&all, 0.999),
-        percentile(&all, 1.0)
+        percentile(all, 0.50),
+        percentile(all, 0.99),
+        percentile(all, 0.999),
+        percentile(all, 1.0)
     );
     let port = o.addr.rsplit(':').next().and_then(|p| p.parse().ok());
     let pid = o.pid.or_else(|| port.and_then(listening_pid));
@@ -283,10 +297,6 @@ async fn run(o: Opts) -> Result<(), String> {
         ),
         None => println!("server rss   unknown (pass --pid of a local server)"),
     }
-    if ok == 0 {
-        return Err("no successful route lookup".into());
-    }
-    Ok(())
 }
 
 fn main() -> std::process::ExitCode {

@@ -92,6 +92,15 @@ pub struct Unregistration {
     pub broker_id: i64,
 }
 
+/// What a registration makes of the registering broker.
+struct Role {
+    register_first: bool,
+    is_master: bool,
+    /// Lowest-id slave of a 5.x group: writes queue data when acting-master is on.
+    is_prime_slave: bool,
+    acting_master: bool,
+}
+
 /// The tables; only reachable through [`RouteInfoManager`]'s lock.
 #[derive(Default)]
 struct RouteTables {
@@ -150,101 +159,26 @@ impl RouteInfoManager {
             tracing::warn!(broker = %reg.broker_addr, "single-topic registration before the broker's first registration");
             return None;
         }
-
-        t.cluster_addr
-            .entry(reg.cluster_name.clone())
-            .or_default()
-            .insert(reg.broker_name.clone());
-        let mut register_first = !t.broker_addr.contains_key(&reg.broker_name);
-        let broker_data = t
-            .broker_addr
-            .entry(reg.broker_name.clone())
-            .or_insert_with(|| BrokerData::new(&reg.cluster_name, &reg.broker_name));
-        broker_data.enable_acting_master = reg.enable_acting_master.unwrap_or(false);
-        broker_data.zone_name = reg.zone_name.clone();
-
-        // Slave → master switch: one address, one id.
-        broker_data
-            .broker_addrs
-            .retain(|id, addr| !(*addr == reg.broker_addr && *id != reg.broker_id));
-
-        // Another address holds this id with a newer state version: ignore this one.
-        if let Some(old_addr) = broker_data.broker_addrs.get(&reg.broker_id) {
-            if *old_addr != reg.broker_addr {
-                let old_key = addr_info(&reg.cluster_name, old_addr);
-                if let Some(old) = t.broker_live.get(&old_key) {
-                    if old.data_version.state_version > wrapper.data_version.state_version {
-                        tracing::warn!(broker = %reg.broker_addr, old = %old_addr, "registration conflicts with a newer broker, ignored");
-                        t.broker_live
-                            .remove(&addr_info(&reg.cluster_name, &reg.broker_addr));
-                        return Some(RegisterResult::default());
-                    }
-                }
-            }
-        }
-
-        let old_addr = broker_data
-            .broker_addrs
-            .insert(reg.broker_id, reg.broker_addr.clone());
-        register_first |= old_addr.map_or(true, |a| a.is_empty());
-
-        let is_master = reg.broker_id == MASTER_ID;
-        let is_prime_slave = reg.enable_acting_master.is_some()
-            && !is_master
-            && broker_data.broker_addrs.keys().next() == Some(&reg.broker_id);
-        let acting_master = broker_data.enable_acting_master;
-        let key = addr_info(&reg.cluster_name, &reg.broker_addr);
-
-        if is_master || is_prime_slave {
+        let Some(role) = t.update_broker_addrs(reg, &wrapper.data_version) else {
+            // Java answers success with an empty result when it ignores a registration.
+            return Some(RegisterResult::default());
+        };
+        if role.is_master || role.is_prime_slave {
+            let wipe_write = role.is_prime_slave && role.acting_master;
             t.apply_topic_configs(
                 reg,
                 body,
-                register_first,
-                is_prime_slave && acting_master,
+                role.register_first,
+                wipe_write,
                 delete_missing_topics,
             );
         }
-
-        let timeout = reg
-            .heartbeat_timeout_millis
-            .and_then(|ms| u64::try_from(ms).ok())
-            .map_or(DEFAULT_BROKER_TIMEOUT, Duration::from_millis);
-        let previous = t.broker_live.insert(
-            key.clone(),
-            BrokerLiveInfo {
-                last_update: Instant::now(),
-                timeout,
-                data_version: wrapper.data_version.clone(),
-                conn_id: reg.conn_id,
-                ha_server_addr: reg.ha_server_addr.clone(),
-            },
-        );
-        if previous.is_none() {
-            tracing::info!(cluster = %reg.cluster_name, broker = %reg.broker_addr, ha = %reg.ha_server_addr, "new broker registered");
-        }
-        if body.filter_server_list.is_empty() {
-            t.filter_server.remove(&key);
+        t.record_live(reg, body);
+        Some(if role.is_master {
+            RegisterResult::default()
         } else {
-            t.filter_server.insert(key, body.filter_server_list.clone());
-        }
-
-        let mut result = RegisterResult::default();
-        if !is_master {
-            let master = t
-                .broker_addr
-                .get(&reg.broker_name)
-                .and_then(|bd| bd.broker_addrs.get(&MASTER_ID));
-            if let Some(master_addr) = master {
-                if let Some(live) = t
-                    .broker_live
-                    .get(&addr_info(&reg.cluster_name, master_addr))
-                {
-                    result.ha_server_addr = Some(live.ha_server_addr.clone());
-                    result.master_addr = Some(master_addr.clone());
-                }
-            }
-        }
-        Some(result)
+            t.master_of(reg)
+        })
     }
 
     /// Java `RouteInfoManager#unRegisterBroker` for a batch of addresses.
@@ -383,6 +317,102 @@ fn addr_info(cluster: &str, addr: &str) -> BrokerAddrInfo {
 }
 
 impl RouteTables {
+    /// The cluster/broker-address half of `registerBroker`. `None` when another address holds
+    /// this broker id with a newer state version (Java ignores the registration).
+    fn update_broker_addrs(&mut self, reg: &BrokerRegistration, dv: &DataVersion) -> Option<Role> {
+        self.cluster_addr
+            .entry(reg.cluster_name.clone())
+            .or_default()
+            .insert(reg.broker_name.clone());
+        let mut register_first = !self.broker_addr.contains_key(&reg.broker_name);
+        let broker_data = self
+            .broker_addr
+            .entry(reg.broker_name.clone())
+            .or_insert_with(|| BrokerData::new(&reg.cluster_name, &reg.broker_name));
+        broker_data.enable_acting_master = reg.enable_acting_master.unwrap_or(false);
+        broker_data.zone_name = reg.zone_name.clone();
+
+        // Slave → master switch: one address, one id.
+        broker_data
+            .broker_addrs
+            .retain(|id, addr| !(*addr == reg.broker_addr && *id != reg.broker_id));
+
+        if let Some(old_addr) = broker_data.broker_addrs.get(&reg.broker_id) {
+            if *old_addr != reg.broker_addr {
+                let old_key = addr_info(&reg.cluster_name, old_addr);
+                if self
+                    .broker_live
+                    .get(&old_key)
+                    .is_some_and(|old| old.data_version.state_version > dv.state_version)
+                {
+                    tracing::warn!(broker = %reg.broker_addr, old = %old_addr, "registration conflicts with a newer broker, ignored");
+                    self.broker_live
+                        .remove(&addr_info(&reg.cluster_name, &reg.broker_addr));
+                    return None;
+                }
+            }
+        }
+
+        let old_addr = broker_data
+            .broker_addrs
+            .insert(reg.broker_id, reg.broker_addr.clone());
+        register_first |= old_addr.map_or(true, |a| a.is_empty());
+        let is_master = reg.broker_id == MASTER_ID;
+        Some(Role {
+            register_first,
+            is_master,
+            // 5.x brokers only (old ones send no enableActingMaster).
+            is_prime_slave: reg.enable_acting_master.is_some()
+                && !is_master
+                && broker_data.broker_addrs.keys().next() == Some(&reg.broker_id),
+            acting_master: broker_data.enable_acting_master,
+        })
+    }
+
+    /// The live-table and filter-server half of `registerBroker`.
+    fn record_live(&mut self, reg: &BrokerRegistration, body: &RegisterBrokerBody) {
+        let key = addr_info(&reg.cluster_name, &reg.broker_addr);
+        let timeout = reg
+            .heartbeat_timeout_millis
+            .and_then(|ms| u64::try_from(ms).ok())
+            .map_or(DEFAULT_BROKER_TIMEOUT, Duration::from_millis);
+        let live = BrokerLiveInfo {
+            last_update: Instant::now(),
+            timeout,
+            data_version: body.topic_config_serialize_wrapper.data_version.clone(),
+            conn_id: reg.conn_id,
+            ha_server_addr: reg.ha_server_addr.clone(),
+        };
+        if self.broker_live.insert(key.clone(), live).is_none() {
+            tracing::info!(cluster = %reg.cluster_name, broker = %reg.broker_addr, ha = %reg.ha_server_addr, "new broker registered");
+        }
+        if body.filter_server_list.is_empty() {
+            self.filter_server.remove(&key);
+        } else {
+            self.filter_server
+                .insert(key, body.filter_server_list.clone());
+        }
+    }
+
+    /// For a slave: its live master's address and HA address.
+    fn master_of(&self, reg: &BrokerRegistration) -> RegisterResult {
+        let mut result = RegisterResult::default();
+        let master = self
+            .broker_addr
+            .get(&reg.broker_name)
+            .and_then(|bd| bd.broker_addrs.get(&MASTER_ID));
+        if let Some(master_addr) = master {
+            if let Some(live) = self
+                .broker_live
+                .get(&addr_info(&reg.cluster_name, master_addr))
+            {
+                result.ha_server_addr = Some(live.ha_server_addr.clone());
+                result.master_addr = Some(master_addr.clone());
+            }
+        }
+        result
+    }
+
     fn is_data_version_changed(&self, key: &BrokerAddrInfo, dv: Option<&DataVersion>) -> bool {
         match (self.broker_live.get(key), dv) {
             (Some(live), Some(dv)) => live.data_version != *dv,
