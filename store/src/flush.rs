@@ -96,7 +96,7 @@ impl FlushState {
         self.shared.progress.send_replace(p);
     }
 
-    fn poison(&self, reason: String) {
+    pub(crate) fn poison(&self, reason: String) {
         error!(%reason, "sync failed: store poisoned, writes refused");
         self.publish(0, Some(reason.into()));
     }
@@ -346,4 +346,45 @@ pub(crate) fn spawn_logics_flusher(inner: &Arc<Inner>, alive: Weak<()>) -> Resul
             error!(error = %e, "consume queue flush failed");
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn durability_waits_times_out_and_sees_poison() {
+        let fs = FlushState::new(Duration::from_millis(100));
+        assert!(fs
+            .durability(10, FlushDiskType::Async)
+            .wait_blocking()
+            .is_ok());
+        let d = fs.durability(10, FlushDiskType::Sync);
+        fs.publish(10, None);
+        d.wait_blocking().unwrap();
+        let d = fs.durability(20, FlushDiskType::Sync);
+        assert!(matches!(
+            d.wait_blocking(),
+            Err(StoreError::FlushTimeout(100))
+        ));
+        let d = fs.durability(30, FlushDiskType::Sync);
+        fs.poison("EIO".into());
+        assert!(matches!(d.wait_blocking(), Err(StoreError::Poisoned(_))));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let d = fs.durability(40, FlushDiskType::Sync);
+        assert!(matches!(
+            rt.block_on(d.wait()),
+            Err(StoreError::Poisoned(_))
+        ));
+        let fs = FlushState::new(Duration::from_millis(50));
+        let d = fs.durability(5, FlushDiskType::Sync);
+        assert!(matches!(
+            rt.block_on(d.wait()),
+            Err(StoreError::FlushTimeout(50))
+        ));
+    }
 }

@@ -433,3 +433,55 @@ impl FlushDiskType {
         self == FlushDiskType::Sync
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn message() -> NewMessage {
+        NewMessage {
+            topic: "P".into(),
+            queue_id: 0,
+            flag: 0,
+            body: bytes::Bytes::from_static(b"x"),
+            properties: String::new(),
+            sys_flag: 0,
+            born_timestamp: 0,
+            born_host: "127.0.0.1:1".parse().unwrap(),
+            store_host: "127.0.0.1:2".parse().unwrap(),
+            reconsume_times: 0,
+            prepared_transaction_offset: 0,
+        }
+    }
+
+    /// A failed sync poisons the store: waiters get the error, later writes are refused, and
+    /// shutdown keeps `abort` so the next start recovers abnormally.
+    #[test]
+    fn failed_sync_poisons_the_store() {
+        let dir = crate::testutil::TempDir::new("poison");
+        let mut cfg = StoreConfig::new(dir.path()).with_small_files(64 * 1024, 100, 64, 400);
+        cfg.flush_disk_type = FlushDiskType::Sync;
+        cfg.sync_flush_timeout = std::time::Duration::from_secs(2);
+        let store = Store::open(cfg).unwrap();
+        store
+            .put(message())
+            .unwrap()
+            .durability
+            .wait_blocking()
+            .unwrap();
+        // Hold the append lock so the flusher cannot see the next put before the poison lands.
+        let r = {
+            let guard = store.inner.append.lock().unwrap();
+            store.inner.flush.poison("msync test: EIO".into());
+            drop(guard);
+            store.put(message())
+        };
+        match r {
+            Err(StoreError::Poisoned(reason)) => assert!(reason.contains("EIO")),
+            other => panic!("expected Poisoned, got {other:?}"),
+        }
+        store.shutdown().unwrap();
+        assert!(dir.path().join("abort").exists());
+    }
+}
