@@ -64,7 +64,38 @@ impl SerializeType {
             SerializeType::RocketMq => "ROCKETMQ",
         }
     }
+
+    /// From Java's enum name (exact, as `SerializeType.valueOf`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "JSON" => Some(SerializeType::Json),
+            "ROCKETMQ" => Some(SerializeType::RocketMq),
+            _ => None,
+        }
+    }
+
+    /// The process-wide type for commands this process originates (Java
+    /// `serializeTypeConfigInThisServer`): env `ROCKETMQ_SERIALIZE_TYPE` (`JSON` or `ROCKETMQ`),
+    /// JSON by default. Read once. Java refuses to start on an invalid value; here it is logged and
+    /// JSON is used.
+    pub fn configured() -> Self {
+        static CONFIGURED: std::sync::OnceLock<SerializeType> = std::sync::OnceLock::new();
+        *CONFIGURED.get_or_init(|| {
+            let raw = std::env::var(SERIALIZE_TYPE_ENV).unwrap_or_default();
+            let raw = raw.trim();
+            if raw.is_empty() {
+                return SerializeType::Json;
+            }
+            SerializeType::from_name(raw).unwrap_or_else(|| {
+                tracing::warn!(value = raw, "invalid {SERIALIZE_TYPE_ENV}; using JSON");
+                SerializeType::Json
+            })
+        })
+    }
 }
+
+/// Environment variable choosing [`SerializeType::configured`] (Java `SERIALIZE_TYPE_ENV`).
+pub const SERIALIZE_TYPE_ENV: &str = "ROCKETMQ_SERIALIZE_TYPE";
 
 /// The sender's implementation language (`LanguageCode.java`). JSON headers carry the name, binary
 /// headers the code. Java turns a name or code it does not know into `null` and carries on;
@@ -231,11 +262,11 @@ impl Command {
             remark: None,
             ext_fields: ExtFields::new(),
             body: None,
-            serialize_type: SerializeType::Json,
+            serialize_type: SerializeType::configured(),
         }
     }
 
-    /// A two-way request with a fresh opaque.
+    /// A two-way request with a fresh opaque, in the process's configured serialization.
     pub fn request(code: i32) -> Self {
         Command::new(code, next_opaque(), 0)
     }
@@ -246,7 +277,8 @@ impl Command {
         self
     }
 
-    /// A response; the server copies the request's opaque and serialize type into it.
+    /// A response; the server copies the request's opaque and serialize type into it (replies
+    /// mirror the request, as Java 4.9.8's main path does; C++ clients read only JSON).
     pub fn response(code: i32, remark: impl Into<Option<String>>) -> Self {
         let mut cmd = Command::new(code, 0, FLAG_RESPONSE);
         cmd.remark = remark.into();

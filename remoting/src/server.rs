@@ -7,6 +7,10 @@
 //! connection, as Java's `NettyDecoder` does (it catches every decode exception and closes the
 //! channel; no error reply is possible because the opaque is part of the header). An unknown
 //! request code is the handler's business (answer `REQUEST_CODE_NOT_SUPPORTED`).
+//!
+//! Plain TCP only: Java's "permissive" TLS (a first byte `0x16` starts a TLS handshake) and the
+//! HAProxy PROXY preamble are not implemented; such a connection reads as an oversize frame and is
+//! closed. Java and Go clients use plaintext by default.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
