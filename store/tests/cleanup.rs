@@ -151,3 +151,62 @@ fn disk_full_refuses_writes_and_resumes() {
     );
     store.shutdown().unwrap();
 }
+
+/// After old segments are gone, a rebuilt consume queue starts at the first remaining message
+/// (Java's pre-blank fill) and keeps the original numbering.
+#[test]
+fn rebuild_after_expiry_keeps_numbering() {
+    let dir = TempDir::new("clean-rebuild");
+    let store = Store::open(config(&dir, 0)).unwrap();
+    fill(&store, 400);
+    while store
+        .clean_now(true, Some(0.10))
+        .unwrap()
+        .commitlog_segments_deleted
+        > 0
+    {}
+    let min = store.min_offset("E", 0);
+    assert!(
+        min > 100,
+        "a whole CQ file (100 units) is below the commitlog min: {min}"
+    );
+    store.shutdown().unwrap();
+    drop(store);
+    Store::destroy_logics(&config(&dir, 0)).unwrap();
+
+    let store = Store::open(config(&dir, 0)).unwrap();
+    assert_eq!(
+        (store.min_offset("E", 0), store.max_offset("E", 0)),
+        (min, 400)
+    );
+    let g = store.get(
+        &GetRequest {
+            topic: "E",
+            queue_id: 0,
+            offset: min,
+            max_count: 4,
+            max_bytes: 1 << 20,
+        },
+        None,
+    );
+    assert_eq!((g.status, g.queue_offsets[0]), (GetStatus::Found, min));
+    // The first CQ file is the one holding `min`, its head filled with placeholder units.
+    let first = std::fs::read_dir(dir.path().join("consumequeue/E/0"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .min()
+        .unwrap();
+    assert_eq!(
+        first.to_str().unwrap().parse::<i64>().unwrap(),
+        min * 20 / 2000 * 2000
+    );
+    assert_eq!(
+        store
+            .put(msg("E", 0, b"next", None, None))
+            .unwrap()
+            .first()
+            .queue_offset,
+        400
+    );
+    store.shutdown().unwrap();
+}
