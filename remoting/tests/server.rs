@@ -449,3 +449,37 @@ async fn large_and_small_bodies_interleave_intact() {
     };
     tokio::join!(send, receive);
 }
+
+/// A client-side handler: answers the server's CLIENT_SIDE request (as a Java client answers
+/// GET_CONSUMER_RUNNING_INFO over its own connection).
+struct Pong;
+
+impl Handler for Pong {
+    async fn handle(&self, _conn: &Connection, req: Command) -> Option<Command> {
+        assert_eq!(req.code, CLIENT_SIDE);
+        Some(Command::response(
+            response::SUCCESS,
+            "pong from client".to_owned(),
+        ))
+    }
+}
+
+#[tokio::test]
+async fn client_handler_answers_server_requests() {
+    let (addr, _, _) = start().await;
+    let client = Client::with_handler(Arc::new(Pong));
+    let reply = client
+        .invoke(&addr, Command::request(CALL_BACK), Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(reply.remark.as_deref(), Some("pong from client"));
+    // The default client handler answers REQUEST_CODE_NOT_SUPPORTED.
+    let reply = Client::new()
+        .invoke(&addr, Command::request(CALL_BACK), Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        reply.remark.as_deref(),
+        Some(" request type 500 not supported")
+    );
+}
