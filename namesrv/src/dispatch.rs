@@ -80,16 +80,23 @@ pub fn dispatch(ns: &NameServer, conn: &Connection, req: &Command) -> Command {
 /// (`UtilAll.exceptionSimpleDesc`), minus the Java stack frame.
 fn reject(req: &Command, r: Reject) -> Command {
     let (code, remark) = match r {
-        Reject::Header(e) => (
-            response::SYSTEM_ERROR,
-            format!("org.apache.rocketmq.remoting.exception.RemotingCommandException: {e}"),
-        ),
-        Reject::Failed(e) => (response::SYSTEM_ERROR, e.to_string()),
-        Reject::Code(code, remark) => (code, remark),
+        Reject::Header(e) => {
+            tracing::warn!(request = req.code, error = %e, "bad request header");
+            (
+                response::SYSTEM_ERROR,
+                format!("org.apache.rocketmq.remoting.exception.RemotingCommandException: {e}"),
+            )
+        }
+        Reject::Failed(e) => {
+            tracing::warn!(request = req.code, error = %e, "request failed");
+            (response::SYSTEM_ERROR, e.to_string())
+        }
+        // Java-defined answers such as TOPIC_NOT_EXIST are routine (clients probe retry topics).
+        Reject::Code(code, remark) => {
+            tracing::debug!(request = req.code, code, %remark, "request answered with an error code");
+            (code, remark)
+        }
     };
-    if code != response::REQUEST_CODE_NOT_SUPPORTED {
-        tracing::warn!(request = req.code, code, %remark, "request refused");
-    }
     Command::response(code, remark)
 }
 
