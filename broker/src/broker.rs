@@ -35,6 +35,8 @@ pub enum StartError {
     },
     #[error("message store: {0}")]
     Store(String),
+    #[error("config file: {0}")]
+    Config(String),
 }
 
 /// Shared state of one broker; handlers get `&Arc<Broker>`.
@@ -60,19 +62,23 @@ pub struct Broker {
 impl Broker {
     /// Opens the tables and the store under `storePathRootDir`.
     pub fn open(config: BrokerConfig) -> Result<Arc<Broker>, StartError> {
+        // Tables first: a corrupt config file must stop the start before the store is touched.
+        let root = config.store_path_root_dir.clone();
+        let topics = TopicTable::open(&config).map_err(StartError::Config)?;
+        let groups = GroupTable::open(&config).map_err(StartError::Config)?;
+        let offsets = OffsetTable::open(&root, config.consumer_offset_update_version_step)
+            .map_err(StartError::Config)?;
+        let delay_offsets = DelayOffsets::open(&root).map_err(StartError::Config)?;
         let store = storage::open(&config).map_err(StartError::Store)?;
         Ok(Arc::new(Broker {
-            topics: TopicTable::open(&config),
-            groups: GroupTable::open(&config),
-            offsets: OffsetTable::open(
-                &config.store_path_root_dir,
-                config.consumer_offset_update_version_step,
-            ),
+            topics,
+            groups,
+            offsets,
             clients: ClientTable::default(),
             locks: LockManager::default(),
             store,
             stats: Stats::default(),
-            delay_offsets: DelayOffsets::open(&config.store_path_root_dir),
+            delay_offsets,
             config_version: DataVersion::default(),
             ns_client: Arc::new(Client::new()),
             register_now: Notify::new(),

@@ -135,7 +135,7 @@ pub struct GroupTable {
 }
 
 impl GroupTable {
-    pub fn open(config: &BrokerConfig) -> Self {
+    pub fn open(config: &BrokerConfig) -> Result<Self, String> {
         let mut groups = BTreeMap::new();
         for name in PREDEFINED {
             groups.insert(name.to_string(), SubscriptionGroupConfig::new(name));
@@ -143,16 +143,16 @@ impl GroupTable {
         let mut forbidden = BTreeMap::new();
         let path = PathBuf::from(&config.store_path_root_dir).join("config/subscriptionGroup.json");
         let version = DataVersion::default();
-        if let Some(w) = persist::load(&path, |s| serde_json::from_str::<GroupWrapper>(s).ok()) {
+        if let Some(w) = persist::load(&path, |s| serde_json::from_str::<GroupWrapper>(s).ok())? {
             version.assign(w.data_version);
             groups.extend(w.subscription_group_table);
             forbidden = w.forbidden_table;
         }
-        Self {
+        Ok(Self {
             inner: RwLock::new(Inner { groups, forbidden }),
             version,
             path,
-        }
+        })
     }
 
     pub fn get(&self, group: &str) -> Option<SubscriptionGroupConfig> {
@@ -253,17 +253,17 @@ mod tests {
     fn predefined_autocreate_and_reload() {
         let dir = persist::temp_dir("groups");
         let mut c = config(&dir);
-        let g = GroupTable::open(&c);
+        let g = GroupTable::open(&c).unwrap();
         assert!(g.get("TOOLS_CONSUMER").is_some());
         let cg = g.find_or_create("CG", &c).unwrap();
         assert_eq!((cg.retry_queue_nums, cg.retry_max_times), (1, 16));
-        let again = GroupTable::open(&c);
+        let again = GroupTable::open(&c).unwrap();
         assert!(again.get("CG").is_some());
         c.auto_create_subscription_group = false;
         assert!(again.find_or_create("Other", &c).is_none());
         assert!(again.find_or_create("CID_RMQ_SYS_X", &c).is_some());
         assert!(again.remove("CG"));
-        assert!(GroupTable::open(&c).get("CG").is_none());
+        assert!(GroupTable::open(&c).unwrap().get("CG").is_none());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

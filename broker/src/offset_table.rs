@@ -41,11 +41,11 @@ fn key(topic: &str, group: &str) -> String {
 }
 
 impl OffsetTable {
-    pub fn open(store_root: &str, version_step: i64) -> Self {
+    pub fn open(store_root: &str, version_step: i64) -> Result<Self, String> {
         let path = PathBuf::from(store_root).join("config/consumerOffset.json");
         let version = DataVersion::default();
         let mut table = Table::new();
-        if let Some(f) = persist::load(&path, parse_file) {
+        if let Some(f) = persist::load(&path, parse_file)? {
             if let Some(v) = f.data_version {
                 version.assign(v);
             }
@@ -57,13 +57,13 @@ impl OffsetTable {
                 table.insert(k, q);
             }
         }
-        Self {
+        Ok(Self {
             table: RwLock::new(table),
             version,
             commits: AtomicI64::new(0),
             version_step: version_step.max(1),
             path,
-        }
+        })
     }
 
     pub fn commit(&self, group: &str, topic: &str, queue_id: i32, offset: i64) {
@@ -235,7 +235,7 @@ mod tests {
         let text = "{\n\t\"offsetTable\":{\n\t\t\"TopicTest@group_a\":{0:250,1:249,2:251,3:250},\n\t\t\"%RETRY%group_a@group_a\":{0:0}\n\t}\n}";
         std::fs::create_dir_all(dir.join("config")).unwrap();
         std::fs::write(dir.join("config/consumerOffset.json"), text).unwrap();
-        let t = OffsetTable::open(&dir.display().to_string(), 500);
+        let t = OffsetTable::open(&dir.display().to_string(), 500).unwrap();
         assert_eq!(t.query("group_a", "TopicTest", 1), Some(249));
         assert_eq!(t.query("group_a", "%RETRY%group_a", 0), Some(0));
         assert_eq!(t.query("group_a", "TopicTest", 9), None);
@@ -247,7 +247,7 @@ mod tests {
     fn commit_persist_reload_and_lower_overwrites() {
         let dir = persist::temp_dir("offsets2");
         let root = dir.display().to_string();
-        let t = OffsetTable::open(&root, 2);
+        let t = OffsetTable::open(&root, 2).unwrap();
         t.commit("g", "T", 0, 10);
         t.commit("g", "T", 0, 7);
         t.commit("g", "T", 3, 1);
@@ -256,7 +256,7 @@ mod tests {
         t.persist();
         let text = std::fs::read_to_string(dir.join("config/consumerOffset.json")).unwrap();
         assert!(text.contains("\"T@g\":{0:7,3:1}"), "{text}");
-        let t2 = OffsetTable::open(&root, 2);
+        let t2 = OffsetTable::open(&root, 2).unwrap();
         assert_eq!(t2.queues("g", "T").len(), 2);
         t2.remove_group("g");
         assert_eq!(t2.query("g", "T", 0), None);

@@ -1,68 +1,29 @@
 //! Config files under `<storePathRootDir>/config/` (topics.json, subscriptionGroup.json,
-//! consumerOffset.json) and the `DataVersion` stamp they carry.
+//! consumerOffset.json, delayOffset.json) and the `DataVersion` stamp they carry.
 //!
-//! Java `ConfigManager` / `MixAll.string2File` keep `<file>.bak` as the previous content and load
-//! `<file>.bak` when `<file>` is missing, empty or unparsable. We keep that `.bak` (so a Java
-//! broker swapped back in finds what it expects) and write crash-safely:
-//! `<file>.tmp` + fsync → copy old `<file>` to `<file>.bak` → rename `.tmp` over `<file>` → fsync dir.
+//! The bytes move through the store's [`store::ConfigFile`] (Java's `.bak` discipline, written
+//! crash-safely: `.tmp` + fsync → old content to `.bak` → rename → fsync dir); this module only
+//! adapts it to the broker's error handling.
 
-use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-/// Reads `<file>`, falling back to `<file>.bak` when `parse` rejects it or it is missing/empty.
-pub fn load<T>(path: &Path, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
-    let try_one = |p: &Path| -> Option<T> {
-        let text = fs::read_to_string(p).ok()?;
-        if text.trim().is_empty() {
-            return None;
-        }
-        let parsed = parse(&text);
-        if parsed.is_none() {
-            tracing::warn!(file = %p.display(), "config file does not parse; trying the backup");
-        }
-        parsed
-    };
-    try_one(path).or_else(|| try_one(&bak_path(path)))
+/// Reads `<file>`, falling back to `<file>.bak`; `Ok(None)` when neither exists. A file that
+/// exists but parses in neither copy is an error (Java's broker refuses to start too, rather
+/// than overwrite the tables with defaults).
+pub fn load<T>(path: &Path, parse: impl Fn(&str) -> Option<T>) -> Result<Option<T>, String> {
+    store::ConfigFile::new(path)
+        .load_with(|text| parse(text).ok_or("does not parse"))
+        .map_err(|e| e.to_string())
 }
 
-/// Writes `content` to `path` keeping the previous content in `<path>.bak`.
-pub fn store(path: &Path, content: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir)?;
-    }
-    let tmp = with_suffix(path, ".tmp");
-    {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(content.as_bytes())?;
-        f.sync_all()?;
-    }
-    if let Ok(old) = fs::read(path) {
-        if !old.is_empty() {
-            fs::write(bak_path(path), old)?;
-        }
-    }
-    fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent() {
-        if let Ok(d) = fs::File::open(dir) {
-            // Directory fsync makes the rename durable; not every filesystem supports it.
-            let _ = d.sync_all();
-        }
-    }
-    Ok(())
-}
-
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
-}
-
-fn bak_path(path: &Path) -> PathBuf {
-    with_suffix(path, ".bak")
+/// Writes `content` to `path`, keeping the previous content in `<path>.bak`.
+pub fn store(path: &Path, content: &str) -> Result<(), String> {
+    store::ConfigFile::new(path)
+        .persist(content)
+        .map_err(|e| e.to_string())
 }
 
 pub fn now_millis() -> i64 {
@@ -127,7 +88,7 @@ impl DataVersion {
 }
 
 #[cfg(test)]
-pub(crate) fn temp_dir(tag: &str) -> PathBuf {
+pub(crate) fn temp_dir(tag: &str) -> std::path::PathBuf {
     use std::sync::atomic::AtomicU32;
     static N: AtomicU32 = AtomicU32::new(0);
     let dir = std::env::temp_dir().join(format!(
@@ -135,14 +96,15 @@ pub(crate) fn temp_dir(tag: &str) -> PathBuf {
         std::process::id(),
         N.fetch_add(1, Ordering::SeqCst)
     ));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("temp dir");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
     dir
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn store_keeps_bak_and_load_falls_back() {
@@ -157,9 +119,12 @@ mod tests {
         );
         let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).ok();
         fs::write(&f, "{broken").unwrap();
-        assert_eq!(load(&f, parse).unwrap()["a"], 1);
+        assert_eq!(load(&f, parse).unwrap().unwrap()["a"], 1);
         fs::remove_file(&f).unwrap();
-        assert_eq!(load(&f, parse).unwrap()["a"], 1);
+        assert_eq!(load(&f, parse).unwrap().unwrap()["a"], 1);
+        fs::write(&f, "{broken").unwrap();
+        fs::write(dir.join("config/topics.json.bak"), "{also broken").unwrap();
+        assert!(load(&f, parse).is_err());
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -59,7 +59,7 @@ pub struct DelayOffsets {
 }
 
 impl DelayOffsets {
-    pub fn open(store_root: &str) -> Self {
+    pub fn open(store_root: &str) -> Result<Self, String> {
         let path = PathBuf::from(store_root).join("config/delayOffset.json");
         let table = persist::load(&path, |text| {
             let v: serde_json::Value =
@@ -70,13 +70,13 @@ impl DelayOffsets {
                     .filter_map(|(k, v)| Some((k.trim().parse::<i32>().ok()?, v.as_i64()?)))
                     .collect::<BTreeMap<i32, i64>>(),
             )
-        })
+        })?
         .unwrap_or_default();
-        Self {
+        Ok(Self {
             table: Mutex::new(table),
             version: DataVersion::default(),
             path,
-        }
+        })
     }
 
     fn get(&self, level: i32) -> i64 {
@@ -222,13 +222,13 @@ mod tests {
     fn delay_offsets_round_trip() {
         let dir = persist::temp_dir("delay");
         let root = dir.display().to_string();
-        let d = DelayOffsets::open(&root);
+        let d = DelayOffsets::open(&root).unwrap();
         d.set(1, 5);
         d.set(3, 2);
         d.persist();
         let text = std::fs::read_to_string(dir.join("config/delayOffset.json")).unwrap();
         assert!(text.contains("\"offsetTable\":{1:5,3:2}"), "{text}");
-        assert_eq!(DelayOffsets::open(&root).get(3), 2);
+        assert_eq!(DelayOffsets::open(&root).unwrap().get(3), 2);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

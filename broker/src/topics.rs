@@ -175,7 +175,7 @@ pub struct TopicTable {
 impl TopicTable {
     /// System topics as Java 5.3.3 `TopicConfigManager.init` creates them, then `topics.json`
     /// on top (a persisted entry wins over the built-in one).
-    pub fn open(config: &BrokerConfig) -> Self {
+    pub fn open(config: &BrokerConfig) -> Result<Self, String> {
         let mut table = BTreeMap::new();
         for t in system_topics(config) {
             table.insert(t.topic_name.clone(), t);
@@ -184,16 +184,16 @@ impl TopicTable {
         let version = DataVersion::default();
         let loaded = persist::load(&path, |s| {
             serde_json::from_str::<TopicConfigWrapper>(s).ok()
-        });
+        })?;
         if let Some(w) = loaded {
             version.assign(w.data_version);
             table.extend(w.topic_config_table);
         }
-        Self {
+        Ok(Self {
             table: RwLock::new(table),
             version,
             path,
-        }
+        })
     }
 
     pub fn get(&self, topic: &str) -> Option<TopicConfig> {
@@ -360,7 +360,7 @@ mod tests {
     #[test]
     fn system_topics_and_persistence() {
         let dir = persist::temp_dir("topics");
-        let t = TopicTable::open(&config(&dir));
+        let t = TopicTable::open(&config(&dir)).unwrap();
         assert_eq!(t.get("TBW102").unwrap().perm, 7);
         assert_eq!(t.get("TBW102").unwrap().write_queue_nums, 8);
         assert_eq!(t.get("DefaultCluster").unwrap().read_queue_nums, 16);
@@ -370,7 +370,7 @@ mod tests {
         t.put(TopicConfig::with_queues("TopicTest", 4, 6));
         let text = std::fs::read_to_string(dir.join("config/topics.json")).unwrap();
         assert!(text.contains("\"topicConfigTable\""));
-        let t2 = TopicTable::open(&config(&dir));
+        let t2 = TopicTable::open(&config(&dir)).unwrap();
         assert_eq!(t2.get("TopicTest").unwrap().read_queue_nums, 4);
         assert_eq!(t2.data_version().counter, t.data_version().counter);
         std::fs::remove_dir_all(&dir).unwrap();
@@ -379,7 +379,7 @@ mod tests {
     #[test]
     fn auto_create_from_tbw102() {
         let dir = persist::temp_dir("autocreate");
-        let t = TopicTable::open(&config(&dir));
+        let t = TopicTable::open(&config(&dir)).unwrap();
         let v0 = t.data_version().counter;
         let (tc, created) = t.create_in_send("NewTopic", "TBW102", 4, 0, true).unwrap();
         assert!(created);

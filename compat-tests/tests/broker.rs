@@ -1,0 +1,495 @@
+//! The Broker issue's compatibility scenarios. Each runs against our stack (`mqnamesrv` +
+//! `mqbroker`, release builds) and against Java's (NameServer + broker 5.3.3): the Java run
+//! proves the scenario itself is right. Clients are the unmodified Java client 5.3.3 and 4.9.8,
+//! the Go client and mqadmin 5.3.3, all finding the broker through the NameServer.
+//!
+//! ```text
+//!   ours: mqnamesrv ── mqbroker "broker-o"      java: NamesrvStartup ── BrokerStartup "broker-j"
+//! ```
+//! Both stacks are started once per test binary, on first use; every process dies with it.
+
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use compat_tests::env::{release_bin, require_setup, work_dir};
+use compat_tests::ports::free_broker_port;
+use compat_tests::process::{run, Background, Cmd, LogDump, Output, Server};
+use compat_tests::servers::{BrokerSpec, JavaBroker, Namesrv, NsKind};
+use compat_tests::tools::{go_driver_cmd, java_driver, kv, mqadmin, JavaClient};
+use compat_tests::wire;
+use serde_json::Value;
+
+const CLUSTER: &str = "DefaultCluster";
+const QUEUES: u32 = 4;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Ours,
+    Java,
+}
+
+/// One NameServer with one broker registered.
+struct Stack {
+    ns: Namesrv,
+    broker_name: &'static str,
+    broker_addr: String,
+    broker: Server,
+}
+
+impl Stack {
+    fn ns(&self) -> &str {
+        &self.ns.addr
+    }
+
+    fn dump(&self) -> LogDump<'_> {
+        LogDump(vec![&self.broker, &self.ns.server])
+    }
+}
+
+fn stack(kind: Kind) -> &'static Stack {
+    static OURS: OnceLock<Stack> = OnceLock::new();
+    static JAVA: OnceLock<Stack> = OnceLock::new();
+    require_setup();
+    match kind {
+        Kind::Ours => OURS.get_or_init(start_ours),
+        Kind::Java => JAVA.get_or_init(start_java),
+    }
+}
+
+fn start_java() -> Stack {
+    let ns = Namesrv::start(NsKind::Java);
+    let broker = JavaBroker::start(BrokerSpec::new(CLUSTER, "broker-j", &[ns.addr.as_str()]));
+    broker.wait_registered(&ns.addr, Duration::from_secs(60));
+    Stack {
+        broker_name: "broker-j",
+        broker_addr: broker.addr.clone(),
+        broker: broker.server,
+        ns,
+    }
+}
+
+/// Our broker with the same broker.conf keys the harness gives the Java broker.
+fn start_ours() -> Stack {
+    let ns = Namesrv::start(NsKind::Ours);
+    let bin = release_bin("mqbroker");
+    assert!(
+        bin.exists(),
+        "{} is not built (cargo build --release --bins)",
+        bin.display()
+    );
+    let dir = work_dir("ours-broker");
+    let port = free_broker_port();
+    let store = dir.join("store");
+    let conf = format!(
+        "brokerClusterName={CLUSTER}\nbrokerName=broker-o\nbrokerId=0\nbrokerRole=ASYNC_MASTER\n\
+         flushDiskType=ASYNC_FLUSH\nlistenPort={port}\nhaListenPort={}\nbindAddress=127.0.0.1\n\
+         brokerIP1=127.0.0.1\nbrokerIP2=127.0.0.1\nstorePathRootDir={}\nstorePathCommitLog={}\n\
+         mappedFileSizeCommitLog=67108864\nautoCreateTopicEnable=true\nautoCreateSubscriptionGroup=true\n",
+        port + 1,
+        store.display(),
+        store.join("commitlog").display(),
+    );
+    let conf_path = dir.join("broker.conf");
+    std::fs::write(&conf_path, conf).expect("write broker.conf");
+    let cmd = Cmd::new(bin.display().to_string(), &dir)
+        .args(["-c".to_string(), conf_path.display().to_string()])
+        .args(["-n".to_string(), ns.addr.clone()])
+        .env("ROCKETMQ_HOME", dir.display().to_string())
+        .env("HOME", dir.display().to_string());
+    let broker = Server::spawn("ours-broker", &cmd, Vec::new());
+    assert!(
+        broker.wait_for_console("boot success", Duration::from_secs(60)),
+        "our broker did not boot\n{}",
+        broker.log_tails(60)
+    );
+    let addr = format!("127.0.0.1:{port}");
+    wait_until(Duration::from_secs(30), "our broker registered", || {
+        wire::route(&ns.addr, "broker-o")
+            .ok()
+            .flatten()
+            .is_some_and(|r| wire::route_broker_addrs(&r).contains(&addr))
+    });
+    Stack {
+        ns,
+        broker_name: "broker-o",
+        broker_addr: addr,
+        broker,
+    }
+}
+
+fn wait_until(timeout: Duration, what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        sleep(Duration::from_millis(200));
+    }
+}
+
+fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "ct_{prefix}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// `mqadmin updateTopic -c DefaultCluster`, then waits for the route.
+fn create_topic(s: &Stack, topic: &str) {
+    let q = QUEUES.to_string();
+    let out = mqadmin(
+        s.ns(),
+        &[
+            "updateTopic",
+            "-c",
+            CLUSTER,
+            "-t",
+            topic,
+            "-r",
+            &q,
+            "-w",
+            &q,
+        ],
+    );
+    assert!(out.stdout.contains("success."), "updateTopic failed: {out}");
+    wait_until(Duration::from_secs(30), "topic route", || {
+        wire::route(s.ns(), topic).ok().flatten().is_some()
+    });
+}
+
+/// What one producer run sends.
+struct Batch {
+    body: &'static str,
+    count: usize,
+    mode: &'static str,
+}
+
+fn producer_args(ns: &str, topic: &str, b: &Batch) -> Vec<String> {
+    let count = b.count.to_string();
+    kv(
+        "produce",
+        &[
+            ("ns", ns),
+            ("topic", topic),
+            ("group", &format!("{}_pg", b.body)),
+            ("count", &count),
+            ("mode", b.mode),
+            ("body", b.body),
+            ("tag", "TagA"),
+            ("keys", &format!("key_{}", b.body)),
+            ("prop.origin", b.body),
+        ],
+    )
+}
+
+/// Runs a producer; every send must be SEND_OK on the stack's broker. Returns the msgIds.
+fn produce(s: &Stack, cmd: &Cmd, b: &Batch) -> Vec<String> {
+    let out = run(cmd, Duration::from_secs(120));
+    out.assert_ok();
+    let results: Vec<Value> = out
+        .json_lines()
+        .into_iter()
+        .filter(|v| v.get("status").is_some())
+        .collect();
+    assert_eq!(results.len(), b.count, "one result per message: {out}");
+    for r in &results {
+        assert_eq!(r["status"], "SEND_OK", "{r}: {out}");
+        assert_eq!(r["broker"], s.broker_name, "{r}");
+        let off = r["offsetMsgId"].as_str().unwrap_or_default();
+        assert_eq!(off.len(), 32, "offsetMsgId {r}");
+        assert!(off.starts_with("7F000001"), "store host 127.0.0.1 in {r}");
+    }
+    results
+        .iter()
+        .map(|r| r["msgId"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn consumer(cmd: &Cmd) -> Background {
+    let mut c = Background::spawn(cmd, Duration::from_secs(180));
+    let ready = c.wait_json(Duration::from_secs(60), |v| {
+        v.get("ready").is_some() || v.get("error").is_some()
+    });
+    assert!(
+        ready.as_ref().is_some_and(|v| v["ready"] == true),
+        "consumer did not start: {ready:?}\n{}",
+        c.stdout()
+    );
+    c
+}
+
+fn consumer_args(ns: &str, topic: &str, group: &str, expect: usize) -> Vec<String> {
+    consumer_args_linger(ns, topic, group, expect, 1500)
+}
+
+/// `linger_ms` keeps the consumer alive after the last message (its offset persist runs every 5 s,
+/// first after 10 s).
+fn consumer_args_linger(
+    ns: &str,
+    topic: &str,
+    group: &str,
+    expect: usize,
+    linger_ms: u64,
+) -> Vec<String> {
+    kv(
+        "consume",
+        &[
+            ("ns", ns),
+            ("topic", topic),
+            ("group", group),
+            ("expect", &expect.to_string()),
+            ("timeout_ms", "120000"),
+            ("from", "first"),
+            ("linger_ms", &linger_ms.to_string()),
+        ],
+    )
+}
+
+/// Exactly the sent bodies arrive, each with its tag, keys, user property and a sent msgId.
+fn check_received(out: &Output, batches: &[Batch], ids: &[String]) {
+    out.assert_ok();
+    let msgs: Vec<Value> = out
+        .json_lines()
+        .into_iter()
+        .filter(|v| v.get("body").is_some())
+        .collect();
+    let got: BTreeSet<String> = msgs
+        .iter()
+        .filter_map(|m| m["body"].as_str().map(str::to_string))
+        .collect();
+    let want: BTreeSet<String> = batches
+        .iter()
+        .flat_map(|b| (0..b.count).map(move |i| format!("{}-{i}", b.body)))
+        .collect();
+    assert_eq!(got, want, "received bodies differ\n{out}");
+    let sent: BTreeSet<&str> = ids.iter().map(String::as_str).collect();
+    for m in &msgs {
+        let origin = m["body"]
+            .as_str()
+            .unwrap_or_default()
+            .rsplit_once('-')
+            .map(|(o, _)| o)
+            .unwrap_or_default();
+        assert_eq!(m["tags"], "TagA", "{m}");
+        assert_eq!(m["keys"], format!("key_{origin}"), "{m}");
+        assert_eq!(m["props"]["origin"], origin, "{m}");
+        assert!(
+            sent.contains(m["msgId"].as_str().unwrap_or_default()),
+            "unknown msgId in {m}"
+        );
+    }
+}
+
+/// Java 5.3.3 push consumer; Java 5.3.3 (sync, async), Java 4.9.8 and Go producers.
+fn java_consumer_all_producers(kind: Kind) {
+    let s = stack(kind);
+    let _dump = s.dump();
+    let (topic, group) = (unique("jc"), unique("cg"));
+    create_topic(s, &topic);
+    let batches = [
+        Batch {
+            body: "j5sync",
+            count: 10,
+            mode: "sync",
+        },
+        Batch {
+            body: "j5async",
+            count: 5,
+            mode: "async",
+        },
+        Batch {
+            body: "j4sync",
+            count: 10,
+            mode: "sync",
+        },
+        Batch {
+            body: "gosync",
+            count: 10,
+            mode: "sync",
+        },
+    ];
+    let total = batches.iter().map(|b| b.count).sum();
+    let c = consumer(&java_driver(
+        JavaClient::V5_3_3,
+        &consumer_args(s.ns(), &topic, &group, total),
+    ));
+    let mut ids = produce(
+        s,
+        &java_driver(
+            JavaClient::V5_3_3,
+            &producer_args(s.ns(), &topic, &batches[0]),
+        ),
+        &batches[0],
+    );
+    ids.extend(produce(
+        s,
+        &java_driver(
+            JavaClient::V5_3_3,
+            &producer_args(s.ns(), &topic, &batches[1]),
+        ),
+        &batches[1],
+    ));
+    ids.extend(produce(
+        s,
+        &java_driver(
+            JavaClient::V4_9_8,
+            &producer_args(s.ns(), &topic, &batches[2]),
+        ),
+        &batches[2],
+    ));
+    ids.extend(produce(
+        s,
+        &go_driver_cmd(&producer_args(s.ns(), &topic, &batches[3])),
+        &batches[3],
+    ));
+    check_received(&c.finish(Duration::from_secs(150)), &batches, &ids);
+}
+
+/// Java 4.9.8 and Go push consumers in different groups both get everything.
+fn other_consumers(kind: Kind) {
+    let s = stack(kind);
+    let _dump = s.dump();
+    let topic = unique("oc");
+    create_topic(s, &topic);
+    let batches = [
+        Batch {
+            body: "j5",
+            count: 8,
+            mode: "sync",
+        },
+        Batch {
+            body: "goasync",
+            count: 6,
+            mode: "async",
+        },
+    ];
+    let j4 = consumer(&java_driver(
+        JavaClient::V4_9_8,
+        &consumer_args(s.ns(), &topic, &unique("cg4"), 14),
+    ));
+    let go = consumer(&go_driver_cmd(&consumer_args(
+        s.ns(),
+        &topic,
+        &unique("cgo"),
+        14,
+    )));
+    let mut ids = produce(
+        s,
+        &java_driver(
+            JavaClient::V5_3_3,
+            &producer_args(s.ns(), &topic, &batches[0]),
+        ),
+        &batches[0],
+    );
+    ids.extend(produce(
+        s,
+        &go_driver_cmd(&producer_args(s.ns(), &topic, &batches[1])),
+        &batches[1],
+    ));
+    check_received(&j4.finish(Duration::from_secs(150)), &batches, &ids);
+    check_received(&go.finish(Duration::from_secs(150)), &batches, &ids);
+}
+
+/// mqadmin against the broker after a produce/consume round: consumerProgress shows the group
+/// caught up, topicStatus the queue offsets, brokerStatus the runtime keys clusterList needs.
+fn mqadmin_views(kind: Kind) {
+    let s = stack(kind);
+    let _dump = s.dump();
+    let (topic, group) = (unique("adm"), unique("cg"));
+    create_topic(s, &topic);
+    let batch = Batch {
+        body: "adm",
+        count: 8,
+        mode: "sync",
+    };
+    let c = consumer(&java_driver(
+        JavaClient::V5_3_3,
+        &consumer_args_linger(s.ns(), &topic, &group, 8, 12_000),
+    ));
+    let ids = produce(
+        s,
+        &java_driver(JavaClient::V5_3_3, &producer_args(s.ns(), &topic, &batch)),
+        &batch,
+    );
+    check_received(&c.finish(Duration::from_secs(150)), &[batch], &ids);
+
+    let status = mqadmin(s.ns(), &["topicStatus", "-t", &topic]);
+    let max_sum: u64 = status
+        .stdout
+        .lines()
+        .filter(|l| l.contains(s.broker_name))
+        .filter_map(|l| {
+            l.split_whitespace()
+                .nth(3)
+                .and_then(|v| v.parse::<u64>().ok())
+        })
+        .sum();
+    assert_eq!(max_sum, 8, "topicStatus max offsets: {status}");
+
+    let broker_status = mqadmin(s.ns(), &["brokerStatus", "-b", &s.broker_addr]);
+    for key in [
+        "putTps",
+        "getTransferredTps",
+        "brokerVersionDesc",
+        "earliestMessageTimeStamp",
+        "commitLogDiskRatio",
+    ] {
+        assert!(
+            broker_status.stdout.contains(key),
+            "brokerStatus lacks {key}: {broker_status}"
+        );
+    }
+    let cluster = mqadmin(s.ns(), &["clusterList"]);
+    assert!(
+        cluster.stdout.contains(&s.broker_addr),
+        "clusterList: {cluster}"
+    );
+    assert!(
+        !cluster.stdout.contains("Exception"),
+        "clusterList: {cluster}"
+    );
+
+    // offsets are committed within ~5 s by the consumer (oneway) and at its shutdown
+    let progress = mqadmin(s.ns(), &["consumerProgress", "-g", &group]);
+    assert!(
+        progress.stdout.contains(&topic),
+        "consumerProgress: {progress}"
+    );
+    assert!(
+        progress.stdout.contains("Diff Total: 0"),
+        "consumerProgress: {progress}"
+    );
+}
+
+#[test]
+fn java_java_consumer_all_producers() {
+    java_consumer_all_producers(Kind::Java);
+}
+
+#[test]
+fn ours_java_consumer_all_producers() {
+    java_consumer_all_producers(Kind::Ours);
+}
+
+#[test]
+fn java_other_consumers() {
+    other_consumers(Kind::Java);
+}
+
+#[test]
+fn ours_other_consumers() {
+    other_consumers(Kind::Ours);
+}
+
+#[test]
+fn java_mqadmin_views() {
+    mqadmin_views(Kind::Java);
+}
+
+#[test]
+fn ours_mqadmin_views() {
+    mqadmin_views(Kind::Ours);
+}
