@@ -7,6 +7,7 @@
 use std::sync::atomic::{AtomicI32, Ordering};
 
 use bytes::Bytes;
+use indexmap::IndexMap;
 
 use crate::error::HeaderError;
 use crate::header::CustomHeader;
@@ -176,9 +177,10 @@ impl LanguageCode {
 
 /// A command's `extFields`: string keys to string values in insertion order. Absent and empty are
 /// the same. Inserting an existing key replaces its value in place (Java's `HashMap.put`, which is
-/// also how duplicate keys in a binary header resolve: last wins).
+/// also how duplicate keys in a binary header resolve: last wins). Hash-indexed, so a peer sending
+/// a 16 MiB header full of keys costs linear time, not quadratic.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ExtFields(Vec<(String, String)>);
+pub struct ExtFields(IndexMap<String, String>);
 
 impl ExtFields {
     pub fn new() -> Self {
@@ -186,28 +188,20 @@ impl ExtFields {
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.0.get(key).map(String::as_str)
     }
 
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        let key = key.into();
-        let value = value.into();
-        match self.0.iter_mut().find(|(k, _)| *k == key) {
-            Some(slot) => slot.1 = value,
-            None => self.0.push((key, value)),
-        }
+        self.0.insert(key.into(), value.into());
     }
 
+    /// Removes `key`; the last entry takes its place (order carries no meaning on the wire).
     pub fn remove(&mut self, key: &str) -> Option<String> {
-        let pos = self.0.iter().position(|(k, _)| k == key)?;
-        Some(self.0.remove(pos).1)
+        self.0.swap_remove(key)
     }
 
     pub fn contains_key(&self, key: &str) -> bool {
-        self.get(key).is_some()
+        self.0.contains_key(key)
     }
 
     pub fn len(&self) -> usize {

@@ -326,3 +326,40 @@ fn random_bytes_never_panic() {
         let _ = decode_all(&data);
     }
 }
+
+/// A peer may fill a 16 MiB header with keys; decoding must stay linear (a quadratic ext map
+/// would stall the connection's reader for minutes).
+#[test]
+fn header_full_of_keys_decodes_in_linear_time() {
+    let n = 100_000;
+    let mut json = String::from(r#"{"code":1,"extFields":{"#);
+    for i in 0..n {
+        json.push_str(&format!(r#""k{i}":"v","#));
+    }
+    json.push_str(r#""last":null}}"#);
+    let mut bin = BytesMut::new();
+    for i in 0..n {
+        let k = format!("k{}", i % (n / 2)); // every key twice: last wins
+        bin.put_i16(k.len() as i16);
+        bin.put_slice(k.as_bytes());
+        bin.put_i32(1);
+        bin.put_u8(b'v');
+    }
+    let mut header = BytesMut::from(&[0u8; binary::FIXED_LEN - 4][..]);
+    header.put_i32(bin.len() as i32);
+    header.put_slice(&bin);
+    let started = std::time::Instant::now();
+    assert_eq!(
+        json::read_header(json.as_bytes()).unwrap().ext_fields.len(),
+        n
+    );
+    assert_eq!(
+        binary::read_header(&header).unwrap().ext_fields.len(),
+        n / 2
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}
