@@ -115,7 +115,11 @@ impl ConsumeQueue {
 
     /// A receiver of this queue's max offset, updated on every append.
     pub fn subscribe(&self) -> watch::Receiver<i64> {
-        self.arrivals.subscribe()
+        let rx = self.arrivals.subscribe();
+        // Appends skip the send while nobody listens: publish the current value now that
+        // someone does (any append from here on sees the receiver and sends).
+        self.arrivals.send_replace(self.max_offset());
+        rx
     }
 
     /// True when the queue has files on disk.
@@ -150,7 +154,9 @@ impl ConsumeQueue {
         self.last_store_ts.store(store_ts, Ordering::Release);
         self.max_pos
             .store(expected + CQ_UNIT_SIZE, Ordering::Release);
-        self.arrivals.send_replace(unit.queue_offset + 1);
+        if self.arrivals.receiver_count() > 0 {
+            self.arrivals.send_replace(unit.queue_offset + 1);
+        }
         Ok(true)
     }
 

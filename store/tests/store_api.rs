@@ -211,7 +211,14 @@ async fn subscribe_and_sync_flush_wait() {
     r.durability.wait().await.unwrap();
     rx.wait_for(|m| *m >= 1).await.unwrap();
     assert!(store.flush_behind_bytes() == 0);
+    let late = store.subscribe("W", 0).unwrap();
+    assert_eq!(
+        *late.borrow(),
+        1,
+        "a late subscriber sees the current max offset"
+    );
     let r = store.put(msg("W", 0, b"again", None, None)).unwrap();
+    rx.wait_for(|m| *m >= 2).await.unwrap();
     tokio::task::spawn_blocking(move || r.durability.wait_blocking())
         .await
         .unwrap()
