@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use remoting::server::ConnectionOptions;
 use remoting::server::ShutdownHandle;
 use remoting::{Command, Connection, Handler, Server};
 use tokio::task::JoinHandle;
@@ -160,13 +161,23 @@ pub async fn start(state: ConfigState) -> Result<Running> {
     let interval = Duration::from_millis(
         u64::try_from(state.config.scan_not_active_broker_interval.max(1)).unwrap_or(5000),
     );
+    // Java's IdleStateHandler closes a connection silent for serverChannelMaxIdleTimeSeconds
+    // (0 disables it); a broker's connection closing unregisters the broker.
+    let idle = u64::try_from(state.config.server_channel_max_idle_time_seconds)
+        .ok()
+        .filter(|s| *s > 0)
+        .map(Duration::from_secs);
     let ns = Arc::new(NameServer::new(state)?);
     let server = Server::bind(addr.as_str(), ns.clone())
         .await
         .map_err(|source| Error::Bind {
             addr: addr.clone(),
             source,
-        })?;
+        })?
+        .with_options(ConnectionOptions {
+            idle_timeout: idle,
+            ..ConnectionOptions::default()
+        });
     let local_addr = server.local_addr()?;
     // Java 5.x `NettyRemotingServer#start`: port 0 becomes the bound port in the config.
     {

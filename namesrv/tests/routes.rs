@@ -282,3 +282,32 @@ async fn unregister_and_query_data_version() {
     );
     ns.shutdown().await;
 }
+
+#[tokio::test]
+async fn idle_broker_connection_is_closed_and_the_broker_dropped() {
+    let dir = temp_dir("idle");
+    let mut config = config(&dir);
+    config.server_channel_max_idle_time_seconds = 1;
+    let (ns, addr) = boot_with(config).await;
+    let broker = Client::new();
+    let conn = broker.connection(&addr, TIMEOUT).await.unwrap();
+    let reply = conn
+        .request(
+            register("broker-a", 0, "127.0.0.1:10911", register_body(1, TOPICS)),
+            TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(reply.code, response::SUCCESS);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(
+        conn.is_closed(),
+        "a connection silent past serverChannelMaxIdleTimeSeconds is closed"
+    );
+    let admin = Client::new();
+    assert_eq!(
+        call(&admin, &addr, route_request("TopicTest")).await.code,
+        response::TOPIC_NOT_EXIST
+    );
+    ns.shutdown().await;
+}
