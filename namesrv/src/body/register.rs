@@ -450,4 +450,27 @@ mod tests {
         let err = RegisterBrokerBody::decode(b"{\"filterServerList\":[", false, 409).unwrap_err();
         assert!(err.to_string().contains("RegisterBrokerBody"), "{err}");
     }
+
+    #[test]
+    fn corrupted_compressed_bodies_never_panic() {
+        let body = RegisterBrokerBody::decode(BODY_533.as_bytes(), false, 479).unwrap();
+        let z = body.encode_compressed();
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..2000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let mut bad = z.clone();
+            let pos = (seed as usize) % bad.len();
+            bad[pos] ^= (seed >> 32) as u8 | 1;
+            let _ = RegisterBrokerBody::decode(&bad, true, 479);
+        }
+        // Inflated content claiming a 2 GiB chunk.
+        use std::io::Write;
+        let mut raw = Vec::new();
+        raw.extend_from_slice(&i32::MAX.to_be_bytes());
+        let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(&raw).unwrap();
+        assert!(RegisterBrokerBody::decode(&enc.finish().unwrap(), true, 479).is_err());
+    }
 }
