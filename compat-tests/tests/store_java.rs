@@ -18,7 +18,7 @@ use bytes::Bytes;
 use compat_tests::env::{require_setup, work_dir};
 use compat_tests::process::{run, Background};
 use compat_tests::servers::{BrokerSpec, JavaBroker, Namesrv, NsKind};
-use compat_tests::tools::{java_driver, kv, JavaClient};
+use compat_tests::tools::{java_driver, kv, mqadmin, JavaClient};
 use serde_json::Value;
 use store::message::decode_offset_msg_id;
 use store::{java_hash, GetRequest, NewMessage, Store, StoreConfig, StoredMessage};
@@ -232,6 +232,14 @@ fn java_store_taken_over_and_handed_back() {
         let i = m["body"].as_str().unwrap().trim_start_matches("ours-");
         assert_eq!(m["keys"], format!("ok{i}"), "{m}");
     }
+
+    // Java's QUERY_MESSAGE finds the keys our store put into its index file.
+    let out = mqadmin(&ns.addr, &["queryMsgByKey", "-t", TOPIC, "-k", "ok3"]);
+    let uniq3 = format!("7F000001{:024X}", 0xABCD_0000_usize + 3);
+    assert!(
+        out.stdout.contains(&uniq3),
+        "queryMsgByKey ok3 through the Java broker: {out}"
+    );
 
     broker.server.kill();
     assert!(
