@@ -58,11 +58,12 @@ impl NameServer {
 
     /// A snapshot of the current config.
     pub fn config(&self) -> NamesrvConfig {
-        self.config
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .config
-            .clone()
+        self.with_config(NamesrvConfig::clone)
+    }
+
+    /// Reads the current config without copying it (request hot paths read a flag or two).
+    pub fn with_config<R>(&self, f: impl FnOnce(&NamesrvConfig) -> R) -> R {
+        f(&self.config.read().unwrap_or_else(|e| e.into_inner()).config)
     }
 
     pub(crate) fn config_state(&self) -> ConfigState {

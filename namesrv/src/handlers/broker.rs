@@ -36,7 +36,12 @@ pub fn register_broker(ns: &NameServer, conn: &Connection, req: &Command) -> Rep
         // No body: an empty topic table with DataVersion counter 0 / timestamp 0.
         None => RegisterBrokerBody::default(),
     };
-    let config = ns.config();
+    let (delete_missing, return_order_conf) = ns.with_config(|c| {
+        (
+            c.delete_topic_with_broker_registration,
+            c.return_order_topic_config_to_broker,
+        )
+    });
     let registration = BrokerRegistration {
         cluster_name: h.cluster_name,
         broker_addr: h.broker_addr,
@@ -50,11 +55,7 @@ pub fn register_broker(ns: &NameServer, conn: &Connection, req: &Command) -> Rep
     };
     let result = ns
         .routes
-        .register_broker(
-            &registration,
-            &parsed,
-            config.delete_topic_with_broker_registration,
-        )
+        .register_broker(&registration, &parsed, delete_missing)
         .ok_or_else(|| Reject::Code(response::SYSTEM_ERROR, "register broker failed".into()))?;
     ns.track_broker_connection(conn);
 
@@ -63,7 +64,7 @@ pub fn register_broker(ns: &NameServer, conn: &Connection, req: &Command) -> Rep
         master_addr: result.master_addr,
     };
     let mut reply = success().with_header(&header);
-    if config.return_order_topic_config_to_broker {
+    if return_order_conf {
         if let Some(table) = ns.kv.list(NAMESPACE_ORDER_TOPIC_CONFIG) {
             reply = reply.with_body(crate::body::encode(&table));
         }

@@ -35,18 +35,22 @@ const APPLY_TOPIC_TIP: &str =
 /// (protocol spec §3.3).
 pub fn get_route_info(ns: &NameServer, req: &Command) -> Reply {
     let h: GetRouteInfoRequestHeader = req.decode_header()?;
-    let config = ns.config();
-    let wait = Duration::from_secs(u64::try_from(config.wait_seconds_for_service).unwrap_or(0));
-    if config.need_wait_for_service && ns.uptime() < wait {
+    let (need_wait, wait_secs, acting_master, order_enabled) = ns.with_config(|c| {
+        (
+            c.need_wait_for_service,
+            c.wait_seconds_for_service,
+            c.support_acting_master,
+            c.order_message_enable,
+        )
+    });
+    let wait = Duration::from_secs(u64::try_from(wait_secs).unwrap_or(0));
+    if need_wait && ns.uptime() < wait {
         return Err(Reject::Code(
             response::SYSTEM_ERROR,
             "name server not ready".into(),
         ));
     }
-    let Some(mut route) = ns
-        .routes
-        .pickup_topic_route_data(&h.topic, config.support_acting_master)
-    else {
+    let Some(mut route) = ns.routes.pickup_topic_route_data(&h.topic, acting_master) else {
         return Err(Reject::Code(
             response::TOPIC_NOT_EXIST,
             format!(
@@ -55,7 +59,7 @@ pub fn get_route_info(ns: &NameServer, req: &Command) -> Reply {
             ),
         ));
     };
-    if config.order_message_enable {
+    if order_enabled {
         route.order_topic_conf = ns.kv.get(NAMESPACE_ORDER_TOPIC_CONFIG, &h.topic);
     }
     // Java's `ZoneRouteRPCHook`, applied after the processor.
@@ -98,7 +102,7 @@ pub fn add_write_perm(ns: &NameServer, conn: &Connection, req: &Command) -> Repl
 
 /// Java `getAllTopicListFromNameserver` (5.x: refused when `enableAllTopicList=false`).
 pub fn get_all_topic_list(ns: &NameServer, conn: &Connection) -> Reply {
-    let enabled = ns.config().enable_all_topic_list;
+    let enabled = ns.with_config(|c| c.enable_all_topic_list);
     tracing::debug!(client = %conn.peer(), enabled, "getAllTopicListFromNameserver");
     if !enabled {
         return Err(disabled());
@@ -116,7 +120,7 @@ pub fn delete_topic(ns: &NameServer, req: &Command) -> Reply {
 
 /// Java `getTopicsByCluster` (refused when `enableTopicList=false`).
 pub fn get_topics_by_cluster(ns: &NameServer, req: &Command) -> Reply {
-    if !ns.config().enable_topic_list {
+    if !ns.with_config(|c| c.enable_topic_list) {
         return Err(disabled());
     }
     let h: GetTopicsByClusterRequestHeader = req.decode_header()?;
@@ -130,7 +134,7 @@ pub fn get_system_topic_list(ns: &NameServer) -> Reply {
 
 /// Java `getUnitTopicList` / `getHasUnitSubTopicList` / `getHasUnitSubUnUnitTopicList`.
 pub fn get_unit_topic_list(ns: &NameServer, filter: UnitFilter) -> Reply {
-    if !ns.config().enable_topic_list {
+    if !ns.with_config(|c| c.enable_topic_list) {
         return Err(disabled());
     }
     Ok(topic_list(&ns.routes.unit_topics(filter)))
