@@ -32,6 +32,7 @@ pub(super) async fn read_loop<H: Handler>(
     let mut frames = FramedRead::new(read, RemotingCodec);
     let mut closed = conn.inner.closed.subscribe();
     let in_flight = Arc::new(Semaphore::new(options.max_in_flight));
+    tracing::debug!(peer = %conn.peer(), connection = conn.id(), "connection open");
     loop {
         let idle_left = options
             .idle_timeout
@@ -63,6 +64,7 @@ pub(super) async fn read_loop<H: Handler>(
         }
     }
     conn.close();
+    tracing::debug!(peer = %conn.peer(), connection = conn.id(), "connection closed");
     handler.on_close(&conn);
 }
 
