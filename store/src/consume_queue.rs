@@ -71,6 +71,8 @@ pub struct ConsumeQueue {
     min_pos: AtomicU64,
     /// End (`offset + size`) of the last dispatched record (`maxPhysicOffset`), -1 if none.
     max_physic: AtomicI64,
+    /// `max_pos` at the last flush; `u64::MAX` until the first one.
+    flushed_pos: AtomicU64,
     /// Store time of the last dispatched record (for the checkpoint's logics timestamp).
     last_store_ts: AtomicI64,
     arrivals: watch::Sender<i64>,
@@ -89,6 +91,7 @@ impl ConsumeQueue {
             max_pos: AtomicU64::new(0),
             min_pos: AtomicU64::new(0),
             max_physic: AtomicI64::new(-1),
+            flushed_pos: AtomicU64::new(u64::MAX),
             last_store_ts: AtomicI64::new(0),
             arrivals: watch::channel(0).0,
         })
@@ -362,12 +365,23 @@ impl ConsumeQueue {
     }
 
     /// msync written units.
+    /// msync the segments written since the last flush (writes below the old flushed point
+    /// only happen in recovery, which flushes everything at the first call).
     pub(crate) fn flush(&self) -> Result<()> {
+        let max = self.max_pos.load(Ordering::Acquire);
+        let from = self.flushed_pos.load(Ordering::Acquire);
+        if from == max && from != u64::MAX {
+            return Ok(());
+        }
         for seg in self.segs.snapshot() {
+            if from != u64::MAX && seg.end() <= from.min(max) {
+                continue;
+            }
             seg.file
                 .flush()
                 .map_err(StoreError::io("msync", seg.file.path()))?;
         }
+        self.flushed_pos.store(max, Ordering::Release);
         Ok(())
     }
 }
