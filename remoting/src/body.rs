@@ -9,11 +9,16 @@
 //! (`"0"`, `"{\"brokerName\":\"b\",\"queueId\":0,\"topic\":\"T\"}"`). It also accepts single-quoted
 //! string values and trailing commas, and rejects trailing garbage (as fastjson does).
 //!
+//! Typed fields that fastjson reads loosely (numbers as strings and so on) use the
+//! `deserialize_with` helpers of [`lenient`].
+//!
 //! Writing: [`to_body`] is compact JSON in declared field order (declare fields alphabetically to
 //! match fastjson's sorted POJO properties). [`to_body_fastjson`] additionally writes keys that hold
 //! an object's JSON text (made with [`object_key`]) as raw objects: the form Java tools and the Go
 //! reset-offset parser expect for `MessageQueue`-keyed maps (ConsumeStats, TopicStatsTable,
 //! ResetOffsetBody).
+
+pub mod lenient;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;

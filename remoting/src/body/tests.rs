@@ -167,3 +167,24 @@ fn random_bodies_never_panic_and_round_trip() {
         }
     }
 }
+
+#[test]
+fn cluster_info_and_string_form_of_object_keys() {
+    let java = br#"{"brokerAddrTable":{"broker-a":{"brokerAddrs":{0:"127.0.0.1:10911",1:"127.0.0.1:10921"},"brokerName":"broker-a","cluster":"DefaultCluster"}},"clusterAddrTable":{"DefaultCluster":["broker-a"]}}"#;
+    let v = parse_lenient(java).unwrap();
+    assert_eq!(
+        v["brokerAddrTable"]["broker-a"]["brokerAddrs"]["1"],
+        "127.0.0.1:10921"
+    );
+    assert_eq!(v["clusterAddrTable"]["DefaultCluster"][0], "broker-a");
+    // §3.2: a key that is a *string* holding the MessageQueue JSON means the same queue as the
+    // object-key form.
+    let object_form =
+        parse_lenient(br#"{"offsetTable":{{"brokerName":"b","queueId":1,"topic":"T"}:{"x":1}}}"#)
+            .unwrap();
+    let string_form = parse_lenient(
+        br#"{"offsetTable":{"{\"brokerName\":\"b\",\"queueId\":1,\"topic\":\"T\"}":{"x":1}}}"#,
+    )
+    .unwrap();
+    assert_eq!(object_form, string_form);
+}
