@@ -24,6 +24,7 @@ fn print_config_lists_java_keys() {
         .arg("-c")
         .arg(&conf)
         .arg("-p")
+        .env("HOME", &dir)
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -51,7 +52,12 @@ fn bad_value_is_refused_naming_the_key() {
     let dir = temp_dir("bad");
     let conf = dir.join("namesrv.conf");
     std::fs::write(&conf, "listenPort=98x\n").unwrap();
-    let out = Command::new(BIN).arg("-c").arg(&conf).output().unwrap();
+    let out = Command::new(BIN)
+        .arg("-c")
+        .arg(&conf)
+        .env("HOME", &dir)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8(out.stderr)
         .unwrap()
@@ -85,6 +91,7 @@ fn boots_serves_and_stops_on_sigterm() {
         .arg("-c")
         .arg(&conf)
         .env("ROCKETMQ_HOME", &dir)
+        .env("HOME", &dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -120,4 +127,6 @@ fn boots_serves_and_stops_on_sigterm() {
     assert!(killed.success());
     let status = child.0.wait().unwrap();
     assert!(status.success(), "exit status {status:?}");
+    let log = std::fs::read_to_string(dir.join("logs/rocketmqlogs/namesrv.log")).unwrap();
+    assert!(log.contains("The Name Server boot success."), "{log}");
 }
