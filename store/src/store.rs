@@ -30,6 +30,41 @@ use crate::message::{crc32, encode, record_len, sysflag, NewMessage, Placement};
 use crate::props::{self, keys};
 use crate::segments::SegmentQueue;
 
+/// A batch being encoded into the CommitLog.
+struct Block<'a> {
+    msgs: &'a [NewMessage],
+    lens: &'a [(usize, bool)],
+    crcs: &'a [i32],
+    store_ts: i64,
+}
+
+impl Block<'_> {
+    /// Encode every record into `buf` (which starts at physical offset `base`), assigning queue
+    /// offsets from `next_qo` to the records that take one.
+    fn encode(&self, buf: &mut [u8], base: u64, mut next_qo: i64) -> Vec<Placed> {
+        let mut placed = Vec::with_capacity(self.msgs.len());
+        let mut pos = 0usize;
+        for ((m, (len, v2)), crc) in self.msgs.iter().zip(self.lens).zip(self.crcs) {
+            let takes = sysflag::takes_queue_offset(m.sys_flag);
+            let p = Placement {
+                queue_offset: if takes { next_qo } else { 0 },
+                physical_offset: (base + pos as u64) as i64,
+                store_timestamp: self.store_ts,
+                body_crc: *crc,
+            };
+            encode(&mut buf[pos..pos + len], m, *v2, &p);
+            placed.push(Placed {
+                physical_offset: p.physical_offset,
+                queue_offset: p.queue_offset,
+                size: *len as i32,
+            });
+            next_qo += i64::from(takes);
+            pos += len;
+        }
+        placed
+    }
+}
+
 /// Topic → queue id → consume queue.
 pub(crate) type QueueTable = HashMap<String, HashMap<i32, Arc<ConsumeQueue>>>;
 
@@ -243,30 +278,17 @@ impl Store {
         let guard = inner.append.lock().unwrap_or_else(|e| e.into_inner());
         self.check_writable()?;
         let store_ts = now_ms();
-        let mut next_qo = cq.max_offset();
+        let next_qo = cq.max_offset();
         cq.prepare(next_qo, msgs.len())?;
         let mut placed = Vec::with_capacity(msgs.len());
         let appended = inner.commitlog.append(total, |buf, base| {
-            let mut pos = 0usize;
-            for ((m, (len, v2)), crc) in msgs.iter().zip(&lens).zip(&crcs) {
-                let takes = sysflag::takes_queue_offset(m.sys_flag);
-                let p = Placement {
-                    queue_offset: if takes { next_qo } else { 0 },
-                    physical_offset: (base + pos as u64) as i64,
-                    store_timestamp: store_ts,
-                    body_crc: *crc,
-                };
-                encode(&mut buf[pos..pos + len], m, *v2, &p);
-                placed.push(Placed {
-                    physical_offset: p.physical_offset,
-                    queue_offset: p.queue_offset,
-                    size: *len as i32,
-                });
-                if takes {
-                    next_qo += 1;
-                }
-                pos += len;
-            }
+            let block = Block {
+                msgs: &msgs,
+                lens: &lens,
+                crcs: &crcs,
+                store_ts,
+            };
+            placed = block.encode(buf, base, next_qo);
         })?;
         inner.last_store_ts.store(store_ts, Ordering::Release);
         for (m, p) in msgs.iter().zip(&placed) {

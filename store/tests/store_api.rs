@@ -277,3 +277,46 @@ fn deleted_topic_stays_deleted_after_restart() {
     );
     store.shutdown().unwrap();
 }
+
+#[test]
+fn prepared_and_rollback_records_take_no_queue_offset() {
+    let dir = TempDir::new("tx");
+    let store = Store::open(small_config(&dir)).unwrap();
+    let mut prepared = msg("Tx", 0, b"half", None, Some("pk"));
+    prepared.sys_flag = store::message::sysflag::TRANSACTION_PREPARED;
+    let p = store.put(prepared).unwrap().first();
+    assert_eq!((p.queue_offset, store.max_offset("Tx", 0)), (0, 0));
+    let mut rollback = msg("Tx", 0, b"rb", None, Some("rk"));
+    rollback.sys_flag = store::message::sysflag::TRANSACTION_ROLLBACK;
+    rollback.prepared_transaction_offset = p.physical_offset;
+    store.put(rollback).unwrap();
+    let n = store
+        .put(msg("Tx", 0, b"normal", None, None))
+        .unwrap()
+        .first();
+    assert_eq!(n.queue_offset, 0);
+    assert_eq!(
+        store.query_offsets("Tx", "pk", 32, 0, i64::MAX).offsets,
+        vec![p.physical_offset],
+        "PREPARED is indexed"
+    );
+    assert!(
+        store
+            .query_offsets("Tx", "rk", 32, 0, i64::MAX)
+            .offsets
+            .is_empty(),
+        "ROLLBACK is not"
+    );
+    let half = StoredMessage::decode(&store.read_record(p.physical_offset).unwrap()).unwrap();
+    assert_eq!(&half.body[..], b"half");
+    store.shutdown().unwrap();
+    drop(store);
+    Store::destroy_logics(&small_config(&dir)).unwrap();
+    let store = Store::open(small_config(&dir)).unwrap();
+    assert_eq!(
+        store.max_offset("Tx", 0),
+        1,
+        "rebuild dispatches only the normal record"
+    );
+    store.shutdown().unwrap();
+}
