@@ -126,7 +126,9 @@ pub fn record_len(msg: &NewMessage, max_body: usize) -> Result<(usize, bool)> {
             msg.properties.len()
         )));
     }
-    // MessageExtEncoder: V2 only when the topic does not fit a signed byte.
+    // MessageExtEncoder.calMsgLength: 4+4+4+4+4+8+8+4+8 + born + 8 + store + 4+8 + 4+B + t+T + 2+P
+    // = 74 + hosts + B + t + T + P (91 + B + T + P for IPv4/IPv4/V1; the storage spec's §2.2
+    // "72 + …" form is off by two). V2 only when the topic does not fit a signed byte.
     let v2 = topic_len > 127;
     let len = 74
         + host_len(&msg.born_host)

@@ -357,7 +357,22 @@ impl Store {
         (recs, q)
     }
 
-    /// Max offset of the CommitLog (written end) and its min offset.
+    /// Raw CommitLog bytes from `physical_offset` up to `max_len`, the end of its segment or the
+    /// written end, whichever comes first (for replication). `None` if nothing is readable there.
+    pub fn commitlog_data(&self, physical_offset: i64, max_len: usize) -> Option<Bytes> {
+        let cl = &self.inner.commitlog;
+        let off = u64::try_from(physical_offset).ok()?;
+        let seg_left = cl.seg_size() - off % cl.seg_size();
+        let len = (cl.max_offset().checked_sub(off)?)
+            .min(seg_left)
+            .min(max_len as u64);
+        if len == 0 {
+            return None;
+        }
+        cl.read(off, len as usize)
+    }
+
+    /// Min and max offset of the CommitLog (first byte, written end).
     pub fn commitlog_offsets(&self) -> (i64, i64) {
         (
             self.inner.commitlog.min_offset() as i64,

@@ -320,3 +320,26 @@ fn prepared_and_rollback_records_take_no_queue_offset() {
     );
     store.shutdown().unwrap();
 }
+
+#[test]
+fn raw_commitlog_data_stops_at_segment_and_written_end() {
+    let dir = TempDir::new("raw");
+    let store = Store::open(small_config(&dir)).unwrap();
+    for _ in 0..100 {
+        store.put(msg("Raw", 0, &[1u8; 1000], None, None)).unwrap();
+    }
+    let (min, max) = store.commitlog_offsets();
+    assert_eq!(min, 0);
+    assert_eq!(
+        store.commitlog_data(0, usize::MAX).unwrap().len(),
+        64 * 1024
+    );
+    assert_eq!(store.commitlog_data(100, 10).unwrap().len(), 10);
+    let tail = store.commitlog_data(max - 5, 1 << 20).unwrap();
+    assert_eq!(tail.len(), 5);
+    assert!(store.commitlog_data(max, 1 << 20).is_none());
+    let first = store.commitlog_data(0, 8).unwrap();
+    let size = i32::from_be_bytes([first[0], first[1], first[2], first[3]]);
+    assert_eq!(store.read_record(0).unwrap().len(), size as usize);
+    store.shutdown().unwrap();
+}
