@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
@@ -29,6 +30,36 @@ use crate::layout::{now_ms, round_cq_file_size, StorePaths};
 use crate::message::{crc32, encode, record_len, sysflag, NewMessage, Placement};
 use crate::props::{self, keys};
 use crate::segments::SegmentQueue;
+
+/// Refuse store flavours this crate cannot take over (storage spec §1.4, §10.1): their data
+/// would be invisible to us, and writing a plain CommitLog beside it would fork the store.
+fn refuse_unsupported(paths: &StorePaths) -> Result<()> {
+    let refuse = |path: PathBuf, what: &str| {
+        Err(StoreError::Format {
+            path,
+            reason: format!("{what} is not supported"),
+        })
+    };
+    let cq_root = paths.consume_queue_root();
+    if cq_root.join("CURRENT").exists() {
+        return refuse(
+            cq_root,
+            "a RocksDB consume queue (storeType=defaultRocksDB)",
+        );
+    }
+    if let Ok(entries) = std::fs::read_dir(&paths.root) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with("dledger-") && e.path().is_dir() {
+                return refuse(e.path(), "a DLedger CommitLog (enableDLegerCommitLog)");
+            }
+        }
+    }
+    let batch = paths.root.join("batchconsumequeue");
+    if batch.is_dir() {
+        warn!(path = %batch.display(), "batch consume queues (queue.type=BatchCQ) are ignored");
+    }
+    Ok(())
+}
 
 /// A batch being encoded into the CommitLog.
 struct Block<'a> {
@@ -163,6 +194,7 @@ impl Store {
         std::fs::create_dir_all(&paths.root)
             .map_err(StoreError::io("create directory", &paths.root))?;
         let lock_file = take_lock(&paths)?;
+        refuse_unsupported(&paths)?;
         let last_exit_ok = !paths.abort().exists();
         let delays =
             DelayLevels::parse(&cfg.message_delay_level).map_err(|e| StoreError::Format {

@@ -238,3 +238,20 @@ fn destroyed_logics_are_rebuilt() {
     assert_eq!(q.offsets, vec![placed[299].physical_offset]);
     store.shutdown().unwrap();
 }
+
+#[test]
+fn unsupported_store_flavours_are_refused() {
+    let dir = TempDir::new("flavour");
+    std::fs::create_dir_all(dir.path().join("consumequeue")).unwrap();
+    std::fs::write(
+        dir.path().join("consumequeue/CURRENT"),
+        b"MANIFEST-000001\n",
+    )
+    .unwrap();
+    let err = Store::open(small_config(&dir)).unwrap_err().to_string();
+    assert!(err.contains("RocksDB"), "{err}");
+    std::fs::remove_file(dir.path().join("consumequeue/CURRENT")).unwrap();
+    std::fs::create_dir_all(dir.path().join("dledger-n0")).unwrap();
+    let err = Store::open(small_config(&dir)).unwrap_err().to_string();
+    assert!(err.contains("DLedger"), "{err}");
+}
