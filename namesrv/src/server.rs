@@ -40,6 +40,8 @@ pub struct NameServer {
     /// Connections brokers registered over, so an expired broker's connection can be closed
     /// (Java `RemotingHelper.closeChannel` in `scanNotActiveBroker`). Entries leave on close.
     broker_conns: Mutex<HashMap<u64, Connection>>,
+    /// Serializes UPDATE_NAMESRV_CONFIG (read-modify-write of `config` plus the file).
+    config_update: Mutex<()>,
     started: Instant,
 }
 
@@ -52,6 +54,7 @@ impl NameServer {
             kv,
             config: RwLock::new(state),
             broker_conns: Mutex::new(HashMap::new()),
+            config_update: Mutex::new(()),
             started: Instant::now(),
         })
     }
@@ -73,18 +76,21 @@ impl NameServer {
             .clone()
     }
 
-    /// Replaces the config after UPDATE_NAMESRV_CONFIG and persists it to `configStorePath`
-    /// (Java `Configuration#update` + `persist`).
-    pub(crate) fn replace_config(&self, state: ConfigState) -> Result<()> {
-        let path = PathBuf::from(&state.config.config_store_path);
-        let text = crate::props::render(
-            state
-                .config
-                .properties(&state.extra)
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str())),
-        );
-        *self.config.write().unwrap_or_else(|e| e.into_inner()) = state;
+    /// Applies an UPDATE_NAMESRV_CONFIG change and persists the result to `configStorePath`
+    /// (Java `Configuration#update` + `persist`). Updates are serialized so two of them cannot
+    /// lose each other's keys or persist out of order; `change` sees the current config and
+    /// may refuse it, leaving everything as it was.
+    pub(crate) fn update_config(
+        &self,
+        change: impl FnOnce(&mut ConfigState) -> Result<()>,
+    ) -> Result<()> {
+        let _serial = self.config_update.lock().unwrap_or_else(|e| e.into_inner());
+        let mut next = self.config_state();
+        change(&mut next)?;
+        let path = PathBuf::from(&next.config.config_store_path);
+        let props = next.config.properties(&next.extra);
+        let text = crate::props::render(props.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        *self.config.write().unwrap_or_else(|e| e.into_inner()) = next;
         crate::kv::write_with_backup(&path, text.as_bytes()).map_err(|e| Error::file(&path, e))
     }
 

@@ -61,21 +61,23 @@ pub fn update_config(ns: &NameServer, conn: &Connection, req: &Command) -> Reply
     };
     let text = std::str::from_utf8(body).map_err(|e| Error::body("properties", e))?;
     let entries = crate::props::parse(text);
-    let mut state = ns.config_state();
-    if entries.iter().any(|(k, _)| state.config.is_black_listed(k)) {
+    // `configBlackList` is itself black-listed, so the list cannot change under this check.
+    if ns.with_config(|c| entries.iter().any(|(k, _)| c.is_black_listed(k))) {
         return Err(Reject::Code(
             response::NO_PERMISSION,
             "Can not update config in black list.".into(),
         ));
     }
-    for (key, value) in &entries {
-        if !state.config.set(key, value)? {
-            if let Some(slot) = state.extra.get_mut(key) {
-                *slot = value.clone();
+    ns.update_config(|state| {
+        for (key, value) in &entries {
+            if !state.config.set(key, value)? {
+                if let Some(slot) = state.extra.get_mut(key) {
+                    *slot = value.clone();
+                }
             }
         }
-    }
-    ns.replace_config(state)?;
+        Ok(())
+    })?;
     Ok(success())
 }
 
