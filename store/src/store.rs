@@ -40,6 +40,9 @@ fn refuse_unsupported(paths: &StorePaths) -> Result<()> {
             reason: format!("{what} is not supported"),
         })
     };
+    if paths.commitlog.to_string_lossy().contains(',') {
+        return refuse(paths.commitlog.clone(), "a multi-path storePathCommitLog");
+    }
     let cq_root = paths.consume_queue_root();
     if cq_root.join("CURRENT").exists() {
         return refuse(
