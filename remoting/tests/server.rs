@@ -354,13 +354,13 @@ async fn requests_beyond_the_in_flight_limit_get_system_busy() {
 #[tokio::test]
 async fn idle_connections_are_closed() {
     let options = ConnectionOptions {
-        idle_timeout: Some(Duration::from_millis(300)),
+        idle_timeout: Some(Duration::from_millis(600)),
         ..ConnectionOptions::default()
     };
     let (addr, handler, _) = start_with(options).await;
     let mut s = TcpStream::connect(&addr).await.unwrap();
     // Traffic keeps it open past the timeout...
-    for i in 0..4 {
+    for i in 0..6 {
         tokio::time::sleep(Duration::from_millis(150)).await;
         s.write_all(&frame(&echo(i, 0, SerializeType::Json)))
             .await
