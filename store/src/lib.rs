@@ -30,6 +30,27 @@
 //!   locks held across I/O.
 //! * Transactional PREPARED/ROLLBACK records take no queue offset and no consume-queue unit.
 //! * Errors carry the Java `PutMessageStatus` via [`StoreError::put_status`].
+//! * Background threads (CommitLog flusher, consume-queue/checkpoint flusher, clean-up) stop at
+//!   [`Store::shutdown`], or when the last `Store` handle is dropped (then `abort` stays and the
+//!   next open recovers abnormally, as after a crash).
+//!
+//! # Where we differ from Java on purpose
+//! * New CommitLog and index segments are reserved with `posix_fallocate` (content identical to
+//!   Java's sparse files), so a full disk fails segment creation instead of faulting a write into
+//!   the mapping. Writes are also refused above `diskSpaceWarningLevelRatio`.
+//! * Recovery zeroes the torn bytes after the recovered end, so stale bytes can never pass as a
+//!   record after a later, shorter append. Java leaves them.
+//! * Every record served by `get`, `read_record` and `query_messages` is CRC-checked; a record
+//!   failing its CRC is skipped and logged, never returned.
+//! * A short last CommitLog segment is extended, and a consume queue with a wrong-size file is
+//!   rebuilt from the CommitLog; Java refuses to start in both cases. A wrong-size CommitLog
+//!   segment before the last still refuses to start ([`StoreError::SegmentSize`]).
+//! * A consume-queue unit that would leave a gap in queue offsets is refused (Java appends it at
+//!   the wrong position and logs "[BUG]").
+//! * SEARCH_OFFSET_BY_TIMESTAMP binary-searches the whole queue rather than one segment chosen
+//!   by file time; the LOWER/UPPER results are the 5.x definitions.
+//! * Index and consume-queue reads are Java's; RocksDB consume queues, DLedger and multi-path
+//!   CommitLogs are refused at open, BatchCQ directories ignored.
 
 pub mod checkpoint;
 mod clean;
