@@ -46,7 +46,7 @@
 //!   rebuilt from the CommitLog; Java refuses to start in both cases. A wrong-size CommitLog
 //!   segment before the last still refuses to start ([`StoreError::SegmentSize`]).
 //! * A consume-queue unit that would leave a gap in queue offsets is refused (Java appends it at
-//!   the wrong position and logs "[BUG]").
+//!   the wrong position and logs `[BUG]`).
 //! * SEARCH_OFFSET_BY_TIMESTAMP binary-searches the whole queue rather than one segment chosen
 //!   by file time; the LOWER/UPPER results are the 5.x definitions.
 //! * Index and consume-queue reads are Java's; RocksDB consume queues, DLedger and multi-path
