@@ -1,4 +1,5 @@
-//! Starting the NameServers and brokers under test: ours (`target/release/mqnamesrv`) and Java's
+//! Starting the NameServers and brokers under test: ours (`target/release/mqnamesrv`,
+//! `target/release/mqbroker`) and Java's
 //! (`org.apache.rocketmq.namesrv.NamesrvStartup` / `org.apache.rocketmq.broker.BrokerStartup`
 //! 5.3.3 from Maven Central), each with the same command line and config-file keys
 //! (tools-and-clients.md §5.3/§5.4), listening on 127.0.0.1 only, in its own work directory.
@@ -156,51 +157,66 @@ impl BrokerSpec {
     }
 }
 
-/// A running Java broker (5.3.3).
-pub struct JavaBroker {
+/// A running broker: Java's 5.3.3 or ours (`target/release/mqbroker`), started from the same
+/// broker.conf.
+pub struct Broker {
+    pub kind: NsKind,
     pub spec: BrokerSpec,
     /// `127.0.0.1:listenPort`, as registered.
     pub addr: String,
     pub server: Server,
 }
 
-impl JavaBroker {
-    /// Starts the broker and waits for its boot line (not for its registration: see
-    /// [`JavaBroker::wait_registered`]).
-    pub fn start(spec: BrokerSpec) -> JavaBroker {
-        let dir = work_dir(&format!("java-broker-{}", spec.name));
+/// The Java broker, under the name the first scenarios used.
+pub type JavaBroker = Broker;
+
+/// True when our broker binary has been built.
+pub fn ours_broker_built() -> bool {
+    release_bin("mqbroker").exists()
+}
+
+impl Broker {
+    /// Starts a Java broker (see [`Broker::start_with`]).
+    pub fn start(spec: BrokerSpec) -> Broker {
+        Broker::start_with(NsKind::Java, spec)
+    }
+
+    /// Starts a broker of `kind` on free ports with its store in a fresh work directory and
+    /// waits for its boot line (not for its registration: see [`Broker::wait_registered`]).
+    pub fn start_with(kind: NsKind, spec: BrokerSpec) -> Broker {
+        let dir = work_dir(&format!("{}-broker-{}", kind.label(), spec.name));
         let port = free_broker_port();
-        let store = dir.join("store");
-        let mut conf = format!(
-            "brokerClusterName={}\nbrokerName={}\nbrokerId=0\nbrokerRole=ASYNC_MASTER\nflushDiskType=ASYNC_FLUSH\n\
-             listenPort={port}\nhaListenPort={}\nbindAddress=127.0.0.1\nbrokerIP1=127.0.0.1\nbrokerIP2=127.0.0.1\n\
-             namesrvAddr={}\nstorePathRootDir={}\nstorePathCommitLog={}\nmappedFileSizeCommitLog=67108864\n\
-             autoCreateTopicEnable=true\nautoCreateSubscriptionGroup=true\n",
-            spec.cluster,
-            spec.name,
-            port + 1,
-            spec.namesrv.join(";"),
-            store.display(),
-            store.join("commitlog").display(),
-        );
-        for (k, v) in &spec.extra {
-            conf.push_str(&format!("{k}={v}\n"));
-        }
         let conf_path = dir.join("broker.conf");
-        write_file(&conf_path, &conf);
-        let cmd = java_cmd(
-            &dir,
-            &["-Xms256m", "-Xmx512m"],
-            &classpath("broker-5.3.3"),
-            "org.apache.rocketmq.broker.BrokerStartup",
-        )
-        .args(["-c".to_string(), conf_path.display().to_string()]);
-        let server = Server::spawn(
-            &format!("java-broker-{}", spec.name),
-            &cmd,
-            vec![dir.join("logs/rocketmqlogs/broker.log")],
-        );
-        let broker = JavaBroker {
+        write_file(&conf_path, &broker_conf(&spec, port, &dir.join("store")));
+        let conf_arg = conf_path.display().to_string();
+        let name = format!("{}-broker-{}", kind.label(), spec.name);
+        let server = match kind {
+            NsKind::Java => {
+                let cmd = java_cmd(
+                    &dir,
+                    &["-Xms256m", "-Xmx512m"],
+                    &classpath("broker-5.3.3"),
+                    "org.apache.rocketmq.broker.BrokerStartup",
+                )
+                .args(["-c", conf_arg.as_str()]);
+                Server::spawn(&name, &cmd, vec![dir.join("logs/rocketmqlogs/broker.log")])
+            }
+            NsKind::Ours => {
+                let bin = release_bin("mqbroker");
+                assert!(
+                    bin.exists(),
+                    "{} is not built (cargo build --release --bins)",
+                    bin.display()
+                );
+                let cmd = Cmd::new(bin.display().to_string(), &dir)
+                    .args(["-c", conf_arg.as_str()])
+                    .env("ROCKETMQ_HOME", dir.display().to_string())
+                    .env("HOME", dir.display().to_string());
+                Server::spawn(&name, &cmd, Vec::new())
+            }
+        };
+        let broker = Broker {
+            kind,
             spec,
             addr: format!("127.0.0.1:{port}"),
             server,
@@ -235,6 +251,27 @@ impl JavaBroker {
             sleep(Duration::from_millis(200));
         }
     }
+}
+
+/// broker.conf for a test broker: loopback only, small commitlog segments, auto-create on;
+/// `spec.extra` lines come last (a later key wins in a Java properties file).
+fn broker_conf(spec: &BrokerSpec, port: u16, store: &Path) -> String {
+    let mut conf = format!(
+        "brokerClusterName={}\nbrokerName={}\nbrokerId=0\nbrokerRole=ASYNC_MASTER\nflushDiskType=ASYNC_FLUSH\n\
+         listenPort={port}\nhaListenPort={}\nbindAddress=127.0.0.1\nbrokerIP1=127.0.0.1\nbrokerIP2=127.0.0.1\n\
+         namesrvAddr={}\nstorePathRootDir={}\nstorePathCommitLog={}\nmappedFileSizeCommitLog=67108864\n\
+         autoCreateTopicEnable=true\nautoCreateSubscriptionGroup=true\n",
+        spec.cluster,
+        spec.name,
+        port + 1,
+        spec.namesrv.join(";"),
+        store.display(),
+        store.join("commitlog").display(),
+    );
+    for (k, v) in &spec.extra {
+        conf.push_str(&format!("{k}={v}\n"));
+    }
+    conf
 }
 
 pub(crate) fn write_file(path: &Path, text: &str) {
