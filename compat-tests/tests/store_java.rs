@@ -6,7 +6,8 @@
 //!    messages to the same queues and shuts down;
 //! 3. the Java broker starts again on the same directory and a Java push consumer receives the
 //!    Java-written and the Thrust-written messages alike;
-//! 4. the Java broker is SIGKILLed and our store recovers the crashed directory (abnormal path).
+//! 4. the Java broker is SIGKILLed while the Java producer sends, and our store recovers the
+//!    crashed directory (abnormal path) with every message acknowledged SEND_OK.
 
 #![allow(clippy::unwrap_used)]
 
@@ -196,6 +197,47 @@ fn consume_java(ns: &str, expect: usize) -> Vec<Value> {
         .collect()
 }
 
+/// SIGKILL the Java broker while the Java producer sends; returns (body, physical offset) of
+/// every message acknowledged SEND_OK before the kill.
+fn kill_during_production(ns: &str, broker: &JavaBroker) -> Vec<(String, i64)> {
+    let args = kv(
+        "produce",
+        &[
+            ("ns", ns),
+            ("topic", TOPIC),
+            ("group", "pg_crash"),
+            ("count", "5000"),
+            ("body", "crash"),
+            ("send_timeout_ms", "2000"),
+        ],
+    );
+    let mut producer = Background::spawn(
+        &java_driver(JavaClient::V5_3_3, &args),
+        Duration::from_secs(120),
+    );
+    let started = producer.wait_json(Duration::from_secs(60), |v| {
+        v["i"].as_u64().is_some_and(|i| i >= 200)
+    });
+    assert!(
+        started.is_some(),
+        "producer made no progress: {}",
+        producer.stdout()
+    );
+    broker.server.kill();
+    let out = producer.finish(Duration::from_secs(3));
+    let acked: Vec<(String, i64)> = out
+        .json_lines()
+        .into_iter()
+        .filter(|v| v["status"] == "SEND_OK")
+        .map(|v| {
+            let (_, phys) = decode_offset_msg_id(v["offsetMsgId"].as_str().unwrap()).unwrap();
+            (format!("crash-{}", v["i"]), phys)
+        })
+        .collect();
+    assert!(acked.len() >= 200, "{out}");
+    acked
+}
+
 #[test]
 fn java_store_taken_over_and_handed_back() {
     require_setup();
@@ -241,16 +283,21 @@ fn java_store_taken_over_and_handed_back() {
         "queryMsgByKey ok3 through the Java broker: {out}"
     );
 
-    broker.server.kill();
+    let acked = kill_during_production(&ns.addr, &broker);
     assert!(
         root.join("abort").exists(),
         "a killed Java broker leaves abort"
     );
     let store = Store::open(store_config(&root)).unwrap();
-    assert_eq!(
-        read_topic(&store).len(),
-        JAVA_COUNT + OURS_COUNT,
-        "abnormal recovery keeps everything"
-    );
+    assert!(read_topic(&store).len() >= JAVA_COUNT + OURS_COUNT + acked.len());
+    for (body, phys) in &acked {
+        let rec = store
+            .read_record(*phys)
+            .expect("acknowledged message kept by recovery");
+        assert_eq!(
+            &StoredMessage::decode(&rec).unwrap().body[..],
+            body.as_bytes()
+        );
+    }
     store.shutdown().unwrap();
 }
