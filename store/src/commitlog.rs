@@ -84,6 +84,38 @@ impl CommitLog {
         Ok(Appended { end: new_end })
     }
 
+    /// Replication (slave side, Java `CommitLog.appendData`): write bytes the master sent at the
+    /// current end. The master never sends past the end of one of its segments, so the bytes
+    /// never cross ours. An empty CommitLog starts at `offset` if it is a segment start.
+    pub fn append_raw(&self, offset: u64, data: &[u8]) -> Result<u64> {
+        let seg_size = self.seg_size();
+        if self.segs.is_empty() && self.max_offset() == 0 && offset % seg_size == 0 {
+            self.set_max_offset(offset);
+        }
+        let end = self.max_offset();
+        let bad = |reason: String| StoreError::Format {
+            path: self.segs.dir().to_path_buf(),
+            reason,
+        };
+        if offset != end {
+            return Err(bad(format!(
+                "replicated data at {offset} but the commitlog ends at {end}"
+            )));
+        }
+        let seg = self.segment_for_write(end)?;
+        let pos = (end - seg.base) as usize;
+        if pos + data.len() > seg.file.len() {
+            return Err(bad(format!(
+                "replicated data at {offset} ({} bytes) crosses a segment",
+                data.len()
+            )));
+        }
+        seg.file.write(pos, data);
+        let new_end = end + data.len() as u64;
+        self.set_max_offset(new_end);
+        Ok(new_end)
+    }
+
     fn segment_for_write(&self, end: u64) -> Result<Segment> {
         match self.segs.last() {
             Some(s) if end < s.end() => Ok(s),

@@ -68,6 +68,7 @@ mod mmap;
 pub mod props;
 mod read;
 mod recovery;
+mod replica;
 mod segments;
 mod store;
 

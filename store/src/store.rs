@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
@@ -117,6 +117,9 @@ pub(crate) struct Inner {
     /// reader that loads this first and the offset second never pairs a time with data not yet
     /// covered by the offset.
     pub last_store_ts: AtomicI64,
+    /// End of the CommitLog data dispatched to consume queues and index (append lock holders
+    /// only; replication appends raw bytes and dispatches whole records up to here).
+    pub dispatched_end: AtomicU64,
     pub disk_full: AtomicBool,
     /// Manual clean-up rounds requested (`DELETE_EXPIRED_COMMITLOG` asks for 20).
     pub manual_clean_rounds: AtomicU32,
@@ -235,6 +238,7 @@ impl Store {
             checkpoint,
             append: Mutex::new(()),
             last_store_ts: AtomicI64::new(0),
+            dispatched_end: AtomicU64::new(0),
             disk_full: AtomicBool::new(false),
             manual_clean_rounds: AtomicU32::new(0),
             running: AtomicBool::new(true),
@@ -242,6 +246,9 @@ impl Store {
             lock_file: Mutex::new(Some(lock_file)),
         });
         crate::recovery::recover(&inner, last_exit_ok, full_rescan)?;
+        inner
+            .dispatched_end
+            .store(inner.commitlog.max_offset(), Ordering::Release);
         std::fs::write(inner.paths.abort(), std::process::id().to_string())
             .map_err(StoreError::io("create", inner.paths.abort()))?;
         crate::segments::sync_dir(&inner.paths.root)?;
@@ -326,6 +333,7 @@ impl Store {
             placed = block.encode(buf, base, next_qo);
         })?;
         inner.last_store_ts.store(store_ts, Ordering::Release);
+        inner.dispatched_end.store(appended.end, Ordering::Release);
         for (m, p) in msgs.iter().zip(&placed) {
             // The record is stored; a dispatch failure (index file allocation) must not turn
             // the put into an error, or the producer would resend a duplicate.
@@ -368,7 +376,7 @@ impl Store {
         dispatch(inner, Some(cq), &info)
     }
 
-    fn check_writable(&self) -> Result<()> {
+    pub(crate) fn check_writable(&self) -> Result<()> {
         let inner = &self.inner;
         if !inner.running.load(Ordering::Acquire) {
             return Err(StoreError::NotRunning);
