@@ -134,7 +134,8 @@ impl CommitLog {
     /// A `Bytes` view of `[offset, offset+size)`, or `None` if not readable (removed or not yet
     /// written, or spanning segments).
     pub fn read(&self, offset: u64, size: usize) -> Option<Bytes> {
-        if offset + size as u64 > self.max_offset() {
+        let end = offset.checked_add(size as u64)?;
+        if end > self.max_offset() {
             return None;
         }
         let seg = self.segs.find(offset)?;

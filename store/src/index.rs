@@ -87,6 +87,10 @@ impl IndexFile {
         if header.index_count <= 0 {
             header.index_count = 1;
         }
+        if header.index_count as u32 > entries {
+            warn!(path = %path.display(), count = header.index_count, "index header count beyond the file: treated as full");
+            header.index_count = entries as i32;
+        }
         Ok(IndexFile {
             file: Arc::new(file),
             slots,

@@ -255,3 +255,29 @@ fn unsupported_store_flavours_are_refused() {
     let err = Store::open(small_config(&dir)).unwrap_err().to_string();
     assert!(err.contains("DLedger"), "{err}");
 }
+
+#[test]
+fn corrupt_index_header_does_not_break_queries() {
+    let dir = TempDir::new("bad-index");
+    let store = Store::open(small_config(&dir)).unwrap();
+    let placed = fill(&store, "C", 20, 50);
+    store.shutdown().unwrap();
+    drop(store);
+    let ix = std::fs::read_dir(dir.path().join("index"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let f = OpenOptions::new().write(true).open(&ix).unwrap();
+    f.write_all_at(&i32::MAX.to_be_bytes(), 36).unwrap(); // indexCount
+    let store = Store::open(small_config(&dir)).unwrap();
+    let q = store.query_offsets("C", "k5", 32, 0, i64::MAX);
+    assert!(q.offsets.len() <= 32);
+    let q = store.query_offsets("C", "k19", 32, 0, i64::MAX);
+    assert!(q.offsets.iter().all(|o| *o <= placed[19].physical_offset));
+    store
+        .put(msg("C", 0, b"after", None, Some("knew")))
+        .unwrap();
+    store.shutdown().unwrap();
+}
