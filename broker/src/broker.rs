@@ -23,7 +23,7 @@ use crate::schedule::DelayOffsets;
 use crate::stats::Stats;
 use crate::storage;
 use crate::topics::TopicTable;
-use crate::{clients, dispatch, register, schedule};
+use crate::{clients, dispatch, register, schedule, transaction};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -171,6 +171,7 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, StartError> {
     spawn_periodic(&broker);
     tokio::spawn(register::run(broker.clone()));
     tokio::spawn(schedule::run(broker.clone()));
+    tokio::spawn(transaction::run(broker.clone()));
     let addr = broker.config().broker_addr();
     Ok(RunningBroker {
         broker,

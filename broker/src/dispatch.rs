@@ -10,7 +10,7 @@ use remoting::{Command, Connection};
 
 use crate::broker::Broker;
 use crate::error::{Reject, Reply};
-use crate::{admin, clients, consumer_admin, offsets, pull, send, topics_admin};
+use crate::{admin, clients, consumer_admin, offsets, pull, send, topics_admin, transaction};
 
 /// Routes one request; always returns the reply (the server drops it for oneway requests).
 pub async fn dispatch(b: &Arc<Broker>, conn: &Connection, req: Command, vip: bool) -> Command {
@@ -28,6 +28,7 @@ pub async fn dispatch(b: &Arc<Broker>, conn: &Connection, req: Command, vip: boo
         rq::GET_CONSUMER_LIST_BY_GROUP => clients::consumer_list(b, req).await,
         rq::LOCK_BATCH_MQ => clients::lock_batch(b, req).await,
         rq::UNLOCK_BATCH_MQ => clients::unlock_batch(b, req).await,
+        rq::END_TRANSACTION => transaction::end_transaction(b, req),
         rq::CONSUMER_SEND_MSG_BACK => consumer_admin::send_msg_back(b, req),
         rq::CHECK_CLIENT_CONFIG => consumer_admin::check_client_config(b, req),
         rq::GET_CONSUMER_RUNNING_INFO => consumer_admin::consumer_running_info(b, req).await,

@@ -25,6 +25,7 @@ pub mod storage;
 pub mod subscription;
 pub mod topics;
 pub mod topics_admin;
+pub mod transaction;
 
 pub use broker::{start, Broker, RunningBroker, StartError};
 pub use config::BrokerConfig;

@@ -81,7 +81,7 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
         decode_batch(&body, &h, &cfg, &target, born_host, store_host)?
     } else {
         let msg = single(&h, &cfg, &target, body, born_host, store_host);
-        vec![crate::schedule::to_schedule_topic(msg, &cfg)]
+        vec![prepare_or_schedule(msg, &cfg)?]
     };
     let uniq: Vec<String> = msgs
         .iter()
@@ -273,6 +273,24 @@ fn redirect_retry(
         t.queue_id = random_queue(DLQ_QUEUES);
     }
     Ok(())
+}
+
+/// A `TRAN_MSG=true` send becomes a half message (unless refused by `rejectTransactionMessage`);
+/// Java skips that for old clients' retries carrying both reconsume times and a delay.
+fn prepare_or_schedule(msg: NewMessage, cfg: &BrokerConfig) -> Result<NewMessage, Reject> {
+    let delayed = store::props::property(&msg.properties, "DELAY")
+        .and_then(|d| d.parse::<i32>().ok())
+        .is_some_and(|d| d > 0);
+    if crate::transaction::is_prepared(&msg) && !(msg.reconsume_times > 0 && delayed) {
+        if cfg.reject_transaction_message {
+            return Err(Reject::no_permission(format!(
+                "the broker[{}] sending transaction message is forbidden",
+                cfg.broker_ip1
+            )));
+        }
+        return Ok(crate::transaction::to_half(msg));
+    }
+    Ok(crate::schedule::to_schedule_topic(msg, cfg))
 }
 
 /// Stored properties: the client's, plus `UNIQ_KEY` when missing (5.x) and `CLUSTER`.

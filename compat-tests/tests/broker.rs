@@ -13,16 +13,20 @@ use std::sync::OnceLock;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use compat_tests::env::{release_bin, require_setup, work_dir};
+use compat_tests::env::{classpath, driver_classes, release_bin, require_setup, work_dir};
 use compat_tests::ports::free_broker_port;
 use compat_tests::process::{run, Background, Cmd, LogDump, Output, Server};
-use compat_tests::servers::{BrokerSpec, JavaBroker, Namesrv, NsKind};
+use compat_tests::servers::{java_cmd, BrokerSpec, JavaBroker, Namesrv, NsKind};
 use compat_tests::tools::{go_driver_cmd, java_driver, kv, mqadmin, JavaClient};
 use compat_tests::wire;
 use serde_json::Value;
 
 const CLUSTER: &str = "DefaultCluster";
 const QUEUES: u32 = 4;
+/// Broker keys both stacks get: a short transaction check interval so the check-back scenario
+/// is short. `transactionTimeOut` stays at its 6 s default: Java 5.3.3 writes commit/rollback op
+/// markers in batches every 3 s, and a shorter timeout would have it check resolved messages.
+const EXTRA: &[(&str, &str)] = &[("transactionCheckInterval", "2000")];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
@@ -60,7 +64,12 @@ fn stack(kind: Kind) -> &'static Stack {
 
 fn start_java() -> Stack {
     let ns = Namesrv::start(NsKind::Java);
-    let broker = JavaBroker::start(BrokerSpec::new(CLUSTER, "broker-j", &[ns.addr.as_str()]));
+    let mut spec = BrokerSpec::new(CLUSTER, "broker-j", &[ns.addr.as_str()]);
+    spec.extra = EXTRA
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let broker = JavaBroker::start(spec);
     broker.wait_registered(&ns.addr, Duration::from_secs(60));
     Stack {
         broker_name: "broker-j",
@@ -82,7 +91,7 @@ fn start_ours() -> Stack {
     let dir = work_dir("ours-broker");
     let port = free_broker_port();
     let store = dir.join("store");
-    let conf = format!(
+    let mut conf = format!(
         "brokerClusterName={CLUSTER}\nbrokerName=broker-o\nbrokerId=0\nbrokerRole=ASYNC_MASTER\n\
          flushDiskType=ASYNC_FLUSH\nlistenPort={port}\nhaListenPort={}\nbindAddress=127.0.0.1\n\
          brokerIP1=127.0.0.1\nbrokerIP2=127.0.0.1\nstorePathRootDir={}\nstorePathCommitLog={}\n\
@@ -91,6 +100,9 @@ fn start_ours() -> Stack {
         store.display(),
         store.join("commitlog").display(),
     );
+    for (k, v) in EXTRA {
+        conf.push_str(&format!("{k}={v}\n"));
+    }
     let conf_path = dir.join("broker.conf");
     std::fs::write(&conf_path, conf).expect("write broker.conf");
     let cmd = Cmd::new(bin.display().to_string(), &dir)
@@ -462,6 +474,196 @@ fn mqadmin_views(kind: Kind) {
         progress.stdout.contains("Diff Total: 0"),
         "consumerProgress: {progress}"
     );
+}
+
+/// `thrust.compat.BrokerDriver` (compat-tests/java/client) on the Java client `v`.
+fn broker_driver(v: JavaClient, args: &[String]) -> Cmd {
+    let set = format!("client-{}", v.version());
+    let dir = work_dir(&format!(
+        "brokerdriver-{}",
+        args.first().map_or("x", String::as_str)
+    ));
+    let cp = format!("{}:{}", driver_classes(&set).display(), classpath(&set));
+    java_cmd(
+        &dir,
+        &["-Xms64m", "-Xmx256m"],
+        &cp,
+        "thrust.compat.BrokerDriver",
+    )
+    .args(args.iter().cloned())
+}
+
+/// Transactions from the Java client: commit and rollback at once, "unknown" resolved by the
+/// broker's check-back; consumers then see exactly the committed messages.
+fn transactions(kind: Kind, v: JavaClient) {
+    let s = stack(kind);
+    let _dump = s.dump();
+    let topic = unique("tx");
+    create_topic(s, &topic);
+    let out = run(
+        &broker_driver(
+            v,
+            &kv(
+                "tx",
+                &[
+                    ("ns", s.ns()),
+                    ("topic", &topic),
+                    ("group", &unique("txpg")),
+                    ("count", "6"),
+                    ("linger_ms", "40000"),
+                ],
+            ),
+        ),
+        Duration::from_secs(120),
+    );
+    out.assert_ok();
+    let lines = out.json_lines();
+    assert_eq!(
+        lines.iter().filter(|l| l["status"] == "SEND_OK").count(),
+        6,
+        "{out}"
+    );
+    let checked: BTreeSet<&str> = lines.iter().filter_map(|l| l["check"].as_str()).collect();
+    assert_eq!(
+        checked,
+        BTreeSet::from(["tx-2", "tx-5"]),
+        "check-backs: {out}"
+    );
+    let c = consumer(&java_driver(
+        JavaClient::V5_3_3,
+        &consumer_args(s.ns(), &topic, &unique("txcg"), 4),
+    ));
+    let got: BTreeSet<String> = c
+        .finish(Duration::from_secs(150))
+        .json_lines()
+        .iter()
+        .filter_map(|m| m["body"].as_str().map(str::to_string))
+        .collect();
+    let want: BTreeSet<String> = ["tx-0", "tx-2", "tx-3", "tx-5"]
+        .iter()
+        .map(|b| b.to_string())
+        .collect();
+    assert_eq!(got, want);
+}
+
+/// RECONSUME_LATER: the message comes back once through `%RETRY%<group>` (send-back + delay
+/// level 1), with its original topic and reconsumeTimes 1.
+fn consume_retry(kind: Kind) {
+    let s = stack(kind);
+    let _dump = s.dump();
+    let topic = unique("retry");
+    create_topic(s, &topic);
+    let batch = Batch {
+        body: "rt",
+        count: 4,
+        mode: "sync",
+    };
+    produce(
+        s,
+        &java_driver(JavaClient::V5_3_3, &producer_args(s.ns(), &topic, &batch)),
+        &batch,
+    );
+    let out = run(
+        &broker_driver(
+            JavaClient::V5_3_3,
+            &kv(
+                "retry",
+                &[
+                    ("ns", s.ns()),
+                    ("topic", &topic),
+                    ("group", &unique("rcg")),
+                    ("expect", "4"),
+                    ("timeout_ms", "100000"),
+                ],
+            ),
+        ),
+        Duration::from_secs(150),
+    );
+    out.assert_ok();
+    for l in out.json_lines().iter().filter(|l| l.get("body").is_some()) {
+        assert_eq!(
+            l["topic"],
+            topic.as_str(),
+            "retried message keeps its topic: {l}"
+        );
+    }
+}
+
+/// An orderly (MessageListenerOrderly) Java 4.9.8 consumer: queue locks, in-order delivery.
+fn orderly(kind: Kind) {
+    let s = stack(kind);
+    let _dump = s.dump();
+    let topic = unique("ord");
+    create_topic(s, &topic);
+    let batch = Batch {
+        body: "ord",
+        count: 20,
+        mode: "sync",
+    };
+    produce(
+        s,
+        &java_driver(JavaClient::V5_3_3, &producer_args(s.ns(), &topic, &batch)),
+        &batch,
+    );
+    let out = run(
+        &broker_driver(
+            JavaClient::V4_9_8,
+            &kv(
+                "orderly",
+                &[
+                    ("ns", s.ns()),
+                    ("topic", &topic),
+                    ("group", &unique("ocg")),
+                    ("expect", "20"),
+                ],
+            ),
+        ),
+        Duration::from_secs(120),
+    );
+    out.assert_ok();
+    let done = out
+        .json_lines()
+        .into_iter()
+        .find(|l| l.get("done").is_some());
+    assert!(
+        done.is_some_and(|d| d["disorder"] == 0 && d["received"] == 20),
+        "{out}"
+    );
+}
+
+#[test]
+fn java_transactions_java5() {
+    transactions(Kind::Java, JavaClient::V5_3_3);
+}
+
+#[test]
+fn ours_transactions_java5() {
+    transactions(Kind::Ours, JavaClient::V5_3_3);
+}
+
+#[test]
+fn ours_transactions_java4() {
+    transactions(Kind::Ours, JavaClient::V4_9_8);
+}
+
+#[test]
+fn java_consume_retry() {
+    consume_retry(Kind::Java);
+}
+
+#[test]
+fn ours_consume_retry() {
+    consume_retry(Kind::Ours);
+}
+
+#[test]
+fn java_orderly() {
+    orderly(Kind::Java);
+}
+
+#[test]
+fn ours_orderly() {
+    orderly(Kind::Ours);
 }
 
 #[test]

@@ -1,0 +1,164 @@
+package thrust.compat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
+import org.apache.rocketmq.client.consumer.listener.ConsumeOrderlyStatus;
+import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
+import org.apache.rocketmq.client.consumer.listener.MessageListenerOrderly;
+import org.apache.rocketmq.client.producer.LocalTransactionState;
+import org.apache.rocketmq.client.producer.TransactionListener;
+import org.apache.rocketmq.client.producer.TransactionMQProducer;
+import org.apache.rocketmq.client.producer.TransactionSendResult;
+import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
+import org.apache.rocketmq.common.message.Message;
+import org.apache.rocketmq.common.message.MessageExt;
+
+/**
+ * Broker-feature scenarios for the unmodified Java client (compiled against 5.3.3 and 4.9.8).
+ * One JSON object per line on stdout.
+ *
+ * <pre>
+ * retry   ns=ADDR topic=T group=G expect=N [timeout_ms=90000]
+ *         push consumer answering RECONSUME_LATER (delay level 1) to every first delivery;
+ *         done when every body came back once with reconsumeTimes >= 1
+ * orderly ns=ADDR topic=T group=G expect=N [timeout_ms=90000]
+ *         MessageListenerOrderly; reports whether queue offsets were seen in order per queue
+ * tx      ns=ADDR topic=T group=G count=N [linger_ms=20000]
+ *         TransactionMQProducer: i%3==0 commit, 1 rollback, 2 unknown (commit on check)
+ * </pre>
+ */
+public final class BrokerDriver {
+    public static void main(String[] argv) throws Exception {
+        Args a = new Args(argv, 1);
+        int code;
+        switch (argv.length > 0 ? argv[0] : "") {
+            case "retry":
+                code = retry(a);
+                break;
+            case "orderly":
+                code = orderly(a);
+                break;
+            case "tx":
+                code = tx(a);
+                break;
+            default:
+                new Json().put("error", "usage: retry|orderly|tx key=value...").emit();
+                code = 1;
+        }
+        System.out.flush();
+        Runtime.getRuntime().halt(code);
+    }
+
+    static DefaultMQPushConsumer consumer(Args a) throws Exception {
+        DefaultMQPushConsumer c = new DefaultMQPushConsumer(a.need("group"));
+        c.setNamesrvAddr(a.need("ns"));
+        c.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+        c.subscribe(a.need("topic"), "*");
+        return c;
+    }
+
+    static String body(MessageExt m) {
+        return new String(m.getBody(), StandardCharsets.UTF_8);
+    }
+
+    static int retry(Args a) throws Exception {
+        DefaultMQPushConsumer c = consumer(a);
+        int expect = a.num("expect", 1);
+        Map<String, Integer> retried = new ConcurrentHashMap<>();
+        CountDownLatch all = new CountDownLatch(1);
+        c.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+            ConsumeConcurrentlyStatus status = ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+            for (MessageExt m : msgs) {
+                new Json().put("body", body(m)).put("topic", m.getTopic())
+                    .put("reconsumeTimes", m.getReconsumeTimes()).emit();
+                if (m.getReconsumeTimes() == 0) {
+                    status = ConsumeConcurrentlyStatus.RECONSUME_LATER;
+                } else {
+                    retried.put(body(m), m.getReconsumeTimes());
+                }
+            }
+            ctx.setDelayLevelWhenNextConsume(1);
+            if (retried.size() >= expect) {
+                all.countDown();
+            }
+            return status;
+        });
+        c.start();
+        new Json().put("ready", true).emit();
+        boolean ok = all.await(a.num("timeout_ms", 90000), TimeUnit.MILLISECONDS);
+        new Json().put("done", true).put("retried", retried.size()).emit();
+        return ok ? 0 : 2;
+    }
+
+    static int orderly(Args a) throws Exception {
+        DefaultMQPushConsumer c = consumer(a);
+        int expect = a.num("expect", 1);
+        Map<Integer, AtomicLong> last = new ConcurrentHashMap<>();
+        AtomicLong seen = new AtomicLong();
+        AtomicLong disorder = new AtomicLong();
+        CountDownLatch all = new CountDownLatch(1);
+        c.registerMessageListener((MessageListenerOrderly) (msgs, ctx) -> {
+            for (MessageExt m : msgs) {
+                long prev = last.computeIfAbsent(m.getQueueId(), q -> new AtomicLong(-1)).getAndSet(m.getQueueOffset());
+                if (m.getQueueOffset() <= prev) {
+                    disorder.incrementAndGet();
+                }
+                new Json().put("body", body(m)).put("queueId", m.getQueueId())
+                    .put("queueOffset", m.getQueueOffset()).emit();
+                if (seen.incrementAndGet() >= expect) {
+                    all.countDown();
+                }
+            }
+            return ConsumeOrderlyStatus.SUCCESS;
+        });
+        c.start();
+        new Json().put("ready", true).emit();
+        boolean ok = all.await(a.num("timeout_ms", 90000), TimeUnit.MILLISECONDS);
+        new Json().put("done", true).put("received", seen.get()).put("disorder", disorder.get()).emit();
+        return ok && disorder.get() == 0 ? 0 : 2;
+    }
+
+    static int tx(Args a) throws Exception {
+        TransactionMQProducer p = new TransactionMQProducer(a.need("group"));
+        p.setNamesrvAddr(a.need("ns"));
+        AtomicLong checks = new AtomicLong();
+        p.setTransactionListener(new TransactionListener() {
+            @Override
+            public LocalTransactionState executeLocalTransaction(Message msg, Object arg) {
+                int i = (Integer) arg;
+                if (i % 3 == 0) {
+                    return LocalTransactionState.COMMIT_MESSAGE;
+                }
+                return i % 3 == 1 ? LocalTransactionState.ROLLBACK_MESSAGE : LocalTransactionState.UNKNOW;
+            }
+
+            @Override
+            public LocalTransactionState checkLocalTransaction(MessageExt msg) {
+                checks.incrementAndGet();
+                new Json().put("check", body(msg)).put("topic", msg.getTopic()).emit();
+                return LocalTransactionState.COMMIT_MESSAGE;
+            }
+        });
+        p.start();
+        int count = a.num("count", 3);
+        for (int i = 0; i < count; i++) {
+            Message msg = new Message(a.need("topic"), ("tx-" + i).getBytes(StandardCharsets.UTF_8));
+            TransactionSendResult r = p.sendMessageInTransaction(msg, i);
+            new Json().put("i", i).put("status", r.getSendStatus().name())
+                .put("state", String.valueOf(r.getLocalTransactionState())).emit();
+        }
+        long deadline = System.currentTimeMillis() + a.num("linger_ms", 20000);
+        long unknown = (count + 1) / 3;
+        while (System.currentTimeMillis() < deadline && checks.get() < unknown) {
+            Thread.sleep(200);
+        }
+        new Json().put("done", true).put("checks", checks.get()).emit();
+        return 0;
+    }
+}
