@@ -245,33 +245,43 @@ impl ConsumeQueue {
 
     /// Recover the write position by scanning units from the third-to-last segment
     /// (`ConsumeQueue.recover`); later segments past the end are deleted.
-    pub(crate) fn recover(&self) -> Result<()> {
+    /// Returns true when the end found is a hole (nonzero units follow an invalid one), i.e.
+    /// units were lost and must be re-dispatched from the CommitLog.
+    pub(crate) fn recover(&self) -> Result<bool> {
         let segs = self.segs.snapshot();
         let Some(first) = segs.first() else {
-            return Ok(());
+            return Ok(false);
         };
         self.min_pos.store(first.base, Ordering::Release);
         let start = segs.len().saturating_sub(3);
         let mut end = segs[start].base;
-        let mut max_physic = -1i64;
+        let mut hole = false;
         'outer: for seg in &segs[start..] {
             let data = seg.file.read(0, seg.file.len());
             for (i, chunk) in data.chunks_exact(20).enumerate() {
-                let u = CqUnit::decode(0, chunk);
-                if !u.is_valid() {
+                if !CqUnit::decode(0, chunk).is_valid() {
                     end = seg.base + i as u64 * CQ_UNIT_SIZE;
+                    hole = data[(i + 1) * 20..].iter().any(|b| *b != 0);
+                    if hole {
+                        warn!(topic = %self.topic, queue = self.queue_id, file = %seg.file.path().display(),
+                            pos = i * 20, "invalid consume-queue unit before valid ones: queue cut here and rebuilt");
+                    }
                     break 'outer;
-                }
-                if !u.is_placeholder() {
-                    max_physic = u.physical_offset + i64::from(u.size);
                 }
             }
             end = seg.end();
         }
+        // maxPhysicOffset: the last real unit before the end.
+        self.max_pos.store(end, Ordering::Release);
+        let max_physic = (end > first.base)
+            .then(|| self.unit(((end - CQ_UNIT_SIZE) / CQ_UNIT_SIZE) as i64))
+            .flatten()
+            .filter(|u| !u.is_placeholder())
+            .map_or(-1, |u| u.physical_offset + i64::from(u.size));
         self.set_end(end, max_physic)?;
         // Min offset: first unit that is not a placeholder.
         self.correct_min_offset(0);
-        Ok(())
+        Ok(hole)
     }
 
     fn set_end(&self, end: u64, max_physic: i64) -> Result<()> {

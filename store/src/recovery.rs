@@ -95,8 +95,9 @@ fn all_queues(inner: &Inner) -> Vec<Arc<ConsumeQueue>> {
 /// Run the whole recovery (module doc).
 pub(crate) fn recover(inner: &Inner, last_exit_ok: bool, full_rescan: bool) -> Result<()> {
     let mut max_phy_cq = -1i64;
+    let mut full_rescan = full_rescan;
     for q in all_queues(inner) {
-        q.recover()?;
+        full_rescan |= q.recover()?;
         max_phy_cq = max_phy_cq.max(q.max_physic_offset());
     }
     let segs = inner.commitlog.segs.snapshot();

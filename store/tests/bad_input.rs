@@ -281,3 +281,28 @@ fn corrupt_index_header_does_not_break_queries() {
         .unwrap();
     store.shutdown().unwrap();
 }
+
+#[test]
+fn consume_queue_hole_is_refilled_from_the_commitlog() {
+    let dir = TempDir::new("bad-cq-hole");
+    let store = Store::open(small_config(&dir)).unwrap();
+    fill(&store, "H", 150, 50);
+    fill(&store, "Other", 50, 50);
+    store.shutdown().unwrap();
+    drop(store);
+    // Unit 120 (second CQ file, position 20*20) gets a negative commitlog offset.
+    let cq = dir.path().join("consumequeue/H/0/00000000000000002000");
+    let f = OpenOptions::new().write(true).open(&cq).unwrap();
+    f.write_all_at(&(-1i64).to_be_bytes(), 400).unwrap();
+
+    let store = Store::open(small_config(&dir)).unwrap();
+    assert_eq!(store.max_offset("H", 0), 150);
+    let all = read_all(&store, "H");
+    assert_eq!(all.len(), 150);
+    assert!(all
+        .iter()
+        .enumerate()
+        .all(|(i, m)| m.queue_offset == i as i64));
+    assert_eq!(store.max_offset("Other", 0), 50);
+    store.shutdown().unwrap();
+}
