@@ -118,10 +118,13 @@ impl ConsumeQueue {
 
     /// A receiver of this queue's max offset, updated on every append.
     pub fn subscribe(&self) -> watch::Receiver<i64> {
-        let rx = self.arrivals.subscribe();
+        let mut rx = self.arrivals.subscribe();
         // Appends skip the send while nobody listens: publish the current value now that
-        // someone does (any append from here on sees the receiver and sends).
+        // someone does (any append from here on sees the receiver and sends), and mark it seen,
+        // so `changed()` fires only for appends after this returns. Callers read after
+        // subscribing, which covers appends that raced with it.
         self.arrivals.send_replace(self.max_offset());
+        rx.borrow_and_update();
         rx
     }
 

@@ -389,7 +389,8 @@ impl Store {
     }
 
     /// Wait-for-arrival handle of a queue: the receiver's value is the queue's max offset, updated
-    /// on every append. Works for queues that do not exist yet.
+    /// on every append. Works for queues that do not exist yet. Subscribe first, then read:
+    /// `changed()` fires for every append after `subscribe` returns.
     pub fn subscribe(&self, topic: &str, queue_id: i32) -> Result<watch::Receiver<i64>> {
         Ok(self.queue_or_create(topic, queue_id)?.subscribe())
     }

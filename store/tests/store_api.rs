@@ -211,14 +211,20 @@ async fn subscribe_and_sync_flush_wait() {
     r.durability.wait().await.unwrap();
     rx.wait_for(|m| *m >= 1).await.unwrap();
     assert!(store.flush_behind_bytes() == 0);
-    let late = store.subscribe("W", 0).unwrap();
+    let mut late = store.subscribe("W", 0).unwrap();
     assert_eq!(
         *late.borrow(),
         1,
         "a late subscriber sees the current max offset"
     );
+    assert!(
+        !late.has_changed().unwrap(),
+        "nothing new since subscribing"
+    );
     let r = store.put(msg("W", 0, b"again", None, None)).unwrap();
     rx.wait_for(|m| *m >= 2).await.unwrap();
+    late.changed().await.unwrap();
+    assert_eq!(*late.borrow(), 2);
     tokio::task::spawn_blocking(move || r.durability.wait_blocking())
         .await
         .unwrap()
