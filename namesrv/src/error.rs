@@ -12,10 +12,6 @@ pub enum Error {
     #[error("malformed {what} body: {reason}")]
     Body { what: &'static str, reason: String },
 
-    /// A request header that is missing a required field or has a bad value.
-    #[error("{0}")]
-    Header(String),
-
     /// A config value that cannot be parsed as the key's type.
     #[error("config key {key}: bad value {value:?}: {reason}")]
     ConfigValue {

@@ -35,7 +35,8 @@ pub struct NameServer {
     pub routes: RouteInfoManager,
     pub kv: KvConfigManager,
     /// Read per request (flags such as `orderMessageEnable` can change at run time through
-    /// UPDATE_NAMESRV_CONFIG); written only by that request.
+    /// UPDATE_NAMESRV_CONFIG); written by that request and once at start (bound port).
+    /// Lock order: `config_update` before `config`; neither is held with the route lock.
     config: RwLock<ConfigState>,
     /// Connections brokers registered over, so an expired broker's connection can be closed
     /// (Java `RemotingHelper.closeChannel` in `scanNotActiveBroker`). Entries leave on close.
