@@ -39,6 +39,7 @@ pub async fn dispatch(b: &Arc<Broker>, conn: &Connection, req: Command, vip: boo
         rq::GET_MIN_OFFSET => offsets::min_offset(b, req),
         rq::SEARCH_OFFSET_BY_TIMESTAMP => offsets::search_by_timestamp(b, req),
         rq::GET_EARLIEST_MSG_STORETIME => offsets::earliest_store_time(b, req),
+        rq::INVOKE_BROKER_TO_RESET_OFFSET => offsets::reset_offset(b, req),
         rq::UPDATE_AND_CREATE_TOPIC => topics_admin::create_topic(b, req),
         rq::DELETE_TOPIC_IN_BROKER => topics_admin::delete_topic(b, req),
         rq::GET_ALL_TOPIC_CONFIG => topics_admin::all_topic_config(b),

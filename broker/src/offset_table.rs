@@ -21,6 +21,9 @@ type Table = BTreeMap<String, BTreeMap<i32, i64>>;
 
 pub struct OffsetTable {
     table: RwLock<Table>,
+    /// Server-side resets (5.x `resetOffsetTable`): answered once by the next pull of the queue
+    /// with PULL_OFFSET_MOVED to the reset offset; commits are ignored until then.
+    resets: RwLock<Table>,
     version: DataVersion,
     commits: AtomicI64,
     version_step: i64,
@@ -59,6 +62,7 @@ impl OffsetTable {
         }
         Ok(Self {
             table: RwLock::new(table),
+            resets: RwLock::new(Table::new()),
             version,
             commits: AtomicI64::new(0),
             version_step: version_step.max(1),
@@ -74,6 +78,37 @@ impl OffsetTable {
         if (self.commits.fetch_add(1, Ordering::Relaxed) + 1) % self.version_step == 0 {
             self.version.next();
         }
+    }
+
+    /// Java `assignResetOffset`: commit `offset` and remember it for the next pull.
+    pub fn assign_reset(&self, group: &str, topic: &str, queue_id: i32, offset: i64) {
+        self.resets
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key(topic, group))
+            .or_default()
+            .insert(queue_id, offset);
+        self.commit(group, topic, queue_id, offset);
+    }
+
+    pub fn has_reset(&self, group: &str, topic: &str, queue_id: i32) -> bool {
+        self.resets
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key(topic, group))
+            .is_some_and(|q| q.contains_key(&queue_id))
+    }
+
+    /// Java `queryThenEraseResetOffset`.
+    pub fn take_reset(&self, group: &str, topic: &str, queue_id: i32) -> Option<i64> {
+        let mut resets = self.resets.write().unwrap_or_else(|e| e.into_inner());
+        let k = key(topic, group);
+        let q = resets.get_mut(&k)?;
+        let offset = q.remove(&queue_id);
+        if q.is_empty() {
+            resets.remove(&k);
+        }
+        offset
     }
 
     /// The committed offset, `None` when the group never committed this queue.

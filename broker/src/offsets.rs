@@ -89,9 +89,90 @@ pub fn update_consumer_offset(b: &Arc<Broker>, req: Command) -> Reply {
             format!("Topic {} not exist!", h.topic),
         ));
     }
+    if b.config().use_server_side_reset_offset
+        && b.offsets.has_reset(&h.consumer_group, &h.topic, h.queue_id)
+    {
+        return Ok(Command::response(
+            rc::SUCCESS,
+            Some("Offset has been previously reset".to_string()),
+        ));
+    }
     b.offsets
         .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset);
     Ok(Command::response(rc::SUCCESS, None))
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResetOffsetBody {
+    offset_table: std::collections::BTreeMap<String, i64>,
+}
+
+/// INVOKE_BROKER_TO_RESET_OFFSET, Java 5.3.3's server-side reset (`useServerSideResetOffset`,
+/// default true): per queue, the offset of `timestamp` (max offset when < 0) or the given
+/// `offset`, committed and handed to the consumers through their next pull.
+pub fn reset_offset(b: &Arc<Broker>, req: Command) -> Reply {
+    let h: remoting::headers::ResetOffsetRequestHeader = req.decode_header()?;
+    let cfg = b.config();
+    if !cfg.is_master() {
+        return Err(Reject::system("Can not reset offset in slave broker"));
+    }
+    let Some(tc) = b.topics.get(&h.topic) else {
+        return Err(Reject::code(
+            rc::TOPIC_NOT_EXIST,
+            format!("Topic {} does not exist", h.topic),
+        ));
+    };
+    if b.groups.get(&h.group).is_none() {
+        return Err(Reject::code(
+            rc::SUBSCRIPTION_GROUP_NOT_EXIST,
+            format!("Group {} does not exist", h.group),
+        ));
+    }
+    let by_time = |q: i32| {
+        if h.timestamp < 0 {
+            b.store.max_offset(&h.topic, q)
+        } else {
+            b.store
+                .offset_by_time(&h.topic, q, h.timestamp, Boundary::Lower)
+        }
+    };
+    let mut targets = Vec::new();
+    if h.queue_id >= 0 {
+        let offset = match h.offset.filter(|o| *o != -1) {
+            Some(o) => {
+                let (min, max) = (
+                    b.store.min_offset(&h.topic, h.queue_id),
+                    b.store.max_offset(&h.topic, h.queue_id),
+                );
+                if (min >= 0 && o < min) || o > max + 1 {
+                    return Err(Reject::system(format!(
+                        "Target offset {o} not in consume queue range [{min}-{max}]"
+                    )));
+                }
+                o
+            }
+            None => by_time(h.queue_id),
+        };
+        targets.push((h.queue_id, offset));
+    } else {
+        targets.extend((0..tc.read_queue_nums.max(0)).map(|q| (q, by_time(q))));
+    }
+    if targets.is_empty() {
+        return Err(Reject::system("No queues to reset."));
+    }
+    let mut offset_table = std::collections::BTreeMap::new();
+    for (q, o) in targets {
+        b.offsets.assign_reset(&h.group, &h.topic, q, o);
+        let mq = crate::locks::MessageQueue {
+            broker_name: cfg.broker_name.clone(),
+            queue_id: q,
+            topic: h.topic.clone(),
+        };
+        offset_table.insert(remoting::body::object_key(&mq), o);
+    }
+    let body = remoting::body::to_body_fastjson(&ResetOffsetBody { offset_table })?;
+    Ok(Command::response(rc::SUCCESS, None).with_body(body))
 }
 
 /// GET_MAX_OFFSET: the offset the next message will get (0 for an unknown queue).

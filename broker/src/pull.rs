@@ -47,6 +47,15 @@ pub async fn handle(b: &Arc<Broker>, conn: &remoting::Connection, req: Command) 
     }
     let group = check_group(b, &h)?;
     let sub = check_topic_and_subscription(b, &h, conn.peer())?;
+    // A pending server-side reset answers this pull (Java 5.x OFFSET_RESET status).
+    if cfg.use_server_side_reset_offset {
+        if let Some(offset) = b
+            .offsets
+            .take_reset(&h.consumer_group, &h.topic, h.queue_id)
+        {
+            return Ok(reset_reply(b, &h, &group, offset));
+        }
+    }
     // Java commits on the first processing of the request, before any suspension.
     if h.sys_flag & FLAG_COMMIT_OFFSET != 0 && cfg.is_master() {
         b.offsets
@@ -250,6 +259,25 @@ fn respond(h: &PullMessageRequestHeader, group: &SubscriptionGroupConfig, r: Get
     } else {
         cmd
     }
+}
+
+fn reset_reply(
+    b: &Broker,
+    h: &PullMessageRequestHeader,
+    group: &SubscriptionGroupConfig,
+    offset: i64,
+) -> Command {
+    let header = PullMessageResponseHeader {
+        suggest_which_broker_id: 0,
+        next_begin_offset: offset,
+        min_offset: b.store.min_offset(&h.topic, h.queue_id),
+        max_offset: b.store.max_offset(&h.topic, h.queue_id),
+        offset_delta: None,
+        topic_sys_flag: Some(0),
+        group_sys_flag: Some(group.group_sys_flag),
+        forbidden_type: None,
+    };
+    Command::response(rc::PULL_OFFSET_MOVED, Some("OFFSET_RESET".to_string())).with_header(&header)
 }
 
 /// The records back to back; one record is passed through without a copy.

@@ -210,3 +210,41 @@ async fn offsets_commit_query_and_pull_commit() {
     assert!(text.contains("\"OT@OG\":{0:1,1:42}"), "{text}");
     tb.stop().await;
 }
+
+#[tokio::test]
+async fn server_side_offset_reset() {
+    let tb = boot("reset", "").await;
+    let client = Client::new();
+    call(&client, &tb.addr, create_topic_cmd("RT", 1, 6)).await;
+    call(&client, &tb.addr, heartbeat_cmd("c1", "RG", "RT", "*")).await;
+    for _ in 0..3 {
+        call(&client, &tb.addr, send_cmd("RT", 0, b"m", "")).await;
+    }
+    let reset = Command::request(rq::INVOKE_BROKER_TO_RESET_OFFSET)
+        .with_ext("topic", "RT")
+        .with_ext("group", "RG")
+        .with_ext("timestamp", "-1")
+        .with_ext("isForce", "true");
+    let r = call(&client, &tb.addr, reset).await;
+    assert_eq!(r.code, rc::SUCCESS, "{:?}", r.remark);
+    assert_eq!(
+        std::str::from_utf8(r.body.as_ref().unwrap()).unwrap(),
+        r#"{"offsetTable":{{"brokerName":"broker-t","queueId":0,"topic":"RT"}:3}}"#
+    );
+    // a commit while the reset is pending is ignored, as in Java 5.x
+    let update = Command::request(rq::UPDATE_CONSUMER_OFFSET)
+        .with_ext("consumerGroup", "RG")
+        .with_ext("topic", "RT")
+        .with_ext("queueId", "0")
+        .with_ext("commitOffset", "1");
+    let r = call(&client, &tb.addr, update).await;
+    assert_eq!(
+        r.remark.as_deref(),
+        Some("Offset has been previously reset")
+    );
+    let pulled = call(&client, &tb.addr, pull_cmd("RG", "RT", 0, 0, 2, 1000)).await;
+    assert_eq!(pulled.code, rc::PULL_OFFSET_MOVED);
+    assert_eq!(pulled.ext("nextBeginOffset"), Some("3"));
+    assert_eq!(tb.broker().offsets.query("RG", "RT", 0), Some(3));
+    tb.stop().await;
+}
