@@ -42,6 +42,26 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
         .map_err(StoreError::io("fsync directory", dir))
 }
 
+/// Create `dir` and any missing parents, fsyncing each parent whose entries changed, so a new
+/// queue directory survives a power cut together with the files created in it.
+pub(crate) fn create_dir_synced(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent() {
+        create_dir_synced(parent)?;
+    }
+    match std::fs::create_dir(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(()),
+        Err(e) => return Err(StoreError::io("create directory", dir)(e)),
+    }
+    match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => sync_dir(p),
+        _ => Ok(()),
+    }
+}
+
 impl SegmentQueue {
     /// Load every segment of `dir` (created if missing), sorted by offset. A segment of the wrong
     /// size is refused like Java's `load()`, except a zero-length last file, which is deleted, and
@@ -52,7 +72,7 @@ impl SegmentQueue {
         preallocate: bool,
         extend_short_last: bool,
     ) -> Result<SegmentQueue> {
-        std::fs::create_dir_all(dir).map_err(StoreError::io("create directory", dir))?;
+        create_dir_synced(dir)?;
         let mut names = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(StoreError::io("list directory", dir))? {
             let entry = entry.map_err(StoreError::io("list directory", dir))?;
