@@ -48,6 +48,31 @@ fn print_config_lists_java_keys() {
 }
 
 #[test]
+fn rocketmq_home_defaults_to_the_directory_above_the_binary() {
+    let dir = temp_dir("home");
+    let out = Command::new(BIN)
+        .arg("-p")
+        .env_remove("ROCKETMQ_HOME")
+        .env("HOME", &dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let exe = std::fs::canonicalize(BIN).unwrap();
+    let want = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    assert!(
+        stdout.contains(&format!(" INFO main - rocketmqHome={want}\n")),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn bad_value_is_refused_naming_the_key() {
     let dir = temp_dir("bad");
     let conf = dir.join("namesrv.conf");

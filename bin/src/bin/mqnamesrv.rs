@@ -9,9 +9,12 @@
 //! * `-n/--namesrvAddr`: accepted and ignored, as by Java.
 //! * `-h/--help`: usage, exit 0.
 //!
-//! `ROCKETMQ_HOME` must be set (Java exits with -2 otherwise). Once listening it prints Java's
+//! `ROCKETMQ_HOME` defaults, as in Java's `bin/mqnamesrv` script, to the directory above the
+//! binary's (Java's own "please set ROCKETMQ_HOME" exit -2 remains for when that cannot be
+//! found). Once listening it prints Java's
 //! `The Name Server boot success. serializeType=JSON, address <bind>:<port>` line, which start
-//! scripts wait for. SIGTERM/SIGINT stop it cleanly (exit 0). Logs go to stderr (`RUST_LOG`).
+//! scripts wait for. SIGTERM/SIGINT stop it cleanly (exit 0). Logs go to stderr and
+//! `~/logs/rocketmqlogs/namesrv.log` (`RUST_LOG` filters).
 
 use std::process::ExitCode;
 
@@ -75,6 +78,9 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
 /// Builds the config: Java defaults, then the `-c` file.
 fn load_config(args: &Args) -> Result<ConfigState, String> {
     let mut state = ConfigState::default();
+    if state.config.rocketmq_home.is_none() {
+        state.config.rocketmq_home = home_from_executable();
+    }
     let Some(file) = &args.config_file else {
         return Ok(state);
     };
@@ -90,6 +96,14 @@ fn load_config(args: &Args) -> Result<ConfigState, String> {
     state.config.config_store_path = file.clone();
     println!("load config properties file OK, {file}");
     Ok(state)
+}
+
+/// What Java's `bin/mqnamesrv` script does when `ROCKETMQ_HOME` is unset: the directory above
+/// the one holding the program (this binary stands in for the script and the JVM together).
+fn home_from_executable() -> Option<String> {
+    let exe = std::env::current_exe().ok()?.canonicalize().ok()?;
+    let home = exe.parent()?.parent()?;
+    Some(home.to_string_lossy().into_owned())
 }
 
 /// `-p` output: Java prints through its console logger (`%d{yyy-MM-dd HH:mm:ss,GMT+8} %p %t - %m`).
