@@ -181,12 +181,14 @@ config_keys! {
         client_async_semaphore_value: i32 = "clientAsyncSemaphoreValue", 65535;
         connect_timeout_millis: i32 = "connectTimeoutMillis", 3000;
         channel_not_active_interval: i64 = "channelNotActiveInterval", 60000;
-        is_scan_available_name_srv: bool = "isScanAvailableNameSrv", true;
+        /// Java field `isScanAvailableNameSrv`, setter `setScanAvailableNameSrv`.
+        scan_available_name_srv: bool = "scanAvailableNameSrv", true;
         client_channel_max_idle_time_seconds: i32 = "clientChannelMaxIdleTimeSeconds", 120;
         client_socket_snd_buf_size: i32 = "clientSocketSndBufSize", 0;
         client_socket_rcv_buf_size: i32 = "clientSocketRcvBufSize", 0;
         client_pooled_byte_buf_allocator_enable: bool = "clientPooledByteBufAllocatorEnable", false;
         client_close_socket_if_timeout: bool = "clientCloseSocketIfTimeout", true;
+        use_tls: bool = "useTLS", false;
         socks_proxy_config: String = "socksProxyConfig", "{}".to_string();
         disable_callback_executor: bool = "disableCallbackExecutor", false;
         disable_netty_worker_group: bool = "disableNettyWorkerGroup", false;
@@ -230,12 +232,27 @@ impl NamesrvConfig {
         Ok(unknown)
     }
 
-    /// `mqnamesrv -p` lines: `key=value` for every key, Java order, null as empty.
+    /// `mqnamesrv -p` lines: `key=value` for every key, Java order, null as empty. Java prints
+    /// field names, so two quirks of `NettyClientConfig` show: its field
+    /// `isScanAvailableNameSrv` (key `scanAvailableNameSrv`), and its own copies of the
+    /// write-buffer water marks after `socksProxyConfig`.
     pub fn print_lines(&self) -> Vec<String> {
-        Self::KEYS
-            .iter()
-            .map(|(key, _)| format!("{}={}", key, self.get(key).unwrap_or_default()))
-            .collect()
+        let mut lines = Vec::with_capacity(Self::KEYS.len() + 2);
+        let mut line = |key: &str, printed: &str| {
+            lines.push(format!("{printed}={}", self.get(key).unwrap_or_default()));
+        };
+        for (key, _) in Self::KEYS {
+            match *key {
+                "scanAvailableNameSrv" => line(key, "isScanAvailableNameSrv"),
+                "socksProxyConfig" => {
+                    line(key, key);
+                    line("writeBufferHighWaterMark", "writeBufferHighWaterMark");
+                    line("writeBufferLowWaterMark", "writeBufferLowWaterMark");
+                }
+                _ => line(key, key),
+            }
+        }
+        lines
     }
 
     /// What GET_NAMESRV_CONFIG returns and UPDATE persists (Java `Configuration`: the
@@ -310,7 +327,16 @@ mod tests {
         assert_eq!(lines[0], "rocketmqHome=");
         assert!(lines[1].starts_with("kvConfigPath="));
         assert!(lines.contains(&"listenPort=9876".to_string()));
-        assert_eq!(lines.len(), NamesrvConfig::KEYS.len());
+        assert_eq!(lines.len(), NamesrvConfig::KEYS.len() + 2);
+        assert!(lines.contains(&"isScanAvailableNameSrv=true".to_string()));
+        let marks = lines
+            .iter()
+            .filter(|l| l.starts_with("writeBufferHighWaterMark="))
+            .count();
+        assert_eq!(
+            marks, 2,
+            "printed for the server and the client config, as Java"
+        );
     }
 
     #[test]
