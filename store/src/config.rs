@@ -80,6 +80,10 @@ pub struct StoreConfig {
     pub max_msgs_num_batch: usize,
     /// `defaultQueryMaxNum` (32): results of a unique-key query.
     pub default_query_max_num: usize,
+    /// Recovery found a bad record with later segments holding data: delete them like Java
+    /// (true) or refuse to start (false, the default; storage spec §4.7 item 8).
+    /// Thrust-specific (`truncateOnOldCorruption`).
+    pub truncate_on_old_corruption: bool,
     /// Reserve disk blocks of new segments (`posix_fallocate`) so a full disk fails cleanly at
     /// segment creation instead of faulting a write into the mapping. Thrust-specific.
     pub preallocate: bool,
@@ -123,6 +127,7 @@ impl StoreConfig {
             max_msgs_num_batch: 64,
             default_query_max_num: 32,
             preallocate: true,
+            truncate_on_old_corruption: false,
         }
     }
 

@@ -45,6 +45,9 @@
 //! * A short last CommitLog segment is extended, and a consume queue with a wrong-size file is
 //!   rebuilt from the CommitLog; Java refuses to start in both cases. A wrong-size CommitLog
 //!   segment before the last still refuses to start ([`StoreError::SegmentSize`]).
+//! * A bad record before segments that hold data stops the start with an error naming the file
+//!   and offset, instead of Java's silent deletion of every later segment, unless
+//!   [`StoreConfig::truncate_on_old_corruption`] is set.
 //! * A consume-queue unit that would leave a gap in queue offsets is refused (Java appends it at
 //!   the wrong position and logs `[BUG]`).
 //! * SEARCH_OFFSET_BY_TIMESTAMP binary-searches the whole queue rather than one segment chosen

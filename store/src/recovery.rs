@@ -213,16 +213,45 @@ fn scan(inner: &Inner, segs: &[Segment], dispatch_from: i64) -> Result<(u64, u64
                         warn!(file = %seg.file.path().display(), pos, offset = at, %reason,
                             "commitlog ends at a bad record; data from here on is dropped");
                     }
-                    if i + 1 < segs.len() {
-                        error!(file = %seg.file.path().display(), offset = at, later_segments = segs.len() - i - 1,
-                            "bad record before the last segment: later segments are deleted (Java's rule)");
-                    }
+                    check_later_segments(inner, &segs[i + 1..], seg, at, &reason)?;
                     return Ok((at, count));
                 }
             }
         }
     }
     Ok((segs.last().map_or(0, Segment::end), count))
+}
+
+/// A bad record before the last segment: Java deletes every later segment. When those hold
+/// data, we refuse to start instead (storage spec §4.7 item 8) unless
+/// `truncateOnOldCorruption` allows Java's rule. Empty later segments (Java's preallocated next
+/// file) are simply deleted.
+fn check_later_segments(
+    inner: &Inner,
+    later: &[Segment],
+    seg: &Segment,
+    at: u64,
+    reason: &str,
+) -> Result<()> {
+    let with_data = later
+        .iter()
+        .filter(|s| s.file.read(0, 8).iter().any(|b| *b != 0))
+        .count();
+    if with_data == 0 {
+        return Ok(());
+    }
+    if !inner.cfg.truncate_on_old_corruption {
+        return Err(StoreError::Format {
+            path: seg.file.path().to_path_buf(),
+            reason: format!(
+                "bad record at commitlog offset {at} ({reason}) with {with_data} later segment(s) holding data; \
+                 refusing to delete them: repair or remove the damaged data, or set truncateOnOldCorruption=true"
+            ),
+        });
+    }
+    error!(file = %seg.file.path().display(), offset = at, later_segments = with_data,
+        "bad record before the last segment: later segments are deleted (Java's rule)");
+    Ok(())
 }
 
 /// Set the write end to `offset`, zero torn bytes after it, delete later segments.

@@ -306,3 +306,37 @@ fn consume_queue_hole_is_refilled_from_the_commitlog() {
     assert_eq!(store.max_offset("Other", 0), 50);
     store.shutdown().unwrap();
 }
+
+#[test]
+fn corruption_before_segments_with_data_refuses_unless_allowed() {
+    let dir = TempDir::new("bad-middle");
+    let store = Store::open(small_config(&dir)).unwrap();
+    let placed = fill(&store, "M", 400, 1000);
+    store.shutdown().unwrap();
+    drop(store);
+    flip_body_byte(dir.path(), &placed[10]);
+    std::fs::write(dir.path().join("abort"), b"").unwrap();
+    let err = Store::open(small_config(&dir)).unwrap_err().to_string();
+    assert!(
+        err.contains("truncateOnOldCorruption") && err.contains("00000000000000000000"),
+        "{err}"
+    );
+    assert!(
+        std::fs::read_dir(dir.path().join("commitlog"))
+            .unwrap()
+            .count()
+            > 5,
+        "nothing deleted"
+    );
+
+    let mut cfg = small_config(&dir);
+    cfg.truncate_on_old_corruption = true;
+    let store = Store::open(cfg).unwrap();
+    assert_eq!(
+        store.max_offset("M", 0),
+        10,
+        "Java's rule: everything after the bad record goes"
+    );
+    assert_eq!(read_all(&store, "M").len(), 10);
+    store.shutdown().unwrap();
+}
