@@ -32,7 +32,14 @@ pub fn register_broker(ns: &NameServer, conn: &Connection, req: &Command) -> Rep
         ));
     }
     let parsed = match &req.body {
-        Some(bytes) => RegisterBrokerBody::decode(bytes, h.compressed, req.version)?,
+        Some(bytes) => RegisterBrokerBody::decode(bytes, h.compressed, req.version).map_err(|e| {
+            // Java's remark (`extractRegisterBrokerBodyFromRequest`), with our reason in place of
+            // its stack frame.
+            Reject::Code(
+                response::SYSTEM_ERROR,
+                format!("org.apache.rocketmq.remoting.exception.RemotingCommandException: Failed to decode RegisterBrokerBody, {e}"),
+            )
+        })?,
         // No body: an empty topic table with DataVersion counter 0 / timestamp 0.
         None => RegisterBrokerBody::default(),
     };
@@ -129,7 +136,10 @@ pub fn get_broker_member_group(ns: &NameServer, req: &Command) -> Reply {
             .routes
             .broker_member_group(&h.cluster_name, &h.broker_name),
     };
-    Ok(success().with_body(crate::body::encode(&body)))
+    // Java never clears the default remark of this response.
+    Ok(success()
+        .with_remark("not set any response code")
+        .with_body(crate::body::encode(&body)))
 }
 
 /// Java `DefaultRequestProcessor#registerTopicToNamesrv` (5.x `enableSingleTopicRegister`).
