@@ -311,3 +311,59 @@ async fn idle_broker_connection_is_closed_and_the_broker_dropped() {
     );
     ns.shutdown().await;
 }
+
+#[tokio::test]
+async fn service_wait_and_disabled_topic_lists() {
+    let dir = temp_dir("flags");
+    let mut config = config(&dir);
+    config.need_wait_for_service = true;
+    config.enable_all_topic_list = false;
+    config.enable_topic_list = false;
+    let (ns, addr) = boot_with(config).await;
+    let client = Client::new();
+    call(
+        &client,
+        &addr,
+        register("broker-a", 0, "127.0.0.1:10911", register_body(1, TOPICS)),
+    )
+    .await;
+
+    let early = call(&client, &addr, route_request("TopicTest")).await;
+    assert_eq!(
+        (early.code, early.remark.as_deref()),
+        (response::SYSTEM_ERROR, Some("name server not ready"))
+    );
+    for code in [
+        rq::GET_ALL_TOPIC_LIST_FROM_NAMESERVER,
+        rq::GET_UNIT_TOPIC_LIST,
+    ] {
+        let reply = call(&client, &addr, Command::request(code)).await;
+        assert_eq!(
+            (reply.code, reply.remark.as_deref()),
+            (response::SYSTEM_ERROR, Some("disable"))
+        );
+    }
+    let by_cluster =
+        Command::request(rq::GET_TOPICS_BY_CLUSTER).with_ext("cluster", "DefaultCluster");
+    assert_eq!(
+        call(&client, &addr, by_cluster).await.remark.as_deref(),
+        Some("disable")
+    );
+
+    // Flags change at run time through UPDATE_NAMESRV_CONFIG, as in Java.
+    let update = Command::request(rq::UPDATE_NAMESRV_CONFIG)
+        .with_body(b"needWaitForService=false\nenableAllTopicList=true\n".to_vec());
+    assert_eq!(call(&client, &addr, update).await.code, response::SUCCESS);
+    assert_eq!(
+        call(&client, &addr, route_request("TopicTest")).await.code,
+        response::SUCCESS
+    );
+    let all = call(
+        &client,
+        &addr,
+        Command::request(rq::GET_ALL_TOPIC_LIST_FROM_NAMESERVER),
+    )
+    .await;
+    assert_eq!(all.code, response::SUCCESS);
+    ns.shutdown().await;
+}
