@@ -217,7 +217,8 @@ impl IndexFile {
 
     /// `IndexFile.selectPhyOffset`.
     fn select(&self, out: &mut Vec<i64>, key: &str, max: usize, begin: i64, end: i64) {
-        let h = self.header();
+        // Slots are rewritten in place by `put_key`: read them under the same lock.
+        let h = self.header.lock().unwrap_or_else(|e| e.into_inner());
         let hash = key_hash(key);
         let slot = rd_i32(self.file.read(self.slot_pos(hash), 4));
         if slot <= 0 || slot > h.index_count || h.index_count <= 1 {
