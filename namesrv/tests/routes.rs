@@ -367,3 +367,23 @@ async fn service_wait_and_disabled_topic_lists() {
     assert_eq!(all.code, response::SUCCESS);
     ns.shutdown().await;
 }
+
+#[tokio::test]
+async fn oneway_registration_is_applied_without_a_reply() {
+    let dir = temp_dir("oneway");
+    let (ns, addr) = boot(&dir).await;
+    let client = Client::new();
+    // 4.9.8 brokers register oneway right after creating a topic.
+    let cmd = register("broker-a", 0, "127.0.0.1:10911", register_body(1, TOPICS));
+    client.invoke_oneway(&addr, cmd).await.unwrap();
+    let mut found = false;
+    for _ in 0..250 {
+        if call(&client, &addr, route_request("TopicTest")).await.code == response::SUCCESS {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(found, "a oneway REGISTER_BROKER must be applied");
+    ns.shutdown().await;
+}
