@@ -4,8 +4,9 @@
 //! registration (cluster set + broker addresses + queue data + live entry) or an unregistration
 //! is seen whole or not at all. The lock is a `std::sync::RwLock`: it is never held across an
 //! `.await`, and every critical section is a few map operations, so blocking a tokio worker for
-//! it is cheaper than an async lock. Poisoning is ignored: the tables are plain maps that a
-//! panicking reader cannot leave half-written.
+//! it is cheaper than an async lock. Poisoning is ignored: a panic inside a critical section
+//! leaves the maps structurally valid (at worst one registration half-applied, which that
+//! broker's next periodic registration repairs), and refusing all later requests would be worse.
 //!
 //! Rules follow 5.3.3 `RouteInfoManager` (4.9.8 keys the live table by address alone; 5.x by
 //! cluster + address, kept here):
