@@ -11,7 +11,11 @@ import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.ConsumeOrderlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerOrderly;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.LocalTransactionState;
+import org.apache.rocketmq.client.producer.SendResult;
 import org.apache.rocketmq.client.producer.TransactionListener;
 import org.apache.rocketmq.client.producer.TransactionMQProducer;
 import org.apache.rocketmq.client.producer.TransactionSendResult;
@@ -29,6 +33,8 @@ import org.apache.rocketmq.common.message.MessageExt;
  *         done when every body came back once with reconsumeTimes >= 1
  * orderly ns=ADDR topic=T group=G expect=N [timeout_ms=90000]
  *         MessageListenerOrderly; reports whether queue offsets were seen in order per queue
+ * batch   ns=ADDR topic=T group=G count=N [tag=TagA]
+ *         one DefaultMQProducer.send(List) of N messages (SEND_BATCH_MESSAGE), keys batch-i
  * tx      ns=ADDR topic=T group=G count=N [linger_ms=20000]
  *         TransactionMQProducer: i%3==0 commit, 1 rollback, 2 unknown (commit on check)
  * </pre>
@@ -46,6 +52,9 @@ public final class BrokerDriver {
                 break;
             case "tx":
                 code = tx(a);
+                break;
+            case "batch":
+                code = batch(a);
                 break;
             default:
                 new Json().put("error", "usage: retry|orderly|tx key=value...").emit();
@@ -159,6 +168,25 @@ public final class BrokerDriver {
             Thread.sleep(200);
         }
         new Json().put("done", true).put("checks", checks.get()).emit();
+        return 0;
+    }
+
+    static int batch(Args a) throws Exception {
+        DefaultMQProducer p = new DefaultMQProducer(a.need("group"));
+        p.setNamesrvAddr(a.need("ns"));
+        p.start();
+        List<Message> msgs = new ArrayList<>();
+        int count = a.num("count", 4);
+        for (int i = 0; i < count; i++) {
+            Message m = new Message(a.need("topic"), a.str("tag", "TagA"), "batch-" + i,
+                ("batch-" + i).getBytes(StandardCharsets.UTF_8));
+            msgs.add(m);
+        }
+        SendResult r = p.send(msgs);
+        new Json().put("status", r.getSendStatus().name()).put("msgId", r.getMsgId())
+            .put("offsetMsgId", r.getOffsetMsgId()).put("queueId", r.getMessageQueue().getQueueId())
+            .put("queueOffset", r.getQueueOffset()).emit();
+        p.shutdown();
         return 0;
     }
 }
