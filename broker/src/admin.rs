@@ -228,6 +228,14 @@ pub fn runtime_info(b: &Arc<Broker>) -> Reply {
     let ratio = s.disk_ratio();
     kv("commitLogDiskRatio", format!("{ratio}"));
     kv("consumeQueueDiskRatio", format!("{ratio}"));
+    pool_and_timer_keys(&cfg, &mut kv);
+    let bytes = body::try_to_body(&KvTable { table: t })?;
+    Ok(Command::response(rc::SUCCESS, None).with_body(bytes))
+}
+
+/// Thread-pool and timer keys: requests run as tasks, never queued behind a pool, so the queues
+/// are always empty; the timer wheel is not implemented, so its stats are zero.
+fn pool_and_timer_keys(cfg: &crate::config::BrokerConfig, kv: &mut impl FnMut(&str, String)) {
     for (k, cap) in [
         ("sendThreadPoolQueue", cfg.send_thread_pool_queue_capacity),
         ("pullThreadPoolQueue", cfg.pull_thread_pool_queue_capacity),
@@ -237,7 +245,6 @@ pub fn runtime_info(b: &Arc<Broker>) -> Reply {
         ),
         ("queryThreadPoolQueue", cfg.query_thread_pool_queue_capacity),
     ] {
-        // Requests run as tasks, never queued behind a pool: queues are always empty.
         kv(&format!("{k}Size"), "0".into());
         kv(&format!("{k}Capacity"), cap.to_string());
         kv(&format!("{k}HeadWaitTimeMills"), "0".into());
@@ -247,8 +254,6 @@ pub fn runtime_info(b: &Arc<Broker>) -> Reply {
     }
     kv("timerEnqueueTps", "0.0".into());
     kv("timerDequeueTps", "0.0".into());
-    let bytes = body::try_to_body(&KvTable { table: t })?;
-    Ok(Command::response(rc::SUCCESS, None).with_body(bytes))
 }
 
 /// Java `StoreStatsService.getRuntimeInfo` "runtime": `[ D days, H hours, M minutes, S seconds ]`.

@@ -82,46 +82,52 @@ pub fn send_msg_back(b: &Arc<Broker>, req: Command) -> Reply {
     if fresh {
         b.request_register();
     }
-    let mut props = parse_properties(&msg.properties);
-    let set = |p: &mut Vec<(String, String)>, k: &str, v: String, keep: bool| match p
-        .iter_mut()
-        .find(|(n, _)| n == k)
-    {
-        Some(_) if keep => {}
-        Some(slot) => slot.1 = v,
-        None => p.push((k.to_string(), v)),
-    };
-    set(&mut props, "RETRY_TOPIC", msg.topic.clone(), true);
-    // Java keeps the first delivery's id: the record's ORIGIN_MESSAGE_ID, else its offset msgId.
-    let origin = store::offset_msg_id(&msg.store_host, msg.physical_offset);
-    set(&mut props, "ORIGIN_MESSAGE_ID", origin, true);
-    if !to_dlq {
-        let level = if h.delay_level == 0 {
+    let delay = (!to_dlq).then(|| {
+        if h.delay_level == 0 {
             3 + reconsume
         } else {
             h.delay_level
-        };
-        set(&mut props, "DELAY", level.to_string(), false);
-    } else {
-        props.retain(|(k, _)| k != "DELAY");
+        }
+    });
+    let mut new = retry_message(&msg, topic, delay);
+    new.queue_id = crate::send::random_queue(queues);
+    new.store_host = crate::send::store_host(&cfg);
+    let new = crate::schedule::to_schedule_topic(new, &cfg);
+    match b.store.put(new) {
+        Ok(_) => Ok(Command::response(rc::SUCCESS, None)),
+        Err(e) => Err(Reject::system(e.to_string())),
     }
-    let new = NewMessage {
+}
+
+/// The consumed record as a new message for `topic`: `reconsumeTimes+1`, `RETRY_TOPIC` and
+/// `ORIGIN_MESSAGE_ID` kept from the first delivery, `DELAY` set (retry) or removed (DLQ).
+fn retry_message(msg: &StoredMessage, topic: String, delay: Option<i32>) -> NewMessage {
+    let mut props = parse_properties(&msg.properties);
+    let keep_or_add = |p: &mut Vec<(String, String)>, k: &str, v: String| {
+        if !p.iter().any(|(n, _)| n == k) {
+            p.push((k.to_string(), v));
+        }
+    };
+    keep_or_add(&mut props, "RETRY_TOPIC", msg.topic.clone());
+    // Java keeps the first delivery's id: the record's ORIGIN_MESSAGE_ID, else its offset msgId.
+    let origin = store::offset_msg_id(&msg.store_host, msg.physical_offset);
+    keep_or_add(&mut props, "ORIGIN_MESSAGE_ID", origin);
+    props.retain(|(k, _)| k != "DELAY");
+    if let Some(level) = delay {
+        props.push(("DELAY".into(), level.to_string()));
+    }
+    NewMessage {
         topic,
-        queue_id: crate::send::random_queue(queues),
+        queue_id: 0,
         flag: msg.flag,
         body: msg.body.clone(),
         properties: properties_to_string(props.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
         sys_flag: msg.sys_flag,
         born_timestamp: msg.born_timestamp,
         born_host: msg.born_host,
-        store_host: crate::send::store_host(&cfg),
-        reconsume_times: reconsume + 1,
+        store_host: msg.store_host,
+        reconsume_times: msg.reconsume_times + 1,
         prepared_transaction_offset: 0,
-    };
-    let new = crate::schedule::to_schedule_topic(new, &cfg);
-    match b.store.put(new) {
-        Ok(_) => Ok(Command::response(rc::SUCCESS, None)),
-        Err(e) => Err(Reject::system(e.to_string())),
     }
 }
 

@@ -53,6 +53,10 @@ pub fn add_region_ext(b: &Broker, resp: Command) -> Command {
 pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
     let h = SendMessageRequestHeader::decode_for(&req)?;
     let cfg = b.config();
+    if !cfg.is_master() {
+        // Java's store refuses puts on a slave (PutMessageStatus.SERVICE_NOT_AVAILABLE).
+        return Err(put_error(&StoreError::NotRunning, &cfg));
+    }
     let tc = check_topic(b, &cfg, &h, conn.peer())?;
     let mut target = Target {
         topic: h.topic.clone(),
@@ -69,20 +73,41 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
     if tc.is_multi_tag() {
         target.sys_flag |= 0x2;
     }
-    let body = req.body.clone().unwrap_or_default();
-    let born_host = conn.peer();
     let store_host = store_host(&cfg);
-    let msgs = if h.is_batch(req.code) {
+    let msgs = build_messages(&req, &h, &cfg, &target, conn.peer(), store_host)?;
+    store_and_reply(b, &cfg, msgs, target.queue_id, store_host).await
+}
+
+/// The message(s) to store: one, or the items of a batch body.
+fn build_messages(
+    req: &Command,
+    h: &SendMessageRequestHeader,
+    cfg: &BrokerConfig,
+    target: &Target,
+    born_host: SocketAddr,
+    store_host: SocketAddr,
+) -> Result<Vec<NewMessage>, Reject> {
+    let body = req.body.clone().unwrap_or_default();
+    if h.is_batch(req.code) {
         if h.topic.starts_with(RETRY_PREFIX) {
             return Err(Reject::illegal(
                 "batch request does not support retry group",
             ));
         }
-        decode_batch(&body, &h, &cfg, &target, born_host, store_host)?
-    } else {
-        let msg = single(&h, &cfg, &target, body, born_host, store_host);
-        vec![prepare_or_schedule(msg, &cfg)?]
-    };
+        return decode_batch(&body, h, cfg, target, born_host, store_host);
+    }
+    let msg = single(h, cfg, target, body, born_host, store_host);
+    Ok(vec![prepare_or_schedule(msg, cfg)?])
+}
+
+/// Puts the messages, waits for durability (SYNC_FLUSH), answers with msgId/queueId/queueOffset.
+async fn store_and_reply(
+    b: &Broker,
+    cfg: &BrokerConfig,
+    msgs: Vec<NewMessage>,
+    queue_id: i32,
+    store_host: SocketAddr,
+) -> Reply {
     let uniq: Vec<String> = msgs
         .iter()
         .map(|m| {
@@ -96,7 +121,7 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
         Ok(p) => p,
         Err(e) => {
             b.stats.put_failed.fetch_add(1, Ordering::Relaxed);
-            return Err(put_error(&e, &cfg));
+            return Err(put_error(&e, cfg));
         }
     };
     let first = put.first();
@@ -108,7 +133,7 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
     let code = match put.durability.wait().await {
         Ok(()) => rc::SUCCESS,
         Err(StoreError::FlushTimeout(_)) => rc::FLUSH_DISK_TIMEOUT,
-        Err(e) => return Err(put_error(&e, &cfg)),
+        Err(e) => return Err(put_error(&e, cfg)),
     };
     let ids: Vec<String> = records
         .iter()
@@ -116,7 +141,7 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
         .collect();
     let header = SendMessageResponseHeader {
         msg_id: ids.join(","),
-        queue_id: target.queue_id,
+        queue_id,
         queue_offset: first.queue_offset,
         transaction_id: (uniq.len() == 1).then(|| uniq[0].clone()),
         batch_uniq_id: None,

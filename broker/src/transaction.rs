@@ -210,46 +210,8 @@ pub fn check_once(b: &Arc<Broker>) {
     let done: BTreeSet<i64> = ops.iter().flat_map(|(_, h)| h.iter().copied()).collect();
     let started = now_millis();
     while half_offset < half_max {
-        if !done.contains(&half_offset) {
-            let Some(msg) = half_message(b, half_offset) else {
-                half_offset += 1;
-                continue;
-            };
-            if msg.store_timestamp >= started {
-                break;
-            }
-            let mut props = parse_properties(&msg.properties);
-            let checks: i32 = get(&props, "TRANSACTION_CHECK_TIMES")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            if checks >= cfg.transaction_check_max {
-                let discarded = new_from(&msg, TRANS_CHECK_MAX_TIME_TOPIC, 0, &props);
-                b.topics.create_if_absent(TRANS_CHECK_MAX_TIME_TOPIC, 1, 6);
-                let _ = b.store.put(discarded);
-                half_offset += 1;
-                continue;
-            }
-            let immunity = get(&props, "CHECK_IMMUNITY_TIME_IN_SECONDS")
-                .and_then(|v| v.parse::<i64>().ok())
-                .map_or(cfg.transaction_time_out, |s| s * 1000);
-            if now_millis() - msg.born_timestamp < immunity {
-                break;
-            }
-            set(
-                &mut props,
-                "TRANSACTION_CHECK_TIMES",
-                (checks + 1).to_string(),
-            );
-            match b.store.put(new_from(&msg, TRANS_HALF_TOPIC, 0, &props)) {
-                Ok(put) => {
-                    let p = put.first();
-                    send_check(b, &msg, &props, p.queue_offset, p.physical_offset);
-                }
-                Err(e) => {
-                    tracing::warn!("transaction check: put back half message: {e}");
-                    break;
-                }
-            }
+        if !done.contains(&half_offset) && check_one(b, &cfg, half_offset, started) == Step::Stop {
+            break;
         }
         half_offset += 1;
     }
@@ -262,6 +224,61 @@ pub fn check_once(b: &Arc<Broker>) {
         .map_or(op_offset + ops.len() as i64, |(o, _)| *o);
     b.offsets
         .commit(CHECK_GROUP, TRANS_OP_HALF_TOPIC, 0, new_op);
+}
+
+#[derive(PartialEq, Eq)]
+enum Step {
+    Next,
+    Stop,
+}
+
+/// One unresolved half message: discard after too many checks, stop at one too young, else
+/// put it back with one more check and ask its producer.
+fn check_one(
+    b: &Arc<Broker>,
+    cfg: &crate::config::BrokerConfig,
+    offset: i64,
+    started: i64,
+) -> Step {
+    let Some(msg) = half_message(b, offset) else {
+        return Step::Next;
+    };
+    if msg.store_timestamp >= started {
+        return Step::Stop;
+    }
+    let mut props = parse_properties(&msg.properties);
+    let checks: i32 = get(&props, "TRANSACTION_CHECK_TIMES")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if checks >= cfg.transaction_check_max {
+        b.topics.create_if_absent(TRANS_CHECK_MAX_TIME_TOPIC, 1, 6);
+        let _ = b
+            .store
+            .put(new_from(&msg, TRANS_CHECK_MAX_TIME_TOPIC, 0, &props));
+        return Step::Next;
+    }
+    let immunity = get(&props, "CHECK_IMMUNITY_TIME_IN_SECONDS")
+        .and_then(|v| v.parse::<i64>().ok())
+        .map_or(cfg.transaction_time_out, |s| s * 1000);
+    if now_millis() - msg.born_timestamp < immunity {
+        return Step::Stop;
+    }
+    set(
+        &mut props,
+        "TRANSACTION_CHECK_TIMES",
+        (checks + 1).to_string(),
+    );
+    match b.store.put(new_from(&msg, TRANS_HALF_TOPIC, 0, &props)) {
+        Ok(put) => {
+            let p = put.first();
+            send_check(b, &msg, &props, p.queue_offset, p.physical_offset);
+            Step::Next
+        }
+        Err(e) => {
+            tracing::warn!("transaction check: put back half message: {e}");
+            Step::Stop
+        }
+    }
 }
 
 fn half_message(b: &Broker, offset: i64) -> Option<StoredMessage> {

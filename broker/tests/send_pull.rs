@@ -248,3 +248,43 @@ async fn server_side_offset_reset() {
     assert_eq!(tb.broker().offsets.query("RG", "RT", 0), Some(3));
     tb.stop().await;
 }
+
+#[tokio::test]
+async fn restart_keeps_topics_offsets_and_messages() {
+    let dir = temp_dir("restart");
+    let cfg = config(&dir, "");
+    let first = broker::start(cfg.clone()).await.unwrap();
+    let client = Client::new();
+    call(&client, &first.addr, create_topic_cmd("KT", 2, 6)).await;
+    call(&client, &first.addr, send_cmd("KT", 1, b"survives", "")).await;
+    let update = Command::request(rq::UPDATE_CONSUMER_OFFSET).with_header(
+        &UpdateConsumerOffsetRequestHeader {
+            consumer_group: "TOOLS_CONSUMER".into(),
+            topic: "KT".into(),
+            queue_id: 1,
+            commit_offset: 1,
+        },
+    );
+    call(&client, &first.addr, update).await;
+    first.shutdown().await;
+    assert!(!dir.join("abort").exists(), "clean shutdown removes abort");
+    assert!(dir.join("config/topics.json.bak").exists() || dir.join("config/topics.json").exists());
+
+    let second = broker::start(cfg).await.unwrap();
+    let b = &second.broker;
+    assert_eq!(b.topics.get("KT").unwrap().read_queue_nums, 2);
+    assert_eq!(b.offsets.query("TOOLS_CONSUMER", "KT", 1), Some(1));
+    assert_eq!(b.store.max_offset("KT", 1), 1);
+    let pulled = call(
+        &client,
+        &second.addr,
+        pull_cmd("TOOLS_CONSUMER", "KT", 1, 0, 4, 0),
+    )
+    .await;
+    assert_eq!(
+        &records(pulled.body.as_ref().unwrap())[0].body[..],
+        b"survives"
+    );
+    second.shutdown().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
