@@ -1,0 +1,130 @@
+# Helpers shared by the side-by-side benchmark scripts (sourced, not run).
+# Everything here works on 127.0.0.1 and on processes the calling script started itself.
+
+# Repository root and the caches compat-tests/setup.sh fills.
+BENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BENCH_CACHE="$BENCH_ROOT/.cache"
+
+bench_log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
+
+# The JVM options of RocketMQ's own bin/runserver.sh and bin/runbroker.sh for Java >= 9 (G1 and its
+# tuning), less the heap sizes, which each script passes, and less -XX:+AlwaysPreTouch (runbroker.sh
+# pre-touches the whole heap; left out so the broker's RSS counts only what it really uses).
+BENCH_JVM_OPTS=(
+    -server
+    -XX:+UseG1GC -XX:G1HeapRegionSize=16m -XX:G1ReservePercent=25
+    -XX:InitiatingHeapOccupancyPercent=30 -XX:SoftRefLRUPolicyMSPerMB=0
+    -XX:-OmitStackTraceInFastThrow -XX:-UsePerfData
+    -Djava.net.preferIPv4Stack=true
+)
+
+# Makes sure the Maven classpaths of the Java servers are in .cache/java (compat-tests/setup.sh is
+# idempotent; it runs only when one of them is missing).
+bench_java_classpaths() {
+    local missing=0 name
+    for name in "$@"; do
+        [[ -f "$BENCH_CACHE/java/$name/.complete" ]] || missing=1
+    done
+    if ((missing)); then
+        bench_log "fetching the Java 5.3.3 artifacts (compat-tests/setup.sh)"
+        "$BENCH_ROOT/compat-tests/setup.sh"
+    fi
+}
+
+# A free TCP port on 127.0.0.1 (bound and released; fine for a script that uses it at once).
+bench_free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# A free port P such that P-2 (the VIP channel of a broker) and P+1 (its HA port) are free too.
+bench_free_broker_port() {
+    local p i
+    for i in $(seq 1 50); do
+        p=$(bench_free_port)
+        ((p > 1026 && p < 65000)) || continue
+        if ! ss -Htln "( sport = :$((p - 2)) or sport = :$((p + 1)) )" | grep -q .; then
+            echo "$p"
+            return
+        fi
+    done
+    echo "no free broker port found" >&2
+    return 1
+}
+
+# bench_wait_line FILE REGEX SECONDS PID: waits until FILE has a line matching REGEX; fails when
+# PID exits first or the time runs out.
+bench_wait_line() {
+    local file=$1 regex=$2 seconds=$3 pid=$4 i
+    for i in $(seq 1 $((seconds * 10))); do
+        grep -Eq "$regex" "$file" 2>/dev/null && return 0
+        kill -0 "$pid" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+# A /proc/<pid>/status field in KiB (VmHWM = peak RSS, VmRSS, RssAnon, RssFile), empty when gone.
+bench_status_kib() {
+    awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null || true
+}
+
+# bench_sample_anon PID OUT: in the background, keeps in OUT the peak RssAnon (KiB) of PID, sampled
+# every 0.2 s (VmHWM also counts the pages of mapped store files; RssAnon is the process's own
+# memory). Prints the sampler's pid.
+bench_sample_anon() {
+    local pid=$1 out=$2
+    (
+        peak=0
+        while kill -0 "$pid" 2>/dev/null; do
+            v=$(bench_status_kib "$pid" RssAnon)
+            if [[ -n "$v" ]] && ((v > peak)); then
+                peak=$v
+                echo "$peak" > "$out"
+            fi
+            sleep 0.2
+        done
+    ) &
+    echo $!
+}
+
+# bench_stop PID: SIGTERM, up to 15 s for a clean exit, then SIGKILL.
+bench_stop() {
+    local pid=$1 i
+    [[ -n "$pid" ]] || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for i in $(seq 1 150); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+# bench_ratio A B: A/B with two decimals, or "n/a" when either is missing or B is zero.
+bench_ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN {
+        if (a == "" || b == "" || a == "n/a" || b == "n/a" || b + 0 == 0) print "n/a";
+        else printf "%.2f\n", a / b }'
+}
+
+# bench_mib KIB: KiB as MiB with one decimal ("n/a" when empty).
+bench_mib() {
+    awk -v k="$1" 'BEGIN { if (k == "") print "n/a"; else printf "%.1f\n", k / 1024 }'
+}
+
+# CPU pinning: with PIN=1 (the default) and at least 2 CPUs, servers run on the last CPU and the
+# load generators on the others, for both implementations alike. Sets BENCH_SERVER_TASKSET and
+# BENCH_LOAD_TASKSET (command prefixes, empty when not pinning) and BENCH_PIN_NOTE.
+bench_pinning() {
+    local cpus
+    cpus=$(nproc)
+    BENCH_SERVER_TASKSET=()
+    BENCH_LOAD_TASKSET=()
+    if [[ "${PIN:-1}" != "0" ]] && ((cpus >= 2)); then
+        BENCH_SERVER_TASKSET=(taskset -c "$((cpus - 1))")
+        BENCH_LOAD_TASKSET=(taskset -c "0-$((cpus - 2))")
+        BENCH_PIN_NOTE="server pinned to CPU $((cpus - 1)), load generator to CPU 0-$((cpus - 2)) (taskset; PIN=0 to turn off)"
+    else
+        BENCH_PIN_NOTE="no CPU pinning: server and load generator share all $cpus CPUs"
+    fi
+}
