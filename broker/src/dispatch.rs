@@ -10,7 +10,9 @@ use remoting::{Command, Connection};
 
 use crate::broker::Broker;
 use crate::error::{Reject, Reply};
-use crate::{admin, clients, consumer_admin, offsets, pull, send, topics_admin, transaction};
+use crate::{
+    admin, clients, consumer_admin, offsets, pull, queries, send, topics_admin, transaction,
+};
 
 /// Routes one request; always returns the reply (the server drops it for oneway requests).
 pub async fn dispatch(b: &Arc<Broker>, conn: &Connection, req: Command, vip: bool) -> Command {
@@ -56,6 +58,14 @@ pub async fn dispatch(b: &Arc<Broker>, conn: &Connection, req: Command, vip: boo
         rq::UPDATE_BROKER_CONFIG => admin::update_broker_config(b, req),
         rq::QUERY_MESSAGE => admin::query_message(b, req),
         rq::VIEW_MESSAGE_BY_ID => admin::view_message(b, req),
+        rq::GET_SUBSCRIPTIONGROUP_CONFIG => queries::group_config(b, req),
+        rq::QUERY_TOPICS_BY_CONSUMER => queries::topics_by_consumer(b, req),
+        rq::QUERY_SUBSCRIPTION_BY_CONSUMER => queries::subscription_by_consumer(b, req),
+        rq::GET_ALL_CONSUMER_OFFSET => queries::all_consumer_offsets(b),
+        rq::GET_ALL_DELAY_OFFSET => queries::all_delay_offsets(b),
+        rq::GET_SYSTEM_TOPIC_LIST_FROM_BROKER => queries::system_topics(b),
+        rq::QUERY_CONSUME_TIME_SPAN => queries::consume_time_span(b, req),
+        rq::CONSUME_MESSAGE_DIRECTLY => queries::consume_message_directly(b, req).await,
         _ => Err(Reject::NotSupported(code)),
     };
     let resp = reply.unwrap_or_else(|r| {

@@ -17,6 +17,7 @@ pub mod offsets;
 pub mod persist;
 pub mod props;
 pub mod pull;
+pub mod queries;
 pub mod register;
 pub mod schedule;
 pub mod send;

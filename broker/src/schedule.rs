@@ -96,6 +96,13 @@ impl DelayOffsets {
     }
 
     pub fn persist(&self) {
+        if let Err(e) = persist::store(&self.path, &self.encode()) {
+            tracing::error!(file = %self.path.display(), "persist delayOffset.json: {e}");
+        }
+    }
+
+    /// Java's `delayOffset.json` text: bare integer level keys.
+    pub fn encode(&self) -> String {
         let inner: Vec<String> = self
             .table
             .lock()
@@ -104,13 +111,10 @@ impl DelayOffsets {
             .map(|(l, o)| format!("{l}:{o}"))
             .collect();
         let dv = serde_json::to_string(&self.version.snapshot()).unwrap_or_default();
-        let text = format!(
+        format!(
             "{{\"dataVersion\":{dv},\"offsetTable\":{{{}}}}}",
             inner.join(",")
-        );
-        if let Err(e) = persist::store(&self.path, &text) {
-            tracing::error!(file = %self.path.display(), "persist delayOffset.json: {e}");
-        }
+        )
     }
 }
 
