@@ -137,8 +137,10 @@ fn main() -> ExitCode {
         }
     };
     if args.print_all || args.print_important {
+        // Java prints through its console logger: `%d{yyy-MM-dd HH:mm:ss,GMT+8} %p %t - %m`.
+        let stamp = console_timestamp();
         for line in cfg.print_lines(args.print_important) {
-            println!("{line}");
+            println!("{stamp} INFO main - {line}");
         }
         return ExitCode::SUCCESS;
     }
@@ -182,6 +184,36 @@ fn run(cfg: BrokerConfig) -> Result<(), String> {
     })
 }
 
+/// Now as `yyyy-MM-dd HH:mm:ss` in GMT+8 (the zone Java's broker console pattern fixes).
+fn console_timestamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+        + 8 * 3600;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = date_of(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Civil date of a day count since 1970-01-01 (proleptic Gregorian, 400-year eras).
+fn date_of(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (year_of_era + era * 400 + i64::from(month <= 2), month, day)
+}
+
 /// Installs SIGTERM/SIGINT handlers now; the future completes on either.
 fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{signal, SignalKind};
@@ -202,6 +234,13 @@ mod tests {
 
     fn argv(s: &[&str]) -> Vec<String> {
         s.iter().map(|a| a.to_string()).collect()
+    }
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(date_of(0), (1970, 1, 1));
+        assert_eq!(date_of(19_723), (2024, 1, 1));
+        assert_eq!(date_of(11_016), (2000, 2, 29));
     }
 
     #[test]
