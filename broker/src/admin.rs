@@ -48,43 +48,10 @@ pub fn consume_stats(b: &Arc<Broker>, req: Command) -> Reply {
         (_, Some(list)) if !list.is_empty() => list.split(';').map(str::to_string).collect(),
         _ => b.offsets.topics_of_group(group),
     };
-    let info = b.clients.consumer_group(group);
-    let broker_name = b.config().broker_name.clone();
     let mut offset_table = BTreeMap::new();
     for topic in topics {
-        let Some(tc) = b.topics.get(&topic) else {
-            continue;
-        };
-        // Java skips topics the online group does not subscribe to.
-        if let Some(i) = &info {
-            if !i.subscriptions.is_empty() && !i.subscriptions.contains_key(&topic) {
-                continue;
-            }
-        }
-        for q in 0..tc.read_queue_nums.max(0) {
-            let broker_offset = b.store.max_offset(&topic, q).max(0);
-            let consumer_offset = b.offsets.query(group, &topic, q).unwrap_or(0).max(0);
-            let last_timestamp = if consumer_offset > 0 {
-                b.store
-                    .message_store_time(&topic, q, consumer_offset - 1)
-                    .max(0)
-            } else {
-                0
-            };
-            let mq = MessageQueue {
-                broker_name: broker_name.clone(),
-                queue_id: q,
-                topic: topic.clone(),
-            };
-            offset_table.insert(
-                body::object_key(&mq),
-                OffsetWrapper {
-                    broker_offset,
-                    consumer_offset,
-                    last_timestamp,
-                    pull_offset: consumer_offset,
-                },
-            );
+        if let Some(queues) = stats_queues(b, group, &topic, false) {
+            queue_stats(b, group, &topic, queues, &mut offset_table);
         }
     }
     let stats = ConsumeStats {
@@ -92,6 +59,113 @@ pub fn consume_stats(b: &Arc<Broker>, req: Command) -> Reply {
         offset_table,
     };
     Ok(Command::response(rc::SUCCESS, None).with_body(body::to_body_fastjson(&stats)?))
+}
+
+/// Read-queue count of `topic` for the group's stats, `None` when Java skips it: unknown topic,
+/// or an online group that does not subscribe to it.
+fn stats_queues(b: &Broker, group: &str, topic: &str, write_queues: bool) -> Option<i32> {
+    let tc = b.topics.get(topic)?;
+    if let Some(i) = b.clients.consumer_group(group) {
+        if !i.subscriptions.is_empty() && !i.subscriptions.contains_key(topic) {
+            return None;
+        }
+    }
+    Some(if write_queues {
+        tc.write_queue_nums
+    } else {
+        tc.read_queue_nums
+    })
+}
+
+/// One `OffsetWrapper` per queue: max offset, committed offset, store time of the last consumed.
+fn queue_stats(
+    b: &Broker,
+    group: &str,
+    topic: &str,
+    queues: i32,
+    out: &mut BTreeMap<String, OffsetWrapper>,
+) {
+    let broker_name = b.config().broker_name.clone();
+    for q in 0..queues.max(0) {
+        let broker_offset = b.store.max_offset(topic, q).max(0);
+        let consumer_offset = b.offsets.query(group, topic, q).unwrap_or(0).max(0);
+        let last_timestamp = if consumer_offset > 0 {
+            b.store
+                .message_store_time(topic, q, consumer_offset - 1)
+                .max(0)
+        } else {
+            0
+        };
+        let mq = MessageQueue {
+            broker_name: broker_name.clone(),
+            queue_id: q,
+            topic: topic.to_string(),
+        };
+        out.insert(
+            body::object_key(&mq),
+            OffsetWrapper {
+                broker_offset,
+                consumer_offset,
+                last_timestamp,
+                pull_offset: consumer_offset,
+            },
+        );
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConsumeStatsList {
+    broker_addr: String,
+    consume_stats_list: Vec<BTreeMap<String, Vec<ConsumeStats>>>,
+    total_diff: i64,
+    total_inflight_diff: i64,
+}
+
+remoting::header! {
+    /// GET_BROKER_CONSUME_STATS (317).
+    pub struct GetConsumeStatsInBrokerHeader {
+        is_order: bool = "isOrder" or false,
+    }
+}
+
+/// GET_BROKER_CONSUME_STATS (`mqadmin brokerConsumeStats`): every group's stats per topic it has
+/// offsets for (write queues, as Java), with the total lag.
+pub fn broker_consume_stats(b: &Arc<Broker>, req: Command) -> Reply {
+    let h: GetConsumeStatsInBrokerHeader = req.decode_header()?;
+    let mut list = Vec::new();
+    let mut total_diff = 0i64;
+    for group in b.groups.names() {
+        let mut per_topic = Vec::new();
+        for topic in b.offsets.topics_of_group(&group) {
+            if h.is_order && !b.topics.get(&topic).is_some_and(|t| t.order) {
+                continue;
+            }
+            let Some(queues) = stats_queues(b, &group, &topic, true) else {
+                continue;
+            };
+            let mut offset_table = BTreeMap::new();
+            queue_stats(b, &group, &topic, queues, &mut offset_table);
+            total_diff += offset_table
+                .values()
+                .map(|o| o.broker_offset - o.consumer_offset)
+                .sum::<i64>();
+            per_topic.push(ConsumeStats {
+                consume_tps: 0.0,
+                offset_table,
+            });
+        }
+        if !per_topic.is_empty() {
+            list.push(BTreeMap::from([(group, per_topic)]));
+        }
+    }
+    let body = ConsumeStatsList {
+        broker_addr: b.config().broker_addr(),
+        consume_stats_list: list,
+        total_diff,
+        total_inflight_diff: 0,
+    };
+    Ok(Command::response(rc::SUCCESS, None).with_body(body::to_body_fastjson(&body)?))
 }
 
 #[derive(Serialize)]

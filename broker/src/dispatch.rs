@@ -51,6 +51,7 @@ pub async fn dispatch(b: &Arc<Broker>, conn: &Connection, req: Command, vip: boo
         rq::DELETE_SUBSCRIPTIONGROUP => topics_admin::delete_group(b, req),
         rq::GET_ALL_SUBSCRIPTIONGROUP_CONFIG => topics_admin::all_group_config(b),
         rq::GET_CONSUME_STATS => admin::consume_stats(b, req),
+        rq::GET_BROKER_CONSUME_STATS => admin::broker_consume_stats(b, req),
         rq::GET_CONSUMER_CONNECTION_LIST => admin::consumer_connections(b, req),
         rq::GET_PRODUCER_CONNECTION_LIST => admin::producer_connections(b, req),
         rq::GET_BROKER_RUNTIME_INFO => admin::runtime_info(b),
