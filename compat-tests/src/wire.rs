@@ -70,6 +70,18 @@ pub fn request(
     ext: &[(&str, &str)],
     timeout: Duration,
 ) -> std::io::Result<Reply> {
+    request_as(addr, code, VERSION_5_3_3, ext, timeout)
+}
+
+/// [`request`] with the sender's version ordinal in the header (the Go client sends 317, and a
+/// NameServer picks the route JSON flavour from it).
+pub fn request_as(
+    addr: &str,
+    code: i32,
+    version: i32,
+    ext: &[(&str, &str)],
+    timeout: Duration,
+) -> std::io::Result<Reply> {
     let sock: SocketAddr = addr
         .parse()
         .map_err(|e| bad(format!("address {addr}: {e}")))?;
@@ -82,7 +94,7 @@ pub fn request(
         .map(|(k, v)| (k.to_string(), Value::from(*v)))
         .collect();
     let header = json!({"code": code, "extFields": fields, "flag": 0, "language": "JAVA",
-        "opaque": opaque, "serializeTypeCurrentRPC": "JSON", "version": VERSION_5_3_3});
+        "opaque": opaque, "serializeTypeCurrentRPC": "JSON", "version": version});
     let header = serde_json::to_vec(&header).map_err(|e| bad(e.to_string()))?;
     let mut frame = Vec::with_capacity(8 + header.len());
     frame.extend_from_slice(&(4 + header.len() as u32).to_be_bytes());

@@ -11,6 +11,8 @@ mod brokers;
 mod clients;
 #[path = "namesrv/common.rs"]
 mod common;
+#[path = "namesrv/routes.rs"]
+mod routes;
 
 use brokers::Exit;
 use compat_tests::servers::NsKind::{Java, Ours};
@@ -122,4 +124,16 @@ fn ours_mqadmin_write_perm() {
         admin::write_perm_commands(Ours),
         admin::write_perm_commands(Java)
     );
+}
+
+#[test]
+fn java_route_and_cluster_bodies() {
+    routes::route_answers(Java);
+    assert!(routes::cluster_entry(Java).1);
+}
+
+#[test]
+fn ours_route_and_cluster_bodies() {
+    routes::compare_route_answers();
+    assert_eq!(routes::cluster_entry(Ours), routes::cluster_entry(Java));
 }
