@@ -705,6 +705,90 @@ fn batch_and_queries(kind: Kind, v: JavaClient) {
     assert!(by_id.stdout.contains(&topic), "queryMsgById: {by_id}");
 }
 
+/// mqadmin's broker-side admin commands work the same way on both brokers.
+fn mqadmin_admin(kind: Kind) {
+    let s = stack(kind);
+    let _dump = s.dump();
+    let (topic, group) = (unique("madm"), unique("mg"));
+    create_topic(s, &topic);
+    let batch = Batch {
+        body: "madm",
+        count: 6,
+        mode: "sync",
+    };
+    let c = consumer(&java_driver(
+        JavaClient::V5_3_3,
+        &consumer_args_linger(s.ns(), &topic, &group, 6, 12_000),
+    ));
+    let ids = produce(
+        s,
+        &java_driver(JavaClient::V5_3_3, &producer_args(s.ns(), &topic, &batch)),
+        &batch,
+    );
+    check_received(&c.finish(Duration::from_secs(150)), &[batch], &ids);
+    let ok = |out: &Output, what: &str| {
+        assert!(!out.stdout.contains("Exception"), "{what}: {out}");
+    };
+    let b = s.broker_addr.as_str();
+    let stats = mqadmin(s.ns(), &["brokerConsumeStats", "-b", b]);
+    ok(&stats, "brokerConsumeStats");
+    assert!(stats.stdout.contains(&group), "brokerConsumeStats: {stats}");
+    let upd = mqadmin(
+        s.ns(),
+        &[
+            "updateBrokerConfig",
+            "-b",
+            b,
+            "-k",
+            "fileReservedTime",
+            "-v",
+            "49",
+        ],
+    );
+    ok(&upd, "updateBrokerConfig");
+    let conf = mqadmin(s.ns(), &["getBrokerConfig", "-b", b]);
+    ok(&conf, "getBrokerConfig");
+    assert!(
+        conf.stdout
+            .lines()
+            .any(|l| l.contains("fileReservedTime") && l.contains("49")),
+        "getBrokerConfig: {conf}"
+    );
+    // server-side reset to the first offset: the group's lag is the whole topic again
+    let reset = mqadmin(
+        s.ns(),
+        &["resetOffsetByTime", "-g", &group, "-t", &topic, "-s", "0"],
+    );
+    ok(&reset, "resetOffsetByTime");
+    let progress = mqadmin(s.ns(), &["consumerProgress", "-g", &group]);
+    assert!(
+        progress.stdout.contains("Diff Total: 6"),
+        "consumerProgress after reset: {progress}"
+    );
+    let sub = unique("sg");
+    let up = mqadmin(s.ns(), &["updateSubGroup", "-b", b, "-g", &sub]);
+    ok(&up, "updateSubGroup");
+    let del = mqadmin(s.ns(), &["deleteSubGroup", "-b", b, "-g", &sub]);
+    ok(&del, "deleteSubGroup");
+    let dt = mqadmin(s.ns(), &["deleteTopic", "-c", CLUSTER, "-t", &topic]);
+    ok(&dt, "deleteTopic");
+    wait_until(
+        Duration::from_secs(30),
+        "deleted topic gone from the route",
+        || matches!(wire::route(s.ns(), &topic), Ok(None)),
+    );
+}
+
+#[test]
+fn java_mqadmin_admin() {
+    mqadmin_admin(Kind::Java);
+}
+
+#[test]
+fn ours_mqadmin_admin() {
+    mqadmin_admin(Kind::Ours);
+}
+
 #[test]
 fn java_batch_and_queries() {
     batch_and_queries(Kind::Java, JavaClient::V5_3_3);
