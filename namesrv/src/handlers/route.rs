@@ -50,26 +50,35 @@ pub fn get_route_info(ns: &NameServer, req: &Command) -> Reply {
             "name server not ready".into(),
         ));
     }
-    let Some(mut route) = ns.routes.pickup_topic_route_data(&h.topic, acting_master) else {
-        return Err(Reject::Code(
+    // Java's `ZoneRouteRPCHook`, applied after the processor.
+    let zone_mode = req
+        .ext(ZONE_MODE)
+        .is_some_and(|m| m.eq_ignore_ascii_case("true"));
+    let zone = req
+        .ext(ZONE_NAME)
+        .filter(|z| zone_mode && !z.trim().is_empty());
+    let not_found = || {
+        Reject::Code(
             response::TOPIC_NOT_EXIST,
             format!(
                 "No topic route info in name server for the topic: {}{APPLY_TOPIC_TIP}",
                 h.topic
             ),
-        ));
+        )
     };
+    if !order_enabled && zone.is_none() {
+        // The common case: the body is the same for every client, so it comes from the cache.
+        let body = ns.routes.topic_route_body(&h.topic, acting_master);
+        return Ok(success().with_body(body.ok_or_else(not_found)?));
+    }
+    let mut route = ns
+        .routes
+        .pickup_topic_route_data(&h.topic, acting_master)
+        .ok_or_else(not_found)?;
     if order_enabled {
         route.order_topic_conf = ns.kv.get(NAMESPACE_ORDER_TOPIC_CONFIG, &h.topic);
     }
-    // Java's `ZoneRouteRPCHook`, applied after the processor.
-    let zone_mode = req
-        .ext(ZONE_MODE)
-        .is_some_and(|m| m.eq_ignore_ascii_case("true"));
-    if let Some(zone) = req
-        .ext(ZONE_NAME)
-        .filter(|z| zone_mode && !z.trim().is_empty())
-    {
+    if let Some(zone) = zone {
         filter_by_zone(&mut route, zone);
     }
     Ok(success().with_body(route.encode()))

@@ -17,12 +17,13 @@
 //!   registration header said otherwise) or whose connection closed is unregistered; the broker
 //!   name, its cluster membership and its queue data go when its last address goes.
 
+mod cache;
 pub mod query;
 #[cfg(test)]
 mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -116,12 +117,16 @@ struct RouteTables {
     filter_server: HashMap<BrokerAddrInfo, Vec<String>>,
     /// topic → broker name → `TopicQueueMappingInfo` (5.x static topics).
     topic_queue_mapping: HashMap<String, BTreeMap<String, Value>>,
+    /// Bumped by every write that may change a route (see [`cache`]).
+    generation: u64,
 }
 
 /// The NameServer's routing state (Java `RouteInfoManager`).
 #[derive(Default)]
 pub struct RouteInfoManager {
     tables: RwLock<RouteTables>,
+    /// Encoded route bodies. Lock order: `tables` before `bodies`.
+    bodies: Mutex<cache::RouteBodyCache>,
 }
 
 impl RouteInfoManager {
@@ -133,8 +138,22 @@ impl RouteInfoManager {
         self.tables.read().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The tables for a change that may alter routes: cached route bodies become stale.
     fn write(&self) -> RwLockWriteGuard<'_, RouteTables> {
+        let mut t = self.write_live_only();
+        t.generation = t.generation.wrapping_add(1);
+        t
+    }
+
+    /// The tables for a change of liveness data only (`broker_live`), which no route body
+    /// shows, so cached bodies stay valid.
+    fn write_live_only(&self) -> RwLockWriteGuard<'_, RouteTables> {
         self.tables.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn lock_bodies(&self) -> MutexGuard<'_, cache::RouteBodyCache> {
+        // The cache is only ever replaced or extended whole; a panic cannot leave it torn.
+        self.bodies.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Java `RouteInfoManager#registerBroker`. `None` is Java's `null` result ("register broker
@@ -303,7 +322,7 @@ impl RouteInfoManager {
 
     /// Java `updateBrokerInfoUpdateTimestamp` (BROKER_HEARTBEAT, QUERY_DATA_VERSION).
     pub fn update_broker_info_update_timestamp(&self, cluster: &str, addr: &str) {
-        let mut t = self.write();
+        let mut t = self.write_live_only();
         if let Some(live) = t.broker_live.get_mut(&addr_info(cluster, addr)) {
             live.last_update = Instant::now();
         }

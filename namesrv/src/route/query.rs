@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{RouteInfoManager, MASTER_ID};
+use bytes::Bytes;
+
+use super::{RouteInfoManager, RouteTables, MASTER_ID};
 use crate::body::route::{
     perm, sys_flag, BrokerMemberGroup, ClusterInfo, QueueData, TopicList, TopicRouteData,
 };
@@ -44,39 +46,23 @@ impl RouteInfoManager {
         topic: &str,
         support_acting_master: bool,
     ) -> Option<TopicRouteData> {
-        let mut route = {
-            let t = self.read();
-            let queues = t.topic_queue.get(topic)?;
-            let broker_datas: Vec<_> = queues
-                .keys()
-                .filter_map(|name| t.broker_addr.get(name).cloned())
-                .collect();
-            if broker_datas.is_empty() {
-                return None;
-            }
-            let mut filter_server_table = BTreeMap::new();
-            if !t.filter_server.is_empty() {
-                for bd in &broker_datas {
-                    for addr in bd.broker_addrs.values() {
-                        let key = super::addr_info(&bd.cluster, addr);
-                        if let Some(list) = t.filter_server.get(&key) {
-                            filter_server_table.insert(addr.clone(), list.clone());
-                        }
-                    }
-                }
-            }
-            TopicRouteData {
-                broker_datas,
-                filter_server_table,
-                order_topic_conf: None,
-                queue_datas: queues.values().cloned().collect(),
-                topic_queue_mapping_by_broker: t.topic_queue_mapping.get(topic).cloned(),
-            }
-        };
-        if support_acting_master && !topic.starts_with(SYNC_BROKER_MEMBER_GROUP_PREFIX) {
-            present_acting_masters(&mut route);
+        pickup(&self.read(), topic, support_acting_master)
+    }
+
+    /// The encoded body of [`Self::pickup_topic_route_data`] (`TopicRouteData::encode`), from
+    /// the route-body cache when the tables have not changed since it was built.
+    pub fn topic_route_body(&self, topic: &str, support_acting_master: bool) -> Option<Bytes> {
+        let t = self.read();
+        let cached = self
+            .lock_bodies()
+            .get(t.generation, support_acting_master, topic);
+        if cached.is_some() {
+            return cached;
         }
-        Some(route)
+        let body = Bytes::from(pickup(&t, topic, support_acting_master)?.encode());
+        self.lock_bodies()
+            .insert(t.generation, support_acting_master, topic, body.clone());
+        Some(body)
     }
 
     /// Java `getAllClusterInfo`.
@@ -238,6 +224,40 @@ impl RouteInfoManager {
             cluster: cluster.to_string(),
         }
     }
+}
+
+/// `pickupTopicRouteData` on locked tables.
+fn pickup(t: &RouteTables, topic: &str, support_acting_master: bool) -> Option<TopicRouteData> {
+    let queues = t.topic_queue.get(topic)?;
+    let broker_datas: Vec<_> = queues
+        .keys()
+        .filter_map(|name| t.broker_addr.get(name).cloned())
+        .collect();
+    if broker_datas.is_empty() {
+        return None;
+    }
+    let mut filter_server_table = BTreeMap::new();
+    if !t.filter_server.is_empty() {
+        for bd in &broker_datas {
+            for addr in bd.broker_addrs.values() {
+                let key = super::addr_info(&bd.cluster, addr);
+                if let Some(list) = t.filter_server.get(&key) {
+                    filter_server_table.insert(addr.clone(), list.clone());
+                }
+            }
+        }
+    }
+    let mut route = TopicRouteData {
+        broker_datas,
+        filter_server_table,
+        order_topic_conf: None,
+        queue_datas: queues.values().cloned().collect(),
+        topic_queue_mapping_by_broker: t.topic_queue_mapping.get(topic).cloned(),
+    };
+    if support_acting_master && !topic.starts_with(SYNC_BROKER_MEMBER_GROUP_PREFIX) {
+        present_acting_masters(&mut route);
+    }
+    Some(route)
 }
 
 /// Java 5.x `ZoneRouteRPCHook#filterByZoneName`: keeps the broker groups of `zone` (ignoring

@@ -385,3 +385,62 @@ fn zone_filter_keeps_own_zone_and_masterless_groups() {
     assert_eq!(route.queue_datas.len(), 1);
     assert_eq!(route.queue_datas[0].broker_name, "a");
 }
+
+/// The cached body must equal a freshly built one after every kind of change.
+#[test]
+fn route_body_cache_follows_every_change() {
+    let rim = RouteInfoManager::new();
+    let same = |rim: &RouteInfoManager, topic: &str, acting: bool| {
+        let fresh = rim
+            .pickup_topic_route_data(topic, acting)
+            .map(|r| r.encode());
+        // Twice: the first may build the entry, the second must hit it.
+        for _ in 0..2 {
+            let cached = rim.topic_route_body(topic, acting).map(|b| b.to_vec());
+            assert_eq!(cached, fresh, "topic {topic}, acting master {acting}");
+        }
+    };
+    same(&rim, "TopicTest", false);
+    let a = reg("broker-a", 0, "h:1");
+    rim.register_broker(&a, &body(1, TOPICS), false).unwrap();
+    same(&rim, "TopicTest", false);
+    rim.wipe_write_perm("broker-a");
+    same(&rim, "TopicTest", false);
+    rim.add_write_perm("broker-a");
+    same(&rim, "TopicTest", false);
+    let slave = reg("broker-a", 1, "h:2");
+    rim.register_broker(&slave, &body(1, TOPICS), false)
+        .unwrap();
+    same(&rim, "TopicTest", false);
+    rim.update_broker_info_update_timestamp("DefaultCluster", "h:1");
+    same(&rim, "TopicTest", false);
+    let qd = rim
+        .pickup_topic_route_data("TopicTest", false)
+        .unwrap()
+        .queue_datas;
+    assert!(rim.register_topic("Other", &qd));
+    same(&rim, "Other", false);
+    rim.delete_topic("Other", None);
+    same(&rim, "Other", false);
+    // Master gone: the acting-master view differs from the plain one, both stay right.
+    rim.register_broker(
+        &BrokerRegistration {
+            enable_acting_master: Some(true),
+            ..slave.clone()
+        },
+        &body(2, TOPICS),
+        false,
+    )
+    .unwrap();
+    rim.unregister_brokers(&[Unregistration {
+        cluster_name: "DefaultCluster".into(),
+        broker_addr: "h:1".into(),
+        broker_name: "broker-a".into(),
+        broker_id: 0,
+    }]);
+    same(&rim, "TopicTest", true);
+    same(&rim, "TopicTest", false);
+    same(&rim, "TopicTest", true);
+    rim.on_connection_closed(slave.conn_id.unwrap());
+    same(&rim, "TopicTest", false);
+}
