@@ -779,6 +779,65 @@ fn mqadmin_admin(kind: Kind) {
     );
 }
 
+/// Lite pull consumers (5.3.3 sends LITE_PULL_MESSAGE, 4.9.8 PULL_MESSAGE) and two BROADCASTING
+/// push consumers of one group, each of which must receive everything.
+fn pull_and_broadcast(kind: Kind) {
+    let s = stack(kind);
+    let _dump = s.dump();
+    let topic = unique("lp");
+    create_topic(s, &topic);
+    let batch = Batch {
+        body: "lp",
+        count: 10,
+        mode: "sync",
+    };
+    produce(
+        s,
+        &java_driver(JavaClient::V5_3_3, &producer_args(s.ns(), &topic, &batch)),
+        &batch,
+    );
+    let args = |mode: &str, group: &str| {
+        kv(
+            mode,
+            &[
+                ("ns", s.ns()),
+                ("topic", &topic),
+                ("group", group),
+                ("expect", "10"),
+                ("timeout_ms", "90000"),
+            ],
+        )
+    };
+    for v in [JavaClient::V5_3_3, JavaClient::V4_9_8] {
+        let out = run(
+            &broker_driver(v, &args("litepull", &unique("lpg"))),
+            Duration::from_secs(120),
+        );
+        out.assert_ok();
+    }
+    let group = unique("bcg");
+    let first = consumer(&broker_driver(
+        JavaClient::V5_3_3,
+        &args("broadcast", &group),
+    ));
+    let second = consumer(&broker_driver(
+        JavaClient::V4_9_8,
+        &args("broadcast", &group),
+    ));
+    first.finish(Duration::from_secs(120)).assert_ok();
+    second.finish(Duration::from_secs(120)).assert_ok();
+}
+
+#[test]
+fn java_pull_and_broadcast() {
+    pull_and_broadcast(Kind::Java);
+}
+
+#[test]
+fn ours_pull_and_broadcast() {
+    pull_and_broadcast(Kind::Ours);
+}
+
 #[test]
 fn java_mqadmin_admin() {
     mqadmin_admin(Kind::Java);

@@ -2,10 +2,12 @@ package thrust.compat;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.rocketmq.client.consumer.DefaultLitePullConsumer;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.ConsumeOrderlyStatus;
@@ -35,6 +37,10 @@ import org.apache.rocketmq.common.message.MessageExt;
  *         MessageListenerOrderly; reports whether queue offsets were seen in order per queue
  * batch   ns=ADDR topic=T group=G count=N [tag=TagA]
  *         one DefaultMQProducer.send(List) of N messages (SEND_BATCH_MESSAGE), keys batch-i
+ * litepull ns=ADDR topic=T group=G expect=N [timeout_ms=60000]
+ *         DefaultLitePullConsumer (subscribe, auto commit); done after N messages
+ * broadcast ns=ADDR topic=T group=G expect=N [timeout_ms=60000]
+ *         BROADCASTING push consumer; every instance must receive all N messages
  * tx      ns=ADDR topic=T group=G count=N [linger_ms=20000]
  *         TransactionMQProducer: i%3==0 commit, 1 rollback, 2 unknown (commit on check)
  * </pre>
@@ -55,6 +61,12 @@ public final class BrokerDriver {
                 break;
             case "batch":
                 code = batch(a);
+                break;
+            case "litepull":
+                code = litePull(a);
+                break;
+            case "broadcast":
+                code = broadcast(a);
                 break;
             default:
                 new Json().put("error", "usage: retry|orderly|tx key=value...").emit();
@@ -188,5 +200,61 @@ public final class BrokerDriver {
             .put("queueOffset", r.getQueueOffset()).emit();
         p.shutdown();
         return 0;
+    }
+
+    static int litePull(Args a) throws Exception {
+        DefaultLitePullConsumer c = new DefaultLitePullConsumer(a.need("group"));
+        c.setNamesrvAddr(a.need("ns"));
+        c.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+        c.subscribe(a.need("topic"), "*");
+        c.start();
+        new Json().put("ready", true).emit();
+        int expect = a.num("expect", 1);
+        Set<String> seen = ConcurrentHashMap.newKeySet();
+        long deadline = System.currentTimeMillis() + a.num("timeout_ms", 60000);
+        while (seen.size() < expect && System.currentTimeMillis() < deadline) {
+            for (MessageExt m : c.poll(1000)) {
+                seen.add(body(m));
+                new Json().put("body", body(m)).put("queueId", m.getQueueId())
+                    .put("queueOffset", m.getQueueOffset()).emit();
+            }
+        }
+        new Json().put("done", true).put("received", seen.size()).emit();
+        return seen.size() >= expect ? 0 : 2;
+    }
+
+    static int broadcast(Args a) throws Exception {
+        DefaultMQPushConsumer c = consumer(a);
+        c.setMessageModel(broadcasting());
+        int expect = a.num("expect", 1);
+        Set<String> seen = ConcurrentHashMap.newKeySet();
+        CountDownLatch all = new CountDownLatch(1);
+        c.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+            for (MessageExt m : msgs) {
+                seen.add(body(m));
+                new Json().put("body", body(m)).emit();
+            }
+            if (seen.size() >= expect) {
+                all.countDown();
+            }
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+        c.start();
+        new Json().put("ready", true).emit();
+        boolean ok = all.await(a.num("timeout_ms", 60000), TimeUnit.MILLISECONDS);
+        new Json().put("done", true).put("received", seen.size()).emit();
+        return ok ? 0 : 2;
+    }
+
+    /** MessageModel moved packages between 4.9.8 and 5.x; look it up by name. */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    static <T extends Enum<T>> T broadcasting() throws ClassNotFoundException {
+        Class cls;
+        try {
+            cls = Class.forName("org.apache.rocketmq.remoting.protocol.heartbeat.MessageModel");
+        } catch (ClassNotFoundException e) {
+            cls = Class.forName("org.apache.rocketmq.common.protocol.heartbeat.MessageModel");
+        }
+        return (T) Enum.valueOf(cls, "BROADCASTING");
     }
 }
