@@ -133,6 +133,13 @@ impl Handler for NameServer {
         (!oneway).then_some(reply)
     }
 
+    /// Every NameServer request is answered synchronously (`dispatch` never waits), so all of
+    /// them run on the connection's reader: no task per request, and the replies to a pipelined
+    /// burst leave in one write.
+    fn answer_inline(&self, _req: &Command) -> bool {
+        true
+    }
+
     /// Java `BrokerHousekeepingService#onChannelClose`: a broker's connection is gone.
     fn on_close(&self, conn: &Connection) {
         self.broker_conns

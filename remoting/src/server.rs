@@ -1,6 +1,6 @@
 //! The remoting server: accepts TCP connections and runs each one as a [`Connection`] whose
-//! requests go to a [`Handler`] (one task per request, so requests pipeline and replies leave in
-//! completion order). The server can also call its clients over their own connection
+//! requests go to a [`Handler`] (one task per request, or the reader for requests answered
+//! without waiting, so requests pipeline and replies leave in completion order). The server can also call its clients over their own connection
 //! ([`Connection::request`], [`Connection::send_oneway`]).
 //!
 //! Bad input: a frame that cannot be framed or whose header cannot be decoded closes only that

@@ -72,6 +72,11 @@ impl Handler for TestHandler {
         }
     }
 
+    /// Requests marked `inline=true` run on the reader.
+    fn answer_inline(&self, req: &Command) -> bool {
+        req.ext("inline") == Some("true")
+    }
+
     fn on_close(&self, _conn: &Connection) {
         self.closed.fetch_add(1, Ordering::SeqCst);
     }
@@ -183,6 +188,42 @@ async fn pipelined_requests_are_answered_out_of_order() {
         order.push(r.opaque);
     }
     assert_eq!(order, [2, 3, 1]);
+}
+
+/// Inline requests are answered in arrival order, even when many arrive in one segment; a
+/// panic is still SYSTEM_ERROR, a oneway inline request still gets no reply, and a slow request
+/// on its own task does not hold them up.
+#[tokio::test]
+async fn inline_requests_answer_in_order_in_one_burst() {
+    let (addr, _, mut notes) = start().await;
+    let mut s = TcpStream::connect(&addr).await.unwrap();
+    let mut all = BytesMut::new();
+    all.extend_from_slice(&frame(&echo(1000, 300, SerializeType::Json)));
+    for opaque in 1..=200 {
+        let cmd = echo(opaque, 0, SerializeType::Json).with_ext("inline", "true");
+        all.extend_from_slice(&frame(&cmd));
+    }
+    let mut note = Command::request(NOTE)
+        .oneway()
+        .with_ext("note", "inline")
+        .with_ext("inline", "true");
+    note.opaque = 201;
+    all.extend_from_slice(&frame(&note));
+    let mut boom = Command::request(PANIC).with_ext("inline", "true");
+    boom.opaque = 202;
+    all.extend_from_slice(&frame(&boom));
+    s.write_all(&all).await.unwrap();
+    for opaque in 1..=200 {
+        let r = read_frame(&mut s).await.unwrap();
+        assert_eq!(r.opaque, opaque);
+        assert_eq!(r.ext("echo"), Some(format!("t{opaque}").as_str()));
+        assert_eq!(r.body.as_deref(), Some(format!("body{opaque}").as_bytes()));
+    }
+    assert_eq!(notes.recv().await.as_deref(), Some("inline"));
+    let r = read_frame(&mut s).await.unwrap();
+    assert_eq!((r.code, r.opaque), (response::SYSTEM_ERROR, 202));
+    // The delayed, spawned echo did not hold up the inline ones and still arrives.
+    assert_eq!(read_frame(&mut s).await.unwrap().opaque, 1000);
 }
 
 #[tokio::test]

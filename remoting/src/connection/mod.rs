@@ -1,5 +1,6 @@
 //! One TCP connection, shared by the server and the client: a reader task, a writer task fed by
-//! a bounded channel, one task per inbound request, and a table of our own outstanding requests
+//! a bounded channel, one task per inbound request (or the reader itself for requests the handler
+//! answers without waiting, [`Handler::answer_inline`]), and a table of our own outstanding requests
 //! keyed by opaque (responses can arrive in any order, requests flow both ways).
 //!
 //! A frame that cannot be decoded closes the connection (Java `NettyDecoder` catches, logs and
@@ -53,7 +54,8 @@ static NEXT_CONNECTION_ID: AtomicU64 = AtomicU64::new(1);
 /// Serves requests arriving on a connection (the server's dispatch, or a client's callback for
 /// broker→client requests).
 pub trait Handler: Send + Sync + 'static {
-    /// One call per request, each in its own task. `Some(reply)` is sent with the request's
+    /// One call per request, each in its own task (or on the reader, see
+    /// [`Handler::answer_inline`]). `Some(reply)` is sent with the request's
     /// opaque, the response flag and the request's serialize type; it is dropped for oneway
     /// requests, which must not be answered.
     fn handle(
@@ -61,6 +63,17 @@ pub trait Handler: Send + Sync + 'static {
         conn: &Connection,
         req: Command,
     ) -> impl Future<Output = Option<Command>> + Send;
+
+    /// Whether `req` may be answered on the connection's reader task instead of a task of its
+    /// own. Say `true` only for requests whose `handle` finishes without waiting on anything
+    /// (it may still wait for room in the reply queue): the connection reads its next frame only
+    /// after the reply is queued, so a request that waits (a long-polling pull) would stall every
+    /// request behind it. Answering inline saves a task spawn per request and lets the replies
+    /// to a burst of pipelined requests leave in one write. Inline requests are not counted
+    /// against `max_in_flight`. Default: `false`.
+    fn answer_inline(&self, _req: &Command) -> bool {
+        false
+    }
 
     /// Called once when the connection is gone.
     fn on_close(&self, _conn: &Connection) {}

@@ -3,63 +3,82 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Duration;
 
-use futures::{FutureExt, StreamExt};
+use bytes::BytesMut;
+use futures::FutureExt;
+use tokio::io::AsyncReadExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
-use tokio_util::codec::FramedRead;
+use tokio::sync::{mpsc, watch, Semaphore};
+use tokio_util::codec::Decoder;
 
 use super::writer::FrameWriter;
 
 use super::{Connection, ConnectionOptions, Handler};
 use crate::code::response;
 use crate::codec::RemotingCodec;
-use crate::command::Command;
+use crate::command::{Command, FLAG_RESPONSE};
 use crate::error::CodecError;
 
+/// Bytes the reader asks the socket for at least (a burst of pipelined requests fits).
+const READ_CHUNK: usize = 16 * 1024;
+
 enum Event {
-    Frame(Option<Result<Command, CodecError>>),
+    Read(std::io::Result<usize>),
     Closed,
     IdleCheck,
 }
 
+/// Reads frames and answers them. Every complete frame already buffered is handled before the
+/// socket is read again, so a burst of pipelined requests costs one read, and (with inline
+/// handlers, see [`Handler::answer_inline`]) its replies are queued together for one write.
 pub(super) async fn read_loop<H: Handler>(
-    read: OwnedReadHalf,
+    mut read: OwnedReadHalf,
     conn: Connection,
     handler: Arc<H>,
     options: ConnectionOptions,
 ) {
-    let mut frames = FramedRead::new(read, RemotingCodec);
+    let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let mut closed = conn.inner.closed.subscribe();
     let in_flight = Arc::new(Semaphore::new(options.max_in_flight));
+    // One timer for the connection's life, re-armed when it fires: creating a timer per read
+    // would cost a timer-wheel registration each time.
+    let idle = tokio::time::sleep(options.idle_timeout.unwrap_or(Duration::MAX / 4));
+    tokio::pin!(idle);
     tracing::debug!(peer = %conn.peer(), connection = conn.id(), "connection open");
-    loop {
-        let idle_left = options
-            .idle_timeout
-            .map(|t| t.saturating_sub(conn.idle_for()));
-        if idle_left.is_some_and(|left| left.is_zero()) {
-            tracing::info!(peer = %conn.peer(), "connection idle too long; closing");
-            break;
+    'conn: loop {
+        loop {
+            match RemotingCodec.decode(&mut buf) {
+                Ok(Some(cmd)) if cmd.is_response() => conn.complete(cmd),
+                Ok(Some(cmd)) => dispatch(&conn, &handler, &in_flight, cmd).await,
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!(peer = %conn.peer(), error = %e, "undecodable frame; closing connection");
+                    break 'conn;
+                }
+            }
         }
+        buf.reserve(READ_CHUNK);
         let event = tokio::select! {
-            next = frames.next() => Event::Frame(next),
+            n = read.read_buf(&mut buf) => Event::Read(n),
             _ = closed.wait_for(|c| *c) => Event::Closed,
-            _ = sleep_or_forever(idle_left) => Event::IdleCheck,
+            _ = &mut idle, if options.idle_timeout.is_some() => Event::IdleCheck,
         };
         match event {
-            Event::Closed | Event::Frame(None) => break,
-            Event::IdleCheck => continue,
-            Event::Frame(Some(Err(e))) => {
-                tracing::warn!(peer = %conn.peer(), error = %e, "undecodable frame; closing connection");
+            Event::Closed | Event::Read(Ok(0)) => break,
+            Event::Read(Ok(_)) => conn.touch(),
+            Event::Read(Err(e)) => {
+                tracing::debug!(peer = %conn.peer(), error = %e, "read failed; closing connection");
                 break;
             }
-            Event::Frame(Some(Ok(cmd))) => {
-                conn.touch();
-                if cmd.is_response() {
-                    conn.complete(cmd);
-                } else {
-                    dispatch(&conn, &handler, &in_flight, cmd).await;
+            Event::IdleCheck => {
+                let timeout = options.idle_timeout.unwrap_or_default();
+                let left = timeout.saturating_sub(conn.idle_for());
+                if left.is_zero() {
+                    tracing::info!(peer = %conn.peer(), "connection idle too long; closing");
+                    break;
                 }
+                idle.as_mut().reset(tokio::time::Instant::now() + left);
             }
         }
     }
@@ -68,23 +87,24 @@ pub(super) async fn read_loop<H: Handler>(
     handler.on_close(&conn);
 }
 
-async fn sleep_or_forever(duration: Option<std::time::Duration>) {
-    match duration {
-        Some(d) => tokio::time::sleep(d).await,
-        None => std::future::pending().await,
-    }
-}
-
-/// Runs the request on its own task, or answers SYSTEM_BUSY when too many are in flight.
+/// Answers the request on the reader when the handler says it may, otherwise on its own task,
+/// or answers SYSTEM_BUSY when too many are in flight.
 async fn dispatch<H: Handler>(
     conn: &Connection,
     handler: &Arc<H>,
     in_flight: &Arc<Semaphore>,
     req: Command,
 ) {
+    if handler.answer_inline(&req) {
+        return answer(conn, handler.as_ref(), req).await;
+    }
     match in_flight.clone().try_acquire_owned() {
         Ok(permit) => {
-            tokio::spawn(serve(conn.clone(), handler.clone(), req, permit));
+            let (conn, handler) = (conn.clone(), handler.clone());
+            tokio::spawn(async move {
+                answer(&conn, handler.as_ref(), req).await;
+                drop(permit);
+            });
         }
         Err(_) if req.is_oneway() => {
             tracing::warn!(peer = %conn.peer(), code = req.code, "too many requests; oneway request dropped");
@@ -99,19 +119,11 @@ async fn dispatch<H: Handler>(
     }
 }
 
-async fn serve<H: Handler>(
-    conn: Connection,
-    handler: Arc<H>,
-    req: Command,
-    _permit: OwnedSemaphorePermit,
-) {
+/// Runs the handler and queues its reply (unless oneway); a panic is answered SYSTEM_ERROR.
+async fn answer<H: Handler>(conn: &Connection, handler: &H, req: Command) {
     let oneway = req.is_oneway();
-    let template = Command {
-        body: None,
-        ..req.clone()
-    };
-    let code = req.code;
-    let reply = match AssertUnwindSafe(handler.handle(&conn, req))
+    let (code, opaque, serialize_type) = (req.code, req.opaque, req.serialize_type);
+    let reply = match AssertUnwindSafe(handler.handle(conn, req))
         .catch_unwind()
         .await
     {
@@ -129,9 +141,13 @@ async fn serve<H: Handler>(
             ))
         }
     };
-    if let (Some(reply), false) = (reply, oneway) {
+    if let (Some(mut reply), false) = (reply, oneway) {
+        // As `Command::into_reply_to`, from the three fields kept of the consumed request.
+        reply.opaque = opaque;
+        reply.flag |= FLAG_RESPONSE;
+        reply.serialize_type = serialize_type;
         // A closed connection has nobody left to answer.
-        let _ = conn.send(reply.into_reply_to(&template)).await;
+        let _ = conn.send(reply).await;
     }
 }
 
