@@ -22,8 +22,9 @@ use crate::persist::{now_millis, DataVersion};
 use crate::schedule::DelayOffsets;
 use crate::stats::Stats;
 use crate::storage;
+use crate::timer::TimerIndex;
 use crate::topics::TopicTable;
-use crate::{clients, dispatch, register, schedule, transaction};
+use crate::{clients, dispatch, register, schedule, timer, transaction};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -50,6 +51,7 @@ pub struct Broker {
     pub store: store::Store,
     pub stats: Stats,
     pub delay_offsets: DelayOffsets,
+    pub timers: TimerIndex,
     /// Version of the broker configuration (GET_BROKER_CONFIG header).
     pub config_version: DataVersion,
     pub(crate) ns_client: Arc<Client>,
@@ -79,6 +81,7 @@ impl Broker {
             store,
             stats: Stats::default(),
             delay_offsets,
+            timers: TimerIndex::default(),
             config_version: DataVersion::default(),
             ns_client: Arc::new(Client::new()),
             register_now: Notify::new(),
@@ -172,6 +175,7 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, StartError> {
     tokio::spawn(register::run(broker.clone()));
     tokio::spawn(schedule::run(broker.clone()));
     tokio::spawn(transaction::run(broker.clone()));
+    tokio::spawn(timer::run(broker.clone()));
     let addr = broker.config().broker_addr();
     Ok(RunningBroker {
         broker,

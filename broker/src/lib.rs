@@ -24,6 +24,7 @@ pub mod send;
 pub mod stats;
 pub mod storage;
 pub mod subscription;
+pub mod timer;
 pub mod topics;
 pub mod topics_admin;
 pub mod transaction;

@@ -315,6 +315,7 @@ fn prepare_or_schedule(msg: NewMessage, cfg: &BrokerConfig) -> Result<NewMessage
         }
         return Ok(crate::transaction::to_half(msg));
     }
+    let msg = crate::timer::to_timer_topic(msg, cfg)?;
     Ok(crate::schedule::to_schedule_topic(msg, cfg))
 }
 

@@ -227,3 +227,45 @@ async fn send_back_goes_to_retry_with_delay_then_redelivered() {
     );
     tb.stop().await;
 }
+
+#[tokio::test]
+async fn timer_messages_are_delivered_when_due() {
+    let tb = boot("timer", "").await;
+    let client = Client::new();
+    call(&client, &tb.addr, create_topic_cmd("TM", 1, 6)).await;
+    let r = call(
+        &client,
+        &tb.addr,
+        send_cmd("TM", 0, b"later", "TIMER_DELAY_MS\u{1}1500\u{2}"),
+    )
+    .await;
+    assert_eq!(r.code, rc::SUCCESS, "{:?}", r.remark);
+    assert_eq!(tb.broker().store.max_offset("TM", 0), 0);
+    assert_eq!(tb.broker().store.max_offset("rmq_sys_wheel_timer", 0), 1);
+    let too_far = call(
+        &client,
+        &tb.addr,
+        send_cmd("TM", 0, b"x", "TIMER_DELAY_SEC\u{1}99999999\u{2}"),
+    )
+    .await;
+    assert_eq!(too_far.code, rc::MESSAGE_ILLEGAL);
+    let deadline = std::time::Instant::now() + Duration::from_secs(8);
+    while tb.broker().store.max_offset("TM", 0) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timer message never delivered"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let pulled = call(
+        &client,
+        &tb.addr,
+        pull_cmd("TOOLS_CONSUMER", "TM", 0, 0, 4, 0),
+    )
+    .await;
+    let rec = &records(pulled.body.as_ref().unwrap())[0];
+    assert_eq!(&rec.body[..], b"later");
+    assert!(rec.properties.contains("TIMER_OUT_MS\u{1}"));
+    assert!(!rec.properties.contains("REAL_TOPIC"));
+    tb.stop().await;
+}

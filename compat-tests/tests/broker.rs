@@ -828,6 +828,58 @@ fn pull_and_broadcast(kind: Kind) {
     second.finish(Duration::from_secs(120)).assert_ok();
 }
 
+/// 5.x timer messages (TIMER_DELAY_SEC) arrive only after their delivery time.
+fn timer_messages(kind: Kind) {
+    let s = stack(kind);
+    let _dump = s.dump();
+    let (topic, group) = (unique("timer"), unique("tcg"));
+    create_topic(s, &topic);
+    let c = consumer(&java_driver(
+        JavaClient::V5_3_3,
+        &consumer_args(s.ns(), &topic, &group, 3),
+    ));
+    let out = run(
+        &broker_driver(
+            JavaClient::V5_3_3,
+            &kv(
+                "timer",
+                &[
+                    ("ns", s.ns()),
+                    ("topic", &topic),
+                    ("group", &unique("tpg")),
+                    ("count", "3"),
+                    ("delay_sec", "3"),
+                ],
+            ),
+        ),
+        Duration::from_secs(60),
+    );
+    out.assert_ok();
+    let got = c.finish(Duration::from_secs(120));
+    got.assert_ok();
+    for m in got.json_lines().iter().filter(|m| m.get("body").is_some()) {
+        let due: i64 = m["props"]["TIMER_OUT_MS"]
+            .as_str()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(i64::MAX);
+        let consumed: i64 = m["props"]["CONSUME_START_TIME"]
+            .as_str()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        assert!(consumed >= due, "consumed before its delivery time: {m}");
+    }
+}
+
+#[test]
+fn java_timer_messages() {
+    timer_messages(Kind::Java);
+}
+
+#[test]
+fn ours_timer_messages() {
+    timer_messages(Kind::Ours);
+}
+
 #[test]
 fn java_pull_and_broadcast() {
     pull_and_broadcast(Kind::Java);

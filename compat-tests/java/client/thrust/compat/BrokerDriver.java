@@ -23,6 +23,7 @@ import org.apache.rocketmq.client.producer.TransactionMQProducer;
 import org.apache.rocketmq.client.producer.TransactionSendResult;
 import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.Message;
+import org.apache.rocketmq.common.message.MessageAccessor;
 import org.apache.rocketmq.common.message.MessageExt;
 
 /**
@@ -41,6 +42,8 @@ import org.apache.rocketmq.common.message.MessageExt;
  *         DefaultLitePullConsumer (subscribe, auto commit); done after N messages
  * broadcast ns=ADDR topic=T group=G expect=N [timeout_ms=60000]
  *         BROADCASTING push consumer; every instance must receive all N messages
+ * timer   ns=ADDR topic=T group=G count=N delay_sec=S
+ *         producer setting TIMER_DELAY_SEC=S on every message (5.x timer messages)
  * tx      ns=ADDR topic=T group=G count=N [linger_ms=20000]
  *         TransactionMQProducer: i%3==0 commit, 1 rollback, 2 unknown (commit on check)
  * </pre>
@@ -61,6 +64,9 @@ public final class BrokerDriver {
                 break;
             case "batch":
                 code = batch(a);
+                break;
+            case "timer":
+                code = timer(a);
                 break;
             case "litepull":
                 code = litePull(a);
@@ -256,5 +262,21 @@ public final class BrokerDriver {
             cls = Class.forName("org.apache.rocketmq.common.protocol.heartbeat.MessageModel");
         }
         return (T) Enum.valueOf(cls, "BROADCASTING");
+    }
+
+    static int timer(Args a) throws Exception {
+        DefaultMQProducer p = new DefaultMQProducer(a.need("group"));
+        p.setNamesrvAddr(a.need("ns"));
+        p.start();
+        int count = a.num("count", 3);
+        for (int i = 0; i < count; i++) {
+            Message m = new Message(a.need("topic"), ("timer-" + i).getBytes(StandardCharsets.UTF_8));
+            MessageAccessor.putProperty(m, "TIMER_DELAY_SEC", a.need("delay_sec"));
+            SendResult r = p.send(m);
+            new Json().put("i", i).put("status", r.getSendStatus().name())
+                .put("sentAt", System.currentTimeMillis()).emit();
+        }
+        p.shutdown();
+        return 0;
     }
 }

@@ -1,0 +1,231 @@
+//! 5.x timer messages (Java `HookUtils.transformTimerMessage`, `TimerMessageStore`): a message
+//! with `TIMER_DELIVER_MS` (absolute), `TIMER_DELAY_SEC` or `TIMER_DELAY_MS` (relative) is
+//! stored in `rmq_sys_wheel_timer` queue 0 with `TIMER_OUT_MS` (rounded down to
+//! `timerPrecisionMs`), `REAL_TOPIC` and `REAL_QID`, and stored again in its real topic when due.
+//!
+//! Java keeps pending timers in its own `timerlog`/`timerwheel` files; here they are an
+//! in-memory index rebuilt at start by reading the timer queue from a low-water mark (the
+//! smallest queue offset not yet delivered), kept as the consumer offset of group
+//! `CID_RMQ_SYS_TIMER`. Delivery is at-least-once across a crash.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use store::props::{parse_properties, properties_to_string};
+use store::{NewMessage, StoredMessage};
+
+use crate::broker::Broker;
+use crate::config::BrokerConfig;
+use crate::error::Reject;
+use crate::persist::now_millis;
+use crate::topics::TIMER_TOPIC;
+
+const PROGRESS_GROUP: &str = "CID_RMQ_SYS_TIMER";
+const TIMER_KEYS: [&str; 3] = ["TIMER_DELIVER_MS", "TIMER_DELAY_SEC", "TIMER_DELAY_MS"];
+
+type Props = Vec<(String, String)>;
+
+fn get<'a>(p: &'a Props, k: &str) -> Option<&'a str> {
+    p.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+}
+
+/// Moves a timer message into the timer topic; others pass unchanged (a `DELAY` level wins and
+/// drops the timer properties, as Java's `checkIfTimerMessage` does).
+pub fn to_timer_topic(mut msg: NewMessage, cfg: &BrokerConfig) -> Result<NewMessage, Reject> {
+    let mut props = parse_properties(&msg.properties);
+    if !TIMER_KEYS.iter().any(|k| get(&props, k).is_some()) {
+        return Ok(msg);
+    }
+    let delay_level = get(&props, "DELAY")
+        .and_then(|d| d.parse::<i32>().ok())
+        .unwrap_or(0);
+    if delay_level > 0 {
+        props.retain(|(k, _)| !TIMER_KEYS.contains(&k.as_str()));
+        msg.properties = encode(&props);
+        return Ok(msg);
+    }
+    if msg.topic == TIMER_TOPIC || get(&props, "TIMER_OUT_MS").is_some() {
+        return Ok(msg);
+    }
+    if !cfg.timer_wheel_enable {
+        return Err(Reject::system(
+            "accurate timer message is not enabled, timerWheelEnable is false",
+        ));
+    }
+    let illegal = || {
+        Reject::illegal(format!(
+            "timer message illegal, the delay time should not be bigger than the max delay {}ms; or if set del msg, the delay time should be bigger than the current time",
+            i64::from(cfg.timer_max_delay_sec) * 1000
+        ))
+    };
+    let now = now_millis();
+    let parse = |k: &str| get(&props, k).map(|v| v.trim().parse::<i64>());
+    let deliver = match (
+        parse("TIMER_DELAY_SEC"),
+        parse("TIMER_DELAY_MS"),
+        parse("TIMER_DELIVER_MS"),
+    ) {
+        (Some(s), _, _) => now + s.map_err(|_| illegal())? * 1000,
+        (None, Some(ms), _) => now + ms.map_err(|_| illegal())?,
+        (None, None, Some(at)) => at.map_err(|_| illegal())?,
+        (None, None, None) => return Ok(msg),
+    };
+    if deliver <= now {
+        return Ok(msg);
+    }
+    if deliver - now > i64::from(cfg.timer_max_delay_sec) * 1000 {
+        return Err(illegal());
+    }
+    let precision = i64::from(cfg.timer_precision_ms.max(1));
+    let deliver = if deliver % precision == 0 {
+        deliver - precision
+    } else {
+        deliver / precision * precision
+    };
+    props.push(("TIMER_OUT_MS".into(), deliver.to_string()));
+    props.push(("REAL_TOPIC".into(), msg.topic.clone()));
+    props.push(("REAL_QID".into(), msg.queue_id.to_string()));
+    msg.properties = encode(&props);
+    msg.topic = TIMER_TOPIC.to_string();
+    msg.queue_id = 0;
+    Ok(msg)
+}
+
+fn encode(p: &Props) -> String {
+    properties_to_string(p.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+}
+
+/// Pending timers as (deliver ms, timer-queue offset), and the next queue offset to index.
+#[derive(Default)]
+struct TimerState {
+    pending: BTreeSet<(i64, i64)>,
+    read: Option<i64>,
+}
+
+#[derive(Default)]
+pub struct TimerIndex {
+    state: Mutex<TimerState>,
+}
+
+/// The delivery task: every 100 ms index newly stored timers and deliver the due ones.
+pub async fn run(b: Arc<Broker>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    while !b.is_shutting_down() {
+        tick.tick().await;
+        if b.config().timer_wheel_enable {
+            step(&b);
+        }
+    }
+}
+
+fn record(b: &Broker, offset: i64) -> Option<StoredMessage> {
+    let unit = b.store.unit(TIMER_TOPIC, 0, offset)?;
+    let rec = b.store.read_range(unit.physical_offset, unit.size)?;
+    StoredMessage::decode(&rec)
+}
+
+/// One round: index, deliver, record the low-water mark.
+pub fn step(b: &Broker) {
+    let mut guard = b.timers.state.lock().unwrap_or_else(|e| e.into_inner());
+    let TimerState { pending, read } = &mut *guard;
+    let mut next = read.unwrap_or_else(|| {
+        let min = b.store.min_offset(TIMER_TOPIC, 0);
+        b.offsets
+            .query(PROGRESS_GROUP, TIMER_TOPIC, 0)
+            .unwrap_or(min)
+            .max(min)
+    });
+    let max = b.store.max_offset(TIMER_TOPIC, 0);
+    while next < max {
+        if let Some(m) = record(b, next) {
+            let props = parse_properties(&m.properties);
+            let at = get(&props, "TIMER_OUT_MS")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            pending.insert((at, next));
+        }
+        next += 1;
+    }
+    *read = Some(next);
+    let now = now_millis();
+    while let Some(&(at, offset)) = pending.first() {
+        if at > now {
+            break;
+        }
+        if let Some(real) = record(b, offset).and_then(real_message) {
+            if let Err(e) = b.store.put(real) {
+                tracing::warn!(offset, "deliver timer message: {e}");
+                break;
+            }
+        }
+        pending.pop_first();
+    }
+    let low = pending.iter().map(|(_, o)| *o).min().unwrap_or(next);
+    b.offsets.commit(PROGRESS_GROUP, TIMER_TOPIC, 0, low);
+}
+
+/// Java `TimerMessageStore.convertMessage`: real topic and queue, `REAL_*` removed.
+fn real_message(m: StoredMessage) -> Option<NewMessage> {
+    let mut props = parse_properties(&m.properties);
+    let topic = get(&props, "REAL_TOPIC")?.to_string();
+    let queue_id = get(&props, "REAL_QID")
+        .and_then(|q| q.parse().ok())
+        .unwrap_or(0);
+    props.retain(|(k, _)| k != "REAL_TOPIC" && k != "REAL_QID");
+    Some(NewMessage {
+        topic,
+        queue_id,
+        flag: m.flag,
+        body: m.body,
+        properties: encode(&props),
+        sys_flag: m.sys_flag,
+        born_timestamp: m.born_timestamp,
+        born_host: m.born_host,
+        store_host: m.store_host,
+        reconsume_times: m.reconsume_times,
+        prepared_transaction_offset: m.prepared_transaction_offset,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn msg(props: &str) -> NewMessage {
+        let a = "127.0.0.1:1".parse().unwrap();
+        NewMessage {
+            topic: "T".into(),
+            queue_id: 1,
+            flag: 0,
+            body: Bytes::from_static(b"x"),
+            properties: props.into(),
+            sys_flag: 0,
+            born_timestamp: 0,
+            born_host: a,
+            store_host: a,
+            reconsume_times: 0,
+            prepared_transaction_offset: 0,
+        }
+    }
+
+    #[test]
+    fn timer_properties_move_the_message() {
+        let cfg = BrokerConfig::default();
+        let m = to_timer_topic(msg("TIMER_DELAY_SEC\u{1}5\u{2}"), &cfg).unwrap();
+        assert_eq!((m.topic.as_str(), m.queue_id), (TIMER_TOPIC, 0));
+        let props = parse_properties(&m.properties);
+        let out: i64 = get(&props, "TIMER_OUT_MS").unwrap().parse().unwrap();
+        assert_eq!(out % 1000, 0, "rounded to timerPrecisionMs");
+        assert_eq!(get(&props, "REAL_TOPIC"), Some("T"));
+        let too_far = to_timer_topic(msg("TIMER_DELAY_SEC\u{1}999999\u{2}"), &cfg).unwrap_err();
+        assert_eq!(too_far.response_code(), 13);
+        let past = to_timer_topic(msg("TIMER_DELIVER_MS\u{1}1\u{2}"), &cfg).unwrap();
+        assert_eq!(past.topic, "T", "a time in the past is delivered at once");
+        let level =
+            to_timer_topic(msg("DELAY\u{1}2\u{2}TIMER_DELAY_SEC\u{1}5\u{2}"), &cfg).unwrap();
+        assert_eq!(level.topic, "T");
+        assert!(!level.properties.contains("TIMER_DELAY_SEC"), "DELAY wins");
+    }
+}
