@@ -1,6 +1,124 @@
-//! `thrust`: NameServer and Broker in one process.
+//! `thrust`: NameServer and Broker in one process, ready for a client with
+//! `namesrvAddr=127.0.0.1:9876`.
+//!
+//! ```text
+//! usage: thrust [-c <broker.conf>] [-h]
+//! ```
+//! The NameServer listens on 127.0.0.1:9876 and the Broker on 127.0.0.1:10911 (VIP 10909), with
+//! Java's defaults for everything else: store under `~/store`, NameServer KV config under
+//! `~/namesrv`. A `-c` file (broker.conf keys) overrides the Broker's defaults, e.g.
+//! `storePathRootDir` or `listenPort`; `namesrvAddr` always points at the embedded NameServer.
+//! SIGTERM/SIGINT stop the Broker first (unregister, flush, remove `abort`), then the NameServer.
 
-fn main() {
-    eprintln!("thrust: the broker is not built yet; run mqnamesrv");
-    std::process::exit(1);
+use std::process::ExitCode;
+
+use broker::config::BrokerConfig;
+use namesrv::ConfigState;
+use thrust::{home_from_executable, init_logging, parse_args, stop_signal, Opt};
+
+const USAGE: &str = "usage: thrust [-c <arg>] [-h]
+ -c,--configFile <arg>   Broker config properties file (broker.conf keys)
+ -h,--help               Print help";
+
+const OPTS: &[Opt] = &[
+    Opt {
+        short: 'c',
+        long: "configFile",
+        takes_value: true,
+    },
+    Opt {
+        short: 'h',
+        long: "help",
+        takes_value: false,
+    },
+];
+
+const NAMESRV_ADDR: &str = "127.0.0.1:9876";
+
+fn main() -> ExitCode {
+    init_logging("thrust.log");
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let args = match parse_args(&argv, OPTS) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}\n{USAGE}");
+            return ExitCode::from(1);
+        }
+    };
+    if args.has('h') {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    let home = std::env::var("ROCKETMQ_HOME")
+        .ok()
+        .or_else(home_from_executable);
+    let broker = match broker_config(args.value('c'), home.clone()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(255);
+        }
+    };
+    let mut namesrv = ConfigState::default();
+    namesrv.config.rocketmq_home = home;
+    namesrv.config.bind_address = "127.0.0.1".into();
+    match run(namesrv, broker) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            tracing::error!(error = %e, "stopped");
+            ExitCode::from(255)
+        }
+    }
+}
+
+/// Java's broker defaults, advertised and bound on loopback, then the `-c` file.
+fn broker_config(file: Option<&str>, home: Option<String>) -> Result<BrokerConfig, String> {
+    let mut cfg = BrokerConfig {
+        rocketmq_home: home,
+        broker_ip1: "127.0.0.1".into(),
+        bind_address: "127.0.0.1".into(),
+        ..BrokerConfig::default()
+    };
+    if let Some(file) = file {
+        let applied = cfg.load_file(file).map_err(|e| e.to_string())?;
+        for key in applied.unknown {
+            tracing::warn!(key = %key, file = %file, "unknown config key, ignored");
+        }
+        cfg.broker_config_path = Some(file.to_string());
+    }
+    cfg.namesrv_addr = Some(NAMESRV_ADDR.into());
+    cfg.finish().map_err(|e| e.to_string())?;
+    Ok(cfg)
+}
+
+fn run(namesrv: ConfigState, broker: BrokerConfig) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let stop = stop_signal().map_err(|e| e.to_string())?;
+        let ns = namesrv::start(namesrv).await.map_err(|e| e.to_string())?;
+        let name = broker.broker_name.clone();
+        let running = match broker::start(broker).await {
+            Ok(r) => r,
+            Err(e) => {
+                ns.shutdown().await;
+                return Err(e.to_string());
+            }
+        };
+        let tip = format!(
+            "The Name Server boot success. serializeType=JSON, address {}\n\
+             The broker[{name}, {}] boot success. serializeType=JSON and name server is {NAMESRV_ADDR}",
+            ns.local_addr, running.addr
+        );
+        tracing::info!("{tip}");
+        println!("{tip}");
+        stop.await;
+        tracing::info!("shutdown signal received, stopping the Broker and the Name Server");
+        running.shutdown().await;
+        ns.shutdown().await;
+        Ok(())
+    })
 }

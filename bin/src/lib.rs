@@ -1,0 +1,230 @@
+//! What the three programs share: Java's command-line forms, logging, signals and the console
+//! timestamp Java's start-up printing uses.
+//!
+//! * `mqnamesrv`: the NameServer (`NamesrvStartup`'s command line).
+//! * `mqbroker`: the Broker (`BrokerStartup`'s command line).
+//! * `thrust`: NameServer and Broker in one process on 127.0.0.1:9876 / :10911.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+/// One option of a commons-cli command line: short letter, long name, whether it takes a value.
+pub struct Opt {
+    pub short: char,
+    pub long: &'static str,
+    pub takes_value: bool,
+}
+
+/// Options as given: short letter → value (`""` for a flag), last occurrence winning.
+#[derive(Debug, Default)]
+pub struct Args(BTreeMap<char, String>);
+
+impl Args {
+    pub fn value(&self, short: char) -> Option<&str> {
+        self.0.get(&short).map(String::as_str)
+    }
+
+    pub fn has(&self, short: char) -> bool {
+        self.0.contains_key(&short)
+    }
+}
+
+/// Parses the forms Apache commons-cli's `DefaultParser` accepts for these options: `-c file`,
+/// `-cfile`, `--configFile file`, `--configFile=file`. Stray words are ignored, as the Java
+/// startup classes never look at them.
+pub fn parse_args(argv: &[String], opts: &[Opt]) -> Result<Args, String> {
+    let mut args = Args::default();
+    let mut it = argv.iter();
+    while let Some(arg) = it.next() {
+        let Some((opt, attached)) = match_option(arg, opts)? else {
+            continue;
+        };
+        let value = match (opt.takes_value, attached) {
+            (false, _) => String::new(),
+            (true, Some(v)) => v,
+            (true, None) => it
+                .next()
+                .cloned()
+                .ok_or_else(|| format!("Missing argument for option: {}", opt.short))?,
+        };
+        args.0.insert(opt.short, value);
+    }
+    Ok(args)
+}
+
+fn match_option<'a>(
+    arg: &str,
+    opts: &'a [Opt],
+) -> Result<Option<(&'a Opt, Option<String>)>, String> {
+    if let Some(long) = arg.strip_prefix("--") {
+        let (name, inline) = match long.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_string())),
+            None => (long, None),
+        };
+        return match opts.iter().find(|o| o.long == name) {
+            Some(o) => Ok(Some((o, inline))),
+            None => Err(format!("Unrecognized option: {arg}")),
+        };
+    }
+    let Some(short) = arg.strip_prefix('-') else {
+        return Ok(None);
+    };
+    let mut chars = short.chars();
+    let letter = chars.next();
+    let rest = chars.as_str();
+    match opts.iter().find(|o| Some(o.short) == letter) {
+        Some(o) if rest.is_empty() => Ok(Some((o, None))),
+        Some(o) if o.takes_value => Ok(Some((o, Some(rest.to_string())))),
+        _ => Err(format!("Unrecognized option: {arg}")),
+    }
+}
+
+/// What Java's start scripts do when `ROCKETMQ_HOME` is unset: the directory above the one
+/// holding the program (these binaries stand in for the script and the JVM together).
+pub fn home_from_executable() -> Option<String> {
+    let exe = std::env::current_exe().ok()?.canonicalize().ok()?;
+    let home = exe.parent()?.parent()?;
+    Some(home.to_string_lossy().into_owned())
+}
+
+/// Now as `yyyy-MM-dd HH:mm:ss` in GMT+8, the zone Java's console log pattern fixes
+/// (`%d{yyy-MM-dd HH:mm:ss,GMT+8}`), for the `-p`/`-m` listings.
+pub fn console_timestamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+        + 8 * 3600;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Logs to stderr and, like Java, to `~/logs/rocketmqlogs/<file>` when it can be opened (the
+/// quick start tells users to `tail -f` it for the boot line); `RUST_LOG` filters.
+pub fn init_logging(file: &str) {
+    use tracing_subscriber::fmt::writer::MakeWriterExt;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match open_log_file(file) {
+        Some(f) => builder
+            .with_ansi(false)
+            .with_writer(std::io::stderr.and(std::sync::Arc::new(f)))
+            .init(),
+        None => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_writer(std::io::stderr)
+            .init(),
+    }
+}
+
+fn open_log_file(file: &str) -> Option<std::fs::File> {
+    let home = std::env::var_os("HOME")?;
+    let dir = std::path::PathBuf::from(home)
+        .join("logs")
+        .join("rocketmqlogs");
+    std::fs::create_dir_all(&dir).ok()?;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(file))
+        .ok()
+}
+
+/// Installs the SIGTERM/SIGINT handlers now (so a signal right after the boot line is not
+/// fatal); the returned future completes on either signal.
+pub fn stop_signal() -> std::io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OPTS: &[Opt] = &[
+        Opt {
+            short: 'c',
+            long: "configFile",
+            takes_value: true,
+        },
+        Opt {
+            short: 'p',
+            long: "printConfigItem",
+            takes_value: false,
+        },
+    ];
+
+    fn parse(words: &[&str]) -> Result<Args, String> {
+        let argv: Vec<String> = words.iter().map(|s| s.to_string()).collect();
+        parse_args(&argv, OPTS)
+    }
+
+    #[test]
+    fn commons_cli_forms() {
+        for form in [
+            &["-c", "a.conf"][..],
+            &["-ca.conf"],
+            &["--configFile", "a.conf"],
+            &["--configFile=a.conf"],
+        ] {
+            let args = parse(form).expect("parses");
+            assert_eq!(args.value('c'), Some("a.conf"), "{form:?}");
+        }
+        let args = parse(&["stray", "-p"]).expect("parses");
+        assert!(args.has('p'));
+        assert!(!args.has('c'));
+    }
+
+    #[test]
+    fn refusals_name_the_option() {
+        assert_eq!(
+            parse(&["-x"]).err().as_deref(),
+            Some("Unrecognized option: -x")
+        );
+        assert_eq!(
+            parse(&["--nope"]).err().as_deref(),
+            Some("Unrecognized option: --nope")
+        );
+        assert_eq!(
+            parse(&["-c"]).err().as_deref(),
+            Some("Missing argument for option: c")
+        );
+        assert_eq!(
+            parse(&["-pq"]).err().as_deref(),
+            Some("Unrecognized option: -pq")
+        );
+    }
+
+    #[test]
+    fn timestamp_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_414), (2025, 11, 22));
+        assert_eq!(console_timestamp().len(), 19);
+    }
+}
