@@ -195,6 +195,19 @@ impl ClientTable {
             .unwrap_or_default()
     }
 
+    /// The group's message model and its subscription to `topic` (the pull path), without
+    /// copying the group.
+    pub fn model_and_subscription(
+        &self,
+        group: &str,
+        topic: &str,
+    ) -> Option<(String, Option<SubscriptionData>)> {
+        self.lock()
+            .consumers
+            .get(group)
+            .map(|i| (i.message_model.clone(), i.subscriptions.get(topic).cloned()))
+    }
+
     /// The subscription registered by heartbeats for (group, topic).
     pub fn subscription(&self, group: &str, topic: &str) -> Option<SubscriptionData> {
         self.lock()

@@ -169,19 +169,20 @@ fn check_topic_and_subscription(
             format!("the consumer's {what} not exist{FAQ}"),
         )
     };
-    let Some(info) = b.clients.consumer_group(&h.consumer_group) else {
+    let Some((model, sub)) = b
+        .clients
+        .model_and_subscription(&h.consumer_group, &h.topic)
+    else {
         return Err(not_exist("group info"));
     };
     let group_cfg = b.groups.get(&h.consumer_group);
-    if info.message_model == "BROADCASTING"
-        && group_cfg.is_some_and(|g| !g.consume_broadcast_enable)
-    {
+    if model == "BROADCASTING" && group_cfg.is_some_and(|g| !g.consume_broadcast_enable) {
         return Err(Reject::no_permission(format!(
             "the consumer group[{}] can not consume by broadcast way",
             h.consumer_group
         )));
     }
-    let Some(sub) = info.subscriptions.get(&h.topic).cloned() else {
+    let Some(sub) = sub else {
         return Err(not_exist("subscription"));
     };
     if sub.sub_version < h.sub_version {
