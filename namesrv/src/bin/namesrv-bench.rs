@@ -11,14 +11,18 @@
 //! errors, QPS, latency percentiles and the server's peak RSS (`VmHWM` of `--pid`, or of the
 //! local process listening on the port when it can be found in /proc).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::{Buf, BytesMut};
 use remoting::client::NotSupported;
 use remoting::code::{request as rq, response};
+use remoting::codec::{decode_frame, encode};
 use remoting::headers::namesrv::RegisterBrokerRequestHeader;
 use remoting::{Command, Connection};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[derive(Debug)]
 struct Opts {
@@ -141,31 +145,109 @@ struct Counters {
     errors: AtomicU64,
 }
 
-/// One in-flight slot: request, wait, record, repeat until `stop`.
-async fn worker(
-    conn: Connection,
+/// How long a connection waits for any reply before giving up.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Outcome of one connection's run.
+struct ConnResult {
+    micros: Vec<u32>,
+    error: Option<String>,
+}
+
+/// One connection keeping `pipeline` GET_ROUTEINFO_BY_TOPIC requests in flight until `stop`.
+///
+/// Raw frames on the socket rather than [`Connection::request`]: the generator shares the
+/// machine with the server, so it must cost less per request than the server does (no task,
+/// channel, timer or oneshot per request). Each read's replies are counted, and as many new
+/// requests go out in one write. Replies are matched by opaque (any order is fine).
+async fn drive(
+    addr: String,
     topic: String,
+    pipeline: usize,
     stop: Arc<AtomicBool>,
     counters: Arc<Counters>,
-) -> Vec<u32> {
+) -> ConnResult {
     let mut micros = Vec::with_capacity(1 << 16);
-    while !stop.load(Ordering::Relaxed) {
-        let cmd = Command::request(rq::GET_ROUTEINFO_BY_TOPIC).with_ext("topic", topic.as_str());
-        let started = Instant::now();
-        match conn.request(cmd, Duration::from_secs(3)).await {
-            Ok(reply) if reply.code == response::SUCCESS => {
-                counters.ok.fetch_add(1, Ordering::Relaxed);
-                micros.push(u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX));
+    let error = drive_conn(&addr, &topic, pipeline, &stop, &counters, &mut micros)
+        .await
+        .err();
+    ConnResult { micros, error }
+}
+
+async fn drive_conn(
+    addr: &str,
+    topic: &str,
+    pipeline: usize,
+    stop: &AtomicBool,
+    counters: &Counters,
+    micros: &mut Vec<u32>,
+) -> Result<(), String> {
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("connect {addr}: {e}"))?;
+    stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    let mut req = Command::request(rq::GET_ROUTEINFO_BY_TOPIC).with_ext("topic", topic);
+    let mut sent_at: HashMap<i32, Instant> = HashMap::with_capacity(pipeline * 2);
+    let mut out = BytesMut::with_capacity(pipeline * 128);
+    let mut input = BytesMut::with_capacity(64 * 1024);
+    let mut to_send = pipeline;
+    loop {
+        if !stop.load(Ordering::Relaxed) {
+            let now = Instant::now();
+            for _ in 0..to_send {
+                req.opaque = req.opaque.wrapping_add(1);
+                sent_at.insert(req.opaque, now);
+                encode(&req, &mut out);
             }
-            Ok(_) | Err(_) => {
+            stream
+                .write_all(&out)
+                .await
+                .map_err(|e| format!("write: {e}"))?;
+            out.clear();
+        }
+        to_send = 0;
+        if sent_at.is_empty() {
+            return Ok(());
+        }
+        input.reserve(16 * 1024);
+        let read = tokio::time::timeout(REPLY_TIMEOUT, stream.read_buf(&mut input))
+            .await
+            .map_err(|_| format!("no reply within {REPLY_TIMEOUT:?}"))?;
+        if read.map_err(|e| format!("read: {e}"))? == 0 {
+            return Err("server closed the connection".into());
+        }
+        let now = Instant::now();
+        while let Some(reply) = next_frame(&mut input)? {
+            let Some(started) = sent_at.remove(&reply.opaque) else {
+                continue;
+            };
+            to_send += 1;
+            if reply.code == response::SUCCESS {
+                counters.ok.fetch_add(1, Ordering::Relaxed);
+                let us = now.duration_since(started).as_micros();
+                micros.push(u32::try_from(us).unwrap_or(u32::MAX));
+            } else {
                 counters.errors.fetch_add(1, Ordering::Relaxed);
-                if conn.is_closed() {
-                    break;
-                }
             }
         }
     }
-    micros
+}
+
+/// The next complete frame at the front of `input`, if any.
+fn next_frame(input: &mut BytesMut) -> Result<Option<Command>, String> {
+    let Some(len) = input
+        .first_chunk::<4>()
+        .map(|b| u32::from_be_bytes(*b) as usize)
+    else {
+        return Ok(None);
+    };
+    if input.len() < 4 + len {
+        return Ok(None);
+    }
+    input.advance(4);
+    decode_frame(input.split_to(len).freeze())
+        .map(Some)
+        .map_err(|e| format!("undecodable reply: {e}"))
 }
 
 fn percentile(sorted: &[u32], p: f64) -> f64 {
@@ -226,29 +308,29 @@ async fn run(o: Opts) -> Result<(), String> {
     if o.register {
         register(&control, &o.topic).await?;
     }
-    let mut conns = Vec::with_capacity(o.connections);
-    for _ in 0..o.connections {
-        conns.push(connect(&o.addr).await?);
-    }
     let stop = Arc::new(AtomicBool::new(false));
     let counters = Arc::new(Counters::default());
-    let mut tasks = Vec::new();
-    for conn in &conns {
-        for _ in 0..o.pipeline {
-            tasks.push(tokio::spawn(worker(
-                conn.clone(),
+    let tasks: Vec<_> = (0..o.connections)
+        .map(|_| {
+            tokio::spawn(drive(
+                o.addr.clone(),
                 o.topic.clone(),
+                o.pipeline,
                 stop.clone(),
                 counters.clone(),
-            )));
-        }
-    }
+            ))
+        })
+        .collect();
     let started = Instant::now();
     tokio::time::sleep(Duration::from_secs(o.seconds)).await;
     stop.store(true, Ordering::Relaxed);
     let mut all = Vec::new();
     for t in tasks {
-        all.extend(t.await.map_err(|e| e.to_string())?);
+        let result = t.await.map_err(|e| e.to_string())?;
+        if let Some(e) = result.error {
+            eprintln!("namesrv-bench: connection failed: {e}");
+        }
+        all.extend(result.micros);
     }
     let elapsed = started.elapsed().as_secs_f64();
     if o.register {
