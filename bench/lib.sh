@@ -70,7 +70,7 @@ bench_status_kib() {
 
 # bench_sample_anon PID OUT: in the background, keeps in OUT the peak RssAnon (KiB) of PID, sampled
 # every 0.2 s (VmHWM also counts the pages of mapped store files; RssAnon is the process's own
-# memory). Prints the sampler's pid.
+# memory). Prints the sampler's pid (its output goes nowhere, so $(...) returns at once).
 bench_sample_anon() {
     local pid=$1 out=$2
     (
@@ -83,7 +83,7 @@ bench_sample_anon() {
             fi
             sleep 0.2
         done
-    ) &
+    ) > /dev/null 2>&1 &
     echo $!
 }
 
