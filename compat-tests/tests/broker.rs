@@ -82,17 +82,28 @@ fn start_java() -> Stack {
 /// Our broker with the same broker.conf keys the harness gives the Java broker.
 fn start_ours() -> Stack {
     let ns = Namesrv::start(NsKind::Ours);
+    let dir = work_dir("ours-broker");
+    let (broker, addr) = start_ours_broker(&ns.addr, "broker-o", &dir.join("store"));
+    Stack {
+        ns,
+        broker_name: "broker-o",
+        broker_addr: addr,
+        broker,
+    }
+}
+
+/// Starts `mqbroker` named `name` on `store` and waits until `ns` routes its broker-name topic.
+fn start_ours_broker(ns: &str, name: &str, store: &std::path::Path) -> (Server, String) {
     let bin = release_bin("mqbroker");
     assert!(
         bin.exists(),
         "{} is not built (cargo build --release --bins)",
         bin.display()
     );
-    let dir = work_dir("ours-broker");
+    let dir = work_dir(&format!("ours-broker-{name}"));
     let port = free_broker_port();
-    let store = dir.join("store");
     let mut conf = format!(
-        "brokerClusterName={CLUSTER}\nbrokerName=broker-o\nbrokerId=0\nbrokerRole=ASYNC_MASTER\n\
+        "brokerClusterName={CLUSTER}\nbrokerName={name}\nbrokerId=0\nbrokerRole=ASYNC_MASTER\n\
          flushDiskType=ASYNC_FLUSH\nlistenPort={port}\nhaListenPort={}\nbindAddress=127.0.0.1\n\
          brokerIP1=127.0.0.1\nbrokerIP2=127.0.0.1\nstorePathRootDir={}\nstorePathCommitLog={}\n\
          mappedFileSizeCommitLog=67108864\nautoCreateTopicEnable=true\nautoCreateSubscriptionGroup=true\n",
@@ -107,10 +118,10 @@ fn start_ours() -> Stack {
     std::fs::write(&conf_path, conf).expect("write broker.conf");
     let cmd = Cmd::new(bin.display().to_string(), &dir)
         .args(["-c".to_string(), conf_path.display().to_string()])
-        .args(["-n".to_string(), ns.addr.clone()])
+        .args(["-n".to_string(), ns.to_string()])
         .env("ROCKETMQ_HOME", dir.display().to_string())
         .env("HOME", dir.display().to_string());
-    let broker = Server::spawn("ours-broker", &cmd, Vec::new());
+    let broker = Server::spawn(&format!("ours-broker-{name}"), &cmd, Vec::new());
     assert!(
         broker.wait_for_console("boot success", Duration::from_secs(60)),
         "our broker did not boot\n{}",
@@ -118,17 +129,27 @@ fn start_ours() -> Stack {
     );
     let addr = format!("127.0.0.1:{port}");
     wait_until(Duration::from_secs(30), "our broker registered", || {
-        wire::route(&ns.addr, "broker-o")
+        wire::route(ns, name)
             .ok()
             .flatten()
             .is_some_and(|r| wire::route_broker_addrs(&r).contains(&addr))
     });
-    Stack {
-        ns,
-        broker_name: "broker-o",
-        broker_addr: addr,
-        broker,
-    }
+    (broker, addr)
+}
+
+/// The Java broker 5.3.3 named `name` on `store` (its conf's later keys override the harness's).
+fn start_java_broker(ns: &str, name: &str, store: &std::path::Path) -> JavaBroker {
+    let mut spec = BrokerSpec::new(CLUSTER, name, &[ns]);
+    spec.extra = vec![
+        ("storePathRootDir".into(), store.display().to_string()),
+        (
+            "storePathCommitLog".into(),
+            store.join("commitlog").display().to_string(),
+        ),
+    ];
+    let broker = JavaBroker::start(spec);
+    broker.wait_registered(ns, Duration::from_secs(60));
+    broker
 }
 
 fn wait_until(timeout: Duration, what: &str, mut f: impl FnMut() -> bool) {
@@ -868,6 +889,98 @@ fn timer_messages(kind: Kind) {
             .unwrap_or(0);
         assert!(consumed >= due, "consumed before its delivery time: {m}");
     }
+}
+
+/// Drop-in: the Java broker writes a store (messages, topics.json, consumerOffset.json,
+/// subscriptionGroup.json), ours takes it over and serves the rest, then the Java broker takes
+/// it back and reads what ours wrote.
+#[test]
+fn takeover_java_store_and_back() {
+    require_setup();
+    let ns = Namesrv::start(NsKind::Ours);
+    let store = work_dir("takeover").join("store");
+    let (topic, group) = (unique("tk"), unique("tkg"));
+    let first = Batch {
+        body: "byjava",
+        count: 5,
+        mode: "sync",
+    };
+    let second = Batch {
+        body: "byours",
+        count: 5,
+        mode: "sync",
+    };
+    let java = start_java_broker(&ns.addr, "broker-t", &store);
+    let out = mqadmin(
+        &ns.addr,
+        &[
+            "updateTopic",
+            "-c",
+            CLUSTER,
+            "-t",
+            &topic,
+            "-r",
+            "4",
+            "-w",
+            "4",
+        ],
+    );
+    assert!(out.stdout.contains("success."), "{out}");
+    let ids = produce_any(&ns.addr, &topic, &first);
+    let c = consumer(&java_driver(
+        JavaClient::V5_3_3,
+        &consumer_args_linger(&ns.addr, &topic, &group, 5, 12_000),
+    ));
+    check_received(&c.finish(Duration::from_secs(150)), &[first], &ids);
+    java.server.stop();
+
+    let (ours, _) = start_ours_broker(&ns.addr, "broker-t", &store);
+    let ids = produce_any(&ns.addr, &topic, &second);
+    // the group resumes from the offsets Java committed: only the new messages arrive
+    let c = consumer(&java_driver(
+        JavaClient::V5_3_3,
+        &consumer_args_linger(&ns.addr, &topic, &group, 5, 3_000),
+    ));
+    check_received(&c.finish(Duration::from_secs(150)), &[second], &ids);
+    ours.stop();
+
+    let _java = start_java_broker(&ns.addr, "broker-t", &store);
+    let all = unique("tkall");
+    let c = consumer(&java_driver(
+        JavaClient::V5_3_3,
+        &consumer_args(&ns.addr, &topic, &all, 10),
+    ));
+    let got = c.finish(Duration::from_secs(150));
+    got.assert_ok();
+    let bodies: BTreeSet<String> = got
+        .json_lines()
+        .iter()
+        .filter_map(|m| m["body"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(
+        bodies.len(),
+        10,
+        "the Java broker reads both brokers' messages: {got}"
+    );
+}
+
+/// A Java 5.3.3 producer run without checking which broker answered.
+fn produce_any(ns: &str, topic: &str, b: &Batch) -> Vec<String> {
+    let out = run(
+        &java_driver(JavaClient::V5_3_3, &producer_args(ns, topic, b)),
+        Duration::from_secs(120),
+    );
+    out.assert_ok();
+    let lines = out.json_lines();
+    assert_eq!(
+        lines.iter().filter(|l| l["status"] == "SEND_OK").count(),
+        b.count,
+        "{out}"
+    );
+    lines
+        .iter()
+        .filter_map(|l| l["msgId"].as_str().map(str::to_string))
+        .collect()
 }
 
 #[test]
