@@ -189,7 +189,13 @@ impl BrokerConfig {
         for (key, value) in pairs {
             match self.set(key, value) {
                 Ok(true) => {}
-                Ok(false) => applied.unknown.push(key.clone()),
+                Ok(false) => {
+                    applied.unknown.push(key.clone());
+                    match self.extra.iter_mut().find(|(k, _)| k == key) {
+                        Some(slot) => slot.1 = value.clone(),
+                        None => self.extra.push((key.clone(), value.clone())),
+                    }
+                }
                 Err(reason) => {
                     return Err(ConfigError::BadValue {
                         key: key.clone(),
@@ -228,10 +234,11 @@ impl BrokerConfig {
 
     /// Every key and value as properties text (`GET_BROKER_CONFIG` body, Java `getAllConfigsFormatString`).
     pub fn to_properties(&self) -> String {
-        let pairs: Vec<(String, String)> = Self::keys()
+        let mut pairs: Vec<(String, String)> = Self::keys()
             .iter()
             .map(|k| (k.name.to_string(), self.get(k.name).unwrap_or_default()))
             .collect();
+        pairs.extend(self.extra.iter().cloned());
         props::render(&pairs)
     }
 
@@ -373,6 +380,10 @@ mod tests {
         assert_eq!(c.flush_disk_type, FlushDiskType::SyncFlush);
         assert_eq!(c.listen_port, 10999);
         assert_eq!(applied.unknown, vec!["noSuchKey".to_string()]);
+        assert!(
+            c.to_properties().contains("noSuchKey=1\n"),
+            "unknown keys are kept"
+        );
         c.finish().unwrap();
         assert_eq!(c.ha_listen_port, 11000);
     }

@@ -15,11 +15,16 @@ macro_rules! config_table {
     ($( $sec:ident $imp:literal $field:ident : $ty:ty = $key:literal => $default:expr ; )*) => {
         /// Every broker setting, one field per Java key.
         #[derive(Debug, Clone)]
-        pub struct BrokerConfig { $( pub $field: $ty, )* }
+        pub struct BrokerConfig {
+            $( pub $field: $ty, )*
+            /// Keys of the `-c` file that no declared key matches, kept (like Java's
+            /// `Configuration.registerConfig`) for GET_BROKER_CONFIG and config rewrites.
+            pub extra: Vec<(String, String)>,
+        }
 
         impl Default for BrokerConfig {
             fn default() -> Self {
-                Self { $( $field: $default, )* }
+                Self { $( $field: $default, )* extra: Vec::new() }
             }
         }
 
