@@ -199,8 +199,9 @@ pub fn go_clients(kind: NsKind) {
     check_received(&consumer.finish(Duration::from_secs(150)), &batches, &ids);
 }
 
-/// The broker is registered with two NameServers; clients given both keep working after one of
-/// them is killed (SIGKILL), whichever one they had picked.
+/// The broker is registered with two NameServers; clients given both (a Java 4.9.8 push consumer,
+/// Java 5.3.3, Java 4.9.8 and Go producers) keep working after one of them is killed (SIGKILL),
+/// whichever one they had picked.
 pub fn namesrv_failover(kind: NsKind) {
     let w = world();
     let _dump = w.dump_on_failure();
@@ -216,7 +217,7 @@ pub fn namesrv_failover(kind: NsKind) {
         Batch::new("aftergo", 10, "sync"),
     ];
     let consumer = start_consumer(&java_driver(
-        JavaClient::V5_3_3,
+        JavaClient::V4_9_8,
         &consumer_args(&both, &topic, &group, 30),
     ));
     let mut ids = produce(

@@ -59,9 +59,14 @@ fn ask(ns: &str, topic: &str, version: i32) -> RouteAnswer {
 /// NameServer must pass: a standard-JSON body for 479 that routes to the shared broker, and
 /// TOPIC_NOT_EXIST for an unknown topic.
 pub fn route_answers(kind: NsKind) -> Vec<RouteAnswer> {
+    let _perm = world().read_perm();
+    route_answers_unlocked(kind)
+}
+
+/// [`route_answers`] for a caller that holds the permission lock already.
+fn route_answers_unlocked(kind: NsKind) -> Vec<RouteAnswer> {
     let w = world();
     let _dump = w.dump_on_failure();
-    let _perm = w.read_perm();
     let ns = &w.ns(kind).addr;
     let mut answers = Vec::new();
     for topic in TOPICS {
@@ -97,8 +102,10 @@ pub fn route_answers(kind: NsKind) -> Vec<RouteAnswer> {
 /// Ours must answer 5.3.3 clients with Java's exact bytes, and older clients with the same
 /// values (Thrust always writes quoted keys, which every client parses: protocol spec §3.3).
 pub fn compare_route_answers() {
-    let ours = route_answers(NsKind::Ours);
-    let java = route_answers(NsKind::Java);
+    // One lock for both, so no write-permission scenario runs in between.
+    let _perm = world().read_perm();
+    let ours = route_answers_unlocked(NsKind::Ours);
+    let java = route_answers_unlocked(NsKind::Java);
     for (o, j) in ours.iter().zip(&java) {
         if o.version == JAVA_5_3_3_VERSION {
             assert_eq!(
