@@ -983,6 +983,43 @@ fn produce_any(ns: &str, topic: &str, b: &Batch) -> Vec<String> {
         .collect()
 }
 
+/// Java clients switched to the binary ROCKETMQ header (env `ROCKETMQ_SERIALIZE_TYPE`).
+fn binary_headers(kind: Kind) {
+    let s = stack(kind);
+    let _dump = s.dump();
+    let (topic, group) = (unique("bin"), unique("bing"));
+    create_topic(s, &topic);
+    let batch = Batch {
+        body: "bin",
+        count: 6,
+        mode: "sync",
+    };
+    let c = consumer(
+        &java_driver(
+            JavaClient::V4_9_8,
+            &consumer_args(s.ns(), &topic, &group, 6),
+        )
+        .env("ROCKETMQ_SERIALIZE_TYPE", "ROCKETMQ"),
+    );
+    let ids = produce(
+        s,
+        &java_driver(JavaClient::V5_3_3, &producer_args(s.ns(), &topic, &batch))
+            .env("ROCKETMQ_SERIALIZE_TYPE", "ROCKETMQ"),
+        &batch,
+    );
+    check_received(&c.finish(Duration::from_secs(150)), &[batch], &ids);
+}
+
+#[test]
+fn java_binary_headers() {
+    binary_headers(Kind::Java);
+}
+
+#[test]
+fn ours_binary_headers() {
+    binary_headers(Kind::Ours);
+}
+
 #[test]
 fn java_timer_messages() {
     timer_messages(Kind::Java);
