@@ -3,7 +3,7 @@
 # broker, in one run, behind one NameServer (ours).
 #
 #   bench/broker-compare.sh
-#   PRODUCE_SECONDS=30 CONSUME_SECONDS=40 THREADS=32 SIZE=1024 PIN=1 bench/broker-compare.sh
+#   PRODUCE_SECONDS=30 CONSUME_SECONDS=40 THREADS=32 SIZE=1024 PIN=1 ORDER="ours java" bench/broker-compare.sh
 #
 # For each broker, one after the other (ours, then Java's -Xms1g -Xmx1g with G1 as bin/runbroker.sh),
 # from the same broker.conf keys (127.0.0.1, brokerIP1=127.0.0.1, ASYNC_FLUSH, autoCreateTopicEnable,
@@ -97,11 +97,20 @@ EOF
         tail -n 40 "$dir/stdout" >&2
         exit 1
     fi
-    bench_log "$kind broker up (pid $broker, 127.0.0.1:$port)"
+    # With autoCreateTopicEnable the broker registers TBW102, the route a producer uses for a new topic.
+    bench_wait_route "$ns" TBW102 "bench-$kind" 60 || {
+        tail -n 40 "$dir/stdout" >&2
+        exit 1
+    }
+    bench_log "$kind broker up and registered (pid $broker, 127.0.0.1:$port)"
 }
 
 declare -A send_tps avg_rt max_rt sent failed cons_tps consumed hwm anon
 for kind in ours java; do
+    send_tps[$kind]=n/a avg_rt[$kind]=n/a max_rt[$kind]=n/a sent[$kind]=n/a failed[$kind]=n/a
+    cons_tps[$kind]=n/a consumed[$kind]=n/a hwm[$kind]="" anon[$kind]=""
+done
+for kind in ${ORDER:-ours java}; do
     start_broker "$kind"
     sampler=$(bench_sample_anon "$broker" "$work/$kind.anon")
     pids+=("$sampler")
@@ -127,9 +136,12 @@ for kind in ours java; do
 
     hwm[$kind]=$(bench_status_kib "$broker" VmHWM)
     anon[$kind]=$(cat "$work/$kind.anon" 2>/dev/null || true)
+    mem_end=$(grep -E '^(VmHWM|VmRSS|RssAnon|RssFile):' "/proc/$broker/status" | tr -s ' \t' ' ' | paste -sd, -)
     bench_stop "$broker"
+    echo "---- $kind broker memory before stopping: $mem_end"
     echo "---- $kind broker: Producer"
     grep -E 'Send TPS' "$work/$kind.producer" || true
+    grep -m3 'send failed' "$work/$kind.producer.err" || true
     echo "---- $kind broker: Consumer"
     grep -E 'Consume TPS' "$work/$kind.consumer" || true
 done

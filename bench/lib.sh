@@ -128,3 +128,41 @@ bench_pinning() {
         BENCH_PIN_NOTE="no CPU pinning: server and load generator share all $cpus CPUs"
     fi
 }
+
+# bench_wait_route NS TOPIC BROKER_NAME SECONDS: waits until the NameServer at NS (host:port)
+# routes TOPIC to broker BROKER_NAME (one GET_ROUTEINFO_BY_TOPIC, code 105, every 0.5 s), so a
+# load tool never starts before the broker's registration has landed.
+bench_wait_route() {
+    python3 - "$@" <<'PY'
+import json, socket, struct, sys, time
+ns, topic, broker, seconds = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+host, port = ns.rsplit(":", 1)
+
+def route():
+    # Remoting frame: total length, header length (high byte 0 = JSON header), header, no body.
+    header = json.dumps({"code": 105, "flag": 0, "language": "JAVA", "opaque": 1, "version": 0,
+                         "serializeTypeCurrentRPC": "JSON", "extFields": {"topic": topic}}).encode()
+    with socket.create_connection((host, int(port)), timeout=3) as s:
+        s.sendall(struct.pack(">II", 4 + len(header), len(header)) + header)
+        buf = b""
+        while len(buf) < 4 or len(buf) < 4 + struct.unpack(">I", buf[:4])[0]:
+            chunk = s.recv(65536)
+            if not chunk:
+                return None
+            buf += chunk
+    hlen = struct.unpack(">I", buf[4:8])[0] & 0xFFFFFF
+    code = json.loads(buf[8:8 + hlen]).get("code")
+    return buf[8 + hlen:].decode("utf-8", "replace") if code == 0 else None
+
+deadline = time.time() + seconds
+while time.time() < deadline:
+    try:
+        body = route()
+        if body and '"%s"' % broker in body:
+            sys.exit(0)
+    except OSError:
+        pass
+    time.sleep(0.5)
+sys.exit("no route of %s to broker %s at %s after %ss" % (topic, broker, ns, seconds))
+PY
+}
