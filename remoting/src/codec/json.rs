@@ -56,9 +56,24 @@ pub fn write_header(cmd: &Command, out: &mut BytesMut) {
     out.put_u8(b'}');
 }
 
+/// Decimal digits of `n`. By hand rather than through `fmt`: every header has four numbers and
+/// the formatting machinery cost more than the rest of the header.
 fn put_int(out: &mut BytesMut, n: i64) {
-    // `BytesMut` implements `fmt::Write` and grows as needed, so this cannot fail.
-    let _ = fmt::Write::write_fmt(out, format_args!("{n}"));
+    let mut digits = [0u8; 20]; // u64::MAX has 20 digits
+    let mut i = digits.len();
+    let mut v = n.unsigned_abs();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        out.put_u8(b'-');
+    }
+    out.put_slice(&digits[i..]);
 }
 
 /// Whether a byte starts a character fastjson escapes: ASCII controls, `"`, `\`, DEL, and the
@@ -112,6 +127,14 @@ pub(crate) fn put_str(out: &mut BytesMut, s: &str) {
 
 /// Parses a JSON header into a command without body.
 pub fn read_header(bytes: &[u8]) -> Result<Command, CodecError> {
+    if let Some(cmd) = super::json_fast::read_header(bytes) {
+        return Ok(cmd);
+    }
+    read_header_general(bytes)
+}
+
+/// [`read_header`] without the fast path: any JSON (and fastjson-lenient) header.
+pub(super) fn read_header_general(bytes: &[u8]) -> Result<Command, CodecError> {
     // Strict JSON straight into the command (what every known client sends); fastjson-lenient
     // syntax (bare or single-quoted names) through the lenient reader as a fallback.
     match serde_json::from_slice::<Header>(bytes) {
@@ -124,6 +147,15 @@ pub fn read_header(bytes: &[u8]) -> Result<Command, CodecError> {
                 .map_err(|e| CodecError::JsonHeader(e.to_string()))
         }
     }
+}
+
+/// What a header without any field reads as (the starting point of both readers).
+pub(super) fn empty_header_command() -> Command {
+    let mut cmd = Command::response(0, None);
+    cmd.flag = 0;
+    cmd.version = 0;
+    cmd.serialize_type = SerializeType::Json;
+    cmd
 }
 
 /// The header object, read field by field without an intermediate tree.
@@ -145,10 +177,7 @@ impl<'de> Visitor<'de> for HeaderVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Header, A::Error> {
-        let mut cmd = Command::response(0, None);
-        cmd.flag = 0;
-        cmd.version = 0;
-        cmd.serialize_type = SerializeType::Json;
+        let mut cmd = empty_header_command();
         while let Some(Key(key)) = map.next_key()? {
             match &*key {
                 "code" => cmd.code = map.next_value::<Int>()?.0,

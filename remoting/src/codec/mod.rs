@@ -14,6 +14,7 @@
 
 pub mod binary;
 pub mod json;
+mod json_fast;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};

@@ -363,3 +363,22 @@ fn header_full_of_keys_decodes_in_linear_time() {
         started.elapsed()
     );
 }
+
+#[test]
+fn json_header_numbers_at_the_edges_of_int() {
+    for n in [0, 7, -1, 10, -10, 99, 1000, i32::MAX, i32::MIN] {
+        let mut cmd = route_request(SerializeType::Json);
+        (cmd.code, cmd.flag, cmd.opaque, cmd.version) = (n, n, n, n);
+        let mut out = BytesMut::new();
+        json::write_header(&cmd, &mut out);
+        let text = std::str::from_utf8(&out).unwrap();
+        for key in ["code", "flag", "opaque", "version"] {
+            assert!(text.contains(&format!("\"{key}\":{n}")), "{text}");
+        }
+        let back = json::read_header(&out).unwrap();
+        assert_eq!(
+            (back.code, back.flag, back.opaque, back.version),
+            (n, n, n, n)
+        );
+    }
+}

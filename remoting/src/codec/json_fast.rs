@@ -1,0 +1,260 @@
+//! A fast path for the JSON headers every known client writes: a flat object of plain strings
+//! and integers, `extFields` an object of plain strings. Header parsing through serde was the
+//! largest cost of answering a small request (a visitor call, a UTF-8 check and an escape scan
+//! per string); this reads the common shape in one pass over an input checked for UTF-8 once.
+//!
+//! It gives up (`None`) on anything else — an escape or control character in a string, a
+//! non-integer or out-of-range number, a numeric string, `language` as an ordinal, a nested
+//! value under an unknown key, a null ext value, trailing text — and the caller then uses the
+//! general reader in [`super::json`], so the result is always the one that reader gives
+//! (duplicate keys included: the last one wins in both). The tests check that agreement on
+//! every one-byte mutation of real client headers.
+
+use crate::command::{Command, ExtFields, LanguageCode};
+
+/// The command of a header of the common shape, or `None` when the general reader must decide.
+pub(super) fn read_header(bytes: &[u8]) -> Option<Command> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut p = Parser { text, pos: 0 };
+    let mut cmd = super::json::empty_header_command();
+    p.expect(b'{')?;
+    if !p.eat(b'}') {
+        loop {
+            let key = p.string()?;
+            p.expect(b':')?;
+            match key {
+                "code" => cmd.code = p.int()?,
+                "flag" => cmd.flag = p.int()?,
+                "opaque" => cmd.opaque = p.int()?,
+                "version" => cmd.version = p.int()?,
+                "language" => cmd.language = LanguageCode::from_name(p.string()?),
+                "remark" => cmd.remark = p.null_or_string()?.map(str::to_owned),
+                "extFields" => cmd.ext_fields = p.ext()?,
+                _ => p.scalar()?,
+            }
+            if p.eat(b',') {
+                continue;
+            }
+            p.expect(b'}')?;
+            break;
+        }
+    }
+    p.skip_ws();
+    (p.pos == text.len()).then_some(cmd)
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn skip_ws(&mut self) {
+        let bytes = self.text.as_bytes();
+        while bytes
+            .get(self.pos)
+            .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        {
+            self.pos += 1;
+        }
+    }
+
+    /// Skips whitespace, then consumes `b` if it is next.
+    fn eat(&mut self, b: u8) -> bool {
+        self.skip_ws();
+        let found = self.text.as_bytes().get(self.pos) == Some(&b);
+        if found {
+            self.pos += 1;
+        }
+        found
+    }
+
+    fn expect(&mut self, b: u8) -> Option<()> {
+        self.eat(b).then_some(())
+    }
+
+    /// A string without escapes or control characters (JSON forbids raw controls).
+    fn string(&mut self) -> Option<&'a str> {
+        self.expect(b'"')?;
+        let start = self.pos;
+        let len = self.text.as_bytes()[start..]
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        if self.text.as_bytes()[start + len] != b'"' {
+            return None;
+        }
+        self.pos = start + len + 1;
+        // Both ends sit next to an ASCII quote, so they are character boundaries.
+        self.text.get(start..start + len)
+    }
+
+    fn literal(&mut self, word: &str) -> bool {
+        self.skip_ws();
+        let found = self.text[self.pos..].starts_with(word);
+        if found {
+            self.pos += word.len();
+        }
+        found
+    }
+
+    fn null_or_string(&mut self) -> Option<Option<&'a str>> {
+        if self.literal("null") {
+            return Some(None);
+        }
+        self.string().map(Some)
+    }
+
+    /// An integer literal in `int` range: `-?(0|[1-9][0-9]*)`, not `-0`.
+    fn int(&mut self) -> Option<i32> {
+        self.skip_ws();
+        let bytes = self.text.as_bytes();
+        let start = self.pos;
+        let digits_start = start + usize::from(bytes.get(start) == Some(&b'-'));
+        let digits = bytes[digits_start..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let end = digits_start + digits;
+        let leading_zero = digits > 1 && bytes[digits_start] == b'0';
+        let minus_zero = digits_start > start && digits == 1 && bytes[digits_start] == b'0';
+        // A fraction or exponent follows: not an integer literal.
+        let fraction = matches!(bytes.get(end), Some(b'.' | b'e' | b'E'));
+        if digits == 0 || digits > 11 || leading_zero || minus_zero || fraction {
+            return None;
+        }
+        let value: i64 = self.text[start..end].parse().ok()?;
+        self.pos = end;
+        i32::try_from(value).ok()
+    }
+
+    /// The value of a key the header does not use: a plain string, an integer or a literal.
+    fn scalar(&mut self) -> Option<()> {
+        self.skip_ws();
+        match self.text.as_bytes().get(self.pos)? {
+            b'"' => self.string().map(drop),
+            b'-' | b'0'..=b'9' => self.int().map(drop),
+            _ if self.literal("true") || self.literal("false") || self.literal("null") => Some(()),
+            _ => None,
+        }
+    }
+
+    /// `extFields`: an object of plain strings, or null (empty).
+    fn ext(&mut self) -> Option<ExtFields> {
+        let mut ext = ExtFields::new();
+        if self.literal("null") {
+            return Some(ext);
+        }
+        self.expect(b'{')?;
+        if self.eat(b'}') {
+            return Some(ext);
+        }
+        loop {
+            let key = self.string()?;
+            self.expect(b':')?;
+            ext.insert(key, self.string()?);
+            if self.eat(b',') {
+                continue;
+            }
+            self.expect(b'}')?;
+            return Some(ext);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::json::read_header_general;
+
+    /// What Java 5.3.3 / 4.9.8 clients send for GET_ROUTEINFO_BY_TOPIC.
+    const JAVA: &str = r#"{"code":105,"extFields":{"topic":"TopicTest"},"flag":0,"language":"JAVA","opaque":7,"serializeTypeCurrentRPC":"JSON","version":479}"#;
+    /// rocketmq-client-go v2: its own field order, an empty remark.
+    const GO: &str = r#"{"code":105,"language":"GO","version":317,"opaque":3,"flag":0,"remark":"","extFields":{"topic":"TopicTest"}}"#;
+    /// The C++ client ends its header with a newline.
+    const CPP: &str = "{\"code\":105,\"extFields\":{\"topic\":\"T\"},\"flag\":0,\"language\":\"CPP\",\"opaque\":1,\"remark\":null,\"serializeTypeCurrentRPC\":\"JSON\",\"version\":0}\n";
+
+    /// Whenever the fast path answers, the general reader gives the same command.
+    fn agrees(header: &[u8]) -> bool {
+        let Some(fast) = read_header(header) else {
+            return false;
+        };
+        let general = read_header_general(header);
+        assert_eq!(
+            general.as_ref().ok(),
+            Some(&fast),
+            "{:?}",
+            String::from_utf8_lossy(header)
+        );
+        true
+    }
+
+    #[test]
+    fn client_headers_take_the_fast_path() {
+        for header in [JAVA, GO, CPP, "{}", " { } ", r#"{"extFields":null}"#] {
+            assert!(agrees(header.as_bytes()), "{header}");
+        }
+        let cmd = read_header(JAVA.as_bytes()).unwrap();
+        assert_eq!((cmd.code, cmd.opaque, cmd.version), (105, 7, 479));
+        assert_eq!(cmd.ext("topic"), Some("TopicTest"));
+        assert_eq!(cmd.language, LanguageCode::Java);
+    }
+
+    #[test]
+    fn unusual_headers_go_to_the_general_reader() {
+        let unusual = [
+            r#"{"code":"105"}"#,
+            r#"{"language":0}"#,
+            r#"{"language":null}"#,
+            r#"{"code":1.0}"#,
+            r#"{"code":1e2}"#,
+            r#"{"code":01}"#,
+            r#"{"code":-0}"#,
+            r#"{"code":2147483648}"#,
+            r#"{"remark":5}"#,
+            r#"{"extFields":{"a":null}}"#,
+            r#"{"extFields":{"a":1}}"#,
+            r#"{"extFields":{"a":"x\"y"}}"#,
+            r#"{"other":{"nested":1}}"#,
+            r#"{"other":[1]}"#,
+            r#"{code:105}"#,
+            r#"{'code':105}"#,
+            r#"{"code":105,}"#,
+            r#"{"code":105} x"#,
+            "{\"remark\":\"a\u{1}b\"}",
+        ];
+        for header in unusual {
+            assert!(read_header(header.as_bytes()).is_none(), "{header}");
+        }
+    }
+
+    #[test]
+    fn duplicate_keys_last_wins_as_in_the_general_reader() {
+        let header = r#"{"code":1,"code":2,"extFields":{"a":"1","a":"2"},"extFields":{"b":"3"}}"#;
+        assert!(agrees(header.as_bytes()));
+    }
+
+    /// Every single-byte replacement, insertion or deletion in real headers: the fast path either agrees
+    /// with the general reader or stays out of the way.
+    #[test]
+    fn mutated_headers_never_disagree() {
+        let replacements = b" \"\\0-9}{,:.enx\n\x01\xc3";
+        let mut fast = 0;
+        for base in [JAVA, GO, CPP] {
+            let base = base.as_bytes();
+            for i in 0..base.len() {
+                let mut deleted = base.to_vec();
+                deleted.remove(i);
+                fast += usize::from(agrees(&deleted));
+                for &b in replacements {
+                    let mut changed = base.to_vec();
+                    changed[i] = b;
+                    fast += usize::from(agrees(&changed));
+                    let mut inserted = base.to_vec();
+                    inserted.insert(i, b);
+                    fast += usize::from(agrees(&inserted));
+                }
+            }
+        }
+        assert!(fast > 100, "only {fast} mutations took the fast path");
+    }
+}
