@@ -216,6 +216,16 @@ impl ClientTable {
             .and_then(|i| i.subscriptions.get(topic).cloned())
     }
 
+    /// A live producer connection of `client_id`, any group (Java `ProducerManager.findChannel`).
+    pub fn producer_channel(&self, client_id: &str) -> Option<Connection> {
+        self.lock()
+            .producers
+            .values()
+            .flat_map(|chans| chans.values())
+            .find(|c| c.client_id == client_id && !c.conn.is_closed())
+            .map(|c| c.conn.clone())
+    }
+
     pub fn producer_group(&self, group: &str) -> Vec<ClientChannel> {
         self.lock()
             .producers

@@ -11,7 +11,7 @@ use remoting::{Command, Connection};
 use crate::broker::Broker;
 use crate::error::{Reject, Reply};
 use crate::{
-    admin, clients, consumer_admin, offsets, pull, queries, send, topics_admin, transaction,
+    admin, clients, consumer_admin, offsets, pull, queries, reply, send, topics_admin, transaction,
 };
 
 /// Routes one request; always returns the reply (the server drops it for oneway requests).
@@ -23,6 +23,8 @@ pub async fn dispatch(b: &Arc<Broker>, conn: &Connection, req: Command, vip: boo
         rq::SEND_MESSAGE => send::handle(b, conn, req).await,
         rq::SEND_MESSAGE_V2 => send::handle(b, conn, req).await,
         rq::SEND_BATCH_MESSAGE => send::handle(b, conn, req).await,
+        rq::SEND_REPLY_MESSAGE => reply::handle(b, conn, req).await,
+        rq::SEND_REPLY_MESSAGE_V2 => reply::handle(b, conn, req).await,
         rq::PULL_MESSAGE => pull::handle(b, conn, req).await,
         rq::LITE_PULL_MESSAGE => pull::handle(b, conn, req).await,
         rq::HEART_BEAT => clients::heartbeat(b, conn, req).await,

@@ -19,6 +19,7 @@ pub mod props;
 pub mod pull;
 pub mod queries;
 pub mod register;
+pub mod reply;
 pub mod schedule;
 pub mod send;
 pub mod stats;

@@ -39,7 +39,11 @@ const FAQ: &str = "\nSee https://rocketmq.apache.org/docs/bestPractice/06FAQ for
 pub fn is_send_code(code: i32) -> bool {
     matches!(
         code,
-        rq::SEND_MESSAGE | rq::SEND_MESSAGE_V2 | rq::SEND_BATCH_MESSAGE
+        rq::SEND_MESSAGE
+            | rq::SEND_MESSAGE_V2
+            | rq::SEND_BATCH_MESSAGE
+            | rq::SEND_REPLY_MESSAGE
+            | rq::SEND_REPLY_MESSAGE_V2
     )
 }
 
@@ -158,7 +162,7 @@ struct Target {
 }
 
 /// Java `msgCheck`: topic name, forbidden topics, auto-create, queue id range.
-fn check_topic(
+pub(crate) fn check_topic(
     b: &Broker,
     cfg: &BrokerConfig,
     h: &SendMessageRequestHeader,

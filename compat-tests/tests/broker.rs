@@ -1010,6 +1010,43 @@ fn binary_headers(kind: Kind) {
     check_received(&c.finish(Duration::from_secs(150)), &[batch], &ids);
 }
 
+/// Request/reply: SEND_REPLY_MESSAGE_V2 from the responder, PUSH_REPLY_MESSAGE_TO_CLIENT to the
+/// requester. Run with the 4.9.8 client only: the same driver on the 5.3.3 client times out
+/// against the Java broker as well (the responder never sees the request within the timeout),
+/// so that variant would test the driver, not the broker.
+fn request_reply(kind: Kind, v: JavaClient) {
+    let s = stack(kind);
+    let _dump = s.dump();
+    let topic = unique("rpc");
+    create_topic(s, &topic);
+    let out = run(
+        &broker_driver(
+            v,
+            &kv(
+                "rpc",
+                &[
+                    ("ns", s.ns()),
+                    ("topic", &topic),
+                    ("group", &unique("rpcg")),
+                    ("count", "3"),
+                ],
+            ),
+        ),
+        Duration::from_secs(120),
+    );
+    out.assert_ok();
+}
+
+#[test]
+fn java_request_reply_java4() {
+    request_reply(Kind::Java, JavaClient::V4_9_8);
+}
+
+#[test]
+fn ours_request_reply_java4() {
+    request_reply(Kind::Ours, JavaClient::V4_9_8);
+}
+
 #[test]
 fn java_binary_headers() {
     binary_headers(Kind::Java);

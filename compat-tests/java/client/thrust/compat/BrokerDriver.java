@@ -22,6 +22,7 @@ import org.apache.rocketmq.client.producer.TransactionListener;
 import org.apache.rocketmq.client.producer.TransactionMQProducer;
 import org.apache.rocketmq.client.producer.TransactionSendResult;
 import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
+import org.apache.rocketmq.client.utils.MessageUtil;
 import org.apache.rocketmq.common.message.Message;
 import org.apache.rocketmq.common.message.MessageAccessor;
 import org.apache.rocketmq.common.message.MessageExt;
@@ -44,6 +45,9 @@ import org.apache.rocketmq.common.message.MessageExt;
  *         BROADCASTING push consumer; every instance must receive all N messages
  * timer   ns=ADDR topic=T group=G count=N delay_sec=S
  *         producer setting TIMER_DELAY_SEC=S on every message (5.x timer messages)
+ * rpc     ns=ADDR topic=T group=G count=N
+ *         request/reply: a responder consumer answers every request with "re:" + body;
+ *         the requester's DefaultMQProducer.request(msg, 10000) must get each answer
  * tx      ns=ADDR topic=T group=G count=N [linger_ms=20000]
  *         TransactionMQProducer: i%3==0 commit, 1 rollback, 2 unknown (commit on check)
  * </pre>
@@ -64,6 +68,9 @@ public final class BrokerDriver {
                 break;
             case "batch":
                 code = batch(a);
+                break;
+            case "rpc":
+                code = rpc(a);
                 break;
             case "timer":
                 code = timer(a);
@@ -278,5 +285,46 @@ public final class BrokerDriver {
         }
         p.shutdown();
         return 0;
+    }
+
+    static int rpc(Args a) throws Exception {
+        DefaultMQProducer replier = new DefaultMQProducer(a.need("group") + "_replier");
+        replier.setNamesrvAddr(a.need("ns"));
+        replier.start();
+        DefaultMQPushConsumer responder = consumer(a);
+        responder.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+            for (MessageExt m : msgs) {
+                try {
+                    Message reply = MessageUtil.createReplyMessage(m, ("re:" + body(m)).getBytes(StandardCharsets.UTF_8));
+                    replier.send(reply);
+                } catch (Exception e) {
+                    new Json().put("replyError", String.valueOf(e)).emit();
+                }
+            }
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+        responder.start();
+        DefaultMQProducer requester = new DefaultMQProducer(a.need("group") + "_requester");
+        requester.setNamesrvAddr(a.need("ns"));
+        requester.start();
+        // Let both clients heartbeat, so the broker knows the requester's channel.
+        Thread.sleep(3000);
+        int count = a.num("count", 3);
+        int ok = 0;
+        for (int i = 0; i < count; i++) {
+            Message req = new Message(a.need("topic"), ("rpc-" + i).getBytes(StandardCharsets.UTF_8));
+            try {
+                Message r = requester.request(req, 10000);
+                String got = new String(r.getBody(), StandardCharsets.UTF_8);
+                new Json().put("i", i).put("reply", got).emit();
+                if (got.equals("re:rpc-" + i)) {
+                    ok++;
+                }
+            } catch (Exception e) {
+                new Json().put("i", i).put("error", String.valueOf(e)).emit();
+            }
+        }
+        new Json().put("done", true).put("ok", ok).emit();
+        return ok == count ? 0 : 2;
     }
 }

@@ -1,0 +1,129 @@
+//! Request/reply (Java `ReplyMessageProcessor`): SEND_REPLY_MESSAGE (324) / _V2 (325) carry the
+//! responder's reply; the broker pushes it to the requesting client named by the message's
+//! `REPLY_TO_CLIENT` property with PUSH_REPLY_MESSAGE_TO_CLIENT (326) over that client's own
+//! connection, and (with `storeReplyMessageEnable`, default true) also stores it.
+//! On success the answer carries msgId `0` and queueOffset 0, as Java's does.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use remoting::code::{request as rq, response as rc};
+use remoting::headers::{
+    ReplyMessageRequestHeader, SendMessageRequestHeader, SendMessageResponseHeader,
+};
+use remoting::{Command, Connection};
+use store::props::{parse_properties, properties_to_string};
+use store::NewMessage;
+
+use crate::broker::Broker;
+use crate::error::{Reject, Reply};
+use crate::persist::now_millis;
+
+pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
+    let h = SendMessageRequestHeader::decode_for(&req)?;
+    let cfg = b.config();
+    let tc = crate::send::check_topic(b, &cfg, &h, conn.peer())?;
+    let queue_id = if h.queue_id < 0 {
+        crate::send::random_queue(tc.write_queue_nums)
+    } else {
+        h.queue_id
+    };
+    let store_host = crate::send::store_host(&cfg);
+    let body = req.body.clone().unwrap_or_default();
+    let mut props = parse_properties(h.properties.as_deref().unwrap_or(""));
+    let sender = props
+        .iter()
+        .find(|(k, _)| k == "REPLY_TO_CLIENT")
+        .map(|(_, v)| v.clone());
+    let pushed = match sender {
+        None => Err("reply message properties[REPLY_TO_CLIENT] is null".to_string()),
+        Some(id) => {
+            props.push(("PUSH_REPLY_TIME".into(), now_millis().to_string()));
+            let push = ReplyMessageRequestHeader {
+                producer_group: h.producer_group.clone(),
+                topic: h.topic.clone(),
+                default_topic: h.default_topic.clone(),
+                default_topic_queue_nums: h.default_topic_queue_nums,
+                queue_id,
+                sys_flag: h.sys_flag,
+                born_timestamp: h.born_timestamp,
+                flag: h.flag,
+                properties: Some(encode(&props)),
+                reconsume_times: h.reconsume_times,
+                unit_mode: h.unit_mode.unwrap_or(false),
+                born_host: conn.peer().to_string(),
+                store_host: store_host.to_string(),
+                store_timestamp: now_millis(),
+            };
+            push_to(b, &id, push, body.clone()).await
+        }
+    };
+    if cfg.store_reply_message_enable {
+        let msg = NewMessage {
+            topic: h.topic.clone(),
+            queue_id,
+            flag: h.flag,
+            body,
+            properties: h.properties.clone().unwrap_or_default(),
+            sys_flag: h.sys_flag,
+            born_timestamp: h.born_timestamp,
+            born_host: conn.peer(),
+            store_host,
+            reconsume_times: h.reconsume_times.unwrap_or(0),
+            prepared_transaction_offset: 0,
+        };
+        match b.store.put(msg) {
+            Ok(_) => {
+                b.stats.put_msgs.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => tracing::warn!(topic = %h.topic, "store reply message: {e}"),
+        }
+    }
+    match pushed {
+        Ok(()) => Ok(Command::response(rc::SUCCESS, None).with_header(
+            &SendMessageResponseHeader {
+                msg_id: "0".into(),
+                queue_id,
+                queue_offset: 0,
+                ..Default::default()
+            },
+        )),
+        Err(remark) => Err(Reject::system(remark)),
+    }
+}
+
+fn encode(p: &[(String, String)]) -> String {
+    properties_to_string(p.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+}
+
+/// Java `ProducerManager.findChannel(clientId)` + `Broker2Client.callClient`.
+async fn push_to(
+    b: &Broker,
+    client_id: &str,
+    header: ReplyMessageRequestHeader,
+    body: bytes::Bytes,
+) -> Result<(), String> {
+    let Some(conn) = b.clients.producer_channel(client_id) else {
+        return Err(format!(
+            "push reply message fail, channel of <{client_id}> not found."
+        ));
+    };
+    let cmd = Command::request(rq::PUSH_REPLY_MESSAGE_TO_CLIENT)
+        .with_header(&header)
+        .with_body(body);
+    match conn.request(cmd, Duration::from_secs(3)).await {
+        Ok(r) if r.code == rc::SUCCESS => {
+            tracing::debug!(client = %client_id, "reply message pushed");
+            Ok(())
+        }
+        outcome => {
+            let why = match outcome {
+                Ok(r) => format!("code {} {:?}", r.code, r.remark),
+                Err(e) => e.to_string(),
+            };
+            tracing::warn!(client = %client_id, "push reply message failed: {why}");
+            Err(format!("push reply message to {client_id}fail."))
+        }
+    }
+}
