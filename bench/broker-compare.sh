@@ -18,6 +18,7 @@
 # .cache/java/example-5.3.3 from Maven — otherwise bench/java (thrust.bench.Producer/Consumer: the
 # same flags and report lines, on rocketmq-client 5.3.3). rocketmq-example is not published on
 # Maven Central, so the fetch normally fails; FETCH_EXAMPLE=1 retries it.
+# BENCH_NO_BUILD=1 skips the cargo build and uses target/release as it is.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$BENCH_ROOT"
@@ -38,8 +39,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-bench_log "building mqnamesrv and mqbroker (release)"
-cargo build --release -q -p thrust --bin mqnamesrv --bin mqbroker
+bench_build_bins "$work/bin" mqnamesrv mqbroker
 bench_java_classpaths broker-5.3.3 client-5.3.3
 bench_pinning
 source bench/tools.sh
@@ -51,7 +51,7 @@ mkdir -p "$work/namesrv"
 printf 'listenPort=%s\nbindAddress=127.0.0.1\nkvConfigPath=%s/namesrv/kv.json\n' "$ns_port" "$work" \
     > "$work/namesrv/namesrv.conf"
 ROCKETMQ_HOME="$work/namesrv" HOME="$work/namesrv" "${BENCH_SERVER_TASKSET[@]}" \
-    target/release/mqnamesrv -c "$work/namesrv/namesrv.conf" > "$work/namesrv/stdout" 2>&1 &
+    "$work/bin/mqnamesrv" -c "$work/namesrv/namesrv.conf" > "$work/namesrv/stdout" 2>&1 &
 pids+=($!)
 bench_wait_line "$work/namesrv/stdout" '^The Name Server boot success' 30 "${pids[-1]}" || {
     cat "$work/namesrv/stdout" >&2
@@ -87,7 +87,7 @@ EOF
             "-Duser.home=$dir" -cp "$BENCH_CACHE/java/broker-5.3.3/*" \
             org.apache.rocketmq.broker.BrokerStartup -c "$dir/broker.conf" > "$dir/stdout" 2>&1 &
     else
-        ROCKETMQ_HOME="$dir" HOME="$dir" "${BENCH_SERVER_TASKSET[@]}" target/release/mqbroker \
+        ROCKETMQ_HOME="$dir" HOME="$dir" "${BENCH_SERVER_TASKSET[@]}" "$work/bin/mqbroker" \
             -c "$dir/broker.conf" > "$dir/stdout" 2>&1 &
     fi
     broker=$!

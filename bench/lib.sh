@@ -166,3 +166,24 @@ while time.time() < deadline:
 sys.exit("no route of %s to broker %s at %s after %ss" % (topic, broker, ns, seconds))
 PY
 }
+
+# bench_build_bins DIR BIN...: builds the release binaries (unless BENCH_NO_BUILD=1) and copies them
+# into DIR, so that a build started by someone else in the same tree during the run cannot swap a
+# binary between the two measurements.
+bench_build_bins() {
+    local dir=$1 bin args=()
+    shift
+    for bin in "$@"; do args+=(--bin "$bin"); done
+    if [[ "${BENCH_NO_BUILD:-0}" != 1 ]]; then
+        bench_log "building $* (release)"
+        if ! cargo build --release -q -p namesrv -p thrust "${args[@]}"; then
+            echo "the build failed; BENCH_NO_BUILD=1 runs the binaries already in target/release" >&2
+            return 1
+        fi
+    fi
+    mkdir -p "$dir"
+    for bin in "$@"; do
+        [[ -x "target/release/$bin" ]] || { echo "target/release/$bin is not built" >&2; return 1; }
+        cp "target/release/$bin" "$dir/$bin"
+    done
+}

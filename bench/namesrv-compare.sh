@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Route lookups (GET_ROUTEINFO_BY_TOPIC): Thrust's mqnamesrv against the Java 5.3.3 NameServer, in
-# one run, with the same load (bench/namesrv-route.sh --addr → namesrv-bench) against each.
+# one run, with the same load against each: namesrv-bench, the tool bench/namesrv-route.sh runs
+# (called directly, from a copy made after one build, so both measurements use the same binaries).
 #
 #   bench/namesrv-compare.sh [--seconds N] [--warmup N] [--connections N] [--pipeline N]
 #   PIN=0 bench/namesrv-compare.sh      # no CPU pinning
+#   BENCH_NO_BUILD=1 bench/namesrv-compare.sh   # use target/release as it is (no cargo build)
 #
 # For each server, one after the other: start it on 127.0.0.1 (Java: the Maven jars of
 # .cache/java/namesrv-5.3.3, -Xms256m -Xmx1g, G1 as bin/runserver.sh; temp ROCKETMQ_HOME and
@@ -36,8 +38,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-bench_log "building mqnamesrv and namesrv-bench (release)"
-cargo build --release -q -p namesrv -p thrust --bin namesrv-bench --bin mqnamesrv
+bench_build_bins "$work/bin" mqnamesrv namesrv-bench
 bench_java_classpaths namesrv-5.3.3
 bench_pinning
 
@@ -54,7 +55,7 @@ start_server() {
             org.apache.rocketmq.namesrv.NamesrvStartup -c "$dir/namesrv.conf" \
             > "$dir/stdout" 2> "$dir/stderr" &
     else
-        ROCKETMQ_HOME="$dir" HOME="$dir" "${BENCH_SERVER_TASKSET[@]}" target/release/mqnamesrv \
+        ROCKETMQ_HOME="$dir" HOME="$dir" "${BENCH_SERVER_TASKSET[@]}" "$work/bin/mqnamesrv" \
             -c "$dir/namesrv.conf" > "$dir/stdout" 2> "$dir/stderr" &
     fi
     server=$!
@@ -67,7 +68,7 @@ start_server() {
 
 # run_load KIND SECONDS OUT: the route-lookup load against the running server.
 run_load() {
-    "${BENCH_LOAD_TASKSET[@]}" bench/namesrv-route.sh --addr "127.0.0.1:$port" --pid "$server" \
+    "${BENCH_LOAD_TASKSET[@]}" "$work/bin/namesrv-bench" --addr "127.0.0.1:$port" --pid "$server" \
         --seconds "$2" "${load_args[@]}" > "$3" 2> "$3.err" || {
         echo "namesrv-bench failed against the $1 NameServer:" >&2
         cat "$3" "$3.err" >&2
