@@ -11,13 +11,15 @@ select_tools() {
         [[ ! -f "$unavailable" || "${FETCH_EXAMPLE:-0}" == 1 ]]; then
         bench_log "resolving org.apache.rocketmq:rocketmq-example:5.3.3 (Maven)"
         rm -rf "$example"
-        if timeout -k 10 300 mvn -B -q -Dstyle.color=never -f compat-tests/java/fetch-pom.xml \
+        # -U: Maven caches a "not found"; a deliberate retry must ask Central again.
+        if timeout -k 10 300 mvn -B -q -U -Dstyle.color=never -f compat-tests/java/fetch-pom.xml \
             -Dmaven.repo.local="$BENCH_CACHE/m2" -Drmq.artifact=rocketmq-example -Drmq.version=5.3.3 \
             -Drmq.out="$example" dependency:copy-dependencies > "$work/example-fetch.log" 2>&1; then
             touch "$example/.complete"
             rm -f "$unavailable"
         else
-            grep -m1 'ERROR' "$work/example-fetch.log" > "$unavailable" || echo "fetch failed" > "$unavailable"
+            { grep -m1 'ERROR' "$work/example-fetch.log" || echo "fetch failed"; } |
+                sed 's/\x1b\[[0-9;]*m//g' > "$unavailable"
             bench_log "rocketmq-example 5.3.3 is not on Maven Central: $(cut -c1-160 "$unavailable")"
         fi
     fi
