@@ -72,7 +72,8 @@ pub fn require_setup() {
 }
 
 /// A fresh work directory for one process under `target/compat-work/<pid>/`, where logs stay
-/// after the run. Directories of test processes that no longer exist are removed on first use.
+/// after the run. Directories of test processes that no longer exist are removed on first use
+/// once they are an hour old, so the logs of a failed run outlive the test binaries after it.
 pub fn work_dir(label: &str) -> PathBuf {
     static CLEANED: std::sync::Once = std::sync::Once::new();
     let base = repo_root().join("target").join("compat-work");
@@ -102,7 +103,13 @@ fn remove_stale(base: &Path) {
             .to_str()
             .and_then(|s| s.parse::<u32>().ok())
             .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
-        if !alive {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(3600));
+        if !alive && old {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }

@@ -253,14 +253,17 @@ impl Broker {
     }
 }
 
-/// broker.conf for a test broker: loopback only, small commitlog segments, auto-create on;
+/// broker.conf for a test broker: loopback only, small commitlog segments, auto-create on, and
+/// send flow control relaxed (Java answers SYSTEM_BUSY when a send waits over 200 ms in its queue,
+/// which a shared 2-core machine starting JVMs can cause);
 /// `spec.extra` lines come last (a later key wins in a Java properties file).
 fn broker_conf(spec: &BrokerSpec, port: u16, store: &Path) -> String {
     let mut conf = format!(
         "brokerClusterName={}\nbrokerName={}\nbrokerId=0\nbrokerRole=ASYNC_MASTER\nflushDiskType=ASYNC_FLUSH\n\
          listenPort={port}\nhaListenPort={}\nbindAddress=127.0.0.1\nbrokerIP1=127.0.0.1\nbrokerIP2=127.0.0.1\n\
          namesrvAddr={}\nstorePathRootDir={}\nstorePathCommitLog={}\nmappedFileSizeCommitLog=67108864\n\
-         autoCreateTopicEnable=true\nautoCreateSubscriptionGroup=true\n",
+         autoCreateTopicEnable=true\nautoCreateSubscriptionGroup=true\n\
+         waitTimeMillsInSendQueue=3000\nosPageCacheBusyTimeOutMills=5000\n",
         spec.cluster,
         spec.name,
         port + 1,
