@@ -312,16 +312,20 @@ public final class BrokerDriver {
         int count = a.num("count", 3);
         int ok = 0;
         for (int i = 0; i < count; i++) {
-            Message req = new Message(a.need("topic"), ("rpc-" + i).getBytes(StandardCharsets.UTF_8));
-            try {
-                Message r = requester.request(req, 10000);
-                String got = new String(r.getBody(), StandardCharsets.UTF_8);
-                new Json().put("i", i).put("reply", got).emit();
-                if (got.equals("re:rpc-" + i)) {
-                    ok++;
+            // A request right after start can fail while the requester learns the route: retry.
+            for (int attempt = 0; attempt < 3; attempt++) {
+                Message req = new Message(a.need("topic"), ("rpc-" + i).getBytes(StandardCharsets.UTF_8));
+                try {
+                    Message r = requester.request(req, 10000);
+                    String got = new String(r.getBody(), StandardCharsets.UTF_8);
+                    new Json().put("i", i).put("reply", got).emit();
+                    if (got.equals("re:rpc-" + i)) {
+                        ok++;
+                    }
+                    break;
+                } catch (Exception e) {
+                    new Json().put("i", i).put("error", String.valueOf(e)).emit();
                 }
-            } catch (Exception e) {
-                new Json().put("i", i).put("error", String.valueOf(e)).emit();
             }
         }
         new Json().put("done", true).put("ok", ok).emit();
