@@ -1047,6 +1047,62 @@ fn ours_request_reply_java4() {
     request_reply(Kind::Ours, JavaClient::V4_9_8);
 }
 
+/// mqadmin views of a live consumer: its connection (GET_CONSUMER_CONNECTION_LIST) and its
+/// running info, which the broker forwards to the client (GET_CONSUMER_RUNNING_INFO).
+fn live_consumer_views(kind: Kind) {
+    let s = stack(kind);
+    let _dump = s.dump();
+    let (topic, group) = (unique("live"), unique("lg"));
+    create_topic(s, &topic);
+    let mut c = consumer(&java_driver(
+        JavaClient::V5_3_3,
+        &consumer_args_linger(s.ns(), &topic, &group, 1, 30_000),
+    ));
+    let batch = Batch {
+        body: "live",
+        count: 1,
+        mode: "sync",
+    };
+    produce(
+        s,
+        &java_driver(JavaClient::V5_3_3, &producer_args(s.ns(), &topic, &batch)),
+        &batch,
+    );
+    assert!(
+        c.wait_json(Duration::from_secs(60), |v| v.get("body").is_some())
+            .is_some(),
+        "no message: {}",
+        c.stdout()
+    );
+    let conn = mqadmin(s.ns(), &["consumerConnection", "-g", &group]);
+    assert!(
+        conn.stdout.contains("CLUSTERING"),
+        "consumerConnection: {conn}"
+    );
+    assert!(conn.stdout.contains(&topic), "consumerConnection: {conn}");
+    let status = mqadmin(s.ns(), &["consumerStatus", "-g", &group]);
+    assert!(
+        !status.stdout.contains("Exception"),
+        "consumerStatus: {status}"
+    );
+    // The running info itself goes to a file; the summary proves the forwarded call answered.
+    assert!(
+        status.stdout.contains("Rebalance OK"),
+        "consumerStatus: {status}"
+    );
+    c.finish(Duration::from_secs(60)).assert_ok();
+}
+
+#[test]
+fn java_live_consumer_views() {
+    live_consumer_views(Kind::Java);
+}
+
+#[test]
+fn ours_live_consumer_views() {
+    live_consumer_views(Kind::Ours);
+}
+
 #[test]
 fn java_binary_headers() {
     binary_headers(Kind::Java);
