@@ -91,6 +91,14 @@ impl ConfigFile {
 
     /// Persist `content` (see module doc).
     pub fn persist(&self, content: &str) -> Result<()> {
+        // Writers share `<file>.tmp`, so two persists of one file at once (a periodic flush
+        // racing the shutdown flush) could rename the other's half-written temp file. Java's
+        // `ConfigManager.persist` is `synchronized` for the same reason; config files are
+        // written every few seconds at most, so one process-wide lock costs nothing.
+        static PERSIST: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _serial = PERSIST
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let dir = self.path.parent().unwrap_or(Path::new("."));
         fs::create_dir_all(dir).map_err(StoreError::io("create directory", dir))?;
         let tmp = with_suffix(&self.path, ".tmp");
@@ -112,6 +120,33 @@ mod tests {
 
     fn parse_num(s: &str) -> Result<i64, String> {
         s.trim().parse::<i64>().map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn concurrent_persists_of_one_file_all_succeed_whole() {
+        let dir = crate::testutil::TempDir::new("cfg-race");
+        let path = dir.path().join("config").join("consumerOffset.json");
+        let writers: Vec<_> = (0..8)
+            .map(|i| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    for round in 0..50 {
+                        let content = format!("{}", i * 1000 + round).repeat(200);
+                        ConfigFile::new(&path).persist(&content).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        let text = fs::read_to_string(&path).unwrap();
+        let unit = &text[..text.len() / 200];
+        assert_eq!(
+            text,
+            unit.repeat(200),
+            "the file is one writer's whole content"
+        );
     }
 
     #[test]
