@@ -225,6 +225,8 @@ mod tests {
     fn timestamp_dates() {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(20_414), (2025, 11, 22));
+        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
         assert_eq!(console_timestamp().len(), 19);
     }
 }
