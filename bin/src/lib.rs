@@ -15,6 +15,35 @@ pub struct Opt {
     pub takes_value: bool,
 }
 
+impl Opt {
+    /// An option followed by a value (`-c file`).
+    pub const fn value(short: char, long: &'static str) -> Self {
+        Self {
+            short,
+            long,
+            takes_value: true,
+        }
+    }
+
+    /// A flag (`-p`).
+    pub const fn flag(short: char, long: &'static str) -> Self {
+        Self {
+            short,
+            long,
+            takes_value: false,
+        }
+    }
+}
+
+/// `-c/--configFile <file>`, common to the Java startup classes.
+pub const CONFIG_FILE: Opt = Opt::value('c', "configFile");
+/// `-h/--help`.
+pub const HELP: Opt = Opt::flag('h', "help");
+/// `-n/--namesrvAddr <a:p;b:p>`.
+pub const NAMESRV_ADDR: Opt = Opt::value('n', "namesrvAddr");
+/// `-p/--printConfigItem`.
+pub const PRINT_CONFIG_ITEM: Opt = Opt::flag('p', "printConfigItem");
+
 /// Options as given: short letter → value (`""` for a flag), last occurrence winning.
 #[derive(Debug, Default)]
 pub struct Args(BTreeMap<char, String>);
@@ -167,18 +196,7 @@ pub fn stop_signal() -> std::io::Result<impl Future<Output = ()>> {
 mod tests {
     use super::*;
 
-    const OPTS: &[Opt] = &[
-        Opt {
-            short: 'c',
-            long: "configFile",
-            takes_value: true,
-        },
-        Opt {
-            short: 'p',
-            long: "printConfigItem",
-            takes_value: false,
-        },
-    ];
+    const OPTS: &[Opt] = &[CONFIG_FILE, PRINT_CONFIG_ITEM];
 
     fn parse(words: &[&str]) -> Result<Args, String> {
         let argv: Vec<String> = words.iter().map(|s| s.to_string()).collect();

@@ -14,24 +14,13 @@ use std::process::ExitCode;
 
 use broker::config::BrokerConfig;
 use namesrv::ConfigState;
-use thrust::{home_from_executable, init_logging, parse_args, stop_signal, Opt};
+use thrust::{home_from_executable, init_logging, parse_args, stop_signal, Opt, CONFIG_FILE, HELP};
 
 const USAGE: &str = "usage: thrust [-c <arg>] [-h]
  -c,--configFile <arg>   Broker config properties file (broker.conf keys)
  -h,--help               Print help";
 
-const OPTS: &[Opt] = &[
-    Opt {
-        short: 'c',
-        long: "configFile",
-        takes_value: true,
-    },
-    Opt {
-        short: 'h',
-        long: "help",
-        takes_value: false,
-    },
-];
+const OPTS: &[Opt] = &[CONFIG_FILE, HELP];
 
 const NAMESRV_ADDR: &str = "127.0.0.1:9876";
 

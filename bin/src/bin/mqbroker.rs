@@ -16,7 +16,10 @@
 use std::process::ExitCode;
 
 use broker::config::{validate_namesrv_addr, BrokerConfig};
-use thrust::{console_timestamp, init_logging, parse_args, stop_signal, Args, Opt};
+use thrust::{
+    console_timestamp, init_logging, parse_args, stop_signal, Args, Opt, CONFIG_FILE, HELP,
+    NAMESRV_ADDR, PRINT_CONFIG_ITEM,
+};
 
 const USAGE: &str = "usage: mqbroker [-c <arg>] [-h] [-m] [-n <arg>] [-p]
  -c,--configFile <arg>          Broker config properties file
@@ -26,31 +29,11 @@ const USAGE: &str = "usage: mqbroker [-c <arg>] [-h] [-m] [-n <arg>] [-p]
  -p,--printConfigItem           Print all config item";
 
 const OPTS: &[Opt] = &[
-    Opt {
-        short: 'c',
-        long: "configFile",
-        takes_value: true,
-    },
-    Opt {
-        short: 'h',
-        long: "help",
-        takes_value: false,
-    },
-    Opt {
-        short: 'm',
-        long: "printImportantConfig",
-        takes_value: false,
-    },
-    Opt {
-        short: 'n',
-        long: "namesrvAddr",
-        takes_value: true,
-    },
-    Opt {
-        short: 'p',
-        long: "printConfigItem",
-        takes_value: false,
-    },
+    CONFIG_FILE,
+    HELP,
+    Opt::flag('m', "printImportantConfig"),
+    NAMESRV_ADDR,
+    PRINT_CONFIG_ITEM,
 ];
 
 /// Java order: defaults (env `ROCKETMQ_HOME`, `NAMESRV_ADDR`), the `-c` file, then `-n`.

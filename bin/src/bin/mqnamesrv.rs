@@ -19,7 +19,10 @@
 use std::process::ExitCode;
 
 use namesrv::{ConfigState, NamesrvConfig};
-use thrust::{console_timestamp, home_from_executable, init_logging, parse_args, stop_signal, Opt};
+use thrust::{
+    console_timestamp, home_from_executable, init_logging, parse_args, stop_signal, Opt,
+    CONFIG_FILE, HELP, NAMESRV_ADDR, PRINT_CONFIG_ITEM,
+};
 
 const USAGE: &str = "usage: mqnamesrv [-c <arg>] [-h] [-n <arg>] [-p]
  -c,--configFile <arg>    Name server config properties file
@@ -27,28 +30,7 @@ const USAGE: &str = "usage: mqnamesrv [-c <arg>] [-h] [-n <arg>] [-p]
  -n,--namesrvAddr <arg>   Name server address list, eg: '192.168.0.1:9876;192.168.0.2:9876'
  -p,--printConfigItem     Print all config items";
 
-const OPTS: &[Opt] = &[
-    Opt {
-        short: 'c',
-        long: "configFile",
-        takes_value: true,
-    },
-    Opt {
-        short: 'h',
-        long: "help",
-        takes_value: false,
-    },
-    Opt {
-        short: 'n',
-        long: "namesrvAddr",
-        takes_value: true,
-    },
-    Opt {
-        short: 'p',
-        long: "printConfigItem",
-        takes_value: false,
-    },
-];
+const OPTS: &[Opt] = &[CONFIG_FILE, HELP, NAMESRV_ADDR, PRINT_CONFIG_ITEM];
 
 /// Builds the config: Java defaults, then the `-c` file.
 fn load_config(config_file: Option<&str>) -> Result<ConfigState, String> {
