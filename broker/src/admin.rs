@@ -354,7 +354,7 @@ pub fn get_broker_config(b: &Arc<Broker>) -> Reply {
 /// re-register when `brokerPermission` changed.
 pub fn update_broker_config(b: &Arc<Broker>, req: Command) -> Reply {
     let text = String::from_utf8_lossy(req.body.as_deref().unwrap_or(b"")).into_owned();
-    let pairs = crate::props::parse(&text);
+    let pairs = remoting::props::parse(&text);
     let mut cfg = (*b.config()).clone();
     let black: Vec<&str> = cfg.config_black_list.split(';').map(str::trim).collect();
     if pairs.iter().any(|(k, _)| black.contains(&k.as_str())) {
@@ -366,7 +366,9 @@ pub fn update_broker_config(b: &Arc<Broker>, req: Command) -> Reply {
         .map_err(|e| Reject::system(e.to_string()))?;
     let perm_changed = pairs.iter().any(|(k, _)| k == "brokerPermission");
     if let Some(path) = cfg.broker_config_path.clone().filter(|p| !p.is_empty()) {
-        if let Err(e) = crate::persist::store(std::path::Path::new(&path), &cfg.to_properties()) {
+        if let Err(e) =
+            crate::persist::store(std::path::Path::new(&path), &cfg.to_properties_file())
+        {
             tracing::warn!(file = %path, "persist broker config: {e}");
         }
     }

@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use crate::props;
+use remoting::props;
 
 pub use crate::config_keys::BrokerConfig;
 
@@ -232,14 +232,27 @@ impl BrokerConfig {
             .collect()
     }
 
-    /// Every key and value as properties text (`GET_BROKER_CONFIG` body, Java `getAllConfigsFormatString`).
+    /// Every key and value as properties text, unescaped like Java `MixAll.properties2String`
+    /// (`GET_BROKER_CONFIG` body, Java `Configuration.getAllConfigsFormatString`).
     pub fn to_properties(&self) -> String {
+        let pairs = self.all_pairs();
+        props::render(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+
+    /// Every key and value as properties text for the `-c` file an update persists, escaped so
+    /// that a value with a backslash or line break (a Windows path) reads back unchanged.
+    pub fn to_properties_file(&self) -> String {
+        let pairs = self.all_pairs();
+        props::render_escaped(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+
+    fn all_pairs(&self) -> Vec<(String, String)> {
         let mut pairs: Vec<(String, String)> = Self::keys()
             .iter()
             .map(|k| (k.name.to_string(), self.get(k.name).unwrap_or_default()))
             .collect();
         pairs.extend(self.extra.iter().cloned());
-        props::render(&pairs)
+        pairs
     }
 
     /// The store's keys with their values, to hand to the message store.
@@ -428,6 +441,17 @@ mod tests {
             all.iter().any(|l| l == "haMasterAddress="),
             "null prints empty"
         );
+    }
+
+    #[test]
+    fn wire_text_is_unescaped_and_file_text_round_trips() {
+        let mut c = BrokerConfig::default();
+        c.apply_text("storePathRootDir=C:\\\\store").unwrap();
+        assert_eq!(c.store_path_root_dir, "C:\\store");
+        assert!(c.to_properties().contains("\nstorePathRootDir=C:\\store\n"));
+        let mut d = BrokerConfig::default();
+        d.apply_text(&c.to_properties_file()).unwrap();
+        assert_eq!(d.store_path_root_dir, "C:\\store");
     }
 
     #[test]

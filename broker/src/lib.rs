@@ -15,7 +15,6 @@ pub mod locks;
 pub mod offset_table;
 pub mod offsets;
 pub mod persist;
-pub mod props;
 pub mod pull;
 pub mod queries;
 pub mod register;

@@ -4,7 +4,7 @@
 //! * [`route`]: the route tables under one lock (Java `RouteInfoManager`).
 //! * [`kv`]: the persisted KV config (Java `KVConfigManager`).
 //! * [`body`]: the JSON/binary bodies, byte-compatible with Java's fastjson output.
-//! * [`config`] / [`props`]: `NamesrvConfig` keys and Java properties text.
+//! * [`config`]: `NamesrvConfig` keys (their properties text is `remoting::props`).
 //! * [`server`] / [`dispatch`] / [`handlers`]: the running server, its one dispatch table and
 //!   the request handlers.
 
@@ -16,7 +16,6 @@ pub mod dispatch;
 pub mod error;
 pub mod handlers;
 pub mod kv;
-pub mod props;
 pub mod route;
 pub mod server;
 

@@ -90,7 +90,7 @@ impl NameServer {
         change(&mut next)?;
         let path = PathBuf::from(&next.config.config_store_path);
         let props = next.config.properties(&next.extra);
-        let text = crate::props::render(props.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let text = remoting::props::render(props.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = next;
         crate::kv::write_with_backup(&path, text.as_bytes()).map_err(|e| Error::file(&path, e))
     }

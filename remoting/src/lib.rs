@@ -3,7 +3,7 @@
 //!
 //! Layers, bottom up: [`command`] (the value), [`codec`] (sans-IO bytes ↔ command), [`header`] /
 //! [`headers`] (typed ext fields), [`body`] (JSON bodies and fastjson quirks), [`connection`]
-//! (one socket's tasks), [`server`] and [`client`].
+//! (one socket's tasks), [`server`] and [`client`]; beside them [`props`] (Java `.properties` text).
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -58,6 +58,7 @@ pub mod connection;
 pub mod error;
 pub mod header;
 pub mod headers;
+pub mod props;
 pub mod server;
 
 pub use client::Client;

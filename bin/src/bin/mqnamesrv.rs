@@ -42,7 +42,7 @@ fn load_config(config_file: Option<&str>) -> Result<ConfigState, String> {
         return Ok(state);
     };
     let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
-    let entries = namesrv::props::parse(&text);
+    let entries = remoting::props::parse(&text);
     state.extra = state
         .config
         .apply(&entries)

@@ -60,7 +60,7 @@ pub fn update_config(ns: &NameServer, conn: &Connection, req: &Command) -> Reply
         return Ok(success());
     };
     let text = std::str::from_utf8(body).map_err(|e| Error::body("properties", e))?;
-    let entries = crate::props::parse(text);
+    let entries = remoting::props::parse(text);
     // `configBlackList` is itself black-listed, so the list cannot change under this check.
     if ns.with_config(|c| entries.iter().any(|(k, _)| c.is_black_listed(k))) {
         return Err(Reject::Code(
@@ -85,6 +85,6 @@ pub fn update_config(ns: &NameServer, conn: &Connection, req: &Command) -> Reply
 pub fn get_config(ns: &NameServer) -> Reply {
     let state = ns.config_state();
     let props = state.config.properties(&state.extra);
-    let text = crate::props::render(props.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let text = remoting::props::render(props.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     Ok(success().with_body(text.into_bytes()))
 }

@@ -1,11 +1,20 @@
-//! Java `.properties` text, as `java.util.Properties.load` reads and `store`-like code writes it.
+//! Java `.properties` text: config files (`-c`), `UPDATE_*_CONFIG` request bodies and
+//! `GET_*_CONFIG` response bodies, for the NameServer and the Broker alike.
 //!
-//! Rules kept from Java: `#`/`!` comment lines, keys end at the first unescaped `=`, `:` or
-//! whitespace, one separator with whitespace around it, a trailing odd backslash continues the
-//! line (leading whitespace of the next line dropped), escapes `\t \n \r \f \uXXXX \x`, the last
-//! duplicate wins. Values keep their trailing whitespace (Java trims only String settings later).
+//! Reading follows `java.util.Properties#load`: `#`/`!` comment lines; `\n`, `\r` or `\r\n` end a
+//! line; the key ends at the first unescaped `=`, `:` or whitespace, then one separator with
+//! whitespace around it; a trailing odd backslash continues the line (the next line's leading
+//! whitespace dropped); escapes `\t \n \r \f \uXXXX` and `\<any>` → `<any>`; the last duplicate
+//! wins (at the position of the first). Values keep their trailing whitespace.
+//!
+//! Writing has two forms:
+//! * [`render`]: `key=value\n` with no escaping, exactly Java `MixAll#properties2String`, which
+//!   both Java servers use for `GET_NAMESRV_CONFIG`/`GET_BROKER_CONFIG` bodies and config files.
+//! * [`render_escaped`]: the same lines with what `Properties#load` would misread escaped
+//!   (backslashes, line breaks, tabs, a leading space, separators in keys), so that a file
+//!   written and read back yields exactly the values written.
 
-/// Parses properties text into (key, value) pairs in file order, the last duplicate winning.
+/// Parses properties text into `(key, value)` pairs in file order, the last duplicate winning.
 pub fn parse(text: &str) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for logical in logical_lines(text) {
@@ -19,21 +28,31 @@ pub fn parse(text: &str) -> Vec<(String, String)> {
     out
 }
 
-/// Renders pairs as `key=value\n` lines (Java `MixAll.properties2String`), escaping what
-/// `Properties.load` would otherwise misread.
-pub fn render(pairs: &[(String, String)]) -> String {
+/// Renders `key=value\n` lines, unescaped (Java `MixAll#properties2String`).
+pub fn render<'a>(entries: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut s = String::new();
-    for (k, v) in pairs {
-        s.push_str(&escape(k, true));
+    for (k, v) in entries {
+        s.push_str(k);
         s.push('=');
-        s.push_str(&escape(v, false));
+        s.push_str(v);
         s.push('\n');
     }
     s
 }
 
-fn escape(text: &str, is_key: bool) -> String {
-    let mut s = String::with_capacity(text.len());
+/// Renders `key=value\n` lines escaped so that [`parse`] (and Java) read back the same pairs.
+pub fn render_escaped<'a>(entries: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut s = String::new();
+    for (k, v) in entries {
+        push_escaped(&mut s, k, true);
+        s.push('=');
+        push_escaped(&mut s, v, false);
+        s.push('\n');
+    }
+    s
+}
+
+fn push_escaped(s: &mut String, text: &str, is_key: bool) {
     for (i, c) in text.chars().enumerate() {
         match c {
             '\\' => s.push_str("\\\\"),
@@ -48,18 +67,23 @@ fn escape(text: &str, is_key: bool) -> String {
             _ => s.push(c),
         }
     }
-    s
 }
 
 fn is_ws(c: char) -> bool {
     c == ' ' || c == '\t' || c == '\x0c'
 }
 
+/// Natural lines: `\r\n` is one terminator (Java's `LineReader`), `\n` and `\r` alone too.
+fn natural_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.split('\n')
+        .flat_map(|l| l.strip_suffix('\r').unwrap_or(l).split('\r'))
+}
+
 /// Joins continuation lines and drops blank and comment lines; escapes stay in place.
 fn logical_lines(text: &str) -> Vec<String> {
     let mut lines = Vec::new();
     let mut current: Option<String> = None;
-    for natural in text.split(['\n', '\r']) {
+    for natural in natural_lines(text) {
         let trimmed = natural.trim_start_matches(is_ws);
         let piece = match current.take() {
             Some(mut acc) => {
@@ -89,33 +113,24 @@ fn logical_lines(text: &str) -> Vec<String> {
 }
 
 fn split_entry(line: &str) -> (String, String) {
-    let chars: Vec<char> = line.chars().collect();
-    let mut i = 0;
+    let mut key_end = line.len();
     let mut escaped = false;
-    while i < chars.len() {
-        let c = chars[i];
+    for (i, c) in line.char_indices() {
         if escaped {
             escaped = false;
         } else if c == '\\' {
             escaped = true;
         } else if c == '=' || c == ':' || is_ws(c) {
+            key_end = i;
             break;
         }
-        i += 1;
     }
-    let key: String = chars[..i].iter().collect();
-    let mut j = i;
-    while j < chars.len() && is_ws(chars[j]) {
-        j += 1;
+    let key = &line[..key_end];
+    let mut rest = line[key_end..].trim_start_matches(is_ws);
+    if let Some(r) = rest.strip_prefix(['=', ':']) {
+        rest = r.trim_start_matches(is_ws);
     }
-    if j < chars.len() && (chars[j] == '=' || chars[j] == ':') {
-        j += 1;
-        while j < chars.len() && is_ws(chars[j]) {
-            j += 1;
-        }
-    }
-    let value: String = chars[j..].iter().collect();
-    (unescape(&key), unescape(&value))
+    (unescape(key), unescape(rest))
 }
 
 fn unescape(s: &str) -> String {
@@ -152,6 +167,28 @@ mod tests {
         p.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str())
     }
 
+    fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn parses_java_properties_in_order() {
+        let text = "# comment\n! also\n  listenPort = 9876\nkvConfigPath:/tmp/kv.json\nrocketmqHome /opt/rmq\n\
+                    long=a\\\n   b\nesc=c\\:d\\u0041\nempty=\n";
+        let want = owned(&[
+            ("listenPort", "9876"),
+            ("kvConfigPath", "/tmp/kv.json"),
+            ("rocketmqHome", "/opt/rmq"),
+            ("long", "ab"),
+            ("esc", "c:dA"),
+            ("empty", ""),
+        ]);
+        assert_eq!(parse(text), want);
+    }
+
     #[test]
     fn separators_comments_and_whitespace() {
         let p = parse("# c\n! c\n  a = 1\nb:2\nc 3\nd=x \n\ne\\ f=g\nh=\n");
@@ -177,11 +214,23 @@ mod tests {
     }
 
     #[test]
-    fn render_round_trips() {
-        let pairs = vec![
-            ("a b".to_string(), " v\\x".to_string()),
-            ("k=1".to_string(), "x:y".to_string()),
-        ];
-        assert_eq!(parse(&render(&pairs)), pairs);
+    fn crlf_is_one_line_end_even_after_a_continuation() {
+        let p = parse("k=a\\\r\n  b\r\nx=1\ry=2");
+        assert_eq!(p, owned(&[("k", "ab"), ("x", "1"), ("y", "2")]));
+    }
+
+    #[test]
+    fn render_is_java_properties2string() {
+        assert_eq!(
+            render([("a", "1"), ("b", "x y"), ("c", "C:\\d")]),
+            "a=1\nb=x y\nc=C:\\d\n"
+        );
+    }
+
+    #[test]
+    fn render_escaped_round_trips() {
+        let pairs = owned(&[(" a b", " v\\x\n"), ("k=1", "x:y#")]);
+        let text = render_escaped(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        assert_eq!(parse(&text), pairs);
     }
 }
