@@ -8,8 +8,6 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use serde::{Deserialize, Serialize};
-
 /// Reads `<file>`, falling back to `<file>.bak`; `Ok(None)` when neither exists. A file that
 /// exists but parses in neither copy is an error (Java's broker refuses to start too, rather
 /// than overwrite the tables with defaults).
@@ -33,18 +31,9 @@ pub fn now_millis() -> i64 {
         .unwrap_or(0)
 }
 
-/// Java `DataVersion` as JSON: `{"counter":n,"stateVersion":0,"timestamp":ms}` (fastjson sorts
-/// fields; 4.9.8 has no `stateVersion` and ignores it when reading).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DataVersionJson {
-    #[serde(default)]
-    pub counter: i64,
-    #[serde(default)]
-    pub state_version: i64,
-    #[serde(default)]
-    pub timestamp: i64,
-}
+/// Java `DataVersion` as JSON, `{"counter":n,"stateVersion":0,"timestamp":ms}`: the protocol type
+/// shared with the NameServer. [`DataVersion`] below is the live one, bumped in place.
+pub use remoting::body::topic::DataVersion as DataVersionJson;
 
 /// A `DataVersion` that can be bumped through a shared reference.
 #[derive(Debug)]

@@ -15,10 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::BrokerConfig;
 use crate::persist::{self, DataVersion, DataVersionJson};
 
-pub const PERM_PRIORITY: i32 = 8;
-pub const PERM_READ: i32 = 4;
-pub const PERM_WRITE: i32 = 2;
-pub const PERM_INHERIT: i32 = 1;
+pub use remoting::body::topic::{TopicConfig, PERM_INHERIT, PERM_PRIORITY, PERM_READ, PERM_WRITE};
 
 pub const AUTO_CREATE_TOPIC: &str = "TBW102";
 pub const SELF_TEST_TOPIC: &str = "SELF_TEST_TOPIC";
@@ -34,83 +31,14 @@ pub const DLQ_PREFIX: &str = "%DLQ%";
 /// `SCHEDULE_TOPIC_XXXX` always has 18 queues (Java `TopicConfigManager.SCHEDULE_TOPIC_QUEUE_NUM`).
 const SCHEDULE_QUEUE_NUM: i32 = 18;
 
-/// Java `TopicConfig` as persisted and registered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TopicConfig {
-    #[serde(default)]
-    pub attributes: BTreeMap<String, String>,
-    #[serde(default)]
-    pub order: bool,
-    #[serde(default = "default_perm")]
-    pub perm: i32,
-    #[serde(default = "default_queue_nums")]
-    pub read_queue_nums: i32,
-    #[serde(default = "default_filter_type")]
-    pub topic_filter_type: String,
-    pub topic_name: String,
-    #[serde(default)]
-    pub topic_sys_flag: i32,
-    #[serde(default = "default_queue_nums")]
-    pub write_queue_nums: i32,
-}
-
-fn default_perm() -> i32 {
-    PERM_READ | PERM_WRITE
-}
-fn default_queue_nums() -> i32 {
-    16
-}
-fn default_filter_type() -> String {
-    "SINGLE_TAG".into()
-}
-
-impl TopicConfig {
-    /// Java `new TopicConfig(name)`: 16/16 queues, perm RW, SINGLE_TAG.
-    pub fn new(name: &str) -> Self {
-        Self::with_queues(name, 16, default_perm())
-    }
-
-    pub fn with_queues(name: &str, queues: i32, perm: i32) -> Self {
-        Self {
-            attributes: BTreeMap::new(),
-            order: false,
-            perm,
-            read_queue_nums: queues,
-            topic_filter_type: default_filter_type(),
-            topic_name: name.to_string(),
-            topic_sys_flag: 0,
-            write_queue_nums: queues,
-        }
-    }
-
-    pub fn readable(&self) -> bool {
-        self.perm & PERM_READ != 0
-    }
-    pub fn writeable(&self) -> bool {
-        self.perm & PERM_WRITE != 0
-    }
-    pub fn is_multi_tag(&self) -> bool {
-        self.topic_filter_type == "MULTI_TAG"
-    }
-}
-
 /// Java `TopicConfigSerializeWrapper` (topics.json, GET_ALL_TOPIC_CONFIG, registration).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TopicConfigWrapper {
-    #[serde(default = "zero_version")]
+    #[serde(default)]
     pub data_version: DataVersionJson,
     #[serde(default)]
     pub topic_config_table: BTreeMap<String, TopicConfig>,
-}
-
-fn zero_version() -> DataVersionJson {
-    DataVersionJson {
-        counter: 0,
-        state_version: 0,
-        timestamp: 0,
-    }
 }
 
 /// Java `TopicValidator.validateTopic`: `^[%|a-zA-Z0-9_-]+$`, 1..=127 chars.

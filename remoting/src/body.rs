@@ -19,6 +19,7 @@
 //! ResetOffsetBody).
 
 pub mod lenient;
+pub mod topic;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;

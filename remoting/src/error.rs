@@ -68,6 +68,8 @@ pub enum BodyError {
     TooDeep(usize),
     #[error("JSON body does not match the expected shape: {0}")]
     Shape(#[from] serde_json::Error),
+    #[error("bad topic config text {text:?}: {reason}")]
+    TopicConfigText { text: String, reason: String },
 }
 
 /// Failure of a network call made with [`crate::client::Client`] or

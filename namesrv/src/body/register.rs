@@ -28,6 +28,8 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 
+pub use remoting::body::topic::{DataVersion, TopicConfig};
+
 /// `MQVersion.Version.V3_0_11.ordinal()`: brokers older than this send a bare
 /// `TopicConfigSerializeWrapper` instead of a `RegisterBrokerBody`.
 pub const VERSION_3_0_11: i32 = 37;
@@ -37,123 +39,6 @@ pub const VERSION_5_0_0: i32 = 413;
 /// Upper bound on an inflated compressed body; a 16 MiB frame of BEST_COMPRESSION text stays
 /// far below it, a zip bomb does not.
 const MAX_INFLATED: u64 = 256 * 1024 * 1024;
-
-/// Java `DataVersion`: identifies one state of a broker's topic table. Equality is on all three
-/// fields, as 5.3.3's `DataVersion#equals`.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct DataVersion {
-    #[serde(default)]
-    pub counter: i64,
-    #[serde(default)]
-    pub state_version: i64,
-    #[serde(default)]
-    pub timestamp: i64,
-}
-
-fn default_queue_nums() -> i32 {
-    16
-}
-fn default_perm() -> i32 {
-    6
-}
-fn default_filter_type() -> String {
-    "SINGLE_TAG".to_string()
-}
-
-/// Java `TopicConfig` as it appears in a registration.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct TopicConfig {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<BTreeMap<String, String>>,
-    #[serde(default)]
-    pub order: bool,
-    #[serde(default = "default_perm")]
-    pub perm: i32,
-    #[serde(default = "default_queue_nums")]
-    pub read_queue_nums: i32,
-    #[serde(default = "default_filter_type")]
-    pub topic_filter_type: String,
-    #[serde(default)]
-    pub topic_name: String,
-    #[serde(default)]
-    pub topic_sys_flag: i32,
-    #[serde(default = "default_queue_nums")]
-    pub write_queue_nums: i32,
-}
-
-impl TopicConfig {
-    /// A topic with Java's defaults (16/16 queues, perm RW, SINGLE_TAG).
-    pub fn new(name: &str) -> Self {
-        TopicConfig {
-            attributes: None,
-            order: false,
-            perm: default_perm(),
-            read_queue_nums: default_queue_nums(),
-            topic_filter_type: default_filter_type(),
-            topic_name: name.to_string(),
-            topic_sys_flag: 0,
-            write_queue_nums: default_queue_nums(),
-        }
-    }
-
-    /// Java `TopicConfig#decode`: `name read write perm filterType [attributesJson]`, split on
-    /// single spaces. An unparsable attributes part is ignored as Java does (values may contain
-    /// spaces).
-    fn decode_text(text: &str) -> Result<Self> {
-        let parts: Vec<&str> = text.split(' ').collect();
-        if parts.len() < 5 {
-            return Err(Error::body(
-                "compressed RegisterBrokerBody",
-                format!("bad topic config {text:?}"),
-            ));
-        }
-        let int = |s: &str| {
-            s.parse::<i32>().map_err(|e| {
-                Error::body(
-                    "compressed RegisterBrokerBody",
-                    format!("topic config {text:?}: {e}"),
-                )
-            })
-        };
-        let filter = parts[4];
-        if filter != "SINGLE_TAG" && filter != "MULTI_TAG" {
-            return Err(Error::body(
-                "compressed RegisterBrokerBody",
-                format!("unknown topicFilterType {filter:?}"),
-            ));
-        }
-        Ok(TopicConfig {
-            attributes: parts.get(5).and_then(|a| serde_json::from_str(a).ok()),
-            order: false,
-            perm: int(parts[3])?,
-            read_queue_nums: int(parts[1])?,
-            topic_filter_type: filter.to_string(),
-            topic_name: parts[0].to_string(),
-            topic_sys_flag: 0,
-            write_queue_nums: int(parts[2])?,
-        })
-    }
-
-    /// Java `TopicConfig#encode` (5.x form, attributes JSON appended).
-    pub fn encode_text(&self) -> String {
-        let attrs = self
-            .attributes
-            .as_ref()
-            .map(|a| serde_json::to_string(a).unwrap_or_default())
-            .unwrap_or_default();
-        format!(
-            "{} {} {} {} {} {}",
-            self.topic_name,
-            self.read_queue_nums,
-            self.write_queue_nums,
-            self.perm,
-            self.topic_filter_type,
-            attrs
-        )
-    }
-}
 
 /// Java `TopicConfigSerializeWrapper` / 5.x `TopicConfigAndMappingSerializeWrapper`.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
@@ -235,7 +120,8 @@ impl RegisterBrokerBody {
         for _ in 0..count {
             let text = std::str::from_utf8(r.chunk()?)
                 .map_err(|e| Error::body("compressed RegisterBrokerBody", e))?;
-            let tc = TopicConfig::decode_text(text)?;
+            let tc = TopicConfig::decode_text(text)
+                .map_err(|e| Error::body("compressed RegisterBrokerBody", e))?;
             table.insert(tc.topic_name.clone(), tc);
         }
         // Java logs and continues with an empty list when this JSON does not parse.
@@ -371,7 +257,7 @@ mod tests {
         let body = RegisterBrokerBody::decode(BODY_533.as_bytes(), false, 479).unwrap();
         let w = &body.topic_config_serialize_wrapper;
         let tc = &w.topic_config_table["TopicTest"];
-        assert_eq!(tc.attributes, Some(BTreeMap::new()));
+        assert!(tc.attributes.is_empty());
         assert_eq!(tc.read_queue_nums, 4);
         assert_eq!(w.topic_queue_mapping_info_map, Some(BTreeMap::new()));
     }
@@ -425,7 +311,7 @@ mod tests {
             (tc.read_queue_nums, tc.write_queue_nums, tc.perm),
             (4, 4, 6)
         );
-        assert_eq!(tc.attributes, Some(BTreeMap::new()));
+        assert!(tc.attributes.is_empty());
     }
 
     #[test]
