@@ -1,6 +1,6 @@
 # The broker load tools of bench/broker-compare.sh (sourced): RocketMQ's official benchmark
 # Producer and Consumer (org.apache.rocketmq.example.benchmark, artifact rocketmq-example 5.5.0 —
-# the newest 5.x release on Maven Central; 5.3.3 and 4.9.8 are not published there), fetching
+# the only 5.x version on Maven Central; 5.3.3 and 4.9.8 are not published there), fetching
 # them, running them for a bounded time, and reading their report lines (tools-and-clients.md
 # §4.1/§4.2). Each report covers a sliding window of the last ~9 s (10 one-second snapshots):
 #   Current Time: T | Send TPS: N | Max RT(ms): N | Average RT(ms): x | Send Failed: N | Response Failed: N
