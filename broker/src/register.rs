@@ -18,23 +18,13 @@ use serde::Serialize;
 
 use crate::broker::Broker;
 use crate::persist::DataVersionJson;
-use crate::topics::{TopicConfig, PERM_READ, PERM_WRITE};
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Wrapper {
-    data_version: DataVersionJson,
-    mapping_data_version: DataVersionJson,
-    topic_config_table: BTreeMap<String, TopicConfig>,
-    topic_queue_mapping_detail_map: BTreeMap<String, ()>,
-    topic_queue_mapping_info_map: BTreeMap<String, ()>,
-}
+use crate::topics::{TopicConfigSerializeWrapper, PERM_READ, PERM_WRITE};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct RegisterBody {
     filter_server_list: Vec<String>,
-    topic_config_serialize_wrapper: Wrapper,
+    topic_config_serialize_wrapper: TopicConfigSerializeWrapper,
 }
 
 /// GET_ALL_TOPIC_CONFIG body: the same wrapper the registration carries.
@@ -51,7 +41,7 @@ pub fn register_body(b: &Broker) -> Vec<u8> {
     serde_json::to_vec(&body).unwrap_or_default()
 }
 
-fn wrapper(b: &Broker) -> Wrapper {
+fn wrapper(b: &Broker) -> TopicConfigSerializeWrapper {
     let cfg = b.config();
     let w = b.topics.wrapper();
     let rw = PERM_READ | PERM_WRITE;
@@ -62,16 +52,17 @@ fn wrapper(b: &Broker) -> Wrapper {
             tc.perm &= cfg.broker_permission;
         }
     }
-    Wrapper {
+    // 5.3.3 always sends the mapping parts, empty when there are no static topics.
+    TopicConfigSerializeWrapper {
         data_version: w.data_version,
-        mapping_data_version: DataVersionJson {
+        mapping_data_version: Some(DataVersionJson {
             counter: 0,
             state_version: 0,
             timestamp: b.boot_timestamp,
-        },
+        }),
         topic_config_table: table,
-        topic_queue_mapping_detail_map: BTreeMap::new(),
-        topic_queue_mapping_info_map: BTreeMap::new(),
+        topic_queue_mapping_detail_map: Some(serde_json::Value::Object(Default::default())),
+        topic_queue_mapping_info_map: Some(BTreeMap::new()),
     }
 }
 

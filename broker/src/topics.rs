@@ -10,12 +10,12 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::RwLock;
 
-use serde::{Deserialize, Serialize};
-
 use crate::config::BrokerConfig;
 use crate::persist::{self, DataVersion, DataVersionJson};
 
-pub use remoting::body::topic::{TopicConfig, PERM_INHERIT, PERM_PRIORITY, PERM_READ, PERM_WRITE};
+pub use remoting::body::topic::{
+    TopicConfig, TopicConfigSerializeWrapper, PERM_INHERIT, PERM_PRIORITY, PERM_READ, PERM_WRITE,
+};
 
 pub const AUTO_CREATE_TOPIC: &str = "TBW102";
 pub const SELF_TEST_TOPIC: &str = "SELF_TEST_TOPIC";
@@ -30,16 +30,6 @@ pub const RETRY_PREFIX: &str = "%RETRY%";
 pub const DLQ_PREFIX: &str = "%DLQ%";
 /// `SCHEDULE_TOPIC_XXXX` always has 18 queues (Java `TopicConfigManager.SCHEDULE_TOPIC_QUEUE_NUM`).
 const SCHEDULE_QUEUE_NUM: i32 = 18;
-
-/// Java `TopicConfigSerializeWrapper` (topics.json, GET_ALL_TOPIC_CONFIG, registration).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TopicConfigWrapper {
-    #[serde(default)]
-    pub data_version: DataVersionJson,
-    #[serde(default)]
-    pub topic_config_table: BTreeMap<String, TopicConfig>,
-}
 
 /// Java `TopicValidator.validateTopic`: `^[%|a-zA-Z0-9_-]+$`, 1..=127 chars.
 pub fn validate_topic_name(topic: &str) -> Result<(), String> {
@@ -111,7 +101,7 @@ impl TopicTable {
         let path = PathBuf::from(&config.store_path_root_dir).join("config/topics.json");
         let version = DataVersion::default();
         let loaded = persist::load(&path, |s| {
-            serde_json::from_str::<TopicConfigWrapper>(s).ok()
+            serde_json::from_str::<TopicConfigSerializeWrapper>(s).ok()
         })?;
         if let Some(w) = loaded {
             version.assign(w.data_version);
@@ -204,11 +194,12 @@ impl TopicTable {
     }
 
     /// The whole table with its version (registration body, GET_ALL_TOPIC_CONFIG, topics.json).
-    pub fn wrapper(&self) -> TopicConfigWrapper {
+    pub fn wrapper(&self) -> TopicConfigSerializeWrapper {
         let table = self.read();
-        TopicConfigWrapper {
+        TopicConfigSerializeWrapper {
             data_version: self.version.snapshot(),
             topic_config_table: table.clone(),
+            ..TopicConfigSerializeWrapper::default()
         }
     }
 
@@ -330,7 +321,7 @@ mod tests {
 
     #[test]
     fn reads_java_498_topics_json() {
-        let w: TopicConfigWrapper = serde_json::from_str(
+        let w: TopicConfigSerializeWrapper = serde_json::from_str(
             r#"{"dataVersion":{"counter":2,"timestamp":1},"topicConfigTable":{"T":{"order":false,"perm":6,"readQueueNums":4,"topicFilterType":"SINGLE_TAG","topicName":"T","topicSysFlag":0,"writeQueueNums":4}}}"#,
         )
         .unwrap();

@@ -28,7 +28,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 
-pub use remoting::body::topic::{DataVersion, TopicConfig};
+pub use remoting::body::topic::{DataVersion, TopicConfig, TopicConfigSerializeWrapper};
 
 /// `MQVersion.Version.V3_0_11.ordinal()`: brokers older than this send a bare
 /// `TopicConfigSerializeWrapper` instead of a `RegisterBrokerBody`.
@@ -39,36 +39,6 @@ pub const VERSION_5_0_0: i32 = 413;
 /// Upper bound on an inflated compressed body; a 16 MiB frame of BEST_COMPRESSION text stays
 /// far below it, a zip bomb does not.
 const MAX_INFLATED: u64 = 256 * 1024 * 1024;
-
-/// Java `TopicConfigSerializeWrapper` / 5.x `TopicConfigAndMappingSerializeWrapper`.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct TopicConfigSerializeWrapper {
-    #[serde(default)]
-    pub data_version: DataVersion,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mapping_data_version: Option<DataVersion>,
-    #[serde(default)]
-    pub topic_config_table: BTreeMap<String, TopicConfig>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub topic_queue_mapping_detail_map: Option<Value>,
-    /// topic → `TopicQueueMappingInfo` (static topics, 5.x); kept as JSON and handed back in routes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub topic_queue_mapping_info_map: Option<BTreeMap<String, Value>>,
-}
-
-impl TopicConfigSerializeWrapper {
-    /// Java keys the queue table by `TopicConfig#getTopicName`; a config without a name falls
-    /// back to its map key so it is not lost.
-    fn fill_names(mut self) -> Self {
-        for (key, tc) in self.topic_config_table.iter_mut() {
-            if tc.topic_name.is_empty() {
-                tc.topic_name = key.clone();
-            }
-        }
-        self
-    }
-}
 
 /// Java `RegisterBrokerBody`.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]

@@ -8,12 +8,16 @@
 //!  "topicName":"TopicTest","topicSysFlag":0,"writeQueueNums":4}
 //! {"counter":3,"stateVersion":0,"timestamp":1795331003295}
 //! ```
+//! The table travels in [`TopicConfigSerializeWrapper`]: `{"dataVersion":…,"topicConfigTable":{…}}`
+//! in topics.json, plus `mappingDataVersion` and the static-topic maps in a 5.3.3 registration.
+//!
 //! Text form (`TopicConfig#encode`, used in compressed registration bodies), single spaces:
 //! `name readQueueNums writeQueueNums perm topicFilterType attributesJson`.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::error::BodyError;
 
@@ -148,6 +152,37 @@ impl TopicConfig {
     }
 }
 
+/// Java `TopicConfigSerializeWrapper` / 5.x `TopicConfigAndMappingSerializeWrapper`. The
+/// optional parts are left out when `None` (topics.json, 4.9.8 registrations).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TopicConfigSerializeWrapper {
+    #[serde(default)]
+    pub data_version: DataVersion,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping_data_version: Option<DataVersion>,
+    #[serde(default)]
+    pub topic_config_table: BTreeMap<String, TopicConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic_queue_mapping_detail_map: Option<Value>,
+    /// topic → `TopicQueueMappingInfo` (static topics, 5.x); kept as JSON and handed back in routes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic_queue_mapping_info_map: Option<BTreeMap<String, Value>>,
+}
+
+impl TopicConfigSerializeWrapper {
+    /// Java keys the queue table by `TopicConfig#getTopicName`; a config without a name falls
+    /// back to its map key so it is not lost.
+    pub fn fill_names(mut self) -> Self {
+        for (key, tc) in self.topic_config_table.iter_mut() {
+            if tc.topic_name.is_empty() {
+                tc.topic_name = key.clone();
+            }
+        }
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -164,6 +199,27 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&dv).unwrap(),
             r#"{"counter":3,"stateVersion":0,"timestamp":5}"#
+        );
+    }
+
+    #[test]
+    fn wrapper_writes_only_the_parts_it_has() {
+        let mut w = TopicConfigSerializeWrapper::default();
+        w.topic_config_table
+            .insert("T".into(), TopicConfig::with_queues("", 1, 6));
+        let w = w.fill_names();
+        assert_eq!(w.topic_config_table["T"].topic_name, "T");
+        let json = serde_json::to_string(&w).unwrap();
+        assert!(json.starts_with(r#"{"dataVersion":{"counter":0,"stateVersion":0,"timestamp":0},"topicConfigTable":{"T":{"#));
+        let with_mapping = TopicConfigSerializeWrapper {
+            mapping_data_version: Some(DataVersion::default()),
+            topic_queue_mapping_detail_map: Some(Value::Object(Default::default())),
+            topic_queue_mapping_info_map: Some(BTreeMap::new()),
+            ..TopicConfigSerializeWrapper::default()
+        };
+        assert_eq!(
+            serde_json::to_string(&with_mapping).unwrap(),
+            r#"{"dataVersion":{"counter":0,"stateVersion":0,"timestamp":0},"mappingDataVersion":{"counter":0,"stateVersion":0,"timestamp":0},"topicConfigTable":{},"topicQueueMappingDetailMap":{},"topicQueueMappingInfoMap":{}}"#
         );
     }
 
