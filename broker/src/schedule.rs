@@ -164,14 +164,17 @@ fn deliver_due(b: &Broker, level: i32) {
 
 /// Java `messageTimeup`: back to `REAL_TOPIC`/`REAL_QID`, `DELAY` cleared.
 fn real_message(msg: StoredMessage) -> Option<NewMessage> {
+    to_real_topic(msg, &["DELAY"])
+}
+
+/// A message parked in a system topic (schedule, timer) stored again in its `REAL_TOPIC` and
+/// `REAL_QID` (0 when absent), without the properties in `clear`; `None` without `REAL_TOPIC`.
+pub(crate) fn to_real_topic(msg: StoredMessage, clear: &[&str]) -> Option<NewMessage> {
     let mut props = parse_properties(&msg.properties);
-    let topic = props.iter().find(|(k, _)| k == "REAL_TOPIC")?.1.clone();
-    let queue_id = props
-        .iter()
-        .find(|(k, _)| k == "REAL_QID")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    props.retain(|(k, _)| k != "DELAY");
+    let get = |key: &str| props.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    let topic = get("REAL_TOPIC")?;
+    let queue_id = get("REAL_QID").and_then(|q| q.parse().ok()).unwrap_or(0);
+    props.retain(|(k, _)| !clear.contains(&k.as_str()));
     Some(NewMessage {
         topic,
         queue_id,
@@ -187,26 +190,31 @@ fn real_message(msg: StoredMessage) -> Option<NewMessage> {
     })
 }
 
+/// A message as a producer sends it to topic `T`, for the schedule and timer tests.
+#[cfg(test)]
+pub(crate) fn test_message(queue_id: i32, properties: &str) -> NewMessage {
+    let a = "127.0.0.1:1".parse().expect("address");
+    NewMessage {
+        topic: "T".into(),
+        queue_id,
+        flag: 0,
+        body: bytes::Bytes::from_static(b"x"),
+        properties: properties.into(),
+        sys_flag: 0,
+        born_timestamp: 0,
+        born_host: a,
+        store_host: a,
+        reconsume_times: 0,
+        prepared_transaction_offset: 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
 
     fn msg(props: &str) -> NewMessage {
-        let a = "127.0.0.1:1".parse().unwrap();
-        NewMessage {
-            topic: "T".into(),
-            queue_id: 2,
-            flag: 0,
-            body: Bytes::from_static(b"x"),
-            properties: props.into(),
-            sys_flag: 0,
-            born_timestamp: 0,
-            born_host: a,
-            store_host: a,
-            reconsume_times: 0,
-            prepared_transaction_offset: 0,
-        }
+        test_message(2, props)
     }
 
     #[test]

@@ -167,47 +167,15 @@ pub fn step(b: &Broker) {
 
 /// Java `TimerMessageStore.convertMessage`: real topic and queue, `REAL_*` removed.
 fn real_message(m: StoredMessage) -> Option<NewMessage> {
-    let mut props = parse_properties(&m.properties);
-    let topic = get(&props, "REAL_TOPIC")?.to_string();
-    let queue_id = get(&props, "REAL_QID")
-        .and_then(|q| q.parse().ok())
-        .unwrap_or(0);
-    props.retain(|(k, _)| k != "REAL_TOPIC" && k != "REAL_QID");
-    Some(NewMessage {
-        topic,
-        queue_id,
-        flag: m.flag,
-        body: m.body,
-        properties: encode(&props),
-        sys_flag: m.sys_flag,
-        born_timestamp: m.born_timestamp,
-        born_host: m.born_host,
-        store_host: m.store_host,
-        reconsume_times: m.reconsume_times,
-        prepared_transaction_offset: m.prepared_transaction_offset,
-    })
+    crate::schedule::to_real_topic(m, &["REAL_TOPIC", "REAL_QID"])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
 
     fn msg(props: &str) -> NewMessage {
-        let a = "127.0.0.1:1".parse().unwrap();
-        NewMessage {
-            topic: "T".into(),
-            queue_id: 1,
-            flag: 0,
-            body: Bytes::from_static(b"x"),
-            properties: props.into(),
-            sys_flag: 0,
-            born_timestamp: 0,
-            born_host: a,
-            store_host: a,
-            reconsume_times: 0,
-            prepared_transaction_offset: 0,
-        }
+        crate::schedule::test_message(1, props)
     }
 
     #[test]
