@@ -7,6 +7,8 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::pin::Pin;
+use std::process::ExitCode;
 
 /// One option of a commons-cli command line: short letter, long name, whether it takes a value.
 pub struct Opt {
@@ -190,6 +192,46 @@ pub fn stop_signal() -> std::io::Result<impl Future<Output = ()>> {
             _ = int.recv() => {}
         }
     })
+}
+
+/// Completes on SIGTERM or SIGINT (see [`stop_signal`]).
+pub type Stop = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Runs a server to its end on a multi-threaded runtime (worker threads named `thread_name`).
+/// The signal handlers are installed before `body` starts it, and `body` returns once the
+/// [`Stop`] it is handed completes and it has shut down. Exit code 0 then; otherwise the error
+/// goes to stderr and the log (`what` says which server stopped) and the code is 255, as Java's
+/// startup classes `System.exit(-1)`.
+pub fn serve<F, Fut>(thread_name: Option<&str>, what: &str, body: F) -> ExitCode
+where
+    F: FnOnce(Stop) -> Fut,
+    Fut: Future<Output = Result<(), String>>,
+{
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all();
+    if let Some(name) = thread_name {
+        builder.thread_name(name);
+    }
+    let outcome = builder.build().map_err(|e| e.to_string()).and_then(|rt| {
+        rt.block_on(async move {
+            let stop = stop_signal().map_err(|e| e.to_string())?;
+            body(Box::pin(stop)).await
+        })
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            tracing::error!(error = %e, "{what}");
+            ExitCode::from(255)
+        }
+    }
+}
+
+/// The boot-success line start scripts wait for: printed to stdout and logged.
+pub fn announce(tip: &str) {
+    tracing::info!("{tip}");
+    println!("{tip}");
 }
 
 #[cfg(test)]

@@ -14,7 +14,9 @@ use std::process::ExitCode;
 
 use broker::config::BrokerConfig;
 use namesrv::ConfigState;
-use thrust::{home_from_executable, init_logging, parse_args, stop_signal, Opt, CONFIG_FILE, HELP};
+use thrust::{
+    announce, home_from_executable, init_logging, parse_args, serve, Opt, Stop, CONFIG_FILE, HELP,
+};
 
 const USAGE: &str = "usage: thrust [-c <arg>] [-h]
  -c,--configFile <arg>   Broker config properties file (broker.conf keys)
@@ -51,14 +53,7 @@ fn main() -> ExitCode {
     let mut namesrv = ConfigState::default();
     namesrv.config.rocketmq_home = home;
     namesrv.config.bind_address = "127.0.0.1".into();
-    match run(namesrv, broker) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            tracing::error!(error = %e, "stopped");
-            ExitCode::from(255)
-        }
-    }
+    serve(None, "stopped", |stop| run(namesrv, broker, stop))
 }
 
 /// Java's broker defaults, advertised and bound on loopback, then the `-c` file.
@@ -81,33 +76,24 @@ fn broker_config(file: Option<&str>, home: Option<String>) -> Result<BrokerConfi
     Ok(cfg)
 }
 
-fn run(namesrv: ConfigState, broker: BrokerConfig) -> Result<(), String> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    runtime.block_on(async move {
-        let stop = stop_signal().map_err(|e| e.to_string())?;
-        let ns = namesrv::start(namesrv).await.map_err(|e| e.to_string())?;
-        let name = broker.broker_name.clone();
-        let running = match broker::start(broker).await {
-            Ok(r) => r,
-            Err(e) => {
-                ns.shutdown().await;
-                return Err(e.to_string());
-            }
-        };
-        let tip = format!(
-            "The Name Server boot success. serializeType=JSON, address {}\n\
-             The broker[{name}, {}] boot success. serializeType=JSON and name server is {NAMESRV_ADDR}",
-            ns.local_addr, running.addr
-        );
-        tracing::info!("{tip}");
-        println!("{tip}");
-        stop.await;
-        tracing::info!("shutdown signal received, stopping the Broker and the Name Server");
-        running.shutdown().await;
-        ns.shutdown().await;
-        Ok(())
-    })
+async fn run(namesrv: ConfigState, broker: BrokerConfig, stop: Stop) -> Result<(), String> {
+    let ns = namesrv::start(namesrv).await.map_err(|e| e.to_string())?;
+    let name = broker.broker_name.clone();
+    let running = match broker::start(broker).await {
+        Ok(r) => r,
+        Err(e) => {
+            ns.shutdown().await;
+            return Err(e.to_string());
+        }
+    };
+    announce(&format!(
+        "The Name Server boot success. serializeType=JSON, address {}\n\
+         The broker[{name}, {}] boot success. serializeType=JSON and name server is {NAMESRV_ADDR}",
+        ns.local_addr, running.addr
+    ));
+    stop.await;
+    tracing::info!("shutdown signal received, stopping the Broker and the Name Server");
+    running.shutdown().await;
+    ns.shutdown().await;
+    Ok(())
 }

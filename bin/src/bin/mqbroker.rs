@@ -17,8 +17,8 @@ use std::process::ExitCode;
 
 use broker::config::{validate_namesrv_addr, BrokerConfig};
 use thrust::{
-    console_timestamp, init_logging, parse_args, stop_signal, Args, Opt, CONFIG_FILE, HELP,
-    NAMESRV_ADDR, PRINT_CONFIG_ITEM,
+    announce, console_timestamp, init_logging, parse_args, serve, Args, Opt, Stop, CONFIG_FILE,
+    HELP, NAMESRV_ADDR, PRINT_CONFIG_ITEM,
 };
 
 const USAGE: &str = "usage: mqbroker [-c <arg>] [-h] [-m] [-n <arg>] [-p]
@@ -100,41 +100,27 @@ fn main() -> ExitCode {
     for line in cfg.print_lines(false) {
         tracing::debug!("{line}");
     }
-    match run(cfg) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            tracing::error!(error = %e, "the broker stopped");
-            ExitCode::from(255)
-        }
-    }
+    serve(Some("BrokerServer"), "the broker stopped", |stop| {
+        run(cfg, stop)
+    })
 }
 
-fn run(cfg: BrokerConfig) -> Result<(), String> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("BrokerServer")
-        .build()
-        .map_err(|e| e.to_string())?;
-    runtime.block_on(async move {
-        let stop = stop_signal().map_err(|e| e.to_string())?;
-        let name = cfg.broker_name.clone();
-        let ns = cfg.namesrv_addr.clone().filter(|s| !s.is_empty());
-        let running = broker::start(cfg).await.map_err(|e| e.to_string())?;
-        let mut tip = format!(
-            "The broker[{name}, {}] boot success. serializeType=JSON",
-            running.addr
-        );
-        if let Some(ns) = ns {
-            tip.push_str(&format!(" and name server is {ns}"));
-        }
-        tracing::info!("{tip}");
-        println!("{tip}");
-        stop.await;
-        tracing::info!("shutdown signal received, stopping the broker");
-        running.shutdown().await;
-        Ok(())
-    })
+async fn run(cfg: BrokerConfig, stop: Stop) -> Result<(), String> {
+    let name = cfg.broker_name.clone();
+    let ns = cfg.namesrv_addr.clone().filter(|s| !s.is_empty());
+    let running = broker::start(cfg).await.map_err(|e| e.to_string())?;
+    let mut tip = format!(
+        "The broker[{name}, {}] boot success. serializeType=JSON",
+        running.addr
+    );
+    if let Some(ns) = ns {
+        tip.push_str(&format!(" and name server is {ns}"));
+    }
+    announce(&tip);
+    stop.await;
+    tracing::info!("shutdown signal received, stopping the broker");
+    running.shutdown().await;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use std::process::ExitCode;
 
 use namesrv::{ConfigState, NamesrvConfig};
 use thrust::{
-    console_timestamp, home_from_executable, init_logging, parse_args, stop_signal, Opt,
+    announce, console_timestamp, home_from_executable, init_logging, parse_args, serve, Opt, Stop,
     CONFIG_FILE, HELP, NAMESRV_ADDR, PRINT_CONFIG_ITEM,
 };
 
@@ -97,36 +97,20 @@ fn main() -> ExitCode {
     for line in state.config.print_lines() {
         tracing::info!("{line}");
     }
-    match run(state) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            tracing::error!(error = %e, "the Name Server stopped");
-            ExitCode::from(255)
-        }
-    }
+    serve(Some("NSServer"), "the Name Server stopped", |stop| {
+        run(state, stop)
+    })
 }
 
-fn run(state: ConfigState) -> Result<(), String> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("NSServer")
-        .build()
-        .map_err(|e| e.to_string())?;
-    runtime.block_on(async move {
-        // Handlers first: a SIGTERM right after the boot line must not kill the process.
-        let stop = stop_signal().map_err(|e| e.to_string())?;
-        let bind = state.config.bind_address.clone();
-        let running = namesrv::start(state).await.map_err(|e| e.to_string())?;
-        let tip = format!(
-            "The Name Server boot success. serializeType=JSON, address {bind}:{}",
-            running.local_addr.port()
-        );
-        tracing::info!("{tip}");
-        println!("{tip}");
-        stop.await;
-        tracing::info!("shutdown signal received, stopping the Name Server");
-        running.shutdown().await;
-        Ok(())
-    })
+async fn run(state: ConfigState, stop: Stop) -> Result<(), String> {
+    let bind = state.config.bind_address.clone();
+    let running = namesrv::start(state).await.map_err(|e| e.to_string())?;
+    announce(&format!(
+        "The Name Server boot success. serializeType=JSON, address {bind}:{}",
+        running.local_addr.port()
+    ));
+    stop.await;
+    tracing::info!("shutdown signal received, stopping the Name Server");
+    running.shutdown().await;
+    Ok(())
 }
