@@ -20,6 +20,7 @@ use store::props::{parse_properties, properties_to_string};
 use store::{NewMessage, StoredMessage};
 
 use crate::broker::Broker;
+use crate::client_table::ClientChannel;
 use crate::error::{Reject, Reply};
 use crate::subscription::SubscriptionData;
 use crate::topics::{self, PERM_READ, PERM_WRITE};
@@ -157,17 +158,7 @@ pub fn check_client_config(b: &Arc<Broker>, req: Command) -> Reply {
 /// its answer as is (only the opaque changes).
 pub async fn consumer_running_info(b: &Arc<Broker>, req: Command) -> Reply {
     let h: GetConsumerRunningInfoRequestHeader = req.decode_header()?;
-    let chan = b.clients.consumer_group(&h.consumer_group).and_then(|g| {
-        g.channels
-            .into_values()
-            .find(|c| c.client_id == h.client_id)
-    });
-    let Some(chan) = chan else {
-        return Err(Reject::system(format!(
-            "The Consumer <{}> <{}> not online",
-            h.consumer_group, h.client_id
-        )));
-    };
+    let chan = online_consumer(b, &h.consumer_group, &h.client_id)?;
     if chan.version < V3_1_8_SNAPSHOT {
         return Err(Reject::system(format!(
             "The Consumer <{}> Version <{}> too low to finish, please upgrade it to V3_1_8_SNAPSHOT",
@@ -177,6 +168,29 @@ pub async fn consumer_running_info(b: &Arc<Broker>, req: Command) -> Reply {
     let mut fwd = Command::request(rq::GET_CONSUMER_RUNNING_INFO);
     fwd.ext_fields = req.ext_fields.clone();
     fwd.body = req.body.clone();
+    call_client(&chan, fwd, &req, &h.consumer_group).await
+}
+
+/// The connection of consumer `client_id` in `group`, or Java's "not online" refusal.
+pub(crate) fn online_consumer(
+    b: &Broker,
+    group: &str,
+    client_id: &str,
+) -> Result<ClientChannel, Reject> {
+    b.clients
+        .consumer_group(group)
+        .and_then(|g| g.channels.into_values().find(|c| c.client_id == client_id))
+        .ok_or_else(|| Reject::system(format!("The Consumer <{group}> <{client_id}> not online")))
+}
+
+/// Java `Broker2Client.callClient`: sends `fwd` to the consumer and answers `req` with the
+/// consumer's reply as is (only the opaque changes); no reply in 10 s is CONSUME_MSG_TIMEOUT.
+pub(crate) async fn call_client(
+    chan: &ClientChannel,
+    fwd: Command,
+    req: &Command,
+    group: &str,
+) -> Reply {
     match chan.conn.request(fwd, Duration::from_secs(10)).await {
         Ok(mut resp) => {
             resp.opaque = req.opaque;
@@ -184,10 +198,7 @@ pub async fn consumer_running_info(b: &Arc<Broker>, req: Command) -> Reply {
         }
         Err(e) => Err(Reject::code(
             rc::CONSUME_MSG_TIMEOUT,
-            format!(
-                "consumer <{}> <{}> Timeout: {e}",
-                h.consumer_group, h.client_id
-            ),
+            format!("consumer <{group}> <{}> Timeout: {e}", chan.client_id),
         )),
     }
 }

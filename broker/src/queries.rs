@@ -5,7 +5,6 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Duration;
 
 use remoting::code::{request as rq, response as rc};
 use remoting::{body, Command};
@@ -182,20 +181,7 @@ pub fn consume_time_span(b: &Arc<Broker>, req: Command) -> Reply {
 /// answer comes back unchanged (Java `AdminBrokerProcessor#consumeMessageDirectly`).
 pub async fn consume_message_directly(b: &Arc<Broker>, req: Command) -> Reply {
     let h: ConsumeMessageDirectlyHeader = req.decode_header()?;
-    let chan = b
-        .clients
-        .consumer_group(&h.consumer_group)
-        .and_then(|g| {
-            g.channels
-                .into_values()
-                .find(|c| c.client_id == h.client_id)
-        })
-        .ok_or_else(|| {
-            Reject::system(format!(
-                "The Consumer <{}> <{}> not online",
-                h.consumer_group, h.client_id
-            ))
-        })?;
+    let chan = crate::consumer_admin::online_consumer(b, &h.consumer_group, &h.client_id)?;
     let offset = store::message::decode_offset_msg_id(&h.msg_id).map(|(_, o)| o);
     let record = offset.and_then(|o| b.store.read_record(o));
     let mut fwd = Command::request(rq::CONSUME_MESSAGE_DIRECTLY);
@@ -203,17 +189,5 @@ pub async fn consume_message_directly(b: &Arc<Broker>, req: Command) -> Reply {
     fwd.ext_fields
         .insert("brokerName", b.config().broker_name.clone());
     fwd.body = record;
-    match chan.conn.request(fwd, Duration::from_secs(10)).await {
-        Ok(mut resp) => {
-            resp.opaque = req.opaque;
-            Ok(resp)
-        }
-        Err(e) => Err(Reject::code(
-            rc::CONSUME_MSG_TIMEOUT,
-            format!(
-                "consumer <{}> <{}> Timeout: {e}",
-                h.consumer_group, h.client_id
-            ),
-        )),
-    }
+    crate::consumer_admin::call_client(&chan, fwd, &req, &h.consumer_group).await
 }
