@@ -82,14 +82,7 @@ pub(crate) fn run_round(
     }
     report.commitlog_segments_deleted = delete_commitlog(inner, clean_at_once)?;
     let cl_min = inner.commitlog.min_offset();
-    let queues: Vec<_> = inner
-        .queues
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .values()
-        .flat_map(|m| m.values().cloned())
-        .collect();
-    for q in queues {
+    for q in inner.all_queues() {
         report.consume_queue_segments_deleted += q.delete_expired(cl_min)?;
     }
     if let Some(ix) = &inner.index {

@@ -244,14 +244,7 @@ pub(crate) fn flush_commitlog(inner: &Inner, force: bool) -> Result<()> {
 pub(crate) fn flush_logics(inner: &Inner) -> Result<()> {
     // The logics time must not run ahead of what this flush covers: take it before flushing.
     let logics_ts = inner.last_dispatch_ts();
-    let queues: Vec<_> = inner
-        .queues
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .values()
-        .flat_map(|m| m.values().cloned())
-        .collect();
-    for q in queues {
+    for q in inner.all_queues() {
         q.flush()?;
     }
     let mut index_ts = None;

@@ -87,16 +87,11 @@ pub(crate) fn load_queues(cfg: &StoreConfig, paths: &StorePaths) -> Result<(Queu
     Ok((table, full_rescan))
 }
 
-fn all_queues(inner: &Inner) -> Vec<Arc<ConsumeQueue>> {
-    let t = inner.queues.read().unwrap_or_else(|e| e.into_inner());
-    t.values().flat_map(|m| m.values().cloned()).collect()
-}
-
 /// Run the whole recovery (module doc).
 pub(crate) fn recover(inner: &Inner, last_exit_ok: bool, full_rescan: bool) -> Result<()> {
     let mut max_phy_cq = -1i64;
     let mut full_rescan = full_rescan;
-    for q in all_queues(inner) {
+    for q in inner.all_queues() {
         full_rescan |= q.recover()?;
         max_phy_cq = max_phy_cq.max(q.max_physic_offset());
     }
@@ -125,14 +120,14 @@ pub(crate) fn recover(inner: &Inner, last_exit_ok: bool, full_rescan: bool) -> R
     };
     let (process_offset, dispatched) = scan(inner, &segs[start..], dispatch_from)?;
     info!(process_offset, dispatched, "commitlog scan done");
-    for q in all_queues(inner) {
+    for q in inner.all_queues() {
         if q.max_physic_offset() > process_offset as i64 {
             q.truncate_physical(process_offset)?;
         }
     }
     truncate_commitlog(inner, process_offset)?;
     let cl_min = inner.commitlog.min_offset();
-    for q in all_queues(inner) {
+    for q in inner.all_queues() {
         q.correct_min_offset(cl_min);
     }
     Ok(())

@@ -129,6 +129,14 @@ pub(crate) struct Inner {
     lock_file: Mutex<Option<File>>,
 }
 
+impl Inner {
+    /// Every consume queue, taken out of the table so no lock is held while working on them.
+    pub(crate) fn all_queues(&self) -> Vec<Arc<ConsumeQueue>> {
+        let t = self.queues.read().unwrap_or_else(|e| e.into_inner());
+        t.values().flat_map(|m| m.values().cloned()).collect()
+    }
+}
+
 /// Where one stored record landed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Placed {
