@@ -117,18 +117,11 @@ fn retry_message(msg: &StoredMessage, topic: String, delay: Option<i32>) -> NewM
     if let Some(level) = delay {
         props.push(("DELAY".into(), level.to_string()));
     }
+    let properties = properties_to_string(props.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     NewMessage {
-        topic,
-        queue_id: 0,
-        flag: msg.flag,
-        body: msg.body.clone(),
-        properties: properties_to_string(props.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-        sys_flag: msg.sys_flag,
-        born_timestamp: msg.born_timestamp,
-        born_host: msg.born_host,
-        store_host: msg.store_host,
         reconsume_times: msg.reconsume_times + 1,
         prepared_transaction_offset: 0,
+        ..msg.to_new(topic, 0, properties)
     }
 }
 

@@ -175,19 +175,8 @@ pub(crate) fn to_real_topic(msg: StoredMessage, clear: &[&str]) -> Option<NewMes
     let topic = get("REAL_TOPIC")?;
     let queue_id = get("REAL_QID").and_then(|q| q.parse().ok()).unwrap_or(0);
     props.retain(|(k, _)| !clear.contains(&k.as_str()));
-    Some(NewMessage {
-        topic,
-        queue_id,
-        flag: msg.flag,
-        body: msg.body,
-        properties: properties_to_string(props.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-        sys_flag: msg.sys_flag,
-        born_timestamp: msg.born_timestamp,
-        born_host: msg.born_host,
-        store_host: msg.store_host,
-        reconsume_times: msg.reconsume_times,
-        prepared_transaction_offset: msg.prepared_transaction_offset,
-    })
+    let properties = properties_to_string(props.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    Some(msg.to_new(topic, queue_id, properties))
 }
 
 /// A message as a producer sends it to topic `T`, for the schedule and timer tests.

@@ -71,17 +71,8 @@ pub fn to_half(mut msg: NewMessage) -> NewMessage {
 
 fn new_from(m: &StoredMessage, topic: &str, queue_id: i32, props: &Props) -> NewMessage {
     NewMessage {
-        topic: topic.to_string(),
-        queue_id,
-        flag: m.flag,
-        body: m.body.clone(),
-        properties: encode_props(props),
-        sys_flag: m.sys_flag,
-        born_timestamp: m.born_timestamp,
-        born_host: m.born_host,
-        store_host: m.store_host,
-        reconsume_times: m.reconsume_times,
         prepared_transaction_offset: 0,
+        ..m.to_new(topic.to_string(), queue_id, encode_props(props))
     }
 }
 

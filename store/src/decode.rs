@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use bytes::Bytes;
 
 use crate::layout::SCHEDULE_TOPIC;
-use crate::message::{crc32, sysflag, tags_code, MAGIC_BLANK, MAGIC_V1, MAGIC_V2};
+use crate::message::{crc32, sysflag, tags_code, NewMessage, MAGIC_BLANK, MAGIC_V1, MAGIC_V2};
 use crate::props::{self, keys};
 
 /// What a consume queue and the index need from a record (Java `DispatchRequest`).
@@ -142,6 +142,24 @@ pub struct StoredMessage {
 }
 
 impl StoredMessage {
+    /// This record to be stored again (as Java builds a `MessageExtBrokerInner` from a
+    /// `MessageExt`): what the producer set is kept; topic, queue and properties are new.
+    pub fn to_new(&self, topic: String, queue_id: i32, properties: String) -> NewMessage {
+        NewMessage {
+            topic,
+            queue_id,
+            flag: self.flag,
+            body: self.body.clone(),
+            properties,
+            sys_flag: self.sys_flag,
+            born_timestamp: self.born_timestamp,
+            born_host: self.born_host,
+            store_host: self.store_host,
+            reconsume_times: self.reconsume_times,
+            prepared_transaction_offset: self.prepared_transaction_offset,
+        }
+    }
+
     /// Decode one record from the start of `buf` (no CRC check; see [`check_record`]).
     pub fn decode(buf: &Bytes) -> Option<StoredMessage> {
         let mut r = Reader { b: buf, pos: 0 };
