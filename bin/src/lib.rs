@@ -83,6 +83,22 @@ pub fn parse_args(argv: &[String], opts: &[Opt]) -> Result<Args, String> {
     Ok(args)
 }
 
+/// The process's own command line as a Java startup class reacts to it: a refused option prints
+/// the error (stderr) and `usage` (stdout), exit `bad_code`; `-h` prints `usage`, exit 0.
+pub fn command_line(opts: &[Opt], usage: &str, bad_code: u8) -> Result<Args, ExitCode> {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let args = parse_args(&argv, opts).map_err(|e| {
+        eprintln!("{e}");
+        println!("{usage}");
+        ExitCode::from(bad_code)
+    })?;
+    if args.has('h') {
+        println!("{usage}");
+        return Err(ExitCode::SUCCESS);
+    }
+    Ok(args)
+}
+
 fn match_option<'a>(
     arg: &str,
     opts: &'a [Opt],
@@ -133,6 +149,15 @@ pub fn console_timestamp() -> String {
         rem % 3600 / 60,
         rem % 60
     )
+}
+
+/// The `-p`/`-m` listing: Java prints it through its console logger
+/// (`%d{yyy-MM-dd HH:mm:ss,GMT+8} %p %t - %m`), one timestamp for the whole listing.
+pub fn print_config_items(lines: impl IntoIterator<Item = String>) {
+    let stamp = console_timestamp();
+    for line in lines {
+        println!("{stamp} INFO main - {line}");
+    }
 }
 
 /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).

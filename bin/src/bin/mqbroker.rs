@@ -17,7 +17,7 @@ use std::process::ExitCode;
 
 use broker::config::{validate_namesrv_addr, BrokerConfig};
 use thrust::{
-    announce, console_timestamp, init_logging, parse_args, serve, Args, Opt, Stop, CONFIG_FILE,
+    announce, command_line, init_logging, print_config_items, serve, Args, Opt, Stop, CONFIG_FILE,
     HELP, NAMESRV_ADDR, PRINT_CONFIG_ITEM,
 };
 
@@ -69,19 +69,10 @@ fn load_config(args: &Args) -> Result<BrokerConfig, (String, u8)> {
 
 fn main() -> ExitCode {
     init_logging("broker.log");
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let args = match parse_args(&argv, OPTS) {
+    let args = match command_line(OPTS, USAGE, 255) {
         Ok(a) => a,
-        Err(e) => {
-            eprintln!("{e}");
-            println!("{USAGE}");
-            return ExitCode::from(255);
-        }
+        Err(code) => return code,
     };
-    if args.has('h') {
-        println!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
     let cfg = match load_config(&args) {
         Ok(c) => c,
         Err((msg, code)) => {
@@ -90,11 +81,7 @@ fn main() -> ExitCode {
         }
     };
     if args.has('p') || args.has('m') {
-        // Java prints through its console logger: `%d{yyy-MM-dd HH:mm:ss,GMT+8} %p %t - %m`.
-        let stamp = console_timestamp();
-        for line in cfg.print_lines(args.has('m')) {
-            println!("{stamp} INFO main - {line}");
-        }
+        print_config_items(cfg.print_lines(args.has('m')));
         return ExitCode::SUCCESS;
     }
     for line in cfg.print_lines(false) {
@@ -127,6 +114,7 @@ async fn run(cfg: BrokerConfig, stop: Stop) -> Result<(), String> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use thrust::parse_args;
 
     fn argv(s: &[&str]) -> Vec<String> {
         s.iter().map(|a| a.to_string()).collect()

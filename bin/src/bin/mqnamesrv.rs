@@ -18,10 +18,10 @@
 
 use std::process::ExitCode;
 
-use namesrv::{ConfigState, NamesrvConfig};
+use namesrv::ConfigState;
 use thrust::{
-    announce, console_timestamp, home_from_executable, init_logging, parse_args, serve, Opt, Stop,
-    CONFIG_FILE, HELP, NAMESRV_ADDR, PRINT_CONFIG_ITEM,
+    announce, command_line, home_from_executable, init_logging, print_config_items, serve, Opt,
+    Stop, CONFIG_FILE, HELP, NAMESRV_ADDR, PRINT_CONFIG_ITEM,
 };
 
 const USAGE: &str = "usage: mqnamesrv [-c <arg>] [-h] [-n <arg>] [-p]
@@ -55,30 +55,12 @@ fn load_config(config_file: Option<&str>) -> Result<ConfigState, String> {
     Ok(state)
 }
 
-/// `-p` output: Java prints through its console logger (`%d{yyy-MM-dd HH:mm:ss,GMT+8} %p %t - %m`).
-fn print_config(config: &NamesrvConfig) {
-    let stamp = console_timestamp();
-    for line in config.print_lines() {
-        println!("{stamp} INFO main - {line}");
-    }
-}
-
 fn main() -> ExitCode {
     init_logging("namesrv.log");
-
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let args = match parse_args(&argv, OPTS) {
+    let args = match command_line(OPTS, USAGE, 1) {
         Ok(a) => a,
-        Err(e) => {
-            eprintln!("{e}");
-            println!("{USAGE}");
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
-    if args.has('h') {
-        println!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
     let state = match load_config(args.value('c')) {
         Ok(s) => s,
         Err(e) => {
@@ -87,7 +69,7 @@ fn main() -> ExitCode {
         }
     };
     if args.has('p') {
-        print_config(&state.config);
+        print_config_items(state.config.print_lines());
         return ExitCode::SUCCESS;
     }
     if state.config.rocketmq_home.is_none() {
