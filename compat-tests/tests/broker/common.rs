@@ -1,0 +1,348 @@
+//! The two stacks (ours and Java's) and the helpers every scenario shares: topic creation,
+//! producer and consumer runs through the Java drivers, and the received-message checks.
+
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use compat_tests::env::{classpath, driver_classes, release_bin, require_setup, work_dir};
+use compat_tests::ports::free_broker_port;
+use compat_tests::process::{run, Background, Cmd, LogDump, Output, Server};
+use compat_tests::servers::{java_cmd, BrokerSpec, JavaBroker, Namesrv, NsKind};
+use compat_tests::tools::{java_driver, kv, mqadmin, JavaClient};
+use compat_tests::wire;
+use serde_json::Value;
+
+pub(crate) const CLUSTER: &str = "DefaultCluster";
+
+pub(crate) const QUEUES: u32 = 4;
+
+/// Broker keys both stacks get: a short transaction check interval so the check-back scenario
+/// is short. `transactionTimeOut` stays at its 6 s default: Java 5.3.3 writes commit/rollback op
+/// markers in batches every 3 s, and a shorter timeout would have it check resolved messages.
+pub(crate) const EXTRA: &[(&str, &str)] = &[("transactionCheckInterval", "2000")];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Ours,
+    Java,
+}
+
+/// One NameServer with one broker registered.
+pub(crate) struct Stack {
+    pub(crate) ns: Namesrv,
+    pub(crate) broker_name: &'static str,
+    pub(crate) broker_addr: String,
+    pub(crate) broker: Server,
+}
+
+impl Stack {
+    pub(crate) fn ns(&self) -> &str {
+        &self.ns.addr
+    }
+
+    pub(crate) fn dump(&self) -> LogDump<'_> {
+        LogDump(vec![&self.broker, &self.ns.server])
+    }
+}
+
+pub(crate) fn stack(kind: Kind) -> &'static Stack {
+    static OURS: OnceLock<Stack> = OnceLock::new();
+    static JAVA: OnceLock<Stack> = OnceLock::new();
+    require_setup();
+    match kind {
+        Kind::Ours => OURS.get_or_init(start_ours),
+        Kind::Java => JAVA.get_or_init(start_java),
+    }
+}
+
+pub(crate) fn start_java() -> Stack {
+    let ns = Namesrv::start(NsKind::Java);
+    let mut spec = BrokerSpec::new(CLUSTER, "broker-j", &[ns.addr.as_str()]);
+    spec.extra = EXTRA
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let broker = JavaBroker::start(spec);
+    broker.wait_registered(&ns.addr, Duration::from_secs(60));
+    Stack {
+        broker_name: "broker-j",
+        broker_addr: broker.addr.clone(),
+        broker: broker.server,
+        ns,
+    }
+}
+
+/// Our broker with the same broker.conf keys the harness gives the Java broker.
+pub(crate) fn start_ours() -> Stack {
+    let ns = Namesrv::start(NsKind::Ours);
+    let dir = work_dir("ours-broker");
+    let (broker, addr) = start_ours_broker(&ns.addr, "broker-o", &dir.join("store"));
+    Stack {
+        ns,
+        broker_name: "broker-o",
+        broker_addr: addr,
+        broker,
+    }
+}
+
+/// Starts `mqbroker` named `name` on `store` and waits until `ns` routes its broker-name topic.
+pub(crate) fn start_ours_broker(ns: &str, name: &str, store: &std::path::Path) -> (Server, String) {
+    let bin = release_bin("mqbroker");
+    assert!(
+        bin.exists(),
+        "{} is not built (cargo build --release --bins)",
+        bin.display()
+    );
+    let dir = work_dir(&format!("ours-broker-{name}"));
+    let port = free_broker_port();
+    let mut conf = format!(
+        "brokerClusterName={CLUSTER}\nbrokerName={name}\nbrokerId=0\nbrokerRole=ASYNC_MASTER\n\
+         flushDiskType=ASYNC_FLUSH\nlistenPort={port}\nhaListenPort={}\nbindAddress=127.0.0.1\n\
+         brokerIP1=127.0.0.1\nbrokerIP2=127.0.0.1\nstorePathRootDir={}\nstorePathCommitLog={}\n\
+         mappedFileSizeCommitLog=67108864\nautoCreateTopicEnable=true\nautoCreateSubscriptionGroup=true\n",
+        port + 1,
+        store.display(),
+        store.join("commitlog").display(),
+    );
+    for (k, v) in EXTRA {
+        conf.push_str(&format!("{k}={v}\n"));
+    }
+    let conf_path = dir.join("broker.conf");
+    std::fs::write(&conf_path, conf).expect("write broker.conf");
+    let cmd = Cmd::new(bin.display().to_string(), &dir)
+        .args(["-c".to_string(), conf_path.display().to_string()])
+        .args(["-n".to_string(), ns.to_string()])
+        .env("ROCKETMQ_HOME", dir.display().to_string())
+        .env("HOME", dir.display().to_string());
+    let broker = Server::spawn(&format!("ours-broker-{name}"), &cmd, Vec::new());
+    assert!(
+        broker.wait_for_console("boot success", Duration::from_secs(60)),
+        "our broker did not boot\n{}",
+        broker.log_tails(60)
+    );
+    let addr = format!("127.0.0.1:{port}");
+    wait_until(Duration::from_secs(30), "our broker registered", || {
+        wire::route(ns, name)
+            .ok()
+            .flatten()
+            .is_some_and(|r| wire::route_broker_addrs(&r).contains(&addr))
+    });
+    (broker, addr)
+}
+
+/// The Java broker 5.3.3 named `name` on `store` (its conf's later keys override the harness's).
+pub(crate) fn start_java_broker(ns: &str, name: &str, store: &std::path::Path) -> JavaBroker {
+    let mut spec = BrokerSpec::new(CLUSTER, name, &[ns]);
+    spec.extra = vec![
+        ("storePathRootDir".into(), store.display().to_string()),
+        (
+            "storePathCommitLog".into(),
+            store.join("commitlog").display().to_string(),
+        ),
+    ];
+    let broker = JavaBroker::start(spec);
+    broker.wait_registered(ns, Duration::from_secs(60));
+    broker
+}
+
+pub(crate) fn wait_until(timeout: Duration, what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        sleep(Duration::from_millis(200));
+    }
+}
+
+pub(crate) fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "ct_{prefix}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// `mqadmin updateTopic -c DefaultCluster`, then waits for the route.
+pub(crate) fn create_topic(s: &Stack, topic: &str) {
+    let q = QUEUES.to_string();
+    let out = mqadmin(
+        s.ns(),
+        &[
+            "updateTopic",
+            "-c",
+            CLUSTER,
+            "-t",
+            topic,
+            "-r",
+            &q,
+            "-w",
+            &q,
+        ],
+    );
+    assert!(out.stdout.contains("success."), "updateTopic failed: {out}");
+    wait_until(Duration::from_secs(30), "topic route", || {
+        wire::route(s.ns(), topic).ok().flatten().is_some()
+    });
+}
+
+/// What one producer run sends.
+pub(crate) struct Batch {
+    pub(crate) body: &'static str,
+    pub(crate) count: usize,
+    pub(crate) mode: &'static str,
+}
+
+pub(crate) fn producer_args(ns: &str, topic: &str, b: &Batch) -> Vec<String> {
+    let count = b.count.to_string();
+    kv(
+        "produce",
+        &[
+            ("ns", ns),
+            ("topic", topic),
+            ("group", &format!("{}_pg", b.body)),
+            ("count", &count),
+            ("mode", b.mode),
+            ("body", b.body),
+            ("tag", "TagA"),
+            ("keys", &format!("key_{}", b.body)),
+            ("prop.origin", b.body),
+        ],
+    )
+}
+
+/// Runs a producer; every send must be SEND_OK on the stack's broker. Returns the msgIds.
+pub(crate) fn produce(s: &Stack, cmd: &Cmd, b: &Batch) -> Vec<String> {
+    let out = run(cmd, Duration::from_secs(120));
+    out.assert_ok();
+    let results: Vec<Value> = out
+        .json_lines()
+        .into_iter()
+        .filter(|v| v.get("status").is_some())
+        .collect();
+    assert_eq!(results.len(), b.count, "one result per message: {out}");
+    for r in &results {
+        assert_eq!(r["status"], "SEND_OK", "{r}: {out}");
+        assert_eq!(r["broker"], s.broker_name, "{r}");
+        let off = r["offsetMsgId"].as_str().unwrap_or_default();
+        assert_eq!(off.len(), 32, "offsetMsgId {r}");
+        assert!(off.starts_with("7F000001"), "store host 127.0.0.1 in {r}");
+    }
+    results
+        .iter()
+        .map(|r| r["msgId"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+pub(crate) fn consumer(cmd: &Cmd) -> Background {
+    let mut c = Background::spawn(cmd, Duration::from_secs(180));
+    let ready = c.wait_json(Duration::from_secs(60), |v| {
+        v.get("ready").is_some() || v.get("error").is_some()
+    });
+    assert!(
+        ready.as_ref().is_some_and(|v| v["ready"] == true),
+        "consumer did not start: {ready:?}\n{}",
+        c.stdout()
+    );
+    c
+}
+
+pub(crate) fn consumer_args(ns: &str, topic: &str, group: &str, expect: usize) -> Vec<String> {
+    consumer_args_linger(ns, topic, group, expect, 1500)
+}
+
+/// `linger_ms` keeps the consumer alive after the last message (its offset persist runs every 5 s,
+/// first after 10 s).
+pub(crate) fn consumer_args_linger(
+    ns: &str,
+    topic: &str,
+    group: &str,
+    expect: usize,
+    linger_ms: u64,
+) -> Vec<String> {
+    kv(
+        "consume",
+        &[
+            ("ns", ns),
+            ("topic", topic),
+            ("group", group),
+            ("expect", &expect.to_string()),
+            ("timeout_ms", "120000"),
+            ("from", "first"),
+            ("linger_ms", &linger_ms.to_string()),
+        ],
+    )
+}
+
+/// Exactly the sent bodies arrive, each with its tag, keys, user property and a sent msgId.
+pub(crate) fn check_received(out: &Output, batches: &[Batch], ids: &[String]) {
+    out.assert_ok();
+    let msgs: Vec<Value> = out
+        .json_lines()
+        .into_iter()
+        .filter(|v| v.get("body").is_some())
+        .collect();
+    let got: BTreeSet<String> = msgs
+        .iter()
+        .filter_map(|m| m["body"].as_str().map(str::to_string))
+        .collect();
+    let want: BTreeSet<String> = batches
+        .iter()
+        .flat_map(|b| (0..b.count).map(move |i| format!("{}-{i}", b.body)))
+        .collect();
+    assert_eq!(got, want, "received bodies differ\n{out}");
+    let sent: BTreeSet<&str> = ids.iter().map(String::as_str).collect();
+    for m in &msgs {
+        let origin = m["body"]
+            .as_str()
+            .unwrap_or_default()
+            .rsplit_once('-')
+            .map(|(o, _)| o)
+            .unwrap_or_default();
+        assert_eq!(m["tags"], "TagA", "{m}");
+        assert_eq!(m["keys"], format!("key_{origin}"), "{m}");
+        assert_eq!(m["props"]["origin"], origin, "{m}");
+        assert!(
+            sent.contains(m["msgId"].as_str().unwrap_or_default()),
+            "unknown msgId in {m}"
+        );
+    }
+}
+
+/// `thrust.compat.BrokerDriver` (compat-tests/java/client) on the Java client `v`.
+pub(crate) fn broker_driver(v: JavaClient, args: &[String]) -> Cmd {
+    let set = format!("client-{}", v.version());
+    let dir = work_dir(&format!(
+        "brokerdriver-{}",
+        args.first().map_or("x", String::as_str)
+    ));
+    let cp = format!("{}:{}", driver_classes(&set).display(), classpath(&set));
+    java_cmd(
+        &dir,
+        &["-Xms64m", "-Xmx256m"],
+        &cp,
+        "thrust.compat.BrokerDriver",
+    )
+    .args(args.iter().cloned())
+}
+
+/// A Java 5.3.3 producer run without checking which broker answered.
+pub(crate) fn produce_any(ns: &str, topic: &str, b: &Batch) -> Vec<String> {
+    let out = run(
+        &java_driver(JavaClient::V5_3_3, &producer_args(ns, topic, b)),
+        Duration::from_secs(120),
+    );
+    out.assert_ok();
+    let lines = out.json_lines();
+    assert_eq!(
+        lines.iter().filter(|l| l["status"] == "SEND_OK").count(),
+        b.count,
+        "{out}"
+    );
+    lines
+        .iter()
+        .filter_map(|l| l["msgId"].as_str().map(str::to_string))
+        .collect()
+}

@@ -1,0 +1,294 @@
+//! Broker features driven by the Java client: transactions, consume retry and DLQ, orderly
+//! consumption with queue locks, lite pull and broadcasting, and 5.x timer messages.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use compat_tests::process::run;
+use compat_tests::tools::{java_driver, kv, JavaClient};
+
+use super::common::*;
+
+/// Transactions from the Java client: commit and rollback at once, "unknown" resolved by the
+/// broker's check-back; consumers then see exactly the committed messages.
+fn transactions(kind: Kind, v: JavaClient) {
+    let s = stack(kind);
+    let _dump = s.dump();
+    let topic = unique("tx");
+    create_topic(s, &topic);
+    let out = run(
+        &broker_driver(
+            v,
+            &kv(
+                "tx",
+                &[
+                    ("ns", s.ns()),
+                    ("topic", &topic),
+                    ("group", &unique("txpg")),
+                    ("count", "6"),
+                    ("linger_ms", "40000"),
+                ],
+            ),
+        ),
+        Duration::from_secs(120),
+    );
+    out.assert_ok();
+    let lines = out.json_lines();
+    assert_eq!(
+        lines.iter().filter(|l| l["status"] == "SEND_OK").count(),
+        6,
+        "{out}"
+    );
+    let checked: BTreeSet<&str> = lines.iter().filter_map(|l| l["check"].as_str()).collect();
+    assert_eq!(
+        checked,
+        BTreeSet::from(["tx-2", "tx-5"]),
+        "check-backs: {out}"
+    );
+    let c = consumer(&java_driver(
+        JavaClient::V5_3_3,
+        &consumer_args(s.ns(), &topic, &unique("txcg"), 4),
+    ));
+    let got: BTreeSet<String> = c
+        .finish(Duration::from_secs(150))
+        .json_lines()
+        .iter()
+        .filter_map(|m| m["body"].as_str().map(str::to_string))
+        .collect();
+    let want: BTreeSet<String> = ["tx-0", "tx-2", "tx-3", "tx-5"]
+        .iter()
+        .map(|b| b.to_string())
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn java_transactions_java5() {
+    transactions(Kind::Java, JavaClient::V5_3_3);
+}
+
+#[test]
+fn ours_transactions_java5() {
+    transactions(Kind::Ours, JavaClient::V5_3_3);
+}
+
+#[test]
+fn ours_transactions_java4() {
+    transactions(Kind::Ours, JavaClient::V4_9_8);
+}
+
+/// RECONSUME_LATER: the message comes back once through `%RETRY%<group>` (send-back + delay
+/// level 1), with its original topic and reconsumeTimes 1.
+fn consume_retry(kind: Kind) {
+    let s = stack(kind);
+    let _dump = s.dump();
+    let topic = unique("retry");
+    create_topic(s, &topic);
+    let batch = Batch {
+        body: "rt",
+        count: 4,
+        mode: "sync",
+    };
+    produce(
+        s,
+        &java_driver(JavaClient::V5_3_3, &producer_args(s.ns(), &topic, &batch)),
+        &batch,
+    );
+    let out = run(
+        &broker_driver(
+            JavaClient::V5_3_3,
+            &kv(
+                "retry",
+                &[
+                    ("ns", s.ns()),
+                    ("topic", &topic),
+                    ("group", &unique("rcg")),
+                    ("expect", "4"),
+                    ("timeout_ms", "100000"),
+                ],
+            ),
+        ),
+        Duration::from_secs(150),
+    );
+    out.assert_ok();
+    for l in out.json_lines().iter().filter(|l| l.get("body").is_some()) {
+        assert_eq!(
+            l["topic"],
+            topic.as_str(),
+            "retried message keeps its topic: {l}"
+        );
+    }
+}
+
+#[test]
+fn java_consume_retry() {
+    consume_retry(Kind::Java);
+}
+
+#[test]
+fn ours_consume_retry() {
+    consume_retry(Kind::Ours);
+}
+
+/// An orderly (MessageListenerOrderly) Java 4.9.8 consumer: queue locks, in-order delivery.
+fn orderly(kind: Kind) {
+    let s = stack(kind);
+    let _dump = s.dump();
+    let topic = unique("ord");
+    create_topic(s, &topic);
+    let batch = Batch {
+        body: "ord",
+        count: 20,
+        mode: "sync",
+    };
+    produce(
+        s,
+        &java_driver(JavaClient::V5_3_3, &producer_args(s.ns(), &topic, &batch)),
+        &batch,
+    );
+    let out = run(
+        &broker_driver(
+            JavaClient::V4_9_8,
+            &kv(
+                "orderly",
+                &[
+                    ("ns", s.ns()),
+                    ("topic", &topic),
+                    ("group", &unique("ocg")),
+                    ("expect", "20"),
+                ],
+            ),
+        ),
+        Duration::from_secs(120),
+    );
+    out.assert_ok();
+    let done = out
+        .json_lines()
+        .into_iter()
+        .find(|l| l.get("done").is_some());
+    assert!(
+        done.is_some_and(|d| d["disorder"] == 0 && d["received"] == 20),
+        "{out}"
+    );
+}
+
+#[test]
+fn java_orderly() {
+    orderly(Kind::Java);
+}
+
+#[test]
+fn ours_orderly() {
+    orderly(Kind::Ours);
+}
+
+/// Lite pull consumers (5.3.3 sends LITE_PULL_MESSAGE, 4.9.8 PULL_MESSAGE) and two BROADCASTING
+/// push consumers of one group, each of which must receive everything.
+fn pull_and_broadcast(kind: Kind) {
+    let s = stack(kind);
+    let _dump = s.dump();
+    let topic = unique("lp");
+    create_topic(s, &topic);
+    let batch = Batch {
+        body: "lp",
+        count: 10,
+        mode: "sync",
+    };
+    produce(
+        s,
+        &java_driver(JavaClient::V5_3_3, &producer_args(s.ns(), &topic, &batch)),
+        &batch,
+    );
+    let args = |mode: &str, group: &str| {
+        kv(
+            mode,
+            &[
+                ("ns", s.ns()),
+                ("topic", &topic),
+                ("group", group),
+                ("expect", "10"),
+                ("timeout_ms", "90000"),
+            ],
+        )
+    };
+    for v in [JavaClient::V5_3_3, JavaClient::V4_9_8] {
+        let out = run(
+            &broker_driver(v, &args("litepull", &unique("lpg"))),
+            Duration::from_secs(120),
+        );
+        out.assert_ok();
+    }
+    let group = unique("bcg");
+    let first = consumer(&broker_driver(
+        JavaClient::V5_3_3,
+        &args("broadcast", &group),
+    ));
+    let second = consumer(&broker_driver(
+        JavaClient::V4_9_8,
+        &args("broadcast", &group),
+    ));
+    first.finish(Duration::from_secs(120)).assert_ok();
+    second.finish(Duration::from_secs(120)).assert_ok();
+}
+
+#[test]
+fn java_pull_and_broadcast() {
+    pull_and_broadcast(Kind::Java);
+}
+
+#[test]
+fn ours_pull_and_broadcast() {
+    pull_and_broadcast(Kind::Ours);
+}
+
+/// 5.x timer messages (TIMER_DELAY_SEC) arrive only after their delivery time.
+fn timer_messages(kind: Kind) {
+    let s = stack(kind);
+    let _dump = s.dump();
+    let (topic, group) = (unique("timer"), unique("tcg"));
+    create_topic(s, &topic);
+    let c = consumer(&java_driver(
+        JavaClient::V5_3_3,
+        &consumer_args(s.ns(), &topic, &group, 3),
+    ));
+    let out = run(
+        &broker_driver(
+            JavaClient::V5_3_3,
+            &kv(
+                "timer",
+                &[
+                    ("ns", s.ns()),
+                    ("topic", &topic),
+                    ("group", &unique("tpg")),
+                    ("count", "3"),
+                    ("delay_sec", "3"),
+                ],
+            ),
+        ),
+        Duration::from_secs(60),
+    );
+    out.assert_ok();
+    let got = c.finish(Duration::from_secs(120));
+    got.assert_ok();
+    for m in got.json_lines().iter().filter(|m| m.get("body").is_some()) {
+        let due: i64 = m["props"]["TIMER_OUT_MS"]
+            .as_str()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(i64::MAX);
+        let consumed: i64 = m["props"]["CONSUME_START_TIME"]
+            .as_str()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        assert!(consumed >= due, "consumed before its delivery time: {m}");
+    }
+}
+
+#[test]
+fn java_timer_messages() {
+    timer_messages(Kind::Java);
+}
+
+#[test]
+fn ours_timer_messages() {
+    timer_messages(Kind::Ours);
+}

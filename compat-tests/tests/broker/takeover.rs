@@ -1,0 +1,83 @@
+//! Drop-in store takeover between the Java broker and ours.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use compat_tests::env::{require_setup, work_dir};
+use compat_tests::servers::{Namesrv, NsKind};
+use compat_tests::tools::{java_driver, mqadmin, JavaClient};
+
+use super::common::*;
+
+/// Drop-in: the Java broker writes a store (messages, topics.json, consumerOffset.json,
+/// subscriptionGroup.json), ours takes it over and serves the rest, then the Java broker takes
+/// it back and reads what ours wrote.
+#[test]
+fn takeover_java_store_and_back() {
+    require_setup();
+    let ns = Namesrv::start(NsKind::Ours);
+    let store = work_dir("takeover").join("store");
+    let (topic, group) = (unique("tk"), unique("tkg"));
+    let first = Batch {
+        body: "byjava",
+        count: 5,
+        mode: "sync",
+    };
+    let second = Batch {
+        body: "byours",
+        count: 5,
+        mode: "sync",
+    };
+    let java = start_java_broker(&ns.addr, "broker-t", &store);
+    let out = mqadmin(
+        &ns.addr,
+        &[
+            "updateTopic",
+            "-c",
+            CLUSTER,
+            "-t",
+            &topic,
+            "-r",
+            "4",
+            "-w",
+            "4",
+        ],
+    );
+    assert!(out.stdout.contains("success."), "{out}");
+    let ids = produce_any(&ns.addr, &topic, &first);
+    let c = consumer(&java_driver(
+        JavaClient::V5_3_3,
+        &consumer_args_linger(&ns.addr, &topic, &group, 5, 12_000),
+    ));
+    check_received(&c.finish(Duration::from_secs(150)), &[first], &ids);
+    java.server.stop();
+
+    let (ours, _) = start_ours_broker(&ns.addr, "broker-t", &store);
+    let ids = produce_any(&ns.addr, &topic, &second);
+    // the group resumes from the offsets Java committed: only the new messages arrive
+    let c = consumer(&java_driver(
+        JavaClient::V5_3_3,
+        &consumer_args_linger(&ns.addr, &topic, &group, 5, 3_000),
+    ));
+    check_received(&c.finish(Duration::from_secs(150)), &[second], &ids);
+    ours.stop();
+
+    let _java = start_java_broker(&ns.addr, "broker-t", &store);
+    let all = unique("tkall");
+    let c = consumer(&java_driver(
+        JavaClient::V5_3_3,
+        &consumer_args(&ns.addr, &topic, &all, 10),
+    ));
+    let got = c.finish(Duration::from_secs(150));
+    got.assert_ok();
+    let bodies: BTreeSet<String> = got
+        .json_lines()
+        .iter()
+        .filter_map(|m| m["body"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(
+        bodies.len(),
+        10,
+        "the Java broker reads both brokers' messages: {got}"
+    );
+}
