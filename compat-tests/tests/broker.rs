@@ -14,7 +14,13 @@ mod admin;
 mod clients;
 #[path = "broker/common.rs"]
 mod common;
+#[path = "broker/consumers.rs"]
+mod consumers;
+#[path = "broker/durability.rs"]
+mod durability;
 #[path = "broker/features.rs"]
 mod features;
+#[path = "broker/limits.rs"]
+mod limits;
 #[path = "broker/takeover.rs"]
 mod takeover;
