@@ -10,6 +10,27 @@ use serde_json::Value;
 
 use super::common::*;
 
+/// The program that sends one batch.
+#[derive(Clone, Copy)]
+enum Sender {
+    Java(JavaClient),
+    Go,
+}
+
+/// Sends each batch with its program, in order; returns every msgId.
+fn send_all(s: &Stack, topic: &str, sends: &[(Sender, &Batch)]) -> Vec<String> {
+    let mut ids = Vec::new();
+    for (sender, b) in sends {
+        let args = producer_args(s.ns(), topic, b);
+        let cmd = match sender {
+            Sender::Java(v) => java_driver(*v, &args),
+            Sender::Go => go_driver_cmd(&args),
+        };
+        ids.extend(produce(s, &cmd, b));
+    }
+    ids
+}
+
 /// Java 5.3.3 push consumer; Java 5.3.3 (sync, async), Java 4.9.8 and Go producers.
 fn java_consumer_all_producers(kind: Kind) {
     let s = stack(kind);
@@ -43,35 +64,16 @@ fn java_consumer_all_producers(kind: Kind) {
         JavaClient::V5_3_3,
         &consumer_args(s.ns(), &topic, &group, total),
     ));
-    let mut ids = produce(
+    let ids = send_all(
         s,
-        &java_driver(
-            JavaClient::V5_3_3,
-            &producer_args(s.ns(), &topic, &batches[0]),
-        ),
-        &batches[0],
+        &topic,
+        &[
+            (Sender::Java(JavaClient::V5_3_3), &batches[0]),
+            (Sender::Java(JavaClient::V5_3_3), &batches[1]),
+            (Sender::Java(JavaClient::V4_9_8), &batches[2]),
+            (Sender::Go, &batches[3]),
+        ],
     );
-    ids.extend(produce(
-        s,
-        &java_driver(
-            JavaClient::V5_3_3,
-            &producer_args(s.ns(), &topic, &batches[1]),
-        ),
-        &batches[1],
-    ));
-    ids.extend(produce(
-        s,
-        &java_driver(
-            JavaClient::V4_9_8,
-            &producer_args(s.ns(), &topic, &batches[2]),
-        ),
-        &batches[2],
-    ));
-    ids.extend(produce(
-        s,
-        &go_driver_cmd(&producer_args(s.ns(), &topic, &batches[3])),
-        &batches[3],
-    ));
     check_received(&c.finish(Duration::from_secs(150)), &batches, &ids);
 }
 
@@ -113,19 +115,14 @@ fn other_consumers(kind: Kind) {
         &unique("cgo"),
         14,
     )));
-    let mut ids = produce(
+    let ids = send_all(
         s,
-        &java_driver(
-            JavaClient::V5_3_3,
-            &producer_args(s.ns(), &topic, &batches[0]),
-        ),
-        &batches[0],
+        &topic,
+        &[
+            (Sender::Java(JavaClient::V5_3_3), &batches[0]),
+            (Sender::Go, &batches[1]),
+        ],
     );
-    ids.extend(produce(
-        s,
-        &go_driver_cmd(&producer_args(s.ns(), &topic, &batches[1])),
-        &batches[1],
-    ));
     check_received(&j4.finish(Duration::from_secs(150)), &batches, &ids);
     check_received(&go.finish(Duration::from_secs(150)), &batches, &ids);
 }
@@ -267,9 +264,7 @@ fn ours_batch_and_queries_java4() {
 }
 
 /// Request/reply: SEND_REPLY_MESSAGE_V2 from the responder, PUSH_REPLY_MESSAGE_TO_CLIENT to the
-/// requester. Run with the 4.9.8 client only: the same driver on the 5.3.3 client times out
-/// against the Java broker as well (the responder never sees the request within the timeout),
-/// so that variant would test the driver, not the broker.
+/// requester, with the 4.9.8 and the 5.3.3 client.
 fn request_reply(kind: Kind, v: JavaClient) {
     let s = stack(kind);
     let _dump = s.dump();
@@ -301,4 +296,14 @@ fn java_request_reply_java4() {
 #[test]
 fn ours_request_reply_java4() {
     request_reply(Kind::Ours, JavaClient::V4_9_8);
+}
+
+#[test]
+fn java_request_reply_java5() {
+    request_reply(Kind::Java, JavaClient::V5_3_3);
+}
+
+#[test]
+fn ours_request_reply_java5() {
+    request_reply(Kind::Ours, JavaClient::V5_3_3);
 }

@@ -4,10 +4,46 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use compat_tests::process::run;
+use compat_tests::process::{run, Output};
 use compat_tests::tools::{java_driver, kv, JavaClient};
 
 use super::common::*;
+
+/// A new topic holding `count` messages from a Java 5.3.3 sync producer (bodies `<body>-i`).
+fn seeded_topic(s: &Stack, body: &'static str, count: usize) -> String {
+    let topic = unique(body);
+    create_topic(s, &topic);
+    let batch = Batch {
+        body,
+        count,
+        mode: "sync",
+    };
+    produce(
+        s,
+        &java_driver(JavaClient::V5_3_3, &producer_args(s.ns(), &topic, &batch)),
+        &batch,
+    );
+    topic
+}
+
+/// Runs one BrokerDriver `mode` on `topic` through the stack's NameServer; it must exit 0.
+fn drive(
+    v: JavaClient,
+    mode: &str,
+    s: &Stack,
+    topic: &str,
+    pairs: &[(&str, &str)],
+    timeout_secs: u64,
+) -> Output {
+    let mut all = vec![("ns", s.ns()), ("topic", topic)];
+    all.extend_from_slice(pairs);
+    let out = run(
+        &broker_driver(v, &kv(mode, &all)),
+        Duration::from_secs(timeout_secs),
+    );
+    out.assert_ok();
+    out
+}
 
 /// Transactions from the Java client: commit and rollback at once, "unknown" resolved by the
 /// broker's check-back; consumers then see exactly the committed messages.
@@ -16,23 +52,13 @@ fn transactions(kind: Kind, v: JavaClient) {
     let _dump = s.dump();
     let topic = unique("tx");
     create_topic(s, &topic);
-    let out = run(
-        &broker_driver(
-            v,
-            &kv(
-                "tx",
-                &[
-                    ("ns", s.ns()),
-                    ("topic", &topic),
-                    ("group", &unique("txpg")),
-                    ("count", "6"),
-                    ("linger_ms", "40000"),
-                ],
-            ),
-        ),
-        Duration::from_secs(120),
-    );
-    out.assert_ok();
+    let group = unique("txpg");
+    let pairs = [
+        ("group", group.as_str()),
+        ("count", "6"),
+        ("linger_ms", "40000"),
+    ];
+    let out = drive(v, "tx", s, &topic, &pairs, 120);
     let lines = out.json_lines();
     assert_eq!(
         lines.iter().filter(|l| l["status"] == "SEND_OK").count(),
@@ -82,35 +108,14 @@ fn ours_transactions_java4() {
 fn consume_retry(kind: Kind) {
     let s = stack(kind);
     let _dump = s.dump();
-    let topic = unique("retry");
-    create_topic(s, &topic);
-    let batch = Batch {
-        body: "rt",
-        count: 4,
-        mode: "sync",
-    };
-    produce(
-        s,
-        &java_driver(JavaClient::V5_3_3, &producer_args(s.ns(), &topic, &batch)),
-        &batch,
-    );
-    let out = run(
-        &broker_driver(
-            JavaClient::V5_3_3,
-            &kv(
-                "retry",
-                &[
-                    ("ns", s.ns()),
-                    ("topic", &topic),
-                    ("group", &unique("rcg")),
-                    ("expect", "4"),
-                    ("timeout_ms", "100000"),
-                ],
-            ),
-        ),
-        Duration::from_secs(150),
-    );
-    out.assert_ok();
+    let topic = seeded_topic(s, "rt", 4);
+    let group = unique("rcg");
+    let pairs = [
+        ("group", group.as_str()),
+        ("expect", "4"),
+        ("timeout_ms", "100000"),
+    ];
+    let out = drive(JavaClient::V5_3_3, "retry", s, &topic, &pairs, 150);
     for l in out.json_lines().iter().filter(|l| l.get("body").is_some()) {
         assert_eq!(
             l["topic"],
@@ -134,34 +139,10 @@ fn ours_consume_retry() {
 fn orderly(kind: Kind) {
     let s = stack(kind);
     let _dump = s.dump();
-    let topic = unique("ord");
-    create_topic(s, &topic);
-    let batch = Batch {
-        body: "ord",
-        count: 20,
-        mode: "sync",
-    };
-    produce(
-        s,
-        &java_driver(JavaClient::V5_3_3, &producer_args(s.ns(), &topic, &batch)),
-        &batch,
-    );
-    let out = run(
-        &broker_driver(
-            JavaClient::V4_9_8,
-            &kv(
-                "orderly",
-                &[
-                    ("ns", s.ns()),
-                    ("topic", &topic),
-                    ("group", &unique("ocg")),
-                    ("expect", "20"),
-                ],
-            ),
-        ),
-        Duration::from_secs(120),
-    );
-    out.assert_ok();
+    let topic = seeded_topic(s, "ord", 20);
+    let group = unique("ocg");
+    let pairs = [("group", group.as_str()), ("expect", "20")];
+    let out = drive(JavaClient::V4_9_8, "orderly", s, &topic, &pairs, 120);
     let done = out
         .json_lines()
         .into_iter()
@@ -187,18 +168,7 @@ fn ours_orderly() {
 fn pull_and_broadcast(kind: Kind) {
     let s = stack(kind);
     let _dump = s.dump();
-    let topic = unique("lp");
-    create_topic(s, &topic);
-    let batch = Batch {
-        body: "lp",
-        count: 10,
-        mode: "sync",
-    };
-    produce(
-        s,
-        &java_driver(JavaClient::V5_3_3, &producer_args(s.ns(), &topic, &batch)),
-        &batch,
-    );
+    let topic = seeded_topic(s, "lp", 10);
     let args = |mode: &str, group: &str| {
         kv(
             mode,
@@ -212,11 +182,11 @@ fn pull_and_broadcast(kind: Kind) {
         )
     };
     for v in [JavaClient::V5_3_3, JavaClient::V4_9_8] {
-        let out = run(
+        run(
             &broker_driver(v, &args("litepull", &unique("lpg"))),
             Duration::from_secs(120),
-        );
-        out.assert_ok();
+        )
+        .assert_ok();
     }
     let group = unique("bcg");
     let first = consumer(&broker_driver(
@@ -251,23 +221,13 @@ fn timer_messages(kind: Kind) {
         JavaClient::V5_3_3,
         &consumer_args(s.ns(), &topic, &group, 3),
     ));
-    let out = run(
-        &broker_driver(
-            JavaClient::V5_3_3,
-            &kv(
-                "timer",
-                &[
-                    ("ns", s.ns()),
-                    ("topic", &topic),
-                    ("group", &unique("tpg")),
-                    ("count", "3"),
-                    ("delay_sec", "3"),
-                ],
-            ),
-        ),
-        Duration::from_secs(60),
-    );
-    out.assert_ok();
+    let producer_group = unique("tpg");
+    let pairs = [
+        ("group", producer_group.as_str()),
+        ("count", "3"),
+        ("delay_sec", "3"),
+    ];
+    drive(JavaClient::V5_3_3, "timer", s, &topic, &pairs, 60);
     let got = c.finish(Duration::from_secs(120));
     got.assert_ok();
     for m in got.json_lines().iter().filter(|m| m.get("body").is_some()) {
