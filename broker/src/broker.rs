@@ -21,6 +21,7 @@ use crate::offset_table::OffsetTable;
 use crate::persist::{now_millis, DataVersion};
 use crate::schedule::DelayOffsets;
 use crate::stats::Stats;
+use crate::stats_items::{self, StatsItems};
 use crate::storage;
 use crate::timer::TimerIndex;
 use crate::topics::TopicTable;
@@ -50,6 +51,8 @@ pub struct Broker {
     pub locks: LockManager,
     pub store: store::Store,
     pub stats: Stats,
+    /// Per-topic and per-group counters for VIEW_BROKER_STATS_DATA.
+    pub stats_items: StatsItems,
     pub delay_offsets: DelayOffsets,
     pub timers: TimerIndex,
     /// Version of the broker configuration (GET_BROKER_CONFIG header).
@@ -80,6 +83,7 @@ impl Broker {
             locks: LockManager::default(),
             store,
             stats: Stats::default(),
+            stats_items: StatsItems::default(),
             delay_offsets,
             timers: TimerIndex::default(),
             config_version: DataVersion::default(),
@@ -172,6 +176,7 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, StartError> {
         }
     }
     spawn_periodic(&broker);
+    stats_items::spawn_samplers(&broker);
     tokio::spawn(register::run(broker.clone()));
     tokio::spawn(schedule::run(broker.clone()));
     tokio::spawn(transaction::run(broker.clone()));

@@ -50,6 +50,9 @@ struct Tables {
 #[derive(Default)]
 pub struct ClientTable {
     tables: Mutex<Tables>,
+    /// Last heartbeat fingerprint per consumer group (Java
+    /// `ClientManageProcessor.consumerGroupHeartbeatTable`; per group, not per client, as there).
+    fingerprints: Mutex<HashMap<String, i32>>,
 }
 
 impl ClientTable {
@@ -98,6 +101,40 @@ impl ClientTable {
             .retain(|topic, _| reg.subscriptions.iter().any(|s| &s.topic == topic));
         topics_changed |= info.subscriptions.len() != before;
         new_channel || topics_changed
+    }
+
+    /// Heartbeat V2 with `withoutSub` (Java `ConsumerManager.registerConsumerWithoutSub`): the
+    /// channel and the group's settings are refreshed, the subscriptions kept. True when the
+    /// channel is new to the group.
+    pub fn register_consumer_without_sub(
+        &self,
+        group: &str,
+        reg: ConsumerRegistration,
+        channel: ClientChannel,
+    ) -> bool {
+        let mut t = self.lock();
+        let info = t
+            .consumers
+            .entry(group.to_string())
+            .or_insert_with(|| ConsumerGroupInfo {
+                consume_type: reg.consume_type.clone(),
+                message_model: reg.message_model.clone(),
+                consume_from_where: reg.consume_from_where.clone(),
+                subscriptions: BTreeMap::new(),
+                channels: BTreeMap::new(),
+            });
+        info.consume_type = reg.consume_type;
+        info.message_model = reg.message_model;
+        info.consume_from_where = reg.consume_from_where;
+        info.channels.insert(channel.conn.id(), channel).is_none()
+    }
+
+    /// Records a group's heartbeat fingerprint; returns the previous one.
+    pub fn swap_fingerprint(&self, group: &str, fingerprint: i32) -> Option<i32> {
+        self.fingerprints
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(group.to_string(), fingerprint)
     }
 
     pub fn register_producer(&self, group: &str, channel: ClientChannel) {

@@ -29,6 +29,13 @@ pub struct HeartbeatData {
     pub client_id: String,
     pub producer_data_set: Vec<ProducerData>,
     pub consumer_data_set: Vec<ConsumerData>,
+    /// 5.x heartbeat V2: nonzero when the client uses V2 (`useHeartbeatV2`).
+    #[serde(deserialize_with = "remoting::body::lenient::number")]
+    pub heartbeat_fingerprint: i32,
+    /// 5.x heartbeat V2: the consumers' subscriptions are left out (unchanged since the last
+    /// full heartbeat the broker acknowledged).
+    #[serde(deserialize_with = "remoting::body::lenient::boolean")]
+    pub without_sub: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -69,7 +76,17 @@ struct ConsumerIdList {
     consumer_id_list: Vec<String>,
 }
 
-/// HEART_BEAT: register producers and consumers of the connection.
+/// Response ext fields of a heartbeat (Java `MixAll`).
+const IS_SUPPORT_HEART_BEAT_V2: &str = "IS_SUPPORT_HEART_BEAT_V2";
+const IS_SUB_CHANGE: &str = "IS_SUB_CHANGE";
+
+/// HEART_BEAT: register producers and consumers of the connection
+/// (Java `ClientManageProcessor#heartBeat` and `#heartBeatV2`).
+///
+/// A nonzero `heartbeatFingerprint` is a V2 heartbeat: `IS_SUB_CHANGE` then tells whether the
+/// group's fingerprint differs from the last one seen (the client answers with a full heartbeat
+/// next), and a `withoutSub` heartbeat refreshes the channel but keeps the subscriptions. A V1
+/// heartbeat always answers `IS_SUB_CHANGE=true`. Both answer `IS_SUPPORT_HEART_BEAT_V2=true`.
 pub async fn heartbeat(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
     let data: HeartbeatData = body::from_body(req.body.as_deref().unwrap_or(b"{}"))?;
     let cfg = b.config();
@@ -80,7 +97,12 @@ pub async fn heartbeat(b: &Arc<Broker>, conn: &Connection, req: Command) -> Repl
         version: req.version,
         last_update: Instant::now(),
     };
+    let fingerprint = data.heartbeat_fingerprint;
+    let v2 = fingerprint != 0;
+    let mut sub_change = false;
     for c in &data.consumer_data_set {
+        let previous = b.clients.swap_fingerprint(&c.group_name, fingerprint);
+        sub_change |= v2 && previous.is_some_and(|p| p != fingerprint);
         let Some(group_cfg) = b.groups.find_or_create(&c.group_name, &cfg) else {
             // Java 5.3.3 skips a group it neither knows nor may create.
             continue;
@@ -100,9 +122,13 @@ pub async fn heartbeat(b: &Arc<Broker>, conn: &Connection, req: Command) -> Repl
             consume_from_where: c.consume_from_where.clone().unwrap_or_default(),
             subscriptions: c.subscription_data_set.clone(),
         };
-        let changed = b
-            .clients
-            .register_consumer(&c.group_name, reg, channel.clone());
+        let changed = if v2 && data.without_sub {
+            b.clients
+                .register_consumer_without_sub(&c.group_name, reg, channel.clone())
+        } else {
+            b.clients
+                .register_consumer(&c.group_name, reg, channel.clone())
+        };
         if changed && group_cfg.notify_consumer_ids_changed_enable {
             notify_ids_changed(b, &c.group_name);
         }
@@ -110,7 +136,9 @@ pub async fn heartbeat(b: &Arc<Broker>, conn: &Connection, req: Command) -> Repl
     for p in &data.producer_data_set {
         b.clients.register_producer(&p.group_name, channel.clone());
     }
-    Ok(Command::response(rc::SUCCESS, None))
+    Ok(Command::response(rc::SUCCESS, None)
+        .with_ext(IS_SUPPORT_HEART_BEAT_V2, "true")
+        .with_ext(IS_SUB_CHANGE, (!v2 || sub_change).to_string()))
 }
 
 /// UNREGISTER_CLIENT: drop the connection from the named groups.

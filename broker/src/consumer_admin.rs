@@ -94,8 +94,27 @@ pub fn send_msg_back(b: &Arc<Broker>, req: Command) -> Reply {
     new.queue_id = crate::send::random_queue(queues);
     new.store_host = crate::send::store_host(&cfg);
     let new = crate::schedule::to_schedule_topic(new, &cfg);
+    let stored_topic = new.topic.clone();
     match b.store.put(new) {
-        Ok(_) => Ok(Command::response(rc::SUCCESS, None)),
+        Ok(put) => {
+            // Java `AbstractSendMessageProcessor#consumerSendMsgBack`: the origin topic is the
+            // record's RETRY_TOPIC when it was a retry already; only a delayed put counts as a
+            // put to SCHEDULE_TOPIC_XXXX.
+            let props = parse_properties(&msg.properties);
+            let back_topic = props
+                .iter()
+                .find(|(k, _)| k == "RETRY_TOPIC")
+                .map_or(msg.topic.as_str(), |(_, v)| v.as_str());
+            if stored_topic == crate::topics::SCHEDULE_TOPIC {
+                let size = i64::from(put.first().size).unsigned_abs();
+                b.stats_items
+                    .add(crate::stats_items::TOPIC_PUT_NUMS, &stored_topic, 1, 1);
+                b.stats_items
+                    .add(crate::stats_items::TOPIC_PUT_SIZE, &stored_topic, size, 1);
+            }
+            b.stats_items.send_back(&h.group, back_topic);
+            Ok(Command::response(rc::SUCCESS, None))
+        }
         Err(e) => Err(Reject::system(e.to_string())),
     }
 }

@@ -11,7 +11,8 @@ use remoting::{Command, Connection};
 use crate::broker::Broker;
 use crate::error::{Reject, Reply};
 use crate::{
-    admin, clients, consumer_admin, offsets, pull, queries, reply, send, topics_admin, transaction,
+    admin, admin_views, clients, consumer_admin, offsets, pull, queries, reply, send, topics_admin,
+    transaction,
 };
 
 /// Routes one request; always returns the reply (the server drops it for oneway requests).
@@ -69,6 +70,10 @@ pub async fn dispatch(b: &Arc<Broker>, conn: &Connection, req: Command, vip: boo
         rq::GET_SYSTEM_TOPIC_LIST_FROM_BROKER => queries::system_topics(b),
         rq::QUERY_CONSUME_TIME_SPAN => queries::consume_time_span(b, req),
         rq::CONSUME_MESSAGE_DIRECTLY => queries::consume_message_directly(b, req).await,
+        rq::INVOKE_BROKER_TO_GET_CONSUMER_STATUS => admin_views::consumer_status(b, req).await,
+        rq::CLONE_GROUP_OFFSET => admin_views::clone_group_offset(b, req),
+        rq::VIEW_BROKER_STATS_DATA => admin_views::view_stats(b, req),
+        rq::QUERY_CONSUME_QUEUE => admin_views::query_consume_queue(b, req),
         _ => Err(Reject::NotSupported(code)),
     };
     let resp = reply.unwrap_or_else(|r| {

@@ -2,6 +2,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod admin;
+pub mod admin_views;
 pub mod broker;
 pub mod client_table;
 pub mod clients;
@@ -22,6 +23,7 @@ pub mod reply;
 pub mod schedule;
 pub mod send;
 pub mod stats;
+pub mod stats_items;
 pub mod storage;
 pub mod subscription;
 pub mod timer;

@@ -126,6 +126,15 @@ impl OffsetTable {
             .unwrap_or_default()
     }
 
+    /// Java `cloneOffset`: `dest` gets a copy of `src`'s queue table for `topic` (replacing its
+    /// own); nothing happens when `src` has none.
+    pub fn clone_queues(&self, src: &str, dest: &str, topic: &str) {
+        let mut t = self.write();
+        if let Some(q) = t.get(&key(topic, src)).cloned() {
+            t.insert(key(topic, dest), q);
+        }
+    }
+
     /// Topics the group has offsets for (Java `whichTopicByConsumer`).
     pub fn topics_of_group(&self, group: &str) -> Vec<String> {
         self.read()

@@ -90,13 +90,21 @@ pub async fn handle(b: &Arc<Broker>, conn: &remoting::Connection, req: Command) 
             }
         }
     }
-    count(b, &result);
+    count(b, &h, &result);
     Ok(respond(&h, &group, result))
 }
 
-fn count(b: &Broker, r: &GetResult) {
+fn count(b: &Broker, h: &PullMessageRequestHeader, r: &GetResult) {
     use std::sync::atomic::Ordering::Relaxed;
     if r.status == GetStatus::Found {
+        let bytes: usize = r.messages.iter().map(|m| m.len()).sum();
+        b.stats_items.get_found(
+            &b.config().broker_cluster_name,
+            &h.consumer_group,
+            &h.topic,
+            r.messages.len() as u64,
+            bytes as u64,
+        );
         b.stats.get_found.fetch_add(1, Relaxed);
         b.stats
             .get_transferred

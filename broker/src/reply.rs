@@ -74,8 +74,11 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
             prepared_transaction_offset: 0,
         };
         match b.store.put(msg) {
-            Ok(_) => {
+            Ok(put) => {
                 b.stats.put_msgs.fetch_add(1, Ordering::Relaxed);
+                let size = i64::from(put.first().size).unsigned_abs();
+                b.stats_items
+                    .put(&cfg.broker_cluster_name, &h.topic, 1, size);
             }
             Err(e) => tracing::warn!(topic = %h.topic, "store reply message: {e}"),
         }

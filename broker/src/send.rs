@@ -121,6 +121,8 @@ async fn store_and_reply(
         })
         .collect();
     let bytes: usize = msgs.iter().map(|m| m.body.len()).sum();
+    // The stored topic: SCHEDULE_TOPIC_XXXX or the half topic when rewritten, as Java counts.
+    let topic = msgs.first().map(|m| m.topic.clone()).unwrap_or_default();
     let put = match b.store.put_batch(msgs) {
         Ok(p) => p,
         Err(e) => {
@@ -134,6 +136,13 @@ async fn store_and_reply(
         .put_msgs
         .fetch_add(records.len() as u64, Ordering::Relaxed);
     b.stats.put_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+    let wrote: i64 = records.iter().map(|p| i64::from(p.size)).sum();
+    b.stats_items.put(
+        &cfg.broker_cluster_name,
+        &topic,
+        records.len() as u64,
+        wrote.unsigned_abs(),
+    );
     let code = match put.durability.wait().await {
         Ok(()) => rc::SUCCESS,
         Err(StoreError::FlushTimeout(_)) => rc::FLUSH_DISK_TIMEOUT,

@@ -18,6 +18,7 @@
 //! reset-offset parser expect for `MessageQueue`-keyed maps (ConsumeStats, TopicStatsTable,
 //! ResetOffsetBody).
 
+pub mod admin;
 pub mod lenient;
 pub mod topic;
 

@@ -92,6 +92,12 @@ impl Store {
         t.get(topic).and_then(|m| m.get(&queue_id)).cloned()
     }
 
+    /// The consume queue of (topic, queueId) if it exists; never creates one (Java
+    /// `getConsumeQueue`, used by QUERY_CONSUME_QUEUE).
+    pub fn consume_queue(&self, topic: &str, queue_id: i32) -> Option<Arc<ConsumeQueue>> {
+        self.queue(topic, queue_id)
+    }
+
     /// Pull messages (`DefaultMessageStore.getMessage`, master behaviour: next-offset corrections
     /// applied). `filter` receives each unit's tags code; `None` matches everything.
     pub fn get(&self, req: &GetRequest<'_>, filter: Option<&dyn Fn(i64) -> bool>) -> GetResult {

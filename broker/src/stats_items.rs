@@ -1,0 +1,268 @@
+//! Named, keyed counters sampled over a minute, an hour and a day (Java `BrokerStatsManager`,
+//! `StatsItemSet`, `StatsItem`), read by VIEW_BROKER_STATS_DATA (mqadmin `statsAll`,
+//! `exportMetrics`).
+//!
+//! Each item holds a running `value` and a count of additions (`times`). Three samplers snapshot
+//! every item: every 10 s (minute list, 7 snapshots), every 10 min (hour list, 7) and every hour
+//! (day list, 25), all starting when the broker starts. The first snapshot of a list is preceded
+//! by a synthetic zero snapshot one period earlier, as in Java, so an item reports its whole value
+//! at its first sampling. A window's `sum` is last − first value, `tps` is sum per second between
+//! the two snapshots, `avgpt` is sum / (last − first times).
+//!
+//! Keys as Java builds them: `TOPIC_PUT_*` by topic, `GROUP_GET_*` and `SNDBCK_PUT_NUMS` by
+//! `topic@group`, `BROKER_*_NUMS` by cluster name.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::broker::Broker;
+use crate::persist::now_millis;
+
+pub const TOPIC_PUT_NUMS: &str = "TOPIC_PUT_NUMS";
+pub const TOPIC_PUT_SIZE: &str = "TOPIC_PUT_SIZE";
+pub const GROUP_GET_NUMS: &str = "GROUP_GET_NUMS";
+pub const GROUP_GET_SIZE: &str = "GROUP_GET_SIZE";
+pub const SNDBCK_PUT_NUMS: &str = "SNDBCK_PUT_NUMS";
+pub const BROKER_PUT_NUMS: &str = "BROKER_PUT_NUMS";
+pub const BROKER_GET_NUMS: &str = "BROKER_GET_NUMS";
+
+/// One sampling window: its period and how many snapshots it keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Window {
+    Minute,
+    Hour,
+    Day,
+}
+
+impl Window {
+    fn period_ms(self) -> i64 {
+        match self {
+            Window::Minute => 10_000,
+            Window::Hour => 600_000,
+            Window::Day => 3_600_000,
+        }
+    }
+
+    fn keep(self) -> usize {
+        match self {
+            Window::Minute | Window::Hour => 7,
+            Window::Day => 25,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Snap {
+    at_ms: i64,
+    times: u64,
+    value: u64,
+}
+
+#[derive(Default)]
+struct Item {
+    value: u64,
+    times: u64,
+    minute: VecDeque<Snap>,
+    hour: VecDeque<Snap>,
+    day: VecDeque<Snap>,
+}
+
+impl Item {
+    fn list(&mut self, w: Window) -> &mut VecDeque<Snap> {
+        match w {
+            Window::Minute => &mut self.minute,
+            Window::Hour => &mut self.hour,
+            Window::Day => &mut self.day,
+        }
+    }
+
+    fn sample(&mut self, w: Window, now_ms: i64) {
+        let snap = Snap {
+            at_ms: now_ms,
+            times: self.times,
+            value: self.value,
+        };
+        let list = self.list(w);
+        if list.is_empty() {
+            list.push_back(Snap {
+                at_ms: now_ms - w.period_ms(),
+                times: 0,
+                value: 0,
+            });
+        }
+        list.push_back(snap);
+        while list.len() > w.keep() {
+            list.pop_front();
+        }
+    }
+}
+
+/// Java `StatsSnapshot` of one window.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct WindowStats {
+    pub sum: i64,
+    pub tps: f64,
+    pub avgpt: f64,
+}
+
+fn compute(list: &VecDeque<Snap>) -> WindowStats {
+    let (Some(first), Some(last)) = (list.front(), list.back()) else {
+        return WindowStats::default();
+    };
+    let sum = last.value as i64 - first.value as i64;
+    let dt = (last.at_ms - first.at_ms) as f64;
+    let times = last.times as i64 - first.times as i64;
+    WindowStats {
+        sum,
+        // Java divides by the timestamp difference as is; the synthetic first snapshot keeps it
+        // positive.
+        tps: if dt > 0.0 {
+            sum as f64 * 1000.0 / dt
+        } else {
+            0.0
+        },
+        avgpt: if times > 0 {
+            sum as f64 / times as f64
+        } else {
+            0.0
+        },
+    }
+}
+
+/// All items, by stats name then key.
+#[derive(Default)]
+pub struct StatsItems {
+    items: Mutex<HashMap<&'static str, HashMap<String, Item>>>,
+}
+
+impl StatsItems {
+    /// Java `StatsItemSet.addValue`: the item is created on first use.
+    pub fn add(&self, name: &'static str, key: &str, value: u64, times: u64) {
+        let mut t = self.items.lock().unwrap_or_else(|e| e.into_inner());
+        let set = t.entry(name).or_default();
+        let item = match set.get_mut(key) {
+            Some(i) => i,
+            None => set.entry(key.to_string()).or_default(),
+        };
+        item.value += value;
+        item.times += times;
+    }
+
+    /// Snapshots every item for window `w` (called by the samplers).
+    pub fn sample(&self, w: Window) {
+        let now = now_millis();
+        let mut t = self.items.lock().unwrap_or_else(|e| e.into_inner());
+        for item in t.values_mut().flat_map(|s| s.values_mut()) {
+            item.sample(w, now);
+        }
+    }
+
+    /// Minute, hour and day statistics of an item; `None` if nothing was ever counted for it.
+    pub fn get(&self, name: &str, key: &str) -> Option<[WindowStats; 3]> {
+        let t = self.items.lock().unwrap_or_else(|e| e.into_inner());
+        let item = t.get(name)?.get(key)?;
+        Some([
+            compute(&item.minute),
+            compute(&item.hour),
+            compute(&item.day),
+        ])
+    }
+
+    /// A put of `msgs` records (`bytes` written) to `topic` (Java `incTopicPutNums`,
+    /// `incTopicPutSize`, `incBrokerPutNums`).
+    pub fn put(&self, cluster: &str, topic: &str, msgs: u64, bytes: u64) {
+        self.add(TOPIC_PUT_NUMS, topic, msgs, 1);
+        self.add(TOPIC_PUT_SIZE, topic, bytes, 1);
+        // Java adds to the value only: the broker-wide item counts no times.
+        self.add(BROKER_PUT_NUMS, cluster, msgs, 0);
+    }
+
+    /// A pull that found `msgs` records of `bytes` (Java `incGroupGetNums`, `incGroupGetSize`,
+    /// `incBrokerGetNums`).
+    pub fn get_found(&self, cluster: &str, group: &str, topic: &str, msgs: u64, bytes: u64) {
+        let key = format!("{topic}@{group}");
+        self.add(GROUP_GET_NUMS, &key, msgs, 1);
+        self.add(GROUP_GET_SIZE, &key, bytes, 1);
+        self.add(BROKER_GET_NUMS, cluster, msgs, 0);
+    }
+
+    /// A message sent back for retry or to the DLQ (Java `incSendBackNums`).
+    pub fn send_back(&self, group: &str, origin_topic: &str) {
+        self.add(SNDBCK_PUT_NUMS, &format!("{origin_topic}@{group}"), 1, 1);
+    }
+}
+
+/// Starts the three samplers (first sampling at once, as Java's fixed-rate tasks with delay 0).
+pub fn spawn_samplers(b: &Arc<Broker>) {
+    for w in [Window::Minute, Window::Hour, Window::Day] {
+        let bc = b.clone();
+        tokio::spawn(async move {
+            let mut tick =
+                tokio::time::interval(Duration::from_millis(w.period_ms().unsigned_abs()));
+            while !bc.is_shutting_down() {
+                tick.tick().await;
+                bc.stats_items.sample(w);
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_items_are_absent() {
+        let s = StatsItems::default();
+        assert!(s.get(TOPIC_PUT_NUMS, "T").is_none());
+        s.put("C", "T", 3, 300);
+        assert!(s.get(TOPIC_PUT_NUMS, "T").is_some());
+        assert!(s.get(TOPIC_PUT_NUMS, "U").is_none());
+        assert!(s.get("NO_SUCH_STATS", "T").is_none());
+    }
+
+    #[test]
+    fn first_sampling_reports_the_whole_value() {
+        let s = StatsItems::default();
+        s.put("C", "T", 5, 500);
+        s.put("C", "T", 5, 500);
+        let [minute, hour, day] = s.get(TOPIC_PUT_NUMS, "T").unwrap();
+        assert_eq!(minute, WindowStats::default(), "nothing sampled yet");
+        assert_eq!((hour.sum, day.sum), (0, 0));
+        s.sample(Window::Minute);
+        let [minute, hour, _] = s.get(TOPIC_PUT_NUMS, "T").unwrap();
+        assert_eq!(minute.sum, 10);
+        assert!((minute.tps - 1.0).abs() < 0.01, "{minute:?}");
+        assert!((minute.avgpt - 5.0).abs() < 1e-9, "{minute:?}");
+        assert_eq!(hour.sum, 0);
+        let size = s.get(TOPIC_PUT_SIZE, "T").unwrap()[0];
+        assert_eq!(size.sum, 1000);
+    }
+
+    #[test]
+    fn windows_slide_and_keep_their_length() {
+        let mut item = Item::default();
+        for i in 0..10 {
+            item.value += 1;
+            item.times += 1;
+            item.sample(Window::Minute, 1_000_000 + i * 10_000);
+        }
+        assert_eq!(item.minute.len(), 7);
+        let w = compute(&item.minute);
+        assert_eq!(w.sum, 6);
+        assert!((w.tps - 0.1).abs() < 1e-9, "{w:?}");
+    }
+
+    #[test]
+    fn group_and_send_back_keys() {
+        let s = StatsItems::default();
+        s.get_found("C", "G", "T", 4, 40);
+        s.send_back("G", "T");
+        s.sample(Window::Minute);
+        assert_eq!(s.get(GROUP_GET_NUMS, "T@G").unwrap()[0].sum, 4);
+        assert_eq!(s.get(GROUP_GET_SIZE, "T@G").unwrap()[0].sum, 40);
+        assert_eq!(s.get(SNDBCK_PUT_NUMS, "T@G").unwrap()[0].sum, 1);
+        assert_eq!(s.get(BROKER_GET_NUMS, "C").unwrap()[0].sum, 4);
+    }
+}
