@@ -3,6 +3,7 @@ package thrust.compat;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.LocalTransactionState;
+import org.apache.rocketmq.client.producer.RequestCallback;
 import org.apache.rocketmq.client.producer.SendResult;
 import org.apache.rocketmq.client.producer.TransactionListener;
 import org.apache.rocketmq.client.producer.TransactionMQProducer;
@@ -47,7 +49,7 @@ import org.apache.rocketmq.common.message.MessageExt;
  *         producer setting TIMER_DELAY_SEC=S on every message (5.x timer messages)
  * rpc     ns=ADDR topic=T group=G count=N
  *         request/reply: a responder consumer answers every request with "re:" + body;
- *         the requester's DefaultMQProducer.request(msg, 10000) must get each answer
+ *         the requester's DefaultMQProducer.request(msg, callback, 10000) must get each answer
  * tx      ns=ADDR topic=T group=G count=N [linger_ms=20000]
  *         TransactionMQProducer: i%3==0 commit, 1 rollback, 2 unknown (commit on check)
  * </pre>
@@ -316,7 +318,7 @@ public final class BrokerDriver {
             for (int attempt = 0; attempt < 3; attempt++) {
                 Message req = new Message(a.need("topic"), ("rpc-" + i).getBytes(StandardCharsets.UTF_8));
                 try {
-                    Message r = requester.request(req, 10000);
+                    Message r = request(requester, req, 10000);
                     String got = new String(r.getBody(), StandardCharsets.UTF_8);
                     new Json().put("i", i).put("reply", got).emit();
                     if (got.equals("re:rpc-" + i)) {
@@ -330,5 +332,30 @@ public final class BrokerDriver {
         }
         new Json().put("done", true).put("ok", ok).emit();
         return ok == count ? 0 : 2;
+    }
+
+    /**
+     * One request, answered through the callback API. The synchronous {@code request(msg, timeout)}
+     * of the 5.3.3 client releases its wait as soon as the request is stored, so it reports a
+     * timeout unless the reply beat the send acknowledgement; its callback variant calls back once
+     * with {@code null} at that moment and again with the reply. Waiting here for the first
+     * non-null reply works on 4.9.8 and 5.3.3 alike.
+     */
+    static Message request(DefaultMQProducer p, Message req, long timeoutMs) throws Exception {
+        CompletableFuture<Message> reply = new CompletableFuture<>();
+        p.request(req, new RequestCallback() {
+            @Override
+            public void onSuccess(Message m) {
+                if (m != null) {
+                    reply.complete(m);
+                }
+            }
+
+            @Override
+            public void onException(Throwable e) {
+                reply.completeExceptionally(e);
+            }
+        }, timeoutMs);
+        return reply.get(timeoutMs + 2000, TimeUnit.MILLISECONDS);
     }
 }
