@@ -10,6 +10,7 @@
 use std::fmt;
 
 use remoting::props;
+pub use remoting::props::ConfigValue;
 
 pub use crate::config_keys::BrokerConfig;
 
@@ -63,66 +64,6 @@ impl fmt::Display for IoErrorEq {
 }
 impl std::error::Error for IoErrorEq {}
 
-/// A config value type: parsed the way Java's setter reflection parses it, printed as Java prints it.
-pub trait ConfigValue: Sized {
-    fn parse_java(raw: &str) -> Result<Self, String>;
-    fn render_java(&self) -> String;
-}
-
-impl ConfigValue for i32 {
-    fn parse_java(raw: &str) -> Result<Self, String> {
-        raw.parse().map_err(|e| format!("not an int: {e}"))
-    }
-    fn render_java(&self) -> String {
-        self.to_string()
-    }
-}
-
-impl ConfigValue for i64 {
-    fn parse_java(raw: &str) -> Result<Self, String> {
-        raw.parse().map_err(|e| format!("not a long: {e}"))
-    }
-    fn render_java(&self) -> String {
-        self.to_string()
-    }
-}
-
-impl ConfigValue for bool {
-    /// Java's `Boolean.parseBoolean` turns every typo into `false`; we refuse anything but true/false.
-    fn parse_java(raw: &str) -> Result<Self, String> {
-        if raw.eq_ignore_ascii_case("true") {
-            Ok(true)
-        } else if raw.eq_ignore_ascii_case("false") {
-            Ok(false)
-        } else {
-            Err("not a boolean (true/false)".into())
-        }
-    }
-    fn render_java(&self) -> String {
-        self.to_string()
-    }
-}
-
-impl ConfigValue for String {
-    /// Java trims String settings (`MixAll.properties2Object`).
-    fn parse_java(raw: &str) -> Result<Self, String> {
-        Ok(raw.trim().to_string())
-    }
-    fn render_java(&self) -> String {
-        self.clone()
-    }
-}
-
-impl ConfigValue for Option<String> {
-    fn parse_java(raw: &str) -> Result<Self, String> {
-        Ok(Some(raw.trim().to_string()))
-    }
-    /// Java prints a null field as the empty string.
-    fn render_java(&self) -> String {
-        self.clone().unwrap_or_default()
-    }
-}
-
 /// `brokerRole` (Java `BrokerRole`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BrokerRole {
@@ -132,21 +73,21 @@ pub enum BrokerRole {
 }
 
 impl ConfigValue for BrokerRole {
-    fn parse_java(raw: &str) -> Result<Self, String> {
-        match raw.trim() {
+    fn parse_java(text: &str) -> Result<Self, String> {
+        match text {
             "ASYNC_MASTER" => Ok(Self::AsyncMaster),
             "SYNC_MASTER" => Ok(Self::SyncMaster),
             "SLAVE" => Ok(Self::Slave),
             _ => Err("expected ASYNC_MASTER, SYNC_MASTER or SLAVE".into()),
         }
     }
-    fn render_java(&self) -> String {
-        match self {
+    fn render_java(&self) -> Option<String> {
+        let text = match self {
             Self::AsyncMaster => "ASYNC_MASTER",
             Self::SyncMaster => "SYNC_MASTER",
             Self::Slave => "SLAVE",
-        }
-        .into()
+        };
+        Some(text.into())
     }
 }
 
@@ -158,19 +99,19 @@ pub enum FlushDiskType {
 }
 
 impl ConfigValue for FlushDiskType {
-    fn parse_java(raw: &str) -> Result<Self, String> {
-        match raw.trim() {
+    fn parse_java(text: &str) -> Result<Self, String> {
+        match text {
             "ASYNC_FLUSH" => Ok(Self::AsyncFlush),
             "SYNC_FLUSH" => Ok(Self::SyncFlush),
             _ => Err("expected ASYNC_FLUSH or SYNC_FLUSH".into()),
         }
     }
-    fn render_java(&self) -> String {
-        match self {
+    fn render_java(&self) -> Option<String> {
+        let text = match self {
             Self::AsyncFlush => "ASYNC_FLUSH",
             Self::SyncFlush => "SYNC_FLUSH",
-        }
-        .into()
+        };
+        Some(text.into())
     }
 }
 
@@ -404,11 +345,14 @@ mod tests {
     #[test]
     fn bad_values_are_refused_naming_the_key() {
         let mut c = BrokerConfig::default();
-        let err = c.apply_text("listenPort=10911 \n").unwrap_err();
+        let err = c.apply_text("listenPort=10911x\n").unwrap_err();
         assert!(
             matches!(&err, ConfigError::BadValue { key, .. } if key == "listenPort"),
             "{err}"
         );
+        // Surrounding blanks are not an error (Java would silently drop the whole value).
+        c.apply_text("listenPort=10912 \n").unwrap();
+        assert_eq!(c.listen_port, 10912);
         let err = c.apply_text("autoCreateTopicEnable=yes").unwrap_err();
         assert!(err.to_string().contains("autoCreateTopicEnable"));
         let err = c.apply_text("brokerRole=MASTER").unwrap_err();

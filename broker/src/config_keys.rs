@@ -37,7 +37,7 @@ macro_rules! config_table {
             /// Sets one key; Ok(false) when the key is not declared.
             pub fn set(&mut self, key: &str, raw: &str) -> Result<bool, String> {
                 match key {
-                    $( $key => { self.$field = <$ty as ConfigValue>::parse_java(raw)?; Ok(true) } )*
+                    $( $key => { self.$field = <$ty as ConfigValue>::parse_java(raw.trim())?; Ok(true) } )*
                     _ => Ok(false),
                 }
             }
@@ -45,7 +45,7 @@ macro_rules! config_table {
             /// One key's value as Java prints it.
             pub fn get(&self, key: &str) -> Option<String> {
                 match key {
-                    $( $key => Some(self.$field.render_java()), )*
+                    $( $key => Some(self.$field.render_java().unwrap_or_default()), )*
                     _ => None,
                 }
             }

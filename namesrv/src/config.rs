@@ -13,61 +13,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use remoting::props::ConfigValue;
+
 use crate::error::{Error, Result};
-
-/// A config value type: parsed from and rendered to Java's text.
-pub trait ConfigValue: Sized {
-    fn parse_value(text: &str) -> std::result::Result<Self, String>;
-    /// `None` is Java's `null` (printed as empty by `-p`, omitted from GET_NAMESRV_CONFIG).
-    fn render(&self) -> Option<String>;
-}
-
-impl ConfigValue for String {
-    fn parse_value(text: &str) -> std::result::Result<Self, String> {
-        Ok(text.to_string())
-    }
-    fn render(&self) -> Option<String> {
-        Some(self.clone())
-    }
-}
-
-impl ConfigValue for Option<String> {
-    fn parse_value(text: &str) -> std::result::Result<Self, String> {
-        Ok(Some(text.to_string()))
-    }
-    fn render(&self) -> Option<String> {
-        self.clone()
-    }
-}
-
-impl ConfigValue for bool {
-    /// Java's `Boolean.parseBoolean` turns anything but "true" into false; a typo such as
-    /// `ture` is refused here instead.
-    fn parse_value(text: &str) -> std::result::Result<Self, String> {
-        match text.to_ascii_lowercase().as_str() {
-            "true" => Ok(true),
-            "false" => Ok(false),
-            _ => Err("expected true or false".to_string()),
-        }
-    }
-    fn render(&self) -> Option<String> {
-        Some(self.to_string())
-    }
-}
-
-macro_rules! int_config_value {
-    ($($t:ty),*) => {$(
-        impl ConfigValue for $t {
-            fn parse_value(text: &str) -> std::result::Result<Self, String> {
-                text.parse().map_err(|e| format!("expected {}: {e}", stringify!($t)))
-            }
-            fn render(&self) -> Option<String> {
-                Some(self.to_string())
-            }
-        }
-    )*};
-}
-int_config_value!(i32, i64);
 
 /// Declares the config struct and its key table once.
 macro_rules! config_keys {
@@ -97,7 +45,7 @@ macro_rules! config_keys {
             pub fn set(&mut self, key: &str, text: &str) -> Result<bool> {
                 match key {
                     $( $( $key => {
-                        self.$field = ConfigValue::parse_value(text.trim()).map_err(|reason| Error::ConfigValue {
+                        self.$field = ConfigValue::parse_java(text.trim()).map_err(|reason| Error::ConfigValue {
                             key: key.to_string(),
                             value: text.to_string(),
                             reason,
@@ -111,7 +59,7 @@ macro_rules! config_keys {
             /// The current value of `key` as Java renders it (`None` for null or unknown keys).
             pub fn get(&self, key: &str) -> Option<String> {
                 match key {
-                    $( $( $key => ConfigValue::render(&self.$field), )* )*
+                    $( $( $key => ConfigValue::render_java(&self.$field), )* )*
                     _ => None,
                 }
             }

@@ -159,6 +159,66 @@ fn unescape(s: &str) -> String {
     out
 }
 
+/// A setting's type as Java's config reflection treats it (`MixAll#properties2Object` parses
+/// a value by its setter's parameter type; `MixAll#printObjectProperties` prints it), shared by
+/// the NameServer's and the Broker's key tables. Values arrive trimmed (Java trims String
+/// settings; for numbers it would throw and keep the default, where we refuse the value).
+pub trait ConfigValue: Sized {
+    /// Parses the trimmed text; `Err` says what was expected.
+    fn parse_java(text: &str) -> Result<Self, String>;
+    /// The value as Java prints it; `None` is Java's `null`.
+    fn render_java(&self) -> Option<String>;
+}
+
+impl ConfigValue for String {
+    fn parse_java(text: &str) -> Result<Self, String> {
+        Ok(text.to_string())
+    }
+    fn render_java(&self) -> Option<String> {
+        Some(self.clone())
+    }
+}
+
+impl ConfigValue for Option<String> {
+    fn parse_java(text: &str) -> Result<Self, String> {
+        Ok(Some(text.to_string()))
+    }
+    fn render_java(&self) -> Option<String> {
+        self.clone()
+    }
+}
+
+impl ConfigValue for bool {
+    /// Java's `Boolean.parseBoolean` turns anything but "true" into false; a typo such as
+    /// `ture` is refused here instead.
+    fn parse_java(text: &str) -> Result<Self, String> {
+        if text.eq_ignore_ascii_case("true") {
+            Ok(true)
+        } else if text.eq_ignore_ascii_case("false") {
+            Ok(false)
+        } else {
+            Err("expected true or false".into())
+        }
+    }
+    fn render_java(&self) -> Option<String> {
+        Some(self.to_string())
+    }
+}
+
+macro_rules! int_config_value {
+    ($($t:ty => $java:literal),*) => {$(
+        impl ConfigValue for $t {
+            fn parse_java(text: &str) -> Result<Self, String> {
+                text.parse().map_err(|e| format!("expected {} ({}): {e}", $java, stringify!($t)))
+            }
+            fn render_java(&self) -> Option<String> {
+                Some(self.to_string())
+            }
+        }
+    )*};
+}
+int_config_value!(i32 => "an int", i64 => "a long");
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,5 +292,17 @@ mod tests {
         let pairs = owned(&[(" a b", " v\\x\n"), ("k=1", "x:y#")]);
         let text = render_escaped(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         assert_eq!(parse(&text), pairs);
+    }
+
+    #[test]
+    fn config_values_parse_and_render_like_java() {
+        assert_eq!(i32::parse_java("10911"), Ok(10911));
+        assert!(i32::parse_java("98x").unwrap_err().contains("an int"));
+        assert_eq!(i64::parse_java("-1"), Ok(-1));
+        assert_eq!(bool::parse_java("TRUE"), Ok(true));
+        assert!(bool::parse_java("ture").is_err());
+        assert_eq!(<Option<String>>::parse_java("a"), Ok(Some("a".into())));
+        assert_eq!(None::<String>.render_java(), None);
+        assert_eq!(false.render_java().as_deref(), Some("false"));
     }
 }
