@@ -11,21 +11,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use remoting::body::register::RegisterBrokerBody;
 use remoting::code::{request, response as rc};
 use remoting::headers::{RegisterBrokerRequestHeader, UnRegisterBrokerRequestHeader};
 use remoting::Command;
-use serde::Serialize;
 
 use crate::broker::Broker;
 use crate::persist::DataVersionJson;
 use crate::topics::{TopicConfigSerializeWrapper, PERM_READ, PERM_WRITE};
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct RegisterBody {
-    filter_server_list: Vec<String>,
-    topic_config_serialize_wrapper: TopicConfigSerializeWrapper,
-}
 
 /// GET_ALL_TOPIC_CONFIG body: the same wrapper the registration carries.
 pub fn topic_wrapper_json(b: &Broker) -> Vec<u8> {
@@ -34,7 +27,7 @@ pub fn topic_wrapper_json(b: &Broker) -> Vec<u8> {
 
 /// The REGISTER_BROKER body for the current topic table.
 pub fn register_body(b: &Broker) -> Vec<u8> {
-    let body = RegisterBody {
+    let body = RegisterBrokerBody {
         filter_server_list: Vec::new(),
         topic_config_serialize_wrapper: wrapper(b),
     };

@@ -16,8 +16,8 @@ use bytes::{Bytes, BytesMut};
 use compat_tests::env::{classpath, driver_classes, require_setup, work_dir};
 use compat_tests::process::run;
 use compat_tests::servers::java_cmd;
-use namesrv::body::register::RegisterBrokerBody;
 use namesrv::body::route::{ClusterInfo, KvTable, TopicRouteData};
+use remoting::body::register::RegisterBrokerBody;
 use remoting::codec::{decode_frame, encode};
 use remoting::headers::broker::{
     SendMessageRequestHeader, SendMessageRequestHeaderV2, SendMessageResponseHeader,

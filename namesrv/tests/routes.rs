@@ -92,7 +92,7 @@ async fn slave_registration_learns_master_and_compressed_body_is_accepted() {
 
     // A 5.3.3 broker with compressedRegister=true: zlib body, header says compressed=false.
     let parsed =
-        namesrv::body::register::RegisterBrokerBody::decode(&register_body(1, TOPICS), false, 479)
+        remoting::body::register::RegisterBrokerBody::decode(&register_body(1, TOPICS), false, 479)
             .unwrap();
     let slave = register("broker-a", 1, "127.0.0.1:10921", parsed.encode_compressed());
     let reply = call(&client, &addr, slave).await;

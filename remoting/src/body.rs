@@ -20,6 +20,7 @@
 
 pub mod admin;
 pub mod lenient;
+pub mod register;
 pub mod topic;
 
 use serde::de::DeserializeOwned;

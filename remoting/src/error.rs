@@ -70,6 +70,8 @@ pub enum BodyError {
     Shape(#[from] serde_json::Error),
     #[error("bad topic config text {text:?}: {reason}")]
     TopicConfigText { text: String, reason: String },
+    #[error("compressed {what}: {reason}")]
+    Compressed { what: &'static str, reason: String },
 }
 
 /// Failure of a network call made with [`crate::client::Client`] or

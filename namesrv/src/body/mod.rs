@@ -7,12 +7,11 @@
 //! clients ≥ 4.9.4 and which the Go client's string-splitting route parser survives
 //! (protocol spec §3.3).
 //!
-//! * [`register`]: what brokers send — `RegisterBrokerBody` (JSON or zlib-compressed binary),
-//!   `TopicConfigSerializeWrapper`, `TopicConfig`, `DataVersion`.
+//! What brokers send (`RegisterBrokerBody` and its topic configs) is shared with the broker and
+//! lives in `remoting::body::register` / `remoting::body::topic`.
 //! * [`route`]: what the NameServer answers — `TopicRouteData`, `QueueData`, `BrokerData`,
 //!   `ClusterInfo`, `TopicList`, `KVTable`, `BrokerMemberGroup`.
 
-pub mod register;
 pub mod route;
 
 use serde::de::DeserializeOwned;

@@ -10,12 +10,13 @@ use remoting::headers::namesrv::{
 };
 use remoting::{Command, Connection};
 
-use crate::body::register::{DataVersion, RegisterBrokerBody};
 use crate::body::route::{GetBrokerMemberGroupResponseBody, TopicRouteData};
 use crate::dispatch::{success, Reject, Reply};
 use crate::kv::NAMESPACE_ORDER_TOPIC_CONFIG;
 use crate::route::{BrokerRegistration, Unregistration};
 use crate::server::NameServer;
+use remoting::body::register::RegisterBrokerBody;
+use remoting::body::topic::DataVersion;
 
 /// Ext key of the 5.x broker's zone (Java `MixAll.ZONE_NAME`).
 const ZONE_NAME: &str = "__ZONE_NAME";

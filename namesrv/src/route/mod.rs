@@ -28,8 +28,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::body::register::{DataVersion, RegisterBrokerBody, TopicConfig};
 use crate::body::route::{perm, BrokerData, QueueData};
+use remoting::body::register::RegisterBrokerBody;
+use remoting::body::topic::{DataVersion, TopicConfig};
 
 /// `MixAll.MASTER_ID`.
 pub const MASTER_ID: i64 = 0;

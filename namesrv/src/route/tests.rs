@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use super::query::UnitFilter;
 use super::*;
-use crate::body::register::TopicConfigSerializeWrapper;
+use remoting::body::topic::TopicConfigSerializeWrapper;
 
 fn reg(name: &str, id: i64, addr: &str) -> BrokerRegistration {
     BrokerRegistration {

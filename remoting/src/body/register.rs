@@ -1,4 +1,4 @@
-//! Bodies brokers send: `RegisterBrokerBody` and its parts.
+//! `RegisterBrokerBody`, the REGISTER_BROKER body: the broker writes it, the NameServer reads it.
 //!
 //! JSON form (4.9.8; 5.3.3 adds `stateVersion`, `mappingDataVersion`, `attributes` and the
 //! static-topic maps):
@@ -26,9 +26,11 @@ use std::io::Read;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use super::topic::{DataVersion, TopicConfig, TopicConfigSerializeWrapper};
+use super::{from_body, to_body};
+use crate::error::BodyError;
 
-pub use remoting::body::topic::{DataVersion, TopicConfig, TopicConfigSerializeWrapper};
+type Result<T> = std::result::Result<T, BodyError>;
 
 /// `MQVersion.Version.V3_0_11.ordinal()`: brokers older than this send a bare
 /// `TopicConfigSerializeWrapper` instead of a `RegisterBrokerBody`.
@@ -60,8 +62,7 @@ impl RegisterBrokerBody {
     /// * otherwise JSON.
     pub fn decode(body: &[u8], compressed: bool, version: i32) -> Result<Self> {
         if version < VERSION_3_0_11 {
-            let wrapper: TopicConfigSerializeWrapper =
-                super::decode("TopicConfigSerializeWrapper", body)?;
+            let wrapper: TopicConfigSerializeWrapper = from_body(body)?;
             return Ok(RegisterBrokerBody {
                 filter_server_list: Vec::new(),
                 topic_config_serialize_wrapper: wrapper.fill_names(),
@@ -70,7 +71,7 @@ impl RegisterBrokerBody {
         if compressed || body.first() == Some(&0x78) {
             return Self::decode_compressed(body, version);
         }
-        let mut parsed: RegisterBrokerBody = super::decode("RegisterBrokerBody", body)?;
+        let mut parsed: RegisterBrokerBody = from_body(body)?;
         parsed.topic_config_serialize_wrapper = parsed.topic_config_serialize_wrapper.fill_names();
         Ok(parsed)
     }
@@ -81,17 +82,15 @@ impl RegisterBrokerBody {
         flate2::read::ZlibDecoder::new(body)
             .take(MAX_INFLATED)
             .read_to_end(&mut inflated)
-            .map_err(|e| Error::body("compressed RegisterBrokerBody", e))?;
+            .map_err(|e| compressed(e.to_string()))?;
         let mut r = Reader { buf: &inflated };
 
-        let data_version: DataVersion = super::decode("DataVersion", r.chunk()?)?;
+        let data_version: DataVersion = from_body(r.chunk()?)?;
         let count = r.int()?;
         let mut table = BTreeMap::new();
         for _ in 0..count {
-            let text = std::str::from_utf8(r.chunk()?)
-                .map_err(|e| Error::body("compressed RegisterBrokerBody", e))?;
-            let tc = TopicConfig::decode_text(text)
-                .map_err(|e| Error::body("compressed RegisterBrokerBody", e))?;
+            let text = std::str::from_utf8(r.chunk()?).map_err(|e| compressed(e.to_string()))?;
+            let tc = TopicConfig::decode_text(text).map_err(|e| compressed(e.to_string()))?;
             table.insert(tc.topic_name.clone(), tc);
         }
         // Java logs and continues with an empty list when this JSON does not parse.
@@ -100,7 +99,7 @@ impl RegisterBrokerBody {
         if version >= VERSION_5_0_0 && !r.buf.is_empty() {
             let mut infos = BTreeMap::new();
             for _ in 0..r.int()? {
-                let info: Value = super::decode("TopicQueueMappingInfo", r.chunk()?)?;
+                let info: Value = from_body(r.chunk()?)?;
                 let topic = info
                     .get("topic")
                     .and_then(Value::as_str)
@@ -127,24 +126,34 @@ impl RegisterBrokerBody {
         use std::io::Write;
         let wrapper = &self.topic_config_serialize_wrapper;
         let mut raw = Vec::new();
-        put_chunk(&mut raw, &super::encode(&wrapper.data_version));
+        put_chunk(&mut raw, &to_body(&wrapper.data_version));
         raw.extend_from_slice(&(wrapper.topic_config_table.len() as i32).to_be_bytes());
         for tc in wrapper.topic_config_table.values() {
             put_chunk(&mut raw, tc.encode_text().as_bytes());
         }
-        put_chunk(&mut raw, &super::encode(&self.filter_server_list));
+        put_chunk(&mut raw, &to_body(&self.filter_server_list));
         let infos = wrapper
             .topic_queue_mapping_info_map
             .clone()
             .unwrap_or_default();
         raw.extend_from_slice(&(infos.len() as i32).to_be_bytes());
         for info in infos.values() {
-            put_chunk(&mut raw, &super::encode(info));
+            put_chunk(&mut raw, &to_body(info));
         }
         let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
         // Writing into a Vec cannot fail.
         let _ = z.write_all(&raw);
         z.finish().unwrap_or_default()
+    }
+}
+
+/// Java's message when the inflated stream ends early.
+const END_OF_DATA: &str = "End of compressed data has reached";
+
+fn compressed(reason: String) -> BodyError {
+    BodyError::Compressed {
+        what: "RegisterBrokerBody",
+        reason,
     }
 }
 
@@ -161,10 +170,7 @@ struct Reader<'a> {
 impl<'a> Reader<'a> {
     fn int(&mut self) -> Result<i32> {
         if self.buf.len() < 4 {
-            return Err(Error::body(
-                "compressed RegisterBrokerBody",
-                "End of compressed data has reached",
-            ));
+            return Err(compressed(END_OF_DATA.into()));
         }
         let (head, rest) = self.buf.split_at(4);
         self.buf = rest;
@@ -176,12 +182,7 @@ impl<'a> Reader<'a> {
         let len = usize::try_from(len)
             .ok()
             .filter(|l| *l <= self.buf.len())
-            .ok_or_else(|| {
-                Error::body(
-                    "compressed RegisterBrokerBody",
-                    "End of compressed data has reached",
-                )
-            })?;
+            .ok_or_else(|| compressed(END_OF_DATA.into()))?;
         let (head, rest) = self.buf.split_at(len);
         self.buf = rest;
         Ok(head)
@@ -240,7 +241,7 @@ mod tests {
             timestamp: 1_795_331_003_295,
         };
         assert_eq!(
-            super::super::encode(&dv),
+            to_body(&dv),
             br#"{"counter":3,"stateVersion":0,"timestamp":1795331003295}"#
         );
     }
@@ -304,7 +305,7 @@ mod tests {
     #[test]
     fn malformed_json_is_a_clear_error() {
         let err = RegisterBrokerBody::decode(b"{\"filterServerList\":[", false, 409).unwrap_err();
-        assert!(err.to_string().contains("RegisterBrokerBody"), "{err}");
+        assert!(err.to_string().contains("JSON"), "{err}");
     }
 
     #[test]
