@@ -47,9 +47,15 @@ pub fn mqadmin(ns: &str, args: &[&str]) -> Output {
 
 /// The Java driver command (`produce …` / `consume …`, key=value arguments).
 pub fn java_driver(client: JavaClient, args: &[String]) -> Cmd {
+    java_program(client, "ClientDriver", args)
+}
+
+/// Any of our Java driver programs (`thrust.compat.<class>` in compat-tests/java/client), run on
+/// the Java client `client` with `args` (a mode first, then `key=value` pairs).
+pub fn java_program(client: JavaClient, class: &str, args: &[String]) -> Cmd {
     let v = client.version();
     let dir = work_dir(&format!(
-        "java{v}-{}",
+        "java{v}-{class}-{}",
         args.first().map(String::as_str).unwrap_or("driver")
     ));
     let cp = format!(
@@ -61,7 +67,7 @@ pub fn java_driver(client: JavaClient, args: &[String]) -> Cmd {
         &dir,
         &["-Xms64m", "-Xmx256m"],
         &cp,
-        "thrust.compat.ClientDriver",
+        &format!("thrust.compat.{class}"),
     )
     .args(args.iter().cloned())
 }
