@@ -151,9 +151,13 @@ fn deliver_due(b: &Broker, level: i32) {
         let record = b.store.read_range(unit.physical_offset, unit.size);
         if let Some(msg) = record.as_ref().and_then(StoredMessage::decode) {
             if let Some(real) = real_message(msg) {
-                if let Err(e) = b.store.put(real) {
-                    tracing::warn!(level, offset, "deliver delayed message: {e}");
-                    return;
+                let topic = real.topic.clone();
+                match b.store.put(real) {
+                    Ok(put) => b.stats_items.put_result(b, &topic, &put),
+                    Err(e) => {
+                        tracing::warn!(level, offset, "deliver delayed message: {e}");
+                        return;
+                    }
                 }
             }
         }

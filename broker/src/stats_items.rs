@@ -187,6 +187,18 @@ impl StatsItems {
         self.add(BROKER_GET_NUMS, cluster, msgs, 0);
     }
 
+    /// A put made by the broker itself (delay/timer delivery, transaction commit), counted like
+    /// a client's (Java `ScheduleMessageService`, `TimerMessageStore`, `EndTransactionProcessor`).
+    pub fn put_result(&self, b: &Broker, topic: &str, put: &store::PutResult) {
+        let bytes: i64 = put.records.iter().map(|p| i64::from(p.size)).sum();
+        self.put(
+            &b.config().broker_cluster_name,
+            topic,
+            put.records.len() as u64,
+            bytes.unsigned_abs(),
+        );
+    }
+
     /// A message sent back for retry or to the DLQ (Java `incSendBackNums`).
     pub fn send_back(&self, group: &str, origin_topic: &str) {
         self.add(SNDBCK_PUT_NUMS, &format!("{origin_topic}@{group}"), 1, 1);

@@ -154,9 +154,13 @@ pub fn step(b: &Broker) {
             break;
         }
         if let Some(real) = record(b, offset).and_then(real_message) {
-            if let Err(e) = b.store.put(real) {
-                tracing::warn!(offset, "deliver timer message: {e}");
-                break;
+            let topic = real.topic.clone();
+            match b.store.put(real) {
+                Ok(put) => b.stats_items.put_result(b, &topic, &put),
+                Err(e) => {
+                    tracing::warn!(offset, "deliver timer message: {e}");
+                    break;
+                }
             }
         }
         pending.pop_first();

@@ -118,9 +118,11 @@ pub fn end_transaction(b: &Arc<Broker>, req: Command) -> Reply {
         let mut msg = new_from(&half, &topic, queue, &real);
         msg.sys_flag = (msg.sys_flag & !sysflag::TRANSACTION_MASK) | sysflag::TRANSACTION_COMMIT;
         msg.prepared_transaction_offset = h.commit_log_offset;
-        b.store
+        let put = b
+            .store
             .put(msg)
             .map_err(|e| Reject::system(e.to_string()))?;
+        b.stats_items.put_result(b, &topic, &put);
     }
     write_op(b, &half)?;
     Ok(Command::response(rc::SUCCESS, None))
