@@ -139,6 +139,18 @@ impl Handler for BrokerHandler {
         Some(dispatch::dispatch(&self.broker, conn, req, self.vip).await)
     }
 
+    /// Plain sends under ASYNC_FLUSH never wait (the put is done when `put_batch` returns), so
+    /// they are answered on the connection's reader: no task per send, and the replies to a
+    /// burst of requests from one client leave in one write instead of one write each. Sends
+    /// that may wait (SYNC_FLUSH group commit, request/reply forwarding) keep a task of their own.
+    fn answer_inline(&self, req: &Command) -> bool {
+        use remoting::code::request as rq;
+        matches!(
+            req.code,
+            rq::SEND_MESSAGE | rq::SEND_MESSAGE_V2 | rq::SEND_BATCH_MESSAGE
+        ) && self.broker.store.config().flush_disk_type != store::FlushDiskType::Sync
+    }
+
     fn on_close(&self, conn: &Connection) {
         clients::connection_closed(&self.broker, conn);
     }

@@ -112,14 +112,15 @@ async fn store_and_reply(
     queue_id: i32,
     store_host: SocketAddr,
 ) -> Reply {
-    let uniq: Vec<String> = msgs
-        .iter()
-        .map(|m| {
+    // Java answers a single message's UNIQ_KEY as the transaction id ("" when it has none).
+    let transaction_id = match msgs.as_slice() {
+        [m] => Some(
             store::props::property(&m.properties, UNIQ_KEY)
                 .unwrap_or_default()
-                .to_string()
-        })
-        .collect();
+                .to_owned(),
+        ),
+        _ => None,
+    };
     let bytes: usize = msgs.iter().map(|m| m.body.len()).sum();
     // The stored topic: SCHEDULE_TOPIC_XXXX or the half topic when rewritten, as Java counts.
     let topic = msgs.first().map(|m| m.topic.clone()).unwrap_or_default();
@@ -148,15 +149,18 @@ async fn store_and_reply(
         Err(StoreError::FlushTimeout(_)) => rc::FLUSH_DISK_TIMEOUT,
         Err(e) => return Err(put_error(&e, cfg)),
     };
-    let ids: Vec<String> = records
-        .iter()
-        .map(|p| store::offset_msg_id(&store_host, p.physical_offset))
-        .collect();
+    let mut msg_id = String::with_capacity(records.len() * 33);
+    for (i, p) in records.iter().enumerate() {
+        if i > 0 {
+            msg_id.push(',');
+        }
+        msg_id.push_str(&store::offset_msg_id(&store_host, p.physical_offset));
+    }
     let header = SendMessageResponseHeader {
-        msg_id: ids.join(","),
+        msg_id,
         queue_id,
         queue_offset: first.queue_offset,
-        transaction_id: (uniq.len() == 1).then(|| uniq[0].clone()),
+        transaction_id,
         batch_uniq_id: None,
         recall_handle: None,
     };
@@ -334,6 +338,11 @@ fn prepare_or_schedule(msg: NewMessage, cfg: &BrokerConfig) -> Result<NewMessage
 
 /// Stored properties: the client's, plus `UNIQ_KEY` when missing (5.x) and `CLUSTER`.
 fn stored_properties(client: Option<&str>, extra: Option<&str>, cfg: &BrokerConfig) -> String {
+    if let (Some(client), None) = (client, extra) {
+        if let Some(s) = append_cluster_fast(client, &cfg.broker_cluster_name) {
+            return s;
+        }
+    }
     let mut pairs = parse_properties(client.unwrap_or(""));
     if let Some(extra) = extra {
         for (k, v) in parse_properties(extra) {
@@ -345,6 +354,39 @@ fn stored_properties(client: Option<&str>, extra: Option<&str>, cfg: &BrokerConf
     }
     set(&mut pairs, CLUSTER, cfg.broker_cluster_name.clone());
     properties_to_string(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+}
+
+/// The common case of [`stored_properties`] without parsing into owned pairs: a client string
+/// already in canonical form (every pair `name 0x01 value 0x02` with both parts non-empty, no
+/// duplicate names) that has `UNIQ_KEY` and no `CLUSTER` comes out as itself plus
+/// `CLUSTER 0x01 name 0x02`, exactly what parsing and re-encoding would give. `None` otherwise.
+fn append_cluster_fast(client: &str, cluster: &str) -> Option<String> {
+    use store::props::{NAME_VALUE_SEPARATOR as NV, PROPERTY_SEPARATOR as PS};
+    let body = client.strip_suffix(PS)?;
+    let mut names: [&str; 16] = [""; 16];
+    let mut n = 0;
+    for part in body.split(PS) {
+        let (name, value) = part.split_once(NV)?;
+        // Java's parser drops such pairs (and fewer than 3 chars): leave those to the slow path.
+        if name.is_empty() || value.is_empty() || value.contains(NV) || n == names.len() {
+            return None;
+        }
+        if name == CLUSTER || names[..n].contains(&name) {
+            return None;
+        }
+        names[n] = name;
+        n += 1;
+    }
+    if !names[..n].contains(&UNIQ_KEY) || cluster.is_empty() {
+        return None;
+    }
+    let mut s = String::with_capacity(client.len() + CLUSTER.len() + cluster.len() + 2);
+    s.push_str(client);
+    s.push_str(CLUSTER);
+    s.push(NV);
+    s.push_str(cluster);
+    s.push(PS);
+    Some(s)
 }
 
 fn set(pairs: &mut Vec<(String, String)>, key: &str, value: String) {
@@ -485,7 +527,7 @@ fn new_uniq_id() -> String {
     raw.extend_from_slice(&(next_random() as u32).to_be_bytes());
     raw.extend_from_slice(&(crate::persist::now_millis() as u32).to_be_bytes());
     raw.extend_from_slice(&COUNTER.fetch_add(1, Ordering::Relaxed).to_be_bytes());
-    raw.iter().map(|b| format!("{b:02X}")).collect()
+    store::upper_hex(&raw)
 }
 
 #[cfg(test)]
@@ -510,6 +552,43 @@ mod tests {
         );
         let kept = stored_properties(Some("UNIQ_KEY\u{1}ABC\u{2}"), None, &cfg);
         assert!(kept.contains("UNIQ_KEY\u{1}ABC\u{2}"));
+    }
+
+    #[test]
+    fn fast_properties_match_parse_and_reencode() {
+        let cfg = BrokerConfig::default();
+        let canonical = "TAGS\u{1}A\u{2}UNIQ_KEY\u{1}7F00\u{2}WAIT\u{1}true\u{2}";
+        let fast = append_cluster_fast(canonical, &cfg.broker_cluster_name);
+        assert_eq!(
+            fast.as_deref(),
+            Some("TAGS\u{1}A\u{2}UNIQ_KEY\u{1}7F00\u{2}WAIT\u{1}true\u{2}CLUSTER\u{1}DefaultCluster\u{2}")
+        );
+        // Forms the fast path leaves to the parser, and the parser's answer for every input
+        // (an empty extra string forces the slow path) equals the fast one where both apply.
+        for client in [
+            canonical,
+            "UNIQ_KEY\u{1}X\u{2}",
+            "TAGS\u{1}A\u{2}UNIQ_KEY\u{1}X",
+            "TAGS\u{1}A\u{2}TAGS\u{1}B\u{2}UNIQ_KEY\u{1}X\u{2}",
+            "CLUSTER\u{1}c\u{2}UNIQ_KEY\u{1}X\u{2}",
+            "E\u{1}\u{2}UNIQ_KEY\u{1}X\u{2}",
+            "\u{2}UNIQ_KEY\u{1}X\u{2}",
+            "a\u{1}b\u{1}c\u{2}UNIQ_KEY\u{1}X\u{2}",
+        ] {
+            let slow = stored_properties(Some(client), Some(""), &cfg);
+            if let Some(fast) = append_cluster_fast(client, &cfg.broker_cluster_name) {
+                assert_eq!(fast, slow, "{client:?}");
+            }
+            assert_eq!(
+                stored_properties(Some(client), None, &cfg),
+                slow,
+                "{client:?}"
+            );
+        }
+        assert!(append_cluster_fast("TAGS\u{1}A\u{2}", "c").is_none());
+        assert!(
+            append_cluster_fast("TAGS\u{1}A\u{2}TAGS\u{1}B\u{2}UNIQ_KEY\u{1}X\u{2}", "c").is_none()
+        );
     }
 
     #[test]

@@ -87,6 +87,6 @@ pub use decode::{DelayLevels, StoredMessage};
 pub use error::{PutStatus, Result, StoreError};
 pub use flush::Durability;
 pub use index::IndexQuery;
-pub use message::{crc32, java_hash, offset_msg_id, tags_code, NewMessage};
+pub use message::{crc32, java_hash, offset_msg_id, tags_code, upper_hex, NewMessage};
 pub use read::{Boundary, GetRequest, GetResult, GetStatus};
 pub use store::{Placed, PutResult, Store};

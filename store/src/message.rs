@@ -217,7 +217,18 @@ pub fn offset_msg_id(store_host: &SocketAddr, physical_offset: i64) -> String {
     }
     raw.extend_from_slice(&i32::from(store_host.port()).to_be_bytes());
     raw.extend_from_slice(&physical_offset.to_be_bytes());
-    raw.iter().map(|b| format!("{b:02X}")).collect()
+    upper_hex(&raw)
+}
+
+/// Upper-case hex of `raw` (one allocation; msg ids are built on every send).
+pub fn upper_hex(raw: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let mut s = String::with_capacity(raw.len() * 2);
+    for b in raw {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0xF)]));
+    }
+    s
 }
 
 /// Decode an offset message id back to (store host, physical offset).
