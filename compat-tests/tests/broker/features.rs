@@ -1,11 +1,14 @@
 //! Broker features driven by the Java client: transactions, consume retry and DLQ, orderly
 //! consumption with queue locks, lite pull and broadcasting, and 5.x timer messages.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::thread::sleep;
 use std::time::Duration;
 
-use compat_tests::process::{run, Output};
-use compat_tests::tools::{java_driver, kv, JavaClient};
+use compat_tests::env::work_dir;
+use compat_tests::process::{json_lines, run, Output};
+use compat_tests::tools::{java_driver, java_program, kv, JavaClient};
+use compat_tests::wire;
 
 use super::common::*;
 
@@ -251,4 +254,141 @@ fn java_timer_messages() {
 #[test]
 fn ours_timer_messages() {
     timer_messages(Kind::Ours);
+}
+
+/// How many consumers of `group` the broker knows (GET_CONSUMER_LIST_BY_GROUP).
+fn group_size(s: &Stack, group: &str) -> usize {
+    wire::request(
+        &s.broker_addr,
+        GET_CONSUMER_LIST_BY_GROUP,
+        &[("consumerGroup", group)],
+        Duration::from_secs(3),
+    )
+    .and_then(|r| r.json())
+    .map_or(0, |v| v["consumerIdList"].as_array().map_or(0, Vec::len))
+}
+
+const GET_CONSUMER_LIST_BY_GROUP: i32 = 38;
+
+/// Ordered messages: a producer routes every order to one queue with a MessageQueueSelector, and
+/// three orderly consumers of one group (5.3.3, 5.3.3, 4.9.8) share the queues; each consumer sees
+/// every order's steps in sending order, and together they see every message.
+fn ordered_by_selector(kind: Kind) {
+    let s = stack(kind);
+    let _dump = s.dump();
+    let (topic, group) = (unique("sel"), unique("selg"));
+    create_topic(s, &topic);
+    let stop = work_dir("ordered-stop").join("stop");
+    let stop_arg = stop.display().to_string();
+    let member = |v| {
+        let args = kv(
+            "consume",
+            &[
+                ("ns", s.ns()),
+                ("topic", &topic),
+                ("group", &group),
+                ("stop_file", &stop_arg),
+            ],
+        );
+        consumer(&java_program(v, "OrderedDriver", &args))
+    };
+    let members = [
+        member(JavaClient::V5_3_3),
+        member(JavaClient::V5_3_3),
+        member(JavaClient::V4_9_8),
+    ];
+    wait_until(
+        Duration::from_secs(60),
+        "three consumers in the group",
+        || group_size(s, &group) == 3,
+    );
+    // The members rebalance as soon as the broker notifies them of the third one.
+    sleep(Duration::from_secs(3));
+    let (orders, steps) = (8, 6);
+    let sent = run(
+        &java_program(
+            JavaClient::V5_3_3,
+            "OrderedDriver",
+            &kv(
+                "send",
+                &[
+                    ("ns", s.ns()),
+                    ("topic", &topic),
+                    ("group", &unique("selpg")),
+                    ("orders", &orders.to_string()),
+                    ("steps", &steps.to_string()),
+                ],
+            ),
+        ),
+        Duration::from_secs(120),
+    );
+    sent.assert_ok();
+    for l in sent.json_lines() {
+        let order: u64 = l["body"].as_str().and_then(order_of).unwrap_or(u64::MAX);
+        assert_eq!(l["status"], "SEND_OK", "{l}");
+        assert_eq!(
+            l["queueId"].as_u64(),
+            Some(order % u64::from(QUEUES)),
+            "{l}"
+        );
+    }
+    wait_until(
+        Duration::from_secs(120),
+        "every ordered message consumed",
+        || {
+            let got: BTreeSet<String> = members
+                .iter()
+                .flat_map(|m| json_lines(&m.stdout()))
+                .filter_map(|l| l["body"].as_str().map(str::to_string))
+                .collect();
+            got.len() == orders * steps
+        },
+    );
+    std::fs::write(&stop, "stop").expect("write stop file");
+    let mut busy = 0;
+    for m in members {
+        let out = m.finish(Duration::from_secs(60));
+        out.assert_ok();
+        let mut last: BTreeMap<u64, i64> = BTreeMap::new();
+        let mut received = 0;
+        for body in bodies_of(&out) {
+            let (order, step) = body
+                .strip_prefix('o')
+                .and_then(|b| b.split_once('-'))
+                .and_then(|(o, st)| Some((o.parse().ok()?, st.parse().ok()?)))
+                .unwrap_or_else(|| panic!("unexpected body {body}"));
+            let prev = last.insert(order, step).unwrap_or(-1);
+            assert!(
+                step > prev,
+                "order {order}: step {step} after {prev}\n{out}"
+            );
+            received += 1;
+        }
+        busy += usize::from(received > 0);
+    }
+    assert!(
+        busy >= 2,
+        "the queues were shared by at least two consumers"
+    );
+}
+
+fn order_of(body: &str) -> Option<u64> {
+    body.strip_prefix('o')?.split_once('-')?.0.parse().ok()
+}
+
+fn bodies_of(out: &Output) -> Vec<String> {
+    out.json_lines()
+        .iter()
+        .filter_map(|l| l["body"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn java_ordered_by_selector() {
+    ordered_by_selector(Kind::Java);
+}
+
+#[test]
+fn ours_ordered_by_selector() {
+    ordered_by_selector(Kind::Ours);
 }
