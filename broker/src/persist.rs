@@ -18,10 +18,24 @@ pub fn load<T>(path: &Path, parse: impl Fn(&str) -> Option<T>) -> Result<Option<
 }
 
 /// Writes `content` to `path`, keeping the previous content in `<path>.bak`.
+///
+/// A persist makes three fsyncs (and waits for any other persist in progress), which can take
+/// seconds on a busy disk. Called from a tokio worker (a periodic flush, a topic or group
+/// auto-created while a request is handled), it runs under `block_in_place`: the worker's other
+/// tasks move to another thread meanwhile, so requests on other connections are not held up.
 pub fn store(path: &Path, content: &str) -> Result<(), String> {
-    store::ConfigFile::new(path)
-        .persist(content)
-        .map_err(|e| e.to_string())
+    let write = || {
+        store::ConfigFile::new(path)
+            .persist(content)
+            .map_err(|e| e.to_string())
+    };
+    let on_worker = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if on_worker {
+        tokio::task::block_in_place(write)
+    } else {
+        write()
+    }
 }
 
 pub fn now_millis() -> i64 {
@@ -94,6 +108,30 @@ pub(crate) fn temp_dir(tag: &str) -> std::path::PathBuf {
 mod tests {
     use super::*;
     use std::fs;
+
+    #[test]
+    fn store_works_on_either_runtime_flavor() {
+        let dir = temp_dir("persist-rt");
+        let f = dir.join("config/offsets.json");
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(async { store(&f, "1").unwrap() });
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            // On a worker thread: block_in_place (which would panic on a current-thread runtime).
+            let f2 = f.clone();
+            tokio::spawn(async move { store(&f2, "2").unwrap() })
+                .await
+                .unwrap();
+        });
+        assert_eq!(fs::read_to_string(&f).unwrap(), "2");
+        fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn store_keeps_bak_and_load_falls_back() {
