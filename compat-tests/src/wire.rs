@@ -82,6 +82,18 @@ pub fn request_as(
     ext: &[(&str, &str)],
     timeout: Duration,
 ) -> std::io::Result<Reply> {
+    request_body(addr, code, version, ext, &[], timeout)
+}
+
+/// [`request_as`] with a body (a broker reads a send request's body before its topic checks).
+pub fn request_body(
+    addr: &str,
+    code: i32,
+    version: i32,
+    ext: &[(&str, &str)],
+    body: &[u8],
+    timeout: Duration,
+) -> std::io::Result<Reply> {
     let sock: SocketAddr = addr
         .parse()
         .map_err(|e| bad(format!("address {addr}: {e}")))?;
@@ -96,10 +108,11 @@ pub fn request_as(
     let header = json!({"code": code, "extFields": fields, "flag": 0, "language": "JAVA",
         "opaque": opaque, "serializeTypeCurrentRPC": "JSON", "version": version});
     let header = serde_json::to_vec(&header).map_err(|e| bad(e.to_string()))?;
-    let mut frame = Vec::with_capacity(8 + header.len());
-    frame.extend_from_slice(&(4 + header.len() as u32).to_be_bytes());
+    let mut frame = Vec::with_capacity(8 + header.len() + body.len());
+    frame.extend_from_slice(&((4 + header.len() + body.len()) as u32).to_be_bytes());
     frame.extend_from_slice(&(header.len() as u32).to_be_bytes()); // type byte 0 = JSON
     frame.extend_from_slice(&header);
+    frame.extend_from_slice(body);
     stream.write_all(&frame)?;
     loop {
         let reply = read_frame(&mut stream)?;
