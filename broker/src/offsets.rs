@@ -2,7 +2,7 @@
 //! QUERY_CONSUMER_OFFSET (14), UPDATE_CONSUMER_OFFSET (15), GET_MAX_OFFSET (30),
 //! GET_MIN_OFFSET (31), SEARCH_OFFSET_BY_TIMESTAMP (29), GET_EARLIEST_MSG_STORETIME (32).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use remoting::code::response as rc;
 use remoting::headers::{
@@ -46,32 +46,11 @@ fn offset_reply(offset: i64) -> Command {
     Command::response(rc::SUCCESS, None).with_header(&QueryConsumerOffsetResponseHeader { offset })
 }
 
-/// Java `checkInMemByConsumeOffset(topic, queue, 0, 1)`: unit 0 exists and its record lies within
-/// the hot part of the CommitLog (`accessMessageInMemoryMaxRatio` % of RAM from the end).
+/// Java 5.3.3 `checkInMemByConsumeOffset(topic, queue, 0, 1)`: unit 0 exists and its record is
+/// resident in the page cache (`DefaultMappedFile.isLoaded`). `accessMessageInMemoryMaxRatio`
+/// plays no part here in 5.3.3 (4.9.8 used it).
 fn first_message_hot(b: &Broker, topic: &str, queue_id: i32) -> bool {
-    let Some(unit) = b.store.unit(topic, queue_id, 0) else {
-        return false;
-    };
-    let (max, _) = b.store.commitlog_offsets();
-    let ratio = u64::from(b.config().access_message_in_memory_max_ratio.clamp(0, 100) as u32);
-    let hot = total_memory() / 100 * ratio;
-    (max - unit.physical_offset).max(0) as u64 <= hot
-}
-
-/// Physical memory in bytes (`/proc/meminfo`), 8 GiB if unknown.
-fn total_memory() -> u64 {
-    static MEM: OnceLock<u64> = OnceLock::new();
-    *MEM.get_or_init(|| {
-        std::fs::read_to_string("/proc/meminfo")
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("MemTotal:"))
-                    .and_then(|l| l.split_whitespace().nth(1))
-                    .and_then(|kb| kb.parse::<u64>().ok())
-            })
-            .map_or(8 << 30, |kb| kb * 1024)
-    })
+    b.store.in_memory(topic, queue_id, 0)
 }
 
 /// UPDATE_CONSUMER_OFFSET: the group and topic must exist; the value is stored as given.

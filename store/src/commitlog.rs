@@ -146,6 +146,22 @@ impl CommitLog {
         Some(seg.file.bytes(pos, size))
     }
 
+    /// Java `checkInMemByCommitOffset` (5.3.3): the record's bytes are written and resident in
+    /// the page cache; false when they cannot be read.
+    pub fn is_resident(&self, offset: u64, size: usize) -> bool {
+        let Some(end) = offset.checked_add(size as u64) else {
+            return false;
+        };
+        if end > self.max_offset() {
+            return false;
+        }
+        let Some(seg) = self.segs.find(offset) else {
+            return false;
+        };
+        let pos = (offset - seg.base) as usize;
+        pos + size <= seg.file.len() && seg.file.is_resident(pos, size)
+    }
+
     /// Store timestamp of the record at `offset` (`pickupStoreTimestamp`), -1 if unreadable.
     pub fn store_timestamp(&self, offset: u64, size: usize) -> i64 {
         if size < 64 {

@@ -247,6 +247,17 @@ impl Store {
         q.unit(offset).filter(|u| !u.is_placeholder())
     }
 
+    /// Java `checkInMemByConsumeOffset(topic, queue, offset, 1)` (5.3.3): the unit at `offset`
+    /// exists and its record's pages are resident in the page cache (not the 4.9.8
+    /// `accessMessageInMemoryMaxRatio` estimate).
+    pub fn in_memory(&self, topic: &str, queue_id: i32, offset: i64) -> bool {
+        self.unit(topic, queue_id, offset).is_some_and(|u| {
+            self.inner
+                .commitlog
+                .is_resident(u.physical_offset as u64, u.size.max(0) as usize)
+        })
+    }
+
     /// Store time of the message at `offset` of a queue (`getMessageStoreTimeStamp`), -1 if none.
     pub fn message_store_time(&self, topic: &str, queue_id: i32, offset: i64) -> i64 {
         self.unit(topic, queue_id, offset).map_or(-1, |u| {
