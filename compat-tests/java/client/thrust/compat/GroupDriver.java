@@ -1,0 +1,186 @@
+package thrust.compat;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.apache.rocketmq.client.consumer.AllocateMessageQueueStrategy;
+import org.apache.rocketmq.client.consumer.DefaultMQPullConsumer;
+import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.client.consumer.PullResult;
+import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
+import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
+import org.apache.rocketmq.client.consumer.rebalance.AllocateMessageQueueAveragely;
+import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
+import org.apache.rocketmq.common.message.MessageExt;
+import org.apache.rocketmq.common.message.MessageQueue;
+
+/**
+ * Consumer-group scenarios for the unmodified Java client (compiled against 5.3.3 and 4.9.8).
+ * One JSON object per line on stdout.
+ *
+ * <pre>
+ * member ns=ADDR topic=T group=G stop_file=PATH [expr=*] [timeout_ms=170000]
+ *        clustering DefaultMQPushConsumer (from first offset). Prints {"ready":true} after start,
+ *        {"alloc":"0,3,5","cids":N,"cid":ID} for every allocation of T's queues (the default
+ *        AllocateMessageQueueAveragely, observed through a wrapping strategy), one line per
+ *        received message, and {"stopped":true} after consumer.shutdown(), which it calls as soon
+ *        as stop_file exists (exit 0), or at the timeout (exit 2).
+ * pull   ns=ADDR topic=T group=G expr=E [commit=true]
+ *        DefaultMQPullConsumer: queues, min/max and stored offsets; every queue walked from 0
+ *        with pullBlockIfNotFound (32 a pull) and again with pull (1 a pull); pulls at and beyond
+ *        the max offset; with commit=true, updateConsumeOffset(max - queueId % 2) + persist, then
+ *        waits until the broker returns the committed offsets.
+ * </pre>
+ */
+public final class GroupDriver {
+    public static void main(String[] argv) throws Exception {
+        Args a = new Args(argv, 1);
+        int code;
+        switch (argv.length > 0 ? argv[0] : "") {
+            case "member":
+                code = member(a);
+                break;
+            case "pull":
+                code = pull(a);
+                break;
+            default:
+                new Json().put("error", "usage: member|pull key=value...").emit();
+                code = 1;
+        }
+        System.out.flush();
+        Runtime.getRuntime().halt(code);
+    }
+
+    static String body(MessageExt m) {
+        return new String(m.getBody(), StandardCharsets.UTF_8);
+    }
+
+    /** The client's default strategy, reporting each result for the user topic (not %RETRY%). */
+    static final class ReportingAllocation implements AllocateMessageQueueStrategy {
+        private final AllocateMessageQueueStrategy inner = new AllocateMessageQueueAveragely();
+
+        @Override
+        public List<MessageQueue> allocate(String group, String cid, List<MessageQueue> all, List<String> cids) {
+            List<MessageQueue> mine = inner.allocate(group, cid, all, cids);
+            if (!all.isEmpty() && !all.get(0).getTopic().startsWith("%RETRY%")) {
+                Set<Integer> ids = new TreeSet<>();
+                for (MessageQueue mq : mine) {
+                    ids.add(mq.getQueueId());
+                }
+                StringBuilder sb = new StringBuilder();
+                for (Integer id : ids) {
+                    sb.append(sb.length() == 0 ? "" : ",").append(id);
+                }
+                new Json().put("alloc", sb.toString()).put("cids", cids.size()).put("cid", cid).emit();
+            }
+            return mine;
+        }
+
+        @Override
+        public String getName() {
+            return inner.getName();
+        }
+    }
+
+    static int member(Args a) throws Exception {
+        DefaultMQPushConsumer c = new DefaultMQPushConsumer(a.need("group"));
+        c.setNamesrvAddr(a.need("ns"));
+        c.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+        c.setAllocateMessageQueueStrategy(new ReportingAllocation());
+        c.subscribe(a.need("topic"), a.str("expr", "*"));
+        c.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+            for (MessageExt m : msgs) {
+                new Json().put("body", body(m)).put("tags", m.getTags()).put("msgId", m.getMsgId())
+                    .put("queueId", m.getQueueId()).put("queueOffset", m.getQueueOffset()).emit();
+            }
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+        c.start();
+        new Json().put("ready", true).emit();
+        File stop = new File(a.need("stop_file"));
+        long deadline = System.currentTimeMillis() + a.num("timeout_ms", 170000);
+        while (!stop.exists()) {
+            if (System.currentTimeMillis() > deadline) {
+                new Json().put("error", "no stop file before the timeout").emit();
+                return 2;
+            }
+            Thread.sleep(100);
+        }
+        c.shutdown();
+        new Json().put("stopped", true).emit();
+        return 0;
+    }
+
+    static Json result(String kind, MessageQueue mq, long from, PullResult r) {
+        return new Json().put(kind, mq.getQueueId()).put("from", from).put("status", r.getPullStatus().name())
+            .put("next", r.getNextBeginOffset()).put("min", r.getMinOffset()).put("max", r.getMaxOffset())
+            .put("count", r.getMsgFoundList() == null ? 0 : r.getMsgFoundList().size());
+    }
+
+    static void printMessages(String walk, PullResult r) {
+        if (r.getMsgFoundList() == null) {
+            return;
+        }
+        for (MessageExt m : r.getMsgFoundList()) {
+            new Json().put("msg", body(m)).put("walk", walk).put("queue", m.getQueueId())
+                .put("offset", m.getQueueOffset()).put("tags", m.getTags()).emit();
+        }
+    }
+
+    /** Walks one queue from 0 to its max offset; blocking pulls never wait, messages exist below max. */
+    static void walk(DefaultMQPullConsumer c, MessageQueue mq, String expr, long max, boolean block) throws Exception {
+        String kind = block ? "block" : "step";
+        long from = 0;
+        while (from < max) {
+            PullResult r = block ? c.pullBlockIfNotFound(mq, expr, from, 32) : c.pull(mq, expr, from, 1);
+            result(kind, mq, from, r).emit();
+            printMessages(kind, r);
+            if (r.getNextBeginOffset() <= from) {
+                throw new IllegalStateException("no progress on " + mq + " at " + from);
+            }
+            from = r.getNextBeginOffset();
+        }
+    }
+
+    static int pull(Args a) throws Exception {
+        DefaultMQPullConsumer c = new DefaultMQPullConsumer(a.need("group"));
+        c.setNamesrvAddr(a.need("ns"));
+        c.start();
+        String expr = a.need("expr");
+        List<MessageQueue> mqs = new ArrayList<>(c.fetchSubscribeMessageQueues(a.need("topic")));
+        mqs.sort(null);
+        new Json().put("queues", mqs.size()).emit();
+        for (MessageQueue mq : mqs) {
+            long max = c.maxOffset(mq);
+            new Json().put("queue", mq.getQueueId()).put("min", c.minOffset(mq)).put("max", max)
+                .put("stored", c.fetchConsumeOffset(mq, true)).emit();
+            walk(c, mq, expr, max, true);
+            walk(c, mq, expr, max, false);
+            result("at_max", mq, max, c.pull(mq, expr, max, 32)).emit();
+            result("beyond", mq, max + 10, c.pull(mq, expr, max + 10, 32)).emit();
+        }
+        if (Boolean.parseBoolean(a.str("commit", "false"))) {
+            for (MessageQueue mq : mqs) {
+                long offset = c.maxOffset(mq) - mq.getQueueId() % 2;
+                c.updateConsumeOffset(mq, offset);
+                c.persist(mq);
+                new Json().put("committed", mq.getQueueId()).put("offset", offset).emit();
+            }
+            // persist is oneway: read back until the broker has applied every commit.
+            long deadline = System.currentTimeMillis() + 20000;
+            for (MessageQueue mq : mqs) {
+                long want = c.maxOffset(mq) - mq.getQueueId() % 2;
+                while (c.fetchConsumeOffset(mq, true) != want && System.currentTimeMillis() < deadline) {
+                    Thread.sleep(100);
+                }
+                new Json().put("read_back", mq.getQueueId()).put("offset", c.fetchConsumeOffset(mq, true)).emit();
+            }
+        }
+        c.shutdown();
+        new Json().put("done", true).emit();
+        return 0;
+    }
+}
