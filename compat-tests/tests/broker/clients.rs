@@ -137,6 +137,87 @@ fn ours_other_consumers() {
     other_consumers(Kind::Ours);
 }
 
+/// Oneway sends (no response) from Java 5.3.3, Java 4.9.8 and Go all arrive, with their tags,
+/// keys and properties. A oneway send returns no msgId, so the ids checked are the ones the
+/// consumer reports, which must be distinct.
+fn oneway_sends(kind: Kind) {
+    let s = stack(kind);
+    let _dump = s.dump();
+    let (topic, group) = (unique("ow"), unique("owg"));
+    create_topic(s, &topic);
+    let batches = [
+        Batch {
+            body: "ow5",
+            count: 5,
+            mode: "oneway",
+        },
+        Batch {
+            body: "ow4",
+            count: 5,
+            mode: "oneway",
+        },
+        Batch {
+            body: "owgo",
+            count: 5,
+            mode: "oneway",
+        },
+    ];
+    let c = consumer(&java_driver(
+        JavaClient::V5_3_3,
+        &consumer_args(s.ns(), &topic, &group, 15),
+    ));
+    for (cmd, b) in [
+        (
+            java_driver(
+                JavaClient::V5_3_3,
+                &producer_args(s.ns(), &topic, &batches[0]),
+            ),
+            &batches[0],
+        ),
+        (
+            java_driver(
+                JavaClient::V4_9_8,
+                &producer_args(s.ns(), &topic, &batches[1]),
+            ),
+            &batches[1],
+        ),
+        (
+            go_driver_cmd(&producer_args(s.ns(), &topic, &batches[2])),
+            &batches[2],
+        ),
+    ] {
+        let out = run(&cmd, Duration::from_secs(120));
+        out.assert_ok();
+        let done = out
+            .json_lines()
+            .into_iter()
+            .find(|l| l.get("done").is_some());
+        assert!(
+            done.is_some_and(|d| d["sent"] == b.count && d["failed"] == 0),
+            "{out}"
+        );
+    }
+    let out = c.finish(Duration::from_secs(150));
+    let ids: Vec<String> = out
+        .json_lines()
+        .iter()
+        .filter_map(|m| m["msgId"].as_str().map(str::to_string))
+        .collect();
+    let distinct: BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), 15, "one msgId per message: {out}");
+    check_received(&out, &batches, &ids);
+}
+
+#[test]
+fn java_oneway_sends() {
+    oneway_sends(Kind::Java);
+}
+
+#[test]
+fn ours_oneway_sends() {
+    oneway_sends(Kind::Ours);
+}
+
 /// Java clients switched to the binary ROCKETMQ header (env `ROCKETMQ_SERIALIZE_TYPE`).
 fn binary_headers(kind: Kind) {
     let s = stack(kind);
