@@ -149,6 +149,33 @@ impl StatsItems {
         item.times += times;
     }
 
+    /// Java `BrokerStatsManager.onTopicDeleted`: the topic's items and every `topic@group` item.
+    pub fn on_topic_deleted(&self, topic: &str) {
+        let prefix = format!("{topic}@");
+        let mut t = self.items.lock().unwrap_or_else(|e| e.into_inner());
+        for name in [TOPIC_PUT_NUMS, TOPIC_PUT_SIZE] {
+            if let Some(set) = t.get_mut(name) {
+                set.remove(topic);
+            }
+        }
+        for name in [GROUP_GET_NUMS, GROUP_GET_SIZE, SNDBCK_PUT_NUMS] {
+            if let Some(set) = t.get_mut(name) {
+                set.retain(|k, _| !k.starts_with(&prefix));
+            }
+        }
+    }
+
+    /// Java `BrokerStatsManager.onGroupDeleted`: every `topic@group` item of the group.
+    pub fn on_group_deleted(&self, group: &str) {
+        let suffix = format!("@{group}");
+        let mut t = self.items.lock().unwrap_or_else(|e| e.into_inner());
+        for name in [GROUP_GET_NUMS, GROUP_GET_SIZE, SNDBCK_PUT_NUMS] {
+            if let Some(set) = t.get_mut(name) {
+                set.retain(|k, _| !k.ends_with(&suffix));
+            }
+        }
+    }
+
     /// Snapshots every item for window `w` (called by the samplers).
     pub fn sample(&self, w: Window) {
         let now = now_millis();
@@ -276,5 +303,25 @@ mod tests {
         assert_eq!(s.get(GROUP_GET_SIZE, "T@G").unwrap()[0].sum, 40);
         assert_eq!(s.get(SNDBCK_PUT_NUMS, "T@G").unwrap()[0].sum, 1);
         assert_eq!(s.get(BROKER_GET_NUMS, "C").unwrap()[0].sum, 4);
+    }
+
+    #[test]
+    fn deleting_a_topic_or_group_drops_its_items() {
+        let s = StatsItems::default();
+        s.put("C", "T", 1, 10);
+        s.get_found("C", "G", "T", 1, 10);
+        s.get_found("C", "G", "U", 1, 10);
+        s.get_found("C", "H", "U", 1, 10);
+        s.on_topic_deleted("T");
+        assert!(s.get(TOPIC_PUT_NUMS, "T").is_none());
+        assert!(s.get(GROUP_GET_NUMS, "T@G").is_none());
+        assert!(s.get(GROUP_GET_NUMS, "U@G").is_some());
+        s.on_group_deleted("G");
+        assert!(s.get(GROUP_GET_NUMS, "U@G").is_none());
+        assert!(s.get(GROUP_GET_NUMS, "U@H").is_some());
+        assert!(
+            s.get(BROKER_PUT_NUMS, "C").is_some(),
+            "broker-wide items stay"
+        );
     }
 }

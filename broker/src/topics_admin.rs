@@ -101,6 +101,7 @@ pub fn delete_topic(b: &Arc<Broker>, req: Command) -> Reply {
     for t in doomed {
         b.topics.remove(&t);
         b.offsets.remove_topic(&t);
+        b.stats_items.on_topic_deleted(&t);
         if let Err(e) = b.store.delete_topic(&t) {
             tracing::warn!(topic = %t, "delete consume queues: {e}");
         }
@@ -203,6 +204,8 @@ pub fn delete_group(b: &Arc<Broker>, req: Command) -> Reply {
     if h.clean_offset {
         b.offsets.remove_group(&h.group_name);
     }
+    // Java deletes the group's stats when `autoDeleteUnusedStats` (default true).
+    b.stats_items.on_group_deleted(&h.group_name);
     Ok(Command::response(rc::SUCCESS, None))
 }
 
