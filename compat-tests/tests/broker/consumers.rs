@@ -157,6 +157,15 @@ impl Member {
         out.assert_ok();
         out.json_lines()
     }
+
+    /// Crash: SIGKILL to the JVM, so the broker only sees the connection close.
+    fn crash(self) -> Vec<Value> {
+        let pid = self.lines().iter().find_map(|l| l["pid"].as_u64());
+        let pid = pid.and_then(|p| u32::try_from(p).ok()).expect("member pid");
+        compat_tests::process::signal(pid, "KILL");
+        // `timeout` reports the killed child (exit 137): the output is all that matters here.
+        self.proc.finish(Duration::from_secs(30)).json_lines()
+    }
 }
 
 /// The live members' latest allocations are from a round that saw all of them, are disjoint and
@@ -222,7 +231,8 @@ fn phase(s: &Stack, topic: &str, live: &[Member], left: &[Vec<Value>], prefix: &
 }
 
 /// Three clustering push consumers (two 5.3.3, one 4.9.8) split 8 queues; a fourth joins, one
-/// leaves; after each change the allocations settle (the broker's NOTIFY_CONSUMER_IDS_CHANGED
+/// leaves (shutdown), one crashes (SIGKILL: the broker sees only the closed connection); after
+/// each change the allocations settle (the broker's NOTIFY_CONSUMER_IDS_CHANGED
 /// makes the clients rebalance at once) and new messages are consumed exactly once.
 fn rebalance(kind: Kind) {
     let s = stack(kind);
@@ -237,8 +247,10 @@ fn rebalance(kind: Kind) {
     live.push(Member::start(s, &topic, &group, JavaClient::V5_3_3));
     phase(s, &topic, &live, &[], "rb2");
     let dirs: Vec<PathBuf> = live.iter().map(|m| m.dir.clone()).collect();
-    let left = vec![live.remove(0).leave()];
+    let mut left = vec![live.remove(0).leave()];
     phase(s, &topic, &live, &left, "rb3");
+    left.push(live.remove(0).crash());
+    phase(s, &topic, &live, &left, "rb4");
     for m in live {
         m.leave();
     }

@@ -23,7 +23,7 @@ import org.apache.rocketmq.common.message.MessageQueue;
  *
  * <pre>
  * member ns=ADDR topic=T group=G stop_file=PATH [expr=*] [timeout_ms=170000]
- *        clustering DefaultMQPushConsumer (from first offset). Prints {"ready":true} after start,
+ *        clustering DefaultMQPushConsumer (from first offset). Prints {"ready":true,"pid":P} after start,
  *        {"alloc":"0,3,5","cids":N,"cid":ID} for every allocation of T's queues (the default
  *        AllocateMessageQueueAveragely, observed through a wrapping strategy), one line per
  *        received message, and {"stopped":true} after consumer.shutdown(), which it calls as soon
@@ -99,7 +99,7 @@ public final class GroupDriver {
             return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
         });
         c.start();
-        new Json().put("ready", true).emit();
+        new Json().put("ready", true).put("pid", ProcessHandle.current().pid()).emit();
         File stop = new File(a.need("stop_file"));
         long deadline = System.currentTimeMillis() + a.num("timeout_ms", 170000);
         while (!stop.exists()) {
