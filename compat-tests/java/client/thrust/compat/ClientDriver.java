@@ -1,5 +1,6 @@
 package thrust.compat;
 
+import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Set;
@@ -7,6 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.rocketmq.client.ClientConfig;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
@@ -26,7 +28,10 @@ import org.apache.rocketmq.common.message.MessageExt;
  * produce ns=ADDR[;ADDR] topic=T group=G count=N [mode=sync|async|oneway] [tag=TagA] [keys=k1 k2]
  *         [prop.NAME=VALUE ...] [body=prefix]
  * consume ns=ADDR topic=T group=G expect=N [timeout_ms=60000] [from=first|last] [expr=*] [linger_ms=1500]
+ *         [heartbeat_v2=true] [heartbeat_ms=30000]
  * </pre>
+ * {@code heartbeat_v2=true} (5.x clients only) turns on the client's heartbeat V2; the final line
+ * then lists the brokers that acknowledged V2 ({@code v2Brokers}).
  */
 public final class ClientDriver {
     public static void main(String[] argv) throws Exception {
@@ -140,6 +145,12 @@ public final class ClientDriver {
         c.setConsumeFromWhere("last".equals(a.str("from", "first"))
             ? ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET : ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
         c.subscribe(a.need("topic"), a.str("expr", "*"));
+        c.setHeartbeatBrokerInterval(a.num("heartbeat_ms", 30000));
+        boolean v2 = Boolean.parseBoolean(a.str("heartbeat_v2", "false"));
+        if (v2) {
+            // ClientConfig.setUseHeartbeatV2 exists from 5.x on: reflection keeps 4.9.8 compiling.
+            ClientConfig.class.getMethod("setUseHeartbeatV2", boolean.class).invoke(c, true);
+        }
         int expect = a.num("expect", 1);
         Set<String> seen = ConcurrentHashMap.newKeySet();
         CountDownLatch all = new CountDownLatch(1);
@@ -165,7 +176,22 @@ public final class ClientDriver {
             // Stay a moment longer so duplicates would show up in the output.
             Thread.sleep(a.num("linger_ms", 1500));
         }
-        new Json().put("done", true).put("received", seen.size()).emit();
+        Json done = new Json().put("done", true).put("received", seen.size());
+        if (v2) {
+            done.put("v2Brokers", String.valueOf(v2Brokers(c)));
+        }
+        done.emit();
         return ok ? 0 : 2;
+    }
+
+    /** The client's set of broker addresses that answered IS_SUPPORT_HEART_BEAT_V2=true. */
+    static Object v2Brokers(DefaultMQPushConsumer c) throws Exception {
+        Object factory = c.getDefaultMQPushConsumerImpl().getClass().getMethod("getmQClientFactory")
+            .invoke(c.getDefaultMQPushConsumerImpl());
+        Field f = factory.getClass().getDeclaredField("brokerSupportV2HeartbeatSet");
+        f.setAccessible(true);
+        synchronized (f.get(factory)) {
+            return new java.util.TreeSet<>((Set<?>) f.get(factory));
+        }
     }
 }
