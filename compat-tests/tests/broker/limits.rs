@@ -27,6 +27,8 @@ const SEND_MESSAGE_V2: i32 = 310;
 const UPDATE_AND_CREATE_TOPIC: i32 = 17;
 /// ResponseCode.MESSAGE_ILLEGAL.
 const MESSAGE_ILLEGAL: i64 = 13;
+/// Java `FAQUrl.suggestTodo(APPLY_TOPIC_URL)`, appended to the TOPIC_NOT_EXIST remark.
+const FAQ: &str = "\nSee https://rocketmq.apache.org/docs/bestPractice/06FAQ for further details.";
 
 /// A NameServer and one broker of `kind` of their own, in `cluster`, with `extra` broker.conf keys.
 fn dedicated(kind: Kind, cluster: &str, name: &'static str, extra: &[(&str, &str)]) -> Stack {
@@ -205,10 +207,10 @@ fn auto_create_off(kind: Kind) {
     .expect("raw send");
     eprintln!("{kind:?} raw send: code {} {:?}", raw.code, raw.remark);
     assert_eq!(raw.code, wire::response::TOPIC_NOT_EXIST, "{raw:?}");
-    let remark = raw.remark.clone().unwrap_or_default();
-    assert!(
-        remark.starts_with(&format!("topic[{topic}] not exist, apply first please!")),
-        "{raw:?}"
+    assert_eq!(
+        raw.remark.as_deref().unwrap_or_default(),
+        format!("topic[{topic}] not exist, apply first please!{FAQ}"),
+        "Java AbstractSendMessageProcessor.msgCheck's remark"
     );
     assert!(
         wire::route(s.ns(), &topic).expect("route").is_none(),
@@ -286,10 +288,11 @@ fn max_message_size(kind: Kind) {
     eprintln!("{kind:?} oversized send: {refused}");
     assert_eq!(refused["exception"], "MQBrokerException", "{out}");
     assert_eq!(refused["code"], MESSAGE_ILLEGAL, "{out}");
-    let msg = refused["message"].as_str().unwrap_or_default();
-    assert!(
-        msg.starts_with("the message is illegal, maybe msg body or properties length not matched. msg body length limit 4194304B"),
-        "{out}"
+    assert_eq!(
+        refused["message"],
+        "the message is illegal, maybe msg body or properties length not matched. \
+         msg body length limit 4194304B, msg properties length limit 32KB.",
+        "Java SendMessageProcessor.handlePutMessageResult's remark: {out}"
     );
     let normal: Vec<&Value> = lines.iter().filter(|l| l["step"] == "normal").collect();
     assert_eq!(normal.len(), 2, "{out}");
