@@ -13,7 +13,7 @@ use tracing::warn;
 
 use crate::error::{Result, StoreError};
 use crate::layout::CQ_UNIT_SIZE;
-use crate::segments::SegmentQueue;
+use crate::segments::{DirSync, SegmentQueue};
 
 /// One consume-queue unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +83,7 @@ impl ConsumeQueue {
     /// queues, reserving 6 MB each up front would cost gigabytes; the disk-full guard refuses
     /// writes well before the disk is full.
     pub(crate) fn open(topic: &str, queue_id: i32, dir: &Path, seg_size: u64) -> Result<Self> {
-        let segs = SegmentQueue::load(dir, seg_size, false, false)?;
+        let segs = SegmentQueue::load(dir, seg_size, false, false, DirSync::AtFlush)?;
         Ok(ConsumeQueue {
             topic: topic.to_string(),
             queue_id,
@@ -377,10 +377,11 @@ impl ConsumeQueue {
         Ok(n)
     }
 
-    /// msync written units.
-    /// msync the segments written since the last flush (writes below the old flushed point
-    /// only happen in recovery, which flushes everything at the first call).
+    /// fsync the directory entries created since the last flush, then msync the segments written
+    /// since then (writes below the old flushed point only happen in recovery, which flushes
+    /// everything at the first call).
     pub(crate) fn flush(&self) -> Result<()> {
+        self.segs.sync_created_dirs()?;
         let max = self.max_pos.load(Ordering::Acquire);
         let from = self.flushed_pos.load(Ordering::Acquire);
         if from == max && from != u64::MAX {

@@ -4,8 +4,14 @@
 //! The segment list is behind one `RwLock`: readers clone an `Arc` of the segment they need and
 //! release it at once; only the single writer (under the store's append lock) or clean-up adds
 //! and removes segments.
+//!
+//! Directory entries are made durable with a directory fsync ([`DirSync`]): at once for the
+//! CommitLog, whose records a SYNC_FLUSH acknowledgement promises; at the queue's next flush for a
+//! consume queue, whose units are only durable after that flush anyway. This keeps fsyncs off the
+//! append path when the first message of a new queue creates its directory and file.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use tracing::{info, warn};
@@ -27,11 +33,23 @@ impl Segment {
     }
 }
 
+/// When a created or removed directory entry is fsynced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DirSync {
+    /// Before the creating call returns.
+    Immediate,
+    /// At the next [`SegmentQueue::sync_created_dirs`] (the owner's flush).
+    AtFlush,
+}
+
 #[derive(Debug)]
 pub(crate) struct SegmentQueue {
     dir: PathBuf,
     seg_size: u64,
     preallocate: bool,
+    dir_sync: DirSync,
+    /// Entries created under [`DirSync::AtFlush`] and not fsynced yet.
+    dirs_dirty: AtomicBool,
     segs: RwLock<Vec<Segment>>,
 }
 
@@ -71,8 +89,15 @@ impl SegmentQueue {
         seg_size: u64,
         preallocate: bool,
         extend_short_last: bool,
+        dir_sync: DirSync,
     ) -> Result<SegmentQueue> {
-        create_dir_synced(dir)?;
+        let created = !dir.is_dir();
+        match dir_sync {
+            DirSync::Immediate => create_dir_synced(dir)?,
+            DirSync::AtFlush => {
+                std::fs::create_dir_all(dir).map_err(StoreError::io("create directory", dir))?
+            }
+        }
         let mut names = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(StoreError::io("list directory", dir))? {
             let entry = entry.map_err(StoreError::io("list directory", dir))?;
@@ -125,8 +150,28 @@ impl SegmentQueue {
             dir: dir.to_path_buf(),
             seg_size,
             preallocate,
+            dir_sync,
+            dirs_dirty: AtomicBool::new(created && dir_sync == DirSync::AtFlush),
             segs: RwLock::new(segs),
         })
+    }
+
+    /// fsync the queue directory and its two ancestors (a consume queue's `<queueId>`, `<topic>`
+    /// and root) if entries were created in them since the last call.
+    pub fn sync_created_dirs(&self) -> Result<()> {
+        if !self.dirs_dirty.swap(false, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let res = self
+            .dir
+            .ancestors()
+            .take(3)
+            .filter(|d| !d.as_os_str().is_empty())
+            .try_for_each(sync_dir);
+        if res.is_err() {
+            self.dirs_dirty.store(true, Ordering::Release);
+        }
+        res
     }
 
     pub fn dir(&self) -> &Path {
@@ -179,7 +224,8 @@ impl SegmentQueue {
         }
     }
 
-    /// Create the segment starting at `base` (writer only) and fsync the directory.
+    /// Create the segment starting at `base` (writer only); its directory entry is fsynced as
+    /// [`DirSync`] says.
     pub fn create(&self, base: u64) -> Result<Segment> {
         let path = self.dir.join(offset_file_name(base));
         let file = MappedFile::create(&path, self.seg_size, self.preallocate).map_err(|e| {
@@ -193,7 +239,10 @@ impl SegmentQueue {
                 }
             }
         })?;
-        sync_dir(&self.dir)?;
+        match self.dir_sync {
+            DirSync::Immediate => sync_dir(&self.dir)?,
+            DirSync::AtFlush => self.dirs_dirty.store(true, Ordering::Release),
+        }
         let seg = Segment {
             base,
             file: Arc::new(file),
@@ -232,5 +281,51 @@ impl SegmentQueue {
             sync_dir(&self.dir)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn deferred_directory_entries_are_synced_once_at_flush() {
+        let root = crate::testutil::TempDir::new("segments");
+        let dir = root.path().join("topic").join("0");
+        let q = SegmentQueue::load(&dir, 4096, false, false, DirSync::AtFlush).unwrap();
+        assert!(dir.is_dir());
+        assert!(
+            q.dirs_dirty.load(Ordering::Acquire),
+            "new directory pending"
+        );
+        q.sync_created_dirs().unwrap();
+        assert!(!q.dirs_dirty.load(Ordering::Acquire));
+        q.create(0).unwrap();
+        assert!(q.dirs_dirty.load(Ordering::Acquire), "new segment pending");
+        q.sync_created_dirs().unwrap();
+        assert!(!q.dirs_dirty.load(Ordering::Acquire));
+
+        let reopened = SegmentQueue::load(&dir, 4096, false, false, DirSync::AtFlush).unwrap();
+        assert!(
+            !reopened.dirs_dirty.load(Ordering::Acquire),
+            "nothing created"
+        );
+        assert_eq!(reopened.snapshot().len(), 1);
+    }
+
+    #[test]
+    fn immediate_mode_never_leaves_work_for_flush() {
+        let root = crate::testutil::TempDir::new("segments");
+        let q = SegmentQueue::load(
+            &root.path().join("cl"),
+            4096,
+            false,
+            false,
+            DirSync::Immediate,
+        )
+        .unwrap();
+        q.create(0).unwrap();
+        assert!(!q.dirs_dirty.load(Ordering::Acquire));
     }
 }

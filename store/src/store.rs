@@ -29,7 +29,7 @@ use crate::index::IndexService;
 use crate::layout::{now_ms, round_cq_file_size, StorePaths};
 use crate::message::{crc32, encode, record_len, sysflag, NewMessage, Placement};
 use crate::props::{self, keys};
-use crate::segments::SegmentQueue;
+use crate::segments::{DirSync, SegmentQueue};
 
 /// Refuse store flavours this crate cannot take over (storage spec §1.4, §10.1): their data
 /// would be invisible to us, and writing a plain CommitLog beside it would fork the store.
@@ -220,6 +220,7 @@ impl Store {
             cfg.mapped_file_size_commit_log,
             cfg.preallocate,
             true,
+            DirSync::Immediate,
         )?);
         let (queues, full_rescan) = crate::recovery::load_queues(&cfg, &paths)?;
         let checkpoint = Checkpoint::open(&paths.checkpoint())?;
