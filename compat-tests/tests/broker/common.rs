@@ -89,6 +89,17 @@ pub(crate) fn start_ours() -> Stack {
 
 /// Starts `mqbroker` named `name` on `store` and waits until `ns` routes its broker-name topic.
 pub(crate) fn start_ours_broker(ns: &str, name: &str, store: &std::path::Path) -> (Server, String) {
+    start_ours_broker_with(ns, name, store, CLUSTER, &[])
+}
+
+/// [`start_ours_broker`] in cluster `cluster`, with `extra` broker.conf keys last (a later key wins).
+pub(crate) fn start_ours_broker_with(
+    ns: &str,
+    name: &str,
+    store: &std::path::Path,
+    cluster: &str,
+    extra: &[(&str, &str)],
+) -> (Server, String) {
     let bin = release_bin("mqbroker");
     assert!(
         bin.exists(),
@@ -98,7 +109,7 @@ pub(crate) fn start_ours_broker(ns: &str, name: &str, store: &std::path::Path) -
     let dir = work_dir(&format!("ours-broker-{name}"));
     let port = free_broker_port();
     let mut conf = format!(
-        "brokerClusterName={CLUSTER}\nbrokerName={name}\nbrokerId=0\nbrokerRole=ASYNC_MASTER\n\
+        "brokerClusterName={cluster}\nbrokerName={name}\nbrokerId=0\nbrokerRole=ASYNC_MASTER\n\
          flushDiskType=ASYNC_FLUSH\nlistenPort={port}\nhaListenPort={}\nbindAddress=127.0.0.1\n\
          brokerIP1=127.0.0.1\nbrokerIP2=127.0.0.1\nstorePathRootDir={}\nstorePathCommitLog={}\n\
          mappedFileSizeCommitLog=67108864\nautoCreateTopicEnable=true\nautoCreateSubscriptionGroup=true\n",
@@ -106,7 +117,7 @@ pub(crate) fn start_ours_broker(ns: &str, name: &str, store: &std::path::Path) -
         store.display(),
         store.join("commitlog").display(),
     );
-    for (k, v) in EXTRA {
+    for (k, v) in EXTRA.iter().chain(extra) {
         conf.push_str(&format!("{k}={v}\n"));
     }
     let conf_path = dir.join("broker.conf");
@@ -134,7 +145,18 @@ pub(crate) fn start_ours_broker(ns: &str, name: &str, store: &std::path::Path) -
 
 /// The Java broker 5.3.3 named `name` on `store` (its conf's later keys override the harness's).
 pub(crate) fn start_java_broker(ns: &str, name: &str, store: &std::path::Path) -> JavaBroker {
-    let mut spec = BrokerSpec::new(CLUSTER, name, &[ns]);
+    start_java_broker_with(ns, name, store, CLUSTER, &[])
+}
+
+/// [`start_java_broker`] in cluster `cluster`, with `extra` broker.conf keys last.
+pub(crate) fn start_java_broker_with(
+    ns: &str,
+    name: &str,
+    store: &std::path::Path,
+    cluster: &str,
+    extra: &[(&str, &str)],
+) -> JavaBroker {
+    let mut spec = BrokerSpec::new(cluster, name, &[ns]);
     spec.extra = vec![
         ("storePathRootDir".into(), store.display().to_string()),
         (
@@ -142,6 +164,8 @@ pub(crate) fn start_java_broker(ns: &str, name: &str, store: &std::path::Path) -
             store.join("commitlog").display().to_string(),
         ),
     ];
+    spec.extra
+        .extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let broker = JavaBroker::start(spec);
     broker.wait_registered(ns, Duration::from_secs(60));
     broker
