@@ -144,6 +144,8 @@ impl Dedicated {
 }
 
 impl Drop for Dedicated {
+    /// Prints the logs of a failed run; the store is thrown away, so the broker is just killed
+    /// (a Java broker's graceful shutdown takes many seconds).
     fn drop(&mut self) {
         if std::thread::panicking() {
             if let Some((server, _)) = &self.broker {
@@ -151,6 +153,7 @@ impl Drop for Dedicated {
             }
             eprintln!("{}", self.ns.server.log_tails(40));
         }
+        self.kill();
     }
 }
 

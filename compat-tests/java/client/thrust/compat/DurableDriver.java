@@ -30,7 +30,7 @@ import org.apache.rocketmq.common.message.MessageQueue;
  * stream  ns=ADDR topic=T group=G count=N [body=prefix] [pad=BYTES] [pause_ms=0]
  *         sync sends one at a time; a failure is printed and the next message is tried after 100 ms
  * consume ns=ADDR topic=T group=G [expect=N] [need_file=PATH] [from=first|last|timestamp]
- *         [ts_ms=EPOCH_MS] [wait_queues=0] [timeout_ms=120000] [linger_ms=2000]
+ *         [ts_ms=EPOCH_MS] [wait_queues=0] [timeout_ms=120000] [linger_ms=2000] [heartbeat_ms=2000]
  *         "ready" once wait_queues queues of the topic have their start offset;
  *         done when N distinct messages arrived, or every body listed in need_file did;
  *         then lingers and shuts the consumer down cleanly (which persists its offsets)
@@ -144,6 +144,10 @@ public final class DurableDriver {
         DefaultMQPushConsumer c = new DefaultMQPushConsumer(a.need("group"));
         c.setNamesrvAddr(a.need("ns"));
         c.setConsumeFromWhere(fromWhere(a.str("from", "first")));
+        // The Java broker rejects pulls ("subscription is not latest") until a heartbeat carries
+        // the subscription version the first rebalance set; the default 30 s interval makes a new
+        // group wait that long for its first message.
+        c.setHeartbeatBrokerInterval(a.num("heartbeat_ms", 2000));
         String ts = a.str("ts_ms", "");
         if (!ts.isEmpty()) {
             // The client parses it back with the same pattern in the same (default) time zone.
