@@ -7,6 +7,8 @@ use std::time::Duration;
 use crate::env::{classpath, driver_classes, go_driver, work_dir};
 use crate::process::{run, Cmd, Output};
 use crate::servers::java_cmd;
+use crate::wait::wait_until;
+use crate::wire;
 
 /// The Java client a driver runs against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +47,33 @@ pub fn mqadmin(ns: &str, args: &[&str]) -> Output {
     run(&cmd, MQADMIN_TIMEOUT)
 }
 
+/// `mqadmin updateTopic -c <cluster> -t <topic>` with `queues` read and write queues; asserts
+/// mqadmin said success and waits until `ns` routes the topic. Returns mqadmin's output.
+pub fn update_topic(ns: &str, cluster: &str, topic: &str, queues: u32) -> Output {
+    let q = queues.to_string();
+    let out = mqadmin(
+        ns,
+        &[
+            "updateTopic",
+            "-c",
+            cluster,
+            "-t",
+            topic,
+            "-r",
+            &q,
+            "-w",
+            &q,
+        ],
+    );
+    assert!(out.stdout.contains("success."), "updateTopic failed: {out}");
+    wait_until(
+        Duration::from_secs(60),
+        &format!("route of {topic}"),
+        || wire::route(ns, topic).ok().flatten().is_some(),
+    );
+    out
+}
+
 /// The Java driver command (`produce …` / `consume …`, key=value arguments).
 pub fn java_driver(client: JavaClient, args: &[String]) -> Cmd {
     java_program(client, "ClientDriver", args)
@@ -65,7 +94,7 @@ pub fn java_program(client: JavaClient, class: &str, args: &[String]) -> Cmd {
     );
     java_cmd(
         &dir,
-        &["-Xms64m", "-Xmx256m"],
+        &["-Xms64m", "-Xmx384m"],
         &cp,
         &format!("thrust.compat.{class}"),
     )

@@ -3,14 +3,13 @@
 
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
-use std::thread::sleep;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use compat_tests::env::{classpath, driver_classes, release_bin, require_setup, work_dir};
+use compat_tests::env::{release_bin, require_setup, work_dir};
 use compat_tests::ports::free_broker_port;
 use compat_tests::process::{run, Background, Cmd, LogDump, Output, Server};
-use compat_tests::servers::{java_cmd, BrokerSpec, JavaBroker, Namesrv, NsKind};
-use compat_tests::tools::{java_driver, kv, mqadmin, JavaClient};
+use compat_tests::servers::{BrokerSpec, JavaBroker, Namesrv, NsKind};
+use compat_tests::tools::{java_driver, java_program, kv, update_topic, JavaClient};
 use compat_tests::wire;
 use serde_json::Value;
 
@@ -171,13 +170,7 @@ pub(crate) fn start_java_broker_with(
     broker
 }
 
-pub(crate) fn wait_until(timeout: Duration, what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        sleep(Duration::from_millis(200));
-    }
-}
+pub(crate) use compat_tests::wait::wait_until;
 
 pub(crate) fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
@@ -189,27 +182,9 @@ pub(crate) fn unique(prefix: &str) -> String {
     )
 }
 
-/// `mqadmin updateTopic -c DefaultCluster`, then waits for the route.
+/// `mqadmin updateTopic -c DefaultCluster` with [`QUEUES`] queues, then waits for the route.
 pub(crate) fn create_topic(s: &Stack, topic: &str) {
-    let q = QUEUES.to_string();
-    let out = mqadmin(
-        s.ns(),
-        &[
-            "updateTopic",
-            "-c",
-            CLUSTER,
-            "-t",
-            topic,
-            "-r",
-            &q,
-            "-w",
-            &q,
-        ],
-    );
-    assert!(out.stdout.contains("success."), "updateTopic failed: {out}");
-    wait_until(Duration::from_secs(30), "topic route", || {
-        wire::route(s.ns(), topic).ok().flatten().is_some()
-    });
+    update_topic(s.ns(), CLUSTER, topic, QUEUES);
 }
 
 /// What one producer run sends.
@@ -337,19 +312,7 @@ pub(crate) fn check_received(out: &Output, batches: &[Batch], ids: &[String]) {
 
 /// `thrust.compat.BrokerDriver` (compat-tests/java/client) on the Java client `v`.
 pub(crate) fn broker_driver(v: JavaClient, args: &[String]) -> Cmd {
-    let set = format!("client-{}", v.version());
-    let dir = work_dir(&format!(
-        "brokerdriver-{}",
-        args.first().map_or("x", String::as_str)
-    ));
-    let cp = format!("{}:{}", driver_classes(&set).display(), classpath(&set));
-    java_cmd(
-        &dir,
-        &["-Xms64m", "-Xmx256m"],
-        &cp,
-        "thrust.compat.BrokerDriver",
-    )
-    .args(args.iter().cloned())
+    java_program(v, "BrokerDriver", args)
 }
 
 /// A Java 5.3.3 producer run without checking which broker answered.

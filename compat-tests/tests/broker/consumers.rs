@@ -11,53 +11,16 @@ use std::path::PathBuf;
 use std::thread::sleep;
 use std::time::Duration;
 
-use compat_tests::env::{classpath, driver_classes, work_dir};
+use compat_tests::env::work_dir;
 use compat_tests::process::{run, Background, Cmd, Output};
-use compat_tests::servers::java_cmd;
-use compat_tests::tools::{go_driver_cmd, java_driver, kv, mqadmin, JavaClient};
-use compat_tests::wire;
+use compat_tests::tools::{go_driver_cmd, java_driver, java_program, kv, update_topic, JavaClient};
 use serde_json::Value;
 
 use super::common::*;
 
 /// `thrust.compat.GroupDriver` on the Java client `v`.
 fn group_driver(v: JavaClient, args: &[String]) -> Cmd {
-    let set = format!("client-{}", v.version());
-    let dir = work_dir(&format!(
-        "groupdriver-{}",
-        args.first().map_or("x", String::as_str)
-    ));
-    let cp = format!("{}:{}", driver_classes(&set).display(), classpath(&set));
-    java_cmd(
-        &dir,
-        &["-Xms64m", "-Xmx256m"],
-        &cp,
-        "thrust.compat.GroupDriver",
-    )
-    .args(args.iter().cloned())
-}
-
-/// `mqadmin updateTopic` with `queues` read and write queues, then waits for the route.
-fn create_topic_queues(s: &Stack, topic: &str, queues: u32) {
-    let q = queues.to_string();
-    let out = mqadmin(
-        s.ns(),
-        &[
-            "updateTopic",
-            "-c",
-            CLUSTER,
-            "-t",
-            topic,
-            "-r",
-            &q,
-            "-w",
-            &q,
-        ],
-    );
-    assert!(out.stdout.contains("success."), "updateTopic failed: {out}");
-    wait_until(Duration::from_secs(30), "topic route", || {
-        wire::route(s.ns(), topic).ok().flatten().is_some()
-    });
+    java_program(v, "GroupDriver", args)
 }
 
 /// Sends `count` messages `<body>-i` tagged `tag` (none when empty); returns the send results
@@ -238,7 +201,7 @@ fn rebalance(kind: Kind) {
     let s = stack(kind);
     let _dump = s.dump();
     let (topic, group) = (unique("rb"), unique("rbg"));
-    create_topic_queues(s, &topic, 8);
+    update_topic(s.ns(), CLUSTER, &topic, 8);
     let mut live: Vec<Member> = [JavaClient::V5_3_3, JavaClient::V5_3_3, JavaClient::V4_9_8]
         .into_iter()
         .map(|v| Member::start(s, &topic, &group, v))

@@ -18,10 +18,10 @@ use std::path::PathBuf;
 use std::thread::sleep;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use compat_tests::env::{classpath, driver_classes, require_setup, work_dir};
+use compat_tests::env::{require_setup, work_dir};
 use compat_tests::process::{run, Background, Cmd, Output, Server};
-use compat_tests::servers::{java_cmd, Namesrv, NsKind};
-use compat_tests::tools::{java_driver, mqadmin, JavaClient};
+use compat_tests::servers::{Namesrv, NsKind};
+use compat_tests::tools::{java_driver, java_program, mqadmin, update_topic, JavaClient};
 use compat_tests::wire;
 use serde_json::Value;
 
@@ -99,23 +99,7 @@ impl Dedicated {
 
     /// `mqadmin updateTopic -c DurableCluster`, then waits for the route.
     fn create_topic(&self, topic: &str, queues: u32) {
-        let q = queues.to_string();
-        let args = [
-            "updateTopic",
-            "-c",
-            DURABLE_CLUSTER,
-            "-t",
-            topic,
-            "-r",
-            &q,
-            "-w",
-            &q,
-        ];
-        let out = mqadmin(self.ns(), &args);
-        assert!(out.stdout.contains("success."), "updateTopic failed: {out}");
-        wait_until(Duration::from_secs(30), "topic route", || {
-            wire::route(self.ns(), topic).ok().flatten().is_some()
-        });
+        update_topic(self.ns(), DURABLE_CLUSTER, topic, queues);
     }
 
     /// A numeric response field of an offset request to the broker (`None` on a non-SUCCESS).
@@ -159,17 +143,7 @@ impl Drop for Dedicated {
 
 /// `thrust.compat.DurableDriver` on the Java client 5.3.3.
 fn durable_driver(args: &[String]) -> Cmd {
-    let set = "client-5.3.3";
-    let mode = args.first().map_or("x", String::as_str);
-    let dir = work_dir(&format!("durabledriver-{mode}"));
-    let cp = format!("{}:{}", driver_classes(set).display(), classpath(set));
-    java_cmd(
-        &dir,
-        &["-Xms64m", "-Xmx256m"],
-        &cp,
-        "thrust.compat.DurableDriver",
-    )
-    .args(args.iter().cloned())
+    java_program(JavaClient::V5_3_3, "DurableDriver", args)
 }
 
 fn kv_args(mode: &str, pairs: &[(&str, String)]) -> Vec<String> {

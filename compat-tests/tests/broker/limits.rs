@@ -11,10 +11,9 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use compat_tests::env::{classpath, driver_classes, work_dir};
 use compat_tests::process::{run, Cmd, Output};
-use compat_tests::servers::{java_cmd, Broker, BrokerSpec, Namesrv, NsKind};
-use compat_tests::tools::{java_driver, kv, mqadmin, JavaClient};
+use compat_tests::servers::{Broker, BrokerSpec, Namesrv, NsKind};
+use compat_tests::tools::{java_driver, java_program, kv, mqadmin, update_topic, JavaClient};
 use compat_tests::wire;
 use serde_json::Value;
 
@@ -54,19 +53,7 @@ fn dedicated(kind: Kind, cluster: &str, name: &'static str, extra: &[(&str, &str
 
 /// `thrust.compat.LimitsDriver` on the Java client 5.3.3.
 fn limits_driver(args: &[String]) -> Cmd {
-    let set = "client-5.3.3";
-    let dir = work_dir(&format!(
-        "limitsdriver-{}",
-        args.first().map_or("x", String::as_str)
-    ));
-    let cp = format!("{}:{}", driver_classes(set).display(), classpath(set));
-    java_cmd(
-        &dir,
-        &["-Xms64m", "-Xmx384m"],
-        &cp,
-        "thrust.compat.LimitsDriver",
-    )
-    .args(args.iter().cloned())
+    java_program(JavaClient::V5_3_3, "LimitsDriver", args)
 }
 
 /// The driver's result line for `step` (the only one, or the first).
@@ -217,24 +204,7 @@ fn auto_create_off(kind: Kind) {
         "no topic appears"
     );
 
-    let created = mqadmin(
-        s.ns(),
-        &[
-            "updateTopic",
-            "-c",
-            "StrictCluster",
-            "-t",
-            &topic,
-            "-r",
-            "4",
-            "-w",
-            "4",
-        ],
-    );
-    assert!(created.stdout.contains("success."), "{created}");
-    wait_until(Duration::from_secs(60), "created topic routed", || {
-        wire::route(s.ns(), &topic).ok().flatten().is_some()
-    });
+    update_topic(s.ns(), "StrictCluster", &topic, 4);
     let batch = Batch {
         body: "strict",
         count: 3,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use compat_tests::env::{require_setup, work_dir};
 use compat_tests::servers::{Namesrv, NsKind};
-use compat_tests::tools::{java_driver, mqadmin, JavaClient};
+use compat_tests::tools::{java_driver, update_topic, JavaClient};
 
 use super::common::*;
 
@@ -29,21 +29,7 @@ fn takeover_java_store_and_back() {
         mode: "sync",
     };
     let java = start_java_broker(&ns.addr, "broker-t", &store);
-    let out = mqadmin(
-        &ns.addr,
-        &[
-            "updateTopic",
-            "-c",
-            CLUSTER,
-            "-t",
-            &topic,
-            "-r",
-            "4",
-            "-w",
-            "4",
-        ],
-    );
-    assert!(out.stdout.contains("success."), "{out}");
+    update_topic(&ns.addr, CLUSTER, &topic, 4);
     let ids = produce_any(&ns.addr, &topic, &first);
     let c = consumer(&java_driver(
         JavaClient::V5_3_3,

@@ -1,11 +1,10 @@
 //! Helpers shared by the NameServer scenarios.
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::thread::sleep;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use compat_tests::process::Output;
-use compat_tests::tools::mqadmin;
+use compat_tests::tools::update_topic;
 use compat_tests::wire;
 use compat_tests::world::{World, CLUSTER};
 use serde_json::Value;
@@ -22,19 +21,7 @@ pub fn unique(prefix: &str) -> String {
 }
 
 /// Polls `f` until it returns Some, or panics with `what` after `timeout`.
-pub fn eventually<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for: {what}"
-        );
-        sleep(Duration::from_millis(200));
-    }
-}
+pub use compat_tests::wait::eventually;
 
 /// Waits until `ns` has a route for `topic` and returns it.
 pub fn wait_route(ns: &str, topic: &str) -> Value {
@@ -57,24 +44,7 @@ pub fn wait_no_route(ns: &str, topic: &str) {
 /// `mqadmin updateTopic -c DefaultCluster` through `ns`; returns mqadmin's output after the
 /// route has reached `ns`.
 pub fn create_topic(ns: &str, topic: &str, queues: u32) -> Output {
-    let q = queues.to_string();
-    let out = mqadmin(
-        ns,
-        &[
-            "updateTopic",
-            "-c",
-            CLUSTER,
-            "-t",
-            topic,
-            "-r",
-            &q,
-            "-w",
-            &q,
-        ],
-    );
-    assert!(out.stdout.contains("success."), "updateTopic failed: {out}");
-    wait_route(ns, topic);
-    out
+    update_topic(ns, CLUSTER, topic, queues)
 }
 
 /// Replaces every address and generated name of this run with a placeholder, so outputs taken

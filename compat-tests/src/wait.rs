@@ -1,0 +1,25 @@
+//! Polling for a condition another process brings about (a route registered, a consumer
+//! rebalanced), with a deadline that fails the test naming what never happened.
+
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+/// Polls `f` every 200 ms until it returns a value; panics after `timeout`, naming `what`.
+pub fn eventually<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for: {what}"
+        );
+        sleep(Duration::from_millis(200));
+    }
+}
+
+/// [`eventually`] for a plain condition.
+pub fn wait_until(timeout: Duration, what: &str, mut f: impl FnMut() -> bool) {
+    eventually(timeout, what, || f().then_some(()))
+}
