@@ -1,6 +1,8 @@
 package thrust.compat;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -14,8 +16,6 @@ import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.ConsumeOrderlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerOrderly;
-import java.util.ArrayList;
-import java.util.List;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.LocalTransactionState;
 import org.apache.rocketmq.client.producer.RequestCallback;
@@ -23,8 +23,8 @@ import org.apache.rocketmq.client.producer.SendResult;
 import org.apache.rocketmq.client.producer.TransactionListener;
 import org.apache.rocketmq.client.producer.TransactionMQProducer;
 import org.apache.rocketmq.client.producer.TransactionSendResult;
-import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.client.utils.MessageUtil;
+import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.Message;
 import org.apache.rocketmq.common.message.MessageAccessor;
 import org.apache.rocketmq.common.message.MessageExt;
@@ -55,40 +55,16 @@ import org.apache.rocketmq.common.message.MessageExt;
  * </pre>
  */
 public final class BrokerDriver {
-    public static void main(String[] argv) throws Exception {
-        Args a = new Args(argv, 1);
-        int code;
-        switch (argv.length > 0 ? argv[0] : "") {
-            case "retry":
-                code = retry(a);
-                break;
-            case "orderly":
-                code = orderly(a);
-                break;
-            case "tx":
-                code = tx(a);
-                break;
-            case "batch":
-                code = batch(a);
-                break;
-            case "rpc":
-                code = rpc(a);
-                break;
-            case "timer":
-                code = timer(a);
-                break;
-            case "litepull":
-                code = litePull(a);
-                break;
-            case "broadcast":
-                code = broadcast(a);
-                break;
-            default:
-                new Json().put("error", "usage: retry|orderly|tx key=value...").emit();
-                code = 1;
-        }
-        System.out.flush();
-        Runtime.getRuntime().halt(code);
+    public static void main(String[] argv) {
+        Modes.run(argv, Map.of(
+            "retry", BrokerDriver::retry,
+            "orderly", BrokerDriver::orderly,
+            "tx", BrokerDriver::tx,
+            "batch", BrokerDriver::batch,
+            "rpc", BrokerDriver::rpc,
+            "timer", BrokerDriver::timer,
+            "litepull", BrokerDriver::litePull,
+            "broadcast", BrokerDriver::broadcast));
     }
 
     static DefaultMQPushConsumer consumer(Args a) throws Exception {

@@ -34,25 +34,10 @@ import org.apache.rocketmq.common.message.MessageExt;
  * then lists the brokers that acknowledged V2 ({@code v2Brokers}).
  */
 public final class ClientDriver {
-    public static void main(String[] argv) throws Exception {
-        if (argv.length < 1) {
-            fail("usage: produce|consume key=value...");
-        }
-        Args a = new Args(argv, 1);
-        int code;
-        switch (argv[0]) {
-            case "produce":
-                code = produce(a);
-                break;
-            case "consume":
-                code = consume(a);
-                break;
-            default:
-                fail("unknown mode " + argv[0]);
-                return;
-        }
-        System.out.flush();
-        Runtime.getRuntime().halt(code);
+    public static void main(String[] argv) {
+        Modes.run(argv, Map.of(
+            "produce", ClientDriver::produce,
+            "consume", ClientDriver::consume));
     }
 
     static void fail(String why) {

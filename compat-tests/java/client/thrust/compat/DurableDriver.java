@@ -6,6 +6,7 @@ import java.nio.file.Paths;
 import java.text.SimpleDateFormat;
 import java.util.Date;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -37,25 +38,10 @@ import org.apache.rocketmq.common.message.MessageQueue;
  * </pre>
  */
 public final class DurableDriver {
-    public static void main(String[] argv) throws Exception {
-        if (argv.length < 1) {
-            fail("usage: stream|consume key=value...");
-        }
-        Args a = new Args(argv, 1);
-        int code;
-        switch (argv[0]) {
-            case "stream":
-                code = stream(a);
-                break;
-            case "consume":
-                code = consume(a);
-                break;
-            default:
-                fail("unknown mode " + argv[0]);
-                return;
-        }
-        System.out.flush();
-        Runtime.getRuntime().halt(code);
+    public static void main(String[] argv) {
+        Modes.run(argv, Map.of(
+            "stream", DurableDriver::stream,
+            "consume", DurableDriver::consume));
     }
 
     static void fail(String why) {

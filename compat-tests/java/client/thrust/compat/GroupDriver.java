@@ -4,6 +4,7 @@ import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.apache.rocketmq.client.consumer.AllocateMessageQueueStrategy;
@@ -36,22 +37,10 @@ import org.apache.rocketmq.common.message.MessageQueue;
  * </pre>
  */
 public final class GroupDriver {
-    public static void main(String[] argv) throws Exception {
-        Args a = new Args(argv, 1);
-        int code;
-        switch (argv.length > 0 ? argv[0] : "") {
-            case "member":
-                code = member(a);
-                break;
-            case "pull":
-                code = pull(a);
-                break;
-            default:
-                new Json().put("error", "usage: member|pull key=value...").emit();
-                code = 1;
-        }
-        System.out.flush();
-        Runtime.getRuntime().halt(code);
+    public static void main(String[] argv) {
+        Modes.run(argv, Map.of(
+            "member", GroupDriver::member,
+            "pull", GroupDriver::pull));
     }
 
     static String body(MessageExt m) {

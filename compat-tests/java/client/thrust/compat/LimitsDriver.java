@@ -3,6 +3,7 @@ package thrust.compat;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,22 +38,10 @@ import org.apache.rocketmq.common.message.MessageQueue;
  * </pre>
  */
 public final class LimitsDriver {
-    public static void main(String[] argv) throws Exception {
-        Args a = new Args(argv, 1);
-        int code;
-        switch (argv.length > 0 ? argv[0] : "") {
-            case "send":
-                code = send(a);
-                break;
-            case "fanout":
-                code = fanout(a);
-                break;
-            default:
-                new Json().put("error", "usage: send|fanout key=value...").emit();
-                code = 1;
-        }
-        System.out.flush();
-        Runtime.getRuntime().halt(code);
+    public static void main(String[] argv) {
+        Modes.run(argv, Map.of(
+            "send", LimitsDriver::send,
+            "fanout", LimitsDriver::fanout));
     }
 
     static DefaultMQProducer producer(Args a) throws MQClientException {

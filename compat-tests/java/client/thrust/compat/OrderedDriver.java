@@ -3,6 +3,7 @@ package thrust.compat;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
 import org.apache.rocketmq.client.consumer.listener.ConsumeOrderlyStatus;
@@ -28,22 +29,10 @@ import org.apache.rocketmq.common.message.MessageQueue;
  * </pre>
  */
 public final class OrderedDriver {
-    public static void main(String[] argv) throws Exception {
-        Args a = new Args(argv, 1);
-        int code;
-        switch (argv.length > 0 ? argv[0] : "") {
-            case "send":
-                code = send(a);
-                break;
-            case "consume":
-                code = consume(a);
-                break;
-            default:
-                new Json().put("error", "usage: send|consume key=value...").emit();
-                code = 1;
-        }
-        System.out.flush();
-        Runtime.getRuntime().halt(code);
+    public static void main(String[] argv) {
+        Modes.run(argv, Map.of(
+            "send", OrderedDriver::send,
+            "consume", OrderedDriver::consume));
     }
 
     static int send(Args a) throws Exception {
