@@ -3,7 +3,7 @@
 //!
 //! `compat-tests/setup.sh` fetches the Maven artifacts and builds the drivers into `.cache/`;
 //! the tests in `tests/` use this library to start servers ([`servers`]), run tools and drivers
-//! ([`tools`]) under time limits ([`process`]), wait for conditions ([`wait`]), and read NameServer state directly ([`wire`]).
+//! ([`tools`]) with shared message traffic ([`traffic`]) under time limits ([`process`]), wait for conditions ([`wait`]), and read NameServer state directly ([`wire`]).
 //! Every process is tied to the test process's life by `scripts/supervise.sh` or `timeout(1)`.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -14,6 +14,7 @@ pub mod process;
 pub mod rss;
 pub mod servers;
 pub mod tools;
+pub mod traffic;
 pub mod wait;
 pub mod wire;
 pub mod world;

@@ -1,17 +1,16 @@
 //! The two stacks (ours and Java's) and the helpers every scenario shares: topic creation,
 //! producer and consumer runs through the Java drivers, and the received-message checks.
 
-use std::collections::BTreeSet;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use compat_tests::env::{release_bin, require_setup, work_dir};
 use compat_tests::ports::free_broker_port;
-use compat_tests::process::{run, Background, Cmd, LogDump, Output, Server};
+use compat_tests::process::{Cmd, LogDump, Server};
 use compat_tests::servers::{BrokerSpec, JavaBroker, Namesrv, NsKind};
-use compat_tests::tools::{java_driver, java_program, kv, update_topic, JavaClient};
+use compat_tests::tools::{java_driver, java_program, update_topic, JavaClient};
+use compat_tests::traffic::{msg_ids, send_results};
 use compat_tests::wire;
-use serde_json::Value;
 
 pub(crate) const CLUSTER: &str = "DefaultCluster";
 
@@ -187,127 +186,19 @@ pub(crate) fn create_topic(s: &Stack, topic: &str) {
     update_topic(s.ns(), CLUSTER, topic, QUEUES);
 }
 
-/// What one producer run sends.
-pub(crate) struct Batch {
-    pub(crate) body: &'static str,
-    pub(crate) count: usize,
-    pub(crate) mode: &'static str,
-}
-
-pub(crate) fn producer_args(ns: &str, topic: &str, b: &Batch) -> Vec<String> {
-    let count = b.count.to_string();
-    kv(
-        "produce",
-        &[
-            ("ns", ns),
-            ("topic", topic),
-            ("group", &format!("{}_pg", b.body)),
-            ("count", &count),
-            ("mode", b.mode),
-            ("body", b.body),
-            ("tag", "TagA"),
-            ("keys", &format!("key_{}", b.body)),
-            ("prop.origin", b.body),
-        ],
-    )
-}
+pub(crate) use compat_tests::traffic::{
+    check_received, consumer, consumer_args, consumer_args_linger, producer_args, Batch,
+};
 
 /// Runs a producer; every send must be SEND_OK on the stack's broker. Returns the msgIds.
 pub(crate) fn produce(s: &Stack, cmd: &Cmd, b: &Batch) -> Vec<String> {
-    let out = run(cmd, Duration::from_secs(120));
-    out.assert_ok();
-    let results: Vec<Value> = out
-        .json_lines()
-        .into_iter()
-        .filter(|v| v.get("status").is_some())
-        .collect();
-    assert_eq!(results.len(), b.count, "one result per message: {out}");
+    let results = send_results(cmd, b);
     for r in &results {
-        assert_eq!(r["status"], "SEND_OK", "{r}: {out}");
         assert_eq!(r["broker"], s.broker_name, "{r}");
         let off = r["offsetMsgId"].as_str().unwrap_or_default();
-        assert_eq!(off.len(), 32, "offsetMsgId {r}");
         assert!(off.starts_with("7F000001"), "store host 127.0.0.1 in {r}");
     }
-    results
-        .iter()
-        .map(|r| r["msgId"].as_str().unwrap_or_default().to_string())
-        .collect()
-}
-
-pub(crate) fn consumer(cmd: &Cmd) -> Background {
-    let mut c = Background::spawn(cmd, Duration::from_secs(180));
-    let ready = c.wait_json(Duration::from_secs(60), |v| {
-        v.get("ready").is_some() || v.get("error").is_some()
-    });
-    assert!(
-        ready.as_ref().is_some_and(|v| v["ready"] == true),
-        "consumer did not start: {ready:?}\n{}",
-        c.stdout()
-    );
-    c
-}
-
-pub(crate) fn consumer_args(ns: &str, topic: &str, group: &str, expect: usize) -> Vec<String> {
-    consumer_args_linger(ns, topic, group, expect, 1500)
-}
-
-/// `linger_ms` keeps the consumer alive after the last message (its offset persist runs every 5 s,
-/// first after 10 s).
-pub(crate) fn consumer_args_linger(
-    ns: &str,
-    topic: &str,
-    group: &str,
-    expect: usize,
-    linger_ms: u64,
-) -> Vec<String> {
-    kv(
-        "consume",
-        &[
-            ("ns", ns),
-            ("topic", topic),
-            ("group", group),
-            ("expect", &expect.to_string()),
-            ("timeout_ms", "120000"),
-            ("from", "first"),
-            ("linger_ms", &linger_ms.to_string()),
-        ],
-    )
-}
-
-/// Exactly the sent bodies arrive, each with its tag, keys, user property and a sent msgId.
-pub(crate) fn check_received(out: &Output, batches: &[Batch], ids: &[String]) {
-    out.assert_ok();
-    let msgs: Vec<Value> = out
-        .json_lines()
-        .into_iter()
-        .filter(|v| v.get("body").is_some())
-        .collect();
-    let got: BTreeSet<String> = msgs
-        .iter()
-        .filter_map(|m| m["body"].as_str().map(str::to_string))
-        .collect();
-    let want: BTreeSet<String> = batches
-        .iter()
-        .flat_map(|b| (0..b.count).map(move |i| format!("{}-{i}", b.body)))
-        .collect();
-    assert_eq!(got, want, "received bodies differ\n{out}");
-    let sent: BTreeSet<&str> = ids.iter().map(String::as_str).collect();
-    for m in &msgs {
-        let origin = m["body"]
-            .as_str()
-            .unwrap_or_default()
-            .rsplit_once('-')
-            .map(|(o, _)| o)
-            .unwrap_or_default();
-        assert_eq!(m["tags"], "TagA", "{m}");
-        assert_eq!(m["keys"], format!("key_{origin}"), "{m}");
-        assert_eq!(m["props"]["origin"], origin, "{m}");
-        assert!(
-            sent.contains(m["msgId"].as_str().unwrap_or_default()),
-            "unknown msgId in {m}"
-        );
-    }
+    msg_ids(&results)
 }
 
 /// `thrust.compat.BrokerDriver` (compat-tests/java/client) on the Java client `v`.
@@ -317,19 +208,6 @@ pub(crate) fn broker_driver(v: JavaClient, args: &[String]) -> Cmd {
 
 /// A Java 5.3.3 producer run without checking which broker answered.
 pub(crate) fn produce_any(ns: &str, topic: &str, b: &Batch) -> Vec<String> {
-    let out = run(
-        &java_driver(JavaClient::V5_3_3, &producer_args(ns, topic, b)),
-        Duration::from_secs(120),
-    );
-    out.assert_ok();
-    let lines = out.json_lines();
-    assert_eq!(
-        lines.iter().filter(|l| l["status"] == "SEND_OK").count(),
-        b.count,
-        "{out}"
-    );
-    lines
-        .iter()
-        .filter_map(|l| l["msgId"].as_str().map(str::to_string))
-        .collect()
+    let cmd = java_driver(JavaClient::V5_3_3, &producer_args(ns, topic, b));
+    msg_ids(&send_results(&cmd, b))
 }
