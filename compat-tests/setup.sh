@@ -31,6 +31,7 @@ fetch() {
 
 fetch namesrv rocketmq-namesrv 5.3.3
 fetch broker rocketmq-broker 5.3.3
+fetch broker rocketmq-broker 4.9.7
 fetch tools rocketmq-tools 5.3.3
 fetch client rocketmq-client 5.3.3
 fetch client rocketmq-client 4.9.8

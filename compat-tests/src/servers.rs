@@ -136,6 +136,47 @@ impl Namesrv {
     }
 }
 
+/// Which published Java broker a [`NsKind::Java`] broker runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum JavaBrokerVersion {
+    #[default]
+    V5_3_3,
+    /// The newest 4.x broker on Maven Central: `rocketmq-broker` 4.9.8 was never published there
+    /// (only the client-side modules were). Its store, common and remoting sources equal 4.9.8's;
+    /// the broker module differs only in `AdminBrokerProcessor` (4.9.8 adds `configBlackList` to
+    /// `UPDATE_BROKER_CONFIG` and drops `GET_BROKER_CLUSTER_ACL_CONFIG`), so the store and
+    /// config files it writes are 4.9.8's. 4.x has no `bindAddress` key: it listens on all
+    /// interfaces (listenPort, the VIP port listenPort−2 and the HA port listenPort+1).
+    V4_9_7,
+}
+
+impl JavaBrokerVersion {
+    pub fn version(self) -> &'static str {
+        match self {
+            JavaBrokerVersion::V5_3_3 => "5.3.3",
+            JavaBrokerVersion::V4_9_7 => "4.9.7",
+        }
+    }
+
+    /// JVM flags this version needs on JDK 17. 4.9.x was built for JDK 8: `MappedFile` casts to
+    /// `sun.nio.ch.DirectBuffer` (mlock/munlock) and frees mappings by reflection
+    /// (`DirectByteBuffer.attachment()/cleaner()`, `jdk.internal.ref.Cleaner.clean()`), which
+    /// strong encapsulation refuses without these opens; a refused unmap throws while a
+    /// segment is deleted or the store shuts down.
+    pub fn jvm_flags(self) -> &'static [&'static str] {
+        match self {
+            JavaBrokerVersion::V5_3_3 => &[],
+            JavaBrokerVersion::V4_9_7 => &[
+                "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
+                "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+                "--add-opens=java.base/java.nio=ALL-UNNAMED",
+                "--add-opens=java.base/jdk.internal.ref=ALL-UNNAMED",
+                "--add-opens=java.base/java.lang=ALL-UNNAMED",
+            ],
+        }
+    }
+}
+
 /// What a test broker looks like.
 #[derive(Clone, Debug)]
 pub struct BrokerSpec {
@@ -144,6 +185,8 @@ pub struct BrokerSpec {
     pub namesrv: Vec<String>,
     /// Extra `key=value` lines for broker.conf.
     pub extra: Vec<(String, String)>,
+    /// The Java broker a [`NsKind::Java`] start runs (5.3.3 unless set).
+    pub java_version: JavaBrokerVersion,
 }
 
 impl BrokerSpec {
@@ -153,11 +196,12 @@ impl BrokerSpec {
             name: name.into(),
             namesrv: namesrv.iter().map(|s| s.to_string()).collect(),
             extra: Vec::new(),
+            java_version: JavaBrokerVersion::default(),
         }
     }
 }
 
-/// A running broker: Java's 5.3.3 or ours (`target/release/mqbroker`), started from the same
+/// A running broker: Java's (5.3.3, or 4.9.7 by [`BrokerSpec::java_version`]) or ours (`target/release/mqbroker`), started from the same
 /// broker.conf.
 pub struct Broker {
     pub kind: NsKind,
@@ -192,10 +236,18 @@ impl Broker {
         let name = format!("{}-broker-{}", kind.label(), spec.name);
         let server = match kind {
             NsKind::Java => {
+                let version = spec.java_version;
+                if version == JavaBrokerVersion::V4_9_7 {
+                    // 4.x configures logback from $ROCKETMQ_HOME/conf/logback_broker.xml and
+                    // exits when that file is missing (5.x ships its config in the jar).
+                    std::fs::create_dir_all(dir.join("conf")).expect("mkdir conf");
+                    write_file(&dir.join("conf/logback_broker.xml"), LOGBACK_4X);
+                }
+                let heap = ["-Xms256m", "-Xmx512m"];
                 let cmd = java_cmd(
                     &dir,
-                    &["-Xms256m", "-Xmx512m"],
-                    &classpath("broker-5.3.3"),
+                    &[&heap[..], version.jvm_flags()].concat(),
+                    &classpath(&format!("broker-{}", version.version())),
                     "org.apache.rocketmq.broker.BrokerStartup",
                 )
                 .args(["-c", conf_arg.as_str()]);
@@ -252,6 +304,17 @@ impl Broker {
         }
     }
 }
+
+/// A logback configuration for the 4.x Java broker: every logger at INFO into the one file the
+/// harness tails, `logs/rocketmqlogs/broker.log` under `user.home` (the broker's work directory).
+const LOGBACK_4X: &str = r#"<configuration>
+  <appender name="FILE" class="ch.qos.logback.core.FileAppender">
+    <file>${user.home}/logs/rocketmqlogs/broker.log</file>
+    <encoder><pattern>%d{HH:mm:ss.SSS} %-5level [%thread] %logger{0} - %msg%n</pattern></encoder>
+  </appender>
+  <root level="INFO"><appender-ref ref="FILE"/></root>
+</configuration>
+"#;
 
 /// broker.conf for a test broker: loopback only, small commitlog segments, auto-create on, and
 /// send flow control relaxed (Java answers SYSTEM_BUSY when a send waits over 200 ms in its queue,

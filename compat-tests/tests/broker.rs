@@ -24,3 +24,5 @@ mod features;
 mod limits;
 #[path = "broker/takeover.rs"]
 mod takeover;
+#[path = "broker/takeover498.rs"]
+mod takeover498;
