@@ -26,6 +26,8 @@ use serde_json::Value;
 use super::common::*;
 
 const QUERY_CONSUMER_OFFSET: i32 = 14;
+const GET_MAX_OFFSET: i32 = 30;
+const SCHEDULE_TOPIC: &str = "SCHEDULE_TOPIC_XXXX";
 const GET_ALL_SUBSCRIPTIONGROUP_CONFIG: i32 = 201;
 const CLIENT: JavaClient = JavaClient::V4_9_8;
 
@@ -154,6 +156,38 @@ fn expected_offsets(sent: &[&Sent], queues: u32) -> Vec<Option<i64>> {
         .collect()
 }
 
+/// The max offset (next queue offset) of `topic` queue `queue` on the broker at `addr`.
+fn max_offset(addr: &str, topic: &str, queue: u32) -> i64 {
+    let q = queue.to_string();
+    let ext = [("topic", topic), ("queueId", q.as_str())];
+    let reply = wire::request(addr, GET_MAX_OFFSET, &ext, Duration::from_secs(10))
+        .unwrap_or_else(|e| panic!("GET_MAX_OFFSET to {addr}: {e}"));
+    assert_eq!(
+        reply.code,
+        wire::response::SUCCESS,
+        "{topic}/{queue}: {reply:?}"
+    );
+    reply
+        .ext_str("offset")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no offset in {reply:?}"))
+}
+
+/// Messages of `group`'s retry topic and of the delay level 1 queue, on the broker at `addr`.
+fn retry_counts(addr: &str, group: &str) -> (i64, i64) {
+    (
+        max_offset(addr, &format!("%RETRY%{group}"), 0),
+        max_offset(addr, SCHEDULE_TOPIC, 0),
+    )
+}
+
+/// Level 1's delivered offset in `config/delayOffset.json` (bare integer keys, as Java writes).
+fn delay_level1_offset(store: &Path) -> Option<i64> {
+    let text = std::fs::read_to_string(store.join("config/delayOffset.json")).ok()?;
+    let v = wire::parse_fastjson(&text).ok()?;
+    v["offsetTable"]["1"].as_i64()
+}
+
 /// (readQueueNums, writeQueueNums) of `broker` in `topic`'s route.
 fn queue_nums(ns: &str, topic: &str, broker: &str) -> (i64, i64) {
     let route = wire::route(ns, topic)
@@ -201,6 +235,9 @@ fn assert_query_by_key(ns: &str, topic: &str, key: &str, ids: &[String]) {
         assert!(out.stdout.contains(id.as_str()), "{id} by key {key}: {out}");
     }
 }
+
+/// Messages the retry group answers RECONSUME_LATER once.
+const RETRIED: i64 = 3;
 
 fn sync_batch(body: &'static str, count: usize) -> Batch {
     Batch {
@@ -254,12 +291,34 @@ fn java4_store_taken_over_and_back() {
     let sent_a = produce4(&ns, &topic, name, &a());
     consume_committing(&ns, &topic, &group, &a(), &sent_a.ids);
     let sent_b = produce4(&ns, &topic, name, &b());
+    // Consume retry: each first delivery answered RECONSUME_LATER goes back through delay level 1
+    // (SCHEDULE_TOPIC_XXXX queue 0, progress in delayOffset.json) into %RETRY%<group>.
+    produce4(&ns, &wide, name, &sync_batch("java4r", RETRIED as usize));
+    let retry_group = unique("t4r");
+    let expect = RETRIED.to_string();
+    let pairs = [
+        ("ns", ns.as_str()),
+        ("topic", wide.as_str()),
+        ("group", retry_group.as_str()),
+        ("expect", expect.as_str()),
+    ];
+    run(
+        &broker_driver(CLIENT, &kv("retry", &pairs)),
+        Duration::from_secs(150),
+    )
+    .assert_ok();
+    assert_eq!(retry_counts(&java.addr, &retry_group), (RETRIED, RETRIED));
     let after_a = expected_offsets(&[&sent_a], 4);
     assert_eq!(committed(&java.addr, &group, &topic, 4), after_a);
     java.server.stop();
     assert!(
         !store.join("abort").exists(),
         "the Java broker stopped cleanly"
+    );
+    assert_eq!(
+        delay_level1_offset(&store),
+        Some(RETRIED),
+        "Java's delayOffset.json"
     );
 
     // 2. Ours takes the store over.
@@ -284,8 +343,16 @@ fn java4_store_taken_over_and_back() {
     // the group resumes where it stopped on the Java broker: exactly the unconsumed rest
     consume_committing(&ns, &topic, &group, &b(), &sent_b.ids);
     let sent_c = produce4(&ns, &topic, name, &c());
+    // Ours resumed delay level 1 where Java left it: nothing delivered twice into the retry topic
+    // (its delivery task has long run: the level's units were due 1 s after they were stored).
+    assert_eq!(retry_counts(&addr, &retry_group), (RETRIED, RETRIED));
     ours.stop();
     assert!(!store.join("abort").exists(), "ours stopped cleanly");
+    assert_eq!(
+        delay_level1_offset(&store),
+        Some(RETRIED),
+        "our delayOffset.json"
+    );
 
     // 3. The Java 4.x broker takes the store back.
     let java = start_java4(&ns, name, &store);
@@ -293,6 +360,7 @@ fn java4_store_taken_over_and_back() {
     assert_eq!(queue_nums(&ns, &topic, name), (4, 4));
     assert_eq!(queue_nums(&ns, &wide, name), (6, 6));
     assert_group_settings(&java.addr, &sub);
+    assert_eq!(retry_counts(&java.addr, &retry_group), (RETRIED, RETRIED));
     let after_b = expected_offsets(&[&sent_a, &sent_b], 4);
     assert_eq!(
         committed(&java.addr, &group, &topic, 4),
