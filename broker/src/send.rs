@@ -336,8 +336,16 @@ fn prepare_or_schedule(msg: NewMessage, cfg: &BrokerConfig) -> Result<NewMessage
     Ok(crate::schedule::to_schedule_topic(msg, cfg))
 }
 
-/// Stored properties: the client's, plus `UNIQ_KEY` when missing (5.x) and `CLUSTER`.
-fn stored_properties(client: Option<&str>, extra: Option<&str>, cfg: &BrokerConfig) -> String {
+/// Stored properties: the client's (for a batch, an inner message's followed by the batch's),
+/// plus `CLUSTER`, and a broker-made `UNIQ_KEY` when a single message has none (Java 5.x
+/// `sendMessage`; `sendBatchMessage` adds none, so a batch from a client that sets no ids, such as
+/// the Go client, stores messages identified by their offset msgIds).
+fn stored_properties(
+    client: Option<&str>,
+    extra: Option<&str>,
+    add_uniq: bool,
+    cfg: &BrokerConfig,
+) -> String {
     if let (Some(client), None) = (client, extra) {
         if let Some(s) = append_cluster_fast(client, &cfg.broker_cluster_name) {
             return s;
@@ -349,7 +357,7 @@ fn stored_properties(client: Option<&str>, extra: Option<&str>, cfg: &BrokerConf
             set(&mut pairs, &k, v);
         }
     }
-    if !pairs.iter().any(|(k, _)| k == UNIQ_KEY) {
+    if add_uniq && !pairs.iter().any(|(k, _)| k == UNIQ_KEY) {
         pairs.push((UNIQ_KEY.into(), new_uniq_id()));
     }
     set(&mut pairs, CLUSTER, cfg.broker_cluster_name.clone());
@@ -409,7 +417,7 @@ fn single(
         queue_id: t.queue_id,
         flag: h.flag,
         body,
-        properties: stored_properties(h.properties.as_deref(), None, cfg),
+        properties: stored_properties(h.properties.as_deref(), None, true, cfg),
         sys_flag: t.sys_flag,
         born_timestamp: h.born_timestamp,
         born_host,
@@ -455,7 +463,7 @@ fn decode_batch(
             queue_id: t.queue_id,
             flag,
             body: item_body,
-            properties: stored_properties(Some(props), h.properties.as_deref(), cfg),
+            properties: stored_properties(Some(props), h.properties.as_deref(), false, cfg),
             sys_flag: t.sys_flag,
             born_timestamp: h.born_timestamp,
             born_host,
@@ -537,7 +545,7 @@ mod tests {
     #[test]
     fn stored_properties_add_uniq_and_cluster() {
         let cfg = BrokerConfig::default();
-        let p = stored_properties(Some("TAGS\u{1}A\u{2}WAIT\u{1}true"), None, &cfg);
+        let p = stored_properties(Some("TAGS\u{1}A\u{2}WAIT\u{1}true"), None, true, &cfg);
         let pairs = parse_properties(&p);
         assert!(pairs.iter().any(|(k, v)| k == "TAGS" && v == "A"));
         assert!(pairs
@@ -550,7 +558,17 @@ mod tests {
                 .map(|(_, v)| v.len()),
             Some(32)
         );
-        let kept = stored_properties(Some("UNIQ_KEY\u{1}ABC\u{2}"), None, &cfg);
+        let batch_item = stored_properties(
+            Some("TAGS\u{1}A\u{2}"),
+            Some("WAIT\u{1}true\u{2}"),
+            false,
+            &cfg,
+        );
+        assert!(
+            !batch_item.contains(UNIQ_KEY),
+            "no id is made for a batch's messages: {batch_item:?}"
+        );
+        let kept = stored_properties(Some("UNIQ_KEY\u{1}ABC\u{2}"), None, true, &cfg);
         assert!(kept.contains("UNIQ_KEY\u{1}ABC\u{2}"));
     }
 
@@ -575,12 +593,12 @@ mod tests {
             "\u{2}UNIQ_KEY\u{1}X\u{2}",
             "a\u{1}b\u{1}c\u{2}UNIQ_KEY\u{1}X\u{2}",
         ] {
-            let slow = stored_properties(Some(client), Some(""), &cfg);
+            let slow = stored_properties(Some(client), Some(""), true, &cfg);
             if let Some(fast) = append_cluster_fast(client, &cfg.broker_cluster_name) {
                 assert_eq!(fast, slow, "{client:?}");
             }
             assert_eq!(
-                stored_properties(Some(client), None, &cfg),
+                stored_properties(Some(client), None, true, &cfg),
                 slow,
                 "{client:?}"
             );

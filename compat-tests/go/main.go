@@ -2,7 +2,7 @@
 // compat tests. It prints one JSON object per line on stdout; everything else (client logs)
 // goes to stderr.
 //
-//	godriver produce ns=ADDR[;ADDR] topic=T group=G count=N [mode=sync|async|oneway]
+//	godriver produce ns=ADDR[;ADDR] topic=T group=G count=N [mode=sync|async|oneway|batch]
 //	                 [tag=TagA] [keys=k1,k2] [prop.NAME=VALUE ...] [body=prefix]
 //	godriver consume ns=ADDR topic=T group=G expect=N [timeout_ms=60000] [from=first|last]
 //	                 [expr=*] [linger_ms=1500]
@@ -166,6 +166,10 @@ func produce(a args) {
 		fail("start producer: %v", err)
 	}
 	count, mode := a.num("count", 1), a.str("mode", "sync")
+	if mode == "batch" {
+		produceBatch(p, a, count)
+		return
+	}
 	failed := 0
 	var wg sync.WaitGroup
 	var failMu sync.Mutex
@@ -214,6 +218,23 @@ func produce(a args) {
 	if failed > 0 {
 		os.Exit(2)
 	}
+}
+
+// produceBatch sends all count messages in one SendSync call: the client encodes them as one
+// SEND_BATCH_MESSAGE, and the result's msgId lists every message's id, comma-separated.
+func produceBatch(p rocketmq.Producer, a args, count int) {
+	msgs := make([]*primitive.Message, 0, count)
+	for i := 0; i < count; i++ {
+		msgs = append(msgs, buildMessage(a, i))
+	}
+	r, err := p.SendSync(context.Background(), msgs...)
+	_ = p.Shutdown()
+	if err != nil {
+		emit(map[string]interface{}{"error": err.Error()})
+		os.Exit(2)
+	}
+	emit(resultJSON(0, r))
+	emit(map[string]interface{}{"done": true, "sent": count, "failed": 0})
 }
 
 func consume(a args) {
