@@ -40,15 +40,25 @@ fetch client rocketmq-client 4.9.8
 sources_hash() { find "$@" -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1; }
 
 # javac_set NAME CLASSPATH_DIR SOURCE_DIR: compile one source set against one classpath.
+# classes/NAME is a link to a directory per source digest, swapped in with one rename, so a test
+# running meanwhile loads the old set or the new one, never a half-built one. The set just
+# replaced is kept (such a test may still load from it); older ones are removed.
 javac_set() {
-  local out="$cache/java/classes/$1" stamp
+  local link="$cache/java/classes/$1" stamp dir prev d
   stamp="$(sources_hash "$3")-$(basename "$2")"
-  if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; then return; fi
+  if [ -f "$link/.stamp" ] && [ "$(cat "$link/.stamp")" = "$stamp" ]; then return; fi
   log "compiling Java driver set $1"
-  rm -rf "$out" && mkdir -p "$out"
+  dir="$cache/java/classes/.$1-$$"
+  rm -rf "$dir" && mkdir -p "$dir"
   # shellcheck disable=SC2046
-  bounded 300 javac -nowarn -encoding UTF-8 -d "$out" -cp "$2/*" $(find "$3" -name '*.java') >&2
-  echo "$stamp" > "$out/.stamp"
+  bounded 300 javac -nowarn -encoding UTF-8 -d "$dir" -cp "$2/*" $(find "$3" -name '*.java') >&2
+  echo "$stamp" > "$dir/.stamp"
+  prev="$(readlink "$link" 2>/dev/null || true)"
+  [ -L "$link" ] || rm -rf "$link"
+  ln -sfn "$dir" "$link.new" && mv -T "$link.new" "$link"
+  for d in "$cache/java/classes/.$1-"*; do
+    [ "$d" = "$dir" ] || [ "$d" = "$prev" ] || rm -rf "$d"
+  done
 }
 
 javac_set client-5.3.3 "$cache/java/client-5.3.3" "$here/java/client"
