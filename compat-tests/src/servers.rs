@@ -162,7 +162,9 @@ impl JavaBrokerVersion {
     /// `sun.nio.ch.DirectBuffer` (mlock/munlock) and frees mappings by reflection
     /// (`DirectByteBuffer.attachment()/cleaner()`, `jdk.internal.ref.Cleaner.clean()`), which
     /// strong encapsulation refuses without these opens; a refused unmap throws while a
-    /// segment is deleted or the store shuts down.
+    /// segment is deleted or the store shuts down. 4.x also reads its disk-full threshold from a
+    /// system property (default 0.90, after which every put fails until usage drops): raised so
+    /// that other work filling the shared test disk does not fail a scenario's sends.
     pub fn jvm_flags(self) -> &'static [&'static str] {
         match self {
             JavaBrokerVersion::V5_3_3 => &[],
@@ -172,6 +174,7 @@ impl JavaBrokerVersion {
                 "--add-opens=java.base/java.nio=ALL-UNNAMED",
                 "--add-opens=java.base/jdk.internal.ref=ALL-UNNAMED",
                 "--add-opens=java.base/java.lang=ALL-UNNAMED",
+                "-Drocketmq.broker.diskSpaceWarningLevelRatio=0.99",
             ],
         }
     }
