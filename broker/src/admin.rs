@@ -303,6 +303,14 @@ pub fn runtime_info(b: &Arc<Broker>) -> Reply {
     kv("commitLogDiskRatio", format!("{ratio}"));
     kv("consumeQueueDiskRatio", format!("{ratio}"));
     pool_and_timer_keys(&cfg, &mut kv);
+    // Java `ScheduleMessageService.buildRunningStats`: "<delivered>,<max>" per delay level.
+    for (level, delivered) in b.delay_offsets.snapshot() {
+        let max = b.store.max_offset(crate::topics::SCHEDULE_TOPIC, level - 1);
+        kv(
+            &format!("scheduleMessageOffset_{level}"),
+            format!("{delivered},{max}"),
+        );
+    }
     let bytes = body::try_to_body(&KvTable { table: t })?;
     Ok(Command::response(rc::SUCCESS, None).with_body(bytes))
 }

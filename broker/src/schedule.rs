@@ -95,6 +95,12 @@ impl DelayOffsets {
             .insert(level, offset);
     }
 
+    /// Every level's progress, in level order.
+    pub fn snapshot(&self) -> Vec<(i32, i64)> {
+        let table = self.table.lock().unwrap_or_else(|e| e.into_inner());
+        table.iter().map(|(l, o)| (*l, *o)).collect()
+    }
+
     pub fn persist(&self) {
         if let Err(e) = persist::store(&self.path, &self.encode()) {
             tracing::error!(file = %self.path.display(), "persist delayOffset.json: {e}");

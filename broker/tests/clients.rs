@@ -211,6 +211,22 @@ async fn send_back_goes_to_retry_with_delay_then_redelivered() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // brokerStatus shows the level's progress as Java's "<delivered>,<max>".
+    let deadline = std::time::Instant::now() + Duration::from_secs(8);
+    loop {
+        let rt = call(
+            &client,
+            &tb.addr,
+            Command::request(rq::GET_BROKER_RUNTIME_INFO),
+        )
+        .await;
+        let v: serde_json::Value = serde_json::from_slice(rt.body.as_ref().unwrap()).unwrap();
+        if v["table"]["scheduleMessageOffset_1"] == "1,1" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{v}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let pulled = call(&client, &tb.addr, pull_cmd("SG", "%RETRY%SG", 0, 0, 4, 0)).await;
     assert_eq!(pulled.code, rc::SUCCESS);
     let rec = &records(pulled.body.as_ref().unwrap())[0];
