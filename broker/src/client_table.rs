@@ -55,6 +55,31 @@ pub struct ClientTable {
     fingerprints: Mutex<HashMap<String, i32>>,
 }
 
+/// The group's entry with the member's settings and channel refreshed (created on first sight);
+/// true when the channel is new to the group.
+fn refresh_member<'a>(
+    t: &'a mut Tables,
+    group: &str,
+    reg: &ConsumerRegistration,
+    channel: ClientChannel,
+) -> (&'a mut ConsumerGroupInfo, bool) {
+    let info = t
+        .consumers
+        .entry(group.to_string())
+        .or_insert_with(|| ConsumerGroupInfo {
+            consume_type: reg.consume_type.clone(),
+            message_model: reg.message_model.clone(),
+            consume_from_where: reg.consume_from_where.clone(),
+            subscriptions: BTreeMap::new(),
+            channels: BTreeMap::new(),
+        });
+    info.consume_type.clone_from(&reg.consume_type);
+    info.message_model.clone_from(&reg.message_model);
+    info.consume_from_where.clone_from(&reg.consume_from_where);
+    let new_channel = info.channels.insert(channel.conn.id(), channel).is_none();
+    (info, new_channel)
+}
+
 impl ClientTable {
     fn lock(&self) -> std::sync::MutexGuard<'_, Tables> {
         self.tables.lock().unwrap_or_else(|e| e.into_inner())
@@ -69,20 +94,7 @@ impl ClientTable {
         channel: ClientChannel,
     ) -> bool {
         let mut t = self.lock();
-        let info = t
-            .consumers
-            .entry(group.to_string())
-            .or_insert_with(|| ConsumerGroupInfo {
-                consume_type: reg.consume_type.clone(),
-                message_model: reg.message_model.clone(),
-                consume_from_where: reg.consume_from_where.clone(),
-                subscriptions: BTreeMap::new(),
-                channels: BTreeMap::new(),
-            });
-        info.consume_type = reg.consume_type;
-        info.message_model = reg.message_model;
-        info.consume_from_where = reg.consume_from_where;
-        let new_channel = info.channels.insert(channel.conn.id(), channel).is_none();
+        let (info, new_channel) = refresh_member(&mut t, group, &reg, channel);
         let mut topics_changed = false;
         for sub in &reg.subscriptions {
             match info.subscriptions.get(&sub.topic) {
@@ -113,20 +125,7 @@ impl ClientTable {
         channel: ClientChannel,
     ) -> bool {
         let mut t = self.lock();
-        let info = t
-            .consumers
-            .entry(group.to_string())
-            .or_insert_with(|| ConsumerGroupInfo {
-                consume_type: reg.consume_type.clone(),
-                message_model: reg.message_model.clone(),
-                consume_from_where: reg.consume_from_where.clone(),
-                subscriptions: BTreeMap::new(),
-                channels: BTreeMap::new(),
-            });
-        info.consume_type = reg.consume_type;
-        info.message_model = reg.message_model;
-        info.consume_from_where = reg.consume_from_where;
-        info.channels.insert(channel.conn.id(), channel).is_none()
+        refresh_member(&mut t, group, &reg, channel).1
     }
 
     /// Records a group's heartbeat fingerprint; returns the previous one.
