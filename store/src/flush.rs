@@ -19,11 +19,12 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
-use tracing::error;
+use tracing::{error, warn};
 
 use crate::config::FlushDiskType;
 use crate::error::{Result, StoreError};
-use crate::layout::OS_PAGE_SIZE;
+use crate::layout::{CQ_UNIT_SIZE, OS_PAGE_SIZE};
+use crate::segments::SegmentQueue;
 use crate::store::Inner;
 
 #[derive(Debug, Clone, Default)]
@@ -266,6 +267,47 @@ pub(crate) fn flush_logics(inner: &Inner) -> Result<()> {
     inner.checkpoint.flush()
 }
 
+/// How often cold mapped pages are released ([`release_cold_pages`]).
+const RELEASE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Bytes at the end of each consume queue kept resident: the part tail consumers read.
+const CQ_RESIDENT_WINDOW: u64 = 64 * 1024;
+
+/// The residency policy: take the cold pages of the mapped store files out of the process's
+/// resident set (`MappedFile::release_resident`), keeping only the last
+/// `commit_log_resident_window` bytes of the CommitLog and the last [`CQ_RESIDENT_WINDOW`]
+/// bytes of each consume queue. Runs on the logics flusher thread, never under the append lock;
+/// it touches no data (the pages stay in the page cache and are written back as usual), so
+/// writers, readers, recovery and clean-up are unaffected: a reader of a released range, such
+/// as a consumer draining an old backlog, takes a minor fault, and the next round releases
+/// those pages again, which bounds RSS during drains too.
+pub(crate) fn release_cold_pages(inner: &Inner) {
+    let window = inner.cfg.commit_log_resident_window;
+    if window == 0 {
+        return;
+    }
+    let cl_end = inner.commitlog.max_offset();
+    release_below(&inner.commitlog.segs, cl_end.saturating_sub(window));
+    for q in inner.all_queues() {
+        let end = u64::try_from(q.max_offset()).unwrap_or(0) * CQ_UNIT_SIZE;
+        release_below(&q.segs, end.saturating_sub(CQ_RESIDENT_WINDOW));
+    }
+}
+
+/// Release every segment's pages below the queue offset `hot_from`.
+fn release_below(segs: &SegmentQueue, hot_from: u64) {
+    for seg in segs.snapshot() {
+        if seg.base >= hot_from {
+            break;
+        }
+        let len = (hot_from.min(seg.end()) - seg.base) as usize;
+        if let Err(e) = seg.file.release_resident(0, len) {
+            // Only residency is at stake, never data: note it and go on.
+            warn!(error = %e, file = %seg.file.path().display(), "madvise failed");
+        }
+    }
+}
+
 impl Inner {
     /// Store time of the last record dispatched to a consume queue.
     pub(crate) fn last_dispatch_ts(&self) -> i64 {
@@ -329,8 +371,13 @@ pub(crate) fn spawn_commitlog_flusher(
 
 pub(crate) fn spawn_logics_flusher(inner: &Arc<Inner>, alive: Weak<()>) -> Result<JoinHandle<()>> {
     let mut last = Instant::now();
+    let mut last_release = Instant::now();
     spawn_loop("store-flush-logics", inner, alive, move |inner| {
         std::thread::sleep(Duration::from_millis(50));
+        if last_release.elapsed() >= RELEASE_INTERVAL {
+            last_release = Instant::now();
+            release_cold_pages(inner);
+        }
         if last.elapsed() < inner.cfg.flush_interval_consume_queue {
             return;
         }

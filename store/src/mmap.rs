@@ -158,6 +158,50 @@ impl MappedFile {
         rc != 0 || vec.iter().all(|v| v & 1 != 0)
     }
 
+    /// Take the whole pages inside `[pos, pos+len)` out of this process's resident set
+    /// (`madvise(MADV_DONTNEED)`), keeping the data: used to bound the broker's RSS to a window
+    /// of hot pages while cold segment bytes stay mapped. The start is rounded up and the end
+    /// down to page boundaries (the mapping's own end counts as one), so a partly covered page
+    /// is kept.
+    ///
+    /// Why this loses nothing: madvise(2) says that after MADV_DONTNEED, accesses to the range
+    /// "will succeed, but will result in ... repopulating the memory contents from the
+    /// up-to-date contents of the underlying mapped file (for shared file mappings ...)". This
+    /// mapping is MAP_SHARED over a regular file, so its pages *are* the file's page cache:
+    /// dropping our page-table entries frees no page-cache page (the kernel moves a PTE's dirty
+    /// bit onto the page as it unmaps it, so dirty data is still written back, and a later
+    /// msync/fsync still persists it), and the next read or write of the range takes a minor
+    /// fault back onto the same page. Any `&[u8]`/`Bytes` view of the range stays valid and
+    /// sees identical bytes; a concurrent writer or reader only pays that fault. (Only for
+    /// private or anonymous mappings would MADV_DONTNEED discard data; we never make those.)
+    pub fn release_resident(&self, pos: usize, len: usize) -> io::Result<()> {
+        self.check(pos, len);
+        let page = page_size();
+        let start = pos.div_ceil(page) * page;
+        let end = if pos + len == self.len {
+            self.len
+        } else {
+            (pos + len) / page * page
+        };
+        if end <= start {
+            return Ok(());
+        }
+        // SAFETY: [start, end) lies inside this live mapping and `start` is page-aligned (the
+        // mapping starts on a page boundary). MADV_DONTNEED on a shared file mapping keeps the
+        // contents (doc above), so every reference into the mapping stays valid.
+        let rc = unsafe {
+            libc::madvise(
+                self.map.as_mut_ptr().add(start).cast::<libc::c_void>(),
+                end - start,
+                libc::MADV_DONTNEED,
+            )
+        };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
     /// msync `[pos, pos+len)` to disk.
     pub fn flush_range(&self, pos: usize, len: usize) -> io::Result<()> {
         self.check(pos, len);
@@ -177,6 +221,26 @@ impl MappedFile {
         let m = self.file.metadata()?.modified()?;
         Ok(m.duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64))
+    }
+}
+
+#[cfg(test)]
+impl MappedFile {
+    /// How many pages of `[pos, pos+len)` are in this process's page tables (the present bit of
+    /// `/proc/self/pagemap`, readable without privilege).
+    #[allow(clippy::unwrap_used)]
+    pub(crate) fn present_pages(&self, pos: usize, len: usize) -> usize {
+        use std::io::{Read, Seek, SeekFrom};
+        let page = page_size();
+        let mut pm = File::open("/proc/self/pagemap").unwrap();
+        let first = (self.map.as_ptr() as usize + pos) / page;
+        let n = (self.map.as_ptr() as usize + pos + len).div_ceil(page) - first;
+        pm.seek(SeekFrom::Start((first * 8) as u64)).unwrap();
+        let mut buf = vec![0u8; n * 8];
+        pm.read_exact(&mut buf).unwrap();
+        buf.chunks(8)
+            .filter(|e| u64::from_le_bytes((*e).try_into().unwrap()) >> 63 == 1)
+            .count()
     }
 }
 
@@ -328,6 +392,39 @@ mod tests {
         f.write(5000, &[7u8; 9000]);
         assert!(f.is_resident(5000, 9000), "just written: in the page cache");
         assert!(f.is_resident(8190, 10), "a range across a page boundary");
+    }
+
+    #[test]
+    fn released_pages_keep_their_data_and_take_writes() {
+        let dir = crate::testutil::TempDir::new("mmap-release");
+        let p = dir.path().join("f");
+        let page = page_size();
+        let f = Arc::new(MappedFile::create(&p, (16 * page) as u64, true).unwrap());
+        let data: Vec<u8> = (0..8 * page).map(|i| (i % 251) as u8).collect();
+        f.write(0, &data);
+        let view = f.bytes(100, 5000);
+        assert_eq!(f.present_pages(0, 8 * page), 8);
+        f.release_resident(0, 8 * page).unwrap();
+        assert_eq!(f.present_pages(0, 8 * page), 0, "out of our page tables");
+        assert!(f.is_resident(0, 8 * page), "still in the page cache");
+        assert_eq!(f.read(0, 8 * page), &data[..], "identical after release");
+        assert_eq!(
+            &view[..],
+            &data[100..5100],
+            "a view taken before stays valid"
+        );
+        // A partly covered page is kept; a released page takes writes that reach the file.
+        f.release_resident(10, 2 * page).unwrap();
+        assert_eq!(f.present_pages(0, 3 * page), 2, "only page 1 was whole");
+        f.write(page + 7, b"after");
+        f.release_resident(0, 16 * page).unwrap();
+        assert_eq!(f.read(page + 7, 5), b"after");
+        f.flush().unwrap();
+        let on_disk = std::fs::read(&p).unwrap();
+        assert_eq!(&on_disk[page + 7..page + 12], b"after");
+        assert_eq!(&on_disk[..page], &data[..page]);
+        // Nothing whole inside: a no-op.
+        f.release_resident(1, 10).unwrap();
     }
 
     #[test]
