@@ -88,11 +88,12 @@ pub struct StoreConfig {
     /// segment creation instead of faulting a write into the mapping. Thrust-specific.
     pub preallocate: bool,
     /// Bytes of the CommitLog, ending at its write position, whose mapped pages stay in the
-    /// process's resident set; once a second the pages below (and the cold part of every
+    /// process's resident set; every 100 ms the pages below (and the cold part of every
     /// consume queue file) are released with `MADV_DONTNEED`, which keeps them in the page
     /// cache and on disk. Bounds the broker's RSS to this window instead of to the data
     /// written. `0` keeps every touched page resident (Java's behaviour). Thrust-specific
-    /// (`commitLogResidentWindow`; Java has no equivalent), default 64 MiB.
+    /// (`commitLogResidentWindow`; Java has no equivalent), default 32 MiB: the
+    /// pages tail writers and readers touch; anything older is re-faulted from the page cache.
     pub commit_log_resident_window: u64,
 }
 
@@ -135,7 +136,7 @@ impl StoreConfig {
             default_query_max_num: 32,
             preallocate: true,
             truncate_on_old_corruption: false,
-            commit_log_resident_window: 64 << 20,
+            commit_log_resident_window: 32 << 20,
         }
     }
 

@@ -267,8 +267,14 @@ pub(crate) fn flush_logics(inner: &Inner) -> Result<()> {
     inner.checkpoint.flush()
 }
 
-/// How often cold mapped pages are released ([`release_cold_pages`]).
-const RELEASE_INTERVAL: Duration = Duration::from_secs(1);
+/// How often cold CommitLog pages are released ([`release_cold_pages`]). A drain of an old
+/// backlog re-faults pages at up to ~150 MB/s, so this period bounds how far RSS overshoots
+/// the window; releasing a range that holds no pages costs only a page-table walk.
+const RELEASE_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Consume-queue files are released every this many rounds: there can be thousands of them, one
+/// madvise each, and they grow ~50 times slower than the CommitLog.
+const CQ_RELEASE_EVERY: u32 = 10;
 
 /// Bytes at the end of each consume queue kept resident: the part tail consumers read.
 const CQ_RESIDENT_WINDOW: u64 = 64 * 1024;
@@ -276,18 +282,21 @@ const CQ_RESIDENT_WINDOW: u64 = 64 * 1024;
 /// The residency policy: take the cold pages of the mapped store files out of the process's
 /// resident set (`MappedFile::release_resident`), keeping only the last
 /// `commit_log_resident_window` bytes of the CommitLog and the last [`CQ_RESIDENT_WINDOW`]
-/// bytes of each consume queue. Runs on the logics flusher thread, never under the append lock;
-/// it touches no data (the pages stay in the page cache and are written back as usual), so
-/// writers, readers, recovery and clean-up are unaffected: a reader of a released range, such
-/// as a consumer draining an old backlog, takes a minor fault, and the next round releases
-/// those pages again, which bounds RSS during drains too.
-pub(crate) fn release_cold_pages(inner: &Inner) {
+/// bytes of each consume queue (every [`CQ_RELEASE_EVERY`] rounds). Runs on the logics flusher
+/// thread, never under the append lock; it touches no data (the pages stay in the page cache and
+/// are written back as usual), so writers, readers, recovery and clean-up are unaffected: a
+/// reader of a released range, such as a consumer draining an old backlog, takes a minor fault,
+/// and the next round releases those pages again, which bounds RSS during drains too.
+pub(crate) fn release_cold_pages(inner: &Inner, with_queues: bool) {
     let window = inner.cfg.commit_log_resident_window;
     if window == 0 {
         return;
     }
     let cl_end = inner.commitlog.max_offset();
     release_below(&inner.commitlog.segs, cl_end.saturating_sub(window));
+    if !with_queues {
+        return;
+    }
     for q in inner.all_queues() {
         let end = u64::try_from(q.max_offset()).unwrap_or(0) * CQ_UNIT_SIZE;
         release_below(&q.segs, end.saturating_sub(CQ_RESIDENT_WINDOW));
@@ -372,11 +381,13 @@ pub(crate) fn spawn_commitlog_flusher(
 pub(crate) fn spawn_logics_flusher(inner: &Arc<Inner>, alive: Weak<()>) -> Result<JoinHandle<()>> {
     let mut last = Instant::now();
     let mut last_release = Instant::now();
+    let mut rounds = 0u32;
     spawn_loop("store-flush-logics", inner, alive, move |inner| {
         std::thread::sleep(Duration::from_millis(50));
         if last_release.elapsed() >= RELEASE_INTERVAL {
             last_release = Instant::now();
-            release_cold_pages(inner);
+            rounds = rounds.wrapping_add(1);
+            release_cold_pages(inner, rounds % CQ_RELEASE_EVERY == 0);
         }
         if last.elapsed() < inner.cfg.flush_interval_consume_queue {
             return;

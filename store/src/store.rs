@@ -547,7 +547,7 @@ mod tests {
         assert!(segs.len() >= 3);
         let first = &segs[0].file;
         let before = first.read(0, first.len()).to_vec();
-        crate::flush::release_cold_pages(inner);
+        crate::flush::release_cold_pages(inner, true);
         assert_eq!(
             first.present_pages(0, first.len()),
             0,
