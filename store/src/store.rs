@@ -509,11 +509,11 @@ impl FlushDiskType {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    fn message() -> NewMessage {
+    pub(crate) fn message() -> NewMessage {
         NewMessage {
             topic: "P".into(),
             queue_id: 0,
@@ -527,53 +527,6 @@ mod tests {
             reconsume_times: 0,
             prepared_transaction_offset: 0,
         }
-    }
-
-    /// The residency policy releases the CommitLog below its window and the cold part of each
-    /// consume queue; the released bytes read back identical and the store keeps working.
-    #[test]
-    fn cold_pages_leave_the_resident_set_and_keep_their_data() {
-        let dir = crate::testutil::TempDir::new("residency");
-        let mut cfg = StoreConfig::new(dir.path()).with_small_files(1 << 20, 1000, 64, 40_000);
-        cfg.commit_log_resident_window = 128 * 1024;
-        let store = Store::open(cfg).unwrap();
-        let mut msg = message();
-        msg.body = bytes::Bytes::from(vec![b'y'; 500]);
-        for _ in 0..5000 {
-            store.put(msg.clone()).unwrap();
-        }
-        let inner = &store.inner;
-        let segs = inner.commitlog.segs.snapshot();
-        assert!(segs.len() >= 3);
-        let first = &segs[0].file;
-        let before = first.read(0, first.len()).to_vec();
-        crate::flush::release_cold_pages(inner, true);
-        assert_eq!(
-            first.present_pages(0, first.len()),
-            0,
-            "cold segment released"
-        );
-        let tail = segs.last().unwrap();
-        let hot = (inner.commitlog.max_offset() - tail.base) as usize;
-        assert!(
-            tail.file.present_pages(0, hot) > 0,
-            "the window stays resident"
-        );
-        let cq = inner.all_queues().into_iter().next().unwrap();
-        let cq_first = cq.segs.first().unwrap().file;
-        assert_eq!(
-            cq_first.present_pages(0, cq_first.len()),
-            0,
-            "cold CQ file released"
-        );
-        assert_eq!(
-            first.read(0, first.len()),
-            &before[..],
-            "identical after release"
-        );
-        assert_eq!(cq.units(0, 1).unwrap()[0].physical_offset, 0);
-        store.put(msg).unwrap();
-        store.shutdown().unwrap();
     }
 
     /// A failed sync poisons the store: waiters get the error, later writes are refused, and
