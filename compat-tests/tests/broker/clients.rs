@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use compat_tests::process::run;
-use compat_tests::tools::{go_driver_cmd, java_driver, kv, mqadmin, JavaClient};
+use compat_tests::tools::{go_driver_cmd, java_driver, mqadmin, JavaClient};
 use serde_json::Value;
 
 use super::common::*;
@@ -314,22 +314,15 @@ fn batch_and_queries(kind: Kind, v: JavaClient) {
     let _dump = s.dump();
     let topic = unique("batch");
     create_topic(s, &topic);
-    let out = run(
-        &broker_driver(
-            v,
-            &kv(
-                "batch",
-                &[
-                    ("ns", s.ns()),
-                    ("topic", &topic),
-                    ("group", &unique("bpg")),
-                    ("count", "5"),
-                ],
-            ),
-        ),
-        Duration::from_secs(120),
+    let group = unique("bpg");
+    let out = drive(
+        v,
+        "batch",
+        s,
+        &topic,
+        &[("group", &group), ("count", "5")],
+        120,
     );
-    out.assert_ok();
     let r = out
         .json_lines()
         .into_iter()
@@ -403,22 +396,15 @@ fn request_reply(kind: Kind, v: JavaClient) {
     let _dump = s.dump();
     let topic = unique("rpc");
     create_topic(s, &topic);
-    let out = run(
-        &broker_driver(
-            v,
-            &kv(
-                "rpc",
-                &[
-                    ("ns", s.ns()),
-                    ("topic", &topic),
-                    ("group", &unique("rpcg")),
-                    ("count", "3"),
-                ],
-            ),
-        ),
-        Duration::from_secs(120),
+    let group = unique("rpcg");
+    drive(
+        v,
+        "rpc",
+        s,
+        &topic,
+        &[("group", &group), ("count", "3")],
+        120,
     );
-    out.assert_ok();
 }
 
 #[test]

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use compat_tests::env::{release_bin, require_setup, work_dir};
 use compat_tests::ports::free_broker_port;
-use compat_tests::process::{Cmd, LogDump, Server};
+use compat_tests::process::{run, Cmd, LogDump, Output, Server};
 use compat_tests::servers::{BrokerSpec, JavaBroker, Namesrv, NsKind};
-use compat_tests::tools::{java_driver, java_program, update_topic, JavaClient};
+use compat_tests::tools::{java_driver, java_program, kv, update_topic, JavaClient};
 use compat_tests::traffic::{msg_ids, send_results};
 use compat_tests::wire;
 
@@ -204,6 +204,25 @@ pub(crate) fn produce(s: &Stack, cmd: &Cmd, b: &Batch) -> Vec<String> {
 /// `thrust.compat.BrokerDriver` (compat-tests/java/client) on the Java client `v`.
 pub(crate) fn broker_driver(v: JavaClient, args: &[String]) -> Cmd {
     java_program(v, "BrokerDriver", args)
+}
+
+/// Runs one BrokerDriver `mode` on `topic` through the stack's NameServer; it must exit 0.
+pub(crate) fn drive(
+    v: JavaClient,
+    mode: &str,
+    s: &Stack,
+    topic: &str,
+    pairs: &[(&str, &str)],
+    timeout_secs: u64,
+) -> Output {
+    let mut all = vec![("ns", s.ns()), ("topic", topic)];
+    all.extend_from_slice(pairs);
+    let out = run(
+        &broker_driver(v, &kv(mode, &all)),
+        Duration::from_secs(timeout_secs),
+    );
+    out.assert_ok();
+    out
 }
 
 /// A Java 5.3.3 producer run without checking which broker answered.

@@ -29,25 +29,6 @@ fn seeded_topic(s: &Stack, body: &'static str, count: usize) -> String {
     topic
 }
 
-/// Runs one BrokerDriver `mode` on `topic` through the stack's NameServer; it must exit 0.
-fn drive(
-    v: JavaClient,
-    mode: &str,
-    s: &Stack,
-    topic: &str,
-    pairs: &[(&str, &str)],
-    timeout_secs: u64,
-) -> Output {
-    let mut all = vec![("ns", s.ns()), ("topic", topic)];
-    all.extend_from_slice(pairs);
-    let out = run(
-        &broker_driver(v, &kv(mode, &all)),
-        Duration::from_secs(timeout_secs),
-    );
-    out.assert_ok();
-    out
-}
-
 /// Transactions from the Java client: commit and rollback at once, "unknown" resolved by the
 /// broker's check-back; consumers then see exactly the committed messages.
 fn transactions(kind: Kind, v: JavaClient) {
