@@ -139,14 +139,21 @@ pub struct StatsItems {
 impl StatsItems {
     /// Java `StatsItemSet.addValue`: the item is created on first use.
     pub fn add(&self, name: &'static str, key: &str, value: u64, times: u64) {
+        self.add_all(&[(name, key, value, times)]);
+    }
+
+    /// Several additions under one lock (a put or a pull counts three items).
+    fn add_all(&self, adds: &[(&'static str, &str, u64, u64)]) {
         let mut t = self.items.lock().unwrap_or_else(|e| e.into_inner());
-        let set = t.entry(name).or_default();
-        let item = match set.get_mut(key) {
-            Some(i) => i,
-            None => set.entry(key.to_string()).or_default(),
-        };
-        item.value += value;
-        item.times += times;
+        for &(name, key, value, times) in adds {
+            let set = t.entry(name).or_default();
+            let item = match set.get_mut(key) {
+                Some(i) => i,
+                None => set.entry(key.to_string()).or_default(),
+            };
+            item.value += value;
+            item.times += times;
+        }
     }
 
     /// Java `BrokerStatsManager.onTopicDeleted`: the topic's items and every `topic@group` item.
@@ -199,19 +206,23 @@ impl StatsItems {
     /// A put of `msgs` records (`bytes` written) to `topic` (Java `incTopicPutNums`,
     /// `incTopicPutSize`, `incBrokerPutNums`).
     pub fn put(&self, cluster: &str, topic: &str, msgs: u64, bytes: u64) {
-        self.add(TOPIC_PUT_NUMS, topic, msgs, 1);
-        self.add(TOPIC_PUT_SIZE, topic, bytes, 1);
-        // Java adds to the value only: the broker-wide item counts no times.
-        self.add(BROKER_PUT_NUMS, cluster, msgs, 0);
+        // Java adds to the value only for the broker-wide item: it counts no times.
+        self.add_all(&[
+            (TOPIC_PUT_NUMS, topic, msgs, 1),
+            (TOPIC_PUT_SIZE, topic, bytes, 1),
+            (BROKER_PUT_NUMS, cluster, msgs, 0),
+        ]);
     }
 
     /// A pull that found `msgs` records of `bytes` (Java `incGroupGetNums`, `incGroupGetSize`,
     /// `incBrokerGetNums`).
     pub fn get_found(&self, cluster: &str, group: &str, topic: &str, msgs: u64, bytes: u64) {
         let key = format!("{topic}@{group}");
-        self.add(GROUP_GET_NUMS, &key, msgs, 1);
-        self.add(GROUP_GET_SIZE, &key, bytes, 1);
-        self.add(BROKER_GET_NUMS, cluster, msgs, 0);
+        self.add_all(&[
+            (GROUP_GET_NUMS, &key, msgs, 1),
+            (GROUP_GET_SIZE, &key, bytes, 1),
+            (BROKER_GET_NUMS, cluster, msgs, 0),
+        ]);
     }
 
     /// A put made by the broker itself (delay/timer delivery, transaction commit), counted like

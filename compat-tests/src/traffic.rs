@@ -47,9 +47,9 @@ pub fn producer_args(ns: &str, topic: &str, b: &Batch) -> Vec<String> {
     )
 }
 
-/// Runs a producer of `b` (sync or async): it must exit 0 with one SEND_OK result per message,
-/// each with a 32-digit offsetMsgId. Returns the results.
-pub fn send_results(cmd: &Cmd, b: &Batch) -> Vec<Value> {
+/// Runs a producer of `count` messages (sync or async): it must exit 0 with one SEND_OK result
+/// per message, each with a 32-digit offsetMsgId. Returns the results.
+pub fn send_results(cmd: &Cmd, count: usize) -> Vec<Value> {
     let out = run(cmd, Duration::from_secs(120));
     out.assert_ok();
     let results: Vec<Value> = out
@@ -57,7 +57,7 @@ pub fn send_results(cmd: &Cmd, b: &Batch) -> Vec<Value> {
         .into_iter()
         .filter(|v| v.get("status").is_some())
         .collect();
-    assert_eq!(results.len(), b.count, "one send result per message: {out}");
+    assert_eq!(results.len(), count, "one send result per message: {out}");
     for r in &results {
         assert_eq!(r["status"], "SEND_OK", "{r}: {out}");
         let off = r["offsetMsgId"].as_str().unwrap_or_default();
@@ -116,6 +116,38 @@ pub fn consumer(cmd: &Cmd) -> Background {
     c
 }
 
+/// The bodies of the message lines a driver printed, in printed order.
+pub fn bodies(lines: &[Value]) -> Vec<String> {
+    lines
+        .iter()
+        .filter_map(|m| m["body"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// The bodies a producer printed a SEND_OK result for.
+pub fn acked_bodies(out: &Output) -> Vec<String> {
+    let lines = out.json_lines();
+    let ok: Vec<Value> = lines
+        .into_iter()
+        .filter(|l| l["status"] == "SEND_OK")
+        .collect();
+    bodies(&ok)
+}
+
+/// Every acknowledged body is among those `received` printed: a crash may lose only sends the
+/// broker never acknowledged.
+pub fn assert_none_lost(acked: &[String], received: &Output) {
+    let got: BTreeSet<String> = bodies(&received.json_lines()).into_iter().collect();
+    let lost: Vec<&String> = acked.iter().filter(|b| !got.contains(*b)).collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged messages lost, e.g. {:?}\n{received}",
+        lost.len(),
+        acked.len(),
+        &lost[..lost.len().min(10)]
+    );
+}
+
 /// Exactly the batches' bodies arrived, each with its tag, keys and user property, and each
 /// msgId one a send returned.
 pub fn check_received(out: &Output, batches: &[Batch], sent_ids: &[String]) {
@@ -125,10 +157,7 @@ pub fn check_received(out: &Output, batches: &[Batch], sent_ids: &[String]) {
         .into_iter()
         .filter(|v| v.get("body").is_some())
         .collect();
-    let got: BTreeSet<String> = msgs
-        .iter()
-        .filter_map(|m| m["body"].as_str().map(str::to_string))
-        .collect();
+    let got: BTreeSet<String> = bodies(&msgs).into_iter().collect();
     let want: BTreeSet<String> = batches.iter().flat_map(Batch::bodies).collect();
     assert_eq!(
         got, want,

@@ -192,7 +192,7 @@ pub(crate) use compat_tests::traffic::{
 
 /// Runs a producer; every send must be SEND_OK on the stack's broker. Returns the msgIds.
 pub(crate) fn produce(s: &Stack, cmd: &Cmd, b: &Batch) -> Vec<String> {
-    let results = send_results(cmd, b);
+    let results = send_results(cmd, b.count);
     for r in &results {
         assert_eq!(r["broker"], s.broker_name, "{r}");
         let off = r["offsetMsgId"].as_str().unwrap_or_default();
@@ -228,5 +228,5 @@ pub(crate) fn drive(
 /// A Java 5.3.3 producer run without checking which broker answered.
 pub(crate) fn produce_any(ns: &str, topic: &str, b: &Batch) -> Vec<String> {
     let cmd = java_driver(JavaClient::V5_3_3, &producer_args(ns, topic, b));
-    msg_ids(&send_results(&cmd, b))
+    msg_ids(&send_results(&cmd, b.count))
 }

@@ -16,6 +16,8 @@ use compat_tests::process::{run, Background, Cmd, Output};
 use compat_tests::tools::{go_driver_cmd, java_driver, java_program, kv, update_topic, JavaClient};
 use serde_json::Value;
 
+use compat_tests::traffic::send_results;
+
 use super::common::*;
 
 /// `thrust.compat.GroupDriver` on the Java client `v`.
@@ -37,18 +39,7 @@ fn produce_tagged(s: &Stack, topic: &str, body: &str, tag: &str, count: usize) -
             ("tag", tag),
         ],
     );
-    let out = run(
-        &java_driver(JavaClient::V5_3_3, &args),
-        Duration::from_secs(120),
-    );
-    out.assert_ok();
-    let sent: Vec<Value> = out
-        .json_lines()
-        .into_iter()
-        .filter(|l| l["status"] == "SEND_OK")
-        .collect();
-    assert_eq!(sent.len(), count, "{out}");
-    sent
+    send_results(&java_driver(JavaClient::V5_3_3, &args), count)
 }
 
 /// One `member` process of the rebalance scenario.

@@ -25,6 +25,8 @@ use compat_tests::tools::{java_driver, java_program, mqadmin, update_topic, Java
 use compat_tests::wire;
 use serde_json::Value;
 
+use compat_tests::traffic::{self, acked_bodies, assert_none_lost};
+
 use super::common::*;
 
 const DURABLE_CLUSTER: &str = "DurableCluster";
@@ -177,10 +179,7 @@ fn start_consumer(ns: &str, topic: &str, group: &str, opts: &[(&str, String)]) -
 
 /// The bodies a consumer printed.
 fn bodies(out: &Output) -> BTreeSet<String> {
-    out.json_lines()
-        .iter()
-        .filter_map(|m| m["body"].as_str().map(str::to_string))
-        .collect()
+    traffic::bodies(&out.json_lines()).into_iter().collect()
 }
 
 fn batch_bodies(prefix: &str, count: usize) -> BTreeSet<String> {
@@ -306,12 +305,7 @@ fn sync_flush_kill_loses_no_ack(kind: Kind) {
     // Let the producer meet the outage, then stop it: nothing it prints now can be an ack.
     sleep(Duration::from_secs(1));
     let sent = producer.finish(Duration::from_secs(1));
-    let acked: Vec<String> = sent
-        .json_lines()
-        .iter()
-        .filter(|l| l["status"] == "SEND_OK")
-        .filter_map(|l| l["body"].as_str().map(str::to_string))
-        .collect();
+    let acked = acked_bodies(&sent);
     assert!(acked.len() >= ACKED_BEFORE_KILL, "{sent}");
 
     d.boot();
@@ -323,15 +317,7 @@ fn sync_flush_kill_loses_no_ack(kind: Kind) {
     ];
     let c = start_consumer(d.ns(), &topic, &group, &opts);
     let out = c.finish(Duration::from_secs(170));
-    let got = bodies(&out);
-    let lost: Vec<&String> = acked.iter().filter(|b| !got.contains(*b)).collect();
-    assert!(
-        lost.is_empty(),
-        "{} of {} acknowledged messages lost, e.g. {:?}\n{out}",
-        lost.len(),
-        acked.len(),
-        &lost[..lost.len().min(10)]
-    );
+    assert_none_lost(&acked, &out);
     out.assert_ok();
 }
 

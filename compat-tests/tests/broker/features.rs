@@ -6,9 +6,11 @@ use std::thread::sleep;
 use std::time::Duration;
 
 use compat_tests::env::work_dir;
-use compat_tests::process::{json_lines, run, Output};
+use compat_tests::process::{json_lines, run};
 use compat_tests::tools::{java_driver, java_program, kv, JavaClient};
 use compat_tests::wire;
+
+use compat_tests::traffic::bodies;
 
 use super::common::*;
 
@@ -59,11 +61,8 @@ fn transactions(kind: Kind, v: JavaClient) {
         JavaClient::V5_3_3,
         &consumer_args(s.ns(), &topic, &unique("txcg"), 4),
     ));
-    let got: BTreeSet<String> = c
-        .finish(Duration::from_secs(150))
-        .json_lines()
-        .iter()
-        .filter_map(|m| m["body"].as_str().map(str::to_string))
+    let got: BTreeSet<String> = bodies(&c.finish(Duration::from_secs(150)).json_lines())
+        .into_iter()
         .collect();
     let want: BTreeSet<String> = ["tx-0", "tx-2", "tx-3", "tx-5"]
         .iter()
@@ -319,8 +318,7 @@ fn ordered_by_selector(kind: Kind) {
         || {
             let got: BTreeSet<String> = members
                 .iter()
-                .flat_map(|m| json_lines(&m.stdout()))
-                .filter_map(|l| l["body"].as_str().map(str::to_string))
+                .flat_map(|m| bodies(&json_lines(&m.stdout())))
                 .collect();
             got.len() == orders * steps
         },
@@ -332,7 +330,7 @@ fn ordered_by_selector(kind: Kind) {
         out.assert_ok();
         let mut last: BTreeMap<u64, i64> = BTreeMap::new();
         let mut received = 0;
-        for body in bodies_of(&out) {
+        for body in bodies(&out.json_lines()) {
             let (order, step) = body
                 .strip_prefix('o')
                 .and_then(|b| b.split_once('-'))
@@ -355,13 +353,6 @@ fn ordered_by_selector(kind: Kind) {
 
 fn order_of(body: &str) -> Option<u64> {
     body.strip_prefix('o')?.split_once('-')?.0.parse().ok()
-}
-
-fn bodies_of(out: &Output) -> Vec<String> {
-    out.json_lines()
-        .iter()
-        .filter_map(|l| l["body"].as_str().map(str::to_string))
-        .collect()
 }
 
 #[test]

@@ -7,6 +7,8 @@ use compat_tests::env::{require_setup, work_dir};
 use compat_tests::servers::{Namesrv, NsKind};
 use compat_tests::tools::{java_driver, update_topic, JavaClient};
 
+use compat_tests::traffic::bodies;
+
 use super::common::*;
 
 /// Drop-in: the Java broker writes a store (messages, topics.json, consumerOffset.json,
@@ -56,13 +58,9 @@ fn takeover_java_store_and_back() {
     ));
     let got = c.finish(Duration::from_secs(150));
     got.assert_ok();
-    let bodies: BTreeSet<String> = got
-        .json_lines()
-        .iter()
-        .filter_map(|m| m["body"].as_str().map(str::to_string))
-        .collect();
+    let received: BTreeSet<String> = bodies(&got.json_lines()).into_iter().collect();
     assert_eq!(
-        bodies.len(),
+        received.len(),
         10,
         "the Java broker reads both brokers' messages: {got}"
     );

@@ -23,6 +23,8 @@ use compat_tests::tools::{java_driver, java_program, kv, mqadmin, update_topic, 
 use compat_tests::wire;
 use serde_json::Value;
 
+use compat_tests::traffic::{acked_bodies, assert_none_lost};
+
 use super::common::*;
 
 const QUERY_CONSUMER_OFFSET: i32 = 14;
@@ -422,12 +424,7 @@ fn java4_killed_store_recovers_in_ours() {
     // Let the producer meet the outage, then stop it: nothing it prints now can be an ack.
     sleep(Duration::from_secs(1));
     let sent = producer.finish(Duration::from_secs(1));
-    let acked: Vec<String> = sent
-        .json_lines()
-        .iter()
-        .filter(|l| l["status"] == "SEND_OK")
-        .filter_map(|l| l["body"].as_str().map(str::to_string))
-        .collect();
+    let acked = acked_bodies(&sent);
     assert!(acked.len() as u64 > ACKED_BEFORE_KILL, "{sent}");
     assert!(store.join("abort").exists(), "a killed broker leaves abort");
 
@@ -449,18 +446,6 @@ fn java4_killed_store_recovers_in_ours() {
     );
     let c = consumer(&java_program(CLIENT, "DurableDriver", &args));
     let out = c.finish(Duration::from_secs(170));
-    let got: BTreeSet<String> = out
-        .json_lines()
-        .iter()
-        .filter_map(|m| m["body"].as_str().map(str::to_string))
-        .collect();
-    let lost: Vec<&String> = acked.iter().filter(|b| !got.contains(*b)).collect();
-    assert!(
-        lost.is_empty(),
-        "{} of {} acknowledged messages lost, e.g. {:?}\n{out}",
-        lost.len(),
-        acked.len(),
-        &lost[..lost.len().min(10)]
-    );
+    assert_none_lost(&acked, &out);
     out.assert_ok();
 }
