@@ -364,7 +364,12 @@ pub fn update_broker_config(b: &Arc<Broker>, req: Command) -> Reply {
     let text = String::from_utf8_lossy(req.body.as_deref().unwrap_or(b"")).into_owned();
     let pairs = remoting::props::parse(&text);
     let mut cfg = (*b.config()).clone();
-    let black: Vec<&str> = cfg.config_black_list.split(';').map(str::trim).collect();
+    // Java `AdminBrokerProcessor#initConfigBlackList`: these three always, whatever the
+    // configured list says, so no request can choose the file an update is persisted to.
+    let black: Vec<&str> = ["brokerConfigPath", "rocketmqHome", "configBlackList"]
+        .into_iter()
+        .chain(cfg.config_black_list.split(';').map(str::trim))
+        .collect();
     if pairs.iter().any(|(k, _)| black.contains(&k.as_str())) {
         return Err(Reject::no_permission(
             "Can not update config in black list.",

@@ -15,6 +15,23 @@ use crate::config::BrokerConfig;
 use crate::persist::{self, DataVersion, DataVersionJson};
 
 /// Java `SubscriptionGroupConfig` (5.3.3 fields; 4.9.8 files lack some and read fine).
+/// Java client `Validators.checkGroup` (the broker's auto-create applies the same rule): a
+/// group becomes the retry and DLQ topics `%RETRY%<group>`/`%DLQ%<group>`, hence directories.
+pub fn validate_group_name(group: &str) -> Result<(), String> {
+    if group.trim().is_empty() {
+        return Err("the specified group is blank".into());
+    }
+    if group.len() > 255 {
+        return Err("the specified group is longer than group max length 255.".into());
+    }
+    if !crate::topics::is_legal_name(group) {
+        return Err(format!(
+            "the specified group[{group}] contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$"
+        ));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionGroupConfig {
@@ -172,7 +189,7 @@ impl GroupTable {
         if !(config.auto_create_subscription_group || sys) {
             return None;
         }
-        if crate::topics::validate_topic_name(group).is_err() || group.len() > 255 {
+        if validate_group_name(group).is_err() {
             return None;
         }
         let created = {

@@ -36,18 +36,24 @@ pub fn validate_topic_name(topic: &str) -> Result<(), String> {
     if topic.trim().is_empty() {
         return Err("The specified topic is blank.".into());
     }
+    if !is_legal_name(topic) {
+        return Err(
+            "The specified topic contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$"
+                .into(),
+        );
+    }
     if topic.len() > 127 {
         return Err("The specified topic is longer than topic max length.".into());
     }
-    let ok = topic
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'%' | b'|' | b'_' | b'-'));
-    if !ok {
-        return Err(format!(
-            "The specified topic[{topic}] contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$"
-        ));
-    }
     Ok(())
+}
+
+/// Java `TopicValidator.isTopicOrGroupIllegal`, negated: only `[%|a-zA-Z0-9_-]`. No such name
+/// can leave its directory (no `.`, no separator), which is why topics and groups are checked
+/// with it before they become paths.
+pub fn is_legal_name(name: &str) -> bool {
+    name.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'%' | b'|' | b'_' | b'-'))
 }
 
 /// Java `TopicValidator.isNotAllowedSendTopic`.

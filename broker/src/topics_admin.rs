@@ -76,9 +76,9 @@ fn alter_attributes(mut current: BTreeMap<String, String>, text: &str) -> BTreeM
 pub fn delete_topic(b: &Arc<Broker>, req: Command) -> Reply {
     let h: DeleteTopicRequestHeader = req.decode_header()?;
     let cfg = b.config();
-    if h.topic.trim().is_empty() {
-        return Err(Reject::system("The specified topic is blank."));
-    }
+    // Java checks only for a blank topic here and then deletes through its own tables; the
+    // full name check keeps every other name away from the store's directories.
+    topics::validate_topic_name(&h.topic).map_err(|r| Reject::code(rc::INVALID_PARAMETER, r))?;
     if cfg.validate_system_topic_when_update_topic && topics::is_system_topic(&h.topic, &cfg) {
         return Err(Reject::code(
             rc::INVALID_PARAMETER,
@@ -188,12 +188,8 @@ pub fn create_group(b: &Arc<Broker>, req: Command) -> Reply {
         return Ok(Command::response(rc::SUCCESS, None));
     }
     let cfg: SubscriptionGroupConfig = body::from_body(raw)?;
-    if cfg.group_name.trim().is_empty() {
-        return Err(Reject::code(
-            rc::INVALID_PARAMETER,
-            "The specified group is blank.",
-        ));
-    }
+    crate::groups::validate_group_name(&cfg.group_name)
+        .map_err(|r| Reject::code(rc::INVALID_PARAMETER, r))?;
     b.groups.put(cfg);
     Ok(Command::response(rc::SUCCESS, None))
 }

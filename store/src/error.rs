@@ -39,6 +39,9 @@ pub enum StoreError {
     /// The message cannot be stored as given (Java `MESSAGE_ILLEGAL` / `PROPERTIES_SIZE_EXCEEDED`).
     #[error("message illegal: {0}")]
     MessageIllegal(String),
+    /// A name from a request cannot become a path inside the store (Java `MESSAGE_ILLEGAL`).
+    #[error("illegal name: {0}")]
+    IllegalName(String),
     /// A previous msync/fsync failed; the store refuses writes because the page cache and the
     /// disk may disagree (see fjall's poison rule). Restart the broker to recover.
     #[error("store poisoned by a failed sync, writes refused: {0}")]
@@ -81,7 +84,7 @@ impl StoreError {
     /// The Java `PutMessageStatus` this error corresponds to on the put path.
     pub fn put_status(&self) -> PutStatus {
         match self {
-            StoreError::MessageIllegal(_) => PutStatus::MessageIllegal,
+            StoreError::MessageIllegal(_) | StoreError::IllegalName(_) => PutStatus::MessageIllegal,
             StoreError::Poisoned(_) | StoreError::DiskFull(_) | StoreError::NotRunning => {
                 PutStatus::ServiceNotAvailable
             }

@@ -14,6 +14,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::error::{Result, StoreError};
 use crate::mmap;
 
 /// Size of one consume-queue unit (`ConsumeQueue.CQ_STORE_UNIT_SIZE`).
@@ -30,6 +31,21 @@ pub const CHECKPOINT_SIZE: usize = 4096;
 pub const OS_PAGE_SIZE: u64 = 4096;
 /// `SCHEDULE_TOPIC_XXXX`: its CQ units hold the delivery time in the tags field.
 pub const SCHEDULE_TOPIC: &str = "SCHEDULE_TOPIC_XXXX";
+
+/// A topic names one directory under `consumequeue/`: not empty, not `.` or `..`, no separator
+/// or NUL. The broker validates topics with Java's stricter `TopicValidator` rules first; this is
+/// the store's own guarantee that no name leaves its directory.
+pub fn check_topic_dir_name(topic: &str) -> Result<()> {
+    let plain =
+        !topic.is_empty() && topic != "." && topic != ".." && !topic.contains(['/', '\\', '\0']);
+    if plain {
+        Ok(())
+    } else {
+        Err(StoreError::IllegalName(format!(
+            "topic {topic:?} is not a plain directory name"
+        )))
+    }
+}
 
 /// Paths of one store root.
 #[derive(Debug, Clone)]
@@ -48,10 +64,18 @@ impl StorePaths {
     pub fn consume_queue_root(&self) -> PathBuf {
         self.root.join("consumequeue")
     }
-    pub fn consume_queue_dir(&self, topic: &str, queue_id: i32) -> PathBuf {
-        self.consume_queue_root()
-            .join(topic)
-            .join(queue_id.to_string())
+    /// `consumequeue/<topic>/<queueId>`; refuses a topic that is not one plain directory name,
+    /// so no caller can build a path outside `consumequeue/` whatever the broker let through.
+    pub fn consume_queue_dir(&self, topic: &str, queue_id: i32) -> Result<PathBuf> {
+        check_topic_dir_name(topic)?;
+        Ok(self
+            .consume_queue_topic_dir(topic)?
+            .join(queue_id.to_string()))
+    }
+    /// `consumequeue/<topic>`, with the same check as [`Self::consume_queue_dir`].
+    pub fn consume_queue_topic_dir(&self, topic: &str) -> Result<PathBuf> {
+        check_topic_dir_name(topic)?;
+        Ok(self.consume_queue_root().join(topic))
     }
     pub fn index_dir(&self) -> PathBuf {
         self.root.join("index")

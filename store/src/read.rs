@@ -428,19 +428,38 @@ impl Store {
     }
 
     /// Delete a topic's consume queues (DELETE_TOPIC_IN_BROKER). The CommitLog keeps its records.
+    /// Only the queue directories this store knows (loaded at open or created since) are removed,
+    /// then the topic directory if nothing else is left in it (Java `ConsumeQueueStore.deleteTopic`
+    /// likewise walks its own queue table, never the file system).
     pub fn delete_topic(&self, topic: &str) -> Result<()> {
+        let topic_dir = self.inner.paths.consume_queue_topic_dir(topic)?;
         let _guard = self.inner.append.lock().unwrap_or_else(|e| e.into_inner());
-        self.inner
+        let Some(queues) = self
+            .inner
             .queues
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(topic);
-        let dir = self.inner.paths.consume_queue_root().join(topic);
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir).map_err(StoreError::io("delete", &dir))?;
-            crate::segments::sync_dir(&self.inner.paths.consume_queue_root())?;
+            .remove(topic)
+        else {
+            return Ok(());
+        };
+        for q in queues.values() {
+            let dir = q.segs.dir();
+            if dir.exists() {
+                std::fs::remove_dir_all(dir).map_err(StoreError::io("delete", dir))?;
+            }
         }
-        Ok(())
+        let leftover = std::fs::read_dir(&topic_dir).map(|mut d| d.next().is_some());
+        match leftover {
+            Ok(false) => {
+                std::fs::remove_dir(&topic_dir).map_err(StoreError::io("delete", &topic_dir))?
+            }
+            Ok(true) => tracing::warn!(dir = %topic_dir.display(),
+                "deleted topic's directory keeps files the store did not create"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(StoreError::io("read", &topic_dir)(e)),
+        }
+        crate::segments::sync_dir(&self.inner.paths.consume_queue_root())
     }
 
     /// Ask for manual clean-up rounds (DELETE_EXPIRED_COMMITLOG uses 20).

@@ -464,12 +464,12 @@ pub(crate) fn queue_or_create(
     {
         return Ok(Arc::clone(q));
     }
+    let dir = inner.paths.consume_queue_dir(topic, queue_id)?;
     let mut table = inner.queues.write().unwrap_or_else(|e| e.into_inner());
     let per_topic = table.entry(topic.to_string()).or_default();
     if let Some(q) = per_topic.get(&queue_id) {
         return Ok(Arc::clone(q));
     }
-    let dir = inner.paths.consume_queue_dir(topic, queue_id);
     let seg = round_cq_file_size(inner.cfg.mapped_file_size_consume_queue);
     let q = Arc::new(ConsumeQueue::open(topic, queue_id, &dir, seg)?);
     per_topic.insert(queue_id, Arc::clone(&q));

@@ -349,3 +349,40 @@ fn raw_commitlog_data_stops_at_segment_and_written_end() {
     assert_eq!(store.read_record(0).unwrap().len(), size as usize);
     store.shutdown().unwrap();
 }
+
+/// The store's own guard, whatever the broker lets through: no topic name leaves
+/// `consumequeue/`, and a delete removes only queue directories the store knows.
+#[test]
+fn topic_names_stay_inside_consumequeue() {
+    let dir = TempDir::new("names");
+    let store = Store::open(small_config(&dir)).unwrap();
+    store.put(msg("T", 0, b"kept", None, None)).unwrap();
+    let root = dir.path().to_path_buf();
+    for bad in ["..", ".", "", "../x", "a/b", "..\\x", "x\0y", "/tmp"] {
+        let err = store.put(msg(bad, 0, b"x", None, None)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                store::StoreError::IllegalName(_) | store::StoreError::MessageIllegal(_)
+            ),
+            "{bad:?}: {err}"
+        );
+        assert!(store.delete_topic(bad).is_err(), "{bad:?}");
+    }
+    // A directory under consumequeue/ that the store did not create stays after a delete.
+    let foreign = root.join("consumequeue").join("Foreign").join("0");
+    std::fs::create_dir_all(&foreign).unwrap();
+    std::fs::write(foreign.join("keep"), b"k").unwrap();
+    store.delete_topic("Foreign").unwrap();
+    assert!(foreign.join("keep").exists());
+    // A known topic's queue directories go; files the store did not make keep the topic's.
+    store.put(msg("Gone", 1, b"x", None, None)).unwrap();
+    std::fs::write(root.join("consumequeue/Gone/extra"), b"e").unwrap();
+    store.delete_topic("Gone").unwrap();
+    assert!(!root.join("consumequeue/Gone/1").exists());
+    assert!(root.join("consumequeue/Gone/extra").exists());
+    for p in ["commitlog", "consumequeue/T/0", "checkpoint"] {
+        assert!(root.join(p).exists(), "{p}");
+    }
+    assert_eq!(store.max_offset("T", 0), 1);
+}
