@@ -64,6 +64,7 @@ javac_set() {
 javac_set client-5.3.3 "$cache/java/client-5.3.3" "$here/java/client"
 javac_set client-4.9.8 "$cache/java/client-4.9.8" "$here/java/client"
 javac_set golden-5.3.3 "$cache/java/tools-5.3.3" "$here/java/golden"
+javac_set admin-5.3.3 "$cache/java/tools-5.3.3" "$here/java/admin"
 
 # The Go driver: module cache under .cache so a fresh clone needs nothing from $HOME.
 go_stamp="$(sources_hash "$here/go")"

@@ -60,6 +60,7 @@ pub fn require_setup() {
             .join(".complete"),
         driver_classes("client-5.3.3").join(".stamp"),
         driver_classes("client-4.9.8").join(".stamp"),
+        driver_classes("admin-5.3.3").join(".stamp"),
         go_driver(),
     ];
     for path in needed {

@@ -30,17 +30,23 @@ impl JavaClient {
 pub const MQADMIN_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// Runs `mqadmin <args> -n <ns>` and returns its output (mqadmin often exits 0 on errors: check
-/// the text).
+/// the text). The unmodified `MQAdminStartup` runs under `AdminRun`, which ends the JVM as soon
+/// as the command returns.
 pub fn mqadmin(ns: &str, args: &[&str]) -> Output {
     let dir = work_dir(&format!(
         "mqadmin-{}",
         args.first().copied().unwrap_or("help")
     ));
+    let cp = format!(
+        "{}:{}",
+        driver_classes("admin-5.3.3").display(),
+        classpath("tools-5.3.3")
+    );
     let cmd = java_cmd(
         &dir,
         &["-Xms64m", "-Xmx256m"],
-        &classpath("tools-5.3.3"),
-        "org.apache.rocketmq.tools.command.MQAdminStartup",
+        &cp,
+        "thrust.compat.admin.AdminRun",
     )
     .args(args.iter().copied())
     .args(["-n", ns]);
