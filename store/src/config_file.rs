@@ -2,8 +2,11 @@
 //! `subscriptionGroup.json`, `delayOffset.json`, …) with Java's `.bak` discipline
 //! (`MixAll.string2File`, `ConfigManager.load`).
 //!
-//! Write: `<file>.tmp` (fsync) → current `<file>` copied to `<file>.bak` (fsync) → rename `.tmp`
-//! over `<file>` → fsync the directory. Read: `<file>`; if missing, empty or unparsable, `<file>.bak`.
+//! Write: `<file>.tmp` (fsync) → the current `<file>` becomes `<file>.bak` (hard-linked as
+//! `<file>.bak.tmp`, then renamed) → rename `.tmp` over `<file>` → fsync the directory. Each
+//! step replaces a name only with a whole file, so a failure anywhere (ENOSPC on a full disk)
+//! leaves `<file>` and `<file>.bak` as they were. Read: `<file>`; if missing, empty or unparsable,
+//! `<file>.bak`.
 //! The broker owns the content; this only moves text safely.
 
 use std::fs;
@@ -89,7 +92,8 @@ impl ConfigFile {
         }
     }
 
-    /// Persist `content` (see module doc).
+    /// Persist `content` (see module doc). On failure (a full disk) the file and its `.bak` keep
+    /// their previous content and no temporary file is left.
     pub fn persist(&self, content: &str) -> Result<()> {
         // Writers share `<file>.tmp`, so two persists of one file at once (a periodic flush
         // racing the shutdown flush) could rename the other's half-written temp file. Java's
@@ -102,14 +106,38 @@ impl ConfigFile {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         fs::create_dir_all(dir).map_err(StoreError::io("create directory", dir))?;
         let tmp = with_suffix(&self.path, ".tmp");
-        write_synced(&tmp, content.as_bytes())?;
-        match fs::read(&self.path) {
-            Ok(old) => write_synced(&self.bak_path(), &old)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(StoreError::io("read", &self.path)(e)),
+        let res = write_synced(&tmp, content.as_bytes())
+            .and_then(|()| self.keep_backup())
+            .and_then(|()| fs::rename(&tmp, &self.path).map_err(StoreError::io("rename", &tmp)));
+        if res.is_err() {
+            let _ = fs::remove_file(&tmp);
         }
-        fs::rename(&tmp, &self.path).map_err(StoreError::io("rename", &tmp))?;
+        res?;
         sync_dir(dir)
+    }
+
+    /// Make the current file the `.bak`, replacing the old one only once the new one is whole:
+    /// a hard link to the current file (no data copied, so it needs no free space), or a copy
+    /// where the filesystem has no hard links; then renamed over `.bak`.
+    fn keep_backup(&self) -> Result<()> {
+        let staged = with_suffix(&self.path, ".bak.tmp");
+        let _ = fs::remove_file(&staged);
+        let res = match fs::hard_link(&self.path, &staged) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(_) => match fs::read(&self.path) {
+                Ok(old) => write_synced(&staged, &old),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                Err(e) => Err(StoreError::io("read", &self.path)(e)),
+            },
+        };
+        let res = res.and_then(|()| {
+            fs::rename(&staged, self.bak_path()).map_err(StoreError::io("rename", &staged))
+        });
+        if res.is_err() {
+            let _ = fs::remove_file(&staged);
+        }
+        res
     }
 }
 

@@ -75,10 +75,17 @@ pub enum PutStatus {
 }
 
 impl StoreError {
-    /// Build an [`StoreError::Io`] from an operation name and path.
+    /// Build an [`StoreError::Io`] from an operation name and path; a full filesystem (ENOSPC,
+    /// EDQUOT) is [`StoreError::DiskFull`], which the broker answers like Java's disk-full check.
     pub fn io(op: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> StoreError {
         let path = path.into();
-        move |source| StoreError::Io { op, path, source }
+        move |source| {
+            if matches!(source.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT)) {
+                StoreError::DiskFull(format!("{op} {}: {source}", path.display()))
+            } else {
+                StoreError::Io { op, path, source }
+            }
+        }
     }
 
     /// The Java `PutMessageStatus` this error corresponds to on the put path.

@@ -28,3 +28,91 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// A small tmpfs mounted on a temporary directory, for the disk-full tests: filled from outside
+/// the store by a filler file, freed by removing it, unmounted on drop. Mounting needs root (or
+/// CAP_SYS_ADMIN); [`SmallFs::mount`] panics saying so when it cannot.
+pub struct SmallFs {
+    mount: PathBuf,
+    _dir: TempDir,
+}
+
+impl SmallFs {
+    /// Mount a tmpfs of `bytes` bytes.
+    pub fn mount(tag: &str, bytes: u64) -> SmallFs {
+        let dir = TempDir::new(tag);
+        let mount = dir.path().join("fs");
+        if let Err(e) = std::fs::create_dir_all(&mount) {
+            panic!("create {}: {e}", mount.display());
+        }
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o"])
+            .arg(format!("size={bytes}"))
+            .arg("tmpfs")
+            .arg(&mount)
+            .output();
+        match out {
+            Ok(o) if o.status.success() => {}
+            Ok(o) => panic!(
+                "this test needs a small filesystem it can fill: `mount -t tmpfs` on {} failed \
+                 (run the tests as root or with CAP_SYS_ADMIN): {}",
+                mount.display(),
+                String::from_utf8_lossy(&o.stderr).trim()
+            ),
+            Err(e) => panic!("this test needs mount(8) to make a small filesystem: {e}"),
+        }
+        SmallFs { mount, _dir: dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.mount
+    }
+
+    fn filler(&self) -> PathBuf {
+        self.mount.join("filler")
+    }
+
+    /// Take every free byte with the filler file, as another process filling the disk would.
+    /// Returns the filler's size.
+    pub fn fill(&self) -> u64 {
+        use std::io::Write;
+        let path = self.filler();
+        let mut f = match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+        {
+            Ok(f) => f,
+            Err(e) => panic!("open {}: {e}", path.display()),
+        };
+        for chunk in [1 << 20, 4096, 1] {
+            let zeros = vec![0u8; chunk];
+            while f.write_all(&zeros).is_ok() {}
+        }
+        let _ = f.sync_all();
+        std::fs::metadata(&path).map_or(0, |m| m.len())
+    }
+
+    /// Give the space back.
+    pub fn free(&self) {
+        if let Err(e) = std::fs::remove_file(self.filler()) {
+            panic!("remove {}: {e}", self.filler().display());
+        }
+    }
+}
+
+impl Drop for SmallFs {
+    fn drop(&mut self) {
+        let done = std::process::Command::new("umount")
+            .arg(&self.mount)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !done {
+            // Still busy (a store dropped late): detach it now, the kernel frees it when idle.
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(&self.mount)
+                .status();
+        }
+    }
+}
