@@ -102,6 +102,10 @@ impl Checkpoint {
         }
         file.set_len(CHECKPOINT_SIZE as u64)
             .map_err(StoreError::io("resize checkpoint", path))?;
+        if let Err(e) = crate::mmap::reserve_file(&file, CHECKPOINT_SIZE as u64) {
+            // Its writes then fail with an error on a full disk (it is not mapped): not fatal.
+            warn!(path = %path.display(), error = %e, "could not reserve the checkpoint's blocks");
+        }
         Ok(Checkpoint {
             path: path.to_path_buf(),
             file,

@@ -35,12 +35,12 @@ fn used_ratio(inner: &Inner) -> f64 {
         inner.paths.consume_queue_root(),
     ];
     dirs.iter()
-        .filter_map(|d| match crate::mmap::disk_used_ratio(d) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                warn!(dir = %d.display(), error = %e, "statvfs failed");
-                None
+        .map(|d| {
+            let r = crate::mmap::disk_used_ratio(d);
+            if r < 0.0 {
+                warn!(dir = %d.display(), "cannot measure disk usage");
             }
+            r
         })
         .fold(0.0, f64::max)
 }
@@ -120,27 +120,28 @@ fn delete_commitlog(inner: &Inner, clean_at_once: bool) -> Result<usize> {
     Ok(n)
 }
 
+/// Start the clean-up thread. Java starts its service 60 s after start; the disk check runs here
+/// at once instead, so a store opened on a full disk refuses writes from the first put; deletion
+/// starts one interval later.
 pub(crate) fn spawn_cleaner(
     inner: &Arc<Inner>,
     alive: std::sync::Weak<()>,
 ) -> Result<JoinHandle<()>> {
+    if let Err(e) = run_round(true, inner, false, None) {
+        error!(error = %e, "disk check failed");
+    }
     let mut last = Instant::now();
-    // Java starts the service 60 s after start; we run the disk check at once so a full disk is
-    // noticed early; deletion starts one interval later.
-    let mut first = true;
     crate::flush::spawn_loop("store-clean", inner, alive, move |inner| {
         std::thread::sleep(Duration::from_millis(100));
         let manual = inner.manual_clean_rounds.load(Ordering::Acquire) > 0;
-        if !first && !manual && last.elapsed() < inner.cfg.clean_resource_interval {
+        if !manual && last.elapsed() < inner.cfg.clean_resource_interval {
             return;
         }
-        let check = first;
-        first = false;
         last = Instant::now();
         if manual {
             inner.manual_clean_rounds.fetch_sub(1, Ordering::AcqRel);
         }
-        if let Err(e) = run_round(check, inner, manual, None) {
+        if let Err(e) = run_round(false, inner, manual, None) {
             error!(error = %e, "clean-up round failed");
         }
     })

@@ -2,7 +2,9 @@
 //! (Java `CommitLog` + `MappedFileQueue`).
 //!
 //! Writes come only from the store's append lock holder. `max_offset` is the published end of
-//! written data: readers never look past it. A record never spans two segments: when it does not
+//! written data: readers never look past it. Every segment has all its blocks reserved before
+//! the first write into it, so a full disk fails a put when a segment is created (the store
+//! answers it as disk full) and never faults a write into the mapping. A record never spans two segments: when it does not
 //! fit (`len + 8 > remaining`), an 8-byte blank `remaining | BLANK_MAGIC` closes the segment and
 //! the record goes to offset 0 of the next one.
 
@@ -116,19 +118,29 @@ impl CommitLog {
         Ok(new_end)
     }
 
+    /// The segment that takes a write at `end`, created when `end` starts a new one, with all of
+    /// its blocks reserved: a new segment is reserved when created; one found on disk (the
+    /// active segment after a restart, possibly a sparse Java file) at its first write here.
     fn segment_for_write(&self, end: u64) -> Result<Segment> {
-        match self.segs.last() {
-            Some(s) if end < s.end() => Ok(s),
-            Some(s) if end == s.end() => self.segs.create(s.end()),
-            Some(s) => Err(StoreError::Format {
-                path: s.file.path().to_path_buf(),
-                reason: format!("write position {end} is past the last segment"),
-            }),
+        let seg = match self.segs.last() {
+            Some(s) if end < s.end() => s,
+            Some(s) if end == s.end() => self.segs.create(s.end())?,
+            Some(s) => {
+                return Err(StoreError::Format {
+                    path: s.file.path().to_path_buf(),
+                    reason: format!("write position {end} is past the last segment"),
+                })
+            }
             None => {
                 let seg_size = self.seg_size();
-                self.segs.create(end - end % seg_size)
+                self.segs.create(end - end % seg_size)?
             }
-        }
+        };
+        let len = seg.file.len();
+        seg.file
+            .reserve(len, len)
+            .map_err(StoreError::io("reserve blocks of", seg.file.path()))?;
+        Ok(seg)
     }
 
     /// A `Bytes` view of `[offset, offset+size)`, or `None` if not readable (removed or not yet

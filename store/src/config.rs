@@ -84,9 +84,6 @@ pub struct StoreConfig {
     /// (true) or refuse to start (false, the default; storage spec §4.7 item 8).
     /// Thrust-specific (`truncateOnOldCorruption`).
     pub truncate_on_old_corruption: bool,
-    /// Reserve disk blocks of new segments (`posix_fallocate`) so a full disk fails cleanly at
-    /// segment creation instead of faulting a write into the mapping. Thrust-specific.
-    pub preallocate: bool,
     /// Bytes of the CommitLog, ending at its write position, whose mapped pages stay in the
     /// process's resident set; every 100 ms the pages below (and the cold part of every
     /// consume queue file) are released with `MADV_DONTNEED`, which keeps them in the page
@@ -134,7 +131,6 @@ impl StoreConfig {
             max_filter_message_size: 16_000,
             max_msgs_num_batch: 64,
             default_query_max_num: 32,
-            preallocate: true,
             truncate_on_old_corruption: false,
             commit_log_resident_window: 32 << 20,
         }

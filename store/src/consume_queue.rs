@@ -13,7 +13,12 @@ use tracing::warn;
 
 use crate::error::{Result, StoreError};
 use crate::layout::CQ_UNIT_SIZE;
-use crate::segments::{DirSync, SegmentQueue};
+use crate::segments::{DirSync, Segment, SegmentQueue};
+
+/// Bytes of a queue file reserved at a time ahead of its write position (3,276 units): a store
+/// into an unreserved page of a full disk would be a SIGBUS, so appends only write reserved
+/// pages, and the reservation costs one `posix_fallocate` per this many bytes of the queue.
+const RESERVE_AHEAD: u64 = 64 * 1024;
 
 /// One consume-queue unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +64,13 @@ impl CqUnit {
     }
 }
 
+/// Reserve the blocks of `seg` below `end` (and [`RESERVE_AHEAD`] beyond).
+fn reserve(seg: &Segment, end: usize) -> Result<()> {
+    seg.file
+        .reserve(end, end + RESERVE_AHEAD as usize)
+        .map_err(StoreError::io("reserve blocks of", seg.file.path()))
+}
+
 /// A consume queue of one (topic, queueId).
 #[derive(Debug)]
 pub struct ConsumeQueue {
@@ -79,11 +91,11 @@ pub struct ConsumeQueue {
 }
 
 impl ConsumeQueue {
-    /// Open a queue directory. Its segments stay sparse like Java's (not preallocated): with many
-    /// queues, reserving 6 MB each up front would cost gigabytes; the disk-full guard refuses
-    /// writes well before the disk is full.
+    /// Open a queue directory. Its segments have their blocks reserved [`RESERVE_AHEAD`] bytes at
+    /// a time ahead of the writer (see [`ConsumeQueue::prepare`]), not whole: with many queues,
+    /// reserving 6 MB each up front would cost gigabytes that Java's sparse files do not.
     pub(crate) fn open(topic: &str, queue_id: i32, dir: &Path, seg_size: u64) -> Result<Self> {
-        let segs = SegmentQueue::load(dir, seg_size, false, false, DirSync::AtFlush)?;
+        let segs = SegmentQueue::load(dir, seg_size, RESERVE_AHEAD, false, DirSync::AtFlush)?;
         Ok(ConsumeQueue {
             topic: topic.to_string(),
             queue_id,
@@ -166,21 +178,24 @@ impl ConsumeQueue {
         Ok(true)
     }
 
-    /// Make sure the segments for `count` units from `first` exist (writer only), so that the
-    /// appends after a CommitLog write cannot fail on I/O. A queue whose first unit is not 0
-    /// gets its pre-blank fill here.
+    /// Make sure the segments for `count` units from `first` exist with the blocks under them
+    /// reserved (writer only), so that the appends after a CommitLog write cannot fail on I/O
+    /// nor fault on a full disk. A queue whose first unit is not 0 gets its pre-blank fill here.
     pub(crate) fn prepare(&self, first: i64, count: usize) -> Result<()> {
         let seg_size = self.segs.seg_size();
         let start = first as u64 * CQ_UNIT_SIZE;
         if self.segs.is_empty() && start > 0 {
             self.fill_pre_blank(start)?;
         }
-        let last = start + (count.max(1) as u64 - 1) * CQ_UNIT_SIZE;
+        let end = start + count.max(1) as u64 * CQ_UNIT_SIZE;
         let mut pos = start - start % seg_size;
-        while pos <= last {
-            if self.segs.find(pos).is_none() {
-                self.segs.create(pos)?;
-            }
+        while pos < end {
+            let seg = match self.segs.find(pos) {
+                Some(s) => s,
+                None => self.segs.create(pos)?,
+            };
+            let to = (end.min(seg.end()) - seg.base) as usize;
+            reserve(&seg, to)?;
             pos += seg_size;
         }
         Ok(())
@@ -202,6 +217,7 @@ impl ConsumeQueue {
         let seg_size = self.segs.seg_size();
         let base = expected - expected % seg_size;
         let seg = self.segs.create(base)?;
+        reserve(&seg, (expected - base) as usize)?;
         let blank = CqUnit {
             queue_offset: 0,
             physical_offset: 0,
@@ -260,7 +276,12 @@ impl ConsumeQueue {
         let mut end = segs[start].base;
         let mut hole = false;
         'outer: for seg in &segs[start..] {
-            let data = seg.file.read(0, seg.file.len());
+            // The last segment is sparse past the written units: copied, holes read as zeros
+            // (a mapped read of a hole faults on a full tmpfs); a full one is read in place.
+            let data = seg
+                .file
+                .read_safe(0, seg.file.len())
+                .map_err(StoreError::io("read", seg.file.path()))?;
             for (i, chunk) in data.chunks_exact(20).enumerate() {
                 if !CqUnit::decode(0, chunk).is_valid() {
                     end = seg.base + i as u64 * CQ_UNIT_SIZE;

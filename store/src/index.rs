@@ -75,7 +75,10 @@ impl IndexFile {
                 actual: file.len() as u64,
             });
         }
-        let h = file.read(0, INDEX_HEADER_SIZE as usize);
+        // A file Java made and never wrote is a hole here, even its header.
+        let h = file
+            .read_safe(0, INDEX_HEADER_SIZE as usize)
+            .map_err(StoreError::io("read index header", path))?;
         let mut header = IndexHeader {
             begin_timestamp: rd_i64(&h[0..]),
             end_timestamp: rd_i64(&h[8..]),
@@ -105,18 +108,9 @@ impl IndexFile {
         entries: u32,
         prev: Option<IndexHeader>,
     ) -> Result<IndexFile> {
-        let file =
-            MappedFile::create(path, index_file_size(slots, entries), true).map_err(|e| {
-                if e.raw_os_error() == Some(libc::ENOSPC) {
-                    StoreError::DiskFull(format!("cannot allocate {}", path.display()))
-                } else {
-                    StoreError::Io {
-                        op: "create index file",
-                        path: path.to_path_buf(),
-                        source: e,
-                    }
-                }
-            })?;
+        let size = index_file_size(slots, entries);
+        let file = MappedFile::create(path, size, size)
+            .map_err(StoreError::io("create index file", path))?;
         let mut header = IndexHeader {
             index_count: 1,
             ..IndexHeader::default()
@@ -170,12 +164,29 @@ impl IndexFile {
             as usize
     }
 
+    /// Entries this file can still take.
+    fn room(&self) -> u32 {
+        self.entries
+            .saturating_sub(self.header().index_count.max(0) as u32)
+    }
+
+    /// Reserve the blocks of the whole file before its first write: slots are written all over
+    /// it. A file made here is reserved at creation; one found on disk (a Java file is sparse) is
+    /// reserved at its first key.
+    fn reserve(&self) -> Result<()> {
+        let len = self.file.len();
+        self.file
+            .reserve(len, len)
+            .map_err(StoreError::io("reserve blocks of", self.file.path()))
+    }
+
     /// `IndexFile.putKey`; false when the file is full.
-    fn put_key(&self, key: &str, phy_offset: i64, store_ts: i64) -> bool {
+    fn put_key(&self, key: &str, phy_offset: i64, store_ts: i64) -> Result<bool> {
         let mut h = self.header.lock().unwrap_or_else(|e| e.into_inner());
         if h.index_count as u32 >= self.entries {
-            return false;
+            return Ok(false);
         }
+        self.reserve()?;
         let hash = key_hash(key);
         let slot_pos = self.slot_pos(hash);
         let mut prev = rd_i32(self.file.read(slot_pos, 4));
@@ -205,7 +216,7 @@ impl IndexFile {
         h.end_phy_offset = phy_offset;
         h.end_timestamp = store_ts;
         self.write_header(&h);
-        true
+        Ok(true)
     }
 
     fn time_matched(&self, begin: i64, end: i64) -> bool {
@@ -220,7 +231,11 @@ impl IndexFile {
         // Slots are rewritten in place by `put_key`: read them under the same lock.
         let h = self.header.lock().unwrap_or_else(|e| e.into_inner());
         let hash = key_hash(key);
-        let slot = rd_i32(self.file.read(self.slot_pos(hash), 4));
+        // A slot never written may be a hole of a sparse (Java-made) file.
+        let Ok(slot) = self.file.read_safe(self.slot_pos(hash), 4) else {
+            return;
+        };
+        let slot = rd_i32(&slot);
         if slot <= 0 || slot > h.index_count || h.index_count <= 1 {
             return;
         }
@@ -291,6 +306,15 @@ impl IndexService {
         paths.sort();
         let mut files = Vec::new();
         for p in paths {
+            let len = std::fs::metadata(&p)
+                .map_err(StoreError::io("stat", &p))?
+                .len();
+            if len == 0 {
+                // Killed between creating the file and sizing it: nothing in it.
+                warn!(path = %p.display(), "deleting empty index file");
+                std::fs::remove_file(&p).map_err(StoreError::io("delete", &p))?;
+                continue;
+            }
             let f = IndexFile::open(&p, slots, entries)?;
             let h = f.header();
             if !last_exit_ok && h.end_timestamp > index_ts {
@@ -321,12 +345,19 @@ impl IndexService {
     }
 
     fn writable_file(&self) -> Result<Arc<IndexFile>> {
-        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        let files = self.files.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(last) = files.last() {
             if !last.is_full() {
                 return Ok(Arc::clone(last));
             }
         }
+        drop(files);
+        self.roll()
+    }
+
+    /// Start a new index file after the last one (writer only).
+    fn roll(&self) -> Result<Arc<IndexFile>> {
+        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
         let prev = files.last().map(|f| f.header());
         let mut now = crate::layout::now_ms();
         let mut path = self.dir.join(index_file_name(now));
@@ -369,9 +400,27 @@ impl IndexService {
     fn put(&self, key: &str, d: &DispatchInfo) -> Result<()> {
         loop {
             let f = self.writable_file()?;
-            if f.put_key(key, d.physical_offset, d.store_timestamp) {
+            if f.put_key(key, d.physical_offset, d.store_timestamp)? {
                 return Ok(());
             }
+        }
+    }
+
+    /// Make sure the file that takes the next `keys` keys exists with its blocks reserved, before
+    /// the records they index are written (writer only): a full disk then refuses the put rather
+    /// than leave stored messages without their index entries. When the current file cannot take
+    /// them all, the next one starts now (a few entries of the old one may stay unused), unless
+    /// no single file could.
+    pub fn prepare(&self, keys: usize) -> Result<()> {
+        if keys == 0 {
+            return Ok(());
+        }
+        let f = self.writable_file()?;
+        let fits_one = keys < self.entries.saturating_sub(1) as usize;
+        if fits_one && (f.room() as usize) < keys {
+            self.roll()?.reserve()
+        } else {
+            f.reserve()
         }
     }
 

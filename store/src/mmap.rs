@@ -1,5 +1,5 @@
 //! The only `unsafe` in Thrust: memory-mapped segment files and the few OS calls std lacks
-//! (fcntl record lock, posix_fallocate, statvfs, localtime_r).
+//! (fcntl record lock, posix_fallocate, lseek SEEK_DATA/SEEK_HOLE, statvfs, localtime_r).
 //!
 //! A [`MappedFile`] is one segment (commitlog, consume queue or index file) mapped read-write and
 //! shared. Soundness rests on one discipline, kept by the callers in this crate:
@@ -14,13 +14,24 @@
 //!
 //! The mapping is kept alive by `Arc` as long as any [`bytes::Bytes`] view of it exists, so a
 //! segment deleted by clean-up stays readable for a pull that is still sending it.
+//!
+//! **A full disk.** A store into a page of a mapped file that has no disk block behind it makes
+//! the filesystem find one at fault time; when there is none the kernel sends SIGBUS, which kills
+//! the process (tmpfs faults the same way on a *read* of such a page). So the writer never touches
+//! a page outside [`MappedFile::reserve`]d space: blocks are reserved with `posix_fallocate`,
+//! whose ENOSPC is an ordinary error, before the first store into them. Reads that may reach past
+//! the written data (recovery, files made sparse by a Java broker) go through
+//! [`MappedFile::read_safe`] and [`MappedFile::data_end`], which never fault a hole in.
 
 #![allow(unsafe_code)]
 
+use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -32,6 +43,8 @@ pub struct MappedFile {
     file: File,
     map: MmapRaw,
     len: usize,
+    /// `[0, reserved)` has its disk blocks reserved (`posix_fallocate`). Only the writer moves it.
+    reserved: AtomicUsize,
 }
 
 impl std::fmt::Debug for MappedFile {
@@ -44,10 +57,10 @@ impl std::fmt::Debug for MappedFile {
 }
 
 impl MappedFile {
-    /// Create a new zero-filled file of `len` bytes and map it. With `preallocate`, the blocks are
-    /// reserved with `posix_fallocate` so that a later store into the mapping can never hit
-    /// ENOSPC (which would be a SIGBUS): a full disk then fails here, cleanly.
-    pub fn create(path: &Path, len: u64, preallocate: bool) -> io::Result<MappedFile> {
+    /// Create a new zero-filled file of `len` bytes, reserve the blocks of its first `reserve`
+    /// bytes (all of it for CommitLog and index files) and map it. A full disk fails here with
+    /// ENOSPC, and the half-made file is removed.
+    pub fn create(path: &Path, len: u64, reserve: u64) -> io::Result<MappedFile> {
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -55,10 +68,13 @@ impl MappedFile {
             .open(path)?;
         let res = (|| {
             file.set_len(len)?;
-            if preallocate {
-                fallocate(&file, len)?;
+            let reserve = reserve.min(len);
+            if reserve > 0 {
+                fallocate(&file, 0, reserve)?;
             }
-            Self::map(path, file, len)
+            let f = Self::map(path, file, len)?;
+            f.reserved.store(reserve as usize, Ordering::Release);
+            Ok(f)
         })();
         if res.is_err() {
             let _ = std::fs::remove_file(path);
@@ -66,7 +82,8 @@ impl MappedFile {
         res
     }
 
-    /// Map an existing file at its current length.
+    /// Map an existing file at its current length. Nothing of it counts as reserved: the first
+    /// [`MappedFile::reserve`] asks the filesystem (a no-op for blocks it already has).
     pub fn open(path: &Path) -> io::Result<MappedFile> {
         let file = OpenOptions::new().read(true).write(true).open(path)?;
         let len = file.metadata()?.len();
@@ -88,6 +105,7 @@ impl MappedFile {
             file,
             map,
             len: len_usize,
+            reserved: AtomicUsize::new(0),
         })
     }
 
@@ -99,9 +117,79 @@ impl MappedFile {
         self.len
     }
 
-    /// Reserve the blocks of an existing (possibly sparse, Java-made) file.
-    pub fn preallocate(&self) -> io::Result<()> {
-        fallocate(&self.file, self.len as u64)
+    /// Make sure the blocks of `[0, end)` are reserved before the writer stores below `end`
+    /// (writer only). When the filesystem has to be asked, blocks up to `ahead_to` are reserved
+    /// at once, so the call costs one atomic load per write and a syscall once per `ahead_to`
+    /// step. Fails with ENOSPC (nothing is written, the file is unchanged) when the disk is full.
+    pub fn reserve(&self, end: usize, ahead_to: usize) -> io::Result<()> {
+        let done = self.reserved.load(Ordering::Acquire);
+        if end <= done {
+            return Ok(());
+        }
+        let to = ahead_to.clamp(end.min(self.len), self.len);
+        fallocate(&self.file, done as u64, (to - done) as u64)?;
+        self.reserved.store(to, Ordering::Release);
+        Ok(())
+    }
+
+    /// The first hole at or after `pos` (`lseek(SEEK_HOLE)`), capped at the file length: bytes in
+    /// `[pos, data_end)` are data and can be read through the mapping without the filesystem
+    /// allocating anything. The length when the filesystem cannot tell.
+    pub fn data_end(&self, pos: usize) -> usize {
+        if pos >= self.len {
+            return self.len;
+        }
+        match seek(&self.file, pos, libc::SEEK_HOLE) {
+            Ok(h) => h.clamp(pos, self.len),
+            Err(_) => self.len,
+        }
+    }
+
+    /// The first data byte at or after `pos` (`lseek(SEEK_DATA)`); `None` when only holes
+    /// follow. `pos` itself when the filesystem cannot tell.
+    pub fn next_data(&self, pos: usize) -> Option<usize> {
+        if pos >= self.len {
+            return None;
+        }
+        match seek(&self.file, pos, libc::SEEK_DATA) {
+            Ok(d) if d < self.len => Some(d.max(pos)),
+            Ok(_) => None,
+            Err(e) if e.raw_os_error() == Some(libc::ENXIO) => None,
+            Err(_) => Some(pos),
+        }
+    }
+
+    /// `[pos, pos+len)` through the mapping when it is all data, else copied with `pread`, which
+    /// reads holes as zeros without allocating them (a mapped read of a hole on a full tmpfs is a
+    /// SIGBUS). For reads that may reach past the written data.
+    pub fn read_safe(&self, pos: usize, len: usize) -> io::Result<Cow<'_, [u8]>> {
+        self.check(pos, len);
+        if len == 0 || self.data_end(pos) >= pos + len {
+            return Ok(Cow::Borrowed(self.read(pos, len)));
+        }
+        let mut buf = vec![0u8; len];
+        self.file.read_exact_at(&mut buf, pos as u64)?;
+        Ok(Cow::Owned(buf))
+    }
+
+    /// Whether any byte of `[pos, pos+len)` is nonzero, reading only its data regions (holes are
+    /// zeros).
+    pub fn any_nonzero(&self, pos: usize, len: usize) -> bool {
+        self.check(pos, len);
+        let end = pos + len;
+        let mut at = pos;
+        while let Some(start) = self.next_data(at).filter(|d| *d < end) {
+            let stop = self.data_end(start).min(end);
+            if stop <= start {
+                // The filesystem reports data but no hole after it: read to the end.
+                return self.read(start, end - start).iter().any(|b| *b != 0);
+            }
+            if self.read(start, stop - start).iter().any(|b| *b != 0) {
+                return true;
+            }
+            at = stop;
+        }
+        false
     }
 
     fn check(&self, pos: usize, len: usize) {
@@ -226,6 +314,11 @@ impl MappedFile {
 
 #[cfg(test)]
 impl MappedFile {
+    /// Bytes from the start whose blocks are known to be reserved.
+    pub(crate) fn reserved(&self) -> usize {
+        self.reserved.load(Ordering::Acquire)
+    }
+
     /// How many pages of `[pos, pos+len)` are in this process's page tables (the present bit of
     /// `/proc/self/pagemap`, readable without privilege).
     #[allow(clippy::unwrap_used)]
@@ -257,17 +350,38 @@ impl AsRef<[u8]> for MapView {
     }
 }
 
-fn fallocate(file: &File, len: u64) -> io::Result<()> {
-    let len = libc::off_t::try_from(len)
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "length too large"))?;
+/// Reserve the blocks of `[0, len)` of a file that is written with `pwrite` rather than mapped
+/// (the checkpoint), so its writes need no new space on a full disk.
+pub fn reserve_file(file: &File, len: u64) -> io::Result<()> {
+    fallocate(file, 0, len)
+}
+
+fn fallocate(file: &File, offset: u64, len: u64) -> io::Result<()> {
+    if len == 0 {
+        return Ok(());
+    }
+    let too_large = || io::Error::new(io::ErrorKind::InvalidInput, "range too large");
+    let offset = libc::off_t::try_from(offset).map_err(|_| too_large())?;
+    let len = libc::off_t::try_from(len).map_err(|_| too_large())?;
     // SAFETY: plain syscall on an fd we own.
-    let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len) };
+    let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), offset, len) };
     match rc {
         0 => Ok(()),
-        // Filesystems without fallocate (tmpfs on old kernels) fall back to sparse files.
+        // glibc emulates fallocate where the filesystem lacks it; these remain for files it
+        // cannot emulate on, which stay sparse (nothing better can be done there).
         libc::EOPNOTSUPP | libc::EINVAL => Ok(()),
         e => Err(io::Error::from_raw_os_error(e)),
     }
+}
+
+/// `lseek(fd, pos, whence)` for SEEK_DATA/SEEK_HOLE. The file position it moves is never used:
+/// every other access is positioned (`pread`) or mapped.
+fn seek(file: &File, pos: usize, whence: libc::c_int) -> io::Result<usize> {
+    let pos = libc::off_t::try_from(pos)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "offset too large"))?;
+    // SAFETY: plain syscall on an fd we own.
+    let rc = unsafe { libc::lseek(file.as_raw_fd(), pos, whence) };
+    usize::try_from(rc).map_err(|_| io::Error::last_os_error())
 }
 
 /// Take an exclusive fcntl record lock on byte 0 of `file`, as Java's
@@ -295,25 +409,30 @@ pub fn try_lock_byte0(file: &File) -> io::Result<bool> {
     }
 }
 
-/// Used/total ratio (0.0..=1.0) of the filesystem holding `path`, as Java's
-/// `UtilAll.getDiskPartitionSpaceUsedPercent` computes it.
-pub fn disk_used_ratio(path: &Path) -> io::Result<f64> {
+/// Used share of the filesystem holding `path`, as Java's `UtilAll.getDiskPartitionSpaceUsedPercent`
+/// computes it: `used = total − free` over `used + usable` (usable leaves out the blocks kept for
+/// root), rounded up to a whole percent, as a fraction (0.96); -1 when the path does not exist or
+/// cannot be measured.
+pub fn disk_used_ratio(path: &Path) -> f64 {
     use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path has a NUL byte"))?;
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return -1.0;
+    };
     // SAFETY: zeroed statvfs is valid; statvfs writes into it.
     let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
     // SAFETY: valid C string and out-pointer.
-    let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
-    if rc != 0 {
-        return Err(io::Error::last_os_error());
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return -1.0;
     }
-    let total = st.f_blocks as f64 * st.f_frsize as f64;
-    let free = st.f_bfree as f64 * st.f_frsize as f64;
-    if total <= 0.0 {
-        return Ok(0.0);
+    let block = u128::from(st.f_frsize);
+    let total = u128::from(st.f_blocks) * block;
+    let used = total.saturating_sub(u128::from(st.f_bfree) * block);
+    let entire = used + u128::from(st.f_bavail) * block;
+    if total == 0 || entire == 0 {
+        return -1.0;
     }
-    Ok((total - free) / total)
+    let percent = (used * 100).div_ceil(entire);
+    percent as f64 / 100.0
 }
 
 /// Broken-down local time.
@@ -388,7 +507,7 @@ mod tests {
     #[test]
     fn written_pages_are_resident() {
         let dir = crate::testutil::TempDir::new("mmap-resident");
-        let f = MappedFile::create(&dir.path().join("f"), 1 << 20, false).unwrap();
+        let f = MappedFile::create(&dir.path().join("f"), 1 << 20, 0).unwrap();
         f.write(5000, &[7u8; 9000]);
         assert!(f.is_resident(5000, 9000), "just written: in the page cache");
         assert!(f.is_resident(8190, 10), "a range across a page boundary");
@@ -399,7 +518,7 @@ mod tests {
         let dir = crate::testutil::TempDir::new("mmap-release");
         let p = dir.path().join("f");
         let page = page_size();
-        let f = Arc::new(MappedFile::create(&p, (16 * page) as u64, true).unwrap());
+        let f = Arc::new(MappedFile::create(&p, (16 * page) as u64, (16 * page) as u64).unwrap());
         let data: Vec<u8> = (0..8 * page).map(|i| (i % 251) as u8).collect();
         f.write(0, &data);
         let view = f.bytes(100, 5000);
@@ -431,7 +550,7 @@ mod tests {
     fn map_write_read_bytes() {
         let dir = crate::testutil::TempDir::new("mmap");
         let p = dir.path().join("f");
-        let f = Arc::new(MappedFile::create(&p, 8192, true).unwrap());
+        let f = Arc::new(MappedFile::create(&p, 8192, 8192).unwrap());
         f.write(10, b"hello");
         let b = f.bytes(10, 5);
         assert_eq!(&b[..], b"hello");
@@ -442,9 +561,50 @@ mod tests {
         assert_eq!(g.len(), 8192);
         assert_eq!(g.read(10, 5), b"hello");
         assert!(
-            MappedFile::create(&p, 8192, false).is_err(),
+            MappedFile::create(&p, 8192, 0).is_err(),
             "create_new refuses existing"
         );
+    }
+
+    #[test]
+    fn holes_are_read_without_mapping_them_in() {
+        let dir = crate::testutil::TempDir::new("mmap-holes");
+        let p = dir.path().join("f");
+        let page = page_size();
+        let f = MappedFile::create(&p, (64 * page) as u64, 0).unwrap();
+        assert_eq!(f.reserved(), 0, "sparse");
+        f.reserve(10, 3 * page).unwrap();
+        assert_eq!(f.reserved(), 3 * page, "reserved ahead");
+        f.reserve(2 * page, 3 * page).unwrap();
+        assert_eq!(
+            f.reserved(),
+            3 * page,
+            "nothing to do below the reservation"
+        );
+        f.write(5, b"abc");
+        f.flush().unwrap();
+        // Data written through the mapping is data; the never-written rest is a hole (where
+        // the filesystem can tell).
+        let end = f.data_end(0);
+        assert!(end >= page && end % page == 0, "{end}");
+        if end < f.len() {
+            assert_eq!(f.next_data(end), None, "only holes after the data");
+            assert_eq!(f.read_safe(end, 8).unwrap().as_ref(), &[0u8; 8]);
+            assert!(matches!(f.read_safe(end, 8).unwrap(), Cow::Owned(_)));
+        }
+        assert!(matches!(
+            f.read_safe(4, 4).unwrap(),
+            Cow::Borrowed(b"\0abc")
+        ));
+        assert_eq!(f.read_safe(page - 2, 4).unwrap().len(), 4);
+        assert!(f.any_nonzero(0, f.len()));
+        assert!(!f.any_nonzero(8, f.len() - 8));
+        // Data past a hole is found.
+        f.reserve(f.len(), f.len()).unwrap();
+        f.write(40 * page + 1, b"z");
+        assert!(f.any_nonzero(8, f.len() - 8));
+        assert!(!f.any_nonzero(8, 40 * page - 8));
+        assert_eq!(f.reserved(), f.len());
     }
 
     #[test]
@@ -467,7 +627,9 @@ mod tests {
 
     #[test]
     fn disk_ratio_in_range() {
-        let r = disk_used_ratio(Path::new("/")).unwrap();
+        let r = disk_used_ratio(Path::new("/"));
         assert!((0.0..=1.0).contains(&r));
+        assert_eq!(r, (r * 100.0).round() / 100.0, "whole percent");
+        assert_eq!(disk_used_ratio(Path::new("/no/such/dir")), -1.0);
     }
 }

@@ -28,6 +28,14 @@ pub enum GetStatus {
     NoMessageInQueue,
 }
 
+/// Disk usage of the store's directories (see [`Store::disk_used_ratios`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DiskUsage {
+    pub commitlog: f64,
+    pub consume_queue: f64,
+    pub index: f64,
+}
+
 /// A pull request to the store.
 #[derive(Debug, Clone, Copy)]
 pub struct GetRequest<'a> {
@@ -477,6 +485,18 @@ impl Store {
     /// True when writes are refused because the disk is full.
     pub fn is_disk_full(&self) -> bool {
         self.inner.disk_full.load(Ordering::Acquire)
+    }
+
+    /// Used share of the filesystems holding the CommitLog, the consume queues and the index
+    /// files, each as Java's `UtilAll.getDiskPartitionSpaceUsedPercent` measures it (whole
+    /// percent rounded up, as a fraction; -1 when a directory is missing).
+    pub fn disk_used_ratios(&self) -> DiskUsage {
+        let p = &self.inner.paths;
+        DiskUsage {
+            commitlog: crate::mmap::disk_used_ratio(&p.commitlog),
+            consume_queue: crate::mmap::disk_used_ratio(&p.consume_queue_root()),
+            index: crate::mmap::disk_used_ratio(&p.index_dir()),
+        }
     }
 
     /// The checkpoint values (for brokerStatus and tests).

@@ -19,11 +19,12 @@ use tracing::{error, info, warn};
 use crate::config::StoreConfig;
 use crate::consume_queue::ConsumeQueue;
 use crate::decode::{check_record, Checked};
+use crate::dispatch::dispatch;
 use crate::error::{Result, StoreError};
 use crate::layout::{round_cq_file_size, StorePaths, OS_PAGE_SIZE};
 use crate::message::{MAGIC_V1, MAGIC_V2};
 use crate::segments::Segment;
-use crate::store::{dispatch, Inner, QueueTable};
+use crate::store::{Inner, QueueTable};
 
 /// Load every `consumequeue/<topic>/<queueId>` directory (non-numeric queue names and plain
 /// files are skipped, as Java does). Returns the table and whether a damaged queue was dropped,
@@ -148,7 +149,10 @@ fn normal_start(segs: &[Segment], max_phy_cq: i64) -> usize {
 fn abnormal_start(inner: &Inner, segs: &[Segment]) -> usize {
     let min_ts = inner.checkpoint.get().min_timestamp();
     for (i, s) in segs.iter().enumerate().rev() {
-        let head = s.file.read(0, 80.min(s.file.len()));
+        // An empty segment (a sparse one made ahead by a Java broker) is a hole here.
+        let Ok(head) = s.file.read_safe(0, 80.min(s.file.len())) else {
+            continue;
+        };
         if head.len() < 80 {
             continue;
         }
@@ -178,7 +182,9 @@ fn scan(inner: &Inner, segs: &[Segment], dispatch_from: i64) -> Result<(u64, u64
     let check_crc = inner.cfg.check_crc_on_recover;
     let mut count = 0u64;
     for (i, seg) in segs.iter().enumerate() {
-        let data = seg.file.read(0, seg.file.len());
+        // Records are data; the hole after them (never written, or reserved but unwritten) reads
+        // as zeros and ends the scan like zeros would, without faulting it in.
+        let data = seg.file.read(0, seg.file.data_end(0));
         let mut pos = 0usize;
         loop {
             match check_record(&data[pos..], check_crc, &inner.delays) {
@@ -191,6 +197,10 @@ fn scan(inner: &Inner, segs: &[Segment], dispatch_from: i64) -> Result<(u64, u64
                     if end <= dispatch_from {
                         // Already in the consume queues.
                     } else if let Err(e) = dispatch(inner, None, &info) {
+                        if matches!(e, StoreError::DiskFull(_)) {
+                            // Skipping would leave the record out of its queue for good.
+                            return Err(e);
+                        }
                         error!(file = %seg.file.path().display(), pos, error = %e, "re-dispatch failed, record skipped");
                     }
                     pos += info.size as usize;
@@ -230,7 +240,7 @@ fn check_later_segments(
 ) -> Result<()> {
     let with_data = later
         .iter()
-        .filter(|s| s.file.read(0, 8).iter().any(|b| *b != 0))
+        .filter(|s| s.file.any_nonzero(0, 8.min(s.file.len())))
         .count();
     if with_data == 0 {
         return Ok(());
@@ -258,10 +268,10 @@ fn truncate_commitlog(inner: &Inner, offset: u64) -> Result<()> {
     inner.commitlog.set_max_offset(offset);
     inner.flush.reset(offset);
     if let Some(last) = inner.commitlog.segs.last() {
-        if inner.cfg.preallocate {
-            if let Err(e) = last.file.preallocate() {
-                warn!(file = %last.file.path().display(), error = %e, "could not reserve blocks of the active segment");
-            }
+        // Reserve now rather than at the first put; on a full disk the first put retries it.
+        let len = last.file.len();
+        if let Err(e) = last.file.reserve(len, len) {
+            warn!(file = %last.file.path().display(), error = %e, "could not reserve blocks of the active segment");
         }
     }
     Ok(())
@@ -275,7 +285,7 @@ fn zero_tail(seg: &Segment, pos: usize) -> Result<()> {
     while p < len && zero_run < 256 {
         let end = ((p / page) + 1) * page;
         let end = end.min(len);
-        if seg.file.read(p, end - p).iter().any(|b| *b != 0) {
+        if seg.file.any_nonzero(p, end - p) {
             seg.file.write_with(p, end - p, |b| b.fill(0));
             zeroed += end - p;
             zero_run = 0;

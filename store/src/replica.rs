@@ -8,9 +8,10 @@ use std::sync::atomic::Ordering;
 use tracing::error;
 
 use crate::decode::{check_record, Checked};
+use crate::dispatch::dispatch;
 use crate::error::{Result, StoreError};
 use crate::message::{MAGIC_BLANK, MAGIC_V1, MAGIC_V2};
-use crate::store::{dispatch, Store};
+use crate::store::Store;
 
 impl Store {
     /// Append bytes replicated from the master at `offset` (must equal our CommitLog max offset)
@@ -48,6 +49,11 @@ impl Store {
             match check_record(view, true, &inner.delays) {
                 Checked::Message(info) => {
                     if let Err(e) = dispatch(inner, None, &info) {
+                        if matches!(e, StoreError::DiskFull(_)) {
+                            // The bytes are stored: dispatch them at the next append.
+                            error!(offset = from, error = %e, "replicated records wait for disk space to be dispatched");
+                            break;
+                        }
                         error!(offset = from, error = %e, "dispatch of a replicated record failed");
                     }
                     inner

@@ -46,7 +46,8 @@ pub(crate) enum DirSync {
 pub(crate) struct SegmentQueue {
     dir: PathBuf,
     seg_size: u64,
-    preallocate: bool,
+    /// Bytes of a new segment whose blocks are reserved at creation (see `MappedFile::reserve`).
+    reserve_on_create: u64,
     dir_sync: DirSync,
     /// Entries created under [`DirSync::AtFlush`] and not fsynced yet.
     dirs_dirty: AtomicBool,
@@ -83,11 +84,12 @@ pub(crate) fn create_dir_synced(dir: &Path) -> Result<()> {
 impl SegmentQueue {
     /// Load every segment of `dir` (created if missing), sorted by offset. A segment of the wrong
     /// size is refused like Java's `load()`, except a zero-length last file, which is deleted, and
-    /// (with `extend_short_last`) a short last file, which is extended.
+    /// (with `extend_short_last`) a short last file, which is extended. New segments get the
+    /// blocks of their first `reserve_on_create` bytes reserved.
     pub fn load(
         dir: &Path,
         seg_size: u64,
-        preallocate: bool,
+        reserve_on_create: u64,
         extend_short_last: bool,
         dir_sync: DirSync,
     ) -> Result<SegmentQueue> {
@@ -149,7 +151,7 @@ impl SegmentQueue {
         Ok(SegmentQueue {
             dir: dir.to_path_buf(),
             seg_size,
-            preallocate,
+            reserve_on_create,
             dir_sync,
             dirs_dirty: AtomicBool::new(created && dir_sync == DirSync::AtFlush),
             segs: RwLock::new(segs),
@@ -225,20 +227,11 @@ impl SegmentQueue {
     }
 
     /// Create the segment starting at `base` (writer only); its directory entry is fsynced as
-    /// [`DirSync`] says.
+    /// [`DirSync`] says. A full disk is [`StoreError::DiskFull`] and leaves no file behind.
     pub fn create(&self, base: u64) -> Result<Segment> {
         let path = self.dir.join(offset_file_name(base));
-        let file = MappedFile::create(&path, self.seg_size, self.preallocate).map_err(|e| {
-            if e.raw_os_error() == Some(libc::ENOSPC) {
-                StoreError::DiskFull(format!("cannot allocate {}", path.display()))
-            } else {
-                StoreError::Io {
-                    op: "create segment",
-                    path: path.clone(),
-                    source: e,
-                }
-            }
-        })?;
+        let file = MappedFile::create(&path, self.seg_size, self.reserve_on_create)
+            .map_err(StoreError::io("create segment", &path))?;
         match self.dir_sync {
             DirSync::Immediate => sync_dir(&self.dir)?,
             DirSync::AtFlush => self.dirs_dirty.store(true, Ordering::Release),
@@ -293,7 +286,7 @@ mod tests {
     fn deferred_directory_entries_are_synced_once_at_flush() {
         let root = crate::testutil::TempDir::new("segments");
         let dir = root.path().join("topic").join("0");
-        let q = SegmentQueue::load(&dir, 4096, false, false, DirSync::AtFlush).unwrap();
+        let q = SegmentQueue::load(&dir, 4096, 0, false, DirSync::AtFlush).unwrap();
         assert!(dir.is_dir());
         assert!(
             q.dirs_dirty.load(Ordering::Acquire),
@@ -306,7 +299,7 @@ mod tests {
         q.sync_created_dirs().unwrap();
         assert!(!q.dirs_dirty.load(Ordering::Acquire));
 
-        let reopened = SegmentQueue::load(&dir, 4096, false, false, DirSync::AtFlush).unwrap();
+        let reopened = SegmentQueue::load(&dir, 4096, 0, false, DirSync::AtFlush).unwrap();
         assert!(
             !reopened.dirs_dirty.load(Ordering::Acquire),
             "nothing created"
@@ -320,7 +313,7 @@ mod tests {
         let q = SegmentQueue::load(
             &root.path().join("cl"),
             4096,
-            false,
+            4096,
             false,
             DirSync::Immediate,
         )

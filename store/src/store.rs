@@ -21,14 +21,13 @@ use tracing::{info, warn};
 use crate::checkpoint::Checkpoint;
 use crate::commitlog::CommitLog;
 use crate::config::{FlushDiskType, StoreConfig};
-use crate::consume_queue::{ConsumeQueue, CqUnit};
-use crate::decode::{cq_tags_code, DelayLevels, DispatchInfo};
+use crate::consume_queue::ConsumeQueue;
+use crate::decode::DelayLevels;
 use crate::error::{Result, StoreError};
 use crate::flush::{Durability, FlushState};
 use crate::index::IndexService;
-use crate::layout::{now_ms, round_cq_file_size, StorePaths};
+use crate::layout::{now_ms, StorePaths};
 use crate::message::{crc32, encode, record_len, sysflag, NewMessage, Placement};
-use crate::props::{self, keys};
 use crate::segments::{DirSync, SegmentQueue};
 
 /// Refuse store flavours this crate cannot take over (storage spec §1.4, §10.1): their data
@@ -121,6 +120,8 @@ pub(crate) struct Inner {
     /// only; replication appends raw bytes and dispatches whole records up to here).
     pub dispatched_end: AtomicU64,
     pub disk_full: AtomicBool,
+    /// When a put refused for want of disk space was last logged (ms).
+    pub disk_full_logged_ms: AtomicI64,
     /// Manual clean-up rounds requested (`DELETE_EXPIRED_COMMITLOG` asks for 20).
     pub manual_clean_rounds: AtomicU32,
     pub running: AtomicBool,
@@ -218,7 +219,7 @@ impl Store {
         let commitlog = CommitLog::new(SegmentQueue::load(
             &paths.commitlog,
             cfg.mapped_file_size_commit_log,
-            cfg.preallocate,
+            cfg.mapped_file_size_commit_log,
             true,
             DirSync::Immediate,
         )?);
@@ -249,6 +250,7 @@ impl Store {
             last_store_ts: AtomicI64::new(0),
             dispatched_end: AtomicU64::new(0),
             disk_full: AtomicBool::new(false),
+            disk_full_logged_ms: AtomicI64::new(0),
             manual_clean_rounds: AtomicU32::new(0),
             running: AtomicBool::new(true),
             total_memory: crate::mmap::total_physical_memory(),
@@ -324,29 +326,39 @@ impl Store {
         }
         let crcs: Vec<i32> = msgs.iter().map(|m| crc32(&m.body)).collect();
         let total: usize = lens.iter().map(|l| l.0).sum();
+        let index_keys: usize = match inner.index {
+            Some(_) => msgs.iter().map(crate::dispatch::index_key_count).sum(),
+            None => 0,
+        };
         let cq = self.queue_or_create(&head.topic, head.queue_id)?;
 
         let guard = inner.append.lock().unwrap_or_else(|e| e.into_inner());
         self.check_writable()?;
         let store_ts = now_ms();
         let next_qo = cq.max_offset();
-        cq.prepare(next_qo, msgs.len())?;
+        // Every file the dispatch below writes exists with its blocks reserved before the
+        // CommitLog append: a full disk refuses the put here, with nothing written.
+        crate::dispatch::prepare(inner, &cq, next_qo, msgs.len(), index_keys)
+            .map_err(|e| self.note_disk_full(e))?;
         let mut placed = Vec::with_capacity(msgs.len());
-        let appended = inner.commitlog.append(total, |buf, base| {
-            let block = Block {
-                msgs: &msgs,
-                lens: &lens,
-                crcs: &crcs,
-                store_ts,
-            };
-            placed = block.encode(buf, base, next_qo);
-        })?;
+        let appended = inner
+            .commitlog
+            .append(total, |buf, base| {
+                let block = Block {
+                    msgs: &msgs,
+                    lens: &lens,
+                    crcs: &crcs,
+                    store_ts,
+                };
+                placed = block.encode(buf, base, next_qo);
+            })
+            .map_err(|e| self.note_disk_full(e))?;
         inner.last_store_ts.store(store_ts, Ordering::Release);
         inner.dispatched_end.store(appended.end, Ordering::Release);
         for (m, p) in msgs.iter().zip(&placed) {
-            // The record is stored; a dispatch failure (index file allocation) must not turn
-            // the put into an error, or the producer would resend a duplicate.
-            if let Err(e) = self.dispatch_new(&cq, m, p, store_ts) {
+            // The record is stored; a dispatch failure (not expected after `prepare`) must not
+            // turn the put into an error, or the producer would resend a duplicate.
+            if let Err(e) = crate::dispatch::dispatch_new(inner, &cq, m, p, store_ts) {
                 warn!(error = %e, offset = p.physical_offset, "dispatch failed after append");
             }
         }
@@ -360,29 +372,23 @@ impl Store {
         })
     }
 
-    /// Consume-queue and index entries for a record just appended (under the append lock).
-    fn dispatch_new(
-        &self,
-        cq: &ConsumeQueue,
-        m: &NewMessage,
-        p: &Placed,
-        store_ts: i64,
-    ) -> Result<()> {
-        let inner = &self.inner;
-        let info = DispatchInfo {
-            topic: m.topic.clone(),
-            queue_id: m.queue_id,
-            physical_offset: p.physical_offset,
-            size: p.size,
-            tags_code: cq_tags_code(&m.topic, &m.properties, store_ts, &inner.delays),
-            store_timestamp: store_ts,
-            queue_offset: p.queue_offset,
-            keys: props::property(&m.properties, keys::KEYS).map(str::to_string),
-            uniq_key: props::property(&m.properties, keys::UNIQ_KEY).map(str::to_string),
-            sys_flag: crate::message::effective_sys_flag(m),
-            prepared_transaction_offset: m.prepared_transaction_offset,
-        };
-        dispatch(inner, Some(cq), &info)
+    /// Log a put refused for want of disk space, at most every 10 s (a full disk under load
+    /// refuses every put).
+    fn note_disk_full(&self, e: StoreError) -> StoreError {
+        if let StoreError::DiskFull(reason) = &e {
+            let now = now_ms();
+            let last = self.inner.disk_full_logged_ms.load(Ordering::Relaxed);
+            if now - last >= 10_000
+                && self
+                    .inner
+                    .disk_full_logged_ms
+                    .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_ok()
+            {
+                warn!(%reason, "disk full: put refused, retried at the next put");
+            }
+        }
+        e
     }
 
     pub(crate) fn check_writable(&self) -> Result<()> {
@@ -404,7 +410,7 @@ impl Store {
 
     /// Look up a queue, creating its (file-less) entry if new, like Java's `findConsumeQueue`.
     pub(crate) fn queue_or_create(&self, topic: &str, queue_id: i32) -> Result<Arc<ConsumeQueue>> {
-        queue_or_create(&self.inner, topic, queue_id)
+        crate::dispatch::queue_or_create(&self.inner, topic, queue_id)
     }
 
     /// Flush everything, delete `abort`, stop threads. Idempotent.
@@ -448,58 +454,6 @@ impl Drop for Inner {
             warn!(root = %self.paths.root.display(), "store dropped without shutdown; next start recovers abnormally");
         }
     }
-}
-
-pub(crate) fn queue_or_create(
-    inner: &Inner,
-    topic: &str,
-    queue_id: i32,
-) -> Result<Arc<ConsumeQueue>> {
-    if let Some(q) = inner
-        .queues
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(topic)
-        .and_then(|m| m.get(&queue_id))
-    {
-        return Ok(Arc::clone(q));
-    }
-    let dir = inner.paths.consume_queue_dir(topic, queue_id)?;
-    let mut table = inner.queues.write().unwrap_or_else(|e| e.into_inner());
-    let per_topic = table.entry(topic.to_string()).or_default();
-    if let Some(q) = per_topic.get(&queue_id) {
-        return Ok(Arc::clone(q));
-    }
-    let seg = round_cq_file_size(inner.cfg.mapped_file_size_consume_queue);
-    let q = Arc::new(ConsumeQueue::open(topic, queue_id, &dir, seg)?);
-    per_topic.insert(queue_id, Arc::clone(&q));
-    Ok(q)
-}
-
-/// Build the consume-queue unit and index entries of one record (Java's dispatchers). Caller
-/// holds the append lock or runs before the store serves.
-pub(crate) fn dispatch(inner: &Inner, cq: Option<&ConsumeQueue>, d: &DispatchInfo) -> Result<()> {
-    if sysflag::takes_queue_offset(d.sys_flag) {
-        let owned;
-        let cq = match cq {
-            Some(q) => q,
-            None => {
-                owned = queue_or_create(inner, &d.topic, d.queue_id)?;
-                &owned
-            }
-        };
-        let unit = CqUnit {
-            queue_offset: d.queue_offset,
-            physical_offset: d.physical_offset,
-            size: d.size,
-            tags_code: d.tags_code,
-        };
-        cq.append(&unit, d.store_timestamp)?;
-    }
-    if let Some(ix) = &inner.index {
-        ix.build(d)?;
-    }
-    Ok(())
 }
 
 impl FlushDiskType {
