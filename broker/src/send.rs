@@ -59,7 +59,7 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
     let cfg = b.config();
     if !cfg.is_master() {
         // Java's store refuses puts on a slave (PutMessageStatus.SERVICE_NOT_AVAILABLE).
-        return Err(put_error(&StoreError::NotRunning, &cfg));
+        return Err(put_error(&StoreError::NotRunning, b, &cfg));
     }
     let tc = check_topic(b, &cfg, &h, conn.peer())?;
     let mut target = Target {
@@ -128,7 +128,7 @@ async fn store_and_reply(
         Ok(p) => p,
         Err(e) => {
             b.stats.put_failed.fetch_add(1, Ordering::Relaxed);
-            return Err(put_error(&e, cfg));
+            return Err(put_error(&e, b, cfg));
         }
     };
     let first = put.first();
@@ -147,7 +147,7 @@ async fn store_and_reply(
     let code = match put.durability.wait().await {
         Ok(()) => rc::SUCCESS,
         Err(StoreError::FlushTimeout(_)) => rc::FLUSH_DISK_TIMEOUT,
-        Err(e) => return Err(put_error(&e, cfg)),
+        Err(e) => return Err(put_error(&e, b, cfg)),
     };
     let mut msg_id = String::with_capacity(records.len() * 33);
     for (i, p) in records.iter().enumerate() {
@@ -479,7 +479,7 @@ fn decode_batch(
 }
 
 /// Java `handlePutMessageResult` codes and remarks for a put that failed.
-fn put_error(e: &StoreError, cfg: &BrokerConfig) -> Reject {
+fn put_error(e: &StoreError, b: &Broker, cfg: &BrokerConfig) -> Reject {
     match e {
         StoreError::MessageIllegal(_) => Reject::illegal(format!(
             "the message is illegal, maybe msg body or properties length not matched. msg body length limit {}B, msg properties length limit 32KB.",
@@ -487,11 +487,21 @@ fn put_error(e: &StoreError, cfg: &BrokerConfig) -> Reject {
         )),
         StoreError::NotRunning | StoreError::DiskFull(_) | StoreError::Poisoned(_) => Reject::code(
             rc::SERVICE_NOT_AVAILABLE,
-            format!("service not available now. It may be caused by one of the following reasons: the broker's disk is full [{e}], messages are put to the slave, message store has been shut down, etc."),
+            format!("service not available now. It may be caused by one of the following reasons: the broker's disk is full [{}], messages are put to the slave, message store has been shut down, etc.", disk_util(b)),
         ),
         StoreError::Io { .. } => Reject::system("create mapped file failed, server is busy or broken."),
         _ => Reject::system("UNKNOWN_ERROR"),
     }
+}
+
+/// Java `SendMessageProcessor.diskUtil`: the used share of the CommitLog, consume-queue and
+/// index filesystems, `CL: %5.2f CQ: %5.2f INDEX: %5.2f` (-1.00 for a missing directory).
+fn disk_util(b: &Broker) -> String {
+    let d = b.store.disk_used_ratios();
+    format!(
+        "CL: {:5.2} CQ: {:5.2} INDEX: {:5.2}",
+        d.commitlog, d.consume_queue, d.index
+    )
 }
 
 /// `brokerIP1:listenPort` as the address stored in records and offset msgIds.
