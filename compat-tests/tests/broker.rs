@@ -16,6 +16,8 @@ mod clients;
 mod common;
 #[path = "broker/consumers.rs"]
 mod consumers;
+#[path = "broker/diskfull.rs"]
+mod diskfull;
 #[path = "broker/durability.rs"]
 mod durability;
 #[path = "broker/features.rs"]

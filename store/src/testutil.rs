@@ -93,6 +93,15 @@ impl SmallFs {
         std::fs::metadata(&path).map_or(0, |m| m.len())
     }
 
+    /// Take all but about `left` bytes (whole pages) with the filler file.
+    pub fn fill_leaving(&self, left: u64) {
+        let len = self.fill();
+        let f = std::fs::OpenOptions::new().write(true).open(self.filler());
+        if let Err(e) = f.and_then(|f| f.set_len(len.saturating_sub(left))) {
+            panic!("shrink {}: {e}", self.filler().display());
+        }
+    }
+
     /// Give the space back.
     pub fn free(&self) {
         if let Err(e) = std::fs::remove_file(self.filler()) {

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
+import org.apache.rocketmq.client.exception.MQBrokerException;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.SendResult;
 import org.apache.rocketmq.client.producer.SendStatus;
@@ -29,7 +30,8 @@ import org.apache.rocketmq.common.message.MessageQueue;
  *
  * <pre>
  * stream  ns=ADDR topic=T group=G count=N [body=prefix] [pad=BYTES] [pause_ms=0]
- *         sync sends one at a time; a failure is printed and the next message is tried after 100 ms
+ *         sync sends one at a time; a failure is printed (with the broker's "code" and "remark"
+ *         when the broker refused it) and the next message is tried after 100 ms
  * consume ns=ADDR topic=T group=G [expect=N] [need_file=PATH] [from=first|last|timestamp]
  *         [ts_ms=EPOCH_MS] [wait_queues=0] [timeout_ms=120000] [linger_ms=2000] [heartbeat_ms=2000]
  *         "ready" once wait_queues queues of the topic have their start offset;
@@ -79,7 +81,7 @@ public final class DurableDriver {
                 line.emit();
             } catch (Exception e) {
                 failed++;
-                new Json().put("i", i).put("error", String.valueOf(e)).emit();
+                brokerAnswer(new Json().put("i", i).put("error", String.valueOf(e)), e).emit();
                 Thread.sleep(100);
             }
             if (pause > 0) {
@@ -89,6 +91,17 @@ public final class DurableDriver {
         p.shutdown();
         new Json().put("done", true).put("failed", failed).emit();
         return 0;
+    }
+
+    /** Adds the broker's response code and remark when a broker refusal caused {@code e}. */
+    static Json brokerAnswer(Json line, Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof MQBrokerException) {
+                MQBrokerException b = (MQBrokerException) t;
+                return line.put("code", b.getResponseCode()).put("remark", b.getErrorMessage());
+            }
+        }
+        return line;
     }
 
     static ConsumeFromWhere fromWhere(String from) {
