@@ -40,15 +40,33 @@ pub(crate) fn queue_or_create(
     Ok(q)
 }
 
-/// How many index entries the dispatch of `m` adds (see `IndexService::build`).
-pub(crate) fn index_key_count(m: &NewMessage) -> usize {
-    if m.sys_flag & sysflag::TRANSACTION_MASK == sysflag::TRANSACTION_ROLLBACK {
-        return 0;
+/// A record's `KEYS` and `UNIQ_KEY` properties, read before the append lock is taken: they size
+/// the index entries [`prepare`] makes room for, then go into its [`DispatchInfo`].
+#[derive(Debug, Default)]
+pub(crate) struct IndexKeys {
+    keys: Option<String>,
+    uniq_key: Option<String>,
+}
+
+impl IndexKeys {
+    pub fn of(m: &NewMessage) -> IndexKeys {
+        IndexKeys {
+            keys: props::property(&m.properties, keys::KEYS).map(str::to_string),
+            uniq_key: props::property(&m.properties, keys::UNIQ_KEY).map(str::to_string),
+        }
     }
-    let uniq = usize::from(props::property(&m.properties, keys::UNIQ_KEY).is_some());
-    let keys = props::property(&m.properties, keys::KEYS)
-        .map_or(0, |k| k.split(' ').filter(|k| !k.is_empty()).count());
-    uniq + keys
+
+    /// How many index entries the dispatch of `m` adds (see `IndexService::build`).
+    pub fn count(&self, m: &NewMessage) -> usize {
+        if m.sys_flag & sysflag::TRANSACTION_MASK == sysflag::TRANSACTION_ROLLBACK {
+            return 0;
+        }
+        let keys = self
+            .keys
+            .as_deref()
+            .map_or(0, |k| k.split(' ').filter(|k| !k.is_empty()).count());
+        usize::from(self.uniq_key.is_some()) + keys
+    }
 }
 
 /// Before an append of `count` records from queue offset `next_qo` adding `index_keys` index
@@ -73,6 +91,7 @@ pub(crate) fn dispatch_new(
     inner: &Inner,
     cq: &ConsumeQueue,
     m: &NewMessage,
+    keys: IndexKeys,
     p: &Placed,
     store_ts: i64,
 ) -> Result<()> {
@@ -84,8 +103,8 @@ pub(crate) fn dispatch_new(
         tags_code: cq_tags_code(&m.topic, &m.properties, store_ts, &inner.delays),
         store_timestamp: store_ts,
         queue_offset: p.queue_offset,
-        keys: props::property(&m.properties, keys::KEYS).map(str::to_string),
-        uniq_key: props::property(&m.properties, keys::UNIQ_KEY).map(str::to_string),
+        keys: keys.keys,
+        uniq_key: keys.uniq_key,
         sys_flag: crate::message::effective_sys_flag(m),
         prepared_transaction_offset: m.prepared_transaction_offset,
     };

@@ -23,6 +23,7 @@ use crate::commitlog::CommitLog;
 use crate::config::{FlushDiskType, StoreConfig};
 use crate::consume_queue::ConsumeQueue;
 use crate::decode::DelayLevels;
+use crate::dispatch::IndexKeys;
 use crate::error::{Result, StoreError};
 use crate::flush::{Durability, FlushState};
 use crate::index::IndexService;
@@ -326,8 +327,9 @@ impl Store {
         }
         let crcs: Vec<i32> = msgs.iter().map(|m| crc32(&m.body)).collect();
         let total: usize = lens.iter().map(|l| l.0).sum();
+        let keys: Vec<IndexKeys> = msgs.iter().map(IndexKeys::of).collect();
         let index_keys: usize = match inner.index {
-            Some(_) => msgs.iter().map(crate::dispatch::index_key_count).sum(),
+            Some(_) => msgs.iter().zip(&keys).map(|(m, k)| k.count(m)).sum(),
             None => 0,
         };
         let cq = self.queue_or_create(&head.topic, head.queue_id)?;
@@ -355,10 +357,10 @@ impl Store {
             .map_err(|e| self.note_disk_full(e))?;
         inner.last_store_ts.store(store_ts, Ordering::Release);
         inner.dispatched_end.store(appended.end, Ordering::Release);
-        for (m, p) in msgs.iter().zip(&placed) {
+        for ((m, k), p) in msgs.iter().zip(keys).zip(&placed) {
             // The record is stored; a dispatch failure (not expected after `prepare`) must not
             // turn the put into an error, or the producer would resend a duplicate.
-            if let Err(e) = crate::dispatch::dispatch_new(inner, &cq, m, p, store_ts) {
+            if let Err(e) = crate::dispatch::dispatch_new(inner, &cq, m, k, p, store_ts) {
                 warn!(error = %e, offset = p.physical_offset, "dispatch failed after append");
             }
         }
