@@ -40,6 +40,7 @@ pub struct SmallFs {
 impl SmallFs {
     /// Mount a tmpfs of `bytes` bytes.
     pub fn mount(tag: &str, bytes: u64) -> SmallFs {
+        unmount_stale();
         let dir = TempDir::new(tag);
         let mount = dir.path().join("fs");
         if let Err(e) = std::fs::create_dir_all(&mount) {
@@ -122,6 +123,34 @@ impl Drop for SmallFs {
                 .arg("-l")
                 .arg(&self.mount)
                 .status();
+        }
+    }
+}
+
+/// Unmount the filesystems of test processes that died without unmounting theirs (a test killed
+/// by a signal runs no destructor): `$TMPDIR/thrust-store-<tag>-<pid>-<n>/fs` whose pid is gone.
+fn unmount_stale() {
+    let Ok(mounts) = std::fs::read_to_string("/proc/self/mounts") else {
+        return;
+    };
+    let tmp = std::env::temp_dir();
+    for point in mounts.lines().filter_map(|l| l.split(' ').nth(1)) {
+        let point = Path::new(point);
+        let Some(dir) = point.parent().filter(|d| d.parent() == Some(tmp.as_path())) else {
+            continue;
+        };
+        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+        let pid = name
+            .as_deref()
+            .filter(|n| n.starts_with("thrust-store-"))
+            .and_then(|n| n.rsplit('-').nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(|p| !Path::new(&format!("/proc/{p}")).exists()) {
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(point)
+                .status();
+            let _ = std::fs::remove_dir_all(dir);
         }
     }
 }
