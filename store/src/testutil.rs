@@ -32,14 +32,20 @@ impl Drop for TempDir {
 /// A small tmpfs mounted on a temporary directory, for the disk-full tests: filled from outside
 /// the store by a filler file, freed by removing it, unmounted on drop. Mounting needs root (or
 /// CAP_SYS_ADMIN); [`SmallFs::mount`] panics saying so when it cannot.
+///
+/// Holders run one at a time in a process: `mount`/`umount` are child processes, and a child
+/// forked while another thread's store reopens would inherit (and so keep) that store's lock.
 pub struct SmallFs {
     mount: PathBuf,
     _dir: TempDir,
+    _serial: std::sync::MutexGuard<'static, ()>,
 }
 
 impl SmallFs {
     /// Mount a tmpfs of `bytes` bytes.
     pub fn mount(tag: &str, bytes: u64) -> SmallFs {
+        static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         unmount_stale();
         let dir = TempDir::new(tag);
         let mount = dir.path().join("fs");
@@ -62,7 +68,11 @@ impl SmallFs {
             ),
             Err(e) => panic!("this test needs mount(8) to make a small filesystem: {e}"),
         }
-        SmallFs { mount, _dir: dir }
+        SmallFs {
+            mount,
+            _dir: dir,
+            _serial: serial,
+        }
     }
 
     pub fn path(&self) -> &Path {
