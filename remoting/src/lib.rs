@@ -3,7 +3,8 @@
 //!
 //! Layers, bottom up: [`command`] (the value), [`codec`] (sans-IO bytes ↔ command), [`header`] /
 //! [`headers`] (typed ext fields), [`body`] (JSON bodies and fastjson quirks), [`connection`]
-//! (one socket's tasks), [`server`] and [`client`]; beside them [`props`] (Java `.properties` text).
+//! (one socket's tasks), [`server`] and [`client`]; beside them [`props`] (Java `.properties`
+//! text) and [`config_effect`] (what each config key does in Thrust).
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -54,6 +55,7 @@ pub mod client;
 pub mod code;
 pub mod codec;
 pub mod command;
+pub mod config_effect;
 pub mod connection;
 pub mod error;
 pub mod header;

@@ -219,6 +219,17 @@ macro_rules! int_config_value {
 }
 int_config_value!(i32 => "an int", i64 => "a long");
 
+impl ConfigValue for f64 {
+    fn parse_java(text: &str) -> Result<Self, String> {
+        text.parse()
+            .map_err(|e| format!("expected a double (f64): {e}"))
+    }
+    /// Java `Double.toString` for the plain range: always a fraction digit (`0.8`, `1.0`).
+    fn render_java(&self) -> Option<String> {
+        Some(format!("{self:?}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,5 +315,9 @@ mod tests {
         assert_eq!(<Option<String>>::parse_java("a"), Ok(Some("a".into())));
         assert_eq!(None::<String>.render_java(), None);
         assert_eq!(false.render_java().as_deref(), Some("false"));
+        assert_eq!(f64::parse_java("0.8"), Ok(0.8));
+        assert_eq!(0.8f64.render_java().as_deref(), Some("0.8"));
+        assert_eq!(1f64.render_java().as_deref(), Some("1.0"));
+        assert!(f64::parse_java("x").is_err());
     }
 }
