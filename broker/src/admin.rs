@@ -359,7 +359,9 @@ pub fn get_broker_config(b: &Arc<Broker>) -> Reply {
 }
 
 /// UPDATE_BROKER_CONFIG: merge the properties, persist them to the `-c` file (with `.bak`),
-/// re-register when `brokerPermission` changed.
+/// re-register when `brokerPermission` changed. A value that does not parse or is not supported
+/// (the key table's refusals, as at start-up) is refused with SYSTEM_ERROR naming the key, and
+/// nothing changes.
 pub fn update_broker_config(b: &Arc<Broker>, req: Command) -> Reply {
     let text = String::from_utf8_lossy(req.body.as_deref().unwrap_or(b"")).into_owned();
     let pairs = remoting::props::parse(&text);
@@ -375,7 +377,7 @@ pub fn update_broker_config(b: &Arc<Broker>, req: Command) -> Reply {
             "Can not update config in black list.",
         ));
     }
-    cfg.apply(&pairs)
+    cfg.update(&pairs)
         .map_err(|e| Reject::system(e.to_string()))?;
     let perm_changed = pairs.iter().any(|(k, _)| k == "brokerPermission");
     if let Some(path) = cfg.broker_config_path.clone().filter(|p| !p.is_empty()) {

@@ -10,7 +10,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use remoting::server::ShutdownHandle;
-use remoting::{Client, Command, Connection, Handler, Server};
+use remoting::{Client, Command, Connection, ConnectionOptions, Handler, Server};
 use tokio::sync::Notify;
 
 use crate::client_table::ClientTable;
@@ -212,9 +212,19 @@ async fn bind(
         broker: broker.clone(),
         vip,
     });
-    Server::bind(addr.as_str(), handler)
+    // Java `NettyRemotingServer`: a connection idle for serverChannelMaxIdleTimeSeconds is
+    // closed (0 or less: never).
+    let idle = u64::try_from(broker.config().server_channel_max_idle_time_seconds)
+        .ok()
+        .filter(|s| *s > 0)
+        .map(Duration::from_secs);
+    let server = Server::bind(addr.as_str(), handler)
         .await
-        .map_err(|source| StartError::Bind { addr, source })
+        .map_err(|source| StartError::Bind { addr, source })?;
+    Ok(server.with_options(ConnectionOptions {
+        idle_timeout: idle,
+        ..ConnectionOptions::default()
+    }))
 }
 
 fn spawn_periodic(b: &Arc<Broker>) {

@@ -9,10 +9,14 @@
 
 use std::fmt;
 
+use remoting::config_effect::Effect;
 use remoting::props;
 pub use remoting::props::ConfigValue;
 
 pub use crate::config_keys::BrokerConfig;
+pub use crate::config_values::{
+    BrokerRole, FlushDiskType, MessageRequestMode, MetricsExporterType,
+};
 
 /// Which Java class declares a key: decides the `-p` grouping and what the store receives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +25,9 @@ pub enum Section {
     NettyServer,
     NettyClient,
     Store,
+    /// Java `AuthConfig`: read from the `-c` file at start-up, but not part of Java's
+    /// `Configuration`, so listed (`GET_BROKER_CONFIG`, `-p`) only as the file's own text.
+    Auth,
 }
 
 /// One declared key, as the generated table describes it.
@@ -30,6 +37,20 @@ pub struct KeyInfo {
     pub section: Section,
     /// Java's `@ImportantField`: printed by `-m`.
     pub important: bool,
+    /// What the key does in Thrust.
+    pub effect: Effect,
+}
+
+impl KeyInfo {
+    /// The name Java lists the key under (`GET_BROKER_CONFIG`, `-p`): its field's name, which
+    /// differs from the setter-derived key for two boolean `is…` fields.
+    pub fn listed_name(&self) -> &'static str {
+        match self.name {
+            "scanAvailableNameSrv" => "isScanAvailableNameSrv",
+            "inBrokerContainer" => "isInBrokerContainer",
+            name => name,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -40,6 +61,9 @@ pub enum ConfigError {
         value: String,
         reason: String,
     },
+    /// A value that turns on a feature Thrust does not have yet ([`Effect`]).
+    #[error("{message}")]
+    Unsupported { key: String, message: String },
     #[error("config file {path}: {source}")]
     Io {
         path: String,
@@ -64,57 +88,6 @@ impl fmt::Display for IoErrorEq {
 }
 impl std::error::Error for IoErrorEq {}
 
-/// `brokerRole` (Java `BrokerRole`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BrokerRole {
-    AsyncMaster,
-    SyncMaster,
-    Slave,
-}
-
-impl ConfigValue for BrokerRole {
-    fn parse_java(text: &str) -> Result<Self, String> {
-        match text {
-            "ASYNC_MASTER" => Ok(Self::AsyncMaster),
-            "SYNC_MASTER" => Ok(Self::SyncMaster),
-            "SLAVE" => Ok(Self::Slave),
-            _ => Err("expected ASYNC_MASTER, SYNC_MASTER or SLAVE".into()),
-        }
-    }
-    fn render_java(&self) -> Option<String> {
-        let text = match self {
-            Self::AsyncMaster => "ASYNC_MASTER",
-            Self::SyncMaster => "SYNC_MASTER",
-            Self::Slave => "SLAVE",
-        };
-        Some(text.into())
-    }
-}
-
-/// `flushDiskType` (Java `FlushDiskType`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FlushDiskType {
-    AsyncFlush,
-    SyncFlush,
-}
-
-impl ConfigValue for FlushDiskType {
-    fn parse_java(text: &str) -> Result<Self, String> {
-        match text {
-            "ASYNC_FLUSH" => Ok(Self::AsyncFlush),
-            "SYNC_FLUSH" => Ok(Self::SyncFlush),
-            _ => Err("expected ASYNC_FLUSH or SYNC_FLUSH".into()),
-        }
-    }
-    fn render_java(&self) -> Option<String> {
-        let text = match self {
-            Self::AsyncFlush => "ASYNC_FLUSH",
-            Self::SyncFlush => "SYNC_FLUSH",
-        };
-        Some(text.into())
-    }
-}
-
 /// What applying a properties text did.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Applied {
@@ -128,25 +101,63 @@ impl BrokerConfig {
     pub fn apply(&mut self, pairs: &[(String, String)]) -> Result<Applied, ConfigError> {
         let mut applied = Applied::default();
         for (key, value) in pairs {
-            match self.set(key, value) {
-                Ok(true) => {}
-                Ok(false) => {
-                    applied.unknown.push(key.clone());
-                    match self.extra.iter_mut().find(|(k, _)| k == key) {
-                        Some(slot) => slot.1 = value.clone(),
-                        None => self.extra.push((key.clone(), value.clone())),
-                    }
-                }
-                Err(reason) => {
-                    return Err(ConfigError::BadValue {
-                        key: key.clone(),
-                        value: value.clone(),
-                        reason,
-                    })
+            let declared = self
+                .set(key, value)
+                .map_err(|reason| ConfigError::BadValue {
+                    key: key.clone(),
+                    value: value.clone(),
+                    reason,
+                })?;
+            if !declared {
+                applied.unknown.push(key.clone());
+            }
+            // Java lists the file's own text for every key, and a field's value under the
+            // field's name: the text shows alone for keys outside its `Configuration` objects,
+            // and beside the value for the two set under another name than they are listed.
+            if !declared || Self::is_listed_apart(key) {
+                match self.extra.iter_mut().find(|(k, _)| k == key) {
+                    Some(slot) => slot.1 = value.clone(),
+                    None => self.extra.push((key.clone(), value.clone())),
                 }
             }
         }
         Ok(applied)
+    }
+
+    /// Applies an `UPDATE_BROKER_CONFIG` body's pairs: refused as a whole, leaving `self`
+    /// unchanged, when a value does not parse or is not supported.
+    pub fn update(&mut self, pairs: &[(String, String)]) -> Result<Applied, ConfigError> {
+        let mut next = self.clone();
+        let applied = next.apply(pairs)?;
+        next.check_supported()?;
+        *self = next;
+        Ok(applied)
+    }
+
+    /// Refuses a value that turns on a feature Thrust does not have yet (the key table's
+    /// [`Effect`]), naming the key; start-up and `UPDATE_BROKER_CONFIG` both check this.
+    pub fn check_supported(&self) -> Result<(), ConfigError> {
+        for k in Self::keys() {
+            if matches!(k.effect, Effect::Honoured | Effect::NoEffect(_)) {
+                continue;
+            }
+            let value = self.get(k.name).unwrap_or_default();
+            let default = Self::default_text(k.name).unwrap_or_default();
+            if k.effect.refuses(&value, &default) {
+                return Err(ConfigError::Unsupported {
+                    key: k.name.to_string(),
+                    message: k.effect.refusal(k.name, &value, &default),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn is_listed_apart(key: &str) -> bool {
+        Self::keys()
+            .iter()
+            .find(|k| k.name == key)
+            .is_some_and(|k| k.section == Section::Auth || k.listed_name() != k.name)
     }
 
     /// Parses properties text (a `-c` file or an `UPDATE_BROKER_CONFIG` body) and applies it.
@@ -164,12 +175,16 @@ impl BrokerConfig {
         self.apply_text(&String::from_utf8_lossy(&text))
     }
 
-    /// `name=value` lines of every key (`-p`), or only the important ones (`-m`), in table order.
+    /// `name=value` lines of every key (`-p`), or only the important ones (`-m`), in table
+    /// order, null as empty (Java `MixAll.printObjectProperties`).
     pub fn print_lines(&self, only_important: bool) -> Vec<String> {
         Self::keys()
             .iter()
-            .filter(|k| !only_important || k.important)
-            .map(|k| format!("{}={}", k.name, self.get(k.name).unwrap_or_default()))
+            .filter(|k| k.section != Section::Auth && (!only_important || k.important))
+            .map(|k| {
+                let value = self.get(k.name).unwrap_or_default();
+                format!("{}={value}", k.listed_name())
+            })
             .collect()
     }
 
@@ -187,26 +202,23 @@ impl BrokerConfig {
         props::render_escaped(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
     }
 
+    /// Java `Configuration.getAllConfigsInternal`: the file's keys, overridden by every declared
+    /// key under its listed name, nulls left out, sorted by key.
     fn all_pairs(&self) -> Vec<(String, String)> {
-        let mut pairs: Vec<(String, String)> = Self::keys()
-            .iter()
-            .map(|k| (k.name.to_string(), self.get(k.name).unwrap_or_default()))
-            .collect();
-        pairs.extend(self.extra.iter().cloned());
-        pairs
+        let mut all: std::collections::BTreeMap<String, String> =
+            self.extra.iter().cloned().collect();
+        for k in Self::keys().iter().filter(|k| k.section != Section::Auth) {
+            if let Some(value) = self.get(k.name) {
+                all.insert(k.listed_name().to_string(), value);
+            }
+        }
+        all.into_iter().collect()
     }
 
-    /// The store's keys with their values, to hand to the message store.
-    pub fn store_properties(&self) -> Vec<(String, String)> {
-        Self::keys()
-            .iter()
-            .filter(|k| k.section == Section::Store)
-            .map(|k| (k.name.to_string(), self.get(k.name).unwrap_or_default()))
-            .collect()
-    }
-
-    /// Java's startup fix-ups (`BrokerStartup`): masters are id 0, HA port defaults to listen+1.
+    /// Java's startup checks and fix-ups (`BrokerStartup`): an unsupported value stops the start,
+    /// masters are id 0, the HA port defaults to listen+1.
     pub fn finish(&mut self) -> Result<(), ConfigError> {
+        self.check_supported()?;
         match self.broker_role {
             BrokerRole::AsyncMaster | BrokerRole::SyncMaster => self.broker_id = 0,
             BrokerRole::Slave if self.broker_id <= 0 => {
@@ -220,14 +232,6 @@ impl BrokerConfig {
         }
         if self.ha_listen_port <= 0 {
             self.ha_listen_port = self.listen_port + 1;
-        }
-        if self
-            .store_path_commit_log
-            .as_deref()
-            .unwrap_or("")
-            .is_empty()
-        {
-            self.store_path_commit_log = Some(format!("{}/commitlog", self.store_path_root_dir));
         }
         Ok(())
     }
@@ -360,14 +364,166 @@ mod tests {
     }
 
     #[test]
-    fn slave_needs_positive_id() {
+    fn replication_roles_are_refused_until_replication_exists() {
+        for role in ["SLAVE", "SYNC_MASTER"] {
+            let mut c = BrokerConfig::default();
+            c.apply_text(&format!("brokerRole={role}\nbrokerId=3"))
+                .unwrap();
+            let err = c.finish().unwrap_err();
+            assert!(
+                matches!(&err, ConfigError::Unsupported { key, .. } if key == "brokerRole"),
+                "{err}"
+            );
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "config key brokerRole={role} is not supported yet: Thrust does not support \
+                     replication (SYNC_MASTER, SLAVE) (only brokerRole=ASYNC_MASTER is)"
+                )
+            );
+        }
         let mut c = BrokerConfig::default();
-        c.apply_text("brokerRole=SLAVE\nbrokerId=0").unwrap();
-        assert!(c.finish().is_err());
-        let mut c = BrokerConfig::default();
-        c.apply_text("brokerRole=SYNC_MASTER\nbrokerId=3").unwrap();
+        c.apply_text("brokerRole=ASYNC_MASTER\nbrokerId=3").unwrap();
         c.finish().unwrap();
-        assert_eq!(c.broker_id, 0);
+        assert_eq!(c.broker_id, 0, "a master is id 0, as in Java");
+    }
+
+    #[test]
+    fn every_refusable_key_refuses_a_changed_value_by_name() {
+        assert_eq!(BrokerConfig::default().check_supported(), Ok(()));
+        let mut refusable = 0;
+        for k in BrokerConfig::keys() {
+            let value = match k.effect {
+                Effect::DefaultOnly(_) => match BrokerConfig::default_text(k.name).as_deref() {
+                    Some("false") => "true".to_string(),
+                    Some("true") => "false".to_string(),
+                    Some("ASYNC_MASTER") => "SLAVE".to_string(),
+                    Some("DISABLE") => "PROM".to_string(),
+                    Some(n) if n.parse::<i32>().is_ok() => "2".to_string(),
+                    _ => "x".to_string(),
+                },
+                Effect::RefusedWhen { .. } => "/a,/b".to_string(),
+                Effect::Honoured | Effect::NoEffect(_) => continue,
+            };
+            refusable += 1;
+            let mut c = BrokerConfig::default();
+            c.set(k.name, &value).unwrap();
+            let err = c.check_supported().unwrap_err();
+            assert!(
+                matches!(&err, ConfigError::Unsupported { key, .. } if key == k.name),
+                "{}={value}: {err}",
+                k.name
+            );
+            assert!(err.to_string().contains("is not supported yet"), "{err}");
+        }
+        assert!(refusable >= 30, "{refusable} refusable keys");
+    }
+
+    #[test]
+    fn an_update_with_an_unsupported_value_changes_nothing() {
+        let mut c = BrokerConfig::default();
+        let pairs = vec![
+            ("fileReservedTime".to_string(), "1".to_string()),
+            ("enableDLegerCommitLog".to_string(), "true".to_string()),
+        ];
+        let err = c.update(&pairs).unwrap_err();
+        assert!(
+            err.to_string().contains("enableDLegerCommitLog=true"),
+            "{err}"
+        );
+        assert_eq!(c.file_reserved_time, 72);
+        assert!(!c.enable_d_leger_commit_log);
+        c.update(&pairs[..1]).unwrap();
+        assert_eq!(c.file_reserved_time, 1);
+    }
+
+    #[test]
+    fn lists_every_java_key_once_sorted_without_nulls() {
+        let mut c = BrokerConfig {
+            rocketmq_home: Some("/opt/rmq".into()),
+            namesrv_addr: Some("127.0.0.1:9876".into()),
+            ..BrokerConfig::default()
+        };
+        assert!(
+            !c.to_properties().contains("storePathCommitLog="),
+            "null by default"
+        );
+        c.store_path_commit_log = Some("/opt/rmq/store/commitlog".into());
+        let text = c.to_properties();
+        let keys: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(
+            keys.len(),
+            411,
+            "Java 5.3.3 GET_BROKER_CONFIG lists 411 keys"
+        );
+        assert!(
+            keys.windows(2).all(|w| w[0] < w[1]),
+            "sorted, no duplicates"
+        );
+        for listed in [
+            "isScanAvailableNameSrv",
+            "isInBrokerContainer",
+            "isBrokerContainer",
+        ] {
+            assert!(keys.contains(&listed), "{listed}");
+        }
+        for null in ["haMasterAddress", "dLegerGroup", "brokerConfigPath"] {
+            assert!(!keys.contains(&null), "{null} is null and not listed");
+        }
+        assert!(
+            !keys.contains(&"authenticationEnabled"),
+            "AuthConfig is not listed"
+        );
+        assert!(text.contains("\nlogicalDiskSpaceCleanForciblyThreshold=0.8\n"));
+        assert!(text.contains("\nbitMapLengthConsumeQueueExt=112\n"));
+    }
+
+    #[test]
+    fn listed_names_and_auth_keys_follow_java() {
+        let mut c = BrokerConfig::default();
+        let applied = c
+            .apply_text("scanAvailableNameSrv=false\nisScanAvailableNameSrv=true\nauthenticationProvider=p\n")
+            .unwrap();
+        assert_eq!(applied.unknown, vec!["isScanAvailableNameSrv".to_string()]);
+        assert!(!c.scan_available_name_srv);
+        let text = c.to_properties();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("canAvailableNameSrv"))
+            .collect();
+        assert_eq!(
+            lines,
+            ["isScanAvailableNameSrv=false", "scanAvailableNameSrv=false"]
+        );
+        assert!(
+            text.contains("\nauthenticationProvider=p\n"),
+            "the file's auth keys are listed"
+        );
+        assert_eq!(c.authentication_provider.as_deref(), Some("p"));
+        c.apply_text("authenticationEnabled=true").unwrap();
+        let err = c.check_supported().unwrap_err();
+        assert!(
+            err.to_string().contains("authenticationEnabled=true"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn several_commit_log_directories_are_refused() {
+        let mut c = BrokerConfig::default();
+        c.apply_text("storePathCommitLog=/a/commitlog").unwrap();
+        assert_eq!(c.check_supported(), Ok(()));
+        c.apply_text("storePathCommitLog=/a/commitlog,/b/commitlog")
+            .unwrap();
+        let err = c.check_supported().unwrap_err();
+        assert!(
+            err.to_string().contains("several CommitLog directories"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -406,10 +562,6 @@ mod tests {
         d.apply_text(&c.to_properties()).unwrap();
         assert_eq!(d.broker_name, "b1");
         assert_eq!(d.max_message_size, 1024);
-        assert!(c
-            .store_properties()
-            .iter()
-            .any(|(k, v)| k == "maxMessageSize" && v == "1024"));
     }
 
     #[test]

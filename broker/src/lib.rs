@@ -8,6 +8,8 @@ pub mod client_table;
 pub mod clients;
 pub mod config;
 mod config_keys;
+mod config_reasons;
+mod config_values;
 pub mod consumer_admin;
 pub mod dispatch;
 pub mod error;

@@ -1,0 +1,151 @@
+//! Why a broker key without effect in Thrust is harmless: the texts the key table
+//! ([`config_keys`](crate::config_keys)) shares between keys, and the check that
+//! `docs/config.md` lists exactly the table's keys without effect and refused keys.
+
+pub const IDENTITY: &str = "BrokerStartup resets it: a broker started by mqbroker never runs \
+    inside a BrokerContainer";
+pub const RECOVERY_SPEED: &str = "parallelism of Java's start-up recovery; Thrust recovers the \
+    same data";
+pub const POOL: &str = "sizes a Java thread pool or its queue; Thrust serves requests on async \
+    tasks without such pools";
+pub const UNUSED: &str = "Java 5.3.3 declares it but never reads it";
+pub const ADDRESS_SERVER: &str = "acts only when the NameServer list is fetched from an address \
+    server, which Thrust refuses";
+pub const STATS: &str = "Java's statistics, accounting or their log output; requests and \
+    stored data are unaffected";
+pub const TRANSFER: &str = "how Java copies pulled messages into the response; the bytes sent \
+    are the same";
+pub const SLAVE_ACTING: &str = "acts only with enableSlaveActingMaster=true, which Thrust \
+    refuses";
+pub const SLAVE_READ: &str = "lets the master point consumers at a slave; with no slave \
+    (brokerRole=SLAVE is refused) Java's clients, too, keep pulling from the master";
+pub const READ_SLOWLY: &str = "acts only with disableConsumeIfConsumerReadSlowly=true, which \
+    Thrust refuses";
+pub const QUEUE_WAIT: &str = "Java's fast-failure flow control times how long a request waits \
+    in a thread-pool queue; Thrust has no such queues";
+pub const PROPERTY_FILTER: &str = "acts only with enablePropertyFilter=true, which Thrust \
+    refuses";
+pub const COMPRESSED_REGISTER: &str = "registration bodies go uncompressed, which every \
+    NameServer reads";
+pub const FORCE_REGISTER: &str = "Thrust registers its whole topic list every period, as \
+    forceRegister=true does; false only skips registrations Java finds unchanged";
+pub const NETWORK_FLOW: &str = "a Netty channel-writability check; Thrust queues every pull \
+    response on the connection's writer";
+pub const BROADCAST_OFFSETS: &str = "broadcast offsets kept by the broker serve proxy (gRPC) \
+    consumers; remoting clients keep their own";
+pub const POP: &str = "tunes POP consumption (POP_MESSAGE, ACK_MESSAGE, ...), which Thrust does \
+    not serve: those requests get REQUEST_CODE_NOT_SUPPORTED";
+pub const NOTIFY_BATCH: &str = "false only batches the consumer-change notifications; Thrust \
+    sends each at once, as the default does";
+pub const ASSIGNMENT: &str = "configures server-side queue assignment (QUERY_ASSIGNMENT), which \
+    Thrust does not serve; remoting clients rebalance on their side by default";
+pub const TRANSACTION_OPS: &str = "batches transaction op records in Java; Thrust writes one op \
+    record per END_TRANSACTION, which Java reads alike";
+pub const LOG_DIR: &str = "names Java's log directory; Thrust logs to \
+    ~/logs/rocketmqlogs/broker.log";
+pub const ASYNC_SEND: &str = "whether Java answers a send from another thread; the answer is \
+    the same";
+pub const DELAY_VERSION_STEP: &str = "steps the dataVersion counter of Java's \
+    delayOffset.json; the delay offsets persisted are the same";
+pub const STRICT_LOCK: &str = "strict mode locks a queue on a quorum of the broker's replicas; \
+    with no replicas (slaves are refused) that quorum is this broker";
+pub const CONTROLLER: &str = "acts only with enableControllerMode=true, which Thrust refuses";
+pub const METRICS: &str = "configures the metrics exporter, which is off \
+    (metricsExporterType=DISABLE, the only value Thrust accepts)";
+pub const COMPENSATION: &str = "expires the subscriptions Java compensates for proxy (gRPC) \
+    consumers; Thrust keeps none";
+pub const COLD: &str = "acts only with coldDataFlowControlEnable=true, which Thrust refuses";
+pub const SINGLE_TOPIC_REGISTER: &str = "Java then registers only the created topic instead of \
+    all; the NameServer ends up with the same routes";
+pub const SPLIT_REGISTRATION: &str = "splits a large registration into several requests; the \
+    NameServer ends up with the same routes";
+pub const CHANNEL_EVENTS: &str = "a Java shortcut for closed-channel events; the client tables \
+    end the same";
+pub const RECALL: &str = "acts only with recallMessageEnable=true, which Thrust refuses";
+pub const NETTY: &str = "tunes Java's Netty transport (threads, buffers, semaphores, the \
+    client's sockets); Thrust's transport is its own";
+pub const DLEDGER: &str = "acts only with enableDLegerCommitLog=true, which Thrust refuses";
+pub const TIMER_FILES: &str = "tunes Java's timerlog/timerwheel files and threads; Thrust keeps \
+    pending timer messages in an index rebuilt from the timer topic";
+pub const COMPACTION: &str = "tunes compaction of topics with cleanup.policy=COMPACTION, which \
+    Thrust does not compact: such a topic keeps every message until the usual clean-up";
+pub const CQ_EXT: &str = "acts only with enableConsumeQueueExt=true, which Thrust refuses";
+pub const BATCH_CQ: &str = "batch consume queues serve topics created with \
+    queue.type=BatchCQ; Thrust keeps that attribute only";
+pub const TRANSIENT: &str = "acts only with transientStorePoolEnable=true, which Thrust \
+    refuses";
+pub const LOCKING: &str = "chooses Java's internal locks; results are the same";
+pub const FLUSH_TIMING: &str = "when Java's flush threads run or wake; Thrust flushes every \
+    flushIntervalCommitLog / flushIntervalConsumeQueue, with the same durability per \
+    flushDiskType";
+pub const FILE_DELETE_TIMING: &str = "pauses between deleting expired files; the same files are \
+    deleted";
+pub const RECORD_VERSION: &str = "a CommitLog record's topic is at most 127 bytes (topic names \
+    are validated), so the record version never changes";
+pub const HA: &str = "acts only with replication (brokerRole SYNC_MASTER or SLAVE), which \
+    Thrust refuses";
+pub const PAGE_CACHE: &str = "page-cache warming, read-ahead or busy detection in Java; results \
+    are the same";
+pub const INDEX_SAFE: &str = "decides where Java's crash recovery restarts index building; \
+    queries by key find the same messages after Thrust's recovery";
+pub const SCHEDULE: &str = "Java's asynchronous delivery of delay-level messages; Thrust \
+    delivers them at the same times";
+pub const REPUT_CHECK: &str = "Java re-checks its dispatch position against the consume queues \
+    at start; Thrust recovers it from the CommitLog and checkpoint";
+pub const PROP_CRC: &str = "acts only on the CRC32 property of enabledAppendPropCRC=true, which \
+    Thrust refuses";
+pub const SCAN: &str = "how far Java scans consume queues for estimates, checksums or \
+    min-offset correction; pulled messages are the same";
+pub const ASYNC_PUT: &str = "bounds Java's asynchronous put queue; Thrust has none";
+pub const DISK_PARTITION: &str = "acts only with replicasPerDiskPartition above 1, which Thrust \
+    refuses";
+pub const ROCKSDB: &str = "acts only with storeType=defaultRocksDB or configManagerVersion=v2, \
+    which Thrust refuses";
+pub const CQ_WRITE: &str = "Java writes consume-queue entries through a file channel or the \
+    mapping; the bytes are the same";
+pub const READ_UNCOMMITTED: &str = "acts only on the confirm offset of replication or DLedger, \
+    which Thrust refuses; reads end at the CommitLog's end either way";
+pub const AUTH_IDENTITY: &str = "BrokerStartup sets it from brokerName, brokerClusterName and \
+    storePathRootDir";
+pub const AUTH: &str = "acts only with authenticationEnabled or authorizationEnabled=true, \
+    which Thrust refuses";
+
+/// `storePathCommitLog`: Java splits it on `,` (`MixAll.MULTI_PATH_SPLITTER`) into several
+/// CommitLog directories.
+pub fn has_comma(value: &str) -> bool {
+    value.contains(',')
+}
+
+#[cfg(test)]
+mod tests {
+    use remoting::config_effect::{no_effect_table, refused_table, replace_section, DocKey};
+
+    use crate::config::BrokerConfig;
+
+    fn doc_keys() -> impl Iterator<Item = DocKey<'static>> {
+        BrokerConfig::keys().iter().map(|k| DocKey {
+            key: k.name,
+            effect: k.effect,
+            default: BrokerConfig::default_text(k.name).unwrap_or_default(),
+        })
+    }
+
+    /// `docs/config.md` carries the generated lists; `THRUST_BLESS_DOCS=1 cargo test -p broker
+    /// config_docs` rewrites them after the table changed.
+    #[test]
+    fn config_docs_list_the_table() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/config.md");
+        let doc = std::fs::read_to_string(&path).expect("docs/config.md");
+        let fresh = replace_section(&doc, "broker-refused", &refused_table(doc_keys()))
+            .and_then(|d| replace_section(&d, "broker-no-effect", &no_effect_table(doc_keys())))
+            .expect("docs/config.md has the broker-refused and broker-no-effect markers");
+        if std::env::var_os("THRUST_BLESS_DOCS").is_some() {
+            std::fs::write(&path, &fresh).expect("write docs/config.md");
+        }
+        assert!(
+            doc == fresh,
+            "docs/config.md is not what broker/src/config_keys.rs says: rerun with \
+             THRUST_BLESS_DOCS=1 and review the diff"
+        );
+    }
+}

@@ -1,0 +1,118 @@
+//! Configuration over the wire: GET_BROKER_CONFIG lists Java's keys, UPDATE_BROKER_CONFIG
+//! refuses the values start-up refuses, and serverChannelMaxIdleTimeSeconds closes idle
+//! connections.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use remoting::code::{request as rq, response as rc};
+use remoting::{Client, Command};
+use tokio::io::AsyncReadExt;
+
+fn body_text(cmd: &Command) -> String {
+    String::from_utf8_lossy(cmd.body.as_deref().unwrap_or_default()).into_owned()
+}
+
+#[tokio::test]
+async fn get_broker_config_lists_java_keys_sorted() {
+    let tb = boot("cfg-get", "").await;
+    let client = Client::new();
+    let cfg = call(&client, &tb.addr, Command::request(rq::GET_BROKER_CONFIG)).await;
+    let text = body_text(&cfg);
+    let keys: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k))
+        .collect();
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "sorted like Java");
+    for key in [
+        "popPollingSize",
+        "metricsExporterType",
+        "isScanAvailableNameSrv",
+        "rocksdbCompressionType",
+        "enableCompaction",
+    ] {
+        assert!(keys.contains(&key), "{key} listed");
+    }
+    assert!(
+        !keys.contains(&"haMasterAddress"),
+        "null values are not listed"
+    );
+    tb.stop().await;
+}
+
+#[tokio::test]
+async fn update_refuses_unsupported_values_and_keeps_the_file() {
+    let dir = temp_dir("cfg-upd");
+    let file = dir.join("broker.conf");
+    std::fs::write(&file, "fileReservedTime=48\n").unwrap();
+    let extra = format!("brokerConfigPath={}\nfileReservedTime=48\n", file.display());
+    let running = broker::start(config(&dir, &extra)).await.unwrap();
+    let client = Client::new();
+    let addr = running.addr.clone();
+    for (body, key) in [
+        ("brokerRole=SLAVE\n", "brokerRole=SLAVE"),
+        (
+            "fileReservedTime=1\nenableDLegerCommitLog=true\n",
+            "enableDLegerCommitLog=true",
+        ),
+        ("aclEnable=true\n", "aclEnable=true"),
+        ("enablePropertyFilter=true\n", "enablePropertyFilter=true"),
+    ] {
+        let upd = call(
+            &client,
+            &addr,
+            Command::request(rq::UPDATE_BROKER_CONFIG).with_body(body.as_bytes().to_vec()),
+        )
+        .await;
+        assert_eq!(upd.code, rc::SYSTEM_ERROR, "{body}: {upd:?}");
+        let remark = upd.remark.unwrap_or_default();
+        assert!(
+            remark.starts_with(&format!("config key {key} is not supported yet")),
+            "{remark}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "fileReservedTime=48\n",
+        "the -c file is unchanged"
+    );
+    let cfg = running.broker.config();
+    assert_eq!(
+        cfg.file_reserved_time, 48,
+        "nothing of a refused update applies"
+    );
+    assert!(!cfg.enable_d_leger_commit_log);
+    let ok = call(
+        &client,
+        &addr,
+        Command::request(rq::UPDATE_BROKER_CONFIG).with_body(&b"fileReservedTime=24\n"[..]),
+    )
+    .await;
+    assert_eq!(ok.code, rc::SUCCESS);
+    assert!(std::fs::read_to_string(&file)
+        .unwrap()
+        .contains("\nfileReservedTime=24\n"));
+    running.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn idle_connections_close_after_server_channel_max_idle_time() {
+    let tb = boot("cfg-idle", "serverChannelMaxIdleTimeSeconds=1\n").await;
+    let mut idle = tokio::net::TcpStream::connect(&tb.addr).await.unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 16];
+    let read = tokio::time::timeout(Duration::from_secs(30), idle.read(&mut buf)).await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "the broker closes an idle connection: {read:?}"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "not before the second"
+    );
+    tb.stop().await;
+}
