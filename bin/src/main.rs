@@ -69,7 +69,7 @@ fn broker_config(file: Option<&str>, home: Option<String>) -> Result<BrokerConfi
         for key in applied.unknown {
             tracing::warn!(key = %key, file = %file, "unknown config key, ignored");
         }
-        cfg.broker_config_path = Some(file.to_string());
+        cfg.config_file = Some(file.to_string());
     }
     cfg.namesrv_addr = Some(NAMESRV_ADDR.into());
     cfg.finish().map_err(|e| e.to_string())?;

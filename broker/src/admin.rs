@@ -380,7 +380,7 @@ pub fn update_broker_config(b: &Arc<Broker>, req: Command) -> Reply {
     cfg.update(&pairs)
         .map_err(|e| Reject::system(e.to_string()))?;
     let perm_changed = pairs.iter().any(|(k, _)| k == "brokerPermission");
-    if let Some(path) = cfg.broker_config_path.clone().filter(|p| !p.is_empty()) {
+    if let Some(path) = cfg.persist_path().map(str::to_string) {
         if let Err(e) =
             crate::persist::store(std::path::Path::new(&path), &cfg.to_properties_file())
         {

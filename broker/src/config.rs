@@ -236,6 +236,15 @@ impl BrokerConfig {
         Ok(())
     }
 
+    /// The file an update persists to (Java `BrokerController`): `brokerConfigPath` when set,
+    /// else the `-c` file.
+    pub fn persist_path(&self) -> Option<&str> {
+        self.broker_config_path
+            .as_deref()
+            .filter(|p| !p.is_empty())
+            .or(self.config_file.as_deref())
+    }
+
     /// `brokerIP1:listenPort`, the address clients and offset msgIds use.
     pub fn broker_addr(&self) -> String {
         format!("{}:{}", self.broker_ip1, self.listen_port)

@@ -30,11 +30,14 @@ macro_rules! config_table {
             /// Keys of the `-c` file that no declared key matches, kept (like Java's
             /// `Configuration.registerConfig`) for GET_BROKER_CONFIG and config rewrites.
             pub extra: Vec<(String, String)>,
+            /// The `-c` file (Java `BrokerPathConfigHelper`, not a key): where an update
+            /// persists the configuration unless `brokerConfigPath` names another file.
+            pub config_file: Option<String>,
         }
 
         impl Default for BrokerConfig {
             fn default() -> Self {
-                Self { $( $field: $default, )* extra: Vec::new() }
+                Self { $( $field: $default, )* extra: Vec::new(), config_file: None }
             }
         }
 

@@ -4,7 +4,8 @@
 //! usage: mqbroker [-c <arg>] [-h] [-m] [-n <arg>] [-p]
 //! ```
 //! * `-c/--configFile <file>`: broker.conf (Java properties; `BrokerConfig`, `NettyServerConfig`,
-//!   `NettyClientConfig`, `MessageStoreConfig` keys); remembered as `brokerConfigPath`. A value
+//!   `NettyClientConfig`, `MessageStoreConfig` keys), where updates persist (Java
+//!   `BrokerPathConfigHelper`; not listed as `brokerConfigPath`, as in Java). A value
 //!   that does not parse, or turns on a feature Thrust does not have yet (docs/config.md), is
 //!   printed naming the key, exit 255.
 //! * `-n/--namesrvAddr <a:p;b:p>`: overrides `namesrvAddr` (validated like Java: exit -3).
@@ -50,7 +51,7 @@ fn load_config(args: &Args) -> Result<BrokerConfig, (String, u8)> {
         for key in applied.unknown {
             tracing::warn!(key = %key, file = %file, "unknown config key, ignored");
         }
-        cfg.broker_config_path = Some(file.to_string());
+        cfg.config_file = Some(file.to_string());
         println!("load config properties file OK, {file}");
     }
     if let Some(ns) = args.value('n') {
