@@ -150,18 +150,14 @@ struct CheckClientRequestBody {
     subscription_data: Option<SubscriptionData>,
 }
 
-pub fn check_client_config(b: &Arc<Broker>, req: Command) -> Reply {
+pub fn check_client_config(req: Command) -> Reply {
     let raw = req.body.as_deref().unwrap_or(b"{}");
     let body: CheckClientRequestBody = body::from_body(raw).unwrap_or_default();
-    if let Some(sub) = body.subscription_data {
-        if !sub.is_tag_type() {
-            // SQL92 filtering is not implemented; Java answers this way with enablePropertyFilter=false.
-            let _ = b.config().enable_property_filter;
-            return Err(Reject::system(format!(
-                "The broker does not support consumer to filter message by {}",
-                sub.expression_type
-            )));
-        }
+    if let Some(refused) = body
+        .subscription_data
+        .and_then(|sub| sub.unsupported_filter())
+    {
+        return Err(refused);
     }
     Ok(Command::response(rc::SUCCESS, None))
 }

@@ -35,7 +35,7 @@ pub async fn dispatch(b: &Arc<Broker>, conn: &Connection, req: Command, vip: boo
         rq::UNLOCK_BATCH_MQ => clients::unlock_batch(b, req).await,
         rq::END_TRANSACTION => transaction::end_transaction(b, req),
         rq::CONSUMER_SEND_MSG_BACK => consumer_admin::send_msg_back(b, req),
-        rq::CHECK_CLIENT_CONFIG => consumer_admin::check_client_config(b, req),
+        rq::CHECK_CLIENT_CONFIG => consumer_admin::check_client_config(req),
         rq::GET_CONSUMER_RUNNING_INFO => consumer_admin::consumer_running_info(b, req).await,
         rq::GET_TOPIC_CONFIG => consumer_admin::topic_config(b, req),
         rq::QUERY_CONSUMER_OFFSET => offsets::query_consumer_offset(b, req),

@@ -3,7 +3,8 @@
 //!
 //! Checks in Java 5.3.3's order: broker readable → group (auto-created or 26) → group consume
 //! enabled → topic (17) → topic readable → queue id (29) → subscription (header with sysFlag
-//! bit 2, else the heartbeat's: 24/25). Then the store read; nothing new and the suspend bit set
+//! bit 2, else the heartbeat's: 24/25) → a subscription not of TAG type is refused (1) as Java
+//! refuses it with `enablePropertyFilter=false`. Then the store read; nothing new and the suspend bit set
 //! parks the request (its own task) until the queue's max offset moves or
 //! `suspendTimeoutMillis` passes, then reads once more. A piggy-backed commit (bit 0) is stored.
 //! The body is the stored records back to back, exactly as the CommitLog holds them.
@@ -47,6 +48,9 @@ pub async fn handle(b: &Arc<Broker>, conn: &remoting::Connection, req: Command) 
     }
     let group = check_group(b, &h)?;
     let sub = check_topic_and_subscription(b, &h, conn.peer())?;
+    if let Some(refused) = sub.unsupported_filter() {
+        return Err(refused);
+    }
     // A pending server-side reset answers this pull (Java 5.x OFFSET_RESET status).
     if cfg.use_server_side_reset_offset {
         if let Some(offset) = b
@@ -213,7 +217,7 @@ fn read(b: &Broker, h: &PullMessageRequestHeader, sub: &SubscriptionData) -> Get
             .filter(|m| *m > 0)
             .map_or(MAX_PULL_BYTES, |m| m as usize),
     };
-    if sub.matches_all() || !sub.is_tag_type() {
+    if sub.matches_all() {
         b.store.get(&req, None)
     } else {
         let filter = |code: i64| sub.matches_tags_code(code);

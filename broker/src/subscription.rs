@@ -8,6 +8,8 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
+use crate::error::Reject;
+
 pub const SUB_ALL: &str = "*";
 
 /// Java `SubscriptionData`, fields in fastjson's sorted order.
@@ -90,16 +92,29 @@ impl SubscriptionData {
         }
     }
 
+    /// Java `ExpressionType.isTagType`: empty or exactly `TAG`.
     pub fn is_tag_type(&self) -> bool {
-        self.expression_type.is_empty() || self.expression_type.eq_ignore_ascii_case("TAG")
+        self.expression_type.is_empty() || self.expression_type == "TAG"
+    }
+
+    /// Java's answer (`PullMessageProcessor`, `ClientManageProcessor.checkClientConfig`) to a
+    /// subscription that is not of TAG type when `enablePropertyFilter` is false, the only value
+    /// Thrust accepts: SYSTEM_ERROR naming the expression type.
+    pub fn unsupported_filter(&self) -> Option<Reject> {
+        (!self.is_tag_type()).then(|| {
+            Reject::system(format!(
+                "The broker does not support consumer to filter message by {}",
+                self.expression_type
+            ))
+        })
     }
 
     pub fn matches_all(&self) -> bool {
         self.sub_string.is_empty() || self.sub_string == SUB_ALL
     }
 
-    /// Java `ExpressionMessageFilter#isMatchedByConsumeQueue` for TAG subscriptions; SQL92
-    /// subscriptions pass here (their properties check is not implemented).
+    /// Java `ExpressionMessageFilter#isMatchedByConsumeQueue` for TAG subscriptions (others are
+    /// refused before a read: [`SubscriptionData::unsupported_filter`]).
     pub fn matches_tags_code(&self, tags_code: i64) -> bool {
         if !self.is_tag_type() || self.matches_all() || self.class_filter_mode {
             return true;

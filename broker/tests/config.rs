@@ -48,8 +48,9 @@ async fn update_refuses_unsupported_values_and_keeps_the_file() {
     let dir = temp_dir("cfg-upd");
     let file = dir.join("broker.conf");
     std::fs::write(&file, "fileReservedTime=48\n").unwrap();
-    let extra = format!("brokerConfigPath={}\nfileReservedTime=48\n", file.display());
-    let running = broker::start(config(&dir, &extra)).await.unwrap();
+    let mut cfg = config(&dir, "fileReservedTime=48\n");
+    cfg.config_file = Some(file.display().to_string());
+    let running = broker::start(cfg).await.unwrap();
     let client = Client::new();
     let addr = running.addr.clone();
     for (body, key) in [
@@ -114,5 +115,50 @@ async fn idle_connections_close_after_server_channel_max_idle_time() {
         started.elapsed() >= Duration::from_millis(900),
         "not before the second"
     );
+    tb.stop().await;
+}
+
+/// enablePropertyFilter stays false, so a non-TAG subscription gets Java's answer for that
+/// setting: SYSTEM_ERROR naming the expression type, from a pull carrying the subscription, a
+/// pull relying on the heartbeat's, and CHECK_CLIENT_CONFIG; no message is delivered.
+#[tokio::test]
+async fn sql92_subscriptions_get_javas_answer_with_property_filter_off() {
+    let tb = boot("cfg-sql", "").await;
+    let client = Client::new();
+    let a = &tb.addr;
+    call(&client, a, create_topic_cmd("SQ", 1, 6)).await;
+    let sent = call(&client, a, send_cmd("SQ", 0, b"x", "a\u{1}1\u{2}")).await;
+    assert_eq!(sent.code, rc::SUCCESS);
+    let refused = Some("The broker does not support consumer to filter message by SQL92");
+
+    let with_sub = pull_cmd("SQG", "SQ", 0, 0, 0x4, 0)
+        .with_ext("subscription", "a > 0")
+        .with_ext("expressionType", "SQL92");
+    let r = call(&client, a, with_sub).await;
+    assert_eq!((r.code, r.remark.as_deref()), (rc::SYSTEM_ERROR, refused));
+    assert!(r.body.is_none(), "nothing delivered");
+
+    let mut hb = heartbeat_cmd("c1", "SQG", "SQ", "*");
+    let mut body: serde_json::Value = serde_json::from_slice(hb.body.as_deref().unwrap()).unwrap();
+    let sub = &mut body["consumerDataSet"][0]["subscriptionDataSet"][0];
+    sub["expressionType"] = "SQL92".into();
+    sub["subString"] = "a > 0".into();
+    hb.body = Some(serde_json::to_vec(&body).unwrap().into());
+    assert_eq!(call(&client, a, hb).await.code, rc::SUCCESS);
+    let r = call(&client, a, pull_cmd("SQG", "SQ", 0, 0, 0, 0)).await;
+    assert_eq!((r.code, r.remark.as_deref()), (rc::SYSTEM_ERROR, refused));
+
+    let check = serde_json::json!({
+        "clientId": "c1", "group": "SQG",
+        "subscriptionData": {"topic": "SQ", "subString": "a > 0", "expressionType": "SQL92",
+            "classFilterMode": false, "codeSet": [], "tagsSet": [], "subVersion": 1}
+    });
+    let r = call(
+        &client,
+        a,
+        Command::request(rq::CHECK_CLIENT_CONFIG).with_body(serde_json::to_vec(&check).unwrap()),
+    )
+    .await;
+    assert_eq!((r.code, r.remark.as_deref()), (rc::SYSTEM_ERROR, refused));
     tb.stop().await;
 }
