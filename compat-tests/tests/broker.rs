@@ -14,6 +14,8 @@ mod admin;
 mod clients;
 #[path = "broker/common.rs"]
 mod common;
+#[path = "broker/config.rs"]
+mod config;
 #[path = "broker/consumers.rs"]
 mod consumers;
 #[path = "broker/diskfull.rs"]

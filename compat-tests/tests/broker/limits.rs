@@ -30,7 +30,12 @@ const MESSAGE_ILLEGAL: i64 = 13;
 const FAQ: &str = "\nSee https://rocketmq.apache.org/docs/bestPractice/06FAQ for further details.";
 
 /// A NameServer and one broker of `kind` of their own, in `cluster`, with `extra` broker.conf keys.
-fn dedicated(kind: Kind, cluster: &str, name: &'static str, extra: &[(&str, &str)]) -> Stack {
+pub(crate) fn dedicated(
+    kind: Kind,
+    cluster: &str,
+    name: &'static str,
+    extra: &[(&str, &str)],
+) -> Stack {
     let ns_kind = match kind {
         Kind::Ours => NsKind::Ours,
         Kind::Java => NsKind::Java,

@@ -12,10 +12,16 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.rocketmq.client.consumer.DefaultMQPullConsumer;
+import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.client.consumer.MessageSelector;
+import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
+import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
 import org.apache.rocketmq.client.consumer.PullResult;
 import org.apache.rocketmq.client.consumer.PullStatus;
 import org.apache.rocketmq.client.exception.MQBrokerException;
 import org.apache.rocketmq.client.exception.MQClientException;
+import org.apache.rocketmq.client.impl.MQClientManager;
+import org.apache.rocketmq.client.impl.factory.MQClientInstance;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.SendResult;
 import org.apache.rocketmq.common.message.Message;
@@ -35,13 +41,20 @@ import org.apache.rocketmq.common.message.MessageQueue;
  * fanout ns=ADDR prefix=P n=N group=G [threads=4]
  *        one sync send "fan-i" to each topic P_i (i &lt; N), then a DefaultMQPullConsumer reads
  *        every queue of every topic from offset 0; prints failures, then one summary line
+ * sql    ns=ADDR topic=T group=G [expr="a &gt; 0"]
+ *        two sync sends with the user property a=1 and a=0; then a push consumer subscribing with
+ *        MessageSelector.bySql(expr) starts: {"step":"push","started":true} or its exception;
+ *        then a DefaultMQPullConsumer, once it has sent its heartbeat, pulls every queue of T
+ *        from offset 0 with the same selector: {"step":"pull","queueId":q,"status":s,"found":n}
+ *        or the exception
  * </pre>
  */
 public final class LimitsDriver {
     public static void main(String[] argv) {
         Modes.run(argv, Map.of(
             "send", LimitsDriver::send,
-            "fanout", LimitsDriver::fanout));
+            "fanout", LimitsDriver::fanout,
+            "sql", LimitsDriver::sql));
     }
 
     static DefaultMQProducer producer(Args a) throws MQClientException {
@@ -163,6 +176,73 @@ public final class LimitsDriver {
         new Json().put("sent", sent.get()).put("queues", queues.get()).put("received", received.size())
             .put("misplaced", misplaced.get()).put("sendMs", sendMs)
             .put("pullMs", System.currentTimeMillis() - start - sendMs).emit();
+        return 0;
+    }
+
+    static void putException(Json j, Exception e) {
+        if (e instanceof MQBrokerException) {
+            MQBrokerException b = (MQBrokerException) e;
+            j.put("exception", "MQBrokerException").put("code", b.getResponseCode())
+                .put("message", String.valueOf(b.getErrorMessage()));
+        } else if (e instanceof MQClientException) {
+            MQClientException c = (MQClientException) e;
+            j.put("exception", "MQClientException").put("code", c.getResponseCode())
+                .put("message", String.valueOf(c.getErrorMessage()));
+        } else {
+            j.put("exception", e.getClass().getSimpleName()).put("message", String.valueOf(e));
+        }
+    }
+
+    static int sql(Args a) throws Exception {
+        String topic = a.need("topic");
+        String expr = a.str("expr", "a > 0");
+        DefaultMQProducer p = producer(a);
+        for (String v : new String[] {"1", "0"}) {
+            Message m = new Message(topic, ("sql-a" + v).getBytes(StandardCharsets.UTF_8));
+            m.putUserProperty("a", v);
+            sendOne(p, m, "send");
+        }
+        p.shutdown();
+
+        DefaultMQPushConsumer push = new DefaultMQPushConsumer(a.need("group") + "_push");
+        push.setNamesrvAddr(a.need("ns"));
+        push.subscribe(topic, MessageSelector.bySql(expr));
+        push.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+            for (MessageExt m : msgs) {
+                new Json().put("step", "pushed").put("body", new String(m.getBody(), StandardCharsets.UTF_8)).emit();
+            }
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+        Json started = new Json().put("step", "push");
+        try {
+            push.start();
+            started.put("started", true);
+        } catch (Exception e) {
+            putException(started, e);
+        }
+        started.emit();
+        push.shutdown();
+
+        DefaultMQPullConsumer c = new DefaultMQPullConsumer(a.need("group") + "_pull");
+        c.setNamesrvAddr(a.need("ns"));
+        c.start();
+        // The client refuses an SQL92 pull itself until a heartbeat answer has told it the
+        // broker's version (its scheduler sends the first one a second after start): send it now.
+        MQClientInstance factory = MQClientManager.getInstance().getOrCreateMQClientInstance(c);
+        factory.updateTopicRouteInfoFromNameServer(topic);
+        factory.sendHeartbeatToAllBrokerWithLock();
+        for (MessageQueue mq : c.fetchSubscribeMessageQueues(topic)) {
+            Json j = new Json().put("step", "pull").put("queueId", mq.getQueueId());
+            try {
+                PullResult r = c.pull(mq, MessageSelector.bySql(expr), 0, 32);
+                j.put("status", r.getPullStatus().name())
+                    .put("found", r.getMsgFoundList() == null ? 0 : r.getMsgFoundList().size());
+            } catch (Exception e) {
+                putException(j, e);
+            }
+            j.emit();
+        }
+        c.shutdown();
         return 0;
     }
 }
