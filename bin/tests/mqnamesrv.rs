@@ -155,3 +155,47 @@ fn boots_serves_and_stops_on_sigterm() {
     let log = std::fs::read_to_string(dir.join("logs/rocketmqlogs/namesrv.log")).unwrap();
     assert!(log.contains("The Name Server boot success."), "{log}");
 }
+
+#[test]
+fn unsupported_values_stop_start_up_naming_the_key() {
+    let dir = temp_dir("unsupported");
+    let conf = dir.join("namesrv.conf");
+    for key in [
+        "clusterTest",
+        "enableControllerInNamesrv",
+        "notifyMinBrokerIdChanged",
+        "useTLS",
+    ] {
+        std::fs::write(
+            &conf,
+            format!("bindAddress=127.0.0.1\nlistenPort=0\n{key}=true\n"),
+        )
+        .unwrap();
+        let child = Command::new(BIN)
+            .arg("-c")
+            .arg(&conf)
+            .env("ROCKETMQ_HOME", &dir)
+            .env("HOME", &dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut child = KillOnDrop(child);
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while child.0.try_wait().unwrap().is_none() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "mqnamesrv started with {key}=true"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let status = child.0.wait().unwrap();
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(child.0.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+        assert_eq!(status.code(), Some(255), "{key}: {stderr}");
+        assert!(
+            stderr.contains(&format!("config key {key}=true is not supported yet")),
+            "{key}: {stderr}"
+        );
+    }
+}

@@ -4,8 +4,10 @@
 //!
 //! The keys are Java's: `NamesrvConfig`, `NettyServerConfig` and `NettyClientConfig` fields
 //! (5.3.3), in their declaration order, which is the order `mqnamesrv -p` prints them
-//! (`MixAll#printObjectProperties`). Keys Thrust has no use for are accepted and printed so
-//! existing config files and scripts keep working; the docs of each group say which ones act.
+//! (`MixAll#printObjectProperties`). Each key says what it does in Thrust ([`Effect`]): keys
+//! without effect are accepted and printed so existing config files and scripts keep working;
+//! a value that turns on a feature Thrust does not have stops start-up and is refused by
+//! UPDATE_NAMESRV_CONFIG ([`NamesrvConfig::check_supported`]); `docs/config.md` lists both.
 //!
 //! Differences from Java, on purpose: a value that does not parse as its key's type is an
 //! error naming the key (Java silently keeps the default); unknown keys are logged.
@@ -13,13 +15,24 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use remoting::config_effect::{no, only_default, Effect, USE};
 use remoting::props::ConfigValue;
 
 use crate::error::{Error, Result};
 
+const POOL: &str = "sizes a Java thread pool or its queue; Thrust serves requests on async \
+    tasks without such pools";
+const CLUSTER_TEST: &str = "acts only with clusterTest=true, which Thrust refuses";
+const UNREGISTER_QUEUE: &str = "bounds Java's queue of pending broker unregistrations; Thrust \
+    unregisters at once";
+const NETTY: &str = "tunes Java's Netty transport (threads, buffers, semaphores); Thrust's \
+    transport is its own";
+const NETTY_CLIENT: &str = "tunes the NameServer's outbound client, which Java uses only for \
+    notifyMinBrokerIdChanged=true, refused by Thrust";
+
 /// Declares the config struct and its key table once.
 macro_rules! config_keys {
-    ($( $(#[$gmeta:meta])* group $group:ident { $( $(#[$meta:meta])* $field:ident : $ty:ty = $key:literal, $default:expr; )* } )*) => {
+    ($( $(#[$gmeta:meta])* group $group:ident { $( $(#[$meta:meta])* $field:ident : $ty:ty = $key:literal, $default:expr, $effect:expr; )* } )*) => {
         /// The NameServer's configuration (Java `NamesrvConfig` + `NettyServerConfig` +
         /// `NettyClientConfig`), one field per Java key.
         #[derive(Clone, Debug, PartialEq)]
@@ -63,85 +76,98 @@ macro_rules! config_keys {
                     _ => None,
                 }
             }
+
+            /// What `key` does in Thrust (`None` for an undeclared key).
+            pub fn effect(key: &str) -> Option<Effect> {
+                match key {
+                    $( $( $key => Some($effect), )* )*
+                    _ => None,
+                }
+            }
+
+            /// Java's default of `key` as Java renders it (`None` for null or unknown keys).
+            pub fn default_text(key: &str) -> Option<String> {
+                match key {
+                    $( $( $key => { let d: $ty = $default; ConfigValue::render_java(&d) } )* )*
+                    _ => None,
+                }
+            }
         }
     };
 }
 
 config_keys! {
-    /// Java `NamesrvConfig`. Acting: `kvConfigPath`, `configStorePath`, `orderMessageEnable`,
-    /// `returnOrderTopicConfigToBroker`, `scanNotActiveBrokerInterval`, `supportActingMaster`,
-    /// `enableAllTopicList`, `enableTopicList`, `needWaitForService`, `waitSecondsForService`,
-    /// `deleteTopicWithBrokerRegistration`, `configBlackList`.
+    /// Java `NamesrvConfig`.
     group Namesrv {
-        rocketmq_home: Option<String> = "rocketmqHome", std::env::var("ROCKETMQ_HOME").ok();
-        kv_config_path: String = "kvConfigPath", home_file("kvConfig.json");
-        config_store_path: String = "configStorePath", home_file("namesrv.properties");
-        product_env_name: String = "productEnvName", "center".to_string();
-        cluster_test: bool = "clusterTest", false;
-        order_message_enable: bool = "orderMessageEnable", false;
-        return_order_topic_config_to_broker: bool = "returnOrderTopicConfigToBroker", true;
-        client_request_thread_pool_nums: i32 = "clientRequestThreadPoolNums", 8;
-        default_thread_pool_nums: i32 = "defaultThreadPoolNums", 16;
-        client_request_thread_pool_queue_capacity: i32 = "clientRequestThreadPoolQueueCapacity", 50000;
-        default_thread_pool_queue_capacity: i32 = "defaultThreadPoolQueueCapacity", 10000;
+        rocketmq_home: Option<String> = "rocketmqHome", std::env::var("ROCKETMQ_HOME").ok(), USE;
+        kv_config_path: String = "kvConfigPath", home_file("kvConfig.json"), USE;
+        config_store_path: String = "configStorePath", home_file("namesrv.properties"), USE;
+        product_env_name: String = "productEnvName", "center".to_string(), no(CLUSTER_TEST);
+        cluster_test: bool = "clusterTest", false, only_default("the cluster-test route fallback to another environment's NameServer");
+        order_message_enable: bool = "orderMessageEnable", false, USE;
+        return_order_topic_config_to_broker: bool = "returnOrderTopicConfigToBroker", true, USE;
+        client_request_thread_pool_nums: i32 = "clientRequestThreadPoolNums", 8, no(POOL);
+        default_thread_pool_nums: i32 = "defaultThreadPoolNums", 16, no(POOL);
+        client_request_thread_pool_queue_capacity: i32 = "clientRequestThreadPoolQueueCapacity", 50000, no(POOL);
+        default_thread_pool_queue_capacity: i32 = "defaultThreadPoolQueueCapacity", 10000, no(POOL);
         /// Milliseconds between broker-expiry scans (4.9.8 had a fixed 10 s).
-        scan_not_active_broker_interval: i64 = "scanNotActiveBrokerInterval", 5000;
-        un_register_broker_queue_capacity: i32 = "unRegisterBrokerQueueCapacity", 3000;
-        support_acting_master: bool = "supportActingMaster", false;
-        enable_all_topic_list: bool = "enableAllTopicList", true;
-        enable_topic_list: bool = "enableTopicList", true;
-        notify_min_broker_id_changed: bool = "notifyMinBrokerIdChanged", false;
-        enable_controller_in_namesrv: bool = "enableControllerInNamesrv", false;
-        need_wait_for_service: bool = "needWaitForService", false;
-        wait_seconds_for_service: i32 = "waitSecondsForService", 45;
-        delete_topic_with_broker_registration: bool = "deleteTopicWithBrokerRegistration", false;
-        config_black_list: String = "configBlackList", "configBlackList;configStorePath;kvConfigPath".to_string();
+        scan_not_active_broker_interval: i64 = "scanNotActiveBrokerInterval", 5000, USE;
+        un_register_broker_queue_capacity: i32 = "unRegisterBrokerQueueCapacity", 3000, no(UNREGISTER_QUEUE);
+        support_acting_master: bool = "supportActingMaster", false, USE;
+        enable_all_topic_list: bool = "enableAllTopicList", true, USE;
+        enable_topic_list: bool = "enableTopicList", true, USE;
+        notify_min_broker_id_changed: bool = "notifyMinBrokerIdChanged", false, only_default("notifying brokers that their group's minimum broker id changed");
+        enable_controller_in_namesrv: bool = "enableControllerInNamesrv", false, only_default("a controller embedded in the NameServer");
+        need_wait_for_service: bool = "needWaitForService", false, USE;
+        wait_seconds_for_service: i32 = "waitSecondsForService", 45, USE;
+        delete_topic_with_broker_registration: bool = "deleteTopicWithBrokerRegistration", false, USE;
+        config_black_list: String = "configBlackList", "configBlackList;configStorePath;kvConfigPath".to_string(), USE;
     }
-    /// Java `NettyServerConfig`. Acting: `bindAddress`, `listenPort` (9876 as `NamesrvStartup`
-    /// sets it before reading the file).
+    /// Java `NettyServerConfig` (`listenPort` 9876 as `NamesrvStartup` sets it before reading
+    /// the file).
     group NettyServer {
-        bind_address: String = "bindAddress", "0.0.0.0".to_string();
-        listen_port: i32 = "listenPort", 9876;
-        server_worker_threads: i32 = "serverWorkerThreads", 8;
-        server_callback_executor_threads: i32 = "serverCallbackExecutorThreads", 0;
-        server_selector_threads: i32 = "serverSelectorThreads", 3;
-        server_oneway_semaphore_value: i32 = "serverOnewaySemaphoreValue", 256;
-        server_async_semaphore_value: i32 = "serverAsyncSemaphoreValue", 64;
-        server_channel_max_idle_time_seconds: i32 = "serverChannelMaxIdleTimeSeconds", 120;
-        server_socket_snd_buf_size: i32 = "serverSocketSndBufSize", 0;
-        server_socket_rcv_buf_size: i32 = "serverSocketRcvBufSize", 0;
-        write_buffer_high_water_mark: i32 = "writeBufferHighWaterMark", 0;
-        write_buffer_low_water_mark: i32 = "writeBufferLowWaterMark", 0;
-        server_socket_backlog: i32 = "serverSocketBacklog", 1024;
-        server_netty_worker_group_enable: bool = "serverNettyWorkerGroupEnable", true;
-        server_pooled_byte_buf_allocator_enable: bool = "serverPooledByteBufAllocatorEnable", true;
-        enable_shutdown_gracefully: bool = "enableShutdownGracefully", false;
-        shutdown_wait_time_seconds: i32 = "shutdownWaitTimeSeconds", 30;
-        use_epoll_native_selector: bool = "useEpollNativeSelector", false;
+        bind_address: String = "bindAddress", "0.0.0.0".to_string(), USE;
+        listen_port: i32 = "listenPort", 9876, USE;
+        server_worker_threads: i32 = "serverWorkerThreads", 8, no(NETTY);
+        server_callback_executor_threads: i32 = "serverCallbackExecutorThreads", 0, no(NETTY);
+        server_selector_threads: i32 = "serverSelectorThreads", 3, no(NETTY);
+        server_oneway_semaphore_value: i32 = "serverOnewaySemaphoreValue", 256, no(NETTY);
+        server_async_semaphore_value: i32 = "serverAsyncSemaphoreValue", 64, no(NETTY);
+        server_channel_max_idle_time_seconds: i32 = "serverChannelMaxIdleTimeSeconds", 120, USE;
+        server_socket_snd_buf_size: i32 = "serverSocketSndBufSize", 0, no(NETTY);
+        server_socket_rcv_buf_size: i32 = "serverSocketRcvBufSize", 0, no(NETTY);
+        write_buffer_high_water_mark: i32 = "writeBufferHighWaterMark", 0, no(NETTY);
+        write_buffer_low_water_mark: i32 = "writeBufferLowWaterMark", 0, no(NETTY);
+        server_socket_backlog: i32 = "serverSocketBacklog", 1024, no(NETTY);
+        server_netty_worker_group_enable: bool = "serverNettyWorkerGroupEnable", true, no(NETTY);
+        server_pooled_byte_buf_allocator_enable: bool = "serverPooledByteBufAllocatorEnable", true, no(NETTY);
+        enable_shutdown_gracefully: bool = "enableShutdownGracefully", false, no(NETTY);
+        shutdown_wait_time_seconds: i32 = "shutdownWaitTimeSeconds", 30, no(NETTY);
+        use_epoll_native_selector: bool = "useEpollNativeSelector", false, no(NETTY);
     }
     /// Java `NettyClientConfig` (the NameServer's outbound client; none act in Thrust). Its
     /// `writeBufferHighWaterMark`/`writeBufferLowWaterMark` share their keys with the server
     /// group above (one key sets both objects in Java), so they are declared there only.
     group NettyClient {
-        client_worker_threads: i32 = "clientWorkerThreads", 4;
-        client_callback_executor_threads: i32 = "clientCallbackExecutorThreads", available_cpus();
-        client_oneway_semaphore_value: i32 = "clientOnewaySemaphoreValue", 65535;
-        client_async_semaphore_value: i32 = "clientAsyncSemaphoreValue", 65535;
-        connect_timeout_millis: i32 = "connectTimeoutMillis", 3000;
-        channel_not_active_interval: i64 = "channelNotActiveInterval", 60000;
+        client_worker_threads: i32 = "clientWorkerThreads", 4, no(NETTY_CLIENT);
+        client_callback_executor_threads: i32 = "clientCallbackExecutorThreads", available_cpus(), no(NETTY_CLIENT);
+        client_oneway_semaphore_value: i32 = "clientOnewaySemaphoreValue", 65535, no(NETTY_CLIENT);
+        client_async_semaphore_value: i32 = "clientAsyncSemaphoreValue", 65535, no(NETTY_CLIENT);
+        connect_timeout_millis: i32 = "connectTimeoutMillis", 3000, no(NETTY_CLIENT);
+        channel_not_active_interval: i64 = "channelNotActiveInterval", 60000, no(NETTY_CLIENT);
         /// Java field `isScanAvailableNameSrv`, setter `setScanAvailableNameSrv`.
-        scan_available_name_srv: bool = "scanAvailableNameSrv", true;
-        client_channel_max_idle_time_seconds: i32 = "clientChannelMaxIdleTimeSeconds", 120;
-        client_socket_snd_buf_size: i32 = "clientSocketSndBufSize", 0;
-        client_socket_rcv_buf_size: i32 = "clientSocketRcvBufSize", 0;
-        client_pooled_byte_buf_allocator_enable: bool = "clientPooledByteBufAllocatorEnable", false;
-        client_close_socket_if_timeout: bool = "clientCloseSocketIfTimeout", true;
-        use_tls: bool = "useTLS", false;
-        socks_proxy_config: String = "socksProxyConfig", "{}".to_string();
-        disable_callback_executor: bool = "disableCallbackExecutor", false;
-        disable_netty_worker_group: bool = "disableNettyWorkerGroup", false;
-        max_reconnect_interval_time_seconds: i64 = "maxReconnectIntervalTimeSeconds", 60;
-        enable_reconnect_for_go_away: bool = "enableReconnectForGoAway", true;
+        scan_available_name_srv: bool = "scanAvailableNameSrv", true, no(NETTY_CLIENT);
+        client_channel_max_idle_time_seconds: i32 = "clientChannelMaxIdleTimeSeconds", 120, no(NETTY_CLIENT);
+        client_socket_snd_buf_size: i32 = "clientSocketSndBufSize", 0, no(NETTY_CLIENT);
+        client_socket_rcv_buf_size: i32 = "clientSocketRcvBufSize", 0, no(NETTY_CLIENT);
+        client_pooled_byte_buf_allocator_enable: bool = "clientPooledByteBufAllocatorEnable", false, no(NETTY_CLIENT);
+        client_close_socket_if_timeout: bool = "clientCloseSocketIfTimeout", true, no(NETTY_CLIENT);
+        use_tls: bool = "useTLS", false, only_default("TLS");
+        socks_proxy_config: String = "socksProxyConfig", "{}".to_string(), no(NETTY_CLIENT);
+        disable_callback_executor: bool = "disableCallbackExecutor", false, no(NETTY_CLIENT);
+        disable_netty_worker_group: bool = "disableNettyWorkerGroup", false, no(NETTY_CLIENT);
+        max_reconnect_interval_time_seconds: i64 = "maxReconnectIntervalTimeSeconds", 60, no(NETTY_CLIENT);
+        enable_reconnect_for_go_away: bool = "enableReconnectForGoAway", true, no(NETTY_CLIENT);
     }
 }
 
@@ -217,6 +243,25 @@ impl NamesrvConfig {
             }
         }
         all
+    }
+
+    /// Refuses a value that turns on a feature Thrust does not have yet, naming the key;
+    /// start-up and UPDATE_NAMESRV_CONFIG both check this.
+    pub fn check_supported(&self) -> Result<()> {
+        for (key, _) in Self::KEYS {
+            let Some(effect) = Self::effect(key) else {
+                continue;
+            };
+            let value = self.get(key).unwrap_or_default();
+            let default = Self::default_text(key).unwrap_or_default();
+            if effect.refuses(&value, &default) {
+                return Err(Error::Unsupported {
+                    key: key.to_string(),
+                    message: effect.refusal(key, &value, &default),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Whether UPDATE_NAMESRV_CONFIG must refuse `key` (16 NO_PERMISSION).
@@ -308,5 +353,58 @@ mod tests {
         assert!(c.is_black_listed("kvConfigPath"));
         assert!(c.is_black_listed("rocketmqHome"));
         assert!(!c.is_black_listed("orderMessageEnable"));
+    }
+
+    #[test]
+    fn unsupported_values_are_refused_naming_the_key() {
+        assert!(NamesrvConfig::default().check_supported().is_ok());
+        for key in [
+            "clusterTest",
+            "enableControllerInNamesrv",
+            "notifyMinBrokerIdChanged",
+            "useTLS",
+        ] {
+            let mut c = NamesrvConfig::default();
+            c.set(key, "true").unwrap();
+            let err = c.check_supported().unwrap_err();
+            assert!(
+                matches!(&err, Error::Unsupported { key: k, .. } if k == key),
+                "{err}"
+            );
+            assert!(
+                err.to_string()
+                    .starts_with(&format!("config key {key}=true is not supported yet")),
+                "{err}"
+            );
+        }
+    }
+
+    /// `docs/config.md` carries the generated lists; `THRUST_BLESS_DOCS=1 cargo test -p namesrv
+    /// config_docs` rewrites them after the table changed.
+    #[test]
+    fn config_docs_list_the_table() {
+        use remoting::config_effect::{no_effect_table, refused_table, replace_section, DocKey};
+        let keys = || {
+            NamesrvConfig::KEYS.iter().filter_map(|(key, _)| {
+                Some(DocKey {
+                    key,
+                    effect: NamesrvConfig::effect(key)?,
+                    default: NamesrvConfig::default_text(key).unwrap_or_default(),
+                })
+            })
+        };
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/config.md");
+        let doc = std::fs::read_to_string(&path).unwrap();
+        let fresh = replace_section(&doc, "namesrv-refused", &refused_table(keys()))
+            .and_then(|d| replace_section(&d, "namesrv-no-effect", &no_effect_table(keys())))
+            .expect("docs/config.md has the namesrv-refused and namesrv-no-effect markers");
+        if std::env::var_os("THRUST_BLESS_DOCS").is_some() {
+            std::fs::write(&path, &fresh).unwrap();
+        }
+        assert!(
+            doc == fresh,
+            "docs/config.md is not what namesrv/src/config.rs says: rerun with \
+             THRUST_BLESS_DOCS=1 and review the diff"
+        );
     }
 }

@@ -20,6 +20,10 @@ pub enum Error {
         reason: String,
     },
 
+    /// A config value that turns on a feature Thrust does not have yet.
+    #[error("{message}")]
+    Unsupported { key: String, message: String },
+
     /// A config or KV file that cannot be read, parsed or written.
     #[error("{path}: {reason}")]
     File { path: PathBuf, reason: String },

@@ -47,6 +47,10 @@ fn load_config(config_file: Option<&str>) -> Result<ConfigState, String> {
         .config
         .apply(&entries)
         .map_err(|e| format!("{file}: {e}"))?;
+    state
+        .config
+        .check_supported()
+        .map_err(|e| format!("{file}: {e}"))?;
     for key in state.extra.keys() {
         tracing::warn!(key = %key, file = %file, "unknown config key, ignored");
     }

@@ -53,7 +53,8 @@ pub fn get_kv_list_by_namespace(ns: &NameServer, req: &Command) -> Reply {
 
 /// Java `updateConfig`: properties text; black-listed keys refuse the whole request (16);
 /// known keys are applied, the config file's other keys updated, the result persisted to
-/// `configStorePath`. Keys the NameServer has never heard of are ignored, as in Java.
+/// `configStorePath`. Keys the NameServer has never heard of are ignored, as in Java. A value
+/// Thrust does not support yet refuses the whole request (SYSTEM_ERROR naming the key).
 pub fn update_config(ns: &NameServer, conn: &Connection, req: &Command) -> Reply {
     tracing::info!(client = %conn.peer(), "updateConfig called");
     let Some(body) = &req.body else {
@@ -76,7 +77,7 @@ pub fn update_config(ns: &NameServer, conn: &Connection, req: &Command) -> Reply
                 }
             }
         }
-        Ok(())
+        state.config.check_supported()
     })?;
     Ok(success())
 }
