@@ -33,7 +33,7 @@ const PER_INSTANCE: &[(&str, &str)] = &[
 ];
 
 /// `mqadmin getBrokerConfig -b <addr>`: `key = value` per line (padded), after a banner line.
-fn broker_config(kind: Kind) -> BTreeMap<String, String> {
+fn broker_config(kind: Kind) -> (BTreeMap<String, String>, String) {
     let s = dedicated(kind, "ConfigCluster", "broker-cfg", &[]);
     let _dump = s.dump();
     let out = mqadmin(s.ns(), &["getBrokerConfig", "-b", &s.broker_addr]);
@@ -62,23 +62,23 @@ fn broker_config(kind: Kind) -> BTreeMap<String, String> {
             *v = "<per instance>".into();
         }
     }
-    config
+    (config, out.to_string())
 }
 
 #[test]
 fn java_get_broker_config() {
-    let java = broker_config(Kind::Java);
+    let (java, out) = broker_config(Kind::Java);
     assert_eq!(
         java.len(),
         411,
-        "Java 5.3.3 lists 411 keys for the harness's broker.conf"
+        "Java 5.3.3 lists 411 keys for the harness's broker.conf: {out}"
     );
 }
 
 #[test]
 fn ours_get_broker_config() {
-    let ours = broker_config(Kind::Ours);
-    let java = broker_config(Kind::Java);
+    let (ours, _) = broker_config(Kind::Ours);
+    let (java, _) = broker_config(Kind::Java);
     let only = |a: &BTreeMap<String, String>, b: &BTreeMap<String, String>| -> Vec<String> {
         a.keys().filter(|k| !b.contains_key(*k)).cloned().collect()
     };
