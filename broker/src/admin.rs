@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use remoting::body::heartbeat::{ConsumeFromWhere, ConsumeType, MessageModel};
 use remoting::code::response as rc;
 use remoting::headers::{
     GetBrokerConfigResponseHeader, GetConsumeStatsRequestHeader,
@@ -190,9 +191,12 @@ fn connection(c: &ClientChannel) -> Connection {
 #[serde(rename_all = "camelCase")]
 struct ConsumerConnection {
     connection_set: Vec<Connection>,
-    consume_from_where: String,
-    consume_type: String,
-    message_model: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    consume_from_where: Option<ConsumeFromWhere>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    consume_type: Option<ConsumeType>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message_model: Option<MessageModel>,
     subscription_table: BTreeMap<String, SubscriptionData>,
 }
 

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use remoting::body::heartbeat::{ConsumeFromWhere, ConsumeType, MessageModel};
 use remoting::{Connection, LanguageCode};
 
 use crate::subscription::SubscriptionData;
@@ -25,9 +26,9 @@ pub struct ClientChannel {
 /// A consumer group as the broker sees it.
 #[derive(Clone)]
 pub struct ConsumerGroupInfo {
-    pub consume_type: String,
-    pub message_model: String,
-    pub consume_from_where: String,
+    pub consume_type: Option<ConsumeType>,
+    pub message_model: Option<MessageModel>,
+    pub consume_from_where: Option<ConsumeFromWhere>,
     pub subscriptions: BTreeMap<String, SubscriptionData>,
     /// By connection id.
     pub channels: BTreeMap<u64, ClientChannel>,
@@ -35,9 +36,9 @@ pub struct ConsumerGroupInfo {
 
 /// What a heartbeat registers for one consumer group.
 pub struct ConsumerRegistration {
-    pub consume_type: String,
-    pub message_model: String,
-    pub consume_from_where: String,
+    pub consume_type: Option<ConsumeType>,
+    pub message_model: Option<MessageModel>,
+    pub consume_from_where: Option<ConsumeFromWhere>,
     pub subscriptions: Vec<SubscriptionData>,
 }
 
@@ -67,15 +68,15 @@ fn refresh_member<'a>(
         .consumers
         .entry(group.to_string())
         .or_insert_with(|| ConsumerGroupInfo {
-            consume_type: reg.consume_type.clone(),
-            message_model: reg.message_model.clone(),
-            consume_from_where: reg.consume_from_where.clone(),
+            consume_type: reg.consume_type,
+            message_model: reg.message_model,
+            consume_from_where: reg.consume_from_where,
             subscriptions: BTreeMap::new(),
             channels: BTreeMap::new(),
         });
-    info.consume_type.clone_from(&reg.consume_type);
-    info.message_model.clone_from(&reg.message_model);
-    info.consume_from_where.clone_from(&reg.consume_from_where);
+    info.consume_type = reg.consume_type;
+    info.message_model = reg.message_model;
+    info.consume_from_where = reg.consume_from_where;
     let new_channel = info.channels.insert(channel.conn.id(), channel).is_none();
     (info, new_channel)
 }
@@ -237,11 +238,11 @@ impl ClientTable {
         &self,
         group: &str,
         topic: &str,
-    ) -> Option<(String, Option<SubscriptionData>)> {
+    ) -> Option<(Option<MessageModel>, Option<SubscriptionData>)> {
         self.lock()
             .consumers
             .get(group)
-            .map(|i| (i.message_model.clone(), i.subscriptions.get(topic).cloned()))
+            .map(|i| (i.message_model, i.subscriptions.get(topic).cloned()))
     }
 
     /// The subscription registered by heartbeats for (group, topic).

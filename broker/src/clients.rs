@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use remoting::body::heartbeat::{ConsumeFromWhere, ConsumeType, MessageModel};
 use remoting::code::{request, response as rc};
 use remoting::headers::{
     GetConsumerListByGroupRequestHeader, NotifyConsumerIdsChangedRequestHeader,
@@ -21,7 +22,8 @@ use crate::locks::MessageQueue;
 use crate::subscription::SubscriptionData;
 use crate::topics::{self, PERM_READ, PERM_WRITE};
 
-/// Java `HeartbeatData`; enum fields kept as strings (Go upper-cases, Java uses names).
+/// Java `HeartbeatData`. Java and Go clients write the consumers' enums by name, the C++ client
+/// by ordinal.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct HeartbeatData {
@@ -30,11 +32,9 @@ pub struct HeartbeatData {
     pub producer_data_set: Vec<ProducerData>,
     pub consumer_data_set: Vec<ConsumerData>,
     /// 5.x heartbeat V2: nonzero when the client uses V2 (`useHeartbeatV2`).
-    #[serde(deserialize_with = "remoting::body::lenient::number")]
     pub heartbeat_fingerprint: i32,
     /// 5.x heartbeat V2: the consumers' subscriptions are left out (unchanged since the last
     /// full heartbeat the broker acknowledged).
-    #[serde(deserialize_with = "remoting::body::lenient::boolean")]
     pub without_sub: bool,
 }
 
@@ -48,9 +48,9 @@ pub struct ProducerData {
 #[serde(rename_all = "camelCase", default)]
 pub struct ConsumerData {
     pub group_name: String,
-    pub consume_type: Option<String>,
-    pub message_model: Option<String>,
-    pub consume_from_where: Option<String>,
+    pub consume_type: Option<ConsumeType>,
+    pub message_model: Option<MessageModel>,
+    pub consume_from_where: Option<ConsumeFromWhere>,
     pub subscription_data_set: Vec<SubscriptionData>,
 }
 
@@ -117,9 +117,9 @@ pub async fn heartbeat(b: &Arc<Broker>, conn: &Connection, req: Command) -> Repl
             b.request_register();
         }
         let reg = ConsumerRegistration {
-            consume_type: c.consume_type.clone().unwrap_or_default(),
-            message_model: c.message_model.clone().unwrap_or_default(),
-            consume_from_where: c.consume_from_where.clone().unwrap_or_default(),
+            consume_type: c.consume_type,
+            message_model: c.message_model,
+            consume_from_where: c.consume_from_where,
             subscriptions: c.subscription_data_set.clone(),
         };
         let changed = if v2 && data.without_sub {

@@ -160,7 +160,10 @@ impl GroupTable {
         let mut forbidden = BTreeMap::new();
         let path = PathBuf::from(&config.store_path_root_dir).join("config/subscriptionGroup.json");
         let version = DataVersion::default();
-        if let Some(w) = persist::load(&path, |s| serde_json::from_str::<GroupWrapper>(s).ok())? {
+        let loaded = persist::load(&path, |s| {
+            remoting::body::from_body::<GroupWrapper>(s.as_bytes()).ok()
+        })?;
+        if let Some(w) = loaded {
             version.assign(w.data_version);
             groups.extend(w.subscription_group_table);
             forbidden = w.forbidden_table;

@@ -200,73 +200,9 @@ impl OffsetTable {
     }
 }
 
+/// fastjson's own form, bare numeric keys included (`{"T@g":{0:250}}`).
 fn parse_file(text: &str) -> Option<OffsetFile> {
-    serde_json::from_str(&quote_bare_keys(text)).ok()
-}
-
-/// Quotes fastjson's bare numeric object keys (`{0:250}` → `{"0":250}`) outside strings.
-pub(crate) fn quote_bare_keys(text: &str) -> String {
-    let b = text.as_bytes();
-    let mut out: Vec<u8> = Vec::with_capacity(b.len() + 16);
-    let mut i = 0;
-    let mut in_str = false;
-    let mut expect_key = false;
-    // true = inside an object, false = inside an array (only object keys get quoted)
-    let mut stack: Vec<bool> = Vec::new();
-    while i < b.len() {
-        let c = b[i];
-        if in_str {
-            out.push(c);
-            if c == b'\\' && i + 1 < b.len() {
-                out.push(b[i + 1]);
-                i += 1;
-            } else if c == b'"' {
-                in_str = false;
-            }
-            i += 1;
-            continue;
-        }
-        match c {
-            b'"' => {
-                in_str = true;
-                expect_key = false;
-                out.push(c);
-            }
-            b'{' | b'[' => {
-                stack.push(c == b'{');
-                expect_key = c == b'{';
-                out.push(c);
-            }
-            b'}' | b']' => {
-                stack.pop();
-                expect_key = false;
-                out.push(c);
-            }
-            b',' => {
-                expect_key = stack.last().copied().unwrap_or(false);
-                out.push(c);
-            }
-            c if expect_key && (c == b'-' || c.is_ascii_digit()) => {
-                let start = i;
-                while i < b.len() && (b[i] == b'-' || b[i].is_ascii_digit()) {
-                    i += 1;
-                }
-                out.push(b'"');
-                out.extend_from_slice(&b[start..i]);
-                out.push(b'"');
-                expect_key = false;
-                continue;
-            }
-            c if c.is_ascii_whitespace() => out.push(c),
-            _ => {
-                expect_key = false;
-                out.push(c);
-            }
-        }
-        i += 1;
-    }
-    // Only ASCII bytes were inserted, so the UTF-8 of the input stays valid.
-    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
+    remoting::body::from_body(text.as_bytes()).ok()
 }
 
 #[cfg(test)]
@@ -305,13 +241,5 @@ mod tests {
         t2.remove_group("g");
         assert_eq!(t2.query("g", "T", 0), None);
         std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn quoting_leaves_strings_alone() {
-        assert_eq!(
-            quote_bare_keys(r#"{"a,1:2":{1:2, -3:4},"é":{5:[6,7]}}"#),
-            r#"{"a,1:2":{"1":2, "-3":4},"é":{"5":[6,7]}}"#
-        );
     }
 }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use remoting::body::heartbeat::MessageModel;
 use remoting::code::{request as rq, response as rc};
 use remoting::headers::{PullMessageRequestHeader, PullMessageResponseHeader};
 use remoting::Command;
@@ -188,7 +189,9 @@ fn check_topic_and_subscription(
         return Err(not_exist("group info"));
     };
     let group_cfg = b.groups.get(&h.consumer_group);
-    if model == "BROADCASTING" && group_cfg.is_some_and(|g| !g.consume_broadcast_enable) {
+    if model == Some(MessageModel::Broadcasting)
+        && group_cfg.is_some_and(|g| !g.consume_broadcast_enable)
+    {
         return Err(Reject::no_permission(format!(
             "the consumer group[{}] can not consume by broadcast way",
             h.consumer_group

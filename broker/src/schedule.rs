@@ -62,8 +62,7 @@ impl DelayOffsets {
     pub fn open(store_root: &str) -> Result<Self, String> {
         let path = PathBuf::from(store_root).join("config/delayOffset.json");
         let table = persist::load(&path, |text| {
-            let v: serde_json::Value =
-                serde_json::from_str(&crate::offset_table::quote_bare_keys(text)).ok()?;
+            let v: serde_json::Value = remoting::body::from_body(text.as_bytes()).ok()?;
             let map = v.get("offsetTable")?.as_object()?;
             Some(
                 map.iter()

@@ -1,12 +1,12 @@
 //! Consumer subscriptions (Java `SubscriptionData`) and tag filtering.
 //!
-//! Heartbeats carry them in two dialects: Java (`codeSet` numbers, `subVersion` in ms) and Go
-//! (`codeSet` strings, `subVersion` in ns, `tagsSet: []` for `*`). Both decode into one type;
-//! we emit Java's shape. Filtering compares the stored tags code (Java `String.hashCode` of
+//! Heartbeats carry them in three dialects: Java (`codeSet` numbers, `subVersion` in ms), Go
+//! (`codeSet` strings, `subVersion` in ns, `tagsSet: []` for `*`) and C++ (`subVersion` a string,
+//! `codeSet` zeros, no `expressionType`). The body layer (`remoting::body::lenient`) reads all
+//! three into one type; we emit Java's shape. Filtering compares the stored tags code (Java `String.hashCode` of
 //! `TAGS`) with `codeSet` (Java `ExpressionMessageFilter#isMatchedByConsumeQueue`).
 
-use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Reject;
 
@@ -18,49 +18,22 @@ pub const SUB_ALL: &str = "*";
 pub struct SubscriptionData {
     #[serde(default)]
     pub class_filter_mode: bool,
-    #[serde(default, deserialize_with = "lenient_codes")]
+    #[serde(default)]
     pub code_set: Vec<i32>,
-    #[serde(default = "tag_type", deserialize_with = "lenient_string")]
+    #[serde(default = "tag_type")]
     pub expression_type: String,
-    #[serde(default, deserialize_with = "lenient_string")]
+    #[serde(default)]
     pub sub_string: String,
-    #[serde(default, deserialize_with = "lenient_i64")]
+    #[serde(default)]
     pub sub_version: i64,
     #[serde(default)]
     pub tags_set: Vec<String>,
+    #[serde(default)]
     pub topic: String,
 }
 
 fn tag_type() -> String {
     "TAG".into()
-}
-
-/// `codeSet` entries as JSON numbers (Java) or strings (Go).
-fn lenient_codes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<i32>, D::Error> {
-    let v = Option::<Vec<Value>>::deserialize(d)?.unwrap_or_default();
-    Ok(v.iter()
-        .filter_map(|x| match x {
-            Value::Number(n) => n.as_i64().map(|n| n as i32),
-            Value::String(s) => s.trim().parse::<i64>().ok().map(|n| n as i32),
-            _ => None,
-        })
-        .collect())
-}
-
-fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::Number(n) => n.as_i64().unwrap_or(0),
-        Value::String(s) => s.trim().parse().unwrap_or(0),
-        _ => 0,
-    })
-}
-
-fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::String(s) => s,
-        Value::Null => String::new(),
-        other => other.to_string(),
-    })
 }
 
 impl SubscriptionData {
@@ -135,8 +108,8 @@ mod tests {
 
     #[test]
     fn java_and_go_heartbeat_subscriptions() {
-        let java: SubscriptionData = serde_json::from_str(r#"{"classFilterMode":false,"codeSet":[2598919,2598920],"expressionType":"TAG","subString":"TagA || TagB","subVersion":1700000000000,"tagsSet":["TagA","TagB"],"topic":"TopicTest"}"#).unwrap();
-        let go: SubscriptionData = serde_json::from_str(r#"{"classFilterMode":false,"topic":"T","subString":"TagA","tagsSet":["TagA"],"codeSet":["2598919"],"subVersion":1700000000000000000,"expressionType":"TAG"}"#).unwrap();
+        let java: SubscriptionData = remoting::body::from_body(br#"{"classFilterMode":false,"codeSet":[2598919,2598920],"expressionType":"TAG","subString":"TagA || TagB","subVersion":1700000000000,"tagsSet":["TagA","TagB"],"topic":"TopicTest"}"#).unwrap();
+        let go: SubscriptionData = remoting::body::from_body(br#"{"classFilterMode":false,"topic":"T","subString":"TagA","tagsSet":["TagA"],"codeSet":["2598919"],"subVersion":1700000000000000000,"expressionType":"TAG"}"#).unwrap();
         assert_eq!(java.code_set, vec![2598919, 2598920]);
         assert_eq!(go.code_set, vec![2598919]);
         assert_eq!(go.sub_version, 1_700_000_000_000_000_000);

@@ -14,7 +14,8 @@ use crate::config::BrokerConfig;
 use crate::persist::{self, DataVersion, DataVersionJson};
 
 pub use remoting::body::topic::{
-    TopicConfig, TopicConfigSerializeWrapper, PERM_INHERIT, PERM_PRIORITY, PERM_READ, PERM_WRITE,
+    TopicConfig, TopicConfigSerializeWrapper, TopicFilterType, PERM_INHERIT, PERM_PRIORITY,
+    PERM_READ, PERM_WRITE,
 };
 
 pub const AUTO_CREATE_TOPIC: &str = "TBW102";
@@ -107,7 +108,7 @@ impl TopicTable {
         let path = PathBuf::from(&config.store_path_root_dir).join("config/topics.json");
         let version = DataVersion::default();
         let loaded = persist::load(&path, |s| {
-            serde_json::from_str::<TopicConfigSerializeWrapper>(s).ok()
+            remoting::body::from_body::<TopicConfigSerializeWrapper>(s.as_bytes()).ok()
         })?;
         if let Some(w) = loaded {
             version.assign(w.data_version);
@@ -172,7 +173,7 @@ impl TopicTable {
         }
         let queues = client_queue_nums.min(template.write_queue_nums).max(1);
         let mut tc = TopicConfig::with_queues(topic, queues, perm & !PERM_INHERIT);
-        tc.topic_filter_type = template.topic_filter_type.clone();
+        tc.topic_filter_type = template.topic_filter_type;
         tc.topic_sys_flag = sys_flag;
         table.insert(topic.to_string(), tc.clone());
         drop(table);

@@ -22,7 +22,7 @@ use crate::broker::Broker;
 use crate::error::{Reject, Reply};
 use crate::groups::SubscriptionGroupConfig;
 use crate::locks::MessageQueue;
-use crate::topics::{self, TopicConfig};
+use crate::topics::{self, TopicConfig, TopicFilterType};
 
 pub fn create_topic(b: &Arc<Broker>, req: Command) -> Reply {
     let h: CreateTopicRequestHeader = req.decode_header()?;
@@ -36,7 +36,13 @@ pub fn create_topic(b: &Arc<Broker>, req: Command) -> Reply {
     }
     let mut tc = TopicConfig::with_queues(&h.topic, h.read_queue_nums, h.perm);
     tc.write_queue_nums = h.write_queue_nums;
-    tc.topic_filter_type = h.topic_filter_type.clone();
+    // Java `CreateTopicRequestHeader#getTopicFilterTypeEnum` (`TopicFilterType.valueOf`).
+    tc.topic_filter_type = TopicFilterType::from_name(&h.topic_filter_type).ok_or_else(|| {
+        Reject::system(format!(
+            "No enum constant org.apache.rocketmq.common.TopicFilterType.{}",
+            h.topic_filter_type
+        ))
+    })?;
     tc.topic_sys_flag = h.topic_sys_flag.unwrap_or(0);
     tc.order = h.order;
     let old = b.topics.get(&h.topic);

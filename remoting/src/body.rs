@@ -1,16 +1,19 @@
 //! JSON bodies as Java's fastjson writes and reads them; every fastjson quirk lives here.
 //!
-//! Reading ([`parse_lenient`], [`from_body`]): fastjson (1.2.69 in 4.9.8, 1.2.83 in 5.3.3) writes
-//! maps with non-string keys without quotes (protocol.md §3.1): `Long` keys as bare numbers
-//! (`{"brokerAddrs":{0:"127.0.0.1:10911"}}`) and `MessageQueue` keys as JSON objects
-//! (`{"offsetTable":{{"brokerName":"b","queueId":0,"topic":"T"}:{…}}}`). The lenient reader accepts,
-//! inside objects, keys that are strings, bare numbers, bare identifiers, single-quoted strings, or
-//! nested objects/arrays; a non-string key becomes a string key holding its compact JSON text
-//! (`"0"`, `"{\"brokerName\":\"b\",\"queueId\":0,\"topic\":\"T\"}"`). It also accepts single-quoted
-//! string values and trailing commas, and rejects trailing garbage (as fastjson does).
-//!
-//! Typed fields that fastjson reads loosely (numbers as strings and so on) use the
-//! `deserialize_with` helpers of [`lenient`].
+//! Reading ([`from_body`]) is two steps, both as lenient as fastjson 1.2.x (1.2.69 in 4.9.8,
+//! 1.2.83 in 5.3.3) with its default parser features:
+//! 1. Syntax ([`parse_lenient`]). fastjson writes maps with non-string keys without quotes
+//!    (protocol.md §3.1): `Long` keys as bare numbers (`{"brokerAddrs":{0:"127.0.0.1:10911"}}`)
+//!    and `MessageQueue` keys as JSON objects (`{"offsetTable":{{"brokerName":"b","queueId":0,
+//!    "topic":"T"}:{…}}}`). Inside objects the reader accepts keys that are strings, bare numbers,
+//!    bare identifiers, single-quoted strings, or nested objects/arrays; a non-string key becomes
+//!    a string key holding its compact JSON text (`"0"`, `"{\"brokerName\":\"b\",…}"`). It also
+//!    accepts single-quoted strings, any number of stray commas (`[1,,2,]`, `{,"a":1,}`), `/* */`
+//!    and `//` comments, `NULL` and `undefined` for null, `Set[…]`/`TreeSet[…]` arrays and a
+//!    type suffix after a number (`12L`, `1.5D`); it rejects trailing garbage, as fastjson does.
+//! 2. Types ([`lenient`]): numbers as strings, strings as numbers, booleans as strings or numbers,
+//!    enums as ordinals or names, keys matched as fastjson's smart match does. Body types are
+//!    plain serde types; none declares its own leniency.
 //!
 //! Writing: [`to_body`] is compact JSON in declared field order (declare fields alphabetically to
 //! match fastjson's sorted POJO properties). [`to_body_fastjson`] additionally writes keys that hold
@@ -18,7 +21,44 @@
 //! reset-offset parser expect for `MessageQueue`-keyed maps (ConsumeStats, TopicStatsTable,
 //! ResetOffsetBody).
 
+/// Declares a Java enum: its constants in Java's declaration order (a constant's position is
+/// its ordinal, which fastjson accepts in place of the name, see [`lenient`]), each with its
+/// name, which is how it is written.
+macro_rules! java_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
+        }
+
+        impl $name {
+            /// The Java constant's name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text,)+
+                }
+            }
+
+            /// The constant with this exact name (Java `Enum.valueOf`).
+            pub fn from_name(name: &str) -> Option<Self> {
+                match name {
+                    $($text => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    };
+}
+
 pub mod admin;
+pub mod heartbeat;
 pub mod lenient;
 pub mod register;
 pub mod topic;
@@ -36,20 +76,20 @@ pub const MAX_DEPTH: usize = 128;
 pub fn parse_lenient(bytes: &[u8]) -> Result<Value, BodyError> {
     let mut p = Parser { s: bytes, pos: 0 };
     let v = p.value(0)?;
-    p.ws();
+    p.ws()?;
     if p.pos != bytes.len() {
         return Err(p.err("trailing characters after the JSON value"));
     }
     Ok(v)
 }
 
-/// Parses a body leniently and converts it to `T`.
+/// Reads a body into `T` as fastjson would (see the module doc).
 pub fn from_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
     let value = match serde_json::from_slice::<Value>(bytes) {
         Ok(v) => v,
         Err(_) => parse_lenient(bytes)?,
     };
-    Ok(serde_json::from_value(value)?)
+    Ok(lenient::from_value(value)?)
 }
 
 /// Compact JSON, fields in declared order.
@@ -138,23 +178,51 @@ impl Parser<'_> {
         }
     }
 
-    fn ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')) {
-            self.pos += 1;
+    /// Whitespace, other control characters (fastjson's lexer skips them) and comments.
+    fn ws(&mut self) -> Result<(), BodyError> {
+        loop {
+            match self.peek() {
+                Some(c) if c <= b' ' || c == 0x7f => self.pos += 1,
+                Some(b'/') => self.comment()?,
+                _ => return Ok(()),
+            }
         }
+    }
+
+    fn comment(&mut self) -> Result<(), BodyError> {
+        let rest = &self.s[self.pos..];
+        if rest.starts_with(b"//") {
+            let len = rest.iter().position(|&c| c == b'\n').unwrap_or(rest.len());
+            self.pos += len;
+        } else if rest.starts_with(b"/*") {
+            let end = rest[2..]
+                .windows(2)
+                .position(|w| w == b"*/")
+                .ok_or_else(|| self.err("unterminated comment"))?;
+            self.pos += end + 4;
+        } else {
+            return Err(self.err("unexpected '/'"));
+        }
+        Ok(())
+    }
+
+    /// Skips any number of commas (fastjson's `AllowArbitraryCommas`, on by default).
+    fn commas(&mut self) -> Result<(), BodyError> {
+        while self.eat(b',')? {}
+        Ok(())
     }
 
     fn peek(&self) -> Option<u8> {
         self.s.get(self.pos).copied()
     }
 
-    fn eat(&mut self, b: u8) -> bool {
-        self.ws();
+    fn eat(&mut self, b: u8) -> Result<bool, BodyError> {
+        self.ws()?;
         if self.peek() == Some(b) {
             self.pos += 1;
-            true
+            Ok(true)
         } else {
-            false
+            Ok(false)
         }
     }
 
@@ -162,7 +230,7 @@ impl Parser<'_> {
         if depth > MAX_DEPTH {
             return Err(BodyError::TooDeep(MAX_DEPTH));
         }
-        self.ws();
+        self.ws()?;
         match self.peek() {
             Some(b'{') => self.object(depth + 1),
             Some(b'[') => self.array(depth + 1),
@@ -171,7 +239,14 @@ impl Parser<'_> {
             Some(c) if is_ident(c) => match self.ident() {
                 "true" => Ok(Value::Bool(true)),
                 "false" => Ok(Value::Bool(false)),
-                "null" | "undefined" => Ok(Value::Null),
+                "null" | "NULL" | "undefined" => Ok(Value::Null),
+                "Set" | "TreeSet" => {
+                    self.ws()?;
+                    if self.peek() != Some(b'[') {
+                        return Err(self.err("expected '[' after Set"));
+                    }
+                    self.array(depth + 1)
+                }
                 _ => Err(self.err("unexpected bare word")),
             },
             Some(_) => Err(self.err("unexpected character")),
@@ -183,19 +258,20 @@ impl Parser<'_> {
         self.pos += 1; // '{'
         let mut map = Map::new();
         loop {
-            if self.eat(b'}') {
+            self.commas()?;
+            if self.eat(b'}')? {
                 return Ok(Value::Object(map));
             }
             let key = self.key(depth)?;
-            if !self.eat(b':') {
+            if !self.eat(b':')? {
                 return Err(self.err("expected ':' after an object key"));
             }
             let v = self.value(depth)?;
             map.insert(key, v);
-            if self.eat(b',') {
+            if self.eat(b',')? {
                 continue;
             }
-            if self.eat(b'}') {
+            if self.eat(b'}')? {
                 return Ok(Value::Object(map));
             }
             return Err(self.err("expected ',' or '}' in an object"));
@@ -204,7 +280,7 @@ impl Parser<'_> {
 
     /// fastjson map keys: strings, bare numbers or names, nested objects/arrays (as JSON text).
     fn key(&mut self, depth: usize) -> Result<String, BodyError> {
-        self.ws();
+        self.ws()?;
         match self.peek() {
             Some(q @ (b'"' | b'\'')) => self.string(q),
             Some(b'{' | b'[') => {
@@ -221,14 +297,15 @@ impl Parser<'_> {
         self.pos += 1; // '['
         let mut items = Vec::new();
         loop {
-            if self.eat(b']') {
+            self.commas()?;
+            if self.eat(b']')? {
                 return Ok(Value::Array(items));
             }
             items.push(self.value(depth)?);
-            if self.eat(b',') {
+            if self.eat(b',')? {
                 continue;
             }
-            if self.eat(b']') {
+            if self.eat(b']')? {
                 return Ok(Value::Array(items));
             }
             return Err(self.err("expected ',' or ']' in an array"));
@@ -256,6 +333,10 @@ impl Parser<'_> {
         }
         let text = std::str::from_utf8(&self.s[start..self.pos]).unwrap_or("");
         let text = text.strip_prefix('+').unwrap_or(text);
+        // fastjson's type suffixes (`12L`, `1S`, `1B`, `1.5F`, `1.5D`).
+        if matches!(self.peek(), Some(b'L' | b'S' | b'B' | b'F' | b'D')) {
+            self.pos += 1;
+        }
         if let Ok(i) = text.parse::<i64>() {
             return Ok(Value::Number(i.into()));
         }

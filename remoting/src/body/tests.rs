@@ -71,7 +71,26 @@ fn escapes_trailing_commas_whitespace() {
 }
 
 #[test]
+fn stray_commas_comments_sets_and_type_suffixes() {
+    let v = parse_lenient(
+        b"/* lead */ {,,\"a\":[,1,,2L,],// line\n \"b\":Set[3],\"c\":TreeSet['x'],\x08\"d\":NULL,\
+          \"e\":undefined,\"f\":1.5D,\"g\":-2S,,}\n// tail",
+    )
+    .unwrap();
+    assert_eq!(
+        v,
+        json!({"a": [1, 2], "b": [3], "c": ["x"], "d": null, "e": null, "f": 1.5, "g": -2})
+    );
+}
+
+#[test]
 fn rejects_what_fastjson_rejects() {
+    assert!(
+        parse_lenient(b"{\"a\":1} /* open").is_err(),
+        "unterminated comment"
+    );
+    assert!(parse_lenient(br#"{"a":Set 1}"#).is_err());
+    assert!(parse_lenient(br#"{"a":NaN}"#).is_err());
     assert!(parse_lenient(br#"{"a":1} x"#).is_err(), "trailing garbage");
     assert!(parse_lenient(br#"{"a":1"#).is_err());
     assert!(parse_lenient(b"").is_err());

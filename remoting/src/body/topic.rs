@@ -30,6 +30,14 @@ pub const PERM_WRITE: i32 = 2;
 /// Java `PermName.PERM_INHERIT`.
 pub const PERM_INHERIT: i32 = 1;
 
+java_enum! {
+    /// Java `TopicFilterType`.
+    TopicFilterType {
+        SingleTag = "SINGLE_TAG",
+        MultiTag = "MULTI_TAG",
+    }
+}
+
 /// Java `DataVersion`: identifies one state of a table (a broker's topics, its config). Equality
 /// is on all three fields, as 5.3.3's `DataVersion#equals`.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
@@ -57,7 +65,7 @@ pub struct TopicConfig {
     #[serde(default = "default_queue_nums")]
     pub read_queue_nums: i32,
     #[serde(default = "default_filter_type")]
-    pub topic_filter_type: String,
+    pub topic_filter_type: TopicFilterType,
     #[serde(default)]
     pub topic_name: String,
     #[serde(default)]
@@ -72,8 +80,8 @@ fn default_perm() -> i32 {
 fn default_queue_nums() -> i32 {
     16
 }
-fn default_filter_type() -> String {
-    "SINGLE_TAG".into()
+fn default_filter_type() -> TopicFilterType {
+    TopicFilterType::SingleTag
 }
 
 impl TopicConfig {
@@ -103,7 +111,7 @@ impl TopicConfig {
         self.perm & PERM_WRITE != 0
     }
     pub fn is_multi_tag(&self) -> bool {
-        self.topic_filter_type == "MULTI_TAG"
+        self.topic_filter_type == TopicFilterType::MultiTag
     }
 
     /// Java `TopicConfig#decode`: `name read write perm filterType [attributesJson]`, split on
@@ -119,10 +127,8 @@ impl TopicConfig {
             return Err(bad("fewer than 5 fields".into()));
         }
         let int = |s: &str| s.parse::<i32>().map_err(|e| bad(e.to_string()));
-        let filter = parts[4];
-        if filter != "SINGLE_TAG" && filter != "MULTI_TAG" {
-            return Err(bad(format!("unknown topicFilterType {filter:?}")));
-        }
+        let filter = TopicFilterType::from_name(parts[4])
+            .ok_or_else(|| bad(format!("unknown topicFilterType {:?}", parts[4])))?;
         Ok(TopicConfig {
             attributes: parts
                 .get(5)
@@ -131,7 +137,7 @@ impl TopicConfig {
             order: false,
             perm: int(parts[3])?,
             read_queue_nums: int(parts[1])?,
-            topic_filter_type: filter.to_string(),
+            topic_filter_type: filter,
             topic_name: parts[0].to_string(),
             topic_sys_flag: 0,
             write_queue_nums: int(parts[2])?,
