@@ -224,6 +224,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn fastjson_forms_read_alike() {
+        body::assert_read_alike::<HeartbeatData>(include_str!(
+            "../../testdata/fastjson/HeartbeatData.txt"
+        ));
+        body::assert_read_alike::<LockBody>(include_str!(
+            "../../testdata/fastjson/LockBatchRequestBody.txt"
+        ));
+        body::assert_read_alike::<LockBody>(include_str!(
+            "../../testdata/fastjson/UnlockBatchRequestBody.txt"
+        ));
+    }
+
+    #[test]
     fn heartbeat_bodies_of_java_and_go() {
         let java = br#"{"clientID":"192.168.0.2@12345#1","consumerDataSet":[{"consumeFromWhere":"CONSUME_FROM_LAST_OFFSET","consumeType":"CONSUME_PASSIVELY","groupName":"CG","messageModel":"CLUSTERING","subscriptionDataSet":[{"classFilterMode":false,"codeSet":[2598919,2598920],"expressionType":"TAG","subString":"TagA || TagB","subVersion":1700000000000,"tagsSet":["TagA","TagB"],"topic":"TopicTest"}],"unitMode":false}],"heartbeatFingerprint":0,"producerDataSet":[{"groupName":"PG"}],"withoutSub":false}"#;
         let go = br#"{"clientID":"1.2.3.4@9@0@x","producerDataSet":[{"groupName":"PG"}],"consumerDataSet":[{"groupName":"CG","consumeType":"CONSUME_PASSIVELY","messageModel":"CLUSTERING","consumeFromWhere":"CONSUME_FROM_LAST_OFFSET","subscriptionDataSet":[{"classFilterMode":false,"topic":"T","subString":"TagA","tagsSet":["TagA"],"codeSet":["2598919"],"subVersion":1700000000000000000,"expressionType":"TAG"}],"unitMode":false}]}"#;

@@ -144,7 +144,7 @@ fn retry_message(msg: &StoredMessage, topic: String, delay: Option<i32>) -> NewM
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Debug, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct CheckClientRequestBody {
     subscription_data: Option<SubscriptionData>,
@@ -219,5 +219,17 @@ pub fn topic_config(b: &Arc<Broker>, req: Command) -> Reply {
             rc::TOPIC_NOT_EXIST,
             format!("No topic in this broker. topic: {}", h.topic),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fastjson_forms_read_alike() {
+        body::assert_read_alike::<CheckClientRequestBody>(include_str!(
+            "../../testdata/fastjson/CheckClientRequestBody.txt"
+        ));
     }
 }

@@ -262,6 +262,13 @@ impl GroupTable {
 mod tests {
     use super::*;
 
+    #[test]
+    fn fastjson_forms_read_alike() {
+        remoting::body::assert_read_alike::<SubscriptionGroupConfig>(include_str!(
+            "../../testdata/fastjson/SubscriptionGroupConfig.txt"
+        ));
+    }
+
     fn config(dir: &std::path::Path) -> BrokerConfig {
         BrokerConfig {
             store_path_root_dir: dir.display().to_string(),

@@ -92,6 +92,31 @@ pub fn from_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
     Ok(lenient::from_value(value)?)
 }
 
+/// Asserts that every body in `fixture` reads as `T` like its first one does. A fixture
+/// (`testdata/fastjson/<Java class>.txt`) lists one body per line, `#` lines being comments: the
+/// first as Java writes it, then other forms fastjson reads alike (compat-tests/tests/golden.rs
+/// checks the same lines with Java's own decoder).
+#[doc(hidden)]
+pub fn assert_read_alike<T: DeserializeOwned + std::fmt::Debug>(fixture: &str) {
+    let mut bodies = fixture
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
+    let read = |b: &str| match from_body::<T>(b.as_bytes()) {
+        Ok(v) => format!("{v:?}"),
+        Err(e) => panic!("{b}\ndoes not read: {e}"),
+    };
+    let Some(first) = bodies.next() else {
+        panic!("a fixture without bodies");
+    };
+    let want = read(first);
+    let mut n = 0;
+    for b in bodies {
+        assert_eq!(read(b), want, "{b}\nreads other than\n{first}");
+        n += 1;
+    }
+    assert!(n > 0, "a fixture without variants");
+}
+
 /// Compact JSON, fields in declared order.
 pub fn try_to_body<T: Serialize>(v: &T) -> Result<Vec<u8>, BodyError> {
     Ok(serde_json::to_vec(v)?)

@@ -144,6 +144,13 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    #[test]
+    fn fastjson_forms_read_alike() {
+        remoting::body::assert_read_alike::<TopicRouteData>(include_str!(
+            "../../../testdata/fastjson/TopicRouteData.txt"
+        ));
+    }
+
     fn sample_route() -> TopicRouteData {
         let mut bd = BrokerData::new("DefaultCluster", "broker-a");
         bd.broker_addrs.insert(1, "127.0.0.1:10921".into());

@@ -82,6 +82,13 @@ mod tests {
     use crate::body::{from_body, to_body_fastjson, try_to_body};
 
     #[test]
+    fn fastjson_forms_read_alike() {
+        crate::body::assert_read_alike::<GetConsumerStatusBody>(include_str!(
+            "../../../testdata/fastjson/GetConsumerStatusBody.txt"
+        ));
+    }
+
+    #[test]
     fn stats_data_shape() {
         let d = BrokerStatsData {
             stats_minute: BrokerStatsItem {

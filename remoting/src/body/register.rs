@@ -194,6 +194,13 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    #[test]
+    fn fastjson_forms_read_alike() {
+        crate::body::assert_read_alike::<RegisterBrokerBody>(include_str!(
+            "../../../testdata/fastjson/RegisterBrokerBody.txt"
+        ));
+    }
+
     /// Verbatim from a 4.9.8 broker (protocol spec §5.1.2).
     const BODY_498: &str = r#"{"filterServerList":[],"topicConfigSerializeWrapper":{"dataVersion":{"counter":0,"timestamp":1700000000000},"topicConfigTable":{"TopicTest":{"order":false,"perm":6,"readQueueNums":4,"topicFilterType":"SINGLE_TAG","topicName":"TopicTest","topicSysFlag":0,"writeQueueNums":4}}}}"#;
     /// Verbatim from a 5.3.3 broker (protocol spec §5.1.2).

@@ -195,6 +195,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn fastjson_forms_read_alike() {
+        crate::body::assert_read_alike::<DataVersion>(include_str!(
+            "../../../testdata/fastjson/DataVersion.txt"
+        ));
+    }
+
+    #[test]
     fn json_is_fastjson_533_and_reads_498() {
         let tc = TopicConfig::with_queues("TopicTest", 4, 6);
         let json = r#"{"attributes":{},"order":false,"perm":6,"readQueueNums":4,"topicFilterType":"SINGLE_TAG","topicName":"TopicTest","topicSysFlag":0,"writeQueueNums":4}"#;

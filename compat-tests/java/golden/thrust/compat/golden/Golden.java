@@ -11,11 +11,18 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.rocketmq.remoting.protocol.DataVersion;
 import org.apache.rocketmq.remoting.protocol.RemotingCommand;
 import org.apache.rocketmq.remoting.protocol.RemotingSerializable;
+import org.apache.rocketmq.remoting.protocol.body.CheckClientRequestBody;
 import org.apache.rocketmq.remoting.protocol.body.ClusterInfo;
+import org.apache.rocketmq.remoting.protocol.body.GetConsumerStatusBody;
 import org.apache.rocketmq.remoting.protocol.body.KVTable;
+import org.apache.rocketmq.remoting.protocol.body.LockBatchRequestBody;
 import org.apache.rocketmq.remoting.protocol.body.RegisterBrokerBody;
+import org.apache.rocketmq.remoting.protocol.body.UnlockBatchRequestBody;
+import org.apache.rocketmq.remoting.protocol.heartbeat.HeartbeatData;
+import org.apache.rocketmq.remoting.protocol.subscription.SubscriptionGroupConfig;
 import org.apache.rocketmq.remoting.protocol.header.SendMessageRequestHeader;
 import org.apache.rocketmq.remoting.protocol.header.SendMessageRequestHeaderV2;
 import org.apache.rocketmq.remoting.protocol.header.SendMessageResponseHeader;
@@ -142,7 +149,7 @@ public final class Golden {
         emit(line);
     }
 
-    static Class<? extends RemotingSerializable> bodyClass(String name) {
+    static Class<?> bodyClass(String name) {
         switch (name) {
             case "TopicRouteData":
                 return TopicRouteData.class;
@@ -152,6 +159,20 @@ public final class Golden {
                 return KVTable.class;
             case "RegisterBrokerBody":
                 return RegisterBrokerBody.class;
+            case "HeartbeatData":
+                return HeartbeatData.class;
+            case "LockBatchRequestBody":
+                return LockBatchRequestBody.class;
+            case "UnlockBatchRequestBody":
+                return UnlockBatchRequestBody.class;
+            case "SubscriptionGroupConfig":
+                return SubscriptionGroupConfig.class;
+            case "CheckClientRequestBody":
+                return CheckClientRequestBody.class;
+            case "DataVersion":
+                return DataVersion.class;
+            case "GetConsumerStatusBody":
+                return GetConsumerStatusBody.class;
             default:
                 throw new IllegalArgumentException("unknown body class " + name);
         }
