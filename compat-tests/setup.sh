@@ -3,8 +3,11 @@
 #   .cache/java/<name>-<version>/   runtime classpaths of the published RocketMQ artifacts (Maven)
 #   .cache/java/classes/<set>/      our Java driver programs, compiled against those jars
 #   .cache/go/godriver              our Go driver, built against rocketmq-client-go/v2 (Go proxy)
+#   .cache/python/rocketmq/         the C++ client: librocketmq as bundled by the PyPI package
+#                                   `rocketmq`, with its ctypes binding (compat-tests/python drives it)
 # Idempotent: every step is skipped when its stamp matches, so a cached run takes well under a second.
-# Needs only java/javac, mvn and go plus the package registries (first run); later runs work offline.
+# Needs only java/javac, mvn, go and python3 (with pip) plus the package registries (first run);
+# later runs work offline.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -73,4 +76,16 @@ if [ ! -x "$cache/go/godriver" ] || [ "$(cat "$cache/go/.stamp" 2>/dev/null)" !=
   (cd "$here/go" && GOMODCACHE="$cache/gomod" GOFLAGS=-modcacherw bounded 900 \
     go build -o "$cache/go/godriver" . >&2)
   echo "$go_stamp" > "$cache/go/.stamp"
+fi
+
+# The C++ client (librocketmq 1.x, x86-64 Linux, bundled with its ctypes binding in the PyPI wheel
+# `rocketmq`), installed under .cache; the import check loads the shared library once.
+cpp_pkg="rocketmq==0.4.4"
+if [ "$(cat "$cache/python/.stamp" 2>/dev/null)" != "$cpp_pkg" ]; then
+  log "installing the C++ client ($cpp_pkg)"
+  rm -rf "$cache/python"
+  PIP_ROOT_USER_ACTION=ignore bounded 600 python3 -m pip install --quiet --disable-pip-version-check --no-deps \
+    --target "$cache/python" "$cpp_pkg" >&2
+  PYTHONPATH="$cache/python" python3 -c 'import rocketmq.client' >&2
+  echo "$cpp_pkg" > "$cache/python/.stamp"
 fi

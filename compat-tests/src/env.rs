@@ -30,6 +30,20 @@ pub fn go_driver() -> PathBuf {
     cache_dir().join("go").join("godriver")
 }
 
+/// Where setup.sh installs the C++ client (the PyPI package `rocketmq`, which bundles
+/// librocketmq): the `PYTHONPATH` of the C++ driver.
+pub fn cpp_client_dir() -> PathBuf {
+    cache_dir().join("python")
+}
+
+/// The C++ driver script (`compat-tests/python/cppdriver.py`).
+pub fn cpp_driver() -> PathBuf {
+    repo_root()
+        .join("compat-tests")
+        .join("python")
+        .join("cppdriver.py")
+}
+
 /// A release binary of this workspace (`mqnamesrv`, `mqbroker`), built by `cargo build --release --bins`.
 pub fn release_bin(name: &str) -> PathBuf {
     repo_root().join("target").join("release").join(name)
@@ -62,6 +76,7 @@ pub fn require_setup() {
         driver_classes("client-4.9.8").join(".stamp"),
         driver_classes("admin-5.3.3").join(".stamp"),
         go_driver(),
+        cpp_client_dir().join(".stamp"),
     ];
     for path in needed {
         assert!(

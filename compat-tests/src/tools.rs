@@ -1,10 +1,11 @@
 //! Running the client-side programs: `mqadmin` (rocketmq-tools 5.3.3), our Java driver
-//! (`compat-tests/java/client`, against client 5.3.3 or 4.9.8) and our Go driver
-//! (`compat-tests/go`, rocketmq-client-go/v2 v2.1.2).
+//! (`compat-tests/java/client`, against client 5.3.3 or 4.9.8), our Go driver
+//! (`compat-tests/go`, rocketmq-client-go/v2 v2.1.2) and our C++ driver (`compat-tests/python`,
+//! librocketmq through the PyPI package `rocketmq` 0.4.4).
 
 use std::time::Duration;
 
-use crate::env::{classpath, driver_classes, go_driver, work_dir};
+use crate::env::{classpath, cpp_client_dir, cpp_driver, driver_classes, go_driver, work_dir};
 use crate::process::{run, Cmd, Output};
 use crate::servers::java_cmd;
 use crate::wait::wait_until;
@@ -115,6 +116,20 @@ pub fn go_driver_cmd(args: &[String]) -> Cmd {
     ));
     Cmd::new(go_driver().display().to_string(), &dir)
         .args(args.iter().cloned())
+        .env("HOME", dir.display().to_string())
+}
+
+/// The C++ driver command (`produce`, `consume`, `pull`; key=value arguments as the Go driver's,
+/// see `compat-tests/python/cppdriver.py`). The client writes its logs under the work directory.
+pub fn cpp_driver_cmd(args: &[String]) -> Cmd {
+    let dir = work_dir(&format!(
+        "cpp-{}",
+        args.first().map(String::as_str).unwrap_or("driver")
+    ));
+    Cmd::new("python3", &dir)
+        .arg(cpp_driver().display().to_string())
+        .args(args.iter().cloned())
+        .env("PYTHONPATH", cpp_client_dir().display().to_string())
         .env("HOME", dir.display().to_string())
 }
 

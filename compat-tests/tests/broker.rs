@@ -1,7 +1,7 @@
 //! The Broker issue's compatibility scenarios. Each runs against our stack (`mqnamesrv` +
 //! `mqbroker`, release builds) and against Java's (NameServer + broker 5.3.3): the Java run
 //! proves the scenario itself is right. Clients are the unmodified Java client 5.3.3 and 4.9.8,
-//! the Go client and mqadmin 5.3.3, all finding the broker through the NameServer.
+//! the Go client, the C++ client and mqadmin 5.3.3, all finding the broker through the NameServer.
 //!
 //! ```text
 //!   ours: mqnamesrv ── mqbroker "broker-o"      java: NamesrvStartup ── BrokerStartup "broker-j"
@@ -18,6 +18,8 @@ mod common;
 mod config;
 #[path = "broker/consumers.rs"]
 mod consumers;
+#[path = "broker/cpp.rs"]
+mod cpp;
 #[path = "broker/diskfull.rs"]
 mod diskfull;
 #[path = "broker/durability.rs"]
