@@ -94,7 +94,7 @@ impl RegisterBrokerBody {
             table.insert(tc.topic_name.clone(), tc);
         }
         // Java logs and continues with an empty list when this JSON does not parse.
-        let filter_server_list = serde_json::from_slice(r.chunk()?).unwrap_or_default();
+        let filter_server_list = from_body(r.chunk()?).unwrap_or_default();
         let mut mapping = None;
         if version >= VERSION_5_0_0 && !r.buf.is_empty() {
             let mut infos = BTreeMap::new();

@@ -132,7 +132,7 @@ impl TopicConfig {
         Ok(TopicConfig {
             attributes: parts
                 .get(5)
-                .and_then(|a| serde_json::from_str(a).ok())
+                .and_then(|a| super::from_body(a.as_bytes()).ok())
                 .unwrap_or_default(),
             order: false,
             perm: int(parts[3])?,
