@@ -391,6 +391,7 @@ pub fn update_broker_config(b: &Arc<Broker>, req: Command) -> Reply {
             tracing::warn!(file = %path, "persist broker config: {e}");
         }
     }
+    b.store.update_config(&crate::storage::store_config(&cfg));
     b.set_config(cfg);
     b.config_version.next();
     if perm_changed {

@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use remoting::config_effect::Effect;
+use remoting::config_effect::{at_start, check_range, Effect, Rule};
 use remoting::props;
 pub use remoting::props::ConfigValue;
 
@@ -39,6 +39,8 @@ pub struct KeyInfo {
     pub important: bool,
     /// What the key does in Thrust.
     pub effect: Effect,
+    /// What its value must satisfy and whether an update may change it.
+    pub rules: &'static [Rule],
 }
 
 impl KeyInfo {
@@ -61,6 +63,9 @@ pub enum ConfigError {
         value: String,
         reason: String,
     },
+    /// An update changing a key the broker reads once at start-up ([`Rule::AtStart`]).
+    #[error("config key {key} is read at start-up only: change it in the config file and restart the broker")]
+    AtStart { key: String },
     /// A value that turns on a feature Thrust does not have yet ([`Effect`]).
     #[error("{message}")]
     Unsupported { key: String, message: String },
@@ -101,13 +106,15 @@ impl BrokerConfig {
     pub fn apply(&mut self, pairs: &[(String, String)]) -> Result<Applied, ConfigError> {
         let mut applied = Applied::default();
         for (key, value) in pairs {
-            let declared = self
-                .set(key, value)
-                .map_err(|reason| ConfigError::BadValue {
-                    key: key.clone(),
-                    value: value.clone(),
-                    reason,
-                })?;
+            let bad = |reason| ConfigError::BadValue {
+                key: key.clone(),
+                value: value.clone(),
+                reason,
+            };
+            let declared = self.set(key, value).map_err(bad)?;
+            if let Some(k) = Self::key_info(key) {
+                check_range(k.rules, &self.get(key).unwrap_or_default()).map_err(bad)?;
+            }
             if !declared {
                 applied.unknown.push(key.clone());
             }
@@ -130,6 +137,12 @@ impl BrokerConfig {
         let mut next = self.clone();
         let applied = next.apply(pairs)?;
         next.check_supported()?;
+        for (key, _) in pairs {
+            let fixed = Self::key_info(key).is_some_and(|k| at_start(k.rules));
+            if fixed && next.get(key) != self.get(key) {
+                return Err(ConfigError::AtStart { key: key.clone() });
+            }
+        }
         *self = next;
         Ok(applied)
     }
@@ -151,6 +164,11 @@ impl BrokerConfig {
             }
         }
         Ok(())
+    }
+
+    /// The declared key named `key`.
+    pub fn key_info(key: &str) -> Option<&'static KeyInfo> {
+        Self::keys().iter().find(|k| k.name == key)
     }
 
     fn is_listed_apart(key: &str) -> bool {

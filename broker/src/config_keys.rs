@@ -13,7 +13,7 @@
 //! A key in two Java classes (`listenPort`, `writeBufferHighWaterMark`,
 //! `writeBufferLowWaterMark`) sets both there and is declared once here.
 
-use remoting::config_effect::{no, only_default, refused_when, USE};
+use remoting::config_effect::{min, no, only_default, range, refused_when, PORT, START, USE};
 
 use crate::config::{
     home_dir, host_name, local_address, processors, ConfigValue, KeyInfo, Section,
@@ -22,7 +22,7 @@ use crate::config_reasons::*;
 use crate::config_values::{BrokerRole, FlushDiskType, MessageRequestMode, MetricsExporterType};
 
 macro_rules! config_table {
-    ($( $sec:ident $imp:literal $field:ident : $ty:ty = $key:literal => $default:expr, $effect:expr ; )*) => {
+    ($( $sec:ident $imp:literal $field:ident : $ty:ty = $key:literal => $default:expr, $effect:expr $(, $rule:expr)* ; )*) => {
         /// Every broker setting, one field per Java key.
         #[derive(Debug, Clone)]
         pub struct BrokerConfig {
@@ -46,6 +46,7 @@ macro_rules! config_table {
             section: Section::$sec,
             important: $imp,
             effect: $effect,
+            rules: &[ $( $rule ),* ],
         }, )* ];
 
         impl BrokerConfig {
@@ -82,20 +83,20 @@ macro_rules! config_table {
 #[rustfmt::skip]
 config_table! {
     // BrokerConfig / BrokerIdentity
-    Broker true broker_name: String = "brokerName" => host_name(), USE;
-    Broker true broker_cluster_name: String = "brokerClusterName" => "DefaultCluster".into(), USE;
-    Broker true broker_id: i64 = "brokerId" => 0, USE;
+    Broker true broker_name: String = "brokerName" => host_name(), USE, START;
+    Broker true broker_cluster_name: String = "brokerClusterName" => "DefaultCluster".into(), USE, START;
+    Broker true broker_id: i64 = "brokerId" => 0, USE, START, min(0);
     Broker false is_broker_container: bool = "isBrokerContainer" => false, no(IDENTITY);
     Broker false in_broker_container: bool = "inBrokerContainer" => false, no(IDENTITY);
     Broker false broker_config_path: Option<String> = "brokerConfigPath" => None, USE;
     Broker false rocketmq_home: Option<String> = "rocketmqHome" => None, USE;
     Broker true namesrv_addr: Option<String> = "namesrvAddr" => None, USE;
-    Broker true listen_port: i32 = "listenPort" => 10911, USE;
-    Broker true broker_ip1: String = "brokerIP1" => local_address(), USE;
-    Broker false broker_ip2: String = "brokerIP2" => local_address(), USE;
+    Broker true listen_port: i32 = "listenPort" => 10911, USE, START, PORT;
+    Broker true broker_ip1: String = "brokerIP1" => local_address(), USE, START;
+    Broker false broker_ip2: String = "brokerIP2" => local_address(), USE, START;
     Broker true recover_concurrently: bool = "recoverConcurrently" => false, no(RECOVERY_SPEED);
-    Broker false broker_permission: i32 = "brokerPermission" => 6, USE;
-    Broker false default_topic_queue_nums: i32 = "defaultTopicQueueNums" => 8, USE;
+    Broker false broker_permission: i32 = "brokerPermission" => 6, USE, range(0, 15);
+    Broker false default_topic_queue_nums: i32 = "defaultTopicQueueNums" => 8, USE, min(1);
     Broker true auto_create_topic_enable: bool = "autoCreateTopicEnable" => true, USE;
     Broker false cluster_topic_enable: bool = "clusterTopicEnable" => true, USE;
     Broker false broker_topic_enable: bool = "brokerTopicEnable" => true, USE;
@@ -117,7 +118,7 @@ config_table! {
     Broker false heartbeat_thread_pool_nums: i32 = "heartbeatThreadPoolNums" => processors().min(32), no(POOL);
     Broker false recover_thread_pool_nums: i32 = "recoverThreadPoolNums" => 32, no(RECOVERY_SPEED);
     Broker false end_transaction_thread_pool_nums: i32 = "endTransactionThreadPoolNums" => (8 + processors() * 2).max(processors().min(4) * 4), no(POOL);
-    Broker false flush_consumer_offset_interval: i32 = "flushConsumerOffsetInterval" => 5_000, USE;
+    Broker false flush_consumer_offset_interval: i32 = "flushConsumerOffsetInterval" => 5_000, USE, min(1);
     Broker false flush_consumer_offset_history_interval: i32 = "flushConsumerOffsetHistoryInterval" => 60_000, no(UNUSED);
     Broker true reject_transaction_message: bool = "rejectTransactionMessage" => false, USE;
     Broker true fetch_name_srv_addr_by_dns_lookup: bool = "fetchNameSrvAddrByDnsLookup" => false, only_default("resolving namesrvAddr through DNS to every address of the name");
@@ -136,7 +137,7 @@ config_table! {
     Broker false admin_broker_thread_pool_queue_capacity: i32 = "adminBrokerThreadPoolQueueCapacity" => 10_000, no(POOL);
     Broker false load_balance_thread_pool_queue_capacity: i32 = "loadBalanceThreadPoolQueueCapacity" => 100_000, no(POOL);
     Broker false long_polling_enable: bool = "longPollingEnable" => true, USE;
-    Broker false short_polling_time_mills: i64 = "shortPollingTimeMills" => 1000, USE;
+    Broker false short_polling_time_mills: i64 = "shortPollingTimeMills" => 1000, USE, min(1);
     Broker false notify_consumer_ids_changed_enable: bool = "notifyConsumerIdsChangedEnable" => true, USE;
     Broker false high_speed_mode: bool = "highSpeedMode" => false, no(UNUSED);
     Broker false commercial_base_count: i32 = "commercialBaseCount" => 1, no(STATS);
@@ -146,7 +147,7 @@ config_table! {
     Broker false max_stats_idle_time_in_minutes: i32 = "maxStatsIdleTimeInMinutes" => -1, no(STATS);
     Broker false transfer_msg_by_heap: bool = "transferMsgByHeap" => true, no(TRANSFER);
     Broker false region_id: String = "regionId" => "DefaultRegion".into(), USE;
-    Broker false register_broker_timeout_mills: i32 = "registerBrokerTimeoutMills" => 24_000, USE;
+    Broker false register_broker_timeout_mills: i32 = "registerBrokerTimeoutMills" => 24_000, USE, min(1);
     Broker false send_heartbeat_timeout_millis: i32 = "sendHeartbeatTimeoutMillis" => 1000, no(SLAVE_ACTING);
     Broker false slave_read_enable: bool = "slaveReadEnable" => false, no(SLAVE_READ);
     Broker false disable_consume_if_consumer_read_slowly: bool = "disableConsumeIfConsumerReadSlowly" => false, only_default("turning consumption off for groups that read slowly");
@@ -159,7 +160,7 @@ config_table! {
     Broker false wait_time_mills_in_transaction_queue: i64 = "waitTimeMillsInTransactionQueue" => 3_000, no(QUEUE_WAIT);
     Broker false wait_time_mills_in_ack_queue: i64 = "waitTimeMillsInAckQueue" => 3000, no(QUEUE_WAIT);
     Broker false wait_time_mills_in_admin_broker_queue: i64 = "waitTimeMillsInAdminBrokerQueue" => 5000, no(QUEUE_WAIT);
-    Broker false start_accept_send_request_time_stamp: i64 = "startAcceptSendRequestTimeStamp" => 0, USE;
+    Broker false start_accept_send_request_time_stamp: i64 = "startAcceptSendRequestTimeStamp" => 0, USE, min(0);
     Broker false trace_on: bool = "traceOn" => true, USE;
     Broker false enable_calc_filter_bit_map: bool = "enableCalcFilterBitMap" => false, no(PROPERTY_FILTER);
     Broker false reject_pull_consumer_enable: bool = "rejectPullConsumerEnable" => false, only_default("rejecting pull consumers");
@@ -170,7 +171,7 @@ config_table! {
     Broker false enable_property_filter: bool = "enablePropertyFilter" => false, only_default("SQL92 property filtering");
     Broker false compressed_register: bool = "compressedRegister" => false, no(COMPRESSED_REGISTER);
     Broker false force_register: bool = "forceRegister" => true, no(FORCE_REGISTER);
-    Broker false register_name_server_period: i32 = "registerNameServerPeriod" => 30_000, USE;
+    Broker false register_name_server_period: i32 = "registerNameServerPeriod" => 30_000, USE, min(1);
     Broker false update_name_server_addr_period: i32 = "updateNameServerAddrPeriod" => 120_000, no(ADDRESS_SERVER);
     Broker false broker_heartbeat_interval: i32 = "brokerHeartbeatInterval" => 1000, no(SLAVE_ACTING);
     Broker false broker_not_active_timeout_millis: i64 = "brokerNotActiveTimeoutMillis" => 10_000, no(SLAVE_ACTING);
@@ -181,7 +182,7 @@ config_table! {
     Broker false pop_polling_size: i32 = "popPollingSize" => 1024, no(POP);
     Broker false pop_polling_map_size: i32 = "popPollingMapSize" => 100_000, no(POP);
     Broker false max_pop_polling_size: i64 = "maxPopPollingSize" => 100_000, no(POP);
-    Broker false revive_queue_num: i32 = "reviveQueueNum" => 8, USE;
+    Broker false revive_queue_num: i32 = "reviveQueueNum" => 8, USE, START, min(1);
     Broker false revive_interval: i64 = "reviveInterval" => 1000, no(POP);
     Broker false revive_max_slow: i64 = "reviveMaxSlow" => 3, no(POP);
     Broker false revive_scan_time: i64 = "reviveScanTime" => 10_000, no(POP);
@@ -215,9 +216,9 @@ config_table! {
     Broker false server_load_balancer_enable: bool = "serverLoadBalancerEnable" => true, no(ASSIGNMENT);
     Broker false default_message_request_mode: MessageRequestMode = "defaultMessageRequestMode" => MessageRequestMode::Pull, no(ASSIGNMENT);
     Broker false default_pop_share_queue_num: i32 = "defaultPopShareQueueNum" => -1, no(ASSIGNMENT);
-    Broker true transaction_time_out: i64 = "transactionTimeOut" => 6_000, USE;
-    Broker true transaction_check_max: i32 = "transactionCheckMax" => 15, USE;
-    Broker true transaction_check_interval: i64 = "transactionCheckInterval" => 30_000, USE;
+    Broker true transaction_time_out: i64 = "transactionTimeOut" => 6_000, USE, min(0);
+    Broker true transaction_check_max: i32 = "transactionCheckMax" => 15, USE, min(0);
+    Broker true transaction_check_interval: i64 = "transactionCheckInterval" => 30_000, USE, min(1);
     Broker false transaction_metric_flush_interval: i64 = "transactionMetricFlushInterval" => 3000, no(STATS);
     Broker false transaction_op_msg_max_size: i32 = "transactionOpMsgMaxSize" => 4096, no(TRANSACTION_OPS);
     Broker false transaction_op_batch_interval: i32 = "transactionOpBatchInterval" => 3000, no(TRANSACTION_OPS);
@@ -232,7 +233,7 @@ config_table! {
     Broker false skip_pre_online: bool = "skipPreOnline" => false, no(SLAVE_ACTING);
     Broker false async_send_enable: bool = "asyncSendEnable" => true, no(ASYNC_SEND);
     Broker false use_server_side_reset_offset: bool = "useServerSideResetOffset" => true, USE;
-    Broker false consumer_offset_update_version_step: i64 = "consumerOffsetUpdateVersionStep" => 500, USE;
+    Broker false consumer_offset_update_version_step: i64 = "consumerOffsetUpdateVersionStep" => 500, USE, min(1);
     Broker false delay_offset_update_version_step: i64 = "delayOffsetUpdateVersionStep" => 200, no(DELAY_VERSION_STEP);
     Broker false lock_in_strict_mode: bool = "lockInStrictMode" => false, no(STRICT_LOCK);
     Broker false compatible_with_old_name_srv: bool = "compatibleWithOldNameSrv" => true, no(SLAVE_ACTING);
@@ -257,7 +258,7 @@ config_table! {
     Broker false metrics_prom_exporter_host: String = "metricsPromExporterHost" => String::new(), no(METRICS);
     Broker false metrics_label: String = "metricsLabel" => String::new(), no(METRICS);
     Broker false metrics_in_delta: bool = "metricsInDelta" => false, no(METRICS);
-    Broker false channel_expired_timeout: i64 = "channelExpiredTimeout" => 120_000, USE;
+    Broker false channel_expired_timeout: i64 = "channelExpiredTimeout" => 120_000, USE, min(1);
     Broker false subscription_expired_timeout: i64 = "subscriptionExpiredTimeout" => 600_000, no(COMPENSATION);
     Broker false estimate_accumulation: bool = "estimateAccumulation" => true, no(STATS);
     Broker false cold_ctr_strategy_enable: bool = "coldCtrStrategyEnable" => false, no(COLD);
@@ -287,13 +288,13 @@ config_table! {
     Broker false enable_register_producer: bool = "enableRegisterProducer" => true, only_default("turning producer registration off");
     Broker false enable_create_sys_group: bool = "enableCreateSysGroup" => true, USE;
     // NettyServerConfig
-    NettyServer false bind_address: String = "bindAddress" => "0.0.0.0".into(), USE;
+    NettyServer false bind_address: String = "bindAddress" => "0.0.0.0".into(), USE, START;
     NettyServer false server_worker_threads: i32 = "serverWorkerThreads" => 8, no(NETTY);
     NettyServer false server_callback_executor_threads: i32 = "serverCallbackExecutorThreads" => 0, no(NETTY);
     NettyServer false server_selector_threads: i32 = "serverSelectorThreads" => 3, no(NETTY);
     NettyServer false server_oneway_semaphore_value: i32 = "serverOnewaySemaphoreValue" => 256, no(NETTY);
     NettyServer false server_async_semaphore_value: i32 = "serverAsyncSemaphoreValue" => 64, no(NETTY);
-    NettyServer false server_channel_max_idle_time_seconds: i32 = "serverChannelMaxIdleTimeSeconds" => 120, USE;
+    NettyServer false server_channel_max_idle_time_seconds: i32 = "serverChannelMaxIdleTimeSeconds" => 120, USE, START, min(0);
     NettyServer false server_socket_snd_buf_size: i32 = "serverSocketSndBufSize" => 0, no(NETTY);
     NettyServer false server_socket_rcv_buf_size: i32 = "serverSocketRcvBufSize" => 0, no(NETTY);
     NettyServer false write_buffer_high_water_mark: i32 = "writeBufferHighWaterMark" => 0, no(NETTY);
@@ -324,13 +325,13 @@ config_table! {
     NettyClient false max_reconnect_interval_time_seconds: i64 = "maxReconnectIntervalTimeSeconds" => 60, no(UNUSED);
     NettyClient false enable_reconnect_for_go_away: bool = "enableReconnectForGoAway" => true, no(NETTY);
     // MessageStoreConfig
-    Store true store_path_root_dir: String = "storePathRootDir" => format!("{}/store", home_dir()), USE;
-    Store true store_path_commit_log: Option<String> = "storePathCommitLog" => None, refused_when(has_comma, "a list separated by `,`", "several CommitLog directories");
+    Store true store_path_root_dir: String = "storePathRootDir" => format!("{}/store", home_dir()), USE, START;
+    Store true store_path_commit_log: Option<String> = "storePathCommitLog" => None, refused_when(has_comma, "a list separated by `,`", "several CommitLog directories"), START;
     Store true store_path_d_ledger_commit_log: Option<String> = "storePathDLedgerCommitLog" => None, no(DLEDGER);
     Store true store_path_epoch_file: Option<String> = "storePathEpochFile" => None, no(CONTROLLER);
     Store true store_path_broker_identity: Option<String> = "storePathBrokerIdentity" => None, no(CONTROLLER);
     Store false read_only_commit_log_store_paths: Option<String> = "readOnlyCommitLogStorePaths" => None, only_default("read-only CommitLog directories");
-    Store false mapped_file_size_commit_log: i32 = "mappedFileSizeCommitLog" => 1024 * 1024 * 1024, USE;
+    Store false mapped_file_size_commit_log: i32 = "mappedFileSizeCommitLog" => 1024 * 1024 * 1024, USE, START, min(4096);
     Store false compaction_mapped_file_size: i32 = "compactionMappedFileSize" => 104_857_600, no(COMPACTION);
     Store false compaction_cq_mapped_file_size: i32 = "compactionCqMappedFileSize" => 10_485_760, no(COMPACTION);
     Store false compaction_schedule_internal: i32 = "compactionScheduleInternal" => 900_000, no(COMPACTION);
@@ -338,7 +339,7 @@ config_table! {
     Store false compaction_thread_num: i32 = "compactionThreadNum" => 6, no(COMPACTION);
     Store false enable_compaction: bool = "enableCompaction" => true, no(COMPACTION);
     Store false mapped_file_size_timer_log: i32 = "mappedFileSizeTimerLog" => 100 * 1024 * 1024, no(TIMER_FILES);
-    Store false timer_precision_ms: i32 = "timerPrecisionMs" => 1000, USE;
+    Store false timer_precision_ms: i32 = "timerPrecisionMs" => 1000, USE, START, min(1);
     Store false timer_roll_window_slot: i32 = "timerRollWindowSlot" => 3600 * 24 * 2, no(TIMER_FILES);
     Store false timer_flush_interval_ms: i32 = "timerFlushIntervalMs" => 1000, no(TIMER_FILES);
     Store false timer_get_message_thread_num: i32 = "timerGetMessageThreadNum" => 3, no(TIMER_FILES);
@@ -346,8 +347,8 @@ config_table! {
     Store false timer_enable_disruptor: bool = "timerEnableDisruptor" => false, no(TIMER_FILES);
     Store false timer_enable_check_metrics: bool = "timerEnableCheckMetrics" => true, no(TIMER_FILES);
     Store false timer_intercept_delay_level: bool = "timerInterceptDelayLevel" => false, no(UNUSED);
-    Store false timer_max_delay_sec: i32 = "timerMaxDelaySec" => 3600 * 24 * 3, USE;
-    Store false timer_wheel_enable: bool = "timerWheelEnable" => true, USE;
+    Store false timer_max_delay_sec: i32 = "timerMaxDelaySec" => 3600 * 24 * 3, USE, min(1);
+    Store false timer_wheel_enable: bool = "timerWheelEnable" => true, USE, START;
     Store true disappear_time_after_start: i32 = "disappearTimeAfterStart" => -1, no(TIMER_FILES);
     Store false timer_stop_enqueue: bool = "timerStopEnqueue" => false, only_default("stopping timer messages from entering the time wheel");
     Store false timer_check_metrics_when: String = "timerCheckMetricsWhen" => "05".into(), no(TIMER_FILES);
@@ -355,67 +356,67 @@ config_table! {
     Store false timer_warm_enable: bool = "timerWarmEnable" => false, no(TIMER_FILES);
     Store false timer_stop_dequeue: bool = "timerStopDequeue" => false, only_default("stopping timer message delivery");
     Store false timer_enable_retry_until_success: bool = "timerEnableRetryUntilSuccess" => false, no(TIMER_FILES);
-    Store false timer_congest_num_each_slot: i32 = "timerCongestNumEachSlot" => 2_147_483_647, only_default("refusing timer messages for a crowded time-wheel slot");
+    Store false timer_congest_num_each_slot: i32 = "timerCongestNumEachSlot" => 2_147_483_647, only_default("refusing timer messages for a crowded time-wheel slot"), min(1);
     Store false timer_metric_small_threshold: i32 = "timerMetricSmallThreshold" => 1_000_000, no(TIMER_FILES);
     Store false timer_progress_log_interval_ms: i32 = "timerProgressLogIntervalMs" => 10_000, no(TIMER_FILES);
     Store true store_type: String = "storeType" => "default".into(), only_default("the RocksDB consume queue");
-    Store false mapped_file_size_consume_queue: i32 = "mappedFileSizeConsumeQueue" => 300_000 * 20, USE;
+    Store false mapped_file_size_consume_queue: i32 = "mappedFileSizeConsumeQueue" => 300_000 * 20, USE, START, min(20);
     Store false enable_consume_queue_ext: bool = "enableConsumeQueueExt" => false, only_default("consume-queue extension files");
     Store false mapped_file_size_consume_queue_ext: i32 = "mappedFileSizeConsumeQueueExt" => 48 * 1024 * 1024, no(CQ_EXT);
     Store false mapper_file_size_batch_consume_queue: i32 = "mapperFileSizeBatchConsumeQueue" => 13_800_000, no(BATCH_CQ);
     // 64 in MessageStoreConfig; the running Java broker lists the bloom filter's bit count
     // for the default maxErrorRateOfBloomFilter and expectConsumerNumUseFilter.
     Store false bit_map_length_consume_queue_ext: i32 = "bitMapLengthConsumeQueueExt" => 112, no(CQ_EXT);
-    Store true flush_interval_commit_log: i32 = "flushIntervalCommitLog" => 500, USE;
+    Store true flush_interval_commit_log: i32 = "flushIntervalCommitLog" => 500, USE, min(1);
     Store true commit_interval_commit_log: i32 = "commitIntervalCommitLog" => 200, no(TRANSIENT);
     Store false max_recovery_commitlog_files: i32 = "maxRecoveryCommitlogFiles" => 30, no(UNUSED);
-    Store false disk_space_warning_level_ratio: i32 = "diskSpaceWarningLevelRatio" => 90, USE;
-    Store false disk_space_clean_forcibly_ratio: i32 = "diskSpaceCleanForciblyRatio" => 85, USE;
+    Store false disk_space_warning_level_ratio: i32 = "diskSpaceWarningLevelRatio" => 90, USE, range(0, 100);
+    Store false disk_space_clean_forcibly_ratio: i32 = "diskSpaceCleanForciblyRatio" => 85, USE, range(0, 100);
     Store false use_reentrant_lock_when_put_message: bool = "useReentrantLockWhenPutMessage" => true, no(LOCKING);
     Store true flush_commit_log_timed: bool = "flushCommitLogTimed" => true, no(FLUSH_TIMING);
-    Store false flush_interval_consume_queue: i32 = "flushIntervalConsumeQueue" => 1000, USE;
-    Store false clean_resource_interval: i32 = "cleanResourceInterval" => 10_000, USE;
+    Store false flush_interval_consume_queue: i32 = "flushIntervalConsumeQueue" => 1000, USE, min(1);
+    Store false clean_resource_interval: i32 = "cleanResourceInterval" => 10_000, USE, min(1);
     Store false delete_commit_log_files_interval: i32 = "deleteCommitLogFilesInterval" => 100, no(FILE_DELETE_TIMING);
     Store false delete_consume_queue_files_interval: i32 = "deleteConsumeQueueFilesInterval" => 100, no(FILE_DELETE_TIMING);
     Store false destroy_maped_file_interval_forcibly: i32 = "destroyMapedFileIntervalForcibly" => 120_000, no(FILE_DELETE_TIMING);
     Store false redelete_hanged_file_interval: i32 = "redeleteHangedFileInterval" => 120_000, no(FILE_DELETE_TIMING);
     Store true delete_when: String = "deleteWhen" => "04".into(), USE;
-    Store false disk_max_used_space_ratio: i32 = "diskMaxUsedSpaceRatio" => 75, USE;
-    Store true file_reserved_time: i32 = "fileReservedTime" => 72, USE;
-    Store true delete_file_batch_max: i32 = "deleteFileBatchMax" => 10, USE;
+    Store false disk_max_used_space_ratio: i32 = "diskMaxUsedSpaceRatio" => 75, USE, range(0, 100);
+    Store true file_reserved_time: i32 = "fileReservedTime" => 72, USE, min(0);
+    Store true delete_file_batch_max: i32 = "deleteFileBatchMax" => 10, USE, min(1);
     Store false put_msg_index_hight_water: i32 = "putMsgIndexHightWater" => 600_000, no(UNUSED);
-    Store false max_message_size: i32 = "maxMessageSize" => 4 * 1024 * 1024, USE;
-    Store false max_filter_message_size: i32 = "maxFilterMessageSize" => 16_000, USE;
-    Store false check_crc_on_recover: bool = "checkCRCOnRecover" => true, USE;
-    Store false flush_commit_log_least_pages: i32 = "flushCommitLogLeastPages" => 4, USE;
+    Store false max_message_size: i32 = "maxMessageSize" => 4 * 1024 * 1024, USE, min(1);
+    Store false max_filter_message_size: i32 = "maxFilterMessageSize" => 16_000, USE, min(1);
+    Store false check_crc_on_recover: bool = "checkCRCOnRecover" => true, USE, START;
+    Store false flush_commit_log_least_pages: i32 = "flushCommitLogLeastPages" => 4, USE, min(0);
     Store false commit_commit_log_least_pages: i32 = "commitCommitLogLeastPages" => 4, no(TRANSIENT);
     Store false flush_least_pages_when_warm_maped_file: i32 = "flushLeastPagesWhenWarmMapedFile" => 4096, no(PAGE_CACHE);
     Store false flush_consume_queue_least_pages: i32 = "flushConsumeQueueLeastPages" => 2, no(FLUSH_TIMING);
-    Store false flush_commit_log_thorough_interval: i32 = "flushCommitLogThoroughInterval" => 10_000, USE;
+    Store false flush_commit_log_thorough_interval: i32 = "flushCommitLogThoroughInterval" => 10_000, USE, min(0);
     Store false commit_commit_log_thorough_interval: i32 = "commitCommitLogThoroughInterval" => 200, no(TRANSIENT);
     Store false flush_consume_queue_thorough_interval: i32 = "flushConsumeQueueThoroughInterval" => 60_000, no(FLUSH_TIMING);
-    Store true max_transfer_bytes_on_message_in_memory: i32 = "maxTransferBytesOnMessageInMemory" => 256 * 1024, USE;
-    Store true max_transfer_count_on_message_in_memory: i32 = "maxTransferCountOnMessageInMemory" => 32, USE;
-    Store true max_transfer_bytes_on_message_in_disk: i32 = "maxTransferBytesOnMessageInDisk" => 64 * 1024, USE;
-    Store true max_transfer_count_on_message_in_disk: i32 = "maxTransferCountOnMessageInDisk" => 8, USE;
-    Store true access_message_in_memory_max_ratio: i32 = "accessMessageInMemoryMaxRatio" => 40, USE;
-    Store true message_index_enable: bool = "messageIndexEnable" => true, USE;
-    Store false max_hash_slot_num: i32 = "maxHashSlotNum" => 5_000_000, USE;
-    Store false max_index_num: i32 = "maxIndexNum" => 20_000_000, USE;
-    Store false max_msgs_num_batch: i32 = "maxMsgsNumBatch" => 64, USE;
+    Store true max_transfer_bytes_on_message_in_memory: i32 = "maxTransferBytesOnMessageInMemory" => 256 * 1024, USE, min(1);
+    Store true max_transfer_count_on_message_in_memory: i32 = "maxTransferCountOnMessageInMemory" => 32, USE, min(1);
+    Store true max_transfer_bytes_on_message_in_disk: i32 = "maxTransferBytesOnMessageInDisk" => 64 * 1024, USE, min(1);
+    Store true max_transfer_count_on_message_in_disk: i32 = "maxTransferCountOnMessageInDisk" => 8, USE, min(1);
+    Store true access_message_in_memory_max_ratio: i32 = "accessMessageInMemoryMaxRatio" => 40, USE, range(0, 100);
+    Store true message_index_enable: bool = "messageIndexEnable" => true, USE, START;
+    Store false max_hash_slot_num: i32 = "maxHashSlotNum" => 5_000_000, USE, START, min(1);
+    Store false max_index_num: i32 = "maxIndexNum" => 20_000_000, USE, START, min(1);
+    Store false max_msgs_num_batch: i32 = "maxMsgsNumBatch" => 64, USE, min(1);
     Store true message_index_safe: bool = "messageIndexSafe" => false, no(INDEX_SAFE);
-    Store false ha_listen_port: i32 = "haListenPort" => 0, USE;
+    Store false ha_listen_port: i32 = "haListenPort" => 0, USE, START, PORT;
     Store false ha_send_heartbeat_interval: i32 = "haSendHeartbeatInterval" => 5_000, no(HA);
     Store false ha_housekeeping_interval: i32 = "haHousekeepingInterval" => 20_000, no(HA);
     Store false ha_transfer_batch_size: i32 = "haTransferBatchSize" => 32 * 1024, no(HA);
     Store true ha_master_address: Option<String> = "haMasterAddress" => None, no(HA);
     Store false ha_max_gap_not_in_sync: i32 = "haMaxGapNotInSync" => 256 * 1024 * 1024, no(HA);
-    Store true broker_role: BrokerRole = "brokerRole" => BrokerRole::AsyncMaster, only_default("replication (SYNC_MASTER, SLAVE)");
-    Store true flush_disk_type: FlushDiskType = "flushDiskType" => FlushDiskType::AsyncFlush, USE;
-    Store false sync_flush_timeout: i32 = "syncFlushTimeout" => 5_000, USE;
+    Store true broker_role: BrokerRole = "brokerRole" => BrokerRole::AsyncMaster, only_default("replication (SYNC_MASTER, SLAVE)"), START;
+    Store true flush_disk_type: FlushDiskType = "flushDiskType" => FlushDiskType::AsyncFlush, USE, START;
+    Store false sync_flush_timeout: i32 = "syncFlushTimeout" => 5_000, USE, START, min(1);
     Store false put_message_timeout: i32 = "putMessageTimeout" => 8_000, no(UNUSED);
     Store false slave_timeout: i32 = "slaveTimeout" => 3_000, no(HA);
-    Store false message_delay_level: String = "messageDelayLevel" => "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h".into(), USE;
+    Store false message_delay_level: String = "messageDelayLevel" => "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h".into(), USE, START;
     Store false flush_delay_offset_interval: i64 = "flushDelayOffsetInterval" => 10_000, no(FLUSH_TIMING);
     Store true clean_file_forcibly_enable: bool = "cleanFileForciblyEnable" => true, USE;
     Store false warm_maped_file_enable: bool = "warmMapedFileEnable" => false, no(PAGE_CACHE);
@@ -424,7 +425,7 @@ config_table! {
     Store false duplication_enable: bool = "duplicationEnable" => false, only_default("store duplication");
     Store false disk_fall_recorded: bool = "diskFallRecorded" => true, no(STATS);
     Store false os_page_cache_busy_time_out_mills: i64 = "osPageCacheBusyTimeOutMills" => 1000, no(PAGE_CACHE);
-    Store false default_query_max_num: i32 = "defaultQueryMaxNum" => 32, USE;
+    Store false default_query_max_num: i32 = "defaultQueryMaxNum" => 32, USE, min(1);
     Store true transient_store_pool_enable: bool = "transientStorePoolEnable" => false, only_default("the transient store pool (off-heap write buffers)");
     Store false transient_store_pool_size: i32 = "transientStorePoolSize" => 5, no(TRANSIENT);
     Store false fast_fail_if_no_buffer_in_store_pool: bool = "fastFailIfNoBufferInStorePool" => false, no(TRANSIENT);

@@ -118,7 +118,9 @@ pub fn has_comma(value: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use remoting::config_effect::{no_effect_table, refused_table, replace_section, DocKey};
+    use remoting::config_effect::{
+        no_effect_table, refused_table, replace_section, rules_table, DocKey,
+    };
 
     use crate::config::BrokerConfig;
 
@@ -138,7 +140,11 @@ mod tests {
         let doc = std::fs::read_to_string(&path).expect("docs/config.md");
         let fresh = replace_section(&doc, "broker-refused", &refused_table(doc_keys()))
             .and_then(|d| replace_section(&d, "broker-no-effect", &no_effect_table(doc_keys())))
-            .expect("docs/config.md has the broker-refused and broker-no-effect markers");
+            .and_then(|d| {
+                let rules = BrokerConfig::keys().iter().map(|k| (k.name, k.rules));
+                replace_section(&d, "broker-rules", &rules_table(rules))
+            })
+            .expect("docs/config.md has the broker-refused, -no-effect and -rules markers");
         if std::env::var_os("THRUST_BLESS_DOCS").is_some() {
             std::fs::write(&path, &fresh).expect("write docs/config.md");
         }

@@ -81,4 +81,46 @@ mod tests {
         assert_eq!(s.max_message_size, 1024);
         assert!(s.store_path_commit_log.is_none());
     }
+
+    /// A store key an update may change (no `START` rule) reaches the running store, and one
+    /// it may not change is read by the store only at open: the key table and
+    /// `StoreConfig::with_live_settings` agree on every key.
+    #[test]
+    fn updatable_store_keys_are_live_in_the_store() {
+        use remoting::config_effect::{at_start, Effect, Rule};
+        let base = BrokerConfig::default();
+        let opened = store_config(&base);
+        for k in BrokerConfig::keys() {
+            if k.section != crate::config::Section::Store || !matches!(k.effect, Effect::Honoured) {
+                continue;
+            }
+            let current = base.get(k.name).unwrap_or_default();
+            let lo = k.rules.iter().find_map(|r| match r {
+                Rule::Range(lo, _) => Some(*lo),
+                Rule::AtStart => None,
+            });
+            let changed = match current.as_str() {
+                "true" => "false".to_string(),
+                "false" => "true".to_string(),
+                v => match v.parse::<i64>() {
+                    Ok(n) => (n + 1).max(lo.unwrap_or(0) + 1).to_string(),
+                    Err(_) => continue,
+                },
+            };
+            let mut next = base.clone();
+            next.apply(&[(k.name.to_string(), changed.clone())])
+                .unwrap();
+            let wanted = format!("{:?}", store_config(&next));
+            if wanted == format!("{opened:?}") {
+                continue; // the store does not read this key
+            }
+            let live = format!("{:?}", opened.with_live_settings(&store_config(&next)));
+            assert_eq!(
+                live == wanted,
+                !at_start(k.rules),
+                "{}={changed}: an updatable key must reach the running store, a START one not",
+                k.name
+            );
+        }
+    }
 }

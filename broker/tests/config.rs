@@ -162,3 +162,114 @@ async fn sql92_subscriptions_get_javas_answer_with_property_filter_off() {
     assert_eq!((r.code, r.remark.as_deref()), (rc::SYSTEM_ERROR, refused));
     tb.stop().await;
 }
+
+/// Out-of-range values and keys read once at start-up are refused by an update, naming the key,
+/// with the running values and the `-c` file unchanged; a store setting Java reads on every use
+/// acts at once.
+#[tokio::test]
+async fn update_refuses_out_of_range_and_start_only_keys() {
+    let dir = temp_dir("cfg-range");
+    let file = dir.join("broker.conf");
+    std::fs::write(&file, "fileReservedTime=48\n").unwrap();
+    let mut cfg = config(&dir, "fileReservedTime=48\n");
+    cfg.config_file = Some(file.display().to_string());
+    let running = broker::start(cfg).await.unwrap();
+    let client = Client::new();
+    let addr = running.addr.clone();
+    let before = running.broker.config();
+    let other_root = dir.join("elsewhere").display().to_string();
+    for (body, key, says) in [
+        (
+            "listenPort=-5\n",
+            "listenPort",
+            "must be between 0 and 65535",
+        ),
+        (
+            "brokerPermission=999\n",
+            "brokerPermission",
+            "must be between 0 and 15",
+        ),
+        (
+            "mappedFileSizeCommitLog=-1\n",
+            "mappedFileSizeCommitLog",
+            "must be at least",
+        ),
+        (
+            "fileReservedTime=-3\n",
+            "fileReservedTime",
+            "must be at least 0",
+        ),
+        (
+            "diskMaxUsedSpaceRatio=150\n",
+            "diskMaxUsedSpaceRatio",
+            "must be between 0 and 100",
+        ),
+        ("listenPort=10999\n", "listenPort", "read at start-up only"),
+        (
+            &format!("storePathRootDir={other_root}\n"),
+            "storePathRootDir",
+            "read at start-up only",
+        ),
+        (
+            "fileReservedTime=12\nmappedFileSizeCommitLog=8192\n",
+            "mappedFileSizeCommitLog",
+            "read at start-up only",
+        ),
+        (
+            "flushDiskType=SYNC_FLUSH\n",
+            "flushDiskType",
+            "read at start-up only",
+        ),
+    ] {
+        let upd = call(
+            &client,
+            &addr,
+            Command::request(rq::UPDATE_BROKER_CONFIG).with_body(body.as_bytes().to_vec()),
+        )
+        .await;
+        assert_eq!(upd.code, rc::SYSTEM_ERROR, "{body}: {upd:?}");
+        let remark = upd.remark.unwrap_or_default();
+        assert!(
+            remark.starts_with(&format!("config key {key}")) && remark.contains(says),
+            "{body}: {remark}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "fileReservedTime=48\n"
+    );
+    let now = running.broker.config();
+    assert_eq!(
+        now.to_properties(),
+        before.to_properties(),
+        "nothing applied"
+    );
+    assert_eq!(running.broker.store.config().file_reserved_time_hours, 48);
+    assert!(!dir.join("elsewhere").exists());
+
+    // The same value again is no change; a live store key acts at once.
+    let body = format!(
+        "listenPort={}\nfileReservedTime=6\nmaxMessageSize=2048\n",
+        now.listen_port
+    );
+    let ok = call(
+        &client,
+        &addr,
+        Command::request(rq::UPDATE_BROKER_CONFIG).with_body(body.into_bytes()),
+    )
+    .await;
+    assert_eq!(ok.code, rc::SUCCESS, "{ok:?}");
+    let store_cfg = running.broker.store.config();
+    assert_eq!(store_cfg.file_reserved_time_hours, 6);
+    assert_eq!(store_cfg.max_message_size, 2048);
+    let big = call(&client, &addr, create_topic_cmd("CfgT", 1, 6)).await;
+    assert_eq!(big.code, rc::SUCCESS);
+    let sent = call(&client, &addr, send_cmd("CfgT", 0, &[1u8; 4000], "")).await;
+    assert_eq!(
+        sent.code,
+        rc::MESSAGE_ILLEGAL,
+        "the new maxMessageSize applies"
+    );
+    running.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use remoting::config_effect::{no, only_default, Effect, USE};
+use remoting::config_effect::{check_range, min, no, only_default, Effect, Rule, PORT, START, USE};
 use remoting::props::ConfigValue;
 
 use crate::error::{Error, Result};
@@ -32,7 +32,7 @@ const NETTY_CLIENT: &str = "tunes the NameServer's outbound client, which Java u
 
 /// Declares the config struct and its key table once.
 macro_rules! config_keys {
-    ($( $(#[$gmeta:meta])* group $group:ident { $( $(#[$meta:meta])* $field:ident : $ty:ty = $key:literal, $default:expr, $effect:expr; )* } )*) => {
+    ($( $(#[$gmeta:meta])* group $group:ident { $( $(#[$meta:meta])* $field:ident : $ty:ty = $key:literal, $default:expr, $effect:expr $(, $rule:expr)*; )* } )*) => {
         /// The NameServer's configuration (Java `NamesrvConfig` + `NettyServerConfig` +
         /// `NettyClientConfig`), one field per Java key.
         #[derive(Clone, Debug, PartialEq)]
@@ -58,11 +58,15 @@ macro_rules! config_keys {
             pub fn set(&mut self, key: &str, text: &str) -> Result<bool> {
                 match key {
                     $( $( $key => {
-                        self.$field = ConfigValue::parse_java(text.trim()).map_err(|reason| Error::ConfigValue {
+                        let bad = |reason| Error::ConfigValue {
                             key: key.to_string(),
                             value: text.to_string(),
                             reason,
-                        })?;
+                        };
+                        let value: $ty = ConfigValue::parse_java(text.trim()).map_err(bad)?;
+                        check_range(&[ $( $rule ),* ], &ConfigValue::render_java(&value).unwrap_or_default())
+                            .map_err(bad)?;
+                        self.$field = value;
                         Ok(true)
                     } )* )*
                     _ => Ok(false),
@@ -74,6 +78,14 @@ macro_rules! config_keys {
                 match key {
                     $( $( $key => ConfigValue::render_java(&self.$field), )* )*
                     _ => None,
+                }
+            }
+
+            /// What `key`'s value must satisfy, and whether an update may change it.
+            pub fn rules(key: &str) -> &'static [Rule] {
+                match key {
+                    $( $( $key => { const RULES: &[Rule] = &[ $( $rule ),* ]; RULES } )* )*
+                    _ => &[],
                 }
             }
 
@@ -99,9 +111,9 @@ macro_rules! config_keys {
 config_keys! {
     /// Java `NamesrvConfig`.
     group Namesrv {
-        rocketmq_home: Option<String> = "rocketmqHome", std::env::var("ROCKETMQ_HOME").ok(), USE;
-        kv_config_path: String = "kvConfigPath", home_file("kvConfig.json"), USE;
-        config_store_path: String = "configStorePath", home_file("namesrv.properties"), USE;
+        rocketmq_home: Option<String> = "rocketmqHome", std::env::var("ROCKETMQ_HOME").ok(), USE, START;
+        kv_config_path: String = "kvConfigPath", home_file("kvConfig.json"), USE, START;
+        config_store_path: String = "configStorePath", home_file("namesrv.properties"), USE, START;
         product_env_name: String = "productEnvName", "center".to_string(), no(CLUSTER_TEST);
         cluster_test: bool = "clusterTest", false, only_default("the cluster-test route fallback to another environment's NameServer");
         order_message_enable: bool = "orderMessageEnable", false, USE;
@@ -111,7 +123,7 @@ config_keys! {
         client_request_thread_pool_queue_capacity: i32 = "clientRequestThreadPoolQueueCapacity", 50000, no(POOL);
         default_thread_pool_queue_capacity: i32 = "defaultThreadPoolQueueCapacity", 10000, no(POOL);
         /// Milliseconds between broker-expiry scans (4.9.8 had a fixed 10 s).
-        scan_not_active_broker_interval: i64 = "scanNotActiveBrokerInterval", 5000, USE;
+        scan_not_active_broker_interval: i64 = "scanNotActiveBrokerInterval", 5000, USE, START, min(1);
         un_register_broker_queue_capacity: i32 = "unRegisterBrokerQueueCapacity", 3000, no(UNREGISTER_QUEUE);
         support_acting_master: bool = "supportActingMaster", false, USE;
         enable_all_topic_list: bool = "enableAllTopicList", true, USE;
@@ -119,21 +131,21 @@ config_keys! {
         notify_min_broker_id_changed: bool = "notifyMinBrokerIdChanged", false, only_default("notifying brokers that their group's minimum broker id changed");
         enable_controller_in_namesrv: bool = "enableControllerInNamesrv", false, only_default("a controller embedded in the NameServer");
         need_wait_for_service: bool = "needWaitForService", false, USE;
-        wait_seconds_for_service: i32 = "waitSecondsForService", 45, USE;
+        wait_seconds_for_service: i32 = "waitSecondsForService", 45, USE, min(0);
         delete_topic_with_broker_registration: bool = "deleteTopicWithBrokerRegistration", false, USE;
         config_black_list: String = "configBlackList", "configBlackList;configStorePath;kvConfigPath".to_string(), USE;
     }
     /// Java `NettyServerConfig` (`listenPort` 9876 as `NamesrvStartup` sets it before reading
     /// the file).
     group NettyServer {
-        bind_address: String = "bindAddress", "0.0.0.0".to_string(), USE;
-        listen_port: i32 = "listenPort", 9876, USE;
+        bind_address: String = "bindAddress", "0.0.0.0".to_string(), USE, START;
+        listen_port: i32 = "listenPort", 9876, USE, START, PORT;
         server_worker_threads: i32 = "serverWorkerThreads", 8, no(NETTY);
         server_callback_executor_threads: i32 = "serverCallbackExecutorThreads", 0, no(NETTY);
         server_selector_threads: i32 = "serverSelectorThreads", 3, no(NETTY);
         server_oneway_semaphore_value: i32 = "serverOnewaySemaphoreValue", 256, no(NETTY);
         server_async_semaphore_value: i32 = "serverAsyncSemaphoreValue", 64, no(NETTY);
-        server_channel_max_idle_time_seconds: i32 = "serverChannelMaxIdleTimeSeconds", 120, USE;
+        server_channel_max_idle_time_seconds: i32 = "serverChannelMaxIdleTimeSeconds", 120, USE, START, min(0);
         server_socket_snd_buf_size: i32 = "serverSocketSndBufSize", 0, no(NETTY);
         server_socket_rcv_buf_size: i32 = "serverSocketRcvBufSize", 0, no(NETTY);
         write_buffer_high_water_mark: i32 = "writeBufferHighWaterMark", 0, no(NETTY);
@@ -383,7 +395,9 @@ mod tests {
     /// config_docs` rewrites them after the table changed.
     #[test]
     fn config_docs_list_the_table() {
-        use remoting::config_effect::{no_effect_table, refused_table, replace_section, DocKey};
+        use remoting::config_effect::{
+            no_effect_table, refused_table, replace_section, rules_table, DocKey,
+        };
         let keys = || {
             NamesrvConfig::KEYS.iter().filter_map(|(key, _)| {
                 Some(DocKey {
@@ -397,7 +411,13 @@ mod tests {
         let doc = std::fs::read_to_string(&path).unwrap();
         let fresh = replace_section(&doc, "namesrv-refused", &refused_table(keys()))
             .and_then(|d| replace_section(&d, "namesrv-no-effect", &no_effect_table(keys())))
-            .expect("docs/config.md has the namesrv-refused and namesrv-no-effect markers");
+            .and_then(|d| {
+                let rules = NamesrvConfig::KEYS
+                    .iter()
+                    .map(|(key, _)| (*key, NamesrvConfig::rules(key)));
+                replace_section(&d, "namesrv-rules", &rules_table(rules))
+            })
+            .expect("docs/config.md has the namesrv-refused, -no-effect and -rules markers");
         if std::env::var_os("THRUST_BLESS_DOCS").is_some() {
             std::fs::write(&path, &fresh).unwrap();
         }

@@ -20,6 +20,10 @@ pub enum Error {
         reason: String,
     },
 
+    /// An update changing a key the NameServer reads once at start-up.
+    #[error("config key {key} is read at start-up only: change it in the config file and restart the NameServer")]
+    AtStart { key: String },
+
     /// A config value that turns on a feature Thrust does not have yet.
     #[error("{message}")]
     Unsupported { key: String, message: String },

@@ -83,6 +83,90 @@ impl Effect {
     }
 }
 
+/// What a key's value must satisfy beyond its type, declared after its [`Effect`] in the key
+/// table. `UPDATE_*_CONFIG` and start-up check these, so no request can store a value that
+/// makes the next start fail or the running server misbehave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// Read once at start-up: an update changing it is refused (the running server would
+    /// ignore the new value and the next start would take it without anyone having seen it act).
+    AtStart,
+    /// A numeric value within `lo..=hi`.
+    Range(i64, i64),
+}
+
+/// The key table's shorthand for [`Rule::AtStart`].
+pub const START: Rule = Rule::AtStart;
+
+/// The key table's shorthand for [`Rule::Range`].
+pub const fn range(lo: i64, hi: i64) -> Rule {
+    Rule::Range(lo, hi)
+}
+
+/// The key table's shorthand for a [`Rule::Range`] without upper bound.
+pub const fn min(lo: i64) -> Rule {
+    Rule::Range(lo, i64::MAX)
+}
+
+/// A port number (0: any free port, as Java's `bind` takes it).
+pub const PORT: Rule = Rule::Range(0, 65535);
+
+/// Checks `value` (as Java prints it) against the ranges in `rules`; the error says what the
+/// key accepts.
+pub fn check_range(rules: &[Rule], value: &str) -> Result<(), String> {
+    for rule in rules {
+        let Rule::Range(lo, hi) = *rule else {
+            continue;
+        };
+        let ok = value
+            .trim()
+            .parse::<i64>()
+            .is_ok_and(|v| (lo..=hi).contains(&v));
+        if !ok {
+            return Err(match hi {
+                i64::MAX => format!("must be at least {lo}"),
+                _ => format!("must be between {lo} and {hi}"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Whether `rules` make a key read at start-up only.
+pub fn at_start(rules: &[Rule]) -> bool {
+    rules.contains(&Rule::AtStart)
+}
+
+/// The markdown table of keys with rules: key, accepted values, changeable at run time.
+pub fn rules_table<'a>(keys: impl IntoIterator<Item = (&'a str, &'a [Rule])>) -> String {
+    let mut out = String::from("| key | accepted values | changed by an update |\n|---|---|---|\n");
+    for (key, rules) in keys {
+        if rules.is_empty() {
+            continue;
+        }
+        let accepted: Vec<String> = rules
+            .iter()
+            .filter_map(|r| match *r {
+                Rule::Range(lo, i64::MAX) => Some(format!("≥ {lo}")),
+                Rule::Range(lo, hi) => Some(format!("{lo}..={hi}")),
+                Rule::AtStart => None,
+            })
+            .collect();
+        let accepted = if accepted.is_empty() {
+            "any of its type".to_string()
+        } else {
+            accepted.join(", ")
+        };
+        let live = if at_start(rules) {
+            "no: read at start-up, refused"
+        } else {
+            "yes"
+        };
+        out.push_str(&format!("| `{key}` | {accepted} | {live} |\n"));
+    }
+    out
+}
+
 /// One key as `docs/config.md` lists it.
 pub struct DocKey<'a> {
     pub key: &'a str,
@@ -164,6 +248,31 @@ mod tests {
         assert!(!when.refuses("/a/b", ""));
         assert!(when.refusal("p", "a,b", "").contains("not supported yet"));
         assert!(!USE.refuses("x", "y") && !no("pool").refuses("x", "y"));
+    }
+
+    #[test]
+    fn rules() {
+        assert_eq!(check_range(&[START, PORT], "10911"), Ok(()));
+        assert_eq!(
+            check_range(&[PORT], "-5").unwrap_err(),
+            "must be between 0 and 65535"
+        );
+        assert_eq!(
+            check_range(&[min(1)], "0").unwrap_err(),
+            "must be at least 1"
+        );
+        assert!(check_range(&[min(1)], "x").is_err());
+        assert!(at_start(&[PORT, START]) && !at_start(&[PORT]));
+        let t = rules_table([
+            ("a", &[START, PORT][..]),
+            ("b", &[][..]),
+            ("c", &[min(1)][..]),
+        ]);
+        assert_eq!(
+            t,
+            "| key | accepted values | changed by an update |\n|---|---|---|\n\
+             | `a` | 0..=65535 | no: read at start-up, refused |\n| `c` | ≥ 1 | yes |\n"
+        );
     }
 
     #[test]

@@ -52,7 +52,7 @@ pub(crate) fn run_round(
     manual: bool,
     ratio_override: Option<f64>,
 ) -> Result<CleanReport> {
-    let cfg = &inner.cfg;
+    let cfg = inner.cfg();
     let ratio = ratio_override.unwrap_or_else(|| used_ratio(inner));
     let warn_level = f64::from(cfg.disk_space_warning_level_ratio.clamp(35, 90)) / 100.0;
     let forcibly = f64::from(cfg.disk_space_clean_forcibly_ratio.clamp(30, 85)) / 100.0;
@@ -92,12 +92,12 @@ pub(crate) fn run_round(
 }
 
 fn delete_commitlog(inner: &Inner, clean_at_once: bool) -> Result<usize> {
-    let reserved_ms = inner.cfg.file_reserved_time_hours as i64 * 3_600_000;
+    let reserved_ms = inner.cfg().file_reserved_time_hours as i64 * 3_600_000;
     let segs = inner.commitlog.segs.snapshot();
     let now = now_ms();
     let mut n = 0;
     for seg in segs.iter().take(segs.len().saturating_sub(1)) {
-        if n >= inner.cfg.delete_file_batch_max {
+        if n >= inner.cfg().delete_file_batch_max {
             break;
         }
         let mtime = seg
@@ -134,7 +134,7 @@ pub(crate) fn spawn_cleaner(
     crate::flush::spawn_loop("store-clean", inner, alive, move |inner| {
         std::thread::sleep(Duration::from_millis(100));
         let manual = inner.manual_clean_rounds.load(Ordering::Acquire) > 0;
-        if !manual && last.elapsed() < inner.cfg.clean_resource_interval {
+        if !manual && last.elapsed() < inner.cfg().clean_resource_interval {
             return;
         }
         last = Instant::now();

@@ -152,6 +152,36 @@ impl StoreConfig {
         self
     }
 
+    /// `self` with the settings the store reads on every use taken from `next` (Java's store
+    /// reads them from its live `MessageStoreConfig`); geometry, paths, the flush mode, the
+    /// delay levels and what recovery or `open` consumed keep their opened values.
+    pub fn with_live_settings(&self, next: &StoreConfig) -> StoreConfig {
+        StoreConfig {
+            flush_interval_commit_log: next.flush_interval_commit_log,
+            flush_commit_log_least_pages: next.flush_commit_log_least_pages,
+            flush_commit_log_thorough_interval: next.flush_commit_log_thorough_interval,
+            flush_interval_consume_queue: next.flush_interval_consume_queue,
+            max_message_size: next.max_message_size,
+            file_reserved_time_hours: next.file_reserved_time_hours,
+            delete_when: next.delete_when.clone(),
+            disk_max_used_space_ratio: next.disk_max_used_space_ratio,
+            disk_space_clean_forcibly_ratio: next.disk_space_clean_forcibly_ratio,
+            disk_space_warning_level_ratio: next.disk_space_warning_level_ratio,
+            clean_file_forcibly_enable: next.clean_file_forcibly_enable,
+            clean_resource_interval: next.clean_resource_interval,
+            delete_file_batch_max: next.delete_file_batch_max,
+            max_transfer_bytes_on_message_in_memory: next.max_transfer_bytes_on_message_in_memory,
+            max_transfer_count_on_message_in_memory: next.max_transfer_count_on_message_in_memory,
+            max_transfer_bytes_on_message_in_disk: next.max_transfer_bytes_on_message_in_disk,
+            max_transfer_count_on_message_in_disk: next.max_transfer_count_on_message_in_disk,
+            access_message_in_memory_max_ratio: next.access_message_in_memory_max_ratio,
+            max_filter_message_size: next.max_filter_message_size,
+            max_msgs_num_batch: next.max_msgs_num_batch,
+            default_query_max_num: next.default_query_max_num,
+            ..self.clone()
+        }
+    }
+
     /// `deleteWhen` hours.
     pub fn delete_when_hours(&self) -> Vec<u32> {
         self.delete_when

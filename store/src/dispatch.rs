@@ -34,7 +34,7 @@ pub(crate) fn queue_or_create(
     if let Some(q) = per_topic.get(&queue_id) {
         return Ok(Arc::clone(q));
     }
-    let seg = round_cq_file_size(inner.cfg.mapped_file_size_consume_queue);
+    let seg = round_cq_file_size(inner.cfg().mapped_file_size_consume_queue);
     let q = Arc::new(ConsumeQueue::open(topic, queue_id, &dir, seg)?);
     per_topic.insert(queue_id, Arc::clone(&q));
     Ok(q)

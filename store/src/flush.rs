@@ -210,7 +210,7 @@ pub(crate) fn flush_commitlog(inner: &Inner, force: bool) -> Result<()> {
     if target <= from {
         return Ok(());
     }
-    let least = inner.cfg.flush_commit_log_least_pages * OS_PAGE_SIZE;
+    let least = inner.cfg().flush_commit_log_least_pages * OS_PAGE_SIZE;
     if !force && target - from < least {
         return Ok(());
     }
@@ -288,7 +288,7 @@ const CQ_RESIDENT_WINDOW: u64 = 64 * 1024;
 /// reader of a released range, such as a consumer draining an old backlog, takes a minor fault,
 /// and the next round releases those pages again, which bounds RSS during drains too.
 pub(crate) fn release_cold_pages(inner: &Inner, with_queues: bool) {
-    let window = inner.cfg.commit_log_resident_window;
+    let window = inner.cfg().commit_log_resident_window;
     if window == 0 {
         return;
     }
@@ -361,14 +361,14 @@ pub(crate) fn spawn_commitlog_flusher(
 ) -> Result<JoinHandle<()>> {
     let mut last_thorough = Instant::now();
     spawn_loop("store-flush-commitlog", inner, alive, move |inner| {
-        let sync = inner.cfg.flush_disk_type.is_sync();
+        let sync = inner.cfg().flush_disk_type.is_sync();
         let wait = if sync {
             Duration::from_millis(10)
         } else {
-            inner.cfg.flush_interval_commit_log
+            inner.cfg().flush_interval_commit_log
         };
         inner.flush.wait_wake(wait);
-        let thorough = last_thorough.elapsed() >= inner.cfg.flush_commit_log_thorough_interval;
+        let thorough = last_thorough.elapsed() >= inner.cfg().flush_commit_log_thorough_interval;
         if thorough {
             last_thorough = Instant::now();
         }
@@ -389,7 +389,7 @@ pub(crate) fn spawn_logics_flusher(inner: &Arc<Inner>, alive: Weak<()>) -> Resul
             rounds = rounds.wrapping_add(1);
             release_cold_pages(inner, rounds % CQ_RELEASE_EVERY == 0);
         }
-        if last.elapsed() < inner.cfg.flush_interval_consume_queue {
+        if last.elapsed() < inner.cfg().flush_interval_consume_queue {
             return;
         }
         last = Instant::now();

@@ -134,7 +134,7 @@ impl Store {
         max: i64,
     ) -> GetResult {
         let inner = &self.inner;
-        let cfg = &inner.cfg;
+        let cfg = inner.cfg();
         let max_filter = cfg
             .max_filter_message_size
             .max(req.max_count * CQ_UNIT_SIZE as usize);
@@ -215,7 +215,7 @@ impl Store {
         count: usize,
         in_mem: bool,
     ) -> bool {
-        let cfg = &self.inner.cfg;
+        let cfg = self.inner.cfg();
         if count + 1 > max_count || total + size > max_pull {
             return true;
         }
@@ -355,7 +355,7 @@ impl Store {
         begin: i64,
         end: i64,
     ) -> IndexQuery {
-        let max = max.min(self.inner.cfg.max_msgs_num_batch);
+        let max = max.min(self.inner.cfg().max_msgs_num_batch);
         self.inner
             .index
             .as_ref()

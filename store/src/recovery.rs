@@ -179,7 +179,7 @@ fn abnormal_start(inner: &Inner, segs: &[Segment]) -> usize {
 /// Walk records from the first given segment, dispatching those ending after `dispatch_from`;
 /// returns the end of valid data and the number of records seen.
 fn scan(inner: &Inner, segs: &[Segment], dispatch_from: i64) -> Result<(u64, u64)> {
-    let check_crc = inner.cfg.check_crc_on_recover;
+    let check_crc = inner.cfg().check_crc_on_recover;
     let mut count = 0u64;
     for (i, seg) in segs.iter().enumerate() {
         // Records are data; the hole after them (never written, or reserved but unwritten) reads
@@ -245,7 +245,7 @@ fn check_later_segments(
     if with_data == 0 {
         return Ok(());
     }
-    if !inner.cfg.truncate_on_old_corruption {
+    if !inner.cfg().truncate_on_old_corruption {
         return Err(StoreError::Format {
             path: seg.file.path().to_path_buf(),
             reason: format!(

@@ -103,7 +103,9 @@ impl Block<'_> {
 pub(crate) type QueueTable = HashMap<String, HashMap<i32, Arc<ConsumeQueue>>>;
 
 pub(crate) struct Inner {
-    pub cfg: StoreConfig,
+    /// The settings in force: replaced whole by [`Store::update_config`], read through
+    /// [`Inner::cfg`] at each use so an update acts at once.
+    config: RwLock<Arc<StoreConfig>>,
     pub paths: StorePaths,
     pub delays: DelayLevels,
     pub commitlog: CommitLog,
@@ -132,6 +134,11 @@ pub(crate) struct Inner {
 }
 
 impl Inner {
+    /// The settings in force (a snapshot).
+    pub fn cfg(&self) -> Arc<StoreConfig> {
+        Arc::clone(&self.config.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
     /// Every consume queue, taken out of the table so no lock is held while working on them.
     pub(crate) fn all_queues(&self) -> Vec<Arc<ConsumeQueue>> {
         let t = self.queues.read().unwrap_or_else(|e| e.into_inner());
@@ -240,7 +247,7 @@ impl Store {
         };
         let inner = Arc::new(Inner {
             flush: FlushState::new(cfg.sync_flush_timeout),
-            cfg,
+            config: RwLock::new(Arc::new(cfg)),
             paths,
             delays,
             commitlog,
@@ -296,8 +303,15 @@ impl Store {
     }
 
     /// The configuration in force.
-    pub fn config(&self) -> &StoreConfig {
-        &self.inner.cfg
+    pub fn config(&self) -> Arc<StoreConfig> {
+        self.inner.cfg()
+    }
+
+    /// Applies the settings of `next` that the store reads on every use
+    /// ([`StoreConfig::with_live_settings`]); the others keep the values the store opened with.
+    pub fn update_config(&self, next: &StoreConfig) {
+        let mut slot = self.inner.config.write().unwrap_or_else(|e| e.into_inner());
+        *slot = Arc::new(slot.with_live_settings(next));
     }
 
     /// Store one message.
@@ -323,7 +337,7 @@ impl Store {
         // Work that needs no lock: sizes, limits, body CRCs.
         let mut lens = Vec::with_capacity(msgs.len());
         for m in &msgs {
-            lens.push(record_len(m, inner.cfg.max_message_size)?);
+            lens.push(record_len(m, inner.cfg().max_message_size)?);
         }
         let crcs: Vec<i32> = msgs.iter().map(|m| crc32(&m.body)).collect();
         let total: usize = lens.iter().map(|l| l.0).sum();
@@ -370,7 +384,7 @@ impl Store {
             store_timestamp: store_ts,
             durability: inner
                 .flush
-                .durability(appended.end, inner.cfg.flush_disk_type),
+                .durability(appended.end, inner.cfg().flush_disk_type),
         })
     }
 
@@ -404,7 +418,7 @@ impl Store {
         if inner.disk_full.load(Ordering::Acquire) {
             return Err(StoreError::DiskFull(format!(
                 "disk usage above diskSpaceWarningLevelRatio {} %",
-                inner.cfg.disk_space_warning_level_ratio
+                inner.cfg().disk_space_warning_level_ratio
             )));
         }
         Ok(())

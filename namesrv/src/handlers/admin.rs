@@ -2,12 +2,14 @@
 //! GET_KVLIST_BY_NAMESPACE, UPDATE/GET_NAMESRV_CONFIG (Java `DefaultRequestProcessor`).
 
 use remoting::code::response;
+use remoting::config_effect::at_start;
 use remoting::headers::namesrv::{
     DeleteKVConfigRequestHeader, GetKVConfigRequestHeader, GetKVConfigResponseHeader,
     GetKVListByNamespaceRequestHeader, PutKVConfigRequestHeader,
 };
 use remoting::{Command, Connection};
 
+use crate::config::NamesrvConfig;
 use crate::dispatch::{success, Reject, Reply};
 use crate::error::Error;
 use crate::server::NameServer;
@@ -71,10 +73,13 @@ pub fn update_config(ns: &NameServer, conn: &Connection, req: &Command) -> Reply
     }
     ns.update_config(|state| {
         for (key, value) in &entries {
+            let before = state.config.get(key);
             if !state.config.set(key, value)? {
                 if let Some(slot) = state.extra.get_mut(key) {
                     *slot = value.clone();
                 }
+            } else if at_start(NamesrvConfig::rules(key)) && state.config.get(key) != before {
+                return Err(Error::AtStart { key: key.clone() });
             }
         }
         state.config.check_supported()
