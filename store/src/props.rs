@@ -1,5 +1,11 @@
 //! Java message property strings (`MessageDecoder.messageProperties2String` /
 //! `string2messageProperties`): `name 0x01 value 0x02`, repeated.
+//!
+//! The order of the pairs is part of the stored bytes. Java builds every string it stores from a
+//! `HashMap`, so its pairs come out in that map's iteration order: by bucket
+//! (`(h ^ h >>> 16) & (capacity - 1)` of the name's `String.hashCode`), and within a bucket in
+//! insertion order. [`java_map_order`] reproduces it; a list kept in insertion order and sorted
+//! by it before encoding yields Java's bytes.
 
 /// `NAME_VALUE_SEPARATOR`.
 pub const NAME_VALUE_SEPARATOR: char = '\u{1}';
@@ -14,10 +20,17 @@ pub mod keys {
     pub const DELAY: &str = "DELAY";
 }
 
+/// `new HashMap<>(128)` of `MessageDecoder.string2messageProperties`: the map behind every
+/// property string the broker builds from a parsed one.
+pub const PARSED_MAP_CAPACITY: usize = 128;
+/// `new HashMap<>()` of `Message.putProperty`: a message the broker makes from scratch (the
+/// transaction op marker).
+pub const MESSAGE_MAP_CAPACITY: usize = 16;
+
 /// Parse like Java: split on 0x02, keep a pair only if its name and value are non-empty; a later
-/// duplicate overwrites an earlier one (order of first appearance kept).
-pub fn parse_properties(s: &str) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
+/// duplicate overwrites an earlier one (order of first appearance kept, as in a `HashMap`).
+pub fn parse_pairs(s: &str) -> Vec<(&str, &str)> {
+    let mut out: Vec<(&str, &str)> = Vec::new();
     for part in s.split(PROPERTY_SEPARATOR) {
         if part.chars().count() < 3 {
             continue;
@@ -29,17 +42,81 @@ pub fn parse_properties(s: &str) -> Vec<(String, String)> {
         if name.is_empty() || value.is_empty() {
             continue;
         }
-        match out.iter_mut().find(|(n, _)| n == name) {
-            Some(slot) => slot.1 = value.to_string(),
-            None => out.push((name.to_string(), value.to_string())),
-        }
+        put(&mut out, name, value);
     }
     out
 }
 
-/// Encode with a trailing separator after every pair (5.x style; 4.9.8 readers accept it).
-pub fn properties_to_string<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-    let mut s = String::new();
+/// [`parse_pairs`] into owned pairs.
+pub fn parse_properties(s: &str) -> Vec<(String, String)> {
+    parse_pairs(s)
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// `Map.put`: replaces the value of `name` where it is, or appends the pair.
+pub fn put<'a, K: AsRef<str> + From<&'a str>, V>(pairs: &mut Vec<(K, V)>, name: &'a str, value: V) {
+    match pairs.iter_mut().find(|(k, _)| k.as_ref() == name) {
+        Some(slot) => slot.1 = value,
+        None => pairs.push((K::from(name), value)),
+    }
+}
+
+/// The value of `name` in parsed pairs.
+pub fn get<'a, K: AsRef<str>, V: AsRef<str>>(pairs: &'a [(K, V)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k.as_ref() == name)
+        .map(|(_, v)| v.as_ref())
+}
+
+/// Sorts `pairs` (distinct names, in insertion order) into the iteration order of a Java
+/// `HashMap` created with `initial_capacity` (a power of two) that they were put into: by bucket,
+/// ties in insertion order (a stable sort). The table doubles while the size exceeds 3/4 of it.
+/// Exact while no bucket holds more than 8 names (Java then turns the bucket into a tree).
+pub fn java_map_order<K: AsRef<str>, V>(pairs: &mut [(K, V)], initial_capacity: usize) {
+    let mut capacity = initial_capacity.max(1);
+    while pairs.len() > capacity / 4 * 3 {
+        capacity *= 2;
+    }
+    let mask = (capacity - 1) as u32;
+    let bucket = |k: &K| {
+        let h = crate::message::java_hash(k.as_ref()) as u32;
+        (h ^ (h >> 16)) & mask
+    };
+    // A stable sort; on the few pairs of a message it is an insertion sort that allocates nothing.
+    if pairs.len() <= 20 {
+        pairs.sort_by_key(|(k, _)| bucket(k));
+    } else {
+        pairs.sort_by_cached_key(|(k, _)| bucket(k));
+    }
+}
+
+/// `messageProperties2String` of a map holding `pairs` (in insertion order) that was built by
+/// parsing a property string (capacity 128).
+pub fn to_java_string<K: AsRef<str>, V: AsRef<str>>(pairs: &mut [(K, V)]) -> String {
+    java_map_order(pairs, PARSED_MAP_CAPACITY);
+    properties_to_string(pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
+}
+
+/// A stored property string as Java writes it again after decoding the record
+/// (`messageProperties2String(string2messageProperties(s))`).
+pub fn reencode(s: &str) -> String {
+    to_java_string(&mut parse_pairs(s))
+}
+
+/// Encode with a trailing separator after every pair (5.x style; 4.9.8 readers accept it), in
+/// the order given.
+pub fn properties_to_string<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)> + Clone,
+) -> String {
+    let len = pairs
+        .clone()
+        .into_iter()
+        .map(|(n, v)| n.len() + v.len() + 2)
+        .sum();
+    let mut s = String::with_capacity(len);
     for (n, v) in pairs {
         s.push_str(n);
         s.push(NAME_VALUE_SEPARATOR);
@@ -69,6 +146,125 @@ pub fn property<'a>(s: &'a str, name: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn names(s: &str) -> Vec<&str> {
+        parse_pairs(s).into_iter().map(|(k, _)| k).collect()
+    }
+
+    /// Orders the Java 5.3.3 broker stored for the same traffic (compat-tests `records`).
+    #[test]
+    fn java_map_order_matches_java_records() {
+        let cases: [(&[&str], &[&str]); 4] = [
+            (
+                &[
+                    "color",
+                    "size",
+                    "UNIQ_KEY",
+                    "WAIT",
+                    "MSG_REGION",
+                    "TRACE_ON",
+                    "CLUSTER",
+                ],
+                &[
+                    "MSG_REGION",
+                    "UNIQ_KEY",
+                    "CLUSTER",
+                    "size",
+                    "color",
+                    "WAIT",
+                    "TRACE_ON",
+                ],
+            ),
+            (
+                // UNIQ_KEY and CLUSTER share a bucket: insertion order decides.
+                &["TAGS", "a", "MSG_REGION", "TRACE_ON", "UNIQ_KEY", "CLUSTER"],
+                &["MSG_REGION", "UNIQ_KEY", "CLUSTER", "TAGS", "a", "TRACE_ON"],
+            ),
+            (
+                &[
+                    "TIMER_DELAY_SEC",
+                    "UNIQ_KEY",
+                    "WAIT",
+                    "MSG_REGION",
+                    "TRACE_ON",
+                    "CLUSTER",
+                    "TIMER_OUT_MS",
+                    "REAL_TOPIC",
+                    "REAL_QID",
+                    "TIMER_ENQUEUE_MS",
+                    "TIMER_DEQUEUE_MS",
+                ],
+                &[
+                    "TIMER_DELAY_SEC",
+                    "TIMER_OUT_MS",
+                    "MSG_REGION",
+                    "UNIQ_KEY",
+                    "CLUSTER",
+                    "TIMER_ENQUEUE_MS",
+                    "WAIT",
+                    "TRACE_ON",
+                    "TIMER_DEQUEUE_MS",
+                    "REAL_TOPIC",
+                    "REAL_QID",
+                ],
+            ),
+            (
+                &[
+                    "UNIQ_KEY",
+                    "WAIT",
+                    "MSG_REGION",
+                    "TRACE_ON",
+                    "CLUSTER",
+                    "RETRY_TOPIC",
+                    "DELAY",
+                    "ORIGIN_MESSAGE_ID",
+                    "REAL_TOPIC",
+                    "REAL_QID",
+                ],
+                &[
+                    "ORIGIN_MESSAGE_ID",
+                    "RETRY_TOPIC",
+                    "MSG_REGION",
+                    "UNIQ_KEY",
+                    "CLUSTER",
+                    "DELAY",
+                    "WAIT",
+                    "TRACE_ON",
+                    "REAL_TOPIC",
+                    "REAL_QID",
+                ],
+            ),
+        ];
+        for (inserted, java) in cases {
+            let mut pairs: Vec<(&str, &str)> = inserted.iter().map(|k| (*k, "v")).collect();
+            let s = to_java_string(&mut pairs);
+            assert_eq!(names(&s), java.to_vec());
+            assert_eq!(reencode(&s), s, "stable across a decode and encode");
+        }
+        // The op marker: `new Message(topic, "d", body)`, a default-capacity map.
+        let mut op = vec![("TAGS", "d"), ("WAIT", "true")];
+        java_map_order(&mut op, MESSAGE_MAP_CAPACITY);
+        assert_eq!(op, vec![("WAIT", "true"), ("TAGS", "d")]);
+    }
+
+    #[test]
+    fn java_map_order_grows_the_table() {
+        // 97 names overflow 128 buckets (threshold 96): the order is that of 256 buckets.
+        let owned: Vec<String> = (0..97).map(|i| format!("k{i}")).collect();
+        let mut pairs: Vec<(&str, ())> = owned.iter().map(|k| (k.as_str(), ())).collect();
+        java_map_order(&mut pairs, PARSED_MAP_CAPACITY);
+        let bucket = |k: &str| {
+            let h = crate::message::java_hash(k) as u32;
+            (h ^ (h >> 16)) & 255
+        };
+        assert!(pairs.windows(2).all(|w| bucket(w[0].0) <= bucket(w[1].0)));
+        // Java 17's `new HashMap<>(128)` after putting k0..k96 in order iterates from:
+        let first: Vec<&str> = pairs.iter().take(12).map(|(k, _)| *k).collect();
+        assert_eq!(
+            first,
+            ["k31", "k30", "k33", "k32", "k35", "k34", "k37", "k36", "k39", "k38", "k0", "k1"]
+        );
+    }
 
     #[test]
     fn java_parse_rules() {
