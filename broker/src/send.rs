@@ -92,7 +92,7 @@ fn build_messages(
     store_host: SocketAddr,
 ) -> Result<Vec<NewMessage>, Reject> {
     let body = req.body.clone().unwrap_or_default();
-    if h.is_batch(req.code) {
+    if h.is_batch() {
         if h.topic.starts_with(RETRY_PREFIX) {
             return Err(Reject::illegal(
                 "batch request does not support retry group",

@@ -108,6 +108,7 @@ async fn auto_create_via_tbw102_and_batch() {
     batch.extend(item(b"b2", "UNIQ_KEY\u{1}BBB\u{2}"));
     let mut cmd = send_cmd("NewTopic", 0, &batch, "WAIT\u{1}true\u{2}");
     cmd.code = rq::SEND_BATCH_MESSAGE;
+    cmd.ext_fields.insert("m", "true");
     let r = call(&client, &tb.addr, cmd).await;
     assert_eq!(r.code, rc::SUCCESS, "{:?}", r.remark);
     assert_eq!(r.ext("queueOffset"), Some("1"));

@@ -108,9 +108,11 @@ impl SendMessageRequestHeader {
         }
     }
 
-    /// Whether the body is a batch: the `batch` flag, or code 320.
-    pub fn is_batch(&self, code: i32) -> bool {
-        self.batch == Some(true) || code == request::SEND_BATCH_MESSAGE
+    /// Whether the body is a batch: the `batch` flag alone (Java
+    /// `SendMessageRequestHeader.isBatch`). Clients set it with code 320; a 320 request without it
+    /// is stored as one message whose body is the whole batch, as Java does.
+    pub fn is_batch(&self) -> bool {
+        self.batch == Some(true)
     }
 }
 
