@@ -5,9 +5,10 @@
 //! GET_TOPIC_CONFIG (351).
 //!
 //! Send-back: the consumed record (found by its CommitLog offset) is stored again in
-//! `%RETRY%<group>` with `reconsumeTimes+1`, `RETRY_TOPIC` and `ORIGIN_MESSAGE_ID`, or in
-//! `%DLQ%<group>` when the retries are used up or `delayLevel < 0`. The delay level is recorded
-//! as `DELAY` for the scheduler (see [`crate::schedule`]).
+//! `%RETRY%<group>` with `reconsumeTimes+1`, `RETRY_TOPIC`, `WAIT=false` and
+//! `ORIGIN_MESSAGE_ID`, or in `%DLQ%<group>` when the retries are used up or `delayLevel < 0`.
+//! The delay level is recorded as `DELAY` for the scheduler (see [`crate::schedule`]); a DLQ
+//! record carries `DELAY=0`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +17,7 @@ use remoting::code::{request as rq, response as rc};
 use remoting::headers::{ConsumerSendMsgBackRequestHeader, GetConsumerRunningInfoRequestHeader};
 use remoting::{body, Command};
 use serde::Deserialize;
-use store::props::{parse_properties, properties_to_string};
+use store::props::{get, parse_pairs, parse_properties, put, to_java_string};
 use store::{NewMessage, StoredMessage};
 
 use crate::broker::Broker;
@@ -100,11 +101,8 @@ pub fn send_msg_back(b: &Arc<Broker>, req: Command) -> Reply {
             // Java `AbstractSendMessageProcessor#consumerSendMsgBack`: the origin topic is the
             // record's RETRY_TOPIC when it was a retry already; only a delayed put counts as a
             // put to SCHEDULE_TOPIC_XXXX.
-            let props = parse_properties(&msg.properties);
-            let back_topic = props
-                .iter()
-                .find(|(k, _)| k == "RETRY_TOPIC")
-                .map_or(msg.topic.as_str(), |(_, v)| v.as_str());
+            let props = parse_pairs(&msg.properties);
+            let back_topic = get(&props, "RETRY_TOPIC").unwrap_or(msg.topic.as_str());
             if stored_topic == crate::topics::SCHEDULE_TOPIC {
                 let size = i64::from(put.first().size).unsigned_abs();
                 b.stats_items
@@ -119,28 +117,26 @@ pub fn send_msg_back(b: &Arc<Broker>, req: Command) -> Reply {
     }
 }
 
-/// The consumed record as a new message for `topic`: `reconsumeTimes+1`, `RETRY_TOPIC` and
-/// `ORIGIN_MESSAGE_ID` kept from the first delivery, `DELAY` set (retry) or removed (DLQ).
+/// The consumed record as a new message for `topic` (Java `consumerSendMsgBack`, which changes
+/// the decoded message's properties in this order): `RETRY_TOPIC` kept from the first delivery
+/// or set, `WAIT=false` (`setWaitStoreMsgOK(false)`), `DELAY` = the level, or 0 for the DLQ,
+/// `ORIGIN_MESSAGE_ID` kept or set to the record's offset msgId; `reconsumeTimes+1`.
 fn retry_message(msg: &StoredMessage, topic: String, delay: Option<i32>) -> NewMessage {
     let mut props = parse_properties(&msg.properties);
-    let keep_or_add = |p: &mut Vec<(String, String)>, k: &str, v: String| {
-        if !p.iter().any(|(n, _)| n == k) {
-            p.push((k.to_string(), v));
-        }
-    };
-    keep_or_add(&mut props, "RETRY_TOPIC", msg.topic.clone());
-    // Java keeps the first delivery's id: the record's ORIGIN_MESSAGE_ID, else its offset msgId.
-    let origin = store::offset_msg_id(&msg.store_host, msg.physical_offset);
-    keep_or_add(&mut props, "ORIGIN_MESSAGE_ID", origin);
-    props.retain(|(k, _)| k != "DELAY");
-    if let Some(level) = delay {
-        props.push(("DELAY".into(), level.to_string()));
+    if get(&props, "RETRY_TOPIC").is_none() {
+        put(&mut props, "RETRY_TOPIC", msg.topic.clone());
     }
-    let properties = properties_to_string(props.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    put(&mut props, "WAIT", "false".to_string());
+    put(&mut props, "DELAY", delay.unwrap_or(0).to_string());
+    let origin = match get(&props, "ORIGIN_MESSAGE_ID") {
+        Some(id) if !id.trim().is_empty() => id.to_string(),
+        _ => store::offset_msg_id(&msg.store_host, msg.physical_offset),
+    };
+    put(&mut props, "ORIGIN_MESSAGE_ID", origin);
     NewMessage {
         reconsume_times: msg.reconsume_times + 1,
         prepared_transaction_offset: 0,
-        ..msg.to_new(topic, 0, properties)
+        ..msg.to_new(topic, 0, to_java_string(&mut props))
     }
 }
 

@@ -1,7 +1,9 @@
 //! Request/reply (Java `ReplyMessageProcessor`): SEND_REPLY_MESSAGE (324) / _V2 (325) carry the
 //! responder's reply; the broker pushes it to the requesting client named by the message's
 //! `REPLY_TO_CLIENT` property with PUSH_REPLY_MESSAGE_TO_CLIENT (326) over that client's own
-//! connection, and (with `storeReplyMessageEnable`, default true) also stores it.
+//! connection, and (with `storeReplyMessageEnable`, default true) also stores it. Both carry the
+//! client's properties plus `MSG_REGION` and `TRACE_ON` (Java `buildMsgContext`), the pushed
+//! ones also `PUSH_REPLY_TIME`; the broker adds no `UNIQ_KEY` or `CLUSTER` to a reply.
 //! On success the answer carries msgId `0` and queueOffset 0, as Java's does.
 
 use std::sync::atomic::Ordering;
@@ -13,7 +15,7 @@ use remoting::headers::{
     ReplyMessageRequestHeader, SendMessageRequestHeader, SendMessageResponseHeader,
 };
 use remoting::{Command, Connection};
-use store::props::{parse_properties, properties_to_string};
+use store::props::{get, parse_properties, put, to_java_string};
 use store::NewMessage;
 
 use crate::broker::Broker;
@@ -32,14 +34,14 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
     let store_host = crate::send::store_host(&cfg);
     let body = req.body.clone().unwrap_or_default();
     let mut props = parse_properties(h.properties.as_deref().unwrap_or(""));
-    let sender = props
-        .iter()
-        .find(|(k, _)| k == "REPLY_TO_CLIENT")
-        .map(|(_, v)| v.clone());
+    put(&mut props, "MSG_REGION", cfg.region_id.clone());
+    put(&mut props, "TRACE_ON", cfg.trace_on.to_string());
+    let stored = to_java_string(&mut props);
+    let sender = get(&props, "REPLY_TO_CLIENT").map(str::to_string);
     let pushed = match sender {
         None => Err("reply message properties[REPLY_TO_CLIENT] is null".to_string()),
         Some(id) => {
-            props.push(("PUSH_REPLY_TIME".into(), now_millis().to_string()));
+            put(&mut props, "PUSH_REPLY_TIME", now_millis().to_string());
             let push = ReplyMessageRequestHeader {
                 producer_group: h.producer_group.clone(),
                 topic: h.topic.clone(),
@@ -49,7 +51,7 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
                 sys_flag: h.sys_flag,
                 born_timestamp: h.born_timestamp,
                 flag: h.flag,
-                properties: Some(encode(&props)),
+                properties: Some(to_java_string(&mut props)),
                 reconsume_times: h.reconsume_times,
                 unit_mode: h.unit_mode.unwrap_or(false),
                 born_host: conn.peer().to_string(),
@@ -65,7 +67,7 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
             queue_id,
             flag: h.flag,
             body,
-            properties: h.properties.clone().unwrap_or_default(),
+            properties: stored,
             sys_flag: h.sys_flag,
             born_timestamp: h.born_timestamp,
             born_host: conn.peer(),
@@ -94,10 +96,6 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
         )),
         Err(remark) => Err(Reject::system(remark)),
     }
-}
-
-fn encode(p: &[(String, String)]) -> String {
-    properties_to_string(p.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 
 /// Java `ProducerManager.findChannel(clientId)` + `Broker2Client.callClient`.

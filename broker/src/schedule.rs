@@ -5,14 +5,16 @@
 //! `REAL_QID` added; the store puts the delivery time in its consume-queue tags code. A task
 //! walks each level's queue from its offset in `config/delayOffset.json`
 //! (`{"offsetTable":{1:5,2:0}}`, bare integer keys as Java writes them) and, once a unit is due,
-//! stores the message again in its real topic and queue with `DELAY` removed.
+//! stores the message again in its real topic and queue. Java's `messageTimeUp` builds the
+//! delivered record's properties before it clears `DELAY` from the message, so the record keeps
+//! `DELAY`, `REAL_TOPIC` and `REAL_QID` (a consumer's `getDelayTimeLevel()` reads the level).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use store::props::{parse_properties, properties_to_string};
+use store::props::{get, parse_properties, put, to_java_string};
 use store::{NewMessage, StoredMessage};
 
 use crate::broker::Broker;
@@ -41,11 +43,10 @@ pub fn to_schedule_topic(mut msg: NewMessage, cfg: &BrokerConfig) -> NewMessage 
     }
     let level = level.min(level_count(cfg).max(1));
     let mut props = parse_properties(&msg.properties);
-    props.retain(|(k, _)| k != "REAL_TOPIC" && k != "REAL_QID" && k != "DELAY");
-    props.push(("DELAY".into(), level.to_string()));
-    props.push(("REAL_TOPIC".into(), msg.topic.clone()));
-    props.push(("REAL_QID".into(), msg.queue_id.to_string()));
-    msg.properties = properties_to_string(props.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    put(&mut props, "DELAY", level.to_string());
+    put(&mut props, "REAL_TOPIC", msg.topic.clone());
+    put(&mut props, "REAL_QID", msg.queue_id.to_string());
+    msg.properties = to_java_string(&mut props);
     msg.topic = SCHEDULE_TOPIC.to_string();
     msg.queue_id = level - 1;
     msg
@@ -171,21 +172,23 @@ fn deliver_due(b: &Broker, level: i32) {
     }
 }
 
-/// Java `messageTimeup`: back to `REAL_TOPIC`/`REAL_QID`, `DELAY` cleared.
+/// Java `messageTimeUp`: back to `REAL_TOPIC`/`REAL_QID`, every property kept.
 fn real_message(msg: StoredMessage) -> Option<NewMessage> {
-    to_real_topic(msg, &["DELAY"])
+    let mut props = parse_properties(&msg.properties);
+    to_real_topic(msg, &mut props)
 }
 
 /// A message parked in a system topic (schedule, timer) stored again in its `REAL_TOPIC` and
-/// `REAL_QID` (0 when absent), without the properties in `clear`; `None` without `REAL_TOPIC`.
-pub(crate) fn to_real_topic(msg: StoredMessage, clear: &[&str]) -> Option<NewMessage> {
-    let mut props = parse_properties(&msg.properties);
-    let get = |key: &str| props.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
-    let topic = get("REAL_TOPIC")?;
-    let queue_id = get("REAL_QID").and_then(|q| q.parse().ok()).unwrap_or(0);
-    props.retain(|(k, _)| !clear.contains(&k.as_str()));
-    let properties = properties_to_string(props.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    Some(msg.to_new(topic, queue_id, properties))
+/// `REAL_QID` (0 when absent) with the properties `props`; `None` without `REAL_TOPIC`.
+pub(crate) fn to_real_topic(
+    msg: StoredMessage,
+    props: &mut [(String, String)],
+) -> Option<NewMessage> {
+    let topic = get(props, "REAL_TOPIC")?.to_string();
+    let queue_id = get(props, "REAL_QID")
+        .and_then(|q| q.parse().ok())
+        .unwrap_or(0);
+    Some(msg.to_new(topic, queue_id, to_java_string(props)))
 }
 
 /// A message as a producer sends it to topic `T`, for the schedule and timer tests.
@@ -222,8 +225,16 @@ mod tests {
         assert_eq!((m.topic.as_str(), m.queue_id), (SCHEDULE_TOPIC, 2));
         assert_eq!(property(&m.properties, "REAL_TOPIC").as_deref(), Some("T"));
         assert_eq!(property(&m.properties, "REAL_QID").as_deref(), Some("2"));
+        assert_eq!(
+            m.properties, "DELAY\u{1}3\u{2}TAGS\u{1}A\u{2}REAL_TOPIC\u{1}T\u{2}REAL_QID\u{1}2\u{2}",
+            "Java's HashMap order"
+        );
         let clamped = to_schedule_topic(msg("DELAY\u{1}99\u{2}"), &cfg);
         assert_eq!(clamped.queue_id, 17);
+        assert_eq!(
+            property(&clamped.properties, "DELAY").as_deref(),
+            Some("18")
+        );
         let plain = to_schedule_topic(msg("TAGS\u{1}A\u{2}"), &cfg);
         assert_eq!(plain.topic, "T");
     }

@@ -20,7 +20,7 @@ use bytes::{Buf, Bytes};
 use remoting::code::{request as rq, response as rc};
 use remoting::headers::{SendMessageRequestHeader, SendMessageResponseHeader};
 use remoting::{Command, Connection};
-use store::props::{parse_properties, properties_to_string};
+use store::props::{get, parse_pairs, put, to_java_string, PROPERTY_SEPARATOR};
 use store::{NewMessage, StoreError};
 
 use crate::broker::Broker;
@@ -30,6 +30,8 @@ use crate::topics::{self, TopicConfig, PERM_READ, PERM_WRITE, RETRY_PREFIX};
 
 const UNIQ_KEY: &str = "UNIQ_KEY";
 const CLUSTER: &str = "CLUSTER";
+const MSG_REGION: &str = "MSG_REGION";
+const TRACE_ON: &str = "TRACE_ON";
 /// Java `MQVersion.Version.V3_4_9.ordinal()`: clients from here on send `maxReconsumeTimes`.
 const V3_4_9: i32 = 121;
 /// `MixAll.DLQ_NUMS_PER_GROUP`.
@@ -50,8 +52,8 @@ pub fn is_send_code(code: i32) -> bool {
 /// Java adds `MSG_REGION` and `TRACE_ON` to every send response, errors included.
 pub fn add_region_ext(b: &Broker, resp: Command) -> Command {
     let cfg = b.config();
-    resp.with_ext("MSG_REGION", cfg.region_id.clone())
-        .with_ext("TRACE_ON", cfg.trace_on.to_string())
+    resp.with_ext(MSG_REGION, cfg.region_id.clone())
+        .with_ext(TRACE_ON, cfg.trace_on.to_string())
 }
 
 pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
@@ -70,6 +72,7 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
             h.queue_id
         },
         sys_flag: h.sys_flag,
+        dlq: false,
     };
     if h.topic.starts_with(RETRY_PREFIX) {
         redirect_retry(b, &cfg, &h, req.version, &mut target)?;
@@ -172,6 +175,8 @@ struct Target {
     topic: String,
     queue_id: i32,
     sys_flag: i32,
+    /// Redirected to the DLQ (Java marks it `DELAY=-1`).
+    dlq: bool,
 }
 
 /// Java `msgCheck`: topic name, forbidden topics, auto-create, queue id range.
@@ -313,6 +318,7 @@ fn redirect_retry(
         }
         t.topic = dlq;
         t.queue_id = random_queue(DLQ_QUEUES);
+        t.dlq = true;
     }
     Ok(())
 }
@@ -336,72 +342,43 @@ fn prepare_or_schedule(msg: NewMessage, cfg: &BrokerConfig) -> Result<NewMessage
     Ok(crate::schedule::to_schedule_topic(msg, cfg))
 }
 
-/// Stored properties: the client's (for a batch, an inner message's followed by the batch's),
-/// plus `CLUSTER`, and a broker-made `UNIQ_KEY` when a single message has none (Java 5.x
-/// `sendMessage`; `sendBatchMessage` adds none, so a batch from a client that sets no ids, such as
-/// the Go client, stores messages identified by their offset msgIds).
-fn stored_properties(
-    client: Option<&str>,
-    extra: Option<&str>,
-    add_uniq: bool,
-    cfg: &BrokerConfig,
-) -> String {
-    if let (Some(client), None) = (client, extra) {
-        if let Some(s) = append_cluster_fast(client, &cfg.broker_cluster_name) {
-            return s;
-        }
+/// Stored properties (Java `buildMsgContext` then `sendMessage` / `sendBatchMessage`): the
+/// client's, plus `MSG_REGION` and `TRACE_ON`, `DELAY=-1` for a message redirected to the DLQ,
+/// a broker-made `UNIQ_KEY` when `add_uniq` and the client set none, and `CLUSTER`, in Java's
+/// `HashMap` order ([`store::props::to_java_string`]). Java re-parses the string between adding
+/// the first two and the rest, which drops pairs with an empty value.
+fn stored_properties(client: &str, cfg: &BrokerConfig, dlq: bool, add_uniq: bool) -> String {
+    let mut pairs = parse_pairs(client);
+    put(&mut pairs, MSG_REGION, cfg.region_id.as_str());
+    put(
+        &mut pairs,
+        TRACE_ON,
+        if cfg.trace_on { "true" } else { "false" },
+    );
+    pairs.retain(|(_, v)| !v.is_empty());
+    if dlq {
+        put(&mut pairs, "DELAY", "-1");
     }
-    let mut pairs = parse_properties(client.unwrap_or(""));
-    if let Some(extra) = extra {
-        for (k, v) in parse_properties(extra) {
-            set(&mut pairs, &k, v);
-        }
+    let made;
+    if add_uniq && get(&pairs, UNIQ_KEY).is_none() {
+        made = new_uniq_id();
+        put(&mut pairs, UNIQ_KEY, made.as_str());
     }
-    if add_uniq && !pairs.iter().any(|(k, _)| k == UNIQ_KEY) {
-        pairs.push((UNIQ_KEY.into(), new_uniq_id()));
-    }
-    set(&mut pairs, CLUSTER, cfg.broker_cluster_name.clone());
-    properties_to_string(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    put(&mut pairs, CLUSTER, cfg.broker_cluster_name.as_str());
+    to_java_string(&mut pairs)
 }
 
-/// The common case of [`stored_properties`] without parsing into owned pairs: a client string
-/// already in canonical form (every pair `name 0x01 value 0x02` with both parts non-empty, no
-/// duplicate names) that has `UNIQ_KEY` and no `CLUSTER` comes out as itself plus
-/// `CLUSTER 0x01 name 0x02`, exactly what parsing and re-encoding would give. `None` otherwise.
-fn append_cluster_fast(client: &str, cluster: &str) -> Option<String> {
-    use store::props::{NAME_VALUE_SEPARATOR as NV, PROPERTY_SEPARATOR as PS};
-    let body = client.strip_suffix(PS)?;
-    let mut names: [&str; 16] = [""; 16];
-    let mut n = 0;
-    for part in body.split(PS) {
-        let (name, value) = part.split_once(NV)?;
-        // Java's parser drops such pairs (and fewer than 3 chars): leave those to the slow path.
-        if name.is_empty() || value.is_empty() || value.contains(NV) || n == names.len() {
-            return None;
-        }
-        if name == CLUSTER || names[..n].contains(&name) {
-            return None;
-        }
-        names[n] = name;
-        n += 1;
+/// A batch item's stored properties (Java `MessageExtEncoder.encode(MessageExtBatch)`): its own
+/// bytes as sent, a separator if they lack a final one, then the batch's properties, so a name
+/// set on both appears twice (a reader keeps the later value).
+fn batch_item_properties(item: &str, batch: &str) -> String {
+    let mut s = String::with_capacity(item.len() + 1 + batch.len());
+    s.push_str(item);
+    if !item.is_empty() && !batch.is_empty() && !item.ends_with(PROPERTY_SEPARATOR) {
+        s.push(PROPERTY_SEPARATOR);
     }
-    if !names[..n].contains(&UNIQ_KEY) || cluster.is_empty() {
-        return None;
-    }
-    let mut s = String::with_capacity(client.len() + CLUSTER.len() + cluster.len() + 2);
-    s.push_str(client);
-    s.push_str(CLUSTER);
-    s.push(NV);
-    s.push_str(cluster);
-    s.push(PS);
-    Some(s)
-}
-
-fn set(pairs: &mut Vec<(String, String)>, key: &str, value: String) {
-    match pairs.iter_mut().find(|(k, _)| k == key) {
-        Some(slot) => slot.1 = value,
-        None => pairs.push((key.to_string(), value)),
-    }
+    s.push_str(batch);
+    s
 }
 
 fn single(
@@ -417,7 +394,7 @@ fn single(
         queue_id: t.queue_id,
         flag: h.flag,
         body,
-        properties: stored_properties(h.properties.as_deref(), None, true, cfg),
+        properties: stored_properties(h.properties.as_deref().unwrap_or(""), cfg, t.dlq, true),
         sys_flag: t.sys_flag,
         born_timestamp: h.born_timestamp,
         born_host,
@@ -437,6 +414,7 @@ fn decode_batch(
     store_host: SocketAddr,
 ) -> Result<Vec<NewMessage>, Reject> {
     let bad = || Reject::illegal("the message is illegal, batch body is malformed");
+    let batch_props = stored_properties(h.properties.as_deref().unwrap_or(""), cfg, false, false);
     let mut out = Vec::new();
     let mut rest = body.clone();
     while rest.has_remaining() {
@@ -463,7 +441,7 @@ fn decode_batch(
             queue_id: t.queue_id,
             flag,
             body: item_body,
-            properties: stored_properties(Some(props), h.properties.as_deref(), false, cfg),
+            properties: batch_item_properties(props, &batch_props),
             sys_flag: t.sys_flag,
             born_timestamp: h.born_timestamp,
             born_host,
@@ -552,71 +530,60 @@ fn new_uniq_id() -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn stored_properties_add_uniq_and_cluster() {
-        let cfg = BrokerConfig::default();
-        let p = stored_properties(Some("TAGS\u{1}A\u{2}WAIT\u{1}true"), None, true, &cfg);
-        let pairs = parse_properties(&p);
-        assert!(pairs.iter().any(|(k, v)| k == "TAGS" && v == "A"));
-        assert!(pairs
-            .iter()
-            .any(|(k, v)| k == "CLUSTER" && v == "DefaultCluster"));
-        assert_eq!(
-            pairs
-                .iter()
-                .find(|(k, _)| k == UNIQ_KEY)
-                .map(|(_, v)| v.len()),
-            Some(32)
-        );
-        let batch_item = stored_properties(
-            Some("TAGS\u{1}A\u{2}"),
-            Some("WAIT\u{1}true\u{2}"),
-            false,
-            &cfg,
-        );
-        assert!(
-            !batch_item.contains(UNIQ_KEY),
-            "no id is made for a batch's messages: {batch_item:?}"
-        );
-        let kept = stored_properties(Some("UNIQ_KEY\u{1}ABC\u{2}"), None, true, &cfg);
-        assert!(kept.contains("UNIQ_KEY\u{1}ABC\u{2}"));
+    fn names(s: &str) -> Vec<&str> {
+        parse_pairs(s).into_iter().map(|(k, _)| k).collect()
     }
 
     #[test]
-    fn fast_properties_match_parse_and_reencode() {
+    fn stored_properties_as_java_builds_them() {
         let cfg = BrokerConfig::default();
-        let canonical = "TAGS\u{1}A\u{2}UNIQ_KEY\u{1}7F00\u{2}WAIT\u{1}true\u{2}";
-        let fast = append_cluster_fast(canonical, &cfg.broker_cluster_name);
+        // A Java 5.3.3 producer's tagged message, and what the Java broker stored for it.
+        let p = stored_properties(
+            "TAGS\u{1}A\u{2}UNIQ_KEY\u{1}7F\u{2}WAIT\u{1}true\u{2}",
+            &cfg,
+            false,
+            true,
+        );
         assert_eq!(
-            fast.as_deref(),
-            Some("TAGS\u{1}A\u{2}UNIQ_KEY\u{1}7F00\u{2}WAIT\u{1}true\u{2}CLUSTER\u{1}DefaultCluster\u{2}")
+            p,
+            "MSG_REGION\u{1}DefaultRegion\u{2}UNIQ_KEY\u{1}7F\u{2}CLUSTER\u{1}DefaultCluster\u{2}\
+             TAGS\u{1}A\u{2}WAIT\u{1}true\u{2}TRACE_ON\u{1}true\u{2}"
         );
-        // Forms the fast path leaves to the parser, and the parser's answer for every input
-        // (an empty extra string forces the slow path) equals the fast one where both apply.
-        for client in [
-            canonical,
-            "UNIQ_KEY\u{1}X\u{2}",
-            "TAGS\u{1}A\u{2}UNIQ_KEY\u{1}X",
-            "TAGS\u{1}A\u{2}TAGS\u{1}B\u{2}UNIQ_KEY\u{1}X\u{2}",
-            "CLUSTER\u{1}c\u{2}UNIQ_KEY\u{1}X\u{2}",
-            "E\u{1}\u{2}UNIQ_KEY\u{1}X\u{2}",
-            "\u{2}UNIQ_KEY\u{1}X\u{2}",
-            "a\u{1}b\u{1}c\u{2}UNIQ_KEY\u{1}X\u{2}",
-        ] {
-            let slow = stored_properties(Some(client), Some(""), true, &cfg);
-            if let Some(fast) = append_cluster_fast(client, &cfg.broker_cluster_name) {
-                assert_eq!(fast, slow, "{client:?}");
-            }
-            assert_eq!(
-                stored_properties(Some(client), None, true, &cfg),
-                slow,
-                "{client:?}"
-            );
-        }
-        assert!(append_cluster_fast("TAGS\u{1}A\u{2}", "c").is_none());
+        // No client id: the broker makes one (before CLUSTER, in the bucket they share).
+        let made = stored_properties("TAGS\u{1}A\u{2}a\u{1}1\u{2}", &cfg, false, true);
+        assert_eq!(
+            names(&made),
+            ["MSG_REGION", "UNIQ_KEY", "CLUSTER", "TAGS", "a", "TRACE_ON"]
+        );
+        assert_eq!(get(&parse_pairs(&made), UNIQ_KEY).map(str::len), Some(32));
+        let batch = stored_properties("WAIT\u{1}true\u{2}", &cfg, false, false);
         assert!(
-            append_cluster_fast("TAGS\u{1}A\u{2}TAGS\u{1}B\u{2}UNIQ_KEY\u{1}X\u{2}", "c").is_none()
+            !batch.contains(UNIQ_KEY),
+            "no id is made for a batch: {batch:?}"
         );
+        let dlq = stored_properties("", &cfg, true, false);
+        assert_eq!(get(&parse_pairs(&dlq), "DELAY"), Some("-1"));
+        // Pairs Java drops on parsing stay dropped; an empty region is dropped on the re-parse.
+        let cfg = BrokerConfig {
+            region_id: String::new(),
+            ..BrokerConfig::default()
+        };
+        let odd = stored_properties("E\u{1}\u{2}\u{2}ab\u{2}TAGS\u{1}A", &cfg, false, false);
+        assert_eq!(names(&odd), ["CLUSTER", "TAGS", "TRACE_ON"]);
+    }
+
+    #[test]
+    fn batch_items_keep_their_bytes() {
+        let batch = "WAIT\u{1}true\u{2}CLUSTER\u{1}c\u{2}";
+        assert_eq!(
+            batch_item_properties("KEYS\u{1}k\u{2}WAIT\u{1}true\u{2}", batch),
+            "KEYS\u{1}k\u{2}WAIT\u{1}true\u{2}WAIT\u{1}true\u{2}CLUSTER\u{1}c\u{2}"
+        );
+        assert_eq!(
+            batch_item_properties("KEYS\u{1}k", batch),
+            "KEYS\u{1}k\u{2}WAIT\u{1}true\u{2}CLUSTER\u{1}c\u{2}"
+        );
+        assert_eq!(batch_item_properties("", batch), batch);
     }
 
     #[test]
@@ -639,12 +606,13 @@ mod tests {
             topic: "T".into(),
             queue_id: 0,
             sys_flag: 0,
+            dlq: false,
         };
         let a: SocketAddr = "127.0.0.1:1".parse().unwrap();
         let msgs = decode_batch(&Bytes::from(body), &h, &cfg, &t, a, a).unwrap();
         assert_eq!(msgs.len(), 2);
         assert_eq!(&msgs[1].body[..], b"x");
-        assert!(msgs[0].properties.contains("TAGS\u{1}TagA"));
+        assert!(msgs[0].properties.starts_with(props));
         assert!(decode_batch(&Bytes::from_static(&[0, 0, 0, 9]), &h, &cfg, &t, a, a).is_err());
     }
 

@@ -1,7 +1,9 @@
 //! 5.x timer messages (Java `HookUtils.transformTimerMessage`, `TimerMessageStore`): a message
 //! with `TIMER_DELIVER_MS` (absolute), `TIMER_DELAY_SEC` or `TIMER_DELAY_MS` (relative) is
 //! stored in `rmq_sys_wheel_timer` queue 0 with `TIMER_OUT_MS` (rounded down to
-//! `timerPrecisionMs`), `REAL_TOPIC` and `REAL_QID`, and stored again in its real topic when due.
+//! `timerPrecisionMs`), `REAL_TOPIC` and `REAL_QID`, and stored again in its real topic when due
+//! with `TIMER_ENQUEUE_MS` and `TIMER_DEQUEUE_MS` added. Java's `convertMessage` builds that
+//! record's properties before it clears `REAL_TOPIC`/`REAL_QID`, so the record keeps them.
 //!
 //! Java keeps pending timers in its own `timerlog`/`timerwheel` files; here they are an
 //! in-memory index rebuilt at start by reading the timer queue from a low-water mark (the
@@ -12,7 +14,7 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use store::props::{parse_properties, properties_to_string};
+use store::props::{get, parse_properties, put, to_java_string};
 use store::{NewMessage, StoredMessage};
 
 use crate::broker::Broker;
@@ -23,12 +25,6 @@ use crate::topics::TIMER_TOPIC;
 
 const PROGRESS_GROUP: &str = "CID_RMQ_SYS_TIMER";
 const TIMER_KEYS: [&str; 3] = ["TIMER_DELIVER_MS", "TIMER_DELAY_SEC", "TIMER_DELAY_MS"];
-
-type Props = Vec<(String, String)>;
-
-fn get<'a>(p: &'a Props, k: &str) -> Option<&'a str> {
-    p.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
-}
 
 /// Moves a timer message into the timer topic; others pass unchanged (a `DELAY` level wins and
 /// drops the timer properties, as Java's `checkIfTimerMessage` does).
@@ -42,7 +38,7 @@ pub fn to_timer_topic(mut msg: NewMessage, cfg: &BrokerConfig) -> Result<NewMess
         .unwrap_or(0);
     if delay_level > 0 {
         props.retain(|(k, _)| !TIMER_KEYS.contains(&k.as_str()));
-        msg.properties = encode(&props);
+        msg.properties = to_java_string(&mut props);
         return Ok(msg);
     }
     if msg.topic == TIMER_TOPIC || get(&props, "TIMER_OUT_MS").is_some() {
@@ -83,17 +79,13 @@ pub fn to_timer_topic(mut msg: NewMessage, cfg: &BrokerConfig) -> Result<NewMess
     } else {
         deliver / precision * precision
     };
-    props.push(("TIMER_OUT_MS".into(), deliver.to_string()));
-    props.push(("REAL_TOPIC".into(), msg.topic.clone()));
-    props.push(("REAL_QID".into(), msg.queue_id.to_string()));
-    msg.properties = encode(&props);
+    put(&mut props, "TIMER_OUT_MS", deliver.to_string());
+    put(&mut props, "REAL_TOPIC", msg.topic.clone());
+    put(&mut props, "REAL_QID", msg.queue_id.to_string());
+    msg.properties = to_java_string(&mut props);
     msg.topic = TIMER_TOPIC.to_string();
     msg.queue_id = 0;
     Ok(msg)
-}
-
-fn encode(p: &Props) -> String {
-    properties_to_string(p.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 
 /// Pending timers as (deliver ms, timer-queue offset), and the next queue offset to index.
@@ -149,11 +141,12 @@ pub fn step(b: &Broker) {
     }
     *read = Some(next);
     let now = now_millis();
+    let precision = i64::from(b.config().timer_precision_ms.max(1));
     while let Some(&(at, offset)) = pending.first() {
         if at > now {
             break;
         }
-        if let Some(real) = record(b, offset).and_then(real_message) {
+        if let Some(real) = record(b, offset).and_then(|m| real_message(m, now, precision)) {
             let topic = real.topic.clone();
             match b.store.put(real) {
                 Ok(put) => b.stats_items.put_result(b, &topic, &put),
@@ -169,9 +162,16 @@ pub fn step(b: &Broker) {
     b.offsets.commit(PROGRESS_GROUP, TIMER_TOPIC, 0, low);
 }
 
-/// Java `TimerMessageStore.convertMessage`: real topic and queue, `REAL_*` removed.
-fn real_message(m: StoredMessage) -> Option<NewMessage> {
-    crate::schedule::to_real_topic(m, &["REAL_TOPIC", "REAL_QID"])
+/// Java `TimerMessageStore.convert`: real topic and queue, the timer record's properties plus
+/// `TIMER_ENQUEUE_MS` and `TIMER_DEQUEUE_MS` (now). Java's enqueue time is its wheel's write time
+/// (`currWriteTimeMs`, a multiple of `timerPrecisionMs`) when the wheel read the record; here the
+/// record's store time rounded down the same way.
+fn real_message(m: StoredMessage, now: i64, precision: i64) -> Option<NewMessage> {
+    let mut props = parse_properties(&m.properties);
+    let enqueued = m.store_timestamp / precision * precision;
+    put(&mut props, "TIMER_ENQUEUE_MS", enqueued.to_string());
+    put(&mut props, "TIMER_DEQUEUE_MS", now.to_string());
+    crate::schedule::to_real_topic(m, &mut props)
 }
 
 #[cfg(test)]

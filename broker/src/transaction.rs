@@ -2,11 +2,14 @@
 //! `TransactionalMessageServiceImpl#check`, `AbstractTransactionalMessageCheckListener`).
 //!
 //! * Prepare: a send with `TRAN_MSG=true` is stored as a half message in
-//!   `RMQ_SYS_TRANS_HALF_TOPIC` queue 0 with `REAL_TOPIC`/`REAL_QID` and the transaction bits
-//!   cleared (so it takes a queue offset there, invisible to consumers of the real topic).
-//! * END_TRANSACTION (37, oneway): commit writes the real message (transaction bits = commit,
-//!   `REAL_*` and `TRAN_MSG` removed); commit and rollback both write an op marker to
-//!   `RMQ_SYS_TRANS_OP_HALF_TOPIC` queue 0: tags `d`, body `"<half queue offset>,"` (5.x form).
+//!   `RMQ_SYS_TRANS_HALF_TOPIC` queue 0 with `__transactionId__` (its `UNIQ_KEY`),
+//!   `REAL_TOPIC`/`REAL_QID` and the transaction bits cleared (so it takes a queue offset there,
+//!   invisible to consumers of the real topic).
+//! * END_TRANSACTION (37, oneway): commit writes the real message (transaction bits = commit)
+//!   with the half message's properties: Java's `endMessageTransaction` builds them before it
+//!   clears `REAL_*` and `TRAN_MSG`, so the record keeps those. Commit and rollback both write an
+//!   op marker to `RMQ_SYS_TRANS_OP_HALF_TOPIC` queue 0: tags `d`, `WAIT=true`, body
+//!   `"<half queue offset>,"` (5.x form).
 //! * Check: every `transactionCheckInterval` the half queue is scanned from the offset of group
 //!   `CID_RMQ_SYS_TRANS`; a half message without op marker older than `transactionTimeOut` is
 //!   put back with `TRANSACTION_CHECK_TIMES+1` and CHECK_TRANSACTION_STATE (39) goes to one
@@ -22,7 +25,10 @@ use remoting::code::{request as rq, response as rc};
 use remoting::headers::{CheckTransactionStateRequestHeader, EndTransactionRequestHeader};
 use remoting::Command;
 use store::message::{encode, record_len, sysflag, Placement};
-use store::props::{parse_properties, properties_to_string};
+use store::props::{
+    get, java_map_order, parse_properties, properties_to_string, put, to_java_string,
+    MESSAGE_MAP_CAPACITY,
+};
 use store::{NewMessage, StoredMessage};
 
 use crate::broker::Broker;
@@ -36,19 +42,9 @@ const REMOVE_TAG: &str = "d";
 
 type Props = Vec<(String, String)>;
 
-fn get<'a>(p: &'a Props, k: &str) -> Option<&'a str> {
-    p.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
-}
-
-fn set(p: &mut Props, k: &str, v: String) {
-    match p.iter_mut().find(|(n, _)| n == k) {
-        Some(slot) => slot.1 = v,
-        None => p.push((k.to_string(), v)),
-    }
-}
-
+/// Properties as Java writes them from the decoded message's map.
 fn encode_props(p: &Props) -> String {
-    properties_to_string(p.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    to_java_string(&mut p.clone())
 }
 
 /// True for a send that must become a half message.
@@ -60,9 +56,12 @@ pub fn is_prepared(msg: &NewMessage) -> bool {
 /// Java `parseHalfMessageInner`.
 pub fn to_half(mut msg: NewMessage) -> NewMessage {
     let mut p = parse_properties(&msg.properties);
-    set(&mut p, "REAL_TOPIC", msg.topic.clone());
-    set(&mut p, "REAL_QID", msg.queue_id.to_string());
-    msg.properties = encode_props(&p);
+    if let Some(id) = get(&p, "UNIQ_KEY").map(str::to_string) {
+        put(&mut p, "__transactionId__", id);
+    }
+    put(&mut p, "REAL_TOPIC", msg.topic.clone());
+    put(&mut p, "REAL_QID", msg.queue_id.to_string());
+    msg.properties = to_java_string(&mut p);
     msg.sys_flag &= !sysflag::TRANSACTION_MASK;
     msg.topic = TRANS_HALF_TOPIC.to_string();
     msg.queue_id = 0;
@@ -109,13 +108,11 @@ pub fn end_transaction(b: &Arc<Broker>, req: Command) -> Reply {
         return Err(Reject::system("The commit log offset wrong"));
     }
     if commit {
-        let mut real = props.clone();
-        real.retain(|(k, _)| k != "REAL_TOPIC" && k != "REAL_QID" && k != "TRAN_MSG");
         let topic = get(&props, "REAL_TOPIC").unwrap_or_default().to_string();
         let queue = get(&props, "REAL_QID")
             .and_then(|q| q.parse().ok())
             .unwrap_or(0);
-        let mut msg = new_from(&half, &topic, queue, &real);
+        let mut msg = new_from(&half, &topic, queue, &props);
         msg.sys_flag = (msg.sys_flag & !sysflag::TRANSACTION_MASK) | sysflag::TRANSACTION_COMMIT;
         msg.prepared_transaction_offset = h.commit_log_offset;
         let put = b
@@ -128,15 +125,17 @@ pub fn end_transaction(b: &Arc<Broker>, req: Command) -> Reply {
     Ok(Command::response(rc::SUCCESS, None))
 }
 
-/// Marks a half message done (Java `deletePrepareMessage`).
+/// Marks a half message done (Java `deletePrepareMessage`). The marker is Java's
+/// `new Message(opTopic, "d", body)`: `TAGS` and `WAIT=true` in a default-capacity map.
 fn write_op(b: &Broker, half: &StoredMessage) -> Result<(), Reject> {
-    let props: Props = vec![("TAGS".into(), REMOVE_TAG.into())];
+    let mut props = [("TAGS", REMOVE_TAG), ("WAIT", "true")];
+    java_map_order(&mut props, MESSAGE_MAP_CAPACITY);
     let op = NewMessage {
         topic: TRANS_OP_HALF_TOPIC.to_string(),
         queue_id: 0,
         flag: 0,
         body: Bytes::from(format!("{},", half.queue_offset)),
-        properties: encode_props(&props),
+        properties: properties_to_string(props),
         sys_flag: 0,
         born_timestamp: now_millis(),
         born_host: half.store_host,
@@ -256,7 +255,7 @@ fn check_one(
     if now_millis() - msg.born_timestamp < immunity {
         return Step::Stop;
     }
-    set(
+    put(
         &mut props,
         "TRANSACTION_CHECK_TIMES",
         (checks + 1).to_string(),

@@ -10,6 +10,7 @@ use common::*;
 use remoting::code::{request as rq, response as rc};
 use remoting::headers::EndTransactionRequestHeader;
 use remoting::{Client, Command, Connection, Handler};
+use store::props::{get, parse_pairs};
 
 const TX_PROPS: &str = "TRAN_MSG\u{1}true\u{2}PGROUP\u{1}TPG\u{2}TAGS\u{1}T1\u{2}";
 
@@ -74,8 +75,19 @@ async fn commit_makes_the_message_visible_rollback_does_not() {
     let recs = records(pulled.body.as_ref().unwrap());
     assert_eq!(&recs[0].body[..], b"keep");
     assert_eq!(recs[0].sys_flag & 0xC, 0x8, "commit type");
-    assert!(!recs[0].properties.contains("REAL_TOPIC"));
-    assert!(!recs[0].properties.contains("TRAN_MSG"));
+    // Java's endMessageTransaction keeps every half-message property in the committed record.
+    let props = parse_pairs(&recs[0].properties);
+    assert_eq!(get(&props, "REAL_TOPIC"), Some("TX"));
+    assert_eq!(get(&props, "TRAN_MSG"), Some("true"));
+    assert_eq!(get(&props, "__transactionId__"), get(&props, "UNIQ_KEY"));
+    let op = call(
+        &client,
+        a,
+        pull_cmd("TOOLS_CONSUMER", "RMQ_SYS_TRANS_OP_HALF_TOPIC", 0, 0, 4, 0),
+    )
+    .await;
+    let ops = records(op.body.as_ref().unwrap());
+    assert_eq!(ops[0].properties, "WAIT\u{1}true\u{2}TAGS\u{1}d\u{2}");
     tb.stop().await;
 }
 
