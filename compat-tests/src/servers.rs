@@ -4,7 +4,7 @@
 //! 5.3.3 from Maven Central), each with the same command line and config-file keys
 //! (tools-and-clients.md §5.3/§5.4), listening on 127.0.0.1 only, in its own work directory.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -212,6 +212,8 @@ pub struct Broker {
     /// `127.0.0.1:listenPort`, as registered.
     pub addr: String,
     pub server: Server,
+    /// `storePathRootDir`: the work directory's `store/` unless `spec.extra` names another.
+    pub store: PathBuf,
 }
 
 /// The Java broker, under the name the first scenarios used.
@@ -235,6 +237,13 @@ impl Broker {
         let port = free_broker_port();
         let conf_path = dir.join("broker.conf");
         write_file(&conf_path, &broker_conf(&spec, port, &dir.join("store")));
+        // A later key wins in broker.conf, as in Java's properties file.
+        let store = spec
+            .extra
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "storePathRootDir")
+            .map_or_else(|| dir.join("store"), |(_, v)| PathBuf::from(v));
         let conf_arg = conf_path.display().to_string();
         let name = format!("{}-broker-{}", kind.label(), spec.name);
         let server = match kind {
@@ -275,6 +284,7 @@ impl Broker {
             spec,
             addr: format!("127.0.0.1:{port}"),
             server,
+            store,
         };
         assert!(
             broker

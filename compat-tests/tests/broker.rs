@@ -28,6 +28,8 @@ mod durability;
 mod features;
 #[path = "broker/limits.rs"]
 mod limits;
+#[path = "broker/records.rs"]
+mod records;
 #[path = "broker/takeover.rs"]
 mod takeover;
 #[path = "broker/takeover498.rs"]

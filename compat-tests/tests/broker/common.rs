@@ -1,6 +1,7 @@
 //! The two stacks (ours and Java's) and the helpers every scenario shares: topic creation,
 //! producer and consumer runs through the Java drivers, and the received-message checks.
 
+use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -33,6 +34,8 @@ pub(crate) struct Stack {
     pub(crate) broker_name: &'static str,
     pub(crate) broker_addr: String,
     pub(crate) broker: Server,
+    /// The broker's `storePathRootDir` (its CommitLog is `commitlog/` inside).
+    pub(crate) store: PathBuf,
 }
 
 impl Stack {
@@ -68,6 +71,7 @@ pub(crate) fn start_java() -> Stack {
         broker_name: "broker-j",
         broker_addr: broker.addr.clone(),
         broker: broker.server,
+        store: broker.store,
         ns,
     }
 }
@@ -75,13 +79,14 @@ pub(crate) fn start_java() -> Stack {
 /// Our broker with the same broker.conf keys the harness gives the Java broker.
 pub(crate) fn start_ours() -> Stack {
     let ns = Namesrv::start(NsKind::Ours);
-    let dir = work_dir("ours-broker");
-    let (broker, addr) = start_ours_broker(&ns.addr, "broker-o", &dir.join("store"));
+    let store = work_dir("ours-broker").join("store");
+    let (broker, addr) = start_ours_broker(&ns.addr, "broker-o", &store);
     Stack {
         ns,
         broker_name: "broker-o",
         broker_addr: addr,
         broker,
+        store,
     }
 }
 

@@ -53,6 +53,7 @@ pub(crate) fn dedicated(
         broker_name: name,
         broker_addr: broker.addr.clone(),
         broker: broker.server,
+        store: broker.store,
     }
 }
 
