@@ -55,8 +55,12 @@ pub fn crc32(data: &[u8]) -> i32 {
 
 /// Java `String.hashCode()` over UTF-16 code units with wrapping i32 arithmetic.
 pub fn java_hash(s: &str) -> i32 {
-    s.encode_utf16()
-        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
+    let step = |h: i32, c: i32| h.wrapping_mul(31).wrapping_add(c);
+    if s.is_ascii() {
+        // One UTF-16 unit per byte: skip the decoding.
+        return s.bytes().fold(0i32, |h, b| step(h, i32::from(b)));
+    }
+    s.encode_utf16().fold(0i32, |h, c| step(h, i32::from(c)))
 }
 
 /// Tags code of a message (`MessageExtBrokerInner.tagsString2tagsCode`): hash of `TAGS`,

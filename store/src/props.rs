@@ -30,9 +30,11 @@ pub const MESSAGE_MAP_CAPACITY: usize = 16;
 /// Parse like Java: split on 0x02, keep a pair only if its name and value are non-empty; a later
 /// duplicate overwrites an earlier one (order of first appearance kept, as in a `HashMap`).
 pub fn parse_pairs(s: &str) -> Vec<(&str, &str)> {
-    let mut out: Vec<(&str, &str)> = Vec::new();
+    // Room for the pairs of a typical message and the few the broker adds.
+    let mut out: Vec<(&str, &str)> = Vec::with_capacity(16);
     for part in s.split(PROPERTY_SEPARATOR) {
-        if part.chars().count() < 3 {
+        // Java skips parts shorter than 3 UTF-16 units; 12 bytes are at least 3 of any kind.
+        if part.len() < 12 && part.encode_utf16().count() < 3 {
             continue;
         }
         let Some(i) = part.find(NAME_VALUE_SEPARATOR) else {
@@ -85,11 +87,23 @@ pub fn java_map_order<K: AsRef<str>, V>(pairs: &mut [(K, V)], initial_capacity: 
         let h = crate::message::java_hash(k.as_ref()) as u32;
         (h ^ (h >> 16)) & mask
     };
-    // A stable sort; on the few pairs of a message it is an insertion sort that allocates nothing.
-    if pairs.len() <= 20 {
-        pairs.sort_by_key(|(k, _)| bucket(k));
-    } else {
+    const SMALL: usize = 32;
+    if pairs.len() > SMALL {
         pairs.sort_by_cached_key(|(k, _)| bucket(k));
+        return;
+    }
+    // The few pairs of a message: each name hashed once, a stable insertion sort, no allocation.
+    let mut buckets = [0u32; SMALL];
+    for (b, (k, _)) in buckets.iter_mut().zip(pairs.iter()) {
+        *b = bucket(k);
+    }
+    for i in 1..pairs.len() {
+        let mut j = i;
+        while j > 0 && buckets[j - 1] > buckets[j] {
+            buckets.swap(j - 1, j);
+            pairs.swap(j - 1, j);
+            j -= 1;
+        }
     }
 }
 
