@@ -95,3 +95,59 @@ async fn update_refuses_out_of_range_and_start_only_keys() {
     );
     ns.shutdown().await;
 }
+
+/// No request chooses a file: the path keys are never updatable, whatever `configBlackList`
+/// says, and KV namespaces and keys stay inside `kvConfig.json`.
+#[tokio::test]
+async fn no_request_reaches_a_file_outside_its_place() {
+    let root = temp_dir("paths");
+    let dir = root.join("ns");
+    let outside = root.join("outside");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("victim"), b"keep me").unwrap();
+    let (ns, addr) = boot(&dir).await;
+    let client = Client::new();
+    let victim = outside.join("victim").display().to_string();
+    for key in [
+        "kvConfigPath",
+        "configStorePath",
+        "rocketmqHome",
+        "configBlackList",
+    ] {
+        let body = format!("configBlackList=\n{key}={victim}\n");
+        let update = Command::request(rq::UPDATE_NAMESRV_CONFIG).with_body(body.into_bytes());
+        let reply = call(&client, &addr, update).await;
+        assert_eq!(reply.code, response::NO_PERMISSION, "{key}: {reply:?}");
+    }
+    for form in ["..", "../../outside/victim", &victim, "a/../../b", "..\\x"] {
+        let put = Command::request(rq::PUT_KV_CONFIG)
+            .with_ext("namespace", form)
+            .with_ext("key", form)
+            .with_ext("value", "v");
+        assert_eq!(call(&client, &addr, put).await.code, response::SUCCESS);
+        let del = Command::request(rq::DELETE_KV_CONFIG)
+            .with_ext("namespace", form)
+            .with_ext("key", form);
+        call(&client, &addr, del).await;
+    }
+    assert_eq!(std::fs::read(outside.join("victim")).unwrap(), b"keep me");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert!(
+        files
+            .iter()
+            .all(|f| f.starts_with("kvConfig.json") || f.starts_with("namesrv.properties")),
+        "{files:?}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&root).unwrap().count(),
+        2,
+        "nothing beside ns/ and outside/"
+    );
+    ns.shutdown().await;
+    let _ = std::fs::remove_dir_all(&root);
+}
