@@ -12,6 +12,7 @@ pub mod env;
 pub mod ports;
 pub mod process;
 pub mod rss;
+pub mod scenario;
 pub mod servers;
 pub mod tools;
 pub mod traffic;

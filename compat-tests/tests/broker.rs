@@ -8,29 +8,16 @@
 //! ```
 //! Both stacks are started once per test binary, on first use; every process dies with it.
 
-#[path = "broker/admin.rs"]
 mod admin;
-#[path = "broker/clients.rs"]
 mod clients;
-#[path = "broker/common.rs"]
 mod common;
-#[path = "broker/config.rs"]
 mod config;
-#[path = "broker/consumers.rs"]
 mod consumers;
-#[path = "broker/cpp.rs"]
 mod cpp;
-#[path = "broker/diskfull.rs"]
 mod diskfull;
-#[path = "broker/durability.rs"]
 mod durability;
-#[path = "broker/features.rs"]
 mod features;
-#[path = "broker/limits.rs"]
 mod limits;
-#[path = "broker/records.rs"]
 mod records;
-#[path = "broker/takeover.rs"]
 mod takeover;
-#[path = "broker/takeover498.rs"]
 mod takeover498;

@@ -148,6 +148,7 @@ fn check_typed_header(case: &str, cmd: &Command, java: &Value) {
 
 #[test]
 fn java_frames_decode_in_rust() {
+    let _s = compat_tests::scenario::light(120);
     let mut seen = 0;
     for case in cases(true) {
         let name = case["case"].as_str().unwrap();
@@ -246,6 +247,7 @@ fn our_commands() -> Vec<(String, Command)> {
 
 #[test]
 fn rust_frames_decode_in_java() {
+    let _s = compat_tests::scenario::light(120);
     let commands = our_commands();
     let mut input = String::new();
     for (name, cmd) in &commands {
@@ -300,6 +302,7 @@ fn typed_reencode(class: &str, body: &[u8]) -> Vec<u8> {
 
 #[test]
 fn java_bodies_parse_in_rust() {
+    let _s = compat_tests::scenario::light(120);
     let mut seen = 0;
     for case in cases(false) {
         let name = case["case"].as_str().unwrap();
@@ -334,6 +337,7 @@ fn java_bodies_parse_in_rust() {
 
 #[test]
 fn rust_bodies_parse_in_java() {
+    let _s = compat_tests::scenario::light(120);
     let mut input = String::new();
     let mut expected = Vec::new();
     for case in cases(false) {
@@ -393,6 +397,7 @@ fn java_reading(v: &Value) -> Value {
 /// class accepts each and yields the same value as for the fixture's first, Java-written body.
 #[test]
 fn fastjson_fixtures_read_alike_in_java() {
+    let _s = compat_tests::scenario::light(120);
     let dir = compat_tests::env::repo_root().join("testdata/fastjson");
     let mut input = String::new();
     let mut cases = Vec::new();

@@ -98,6 +98,7 @@ fn consume(group: &str, expect: usize) -> Vec<String> {
 
 #[test]
 fn java_client_works_against_the_one_command_standalone_mode() {
+    let _s = compat_tests::scenario::light(120);
     require_setup();
     let home = work_dir("standalone");
     let server = start(&home, "thrust-first");

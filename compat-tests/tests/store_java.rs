@@ -240,6 +240,7 @@ fn kill_during_production(ns: &str, broker: &JavaBroker) -> Vec<(String, i64)> {
 
 #[test]
 fn java_store_taken_over_and_handed_back() {
+    let _s = compat_tests::scenario::heavy(300);
     require_setup();
     let ns = Namesrv::start(NsKind::Java);
     let root = work_dir("store-java").join("store");

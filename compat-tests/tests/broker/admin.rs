@@ -81,11 +81,13 @@ fn mqadmin_views(kind: Kind) {
 
 #[test]
 fn java_mqadmin_views() {
+    let _s = compat_tests::scenario::light(120);
     mqadmin_views(Kind::Java);
 }
 
 #[test]
 fn ours_mqadmin_views() {
+    let _s = compat_tests::scenario::light(120);
     mqadmin_views(Kind::Ours);
 }
 
@@ -165,11 +167,13 @@ fn mqadmin_admin(kind: Kind) {
 
 #[test]
 fn java_mqadmin_admin() {
+    let _s = compat_tests::scenario::light(120);
     mqadmin_admin(Kind::Java);
 }
 
 #[test]
 fn ours_mqadmin_admin() {
+    let _s = compat_tests::scenario::light(120);
     mqadmin_admin(Kind::Ours);
 }
 
@@ -221,11 +225,13 @@ fn live_consumer_views(kind: Kind) {
 
 #[test]
 fn java_live_consumer_views() {
+    let _s = compat_tests::scenario::light(120);
     live_consumer_views(Kind::Java);
 }
 
 #[test]
 fn ours_live_consumer_views() {
+    let _s = compat_tests::scenario::light(120);
     live_consumer_views(Kind::Ours);
 }
 
@@ -456,11 +462,13 @@ fn queues_stats_and_group_offsets(kind: Kind) {
 
 #[test]
 fn java_queues_stats_and_group_offsets() {
+    let _s = compat_tests::scenario::light(120);
     queues_stats_and_group_offsets(Kind::Java);
 }
 
 #[test]
 fn ours_queues_stats_and_group_offsets() {
+    let _s = compat_tests::scenario::light(120);
     queues_stats_and_group_offsets(Kind::Ours);
 }
 
@@ -528,10 +536,12 @@ fn heartbeat_v2_consumer(kind: Kind) {
 
 #[test]
 fn java_heartbeat_v2_consumer() {
+    let _s = compat_tests::scenario::light(120);
     heartbeat_v2_consumer(Kind::Java);
 }
 
 #[test]
 fn ours_heartbeat_v2_consumer() {
+    let _s = compat_tests::scenario::light(120);
     heartbeat_v2_consumer(Kind::Ours);
 }

@@ -79,11 +79,13 @@ fn java_consumer_all_producers(kind: Kind) {
 
 #[test]
 fn java_java_consumer_all_producers() {
+    let _s = compat_tests::scenario::light(120);
     java_consumer_all_producers(Kind::Java);
 }
 
 #[test]
 fn ours_java_consumer_all_producers() {
+    let _s = compat_tests::scenario::light(120);
     java_consumer_all_producers(Kind::Ours);
 }
 
@@ -129,11 +131,13 @@ fn other_consumers(kind: Kind) {
 
 #[test]
 fn java_other_consumers() {
+    let _s = compat_tests::scenario::light(120);
     other_consumers(Kind::Java);
 }
 
 #[test]
 fn ours_other_consumers() {
+    let _s = compat_tests::scenario::light(120);
     other_consumers(Kind::Ours);
 }
 
@@ -210,11 +214,13 @@ fn oneway_sends(kind: Kind) {
 
 #[test]
 fn java_oneway_sends() {
+    let _s = compat_tests::scenario::light(120);
     oneway_sends(Kind::Java);
 }
 
 #[test]
 fn ours_oneway_sends() {
+    let _s = compat_tests::scenario::light(120);
     oneway_sends(Kind::Ours);
 }
 
@@ -262,11 +268,13 @@ fn go_batch(kind: Kind) {
 
 #[test]
 fn java_go_batch() {
+    let _s = compat_tests::scenario::light(120);
     go_batch(Kind::Java);
 }
 
 #[test]
 fn ours_go_batch() {
+    let _s = compat_tests::scenario::light(120);
     go_batch(Kind::Ours);
 }
 
@@ -299,11 +307,13 @@ fn binary_headers(kind: Kind) {
 
 #[test]
 fn java_binary_headers() {
+    let _s = compat_tests::scenario::light(120);
     binary_headers(Kind::Java);
 }
 
 #[test]
 fn ours_binary_headers() {
+    let _s = compat_tests::scenario::light(120);
     binary_headers(Kind::Ours);
 }
 
@@ -376,16 +386,19 @@ fn batch_and_queries(kind: Kind, v: JavaClient) {
 
 #[test]
 fn java_batch_and_queries() {
+    let _s = compat_tests::scenario::light(120);
     batch_and_queries(Kind::Java, JavaClient::V5_3_3);
 }
 
 #[test]
 fn ours_batch_and_queries() {
+    let _s = compat_tests::scenario::light(120);
     batch_and_queries(Kind::Ours, JavaClient::V5_3_3);
 }
 
 #[test]
 fn ours_batch_and_queries_java4() {
+    let _s = compat_tests::scenario::light(120);
     batch_and_queries(Kind::Ours, JavaClient::V4_9_8);
 }
 
@@ -409,20 +422,24 @@ fn request_reply(kind: Kind, v: JavaClient) {
 
 #[test]
 fn java_request_reply_java4() {
+    let _s = compat_tests::scenario::light(120);
     request_reply(Kind::Java, JavaClient::V4_9_8);
 }
 
 #[test]
 fn ours_request_reply_java4() {
+    let _s = compat_tests::scenario::light(120);
     request_reply(Kind::Ours, JavaClient::V4_9_8);
 }
 
 #[test]
 fn java_request_reply_java5() {
+    let _s = compat_tests::scenario::light(120);
     request_reply(Kind::Java, JavaClient::V5_3_3);
 }
 
 #[test]
 fn ours_request_reply_java5() {
+    let _s = compat_tests::scenario::light(120);
     request_reply(Kind::Ours, JavaClient::V5_3_3);
 }

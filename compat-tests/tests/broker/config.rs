@@ -67,6 +67,7 @@ fn broker_config(kind: Kind) -> (BTreeMap<String, String>, String) {
 
 #[test]
 fn java_get_broker_config() {
+    let _s = compat_tests::scenario::heavy(300);
     let (java, out) = broker_config(Kind::Java);
     assert_eq!(
         java.len(),
@@ -77,6 +78,7 @@ fn java_get_broker_config() {
 
 #[test]
 fn ours_get_broker_config() {
+    let _s = compat_tests::scenario::heavy(300);
     let (ours, _) = broker_config(Kind::Ours);
     let (java, _) = broker_config(Kind::Java);
     let only = |a: &BTreeMap<String, String>, b: &BTreeMap<String, String>| -> Vec<String> {
@@ -160,10 +162,12 @@ fn sql92_refused(kind: Kind) -> Vec<String> {
 
 #[test]
 fn java_sql92_refused() {
+    let _s = compat_tests::scenario::light(120);
     sql92_refused(Kind::Java);
 }
 
 #[test]
 fn ours_sql92_refused() {
+    let _s = compat_tests::scenario::light(120);
     assert_eq!(sql92_refused(Kind::Ours), sql92_refused(Kind::Java));
 }

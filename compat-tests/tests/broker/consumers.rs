@@ -220,11 +220,13 @@ fn rebalance(kind: Kind) {
 
 #[test]
 fn java_rebalance() {
+    let _s = compat_tests::scenario::light(120);
     rebalance(Kind::Java);
 }
 
 #[test]
 fn ours_rebalance() {
+    let _s = compat_tests::scenario::light(120);
     rebalance(Kind::Ours);
 }
 
@@ -398,11 +400,13 @@ fn pull_consumer(kind: Kind) {
 
 #[test]
 fn java_pull_consumer() {
+    let _s = compat_tests::scenario::light(120);
     pull_consumer(Kind::Java);
 }
 
 #[test]
 fn ours_pull_consumer() {
+    let _s = compat_tests::scenario::light(120);
     pull_consumer(Kind::Ours);
 }
 
@@ -456,10 +460,12 @@ fn tag_filter(kind: Kind) {
 
 #[test]
 fn java_tag_filter() {
+    let _s = compat_tests::scenario::light(120);
     tag_filter(Kind::Java);
 }
 
 #[test]
 fn ours_tag_filter() {
+    let _s = compat_tests::scenario::light(120);
     tag_filter(Kind::Ours);
 }

@@ -151,11 +151,13 @@ fn sends_to_push_consumer(kind: Kind) {
 
 #[test]
 fn java_cpp_sends_to_push_consumer() {
+    let _s = compat_tests::scenario::light(120);
     sends_to_push_consumer(Kind::Java);
 }
 
 #[test]
 fn ours_cpp_sends_to_push_consumer() {
+    let _s = compat_tests::scenario::light(120);
     sends_to_push_consumer(Kind::Ours);
 }
 
@@ -207,11 +209,13 @@ fn orderly(kind: Kind) {
 
 #[test]
 fn java_cpp_orderly() {
+    let _s = compat_tests::scenario::light(120);
     orderly(Kind::Java);
 }
 
 #[test]
 fn ours_cpp_orderly() {
+    let _s = compat_tests::scenario::light(120);
     orderly(Kind::Ours);
 }
 
@@ -279,11 +283,13 @@ fn tag_expression(kind: Kind) {
 
 #[test]
 fn java_cpp_tag_expression() {
+    let _s = compat_tests::scenario::light(120);
     tag_expression(Kind::Java);
 }
 
 #[test]
 fn ours_cpp_tag_expression() {
+    let _s = compat_tests::scenario::light(120);
     tag_expression(Kind::Ours);
 }
 
@@ -316,10 +322,12 @@ fn delay_level(kind: Kind) {
 
 #[test]
 fn java_cpp_delay_level() {
+    let _s = compat_tests::scenario::light(120);
     delay_level(Kind::Java);
 }
 
 #[test]
 fn ours_cpp_delay_level() {
+    let _s = compat_tests::scenario::light(120);
     delay_level(Kind::Ours);
 }

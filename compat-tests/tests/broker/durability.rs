@@ -264,11 +264,13 @@ fn offsets_survive_restart(kind: Kind) {
 
 #[test]
 fn java_offsets_survive_restart() {
+    let _s = compat_tests::scenario::heavy(300);
     offsets_survive_restart(Kind::Java);
 }
 
 #[test]
 fn ours_offsets_survive_restart() {
+    let _s = compat_tests::scenario::heavy(300);
     offsets_survive_restart(Kind::Ours);
 }
 
@@ -323,11 +325,13 @@ fn sync_flush_kill_loses_no_ack(kind: Kind) {
 
 #[test]
 fn java_sync_flush_kill_loses_no_ack() {
+    let _s = compat_tests::scenario::heavy(300);
     sync_flush_kill_loses_no_ack(Kind::Java);
 }
 
 #[test]
 fn ours_sync_flush_kill_loses_no_ack() {
+    let _s = compat_tests::scenario::heavy(300);
     sync_flush_kill_loses_no_ack(Kind::Ours);
 }
 
@@ -385,11 +389,13 @@ fn young_queue_new_group_gets_backlog(kind: Kind) {
 
 #[test]
 fn java_young_queue_new_group_gets_backlog() {
+    let _s = compat_tests::scenario::heavy(300);
     young_queue_new_group_gets_backlog(Kind::Java);
 }
 
 #[test]
 fn ours_young_queue_new_group_gets_backlog() {
+    let _s = compat_tests::scenario::heavy(300);
     young_queue_new_group_gets_backlog(Kind::Ours);
 }
 
@@ -484,10 +490,12 @@ fn new_group_start_after_retention(kind: Kind) {
 
 #[test]
 fn java_new_group_start_after_retention() {
+    let _s = compat_tests::scenario::heavy(300);
     new_group_start_after_retention(Kind::Java);
 }
 
 #[test]
 fn ours_new_group_start_after_retention() {
+    let _s = compat_tests::scenario::heavy(300);
     new_group_start_after_retention(Kind::Ours);
 }

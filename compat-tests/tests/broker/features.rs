@@ -73,16 +73,19 @@ fn transactions(kind: Kind, v: JavaClient) {
 
 #[test]
 fn java_transactions_java5() {
+    let _s = compat_tests::scenario::light(120);
     transactions(Kind::Java, JavaClient::V5_3_3);
 }
 
 #[test]
 fn ours_transactions_java5() {
+    let _s = compat_tests::scenario::light(120);
     transactions(Kind::Ours, JavaClient::V5_3_3);
 }
 
 #[test]
 fn ours_transactions_java4() {
+    let _s = compat_tests::scenario::light(120);
     transactions(Kind::Ours, JavaClient::V4_9_8);
 }
 
@@ -110,11 +113,13 @@ fn consume_retry(kind: Kind) {
 
 #[test]
 fn java_consume_retry() {
+    let _s = compat_tests::scenario::light(120);
     consume_retry(Kind::Java);
 }
 
 #[test]
 fn ours_consume_retry() {
+    let _s = compat_tests::scenario::light(120);
     consume_retry(Kind::Ours);
 }
 
@@ -138,11 +143,13 @@ fn orderly(kind: Kind) {
 
 #[test]
 fn java_orderly() {
+    let _s = compat_tests::scenario::light(120);
     orderly(Kind::Java);
 }
 
 #[test]
 fn ours_orderly() {
+    let _s = compat_tests::scenario::light(120);
     orderly(Kind::Ours);
 }
 
@@ -186,11 +193,13 @@ fn pull_and_broadcast(kind: Kind) {
 
 #[test]
 fn java_pull_and_broadcast() {
+    let _s = compat_tests::scenario::light(120);
     pull_and_broadcast(Kind::Java);
 }
 
 #[test]
 fn ours_pull_and_broadcast() {
+    let _s = compat_tests::scenario::light(120);
     pull_and_broadcast(Kind::Ours);
 }
 
@@ -228,11 +237,13 @@ fn timer_messages(kind: Kind) {
 
 #[test]
 fn java_timer_messages() {
+    let _s = compat_tests::scenario::light(120);
     timer_messages(Kind::Java);
 }
 
 #[test]
 fn ours_timer_messages() {
+    let _s = compat_tests::scenario::light(120);
     timer_messages(Kind::Ours);
 }
 
@@ -357,10 +368,12 @@ fn order_of(body: &str) -> Option<u64> {
 
 #[test]
 fn java_ordered_by_selector() {
+    let _s = compat_tests::scenario::light(120);
     ordered_by_selector(Kind::Java);
 }
 
 #[test]
 fn ours_ordered_by_selector() {
+    let _s = compat_tests::scenario::light(120);
     ordered_by_selector(Kind::Ours);
 }

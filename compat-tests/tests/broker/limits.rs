@@ -129,11 +129,13 @@ fn auto_create_on(kind: Kind) {
 
 #[test]
 fn java_auto_create_on() {
+    let _s = compat_tests::scenario::light(120);
     auto_create_on(Kind::Java);
 }
 
 #[test]
 fn ours_auto_create_on() {
+    let _s = compat_tests::scenario::light(120);
     auto_create_on(Kind::Ours);
 }
 
@@ -225,11 +227,13 @@ fn auto_create_off(kind: Kind) {
 
 #[test]
 fn java_auto_create_off() {
+    let _s = compat_tests::scenario::heavy(300);
     auto_create_off(Kind::Java);
 }
 
 #[test]
 fn ours_auto_create_off() {
+    let _s = compat_tests::scenario::heavy(300);
     auto_create_off(Kind::Ours);
 }
 
@@ -280,11 +284,13 @@ fn max_message_size(kind: Kind) {
 
 #[test]
 fn java_max_message_size() {
+    let _s = compat_tests::scenario::light(120);
     max_message_size(Kind::Java);
 }
 
 #[test]
 fn ours_max_message_size() {
+    let _s = compat_tests::scenario::light(120);
     max_message_size(Kind::Ours);
 }
 
@@ -378,10 +384,12 @@ fn thousand_topics(kind: Kind) {
 
 #[test]
 fn java_thousand_topics() {
+    let _s = compat_tests::scenario::heavy(300);
     thousand_topics(Kind::Java);
 }
 
 #[test]
 fn ours_thousand_topics() {
+    let _s = compat_tests::scenario::heavy(300);
     thousand_topics(Kind::Ours);
 }

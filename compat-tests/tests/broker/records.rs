@@ -469,6 +469,7 @@ fn wait_for_records(
 /// messages.
 #[test]
 fn records_match_java() {
+    let _s = compat_tests::scenario::light(120);
     let run_id = unique("rec");
     let group = format!("{run_id}g");
     let want = expected(&run_id, &group);

@@ -255,6 +255,7 @@ fn sync_batch(body: &'static str, count: usize) -> Batch {
 /// appends; the Java 4.x broker takes the store back and serves what ours wrote.
 #[test]
 fn java4_store_taken_over_and_back() {
+    let _s = compat_tests::scenario::heavy(300);
     require_setup();
     let namesrv = Namesrv::start(NsKind::Ours);
     let ns = namesrv.addr.clone();
@@ -389,6 +390,7 @@ const ACKED_BEFORE_KILL: u64 = 200;
 /// store with its `abort` file, recovers, and a new group receives every acknowledged message.
 #[test]
 fn java4_killed_store_recovers_in_ours() {
+    let _s = compat_tests::scenario::heavy(300);
     require_setup();
     let namesrv = Namesrv::start(NsKind::Ours);
     let ns = namesrv.addr.clone();

@@ -9,7 +9,7 @@ use compat_tests::tools::mqadmin;
 use compat_tests::wire::{self, code, response};
 use compat_tests::world::{world, BROKER, CLUSTER};
 
-use crate::common::{create_topic, error_desc, lines, normalize, unique, wait_no_route};
+use crate::namesrv::common::{create_topic, error_desc, lines, normalize, unique, wait_no_route};
 
 /// Topics every 5.3.3 broker registers (BrokerController / TopicConfigManager).
 const SYSTEM_TOPICS: &[&str] = &[

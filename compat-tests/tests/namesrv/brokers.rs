@@ -9,7 +9,7 @@ use compat_tests::wire;
 use compat_tests::world::{world, BROKER, CLUSTER};
 use serde_json::Value;
 
-use crate::common::{eventually, normalize, unique, wait_no_route};
+use crate::namesrv::common::{eventually, normalize, unique, wait_no_route};
 
 /// `mqadmin clusterList` rows of DefaultCluster as `[cluster, broker, bid, addr, version]`,
 /// with addresses normalized. Asserts the shared broker is listed as a 5.3.3 master.

@@ -12,7 +12,7 @@ use compat_tests::traffic::{
 use compat_tests::wire;
 use compat_tests::world::{world, BROKER};
 
-use crate::common::{create_topic, unique, wait_route};
+use crate::namesrv::common::{create_topic, unique, wait_route};
 
 const QUEUES: u32 = 4;
 
