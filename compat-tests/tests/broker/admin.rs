@@ -483,7 +483,9 @@ fn heartbeat_v2_consumer(kind: Kind) {
     let mut args = consumer_args_linger(s.ns(), &topic, &group, 8, 1500);
     args.push("heartbeat_v2=true".into());
     args.push("heartbeat_ms=3000".into());
-    let c = consumer(&java_driver(JavaClient::V5_3_3, &args));
+    let cmd = java_driver(JavaClient::V5_3_3, &args);
+    let client_log = cmd.dir.join("logs/rocketmqlogs/rocketmq_client.log");
+    let c = consumer(&cmd);
     let batches = [
         Batch {
             body: "hbv2a",
@@ -507,8 +509,16 @@ fn heartbeat_v2_consumer(kind: Kind) {
     wait_until(Duration::from_secs(90), "first batch consumed", || {
         c.stdout().matches("\"body\":\"hbv2a-").count() >= 4
     });
-    // Several heartbeats later (without subscriptions once V2 was acknowledged).
-    std::thread::sleep(Duration::from_secs(10));
+    // Two heartbeats without subscriptions (the client logs each as "simple") have reached the
+    // broker, which must have kept the subscriptions.
+    wait_until(
+        Duration::from_secs(60),
+        "two V2 heartbeats without subscriptions",
+        || {
+            std::fs::read_to_string(&client_log)
+                .is_ok_and(|t| t.matches("sendHeartbeatToAllBrokerV2 simple").count() >= 2)
+        },
+    );
     let conn = mqadmin(s.ns(), &["consumerConnection", "-g", &group]);
     assert!(conn.stdout.contains(&topic), "consumerConnection: {conn}");
     ids.extend(produce(

@@ -1,6 +1,7 @@
 //! The two stacks (ours and Java's) and the helpers every scenario shares: topic creation,
 //! producer and consumer runs through the Java drivers, and the received-message checks.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -234,4 +235,69 @@ pub(crate) fn drive(
 pub(crate) fn produce_any(ns: &str, topic: &str, b: &Batch) -> Vec<String> {
     let cmd = java_driver(JavaClient::V5_3_3, &producer_args(ns, topic, b));
     msg_ids(&send_results(&cmd, b.count))
+}
+
+const QUERY_CONSUMER_OFFSET: i32 = 14;
+const GET_MAX_OFFSET: i32 = 30;
+const GET_CONSUMER_LIST_BY_GROUP: i32 = 38;
+
+/// How many consumers the broker lists in `group` (GET_CONSUMER_LIST_BY_GROUP).
+pub(crate) fn group_size(s: &Stack, group: &str) -> usize {
+    wire::request(
+        &s.broker_addr,
+        GET_CONSUMER_LIST_BY_GROUP,
+        &[("consumerGroup", group)],
+        Duration::from_secs(3),
+    )
+    .and_then(|r| r.json())
+    .map_or(0, |v| v["consumerIdList"].as_array().map_or(0, Vec::len))
+}
+
+/// Whether the broker holds `group`'s committed offset of every queue `0..queues` of `topic` at
+/// the queue's end: what a consumer persists (every 5 s) has reached the broker.
+pub(crate) fn offsets_committed(s: &Stack, topic: &str, group: &str, queues: u32) -> bool {
+    let ask = |code: i32, q: &str| {
+        wire::request(
+            &s.broker_addr,
+            code,
+            &[("consumerGroup", group), ("topic", topic), ("queueId", q)],
+            Duration::from_secs(3),
+        )
+        .ok()
+        .filter(|r| r.code == 0)
+        .and_then(|r| r.ext_str("offset").and_then(|o| o.parse::<i64>().ok()))
+    };
+    (0..queues).all(|q| {
+        let q = q.to_string();
+        let end = ask(GET_MAX_OFFSET, &q);
+        end.is_some() && ask(QUERY_CONSUMER_OFFSET, &q) == end
+    })
+}
+
+/// The queue ids and group size of a consumer's latest allocation, from the `alloc` lines
+/// GroupDriver and OrderedDriver print (`{"alloc":"0,3,5","cids":N}`).
+pub(crate) fn latest_allocation(lines: &[serde_json::Value]) -> Option<(BTreeSet<u64>, u64)> {
+    let last = lines.iter().rev().find(|l| l.get("alloc").is_some())?;
+    let ids = last["alloc"]
+        .as_str()?
+        .split(',')
+        .filter(|q| !q.is_empty())
+        .filter_map(|q| q.parse().ok())
+        .collect();
+    Some((ids, last["cids"].as_u64()?))
+}
+
+/// Every consumer's latest allocation is from a round that saw all of them (one output per
+/// consumer), the allocations are disjoint and they cover queues `0..queues`.
+pub(crate) fn allocations_settled(outputs: &[Vec<serde_json::Value>], queues: u64) -> bool {
+    let mut covered = BTreeSet::new();
+    for lines in outputs {
+        let Some((ids, cids)) = latest_allocation(lines) else {
+            return false;
+        };
+        if cids != outputs.len() as u64 || ids.iter().any(|q| !covered.insert(*q)) {
+            return false;
+        }
+    }
+    covered == (0..queues).collect()
 }

@@ -8,7 +8,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::thread::sleep;
 use std::time::Duration;
 
 use compat_tests::env::work_dir;
@@ -80,22 +79,6 @@ impl Member {
         compat_tests::process::json_lines(&self.proc.stdout())
     }
 
-    /// The queue ids and group size of the member's latest allocation of the topic.
-    fn allocation(&self) -> Option<(BTreeSet<u64>, u64)> {
-        let last = self
-            .lines()
-            .into_iter()
-            .rev()
-            .find(|l| l.get("alloc").is_some())?;
-        let ids = last["alloc"]
-            .as_str()?
-            .split(',')
-            .filter(|q| !q.is_empty())
-            .filter_map(|q| q.parse().ok())
-            .collect();
-        Some((ids, last["cids"].as_u64()?))
-    }
-
     /// Graceful leave: the driver calls `consumer.shutdown()` when the stop file appears.
     fn leave(mut self) -> Vec<Value> {
         std::fs::write(&self.stop, "stop").expect("write stop file");
@@ -125,16 +108,8 @@ impl Member {
 /// The live members' latest allocations are from a round that saw all of them, are disjoint and
 /// cover every queue.
 fn settled(live: &[Member], queues: u64) -> bool {
-    let mut covered = BTreeSet::new();
-    for m in live {
-        let Some((ids, cids)) = m.allocation() else {
-            return false;
-        };
-        if cids != live.len() as u64 || ids.iter().any(|q| !covered.insert(*q)) {
-            return false;
-        }
-    }
-    covered == (0..queues).collect()
+    let outputs: Vec<Vec<Value>> = live.iter().map(Member::lines).collect();
+    allocations_settled(&outputs, queues)
 }
 
 /// How often each body starting with `<prefix>-` was delivered, over every member's output.
@@ -153,7 +128,13 @@ fn deliveries(outputs: &[Vec<Value>], prefix: &str) -> BTreeMap<String, usize> {
 
 /// Waits for the live members to settle on `queues`, sends `count` messages `<prefix>-i` and
 /// checks every one is consumed exactly once across the group (`left`: output of members gone).
-fn phase(s: &Stack, topic: &str, live: &[Member], left: &[Vec<Value>], prefix: &str) {
+fn phase(
+    s: &Stack,
+    (topic, group): (&str, &str),
+    live: &[Member],
+    left: &[Vec<Value>],
+    prefix: &str,
+) {
     const COUNT: usize = 24;
     wait_until(
         Duration::from_secs(90),
@@ -171,17 +152,24 @@ fn phase(s: &Stack, topic: &str, live: &[Member], left: &[Vec<Value>], prefix: &
         &format!("all {prefix} messages consumed"),
         || deliveries(&outputs(), prefix).len() == COUNT,
     );
-    // Duplicates would arrive right after: look again a moment later.
-    sleep(Duration::from_secs(2));
-    let got = deliveries(&outputs(), prefix);
+    assert_once(&outputs(), prefix);
+    // Members persist offsets every 5 s: membership changes only once they reached the broker,
+    // so a queue's next owner starts after these messages.
+    wait_until(
+        Duration::from_secs(60),
+        &format!("{group}'s offsets of {prefix} committed"),
+        || offsets_committed(s, topic, group, 8),
+    );
+}
+
+/// Every body of `prefix` was delivered exactly once.
+fn assert_once(outputs: &[Vec<Value>], prefix: &str) {
+    let got = deliveries(outputs, prefix);
     let dup: Vec<_> = got.iter().filter(|(_, n)| **n != 1).collect();
     assert!(
         dup.is_empty(),
         "{prefix}: delivered more than once: {dup:?}"
     );
-    // Offsets are persisted every 5 s: let them reach the broker before membership changes, so
-    // a queue's new owner starts after these messages.
-    sleep(Duration::from_secs(6));
 }
 
 /// Three clustering push consumers (two 5.3.3, one 4.9.8) split 8 queues; a fourth joins, one
@@ -197,16 +185,21 @@ fn rebalance(kind: Kind) {
         .into_iter()
         .map(|v| Member::start(s, &topic, &group, v))
         .collect();
-    phase(s, &topic, &live, &[], "rb1");
+    let tg = (topic.as_str(), group.as_str());
+    phase(s, tg, &live, &[], "rb1");
     live.push(Member::start(s, &topic, &group, JavaClient::V5_3_3));
-    phase(s, &topic, &live, &[], "rb2");
+    phase(s, tg, &live, &[], "rb2");
     let dirs: Vec<PathBuf> = live.iter().map(|m| m.dir.clone()).collect();
     let mut left = vec![live.remove(0).leave()];
-    phase(s, &topic, &live, &left, "rb3");
+    phase(s, tg, &live, &left, "rb3");
     left.push(live.remove(0).crash());
-    phase(s, &topic, &live, &left, "rb4");
+    phase(s, tg, &live, &left, "rb4");
     for m in live {
-        m.leave();
+        left.push(m.leave());
+    }
+    // A late duplicate of any phase shows in the members' complete output.
+    for prefix in ["rb1", "rb2", "rb3", "rb4"] {
+        assert_once(&left, prefix);
     }
     // Every member saw a later join or the leave through the broker's notification.
     for dir in &dirs {

@@ -13,24 +13,9 @@ use std::time::Duration;
 use compat_tests::process::{run, Background, Output};
 use compat_tests::tools::{cpp_driver_cmd, kv};
 use compat_tests::traffic::bodies;
-use compat_tests::wire;
 use serde_json::Value;
 
 use super::common::*;
-
-const GET_CONSUMER_LIST_BY_GROUP: i32 = 38;
-
-/// How many consumers of `group` the broker knows (GET_CONSUMER_LIST_BY_GROUP).
-fn group_size(s: &Stack, group: &str) -> usize {
-    wire::request(
-        &s.broker_addr,
-        GET_CONSUMER_LIST_BY_GROUP,
-        &[("consumerGroup", group)],
-        Duration::from_secs(3),
-    )
-    .and_then(|r| r.json())
-    .map_or(0, |v| v["consumerIdList"].as_array().map_or(0, Vec::len))
-}
 
 /// Starts a C++ push consumer of `topic` in `group` and waits until the broker lists it in the
 /// group, which takes a heartbeat the broker accepted.

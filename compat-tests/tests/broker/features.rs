@@ -2,13 +2,11 @@
 //! consumption with queue locks, lite pull and broadcasting, and 5.x timer messages.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::thread::sleep;
 use std::time::Duration;
 
 use compat_tests::env::work_dir;
 use compat_tests::process::{json_lines, run};
 use compat_tests::tools::{java_driver, java_program, kv, JavaClient};
-use compat_tests::wire;
 
 use compat_tests::traffic::bodies;
 
@@ -247,20 +245,6 @@ fn ours_timer_messages() {
     timer_messages(Kind::Ours);
 }
 
-/// How many consumers of `group` the broker knows (GET_CONSUMER_LIST_BY_GROUP).
-fn group_size(s: &Stack, group: &str) -> usize {
-    wire::request(
-        &s.broker_addr,
-        GET_CONSUMER_LIST_BY_GROUP,
-        &[("consumerGroup", group)],
-        Duration::from_secs(3),
-    )
-    .and_then(|r| r.json())
-    .map_or(0, |v| v["consumerIdList"].as_array().map_or(0, Vec::len))
-}
-
-const GET_CONSUMER_LIST_BY_GROUP: i32 = 38;
-
 /// Ordered messages: a producer routes every order to one queue with a MessageQueueSelector, and
 /// three orderly consumers of one group (5.3.3, 5.3.3, 4.9.8) share the queues; each consumer sees
 /// every order's steps in sending order, and together they see every message.
@@ -294,7 +278,14 @@ fn ordered_by_selector(kind: Kind) {
         || group_size(s, &group) == 3,
     );
     // The members rebalance as soon as the broker notifies them of the third one.
-    sleep(Duration::from_secs(3));
+    wait_until(
+        Duration::from_secs(60),
+        "three consumers own disjoint queues covering all",
+        || {
+            let outputs: Vec<_> = members.iter().map(|m| json_lines(&m.stdout())).collect();
+            allocations_settled(&outputs, u64::from(QUEUES))
+        },
+    );
     let (orders, steps) = (8, 6);
     let sent = run(
         &java_program(

@@ -63,6 +63,7 @@ public final class OrderedDriver {
         c.setInstanceName("ordered-" + ProcessHandle.current().pid());
         c.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
         c.subscribe(a.need("topic"), "*");
+        c.setAllocateMessageQueueStrategy(new GroupDriver.ReportingAllocation());
         AtomicLong seen = new AtomicLong();
         c.registerMessageListener((MessageListenerOrderly) (msgs, ctx) -> {
             for (MessageExt m : msgs) {
