@@ -65,7 +65,7 @@ pub mod server;
 
 pub use client::Client;
 pub use command::{Command, ExtFields, LanguageCode, SerializeType};
-pub use connection::{Connection, ConnectionOptions, Handler};
+pub use connection::{Connection, ConnectionOptions, Connections, Handler};
 pub use error::{BodyError, CodecError, HeaderError, RemotingError};
 pub use header::CustomHeader;
 pub use server::Server;

@@ -19,13 +19,16 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use crate::connection::{Connection, ConnectionOptions, Handler};
+use crate::connection::Live;
+pub use crate::connection::{Connection, ConnectionOptions, Connections, Handler};
 
 /// A bound, not yet running server.
 pub struct Server<H: Handler> {
     listener: TcpListener,
     handler: Arc<H>,
     options: ConnectionOptions,
+    connections: Arc<Connections>,
+    live: Arc<Live>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -50,6 +53,8 @@ impl<H: Handler> Server<H> {
             listener,
             handler,
             options: ConnectionOptions::default(),
+            connections: Arc::default(),
+            live: Arc::default(),
             shutdown,
         })
     }
@@ -58,6 +63,17 @@ impl<H: Handler> Server<H> {
     pub fn with_options(mut self, options: ConnectionOptions) -> Self {
         self.options = options;
         self
+    }
+
+    /// Counts this server's connections in `connections`, which other servers may share.
+    pub fn with_connections(mut self, connections: Arc<Connections>) -> Self {
+        self.connections = connections;
+        self
+    }
+
+    /// The counts of this server's connections (open, holding a read buffer).
+    pub fn connections(&self) -> Arc<Connections> {
+        self.connections.clone()
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -79,7 +95,6 @@ impl<H: Handler> Server<H> {
     /// Accepts connections until shut down.
     pub async fn run(self) {
         let mut stop = self.shutdown.subscribe();
-        let mut live: Vec<Connection> = Vec::new();
         loop {
             let accepted = tokio::select! {
                 accepted = self.listener.accept() => accepted,
@@ -95,16 +110,12 @@ impl<H: Handler> Server<H> {
                     continue;
                 }
             };
-            match Connection::spawn_with(stream, self.handler.clone(), self.options) {
-                Ok(conn) => {
-                    live.retain(|c| !c.is_closed());
-                    live.push(conn);
-                }
-                Err(e) => tracing::warn!(error = %e, "connection setup failed"),
+            let admitted = Some(self.connections.admit(&self.live));
+            let handler = self.handler.clone();
+            if let Err(e) = Connection::spawn_admitted(stream, handler, self.options, admitted) {
+                tracing::warn!(error = %e, "connection setup failed");
             }
         }
-        for conn in live {
-            conn.close();
-        }
+        self.live.close_all();
     }
 }

@@ -11,7 +11,8 @@ use bytes::{Bytes, BytesMut};
 use remoting::code::response;
 use remoting::codec::{decode_frame, encode};
 use remoting::{
-    Client, Command, Connection, ConnectionOptions, Handler, RemotingError, SerializeType, Server,
+    Client, Command, Connection, ConnectionOptions, Connections, Handler, RemotingError,
+    SerializeType, Server,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -35,7 +36,10 @@ impl Handler for TestHandler {
         match req.code {
             ECHO => {
                 let delay: u64 = req.ext("delayMs").and_then(|d| d.parse().ok()).unwrap_or(0);
-                tokio::time::sleep(Duration::from_millis(delay)).await;
+                // No timer for no delay: a zero sleep still waits for the timer's next tick.
+                if delay > 0 {
+                    tokio::time::sleep(Duration::from_millis(delay)).await;
+                }
                 let mut reply = Command::response(response::SUCCESS, None);
                 reply.body = req.body.clone();
                 Some(reply.with_ext("echo", req.ext("tag").unwrap_or("")))
@@ -534,4 +538,87 @@ async fn client_handler_answers_server_requests() {
         reply.remark.as_deref(),
         Some(" request type 500 not supported")
     );
+}
+
+/// Polls `cond` every 10 ms for up to 10 s.
+async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    for _ in 0..1000 {
+        if cond() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("not reached within 10 s: {what}");
+}
+
+async fn start_counted(
+    options: ConnectionOptions,
+    connections: Arc<Connections>,
+) -> (String, Arc<TestHandler>) {
+    let (tx, _rx) = mpsc::unbounded_channel();
+    let handler = Arc::new(TestHandler {
+        notes: tx,
+        closed: AtomicUsize::new(0),
+    });
+    let server = Server::bind("127.0.0.1:0", handler.clone())
+        .await
+        .unwrap()
+        .with_options(options)
+        .with_connections(connections);
+    let addr = server.local_addr().unwrap().to_string();
+    server.spawn();
+    (addr, handler)
+}
+
+/// A connection holds a read buffer only while it has a partial frame or is handling what it
+/// read: after their requests are answered, idle connections hold none.
+#[tokio::test]
+async fn idle_connections_hold_no_read_buffer() {
+    let counts = Arc::new(Connections::default());
+    let (addr, _) = start_counted(ConnectionOptions::default(), counts.clone()).await;
+    let mut conns = Vec::new();
+    for i in 0..50 {
+        let mut s = TcpStream::connect(&addr).await.unwrap();
+        let mut req = echo(i, 0, SerializeType::Json);
+        if i % 2 == 0 {
+            req = req.with_ext("inline", "true");
+        }
+        s.write_all(&frame(&req)).await.unwrap();
+        assert_eq!(read_frame(&mut s).await.unwrap().opaque, i);
+        conns.push(s);
+    }
+    eventually("50 open", || counts.open() == 50).await;
+    eventually("no read buffer held", || counts.read_buffers() == 0).await;
+
+    // Half a frame keeps its bytes; the rest completes it and the buffer goes back.
+    let whole = frame(&echo(100, 0, SerializeType::Json));
+    let (head, tail) = whole.split_at(whole.len() / 2);
+    conns[7].write_all(head).await.unwrap();
+    eventually("a partial frame holds one buffer", || {
+        counts.read_buffers() == 1
+    })
+    .await;
+    conns[7].write_all(tail).await.unwrap();
+    assert_eq!(read_frame(&mut conns[7]).await.unwrap().opaque, 100);
+    eventually("released after the frame", || counts.read_buffers() == 0).await;
+
+    // A large frame in pieces: every connection keeps working meanwhile.
+    let big = frame(&echo(101, 0, SerializeType::Json).with_body(vec![7u8; 300_000]));
+    let (head, tail) = big.split_at(100_000);
+    conns[3].write_all(head).await.unwrap();
+    conns[4]
+        .write_all(&frame(&echo(102, 0, SerializeType::RocketMq)))
+        .await
+        .unwrap();
+    assert_eq!(read_frame(&mut conns[4]).await.unwrap().opaque, 102);
+    conns[3].write_all(tail).await.unwrap();
+    let r = read_frame(&mut conns[3]).await.unwrap();
+    assert_eq!((r.opaque, r.body.map(|b| b.len())), (101, Some(300_000)));
+    eventually("released after the large frame", || {
+        counts.read_buffers() == 0
+    })
+    .await;
+
+    drop(conns);
+    eventually("all closed", || counts.open() == 0).await;
 }

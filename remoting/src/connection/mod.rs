@@ -1,5 +1,5 @@
 //! One TCP connection, shared by the server and the client: a reader task, a writer task fed by
-//! a bounded channel, one task per inbound request (or the reader itself for requests the handler
+//! a bounded queue, one task per inbound request (or the reader itself for requests the handler
 //! answers without waiting, [`Handler::answer_inline`]), and a table of our own outstanding requests
 //! keyed by opaque (responses can arrive in any order, requests flow both ways).
 //!
@@ -10,20 +10,31 @@
 //! `SYSTEM_BUSY` ("[OVERLOAD]…") and a handler that panics is answered `SYSTEM_ERROR`; oneway
 //! requests are never answered. A connection with no traffic either way for the idle timeout
 //! (Java `serverChannelMaxIdleTimeSeconds`, 120 s) is closed.
+//!
+//! An idle connection holds no buffer: the reader waits for readiness and takes a read buffer
+//! only when there are bytes (see `read_buf.rs`), the writer gives its frame buffer and the queue's
+//! slots back after each burst, and a handler's future never becomes part of a task's resting
+//! state. What stays is the two tasks and the shared state, about 2 KiB.
 
+mod counts;
+mod queue;
+mod read_buf;
 mod tasks;
 mod writer;
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{oneshot, Notify, Semaphore};
 
+pub use self::counts::Connections;
+pub(crate) use self::counts::{Admitted, Live};
+use self::queue::WriteQueue;
 use crate::command::Command;
 use crate::error::RemotingError;
 
@@ -84,10 +95,13 @@ type Pending = Mutex<HashMap<i32, oneshot::Sender<Command>>>;
 struct Inner {
     id: u64,
     peer: SocketAddr,
-    tx: mpsc::Sender<Command>,
+    queue: WriteQueue,
     pending: Pending,
-    /// `true` once the connection is closed; the writer and waiters watch it.
-    closed: watch::Sender<bool>,
+    /// `true` once the connection is closed; `closing` wakes the tasks waiting for that.
+    closed: AtomicBool,
+    closing: Notify,
+    /// Inbound requests being handled on tasks of their own (`max_in_flight` permits).
+    in_flight: Semaphore,
     /// When the connection last read or wrote a frame (ms since `born`), for the idle timeout.
     born: tokio::time::Instant,
     last_io_ms: AtomicU64,
@@ -121,25 +135,45 @@ impl Connection {
         handler: Arc<H>,
         options: ConnectionOptions,
     ) -> std::io::Result<Connection> {
+        Connection::spawn_admitted(stream, handler, options, None)
+    }
+
+    /// As [`Connection::spawn_with`], counted in a server's [`Connections`] until it closes.
+    pub(crate) fn spawn_admitted<H: Handler>(
+        stream: TcpStream,
+        handler: Arc<H>,
+        options: ConnectionOptions,
+        mut admitted: Option<Admitted>,
+    ) -> std::io::Result<Connection> {
         // Java sets TCP_NODELAY on both sides; small request/response frames must not wait.
         stream.set_nodelay(true)?;
         let peer = stream.peer_addr()?;
         let (read, write) = stream.into_split();
-        let (tx, rx) = mpsc::channel(WRITE_QUEUE);
-        let (closed, closed_rx) = watch::channel(false);
         let conn = Connection {
             inner: Arc::new(Inner {
                 id: NEXT_CONNECTION_ID.fetch_add(1, Ordering::Relaxed),
                 peer,
-                tx,
+                queue: WriteQueue::new(WRITE_QUEUE),
                 pending: Mutex::new(HashMap::new()),
-                closed,
+                closed: AtomicBool::new(false),
+                closing: Notify::new(),
+                in_flight: Semaphore::new(options.max_in_flight),
                 born: tokio::time::Instant::now(),
                 last_io_ms: AtomicU64::new(0),
             }),
         };
-        tokio::spawn(tasks::write_loop(write, rx, closed_rx, conn.clone()));
-        tokio::spawn(tasks::read_loop(read, conn.clone(), handler, options));
+        if let Some(a) = admitted.as_mut() {
+            // Before the reader starts, so that its end always finds the entry to remove.
+            a.register(&conn);
+        }
+        tokio::spawn(tasks::write_loop(write, conn.clone()));
+        tokio::spawn(tasks::read_loop(
+            read,
+            conn.clone(),
+            handler,
+            options,
+            admitted,
+        ));
         Ok(conn)
     }
 
@@ -153,13 +187,29 @@ impl Connection {
     }
 
     pub fn is_closed(&self) -> bool {
-        *self.inner.closed.borrow()
+        self.inner.closed.load(Ordering::SeqCst)
     }
 
     /// Closes the connection: the writer stops, outstanding requests fail.
     pub fn close(&self) {
-        self.inner.closed.send_replace(true);
+        self.inner.closed.store(true, Ordering::SeqCst);
+        self.inner.closing.notify_waiters();
+        self.inner.queue.close();
         self.fail_pending();
+    }
+
+    /// Returns once the connection is closed.
+    async fn wait_closed(&self) {
+        loop {
+            let notified = self.inner.closing.notified();
+            tokio::pin!(notified);
+            // Registered before the check, so a close in between still wakes us.
+            notified.as_mut().enable();
+            if self.is_closed() {
+                return;
+            }
+            notified.await;
+        }
     }
 
     /// Queues a frame as is (request, oneway request or response).
@@ -168,8 +218,8 @@ impl Connection {
             return Err(RemotingError::ConnectionClosed);
         }
         self.inner
-            .tx
-            .send(cmd)
+            .queue
+            .push(cmd)
             .await
             .map_err(|_| RemotingError::ConnectionClosed)
     }

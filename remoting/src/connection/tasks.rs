@@ -1,32 +1,26 @@
 //! The tasks behind a [`Connection`]: the reader (frames in, requests dispatched, responses
 //! matched), one task per request, and the writer (frames out, batched flushes).
 
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::BytesMut;
 use futures::FutureExt;
-use tokio::io::AsyncReadExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::sync::{mpsc, watch, Semaphore};
 use tokio_util::codec::Decoder;
 
+use super::read_buf::ReadBuffer;
 use super::writer::FrameWriter;
-
-use super::{Connection, ConnectionOptions, Handler};
+use super::{Admitted, Connection, ConnectionOptions, Handler};
 use crate::code::response;
 use crate::codec::RemotingCodec;
 use crate::command::{Command, FLAG_RESPONSE};
 use crate::error::CodecError;
 
-/// Bytes the reader asks the socket for at least (a burst of pipelined requests fits). 64 KiB
-/// was measured with 32 producer threads sending 1 KiB messages: no fewer reads per message
-/// (requests arrive in small bursts), only more memory per connection, so it stays at 16 KiB.
-const READ_CHUNK: usize = 16 * 1024;
-
 enum Event {
-    Read(std::io::Result<usize>),
+    Readable(std::io::Result<()>),
     Closed,
     IdleCheck,
 }
@@ -34,42 +28,61 @@ enum Event {
 /// Reads frames and answers them. Every complete frame already buffered is handled before the
 /// socket is read again, so a burst of pipelined requests costs one read, and (with inline
 /// handlers, see [`Handler::answer_inline`]) its replies are queued together for one write.
+///
+/// The reader waits for readiness holding no buffer: one is taken when the socket has bytes and
+/// given back once the socket has nothing more and no partial frame is left (see
+/// [`ReadBuffer`]), so an idle connection costs only its tasks.
 pub(super) async fn read_loop<H: Handler>(
-    mut read: OwnedReadHalf,
+    read: OwnedReadHalf,
     conn: Connection,
     handler: Arc<H>,
     options: ConnectionOptions,
+    admitted: Option<Admitted>,
 ) {
-    let mut buf = BytesMut::with_capacity(READ_CHUNK);
-    let mut closed = conn.inner.closed.subscribe();
-    let in_flight = Arc::new(Semaphore::new(options.max_in_flight));
+    let mut buf = ReadBuffer::new(admitted);
     // One timer for the connection's life, re-armed when it fires: creating a timer per read
     // would cost a timer-wheel registration each time.
     let idle = tokio::time::sleep(options.idle_timeout.unwrap_or(Duration::MAX / 4));
     tokio::pin!(idle);
     tracing::debug!(peer = %conn.peer(), connection = conn.id(), "connection open");
-    'conn: loop {
-        loop {
-            match RemotingCodec.decode(&mut buf) {
-                Ok(Some(cmd)) if cmd.is_response() => conn.complete(cmd),
-                Ok(Some(cmd)) => dispatch(&conn, &handler, &in_flight, cmd).await,
-                Ok(None) => break,
+    // Whether the socket may have bytes: the last read returned some, or readiness was signalled.
+    let mut may_read = false;
+    loop {
+        if conn.is_closed() {
+            break;
+        }
+        if may_read {
+            match buf.read_from(&read) {
+                Ok(0) => break,
+                Ok(_) => {
+                    conn.touch();
+                    if let Err(e) = handle_frames(&conn, &handler, &mut buf).await {
+                        tracing::warn!(peer = %conn.peer(), error = %e, "undecodable frame; closing connection");
+                        break;
+                    }
+                    // A peer that always has more to send must not keep this worker to itself.
+                    tokio::task::consume_budget().await;
+                    continue;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => may_read = false,
                 Err(e) => {
-                    tracing::warn!(peer = %conn.peer(), error = %e, "undecodable frame; closing connection");
-                    break 'conn;
+                    tracing::debug!(peer = %conn.peer(), error = %e, "read failed; closing connection");
+                    break;
                 }
             }
         }
-        buf.reserve(READ_CHUNK);
+        buf.release_if_empty();
         let event = tokio::select! {
-            n = read.read_buf(&mut buf) => Event::Read(n),
-            _ = closed.wait_for(|c| *c) => Event::Closed,
+            // `poll_read_ready` keeps the waker in the socket's own slot; the `readable()`
+            // future would carry a waiter node in this task's state all the while it is idle.
+            ready = std::future::poll_fn(|cx| read.as_ref().poll_read_ready(cx)) => Event::Readable(ready),
+            _ = conn.wait_closed() => Event::Closed,
             _ = &mut idle, if options.idle_timeout.is_some() => Event::IdleCheck,
         };
         match event {
-            Event::Closed | Event::Read(Ok(0)) => break,
-            Event::Read(Ok(_)) => conn.touch(),
-            Event::Read(Err(e)) => {
+            Event::Readable(Ok(())) => may_read = true,
+            Event::Closed => break,
+            Event::Readable(Err(e)) => {
                 tracing::debug!(peer = %conn.peer(), error = %e, "read failed; closing connection");
                 break;
             }
@@ -84,40 +97,92 @@ pub(super) async fn read_loop<H: Handler>(
             }
         }
     }
+    drop(buf);
     conn.close();
     tracing::debug!(peer = %conn.peer(), connection = conn.id(), "connection closed");
     handler.on_close(&conn);
 }
 
-/// Answers the request on the reader when the handler says it may, otherwise on its own task,
-/// or answers SYSTEM_BUSY when too many are in flight.
-async fn dispatch<H: Handler>(
+/// Handles every complete frame in `buf`: responses complete our requests, requests are
+/// dispatched.
+async fn handle_frames<H: Handler>(
     conn: &Connection,
     handler: &Arc<H>,
-    in_flight: &Arc<Semaphore>,
-    req: Command,
-) {
-    if handler.answer_inline(&req) {
-        return answer(conn, handler.as_ref(), req).await;
+    buf: &mut ReadBuffer,
+) -> Result<(), CodecError> {
+    while let Some(wait) = next_wait(conn, handler, buf)? {
+        wait.await;
     }
-    match in_flight.clone().try_acquire_owned() {
+    Ok(())
+}
+
+/// Handles frames from `buf` until one leaves something to wait for, or none is left. Not
+/// async, so no decoded command is part of the reader's state.
+fn next_wait<'a, H: Handler>(
+    conn: &'a Connection,
+    handler: &'a Arc<H>,
+    buf: &mut ReadBuffer,
+) -> Result<Option<Wait<'a>>, CodecError> {
+    while let Some(cmd) = RemotingCodec.decode(buf.bytes())? {
+        if cmd.is_response() {
+            conn.complete(cmd);
+        } else if let Some(wait) = dispatch(conn, handler, cmd) {
+            return Ok(Some(wait));
+        }
+    }
+    Ok(None)
+}
+
+/// What the reader has to wait for before it reads on: the answer to a request it answers
+/// itself, or the queueing of a SYSTEM_BUSY reply.
+///
+/// Boxed: a task is allocated at the size of its largest state, and a handler's future can be
+/// kilobytes that every idle connection's reader would otherwise carry for nothing.
+type Wait<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
+/// Answers the request on its own task, or hands back the wait for an answer on the reader (when
+/// the handler says it may) or for SYSTEM_BUSY (when too many are in flight).
+fn dispatch<'a, H: Handler>(
+    conn: &'a Connection,
+    handler: &'a Arc<H>,
+    req: Command,
+) -> Option<Wait<'a>> {
+    if handler.answer_inline(&req) {
+        return Some(Box::pin(answer(conn, handler.as_ref(), req)));
+    }
+    match conn.inner.in_flight.try_acquire() {
         Ok(permit) => {
+            permit.forget();
             let (conn, handler) = (conn.clone(), handler.clone());
             tokio::spawn(async move {
+                let _permit = InFlight(&conn);
                 answer(&conn, handler.as_ref(), req).await;
-                drop(permit);
             });
+            None
         }
         Err(_) if req.is_oneway() => {
             tracing::warn!(peer = %conn.peer(), code = req.code, "too many requests; oneway request dropped");
+            None
         }
         Err(_) => {
             let busy = Command::response(
                 response::SYSTEM_BUSY,
                 "[OVERLOAD]system busy, start flow control for a while".to_owned(),
             );
-            let _ = conn.send(busy.into_reply_to(&req)).await;
+            let reply = busy.into_reply_to(&req);
+            Some(Box::pin(async move {
+                let _ = conn.send(reply).await;
+            }))
         }
+    }
+}
+
+/// A request counted in the connection's `in_flight` until its task ends (or is dropped).
+struct InFlight<'a>(&'a Connection);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.inner.in_flight.add_permits(1);
     }
 }
 
@@ -153,23 +218,26 @@ async fn answer<H: Handler>(conn: &Connection, handler: &H, req: Command) {
     }
 }
 
-pub(super) async fn write_loop(
-    write: OwnedWriteHalf,
-    mut rx: mpsc::Receiver<Command>,
-    mut closed: watch::Receiver<bool>,
-    conn: Connection,
-) {
+/// Writes queued frames, batching whatever is queued into one vectored write. Between bursts
+/// it holds no buffer: the frame buffer and the queue's slots go back to the allocator before
+/// it waits.
+pub(super) async fn write_loop(write: OwnedWriteHalf, conn: Connection) {
     let mut out = FrameWriter::new(write);
+    let queue = &conn.inner.queue;
     loop {
-        let cmd = tokio::select! {
-            cmd = rx.recv() => cmd,
-            _ = closed.wait_for(|c| *c) => None,
+        let Some(cmd) = queue.pop() else {
+            // Closing the connection closes the queue, which wakes this wait.
+            if conn.is_closed() {
+                break;
+            }
+            out.release();
+            queue.release_if_empty();
+            queue.queued().await;
+            continue;
         };
-        let Some(cmd) = cmd else { break };
         push(&mut out, cmd);
-        // Batch whatever else is already queued into one vectored write.
         while out.pending() < BATCH_BYTES {
-            let Ok(cmd) = rx.try_recv() else { break };
+            let Some(cmd) = queue.pop() else { break };
             push(&mut out, cmd);
         }
         if let Err(e) = out.flush().await {

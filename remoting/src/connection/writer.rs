@@ -1,6 +1,8 @@
 //! Outbound frames without copying large bodies: headers (and small bodies) are encoded into one
 //! buffer, a large body goes out as its own chunk straight from the `Bytes` it already lives in
-//! (e.g. a PULL response's view of stored messages), all sent with vectored writes.
+//! (e.g. a PULL response's view of stored messages), all sent with vectored writes. The buffer is
+//! taken when the first frame of a burst is queued and given back by [`FrameWriter::release`]
+//! once the burst is written.
 
 use std::collections::VecDeque;
 use std::io::IoSlice;
@@ -17,6 +19,10 @@ use crate::error::CodecError;
 const COPY_BODY_MAX: usize = 16 * 1024;
 /// iovecs per `writev` call (Linux allows 1024).
 const MAX_SLICES: usize = 64;
+/// Bytes reserved when the buffer cannot take the next header and small body.
+const WRITE_CHUNK: usize = 8 * 1024;
+/// Room kept for a header (most are a few hundred bytes; a longer one grows the buffer).
+const HEADER_ROOM: usize = 512;
 
 pub(super) struct FrameWriter {
     io: OwnedWriteHalf,
@@ -30,7 +36,7 @@ impl FrameWriter {
     pub(super) fn new(io: OwnedWriteHalf) -> Self {
         FrameWriter {
             io,
-            buf: BytesMut::with_capacity(8 * 1024),
+            buf: BytesMut::new(),
             chunks: VecDeque::new(),
             pending: 0,
         }
@@ -43,6 +49,16 @@ impl FrameWriter {
 
     /// Queues one frame, or refuses it if the peer's decoder would reject its length.
     pub(super) fn push(&mut self, cmd: &Command) -> Result<(), CodecError> {
+        let body_len = cmd.body.as_ref().map_or(0, Bytes::len);
+        let room = HEADER_ROOM
+            + if body_len > COPY_BODY_MAX {
+                0
+            } else {
+                body_len
+            };
+        if self.buf.capacity() - self.buf.len() < room {
+            self.buf.reserve(room.max(WRITE_CHUNK));
+        }
         let start = self.buf.len();
         let length = encode_header(cmd, &mut self.buf);
         if length > MAX_FRAME_LENGTH {
@@ -96,6 +112,16 @@ impl FrameWriter {
         }
         self.pending = 0;
         Ok(())
+    }
+
+    /// Gives the buffers back to the allocator; call when everything queued is written.
+    pub(super) fn release(&mut self) {
+        if self.buf.capacity() > 0 {
+            self.buf = BytesMut::new();
+        }
+        if self.chunks.capacity() > 0 {
+            self.chunks = VecDeque::new();
+        }
     }
 
     pub(super) async fn shutdown(&mut self) -> std::io::Result<()> {
