@@ -3,6 +3,9 @@
 //! without waiting, so requests pipeline and replies leave in completion order). The server can also call its clients over their own connection
 //! ([`Connection::request`], [`Connection::send_oneway`]).
 //!
+//! Connection limit: a connection accepted while [`Connections::max`] are open is closed at once
+//! (counted and logged, see [`Connections`]); the ones already open are not affected.
+//!
 //! Bad input: a frame that cannot be framed or whose header cannot be decoded closes only that
 //! connection, as Java's `NettyDecoder` does (it catches every decode exception and closes the
 //! channel; no error reply is possible because the opaque is part of the header). An unknown
@@ -65,13 +68,14 @@ impl<H: Handler> Server<H> {
         self
     }
 
-    /// Counts this server's connections in `connections`, which other servers may share.
+    /// Counts this server's connections in `connections` and accepts no more than its limit;
+    /// other servers may share it.
     pub fn with_connections(mut self, connections: Arc<Connections>) -> Self {
         self.connections = connections;
         self
     }
 
-    /// The counts of this server's connections (open, holding a read buffer).
+    /// The counts of this server's connections (open, holding a read buffer, refused).
     pub fn connections(&self) -> Arc<Connections> {
         self.connections.clone()
     }
@@ -100,8 +104,8 @@ impl<H: Handler> Server<H> {
                 accepted = self.listener.accept() => accepted,
                 _ = stop.wait_for(|s| *s) => break,
             };
-            let stream = match accepted {
-                Ok((stream, _)) => stream,
+            let (stream, peer) = match accepted {
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Per-connection accept errors (e.g. reset before accept, fd exhaustion)
                     // must not stop the server.
@@ -110,7 +114,13 @@ impl<H: Handler> Server<H> {
                     continue;
                 }
             };
-            let admitted = Some(self.connections.admit(&self.live));
+            let Some(admitted) = self.connections.admit(&self.live) else {
+                self.connections.refuse(peer);
+                // Closes the socket before anything is set up for it.
+                drop(stream);
+                continue;
+            };
+            let admitted = Some(admitted);
             let handler = self.handler.clone();
             if let Err(e) = Connection::spawn_admitted(stream, handler, self.options, admitted) {
                 tracing::warn!(error = %e, "connection setup failed");

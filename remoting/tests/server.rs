@@ -622,3 +622,77 @@ async fn idle_connections_hold_no_read_buffer() {
     drop(conns);
     eventually("all closed", || counts.open() == 0).await;
 }
+
+/// Collects what the test's log subscriber writes.
+#[derive(Clone, Default)]
+struct LogSink(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl LogSink {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+async fn round_trip(s: &mut TcpStream, opaque: i32) {
+    s.write_all(&frame(&echo(opaque, 0, SerializeType::Json)))
+        .await
+        .unwrap();
+    assert_eq!(read_frame(s).await.unwrap().opaque, opaque);
+}
+
+/// Beyond the limit a connection is closed as soon as it is accepted, with one warning for a
+/// burst of refusals; the connections already open keep working, and a close makes room.
+#[tokio::test]
+async fn connections_beyond_the_limit_are_refused_and_logged() {
+    let log = LogSink::default();
+    let sink = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(move || sink.clone())
+        .finish();
+    // This runtime runs every task on this thread, so the server logs here.
+    let _logging = tracing::subscriber::set_default(subscriber);
+    let counts = Arc::new(Connections::with_max(Some(3)));
+    let (addr, _) = start_counted(ConnectionOptions::default(), counts.clone()).await;
+    let mut kept = Vec::new();
+    for i in 0..3 {
+        let mut s = TcpStream::connect(&addr).await.unwrap();
+        round_trip(&mut s, i).await;
+        kept.push(s);
+    }
+    for _ in 0..4 {
+        let mut extra = TcpStream::connect(&addr).await.unwrap();
+        assert_closed(&mut extra).await;
+    }
+    assert_eq!((counts.open(), counts.refused()), (3, 4));
+    let warnings = log.text();
+    assert_eq!(
+        warnings
+            .matches("connection limit reached (serverMaxConnections=3)")
+            .count(),
+        1,
+        "one warning for a burst of refusals: {warnings}"
+    );
+    for (i, s) in kept.iter_mut().enumerate() {
+        round_trip(s, 10 + i as i32).await;
+    }
+    drop(kept.pop());
+    eventually("a closed connection leaves the count", || {
+        counts.open() == 2
+    })
+    .await;
+    let mut again = TcpStream::connect(&addr).await.unwrap();
+    round_trip(&mut again, 20).await;
+    assert_eq!(counts.refused(), 4);
+}

@@ -32,8 +32,8 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::sync::{oneshot, Notify, Semaphore};
 
-pub use self::counts::Connections;
 pub(crate) use self::counts::{Admitted, Live};
+pub use self::counts::{Connections, REFUSAL_LOG_EVERY};
 use self::queue::WriteQueue;
 use crate::command::Command;
 use crate::error::RemotingError;
