@@ -4,13 +4,17 @@
 //! Periodic tasks: NameServer registration (see [`crate::register`]), consumer-offset persist
 //! every `flushConsumerOffsetInterval`, client channel expiry every 10 s
 //! (`channelExpiredTimeout`).
+//!
+//! Both ports close a connection idle for `serverChannelMaxIdleTimeSeconds`, as Java's
+//! `IdleStateHandler`, and share one `serverMaxConnections` limit (a Thrust key,
+//! `docs/config.md`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use remoting::server::ShutdownHandle;
-use remoting::{Client, Command, Connection, ConnectionOptions, Handler, Server};
+use remoting::{Client, Command, Connection, ConnectionOptions, Connections, Handler, Server};
 use tokio::sync::Notify;
 
 use crate::client_table::ClientTable;
@@ -57,6 +61,8 @@ pub struct Broker {
     pub timers: TimerIndex,
     /// Version of the broker configuration (GET_BROKER_CONFIG header).
     pub config_version: DataVersion,
+    /// The connections of both ports, and their limit (`serverMaxConnections`).
+    pub connections: Arc<Connections>,
     pub(crate) ns_client: Arc<Client>,
     pub(crate) register_now: Notify,
     pub(crate) shutdown: Notify,
@@ -87,6 +93,7 @@ impl Broker {
             delay_offsets,
             timers: TimerIndex::default(),
             config_version: DataVersion::default(),
+            connections: Arc::new(Connections::with_max(max_connections(&config))),
             ns_client: Arc::new(Client::new()),
             register_now: Notify::new(),
             shutdown: Notify::new(),
@@ -221,10 +228,19 @@ async fn bind(
     let server = Server::bind(addr.as_str(), handler)
         .await
         .map_err(|source| StartError::Bind { addr, source })?;
-    Ok(server.with_options(ConnectionOptions {
-        idle_timeout: idle,
-        ..ConnectionOptions::default()
-    }))
+    Ok(server
+        .with_options(ConnectionOptions {
+            idle_timeout: idle,
+            ..ConnectionOptions::default()
+        })
+        .with_connections(broker.connections.clone()))
+}
+
+/// `serverMaxConnections` (a Thrust key), 0 for no limit.
+fn max_connections(config: &BrokerConfig) -> Option<usize> {
+    usize::try_from(config.server_max_connections)
+        .ok()
+        .filter(|n| *n > 0)
 }
 
 fn spawn_periodic(b: &Arc<Broker>) {

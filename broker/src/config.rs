@@ -28,6 +28,10 @@ pub enum Section {
     /// Java `AuthConfig`: read from the `-c` file at start-up, but not part of Java's
     /// `Configuration`, so listed (`GET_BROKER_CONFIG`, `-p`) only as the file's own text.
     Auth,
+    /// Keys Thrust adds, which no Java class has (`docs/config.md`). `GET_BROKER_CONFIG` lists
+    /// one only as the file's own text, as Java lists a key it does not know, so a default
+    /// configuration lists exactly Java's keys; `-p` prints them.
+    Thrust,
 }
 
 /// One declared key, as the generated table describes it.
@@ -175,7 +179,9 @@ impl BrokerConfig {
         Self::keys()
             .iter()
             .find(|k| k.name == key)
-            .is_some_and(|k| k.section == Section::Auth || k.listed_name() != k.name)
+            .is_some_and(|k| {
+                matches!(k.section, Section::Auth | Section::Thrust) || k.listed_name() != k.name
+            })
     }
 
     /// Parses properties text (a `-c` file or an `UPDATE_BROKER_CONFIG` body) and applies it.
@@ -225,7 +231,8 @@ impl BrokerConfig {
     fn all_pairs(&self) -> Vec<(String, String)> {
         let mut all: std::collections::BTreeMap<String, String> =
             self.extra.iter().cloned().collect();
-        for k in Self::keys().iter().filter(|k| k.section != Section::Auth) {
+        let listed = |k: &&KeyInfo| !matches!(k.section, Section::Auth | Section::Thrust);
+        for k in Self::keys().iter().filter(listed) {
             if let Some(value) = self.get(k.name) {
                 all.insert(k.listed_name().to_string(), value);
             }
@@ -537,6 +544,24 @@ mod tests {
             err.to_string().contains("authenticationEnabled=true"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn thrust_keys_are_listed_as_the_files_text_and_printed() {
+        let mut c = BrokerConfig::default();
+        assert_eq!(c.server_max_connections, 100_000);
+        assert!(!c.to_properties().contains("serverMaxConnections"));
+        assert!(c
+            .print_lines(false)
+            .contains(&"serverMaxConnections=100000".to_string()));
+        c.apply_text("serverMaxConnections=5000").unwrap();
+        assert_eq!(c.server_max_connections, 5000);
+        assert!(c.to_properties().contains("\nserverMaxConnections=5000\n"));
+        assert!(c.to_properties_file().contains("serverMaxConnections=5000"));
+        let err = c.apply_text("serverMaxConnections=-1").unwrap_err();
+        assert!(err.to_string().contains("serverMaxConnections"), "{err}");
+        let err = c.update(&[("serverMaxConnections".into(), "10".into())]);
+        assert!(err.is_err(), "read at start-up: an update is refused");
     }
 
     #[test]

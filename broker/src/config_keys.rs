@@ -8,7 +8,7 @@
 //! The keys are every field of Java 5.3.3's `BrokerIdentity`, `BrokerConfig`,
 //! `NettyServerConfig`, `NettyClientConfig` and `MessageStoreConfig` (the 411 keys
 //! `GET_BROKER_CONFIG` lists, plus the ten whose default is null), in Java's declaration order,
-//! then `AuthConfig`'s, which Java reads from the file but does not list. Defaults are Java's
+//! then `AuthConfig`'s, which Java reads from the file but does not list, then Thrust's own. Defaults are Java's
 //! after `BrokerStartup`'s adjustments (`listenPort` 10911, `haListenPort` 0 meaning listen+1).
 //! A key in two Java classes (`listenPort`, `writeBufferHighWaterMark`,
 //! `writeBufferLowWaterMark`) sets both there and is declared once here.
@@ -536,4 +536,6 @@ config_table! {
     Auth false stateful_authentication_cache_expired_second: i32 = "statefulAuthenticationCacheExpiredSecond" => 60, no(AUTH);
     Auth false stateful_authorization_cache_max_num: i32 = "statefulAuthorizationCacheMaxNum" => 10_000, no(AUTH);
     Auth false stateful_authorization_cache_expired_second: i32 = "statefulAuthorizationCacheExpiredSecond" => 60, no(AUTH);
+    // Thrust's own keys (no Java class has them)
+    Thrust false server_max_connections: i32 = "serverMaxConnections" => 100_000, USE, START, min(0);
 }

@@ -181,6 +181,13 @@ config_keys! {
         max_reconnect_interval_time_seconds: i64 = "maxReconnectIntervalTimeSeconds", 60, no(NETTY_CLIENT);
         enable_reconnect_for_go_away: bool = "enableReconnectForGoAway", true, no(NETTY_CLIENT);
     }
+    /// Thrust's own keys, which no Java class has (`docs/config.md`). GET_NAMESRV_CONFIG shows
+    /// one only when it differs from its default, as Java shows a key of the file it does not
+    /// know, so a default config prints exactly as Java's.
+    group Thrust {
+        /// Connections open at once (0: no limit); one more is closed at accept.
+        server_max_connections: i32 = "serverMaxConnections", 100_000, USE, START, min(0);
+    }
 }
 
 /// `System.getProperty("user.home") + "/namesrv/" + name`.
@@ -242,15 +249,17 @@ impl NamesrvConfig {
     }
 
     /// What GET_NAMESRV_CONFIG returns and UPDATE persists (Java `Configuration`: the
-    /// `NamesrvConfig` and `NettyServerConfig` fields plus the file's other keys), sorted by key,
-    /// nulls omitted.
+    /// `NamesrvConfig` and `NettyServerConfig` fields plus the file's other keys, here also the
+    /// Thrust keys set to other than their default), sorted by key, nulls omitted.
     pub fn properties(&self, extra: &BTreeMap<String, String>) -> BTreeMap<String, String> {
         let mut all = extra.clone();
         for (key, group) in Self::KEYS {
-            if *group == Group::NettyClient {
-                continue;
-            }
-            if let Some(v) = self.get(key) {
+            let shown = match group {
+                Group::NettyClient => false,
+                Group::Thrust => self.get(key) != Self::default_text(key),
+                Group::Namesrv | Group::NettyServer => true,
+            };
+            if let (true, Some(v)) = (shown, self.get(key)) {
                 all.insert(key.to_string(), v);
             }
         }
@@ -357,6 +366,23 @@ mod tests {
         assert_eq!(props.get("custom").map(String::as_str), Some("1"));
         assert!(!props.contains_key("rocketmqHome"));
         assert!(!props.contains_key("clientWorkerThreads"));
+    }
+
+    #[test]
+    fn thrust_keys_are_shown_only_when_changed() {
+        let mut c = NamesrvConfig::default();
+        assert!(!c
+            .properties(&BTreeMap::new())
+            .contains_key("serverMaxConnections"));
+        c.set("serverMaxConnections", "5000").unwrap();
+        let props = c.properties(&BTreeMap::new());
+        assert_eq!(
+            props.get("serverMaxConnections").map(String::as_str),
+            Some("5000")
+        );
+        assert!(c
+            .print_lines()
+            .contains(&"serverMaxConnections=5000".to_string()));
     }
 
     #[test]

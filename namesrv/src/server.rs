@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use remoting::server::ConnectionOptions;
 use remoting::server::ShutdownHandle;
-use remoting::{Command, Connection, Handler, Server};
+use remoting::{Command, Connection, Connections, Handler, Server};
 use tokio::task::JoinHandle;
 
 use crate::config::NamesrvConfig;
@@ -156,6 +156,8 @@ impl Handler for NameServer {
 pub struct Running {
     pub local_addr: SocketAddr,
     pub state: Arc<NameServer>,
+    /// Open connections and their limit.
+    pub connections: Arc<Connections>,
     shutdown: ShutdownHandle,
     server: JoinHandle<()>,
     scan: JoinHandle<()>,
@@ -182,6 +184,11 @@ pub async fn start(state: ConfigState) -> Result<Running> {
         .ok()
         .filter(|s| *s > 0)
         .map(Duration::from_secs);
+    // Thrust's `serverMaxConnections` (0 or less: no limit).
+    let max = usize::try_from(state.config.server_max_connections)
+        .ok()
+        .filter(|n| *n > 0);
+    let connections = Arc::new(Connections::with_max(max));
     let ns = Arc::new(NameServer::new(state)?);
     let server = Server::bind(addr.as_str(), ns.clone())
         .await
@@ -192,7 +199,8 @@ pub async fn start(state: ConfigState) -> Result<Running> {
         .with_options(ConnectionOptions {
             idle_timeout: idle,
             ..ConnectionOptions::default()
-        });
+        })
+        .with_connections(connections.clone());
     let local_addr = server.local_addr()?;
     // Java 5.x `NettyRemotingServer#start`: port 0 becomes the bound port in the config.
     {
@@ -206,6 +214,7 @@ pub async fn start(state: ConfigState) -> Result<Running> {
     Ok(Running {
         local_addr,
         state: ns,
+        connections,
         shutdown,
         server,
         scan,
