@@ -100,6 +100,17 @@ pub fn request_body(
     let mut stream = TcpStream::connect_timeout(&sock, timeout)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
+    exchange(&mut stream, code, version, ext, body)
+}
+
+/// Writes one request on `stream` and reads frames until its response.
+fn exchange(
+    stream: &mut TcpStream,
+    code: i32,
+    version: i32,
+    ext: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Reply> {
     let opaque = OPAQUE.fetch_add(1, Ordering::Relaxed);
     let fields: Map<String, Value> = ext
         .iter()
@@ -115,9 +126,56 @@ pub fn request_body(
     frame.extend_from_slice(body);
     stream.write_all(&frame)?;
     loop {
-        let reply = read_frame(&mut stream)?;
+        let reply = read_frame(stream)?;
         if reply.1 == opaque {
             return Ok(reply.0);
+        }
+    }
+}
+
+/// One connection kept open across requests (the functions above open one per request), to
+/// see what a server does with a connection over time.
+pub struct Session {
+    stream: TcpStream,
+}
+
+impl Session {
+    pub fn connect(addr: &str, timeout: Duration) -> std::io::Result<Session> {
+        let sock: SocketAddr = addr
+            .parse()
+            .map_err(|e| bad(format!("address {addr}: {e}")))?;
+        let stream = TcpStream::connect_timeout(&sock, timeout)?;
+        stream.set_read_timeout(Some(timeout))?;
+        stream.set_write_timeout(Some(timeout))?;
+        Ok(Session { stream })
+    }
+
+    /// One request and its response on this connection.
+    pub fn request(&mut self, code: i32, ext: &[(&str, &str)]) -> std::io::Result<Reply> {
+        exchange(&mut self.stream, code, VERSION_5_3_3, ext, &[])
+    }
+
+    /// Whether the server closes this connection within `within` (a read sees the end of the
+    /// stream or a reset); a frame from the server in between counts as not closed.
+    pub fn closed_by_peer(&mut self, within: Duration) -> bool {
+        let deadline = std::time::Instant::now() + within;
+        let mut byte = [0u8; 1];
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() || self.stream.set_read_timeout(Some(left)).is_err() {
+                return false;
+            }
+            match self.stream.read(&mut byte) {
+                Ok(0) => return true,
+                Ok(_) => return false,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return true,
+            }
         }
     }
 }

@@ -1,11 +1,13 @@
-//! Limits and policies: topic auto-create on and off, maxMessageSize, and 1,000 topics of 8 queues.
+//! Limits and policies: topic auto-create on and off, maxMessageSize, 1,000 topics of 8 queues,
+//! and idle connections closed after `serverChannelMaxIdleTimeSeconds`.
 //!
-//! Auto-create off and the 1,000 topics run on a NameServer and broker of their own (own cluster
-//! name too), so no TBW102 route of another broker leaks in and the shared stacks never carry the
-//! topics:
+//! Auto-create off, the 1,000 topics and the idle close run on a NameServer and broker of their
+//! own (own cluster name too), so no TBW102 route of another broker leaks in and the shared stacks
+//! never carry the topics or the short idle time:
 //! ```text
 //!   scenario NameServer ── broker "broker-strict" (StrictCluster, autoCreateTopicEnable=false)
 //!   scenario NameServer ── broker "broker-many"   (ManyCluster)
+//!   scenario NameServer ── broker "broker-idle"   (IdleCluster, serverChannelMaxIdleTimeSeconds=3)
 //! ```
 
 use std::collections::BTreeSet;
@@ -21,9 +23,10 @@ use super::common::*;
 
 /// Java `MixAll.AUTO_CREATE_TOPIC_KEY_TOPIC`.
 const TBW102: &str = "TBW102";
-/// RequestCode.SEND_MESSAGE_V2 and UPDATE_AND_CREATE_TOPIC.
+/// RequestCode.SEND_MESSAGE_V2, UPDATE_AND_CREATE_TOPIC and GET_BROKER_CONFIG.
 const SEND_MESSAGE_V2: i32 = 310;
 const UPDATE_AND_CREATE_TOPIC: i32 = 17;
+const GET_BROKER_CONFIG: i32 = 26;
 /// ResponseCode.MESSAGE_ILLEGAL.
 const MESSAGE_ILLEGAL: i64 = 13;
 /// Java `FAQUrl.suggestTodo(APPLY_TOPIC_URL)`, appended to the TOPIC_NOT_EXIST remark.
@@ -392,4 +395,63 @@ fn java_thousand_topics() {
 fn ours_thousand_topics() {
     let _s = compat_tests::scenario::heavy(300);
     thousand_topics(Kind::Ours);
+}
+
+/// `serverChannelMaxIdleTimeSeconds=3`: Java's `IdleStateHandler(0, 0, 3)` has the broker close a
+/// connection with neither reads nor writes for 3 s, on the listen port and on the VIP port
+/// (listenPort − 2); a connection with a request every 500 ms stays open meanwhile.
+fn idle_connections_closed(kind: Kind) {
+    let s = dedicated(
+        kind,
+        "IdleCluster",
+        "broker-idle",
+        &[("serverChannelMaxIdleTimeSeconds", "3")],
+    );
+    let _dump = s.dump();
+    let timeout = Duration::from_secs(20);
+    let port: u16 = s
+        .broker_addr
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("broker port");
+    let vip = format!("127.0.0.1:{}", port - 2);
+    let mut silent = wire::Session::connect(&s.broker_addr, timeout).expect("connect");
+    let mut silent_vip = wire::Session::connect(&vip, timeout).expect("connect to the VIP port");
+    let mut busy = wire::Session::connect(&s.broker_addr, timeout).expect("connect");
+    let started = Instant::now();
+    let mut answered = 0;
+    while started.elapsed() < Duration::from_secs(8) {
+        let r = busy
+            .request(GET_BROKER_CONFIG, &[])
+            .expect("the busy connection stays open");
+        assert_eq!(r.code, wire::response::SUCCESS, "{r:?}");
+        answered += 1;
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    eprintln!("{kind:?}: {answered} requests on the busy connection");
+    assert!(
+        silent.closed_by_peer(Duration::from_secs(60)),
+        "a silent connection is closed"
+    );
+    assert!(
+        silent_vip.closed_by_peer(Duration::from_secs(60)),
+        "a silent connection to the VIP port is closed"
+    );
+    let r = busy
+        .request(GET_BROKER_CONFIG, &[])
+        .expect("the busy connection is still open");
+    assert_eq!(r.code, wire::response::SUCCESS, "{r:?}");
+}
+
+#[test]
+fn java_idle_connections_closed() {
+    let _s = compat_tests::scenario::heavy(180);
+    idle_connections_closed(Kind::Java);
+}
+
+#[test]
+fn ours_idle_connections_closed() {
+    let _s = compat_tests::scenario::heavy(180);
+    idle_connections_closed(Kind::Ours);
 }
