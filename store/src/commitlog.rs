@@ -16,6 +16,19 @@ use crate::error::{Result, StoreError};
 use crate::message::{encode_blank, END_FILE_MIN_BLANK_LENGTH};
 use crate::segments::{Segment, SegmentQueue};
 
+/// Bytes of a segment reserved at a time ahead of the write position. A store into a page with
+/// no disk block behind it is a SIGBUS on a full disk, so the writer only writes reserved pages;
+/// reserving a step at a time rather than the whole segment keeps a store's disk use what it
+/// holds (Java's segments are sparse), at one `posix_fallocate` per step.
+pub(crate) const RESERVE_AHEAD: usize = 16 << 20;
+
+/// Reserve the blocks of `seg` below `end` (and up to [`RESERVE_AHEAD`] beyond).
+pub(crate) fn reserve(seg: &Segment, end: usize) -> Result<()> {
+    seg.file
+        .reserve(end, end.saturating_add(RESERVE_AHEAD))
+        .map_err(StoreError::io("reserve blocks of", seg.file.path()))
+}
+
 #[derive(Debug)]
 pub(crate) struct CommitLog {
     pub segs: SegmentQueue,
@@ -71,7 +84,9 @@ impl CommitLog {
         let mut pos = (end - seg.base) as usize;
         let remaining = seg.file.len() - pos;
         if len + END_FILE_MIN_BLANK_LENGTH > remaining {
-            seg.file.write(pos, &encode_blank(remaining));
+            let blank = encode_blank(remaining);
+            reserve(&seg, pos + blank.len())?;
+            seg.file.write(pos, &blank);
             end = seg.end();
             // The blank is written before the new segment exists: readers see the segment as
             // complete only once max_offset moves past it, which happens below or at the next put.
@@ -79,6 +94,7 @@ impl CommitLog {
             pos = 0;
             self.set_max_offset(end);
         }
+        reserve(&seg, pos + len)?;
         let offset = seg.base + pos as u64;
         seg.file.write_with(pos, len, |buf| fill(buf, offset));
         let new_end = offset + len as u64;
@@ -112,15 +128,15 @@ impl CommitLog {
                 data.len()
             )));
         }
+        reserve(&seg, pos + data.len())?;
         seg.file.write(pos, data);
         let new_end = end + data.len() as u64;
         self.set_max_offset(new_end);
         Ok(new_end)
     }
 
-    /// The segment that takes a write at `end`, created when `end` starts a new one, with all of
-    /// its blocks reserved: a new segment is reserved when created; one found on disk (the
-    /// active segment after a restart, possibly a sparse Java file) at its first write here.
+    /// The segment that takes a write at `end`, created when `end` starts a new one. The caller
+    /// [`reserve`]s the bytes it writes.
     fn segment_for_write(&self, end: u64) -> Result<Segment> {
         let seg = match self.segs.last() {
             Some(s) if end < s.end() => s,
@@ -136,10 +152,6 @@ impl CommitLog {
                 self.segs.create(end - end % seg_size)?
             }
         };
-        let len = seg.file.len();
-        seg.file
-            .reserve(len, len)
-            .map_err(StoreError::io("reserve blocks of", seg.file.path()))?;
         Ok(seg)
     }
 

@@ -24,6 +24,15 @@ use crate::message::{java_hash, sysflag};
 use crate::mmap::MappedFile;
 use crate::segments::sync_dir;
 
+/// Bytes of entries reserved at a time ahead of the next one (52,428 entries); see
+/// `MappedFile::reserve` for why only reserved pages are written.
+const RESERVE_AHEAD: usize = 1 << 20;
+
+/// Offset of entry 0: after the header and the slots.
+fn entries_start(slots: u32) -> u64 {
+    INDEX_HEADER_SIZE + u64::from(slots) * INDEX_SLOT_SIZE
+}
+
 /// Index header values.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct IndexHeader {
@@ -109,7 +118,7 @@ impl IndexFile {
         prev: Option<IndexHeader>,
     ) -> Result<IndexFile> {
         let size = index_file_size(slots, entries);
-        let file = MappedFile::create(path, size, size)
+        let file = MappedFile::create(path, size, entries_start(slots) + RESERVE_AHEAD as u64)
             .map_err(StoreError::io("create index file", path))?;
         let mut header = IndexHeader {
             index_count: 1,
@@ -160,8 +169,7 @@ impl IndexFile {
     }
 
     fn entry_pos(&self, n: i32) -> usize {
-        (INDEX_HEADER_SIZE + u64::from(self.slots) * INDEX_SLOT_SIZE + n as u64 * INDEX_ENTRY_SIZE)
-            as usize
+        (entries_start(self.slots) + n as u64 * INDEX_ENTRY_SIZE) as usize
     }
 
     /// Entries this file can still take.
@@ -170,13 +178,15 @@ impl IndexFile {
             .saturating_sub(self.header().index_count.max(0) as u32)
     }
 
-    /// Reserve the blocks of the whole file before its first write: slots are written all over
-    /// it. A file made here is reserved at creation; one found on disk (a Java file is sparse) is
-    /// reserved at its first key.
-    fn reserve(&self) -> Result<()> {
-        let len = self.file.len();
+    /// Reserve the blocks the next `keys` keys write: the header and every slot (a key's slot is
+    /// anywhere), and the entries up to theirs, [`RESERVE_AHEAD`] bytes of entries at a time.
+    /// A file made here has its slots reserved at creation; one found on disk (a Java file is
+    /// sparse) at its first key.
+    fn reserve(&self, keys: usize) -> Result<()> {
+        let count = self.header().index_count.max(0) as usize;
+        let end = self.entry_pos((count + keys).min(self.entries as usize) as i32);
         self.file
-            .reserve(len, len)
+            .reserve(end, end + RESERVE_AHEAD)
             .map_err(StoreError::io("reserve blocks of", self.file.path()))
     }
 
@@ -186,7 +196,10 @@ impl IndexFile {
         if h.index_count as u32 >= self.entries {
             return Ok(false);
         }
-        self.reserve()?;
+        let end = self.entry_pos(h.index_count + 1);
+        self.file
+            .reserve(end, end + RESERVE_AHEAD)
+            .map_err(StoreError::io("reserve blocks of", self.file.path()))?;
         let hash = key_hash(key);
         let slot_pos = self.slot_pos(hash);
         let mut prev = rd_i32(self.file.read(slot_pos, 4));
@@ -418,9 +431,9 @@ impl IndexService {
         let f = self.writable_file()?;
         let fits_one = keys < self.entries.saturating_sub(1) as usize;
         if fits_one && (f.room() as usize) < keys {
-            self.roll()?.reserve()
+            self.roll()?.reserve(keys)
         } else {
-            f.reserve()
+            f.reserve(keys)
         }
     }
 

@@ -35,9 +35,9 @@
 //!   next open recovers abnormally, as after a crash).
 //!
 //! # Where we differ from Java on purpose
-//! * New CommitLog and index segments are reserved with `posix_fallocate` (content identical to
-//!   Java's sparse files), so a full disk fails segment creation instead of faulting a write into
-//!   the mapping. Writes are also refused above `diskSpaceWarningLevelRatio`.
+//! * CommitLog, index and consume-queue blocks are reserved with `posix_fallocate` a step ahead
+//!   of the writer (content identical to Java's sparse files), so a full disk fails the put
+//!   instead of faulting a write into the mapping. Writes are also refused above `diskSpaceWarningLevelRatio`.
 //! * Recovery zeroes the torn bytes after the recovered end, so stale bytes can never pass as a
 //!   record after a later, shorter append. Java leaves them.
 //! * Every record served by `get`, `read_record` and `query_messages` is CRC-checked; a record

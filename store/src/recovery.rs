@@ -269,8 +269,8 @@ fn truncate_commitlog(inner: &Inner, offset: u64) -> Result<()> {
     inner.flush.reset(offset);
     if let Some(last) = inner.commitlog.segs.last() {
         // Reserve now rather than at the first put; on a full disk the first put retries it.
-        let len = last.file.len();
-        if let Err(e) = last.file.reserve(len, len) {
+        let end = offset.saturating_sub(last.base).min(last.file.len() as u64) as usize;
+        if let Err(e) = crate::commitlog::reserve(&last, end) {
             warn!(file = %last.file.path().display(), error = %e, "could not reserve blocks of the active segment");
         }
     }

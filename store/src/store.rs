@@ -227,7 +227,7 @@ impl Store {
         let commitlog = CommitLog::new(SegmentQueue::load(
             &paths.commitlog,
             cfg.mapped_file_size_commit_log,
-            cfg.mapped_file_size_commit_log,
+            crate::commitlog::RESERVE_AHEAD as u64,
             true,
             DirSync::Immediate,
         )?);

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{msg, small_config, TempDir};
-use store::{java_hash, Boundary, GetRequest, GetStatus, Store, StoredMessage};
+use store::{java_hash, Boundary, GetRequest, GetStatus, Store, StoreConfig, StoredMessage};
 
 fn req(topic: &str, queue_id: i32, offset: i64) -> GetRequest<'_> {
     GetRequest {
@@ -385,4 +385,45 @@ fn topic_names_stay_inside_consumequeue() {
         assert!(root.join(p).exists(), "{p}");
     }
     assert_eq!(store.max_offset("T", 0), 1);
+}
+
+/// Disk blocks a file holds (`st_blocks` counts 512-byte units).
+fn allocated(path: &std::path::Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).unwrap().blocks() * 512
+}
+
+#[test]
+fn default_segments_take_disk_space_as_they_fill() {
+    const MIB: u64 = 1 << 20;
+    let dir = TempDir::new("sparse");
+    let store = Store::open(StoreConfig::new(dir.path())).unwrap();
+    store.put(msg("S", 0, b"x", None, Some("k0"))).unwrap();
+    let commitlog = dir.path().join("commitlog/00000000000000000000");
+    let index = std::fs::read_dir(dir.path().join("index"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    // A 1 GiB segment and a 420 MB index file, reserved a step ahead of the writer: 16 MiB of
+    // CommitLog, the index's header and slots (20 MB) and 1 MiB of its entries.
+    assert!(
+        allocated(&commitlog) <= 17 * MIB,
+        "{}",
+        allocated(&commitlog)
+    );
+    assert!(allocated(&index) <= 22 * MIB, "{}", allocated(&index));
+    let body = vec![7u8; 512 * 1024];
+    for i in 0..48 {
+        store
+            .put(msg("S", 0, &body, None, Some(&format!("k{i}"))))
+            .unwrap();
+    }
+    let used = allocated(&commitlog);
+    assert!((24 * MIB..=41 * MIB).contains(&used), "{used}");
+    let got = store.get(&req("S", 0, 48), None);
+    assert_eq!(got.status, GetStatus::Found);
+    assert!(got.messages[0].len() > body.len());
+    store.shutdown().unwrap();
 }
