@@ -277,7 +277,7 @@ fn spawn_periodic(b: &Arc<Broker>) {
                 tracing::info!(peer = %conn.peer(), "client channel expired");
                 conn.close();
                 for g in groups {
-                    clients::notify_ids_changed(&bc, &g);
+                    clients::notify_ids_changed(&bc, &g).await;
                 }
             }
         }

@@ -4,7 +4,7 @@
 //! NOTIFY_CONSUMER_IDS_CHANGED (40) pushes that membership changes cause.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use remoting::body::heartbeat::{ConsumeFromWhere, ConsumeType, MessageModel};
 use remoting::code::{request, response as rc};
@@ -130,7 +130,8 @@ pub async fn heartbeat(b: &Arc<Broker>, conn: &Connection, req: Command) -> Repl
                 .register_consumer(&c.group_name, reg, channel.clone())
         };
         if changed && group_cfg.notify_consumer_ids_changed_enable {
-            notify_ids_changed(b, &c.group_name);
+            // Queued before this heartbeat is answered, as Java notifies inside the heartbeat.
+            notify_ids_changed(b, &c.group_name).await;
         }
     }
     for p in &data.producer_data_set {
@@ -149,7 +150,7 @@ pub async fn unregister(b: &Arc<Broker>, conn: &Connection, req: Command) -> Rep
     }
     if let Some(g) = h.consumer_group.filter(|g| !g.is_empty()) {
         if b.clients.unregister_consumer(&g, conn.id()) {
-            notify_ids_changed(b, &g);
+            notify_ids_changed(b, &g).await;
         }
     }
     Ok(Command::response(rc::SUCCESS, None))
@@ -193,29 +194,44 @@ pub async fn unlock_batch(b: &Arc<Broker>, req: Command) -> Reply {
 
 /// A connection closed: forget it and tell the groups it left.
 pub fn connection_closed(b: &Arc<Broker>, conn: &Connection) {
-    for group in b.clients.remove_connection(conn.id()) {
-        notify_ids_changed(b, &group);
+    let groups = b.clients.remove_connection(conn.id());
+    if !groups.is_empty() {
+        let b = b.clone();
+        tokio::spawn(async move {
+            for group in groups {
+                notify_ids_changed(&b, &group).await;
+            }
+        });
     }
 }
 
-/// Sends NOTIFY_CONSUMER_IDS_CHANGED (oneway) to every member of `group`, off the caller's task.
-pub fn notify_ids_changed(b: &Arc<Broker>, group: &str) {
+/// How long one member's write queue may keep a notification waiting (Java
+/// `Broker2Client#notifyConsumerIdsChanged`: a oneway invoke with a 10 ms permit timeout).
+const NOTIFY_WAIT: Duration = Duration::from_millis(10);
+
+/// Queues NOTIFY_CONSUMER_IDS_CHANGED (oneway) on every member's connection of `group` (Java
+/// `DefaultConsumerIdsChangeListener` with `realTimeNotifyConsumerChange`). A caller that awaits
+/// it before answering its own request gets Java's order: the members' notifications leave
+/// before that answer, so the members that must give queues away (and release their orderly
+/// locks) start their rebalance no later than the client whose request caused it.
+pub async fn notify_ids_changed(b: &Broker, group: &str) {
     if !b.config().notify_consumer_ids_changed_enable {
         return;
     }
-    let members = b.clients.consumer_connections(group);
     let header = NotifyConsumerIdsChangedRequestHeader {
         consumer_group: group.to_string(),
     };
-    for conn in members {
+    for conn in b.clients.consumer_connections(group) {
         let cmd = Command::request(request::NOTIFY_CONSUMER_IDS_CHANGED)
             .with_header(&header)
             .oneway();
-        tokio::spawn(async move {
-            if let Err(e) = conn.send_oneway(cmd).await {
-                tracing::debug!(peer = %conn.peer(), "notify consumer ids changed: {e}");
+        match tokio::time::timeout(NOTIFY_WAIT, conn.send_oneway(cmd)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::debug!(peer = %conn.peer(), "notify consumer ids changed: {e}"),
+            Err(_) => {
+                tracing::warn!(peer = %conn.peer(), "notify consumer ids changed: write queue full")
             }
-        });
+        }
     }
 }
 

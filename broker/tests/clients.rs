@@ -103,6 +103,56 @@ async fn membership_changes_notify_members() {
     tb.stop().await;
 }
 
+/// Records broker → client requests on the connection's reader, so a request that arrived before
+/// a response is recorded before that response is delivered.
+#[derive(Default)]
+struct InlineRecorder(Mutex<Vec<i32>>);
+
+impl Handler for InlineRecorder {
+    async fn handle(&self, _conn: &Connection, req: Command) -> Option<Command> {
+        self.0.lock().unwrap().push(req.code);
+        None
+    }
+
+    fn answer_inline(&self, _req: &Command) -> bool {
+        true
+    }
+}
+
+impl InlineRecorder {
+    fn take(&self) -> Vec<i32> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+/// Java notifies the group inside the heartbeat that changed it: every member's notification is
+/// queued before that heartbeat is answered (the joining member's own one included); a heartbeat
+/// that changes nothing notifies nobody. (The broker's multi-threaded runtime, as in `mqbroker`.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heartbeat_is_answered_after_the_notifications_it_causes() {
+    let tb = boot("notify-order", "").await;
+    let (ra, rc_) = (
+        Arc::new(InlineRecorder::default()),
+        Arc::new(InlineRecorder::default()),
+    );
+    let (a, c) = (
+        Client::with_handler(ra.clone()),
+        Client::with_handler(rc_.clone()),
+    );
+    let notify = vec![rq::NOTIFY_CONSUMER_IDS_CHANGED];
+    call(&a, &tb.addr, heartbeat_cmd("ca", "OG", "OT", "*")).await;
+    assert_eq!(ra.take(), notify);
+    call(&a, &tb.addr, heartbeat_cmd("ca", "OG", "OT", "*")).await;
+    assert_eq!(ra.take(), Vec::<i32>::new());
+    call(&c, &tb.addr, heartbeat_cmd("cc", "OG", "OT", "*")).await;
+    assert_eq!(rc_.take(), notify);
+    // a's notification was queued before c's answer, so before a's next answer too.
+    let list = Command::request(rq::GET_CONSUMER_LIST_BY_GROUP).with_ext("consumerGroup", "OG");
+    assert_eq!(call(&a, &tb.addr, list).await.code, rc::SUCCESS);
+    assert_eq!(ra.take(), notify);
+    tb.stop().await;
+}
+
 #[tokio::test]
 async fn queue_locks() {
     let tb = boot("locks", "").await;
