@@ -1,5 +1,6 @@
-//! A tiny blocking remoting client for readiness checks and for reading NameServer state without
-//! starting a JVM. JSON headers only: exactly what a Java client sends by default.
+//! A tiny blocking remoting client for readiness checks, for reading NameServer state without
+//! starting a JVM and for raw requests, each on a fresh connection or several on a kept-open
+//! [`Session`]. JSON headers only: exactly what a Java client sends by default.
 //!
 //! ```text
 //! | length: u32 BE = 4 + header + body | 0x00 (JSON) | header length: u24 BE | header JSON | body |
@@ -111,6 +112,17 @@ fn exchange(
     ext: &[(&str, &str)],
     body: &[u8],
 ) -> std::io::Result<Reply> {
+    exchange_recording(stream, code, version, ext, body).map(|x| x.reply)
+}
+
+/// [`exchange`], also collecting the codes of the peer's requests read before the response.
+fn exchange_recording(
+    stream: &mut TcpStream,
+    code: i32,
+    version: i32,
+    ext: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Exchange> {
     let opaque = OPAQUE.fetch_add(1, Ordering::Relaxed);
     let fields: Map<String, Value> = ext
         .iter()
@@ -125,12 +137,26 @@ fn exchange(
     frame.extend_from_slice(&header);
     frame.extend_from_slice(body);
     stream.write_all(&frame)?;
+    let mut before = Vec::new();
     loop {
-        let reply = read_frame(stream)?;
-        if reply.1 == opaque {
-            return Ok(reply.0);
+        let frame = read_frame(stream)?;
+        if !frame.response {
+            before.push(frame.reply.code);
+        } else if frame.opaque == opaque {
+            return Ok(Exchange {
+                reply: frame.reply,
+                before,
+            });
         }
     }
+}
+
+/// The answer to a request on a [`Session`] and the codes of the requests the server sent on
+/// that connection before it (NOTIFY_CONSUMER_IDS_CHANGED, …), in arrival order.
+#[derive(Debug)]
+pub struct Exchange {
+    pub reply: Reply,
+    pub before: Vec<i32>,
 }
 
 /// One connection kept open across requests (the functions above open one per request), to
@@ -153,6 +179,17 @@ impl Session {
     /// One request and its response on this connection.
     pub fn request(&mut self, code: i32, ext: &[(&str, &str)]) -> std::io::Result<Reply> {
         exchange(&mut self.stream, code, VERSION_5_3_3, ext, &[])
+    }
+
+    /// One request with a body; the answer comes with the server's requests that preceded it
+    /// (a client stays a member of the consumer groups its heartbeats on a connection join).
+    pub fn call(
+        &mut self,
+        code: i32,
+        ext: &[(&str, &str)],
+        body: &[u8],
+    ) -> std::io::Result<Exchange> {
+        exchange_recording(&mut self.stream, code, VERSION_5_3_3, ext, body)
     }
 
     /// Whether the server closes this connection within `within` (a read sees the end of the
@@ -180,7 +217,14 @@ impl Session {
     }
 }
 
-fn read_frame(stream: &mut TcpStream) -> std::io::Result<(Reply, i32)> {
+/// A decoded frame: a response to one of ours, or a request of the peer's.
+struct Frame {
+    reply: Reply,
+    opaque: i32,
+    response: bool,
+}
+
+fn read_frame(stream: &mut TcpStream) -> std::io::Result<Frame> {
     let mut word = [0u8; 4];
     stream.read_exact(&mut word)?;
     let len = u32::from_be_bytes(word) as usize;
@@ -214,7 +258,12 @@ fn read_frame(stream: &mut TcpStream) -> std::io::Result<(Reply, i32)> {
             .unwrap_or_default(),
         body: frame[header_end..].to_vec(),
     };
-    Ok((reply, num("opaque")))
+    Ok(Frame {
+        reply,
+        opaque: num("opaque"),
+        // RemotingCommand flag bit 0: a response.
+        response: num("flag") & 1 == 1,
+    })
 }
 
 /// The route of a topic from a NameServer: `Ok(None)` when it answers TOPIC_NOT_EXIST.

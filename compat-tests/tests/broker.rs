@@ -19,5 +19,6 @@ mod durability;
 mod features;
 mod limits;
 mod records;
+mod recovery;
 mod takeover;
 mod takeover498;

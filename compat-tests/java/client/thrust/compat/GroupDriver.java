@@ -1,12 +1,15 @@
 package thrust.compat;
 
 import java.io.File;
+import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.locks.Lock;
 import org.apache.rocketmq.client.consumer.AllocateMessageQueueStrategy;
 import org.apache.rocketmq.client.consumer.DefaultMQPullConsumer;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
@@ -14,6 +17,7 @@ import org.apache.rocketmq.client.consumer.PullResult;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
 import org.apache.rocketmq.client.consumer.rebalance.AllocateMessageQueueAveragely;
+import org.apache.rocketmq.client.impl.factory.MQClientInstance;
 import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.MessageExt;
 import org.apache.rocketmq.common.message.MessageQueue;
@@ -34,12 +38,23 @@ import org.apache.rocketmq.common.message.MessageQueue;
  *        with pullBlockIfNotFound (32 a pull) and again with pull (1 a pull); pulls at and beyond
  *        the max offset; with commit=true, updateConsumeOffset(max - queueId % 2) + persist, then
  *        waits until the broker returns the committed offsets.
+ * race   ns=ADDR topic=T group=G release_file=PATH [timeout_ms=120000]
+ *        clustering DefaultMQPushConsumer (from first offset) whose first rebalance loses the
+ *        client's heartbeat race: right after start() a thread takes the client's heartbeat lock
+ *        (MQClientInstance.lockHeartbeat, which the client's periodic heartbeat holds when it fires
+ *        at the moment of the first rebalance), so the heartbeat that rebalance sends with its new
+ *        subscription version is skipped ("lock heartBeat, but failed"). Prints {"raced":true}
+ *        once the rebalance has taken queues; keeps the lock until release_file exists, then
+ *        releases it, sends one heartbeat (sendHeartbeatToAllBrokerWithLock) and prints
+ *        {"released":true}; one line per received message; exits 0 once release_file holds
+ *        "stop", 2 at the timeout.
  * </pre>
  */
 public final class GroupDriver {
     public static void main(String[] argv) {
         Modes.run(argv, Map.of(
             "member", GroupDriver::member,
+            "race", GroupDriver::race,
             "pull", GroupDriver::pull));
     }
 
@@ -101,6 +116,72 @@ public final class GroupDriver {
         c.shutdown();
         new Json().put("stopped", true).emit();
         return 0;
+    }
+
+    static int race(Args a) throws Exception {
+        DefaultMQPushConsumer c = new DefaultMQPushConsumer(a.need("group"));
+        c.setNamesrvAddr(a.need("ns"));
+        c.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+        c.subscribe(a.need("topic"), "*");
+        c.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+            for (MessageExt m : msgs) {
+                new Json().put("body", body(m)).put("queueId", m.getQueueId()).emit();
+            }
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+        File release = new File(a.need("release_file"));
+        long deadline = System.currentTimeMillis() + a.num("timeout_ms", 120000);
+        c.start();
+        MQClientInstance factory = c.getDefaultMQPushConsumerImpl().getmQClientFactory();
+        Field f = MQClientInstance.class.getDeclaredField("lockHeartbeat");
+        f.setAccessible(true);
+        Lock heartbeat = (Lock) f.get(factory);
+        CountDownLatch held = new CountDownLatch(1);
+        boolean[] late = new boolean[1];
+        Thread holder = new Thread(() -> {
+            heartbeat.lock();
+            // The race needs the lock taken before the first rebalance (1 s after the client starts).
+            late[0] = !c.getDefaultMQPushConsumerImpl().getRebalanceImpl().getProcessQueueTable().isEmpty();
+            held.countDown();
+            if (late[0]) {
+                heartbeat.unlock();
+                return;
+            }
+            try {
+                while (c.getDefaultMQPushConsumerImpl().getRebalanceImpl().getProcessQueueTable().isEmpty()) {
+                    Thread.sleep(10);
+                }
+                new Json().put("raced", true).emit();
+                while (!release.exists() && System.currentTimeMillis() < deadline) {
+                    Thread.sleep(50);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                heartbeat.unlock();
+            }
+        });
+        holder.start();
+        held.await();
+        if (late[0]) {
+            new Json().put("error", "the first rebalance ran before the heartbeat lock was taken").emit();
+            return 2;
+        }
+        new Json().put("ready", true).put("pid", ProcessHandle.current().pid()).emit();
+        holder.join();
+        factory.sendHeartbeatToAllBrokerWithLock();
+        new Json().put("released", true).emit();
+        while (System.currentTimeMillis() < deadline) {
+            if (release.exists() && new String(java.nio.file.Files.readAllBytes(release.toPath()),
+                StandardCharsets.UTF_8).trim().equals("stop")) {
+                c.shutdown();
+                new Json().put("stopped", true).emit();
+                return 0;
+            }
+            Thread.sleep(100);
+        }
+        new Json().put("error", "no stop before the timeout").emit();
+        return 2;
     }
 
     static Json result(String kind, MessageQueue mq, long from, PullResult r) {
