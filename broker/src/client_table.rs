@@ -224,10 +224,14 @@ impl ClientTable {
             .unwrap_or_default()
     }
 
-    pub fn consumer_connections(&self, group: &str) -> Vec<Connection> {
+    /// The members to tell of a change in the group: none in a broadcasting group, whose members
+    /// each consume every queue (Java `ConsumerManager` skips the CHANGE event for
+    /// `MessageModel.BROADCASTING`).
+    pub fn members_to_notify(&self, group: &str) -> Vec<Connection> {
         self.lock()
             .consumers
             .get(group)
+            .filter(|i| i.message_model != Some(MessageModel::Broadcasting))
             .map(|i| i.channels.values().map(|c| c.conn.clone()).collect())
             .unwrap_or_default()
     }

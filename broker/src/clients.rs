@@ -221,7 +221,7 @@ pub async fn notify_ids_changed(b: &Broker, group: &str) {
     let header = NotifyConsumerIdsChangedRequestHeader {
         consumer_group: group.to_string(),
     };
-    for conn in b.clients.consumer_connections(group) {
+    for conn in b.clients.members_to_notify(group) {
         let cmd = Command::request(request::NOTIFY_CONSUMER_IDS_CHANGED)
             .with_header(&header)
             .oneway();

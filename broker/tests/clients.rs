@@ -153,6 +153,36 @@ async fn heartbeat_is_answered_after_the_notifications_it_causes() {
     tb.stop().await;
 }
 
+/// Java `ConsumerManager` raises no CHANGE for a broadcasting group: its members, which each
+/// consume every queue, are not told of joins or leaves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broadcasting_members_are_not_notified() {
+    let tb = boot("notify-broadcast", "").await;
+    let (ra, rc_) = (
+        Arc::new(InlineRecorder::default()),
+        Arc::new(InlineRecorder::default()),
+    );
+    let (a, c) = (
+        Client::with_handler(ra.clone()),
+        Client::with_handler(rc_.clone()),
+    );
+    let broadcasting = |client: &str| {
+        let cmd = heartbeat_cmd(client, "BG", "BT", "*");
+        let body = String::from_utf8(cmd.body.unwrap().to_vec()).unwrap();
+        Command::request(rq::HEART_BEAT)
+            .with_body(body.replace("CLUSTERING", "BROADCASTING").into_bytes())
+    };
+    call(&a, &tb.addr, broadcasting("ba")).await;
+    call(&c, &tb.addr, broadcasting("bc")).await;
+    let list = Command::request(rq::GET_CONSUMER_LIST_BY_GROUP).with_ext("consumerGroup", "BG");
+    assert_eq!(call(&a, &tb.addr, list).await.code, rc::SUCCESS);
+    c.close(&tb.addr);
+    let list = Command::request(rq::GET_CONSUMER_LIST_BY_GROUP).with_ext("consumerGroup", "BG");
+    call(&a, &tb.addr, list).await;
+    assert_eq!((ra.take(), rc_.take()), (vec![], vec![]));
+    tb.stop().await;
+}
+
 #[tokio::test]
 async fn queue_locks() {
     let tb = boot("locks", "").await;

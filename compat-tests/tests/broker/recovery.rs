@@ -99,7 +99,8 @@ fn create_topic_here(s: &Stack, topic: &str) {
 
 /// Java `ConsumerManager.registerConsumer` notifies the group inside the heartbeat that changed
 /// it, so every member's NOTIFY_CONSUMER_IDS_CHANGED is written before that heartbeat's answer;
-/// a heartbeat that changes nothing notifies nobody.
+/// a heartbeat that changes nothing notifies nobody, nor does any heartbeat of a broadcasting
+/// group.
 fn notify_precedes_heartbeat_answer(kind: Kind) {
     let s = stack(kind);
     let _dump = s.dump();
@@ -125,6 +126,21 @@ fn notify_precedes_heartbeat_answer(kind: Kind) {
         )
         .expect("consumer list");
     assert_eq!(list.before, [NOTIFY_CONSUMER_IDS_CHANGED], "{list:?}");
+    // A broadcasting group raises no CHANGE (its members each consume every queue).
+    let group = unique("ntb");
+    let mut broadcasting = heartbeat("nt-a", &group, &topic, 1);
+    broadcasting["consumerDataSet"][0]["messageModel"] = json!("BROADCASTING");
+    assert!(send_heartbeat(&mut a, &broadcasting).before.is_empty());
+    broadcasting["clientID"] = json!("nt-c");
+    assert!(send_heartbeat(&mut c, &broadcasting).before.is_empty());
+    let list = a
+        .call(
+            GET_CONSUMER_LIST_BY_GROUP,
+            &[("consumerGroup", &group)],
+            b"",
+        )
+        .expect("consumer list");
+    assert!(list.before.is_empty(), "{list:?}");
 }
 
 #[test]
