@@ -4,6 +4,7 @@
 //
 //	godriver produce ns=ADDR[;ADDR] topic=T group=G count=N [mode=sync|async|oneway|batch]
 //	                 [tag=TagA] [keys=k1,k2] [prop.NAME=VALUE ...] [body=prefix]
+//	                 (oneway ends with one sync send tagged Fence, see fence)
 //	godriver consume ns=ADDR topic=T group=G expect=N [timeout_ms=60000] [from=first|last]
 //	                 [expr=*] [linger_ms=1500]
 //
@@ -157,7 +158,7 @@ func produce(a args) {
 		producer.WithNsResolver(primitive.NewPassthroughResolver(nsList(a))),
 		producer.WithGroupName(a.need("group")),
 		producer.WithRetry(2),
-		producer.WithSendMsgTimeout(time.Duration(a.num("send_timeout_ms", 5000))*time.Millisecond),
+		producer.WithSendMsgTimeout(time.Duration(a.num("send_timeout_ms", 15000))*time.Millisecond),
 	)
 	if err != nil {
 		fail("new producer: %v", err)
@@ -213,10 +214,26 @@ func produce(a args) {
 		}
 	}
 	wg.Wait()
+	if mode == "oneway" {
+		fence(p, a)
+	}
 	_ = p.Shutdown()
 	emit(map[string]interface{}{"done": true, "sent": count - failed, "failed": failed})
 	if failed > 0 {
 		os.Exit(2)
+	}
+}
+
+// fence sends one sync message tagged "Fence" after oneway sends. The Go client closes its
+// connections at Shutdown without a last request (the Java client unregisters), and a socket
+// closed while an answer (a heartbeat's) sits unread is reset, which drops whatever it had not
+// yet put on the wire: the fence's answer comes after the broker has read every oneway frame
+// sent before it on that connection. Scenarios with one broker; consumers select TagA.
+func fence(p rocketmq.Producer, a args) {
+	msg := primitive.NewMessage(a.need("topic"), []byte("fence"))
+	msg.WithTag("Fence")
+	if _, err := p.SendSync(context.Background(), msg); err != nil {
+		emit(map[string]interface{}{"fence": err.Error()})
 	}
 }
 

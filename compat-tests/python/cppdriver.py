@@ -94,7 +94,7 @@ def result_json(i, res):
 def produce(args):
     producer = Producer(need(args, "group"))
     producer.set_namesrv_addr(need(args, "ns"))
-    producer.set_timeout(num(args, "send_timeout_ms", 5000))
+    producer.set_timeout(num(args, "send_timeout_ms", 15000))
     producer.start()
     count, mode = num(args, "count", 1), args.get("mode", "sync")
     shards = num(args, "shards", 4)

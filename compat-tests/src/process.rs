@@ -263,6 +263,23 @@ impl Background {
     }
 }
 
+impl Background {
+    /// Stops the process now (SIGTERM, then SIGKILL) and returns what it printed: for a client
+    /// kept alive only while a scenario looks at it.
+    pub fn stop(mut self) -> Output {
+        let mut child = self.child.take().expect("child present until stop");
+        stop_child(&mut child);
+        Output {
+            cmd: self.cmd.display(),
+            timed_out: false,
+            code: child.try_wait().ok().flatten().and_then(|s| s.code()),
+            stdout: self.stdout(),
+            stderr: std::fs::read_to_string(&self.err).unwrap_or_default(),
+            elapsed: self.start.elapsed(),
+        }
+    }
+}
+
 fn stop_child(child: &mut Child) {
     // TERM reaches the command through timeout(1); KILL would orphan it.
     signal(child.id(), "TERM");

@@ -29,6 +29,14 @@ final class Args {
         return map.getOrDefault(k, def);
     }
 
+    /**
+     * A producer's send timeout: send_timeout_ms, else 15 s. Java's 3 s default is exceeded when
+     * scenarios share a loaded machine; a scenario that tests timeouts passes its own.
+     */
+    int sendTimeoutMs() {
+        return num("send_timeout_ms", 15000);
+    }
+
     int num(String k, int def) {
         String v = map.get(k);
         return v == null ? def : Integer.parseInt(v);

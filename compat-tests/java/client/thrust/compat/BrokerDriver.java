@@ -139,6 +139,7 @@ public final class BrokerDriver {
     static int tx(Args a) throws Exception {
         TransactionMQProducer p = new TransactionMQProducer(a.need("group"));
         p.setNamesrvAddr(a.need("ns"));
+        p.setSendMsgTimeout(a.sendTimeoutMs());
         AtomicLong checks = new AtomicLong();
         p.setTransactionListener(new TransactionListener() {
             @Override
@@ -177,6 +178,7 @@ public final class BrokerDriver {
     static int batch(Args a) throws Exception {
         DefaultMQProducer p = new DefaultMQProducer(a.need("group"));
         p.setNamesrvAddr(a.need("ns"));
+        p.setSendMsgTimeout(a.sendTimeoutMs());
         p.start();
         List<Message> msgs = new ArrayList<>();
         int count = a.num("count", 4);
@@ -252,6 +254,7 @@ public final class BrokerDriver {
     static int timer(Args a) throws Exception {
         DefaultMQProducer p = new DefaultMQProducer(a.need("group"));
         p.setNamesrvAddr(a.need("ns"));
+        p.setSendMsgTimeout(a.sendTimeoutMs());
         p.start();
         int count = a.num("count", 3);
         for (int i = 0; i < count; i++) {
@@ -268,6 +271,7 @@ public final class BrokerDriver {
     static int rpc(Args a) throws Exception {
         DefaultMQProducer replier = new DefaultMQProducer(a.need("group") + "_replier");
         replier.setNamesrvAddr(a.need("ns"));
+        replier.setSendMsgTimeout(a.sendTimeoutMs());
         replier.start();
         DefaultMQPushConsumer responder = consumer(a);
         responder.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
@@ -284,6 +288,7 @@ public final class BrokerDriver {
         responder.start();
         DefaultMQProducer requester = new DefaultMQProducer(a.need("group") + "_requester");
         requester.setNamesrvAddr(a.need("ns"));
+        requester.setSendMsgTimeout(a.sendTimeoutMs());
         requester.start();
         // Let both clients heartbeat, so the broker knows the requester's channel.
         Thread.sleep(3000);

@@ -74,7 +74,7 @@ public final class ClientDriver {
         DefaultMQProducer p = new DefaultMQProducer(a.need("group"));
         p.setNamesrvAddr(a.need("ns"));
         p.setInstanceName("driver-" + ProcessHandle.current().pid());
-        p.setSendMsgTimeout(a.num("send_timeout_ms", 5000));
+        p.setSendMsgTimeout(a.sendTimeoutMs());
         p.start();
         int count = a.num("count", 1);
         String mode = a.str("mode", "sync");

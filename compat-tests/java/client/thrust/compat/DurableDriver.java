@@ -55,7 +55,7 @@ public final class DurableDriver {
         DefaultMQProducer p = new DefaultMQProducer(a.need("group"));
         p.setNamesrvAddr(a.need("ns"));
         p.setInstanceName("stream-" + ProcessHandle.current().pid());
-        p.setSendMsgTimeout(a.num("send_timeout_ms", 5000));
+        p.setSendMsgTimeout(a.sendTimeoutMs());
         p.start();
         new Json().put("ready", true).emit();
         String prefix = a.str("body", "s");

@@ -38,6 +38,7 @@ public final class OrderedDriver {
     static int send(Args a) throws Exception {
         DefaultMQProducer p = new DefaultMQProducer(a.need("group"));
         p.setNamesrvAddr(a.need("ns"));
+        p.setSendMsgTimeout(a.sendTimeoutMs());
         p.setInstanceName("ordered-" + ProcessHandle.current().pid());
         p.start();
         MessageQueueSelector byOrder = (List<MessageQueue> mqs, Message msg, Object arg) ->

@@ -71,6 +71,7 @@ public final class RecordsDriver {
 
         DefaultMQProducer replier = new DefaultMQProducer(group + "_r");
         replier.setNamesrvAddr(ns);
+        replier.setSendMsgTimeout(a.sendTimeoutMs());
         replier.start();
         DefaultMQPushConsumer c = new DefaultMQPushConsumer(group + "_c");
         c.setNamesrvAddr(ns);
@@ -103,6 +104,7 @@ public final class RecordsDriver {
 
         DefaultMQProducer p = new DefaultMQProducer(group + "_p");
         p.setNamesrvAddr(ns);
+        p.setSendMsgTimeout(a.sendTimeoutMs());
         p.start();
         sent("plain", p.send(new Message(topic, bytes(run + "-plain"))));
         sent("tag", p.send(new Message(topic, "TagA", bytes(run + "-tag"))));
@@ -128,6 +130,7 @@ public final class RecordsDriver {
 
         TransactionMQProducer tx = new TransactionMQProducer(group + "_tx");
         tx.setNamesrvAddr(ns);
+        tx.setSendMsgTimeout(a.sendTimeoutMs());
         tx.setTransactionListener(new TransactionListener() {
             @Override
             public LocalTransactionState executeLocalTransaction(Message msg, Object arg) {
