@@ -122,7 +122,9 @@ impl<H: Handler> Server<H> {
             };
             let admitted = Some(admitted);
             let handler = self.handler.clone();
-            if let Err(e) = Connection::spawn_admitted(stream, handler, self.options, admitted) {
+            if let Err(e) =
+                Connection::spawn_admitted(stream, peer, handler, self.options, admitted)
+            {
                 tracing::warn!(error = %e, "connection setup failed");
             }
         }

@@ -259,6 +259,28 @@ async fn oneway_requests_get_no_reply() {
     );
 }
 
+/// A peer that sends a oneway request and resets the connection before the server has accepted
+/// it still has its request handled (Java reads what arrived before the reset). The test's
+/// single-threaded runtime runs nothing of the server until the first await, so the accept
+/// comes after the reset.
+#[tokio::test]
+async fn oneway_request_of_a_reset_peer_is_handled() {
+    use std::io::Write;
+    let (addr, _, mut notes) = start().await;
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    let mut note = Command::request(NOTE)
+        .oneway()
+        .with_ext("note", "before reset");
+    note.opaque = 12;
+    s.write_all(&frame(&note)).unwrap();
+    s.set_nonblocking(true).unwrap();
+    let s = TcpStream::from_std(s).unwrap();
+    s.set_zero_linger().unwrap();
+    drop(s);
+    let got = tokio::time::timeout(Duration::from_secs(10), notes.recv()).await;
+    assert_eq!(got.ok().flatten().as_deref(), Some("before reset"));
+}
+
 #[tokio::test]
 async fn unknown_code_is_the_handlers_answer() {
     let (addr, _, _) = start().await;

@@ -135,19 +135,22 @@ impl Connection {
         handler: Arc<H>,
         options: ConnectionOptions,
     ) -> std::io::Result<Connection> {
-        Connection::spawn_admitted(stream, handler, options, None)
+        let peer = stream.peer_addr()?;
+        Connection::spawn_admitted(stream, peer, handler, options, None)
     }
 
     /// As [`Connection::spawn_with`], counted in a server's [`Connections`] until it closes.
+    /// `peer` comes from `accept`: a peer that sent its requests and reset the connection before
+    /// this runs has no address left to ask for, and its requests are still read and handled.
     pub(crate) fn spawn_admitted<H: Handler>(
         stream: TcpStream,
+        peer: SocketAddr,
         handler: Arc<H>,
         options: ConnectionOptions,
         mut admitted: Option<Admitted>,
     ) -> std::io::Result<Connection> {
         // Java sets TCP_NODELAY on both sides; small request/response frames must not wait.
         stream.set_nodelay(true)?;
-        let peer = stream.peer_addr()?;
         let (read, write) = stream.into_split();
         let conn = Connection {
             inner: Arc::new(Inner {
