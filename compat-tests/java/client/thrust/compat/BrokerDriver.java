@@ -70,6 +70,7 @@ public final class BrokerDriver {
     static DefaultMQPushConsumer consumer(Args a) throws Exception {
         DefaultMQPushConsumer c = new DefaultMQPushConsumer(a.need("group"));
         c.setNamesrvAddr(a.need("ns"));
+        c.setMqClientApiTimeout(Args.CLIENT_API_TIMEOUT_MS);
         c.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
         c.subscribe(a.need("topic"), "*");
         return c;
@@ -139,6 +140,7 @@ public final class BrokerDriver {
     static int tx(Args a) throws Exception {
         TransactionMQProducer p = new TransactionMQProducer(a.need("group"));
         p.setNamesrvAddr(a.need("ns"));
+        p.setMqClientApiTimeout(Args.CLIENT_API_TIMEOUT_MS);
         p.setSendMsgTimeout(a.sendTimeoutMs());
         AtomicLong checks = new AtomicLong();
         p.setTransactionListener(new TransactionListener() {
@@ -178,6 +180,7 @@ public final class BrokerDriver {
     static int batch(Args a) throws Exception {
         DefaultMQProducer p = new DefaultMQProducer(a.need("group"));
         p.setNamesrvAddr(a.need("ns"));
+        p.setMqClientApiTimeout(Args.CLIENT_API_TIMEOUT_MS);
         p.setSendMsgTimeout(a.sendTimeoutMs());
         p.start();
         List<Message> msgs = new ArrayList<>();
@@ -198,6 +201,7 @@ public final class BrokerDriver {
     static int litePull(Args a) throws Exception {
         DefaultLitePullConsumer c = new DefaultLitePullConsumer(a.need("group"));
         c.setNamesrvAddr(a.need("ns"));
+        c.setMqClientApiTimeout(Args.CLIENT_API_TIMEOUT_MS);
         c.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
         c.subscribe(a.need("topic"), "*");
         c.start();
@@ -254,6 +258,7 @@ public final class BrokerDriver {
     static int timer(Args a) throws Exception {
         DefaultMQProducer p = new DefaultMQProducer(a.need("group"));
         p.setNamesrvAddr(a.need("ns"));
+        p.setMqClientApiTimeout(Args.CLIENT_API_TIMEOUT_MS);
         p.setSendMsgTimeout(a.sendTimeoutMs());
         p.start();
         int count = a.num("count", 3);
@@ -271,6 +276,7 @@ public final class BrokerDriver {
     static int rpc(Args a) throws Exception {
         DefaultMQProducer replier = new DefaultMQProducer(a.need("group") + "_replier");
         replier.setNamesrvAddr(a.need("ns"));
+        replier.setMqClientApiTimeout(Args.CLIENT_API_TIMEOUT_MS);
         replier.setSendMsgTimeout(a.sendTimeoutMs());
         replier.start();
         DefaultMQPushConsumer responder = consumer(a);
@@ -288,6 +294,7 @@ public final class BrokerDriver {
         responder.start();
         DefaultMQProducer requester = new DefaultMQProducer(a.need("group") + "_requester");
         requester.setNamesrvAddr(a.need("ns"));
+        requester.setMqClientApiTimeout(Args.CLIENT_API_TIMEOUT_MS);
         requester.setSendMsgTimeout(a.sendTimeoutMs());
         requester.start();
         // Let both clients heartbeat, so the broker knows the requester's channel.

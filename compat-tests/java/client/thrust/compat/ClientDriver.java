@@ -73,6 +73,7 @@ public final class ClientDriver {
     static int produce(Args a) throws Exception {
         DefaultMQProducer p = new DefaultMQProducer(a.need("group"));
         p.setNamesrvAddr(a.need("ns"));
+        p.setMqClientApiTimeout(Args.CLIENT_API_TIMEOUT_MS);
         p.setInstanceName("driver-" + ProcessHandle.current().pid());
         p.setSendMsgTimeout(a.sendTimeoutMs());
         p.start();
@@ -127,6 +128,7 @@ public final class ClientDriver {
     static int consume(Args a) throws Exception {
         DefaultMQPushConsumer c = new DefaultMQPushConsumer(a.need("group"));
         c.setNamesrvAddr(a.need("ns"));
+        c.setMqClientApiTimeout(Args.CLIENT_API_TIMEOUT_MS);
         c.setConsumeFromWhere("last".equals(a.str("from", "first"))
             ? ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET : ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
         c.subscribe(a.need("topic"), a.str("expr", "*"));

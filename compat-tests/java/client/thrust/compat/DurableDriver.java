@@ -54,6 +54,7 @@ public final class DurableDriver {
     static int stream(Args a) throws Exception {
         DefaultMQProducer p = new DefaultMQProducer(a.need("group"));
         p.setNamesrvAddr(a.need("ns"));
+        p.setMqClientApiTimeout(Args.CLIENT_API_TIMEOUT_MS);
         p.setInstanceName("stream-" + ProcessHandle.current().pid());
         p.setSendMsgTimeout(a.sendTimeoutMs());
         p.start();
@@ -142,6 +143,7 @@ public final class DurableDriver {
     static int consume(Args a) throws Exception {
         DefaultMQPushConsumer c = new DefaultMQPushConsumer(a.need("group"));
         c.setNamesrvAddr(a.need("ns"));
+        c.setMqClientApiTimeout(Args.CLIENT_API_TIMEOUT_MS);
         c.setConsumeFromWhere(fromWhere(a.str("from", "first")));
         // The Java broker rejects pulls ("subscription is not latest") until a heartbeat carries
         // the subscription version the first rebalance set; the default 30 s interval makes a new

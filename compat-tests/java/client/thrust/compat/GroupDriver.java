@@ -92,6 +92,7 @@ public final class GroupDriver {
     static int member(Args a) throws Exception {
         DefaultMQPushConsumer c = new DefaultMQPushConsumer(a.need("group"));
         c.setNamesrvAddr(a.need("ns"));
+        c.setMqClientApiTimeout(Args.CLIENT_API_TIMEOUT_MS);
         c.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
         c.setAllocateMessageQueueStrategy(new ReportingAllocation());
         c.subscribe(a.need("topic"), a.str("expr", "*"));
@@ -121,6 +122,7 @@ public final class GroupDriver {
     static int race(Args a) throws Exception {
         DefaultMQPushConsumer c = new DefaultMQPushConsumer(a.need("group"));
         c.setNamesrvAddr(a.need("ns"));
+        c.setMqClientApiTimeout(Args.CLIENT_API_TIMEOUT_MS);
         c.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
         c.subscribe(a.need("topic"), "*");
         c.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
@@ -218,6 +220,7 @@ public final class GroupDriver {
     static int pull(Args a) throws Exception {
         DefaultMQPullConsumer c = new DefaultMQPullConsumer(a.need("group"));
         c.setNamesrvAddr(a.need("ns"));
+        c.setMqClientApiTimeout(Args.CLIENT_API_TIMEOUT_MS);
         c.start();
         String expr = a.need("expr");
         List<MessageQueue> mqs = new ArrayList<>(c.fetchSubscribeMessageQueues(a.need("topic")));

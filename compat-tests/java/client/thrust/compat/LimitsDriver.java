@@ -60,6 +60,7 @@ public final class LimitsDriver {
     static DefaultMQProducer producer(Args a) throws MQClientException {
         DefaultMQProducer p = new DefaultMQProducer(a.need("group"));
         p.setNamesrvAddr(a.need("ns"));
+        p.setMqClientApiTimeout(Args.CLIENT_API_TIMEOUT_MS);
         // a shared 2-core machine: never let a slow send look like a broker answer
         p.setSendMsgTimeout(20000);
         int max = a.num("max", 0);
@@ -138,6 +139,7 @@ public final class LimitsDriver {
 
         DefaultMQPullConsumer c = new DefaultMQPullConsumer(a.need("group") + "_pull");
         c.setNamesrvAddr(a.need("ns"));
+        c.setMqClientApiTimeout(Args.CLIENT_API_TIMEOUT_MS);
         c.start();
         Set<String> received = ConcurrentHashMap.newKeySet();
         AtomicInteger queues = new AtomicInteger();
@@ -206,6 +208,7 @@ public final class LimitsDriver {
 
         DefaultMQPushConsumer push = new DefaultMQPushConsumer(a.need("group") + "_push");
         push.setNamesrvAddr(a.need("ns"));
+        push.setMqClientApiTimeout(Args.CLIENT_API_TIMEOUT_MS);
         push.subscribe(topic, MessageSelector.bySql(expr));
         push.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
             for (MessageExt m : msgs) {
@@ -225,6 +228,7 @@ public final class LimitsDriver {
 
         DefaultMQPullConsumer c = new DefaultMQPullConsumer(a.need("group") + "_pull");
         c.setNamesrvAddr(a.need("ns"));
+        c.setMqClientApiTimeout(Args.CLIENT_API_TIMEOUT_MS);
         c.start();
         // The client refuses an SQL92 pull itself until a heartbeat answer has told it the
         // broker's version (its scheduler sends the first one a second after start): send it now.

@@ -38,6 +38,7 @@ public final class OrderedDriver {
     static int send(Args a) throws Exception {
         DefaultMQProducer p = new DefaultMQProducer(a.need("group"));
         p.setNamesrvAddr(a.need("ns"));
+        p.setMqClientApiTimeout(Args.CLIENT_API_TIMEOUT_MS);
         p.setSendMsgTimeout(a.sendTimeoutMs());
         p.setInstanceName("ordered-" + ProcessHandle.current().pid());
         p.start();
@@ -61,6 +62,7 @@ public final class OrderedDriver {
     static int consume(Args a) throws Exception {
         DefaultMQPushConsumer c = new DefaultMQPushConsumer(a.need("group"));
         c.setNamesrvAddr(a.need("ns"));
+        c.setMqClientApiTimeout(Args.CLIENT_API_TIMEOUT_MS);
         c.setInstanceName("ordered-" + ProcessHandle.current().pid());
         c.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
         c.subscribe(a.need("topic"), "*");

@@ -71,10 +71,12 @@ public final class RecordsDriver {
 
         DefaultMQProducer replier = new DefaultMQProducer(group + "_r");
         replier.setNamesrvAddr(ns);
+        replier.setMqClientApiTimeout(Args.CLIENT_API_TIMEOUT_MS);
         replier.setSendMsgTimeout(a.sendTimeoutMs());
         replier.start();
         DefaultMQPushConsumer c = new DefaultMQPushConsumer(group + "_c");
         c.setNamesrvAddr(ns);
+        c.setMqClientApiTimeout(Args.CLIENT_API_TIMEOUT_MS);
         c.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
         c.subscribe(topic, "*");
         c.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
@@ -104,6 +106,7 @@ public final class RecordsDriver {
 
         DefaultMQProducer p = new DefaultMQProducer(group + "_p");
         p.setNamesrvAddr(ns);
+        p.setMqClientApiTimeout(Args.CLIENT_API_TIMEOUT_MS);
         p.setSendMsgTimeout(a.sendTimeoutMs());
         p.start();
         sent("plain", p.send(new Message(topic, bytes(run + "-plain"))));
@@ -130,6 +133,7 @@ public final class RecordsDriver {
 
         TransactionMQProducer tx = new TransactionMQProducer(group + "_tx");
         tx.setNamesrvAddr(ns);
+        tx.setMqClientApiTimeout(Args.CLIENT_API_TIMEOUT_MS);
         tx.setSendMsgTimeout(a.sendTimeoutMs());
         tx.setTransactionListener(new TransactionListener() {
             @Override
