@@ -4,7 +4,8 @@
 //! Layers, bottom up: [`command`] (the value), [`codec`] (sans-IO bytes ↔ command), [`header`] /
 //! [`headers`] (typed ext fields), [`body`] (JSON bodies and fastjson quirks), [`connection`]
 //! (one socket's tasks), [`server`] and [`client`]; beside them [`props`] (Java `.properties`
-//! text) and [`config_effect`] (what each config key does in Thrust).
+//! text), [`jfmt`] (numbers as Java prints them) and [`config_effect`] (what each config key
+//! does in Thrust).
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -60,6 +61,7 @@ pub mod connection;
 pub mod error;
 pub mod header;
 pub mod headers;
+pub mod jfmt;
 pub mod props;
 pub mod server;
 

@@ -224,9 +224,9 @@ impl ConfigValue for f64 {
         text.parse()
             .map_err(|e| format!("expected a double (f64): {e}"))
     }
-    /// Java `Double.toString` for the plain range: always a fraction digit (`0.8`, `1.0`).
+    /// Java `Double.toString` (`0.8`, `1.0`, `1.0E-4`).
     fn render_java(&self) -> Option<String> {
-        Some(format!("{self:?}"))
+        Some(crate::jfmt::double(*self))
     }
 }
 
