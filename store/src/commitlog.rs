@@ -8,7 +8,7 @@
 //! fit (`len + 8 > remaining`), an 8-byte blank `remaining | BLANK_MAGIC` closes the segment and
 //! the record goes to offset 0 of the next one.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use bytes::Bytes;
 
@@ -34,6 +34,8 @@ pub(crate) struct CommitLog {
     pub segs: SegmentQueue,
     /// End of written (and readable) data.
     max_offset: AtomicU64,
+    /// `dataReadAheadEnable`: new segments read ahead (else `MADV_RANDOM`).
+    pub read_ahead: AtomicBool,
 }
 
 /// Where an append landed.
@@ -44,10 +46,11 @@ pub(crate) struct Appended {
 }
 
 impl CommitLog {
-    pub fn new(segs: SegmentQueue) -> CommitLog {
+    pub fn new(segs: SegmentQueue, read_ahead: bool) -> CommitLog {
         CommitLog {
             segs,
             max_offset: AtomicU64::new(0),
+            read_ahead: AtomicBool::new(read_ahead),
         }
     }
 
@@ -135,12 +138,24 @@ impl CommitLog {
         Ok(new_end)
     }
 
+    /// A new segment, without read-ahead unless `dataReadAheadEnable` (Java `CommitLog`
+    /// `isCloseReadAhead`).
+    fn create(&self, base: u64) -> Result<Segment> {
+        let seg = self.segs.create(base)?;
+        if !self.read_ahead.load(Ordering::Acquire) {
+            if let Err(e) = seg.file.set_read_ahead(false) {
+                tracing::warn!(file = %seg.file.path().display(), "madvise: {e}");
+            }
+        }
+        Ok(seg)
+    }
+
     /// The segment that takes a write at `end`, created when `end` starts a new one. The caller
     /// [`reserve`]s the bytes it writes.
     fn segment_for_write(&self, end: u64) -> Result<Segment> {
         let seg = match self.segs.last() {
             Some(s) if end < s.end() => s,
-            Some(s) if end == s.end() => self.segs.create(s.end())?,
+            Some(s) if end == s.end() => self.create(s.end())?,
             Some(s) => {
                 return Err(StoreError::Format {
                     path: s.file.path().to_path_buf(),
@@ -149,7 +164,7 @@ impl CommitLog {
             }
             None => {
                 let seg_size = self.seg_size();
-                self.segs.create(end - end % seg_size)?
+                self.create(end - end % seg_size)?
             }
         };
         Ok(seg)

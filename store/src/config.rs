@@ -76,6 +76,9 @@ pub struct StoreConfig {
     pub access_message_in_memory_max_ratio: u32,
     /// `maxFilterMessageSize` (16000 bytes of CQ scanned per pull).
     pub max_filter_message_size: usize,
+    /// `dataReadAheadEnable` (true): CommitLog segments without read-ahead (`MADV_RANDOM`)
+    /// when false.
+    pub data_read_ahead_enable: bool,
     /// `maxMsgsNumBatch` (64): cap on index query results.
     pub max_msgs_num_batch: usize,
     /// `defaultQueryMaxNum` (32): results of a unique-key query.
@@ -129,6 +132,7 @@ impl StoreConfig {
             max_transfer_count_on_message_in_disk: 8,
             access_message_in_memory_max_ratio: 40,
             max_filter_message_size: 16_000,
+            data_read_ahead_enable: true,
             max_msgs_num_batch: 64,
             default_query_max_num: 32,
             truncate_on_old_corruption: false,
@@ -178,6 +182,7 @@ impl StoreConfig {
             max_filter_message_size: next.max_filter_message_size,
             max_msgs_num_batch: next.max_msgs_num_batch,
             default_query_max_num: next.default_query_max_num,
+            data_read_ahead_enable: next.data_read_ahead_enable,
             ..self.clone()
         }
     }

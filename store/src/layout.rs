@@ -125,6 +125,15 @@ pub fn index_file_name(epoch_ms: i64) -> String {
     )
 }
 
+/// Milliseconds from `epoch_ms` to the next local midnight (Java's daily tasks, e.g.
+/// `BrokerStats.record`, run then); a whole day at midnight itself.
+pub fn ms_to_next_local_midnight(epoch_ms: i64) -> i64 {
+    let t = mmap::local_time(epoch_ms);
+    let into_day =
+        i64::from(t.hour * 3600 + t.minute * 60 + t.second) * 1000 + epoch_ms.rem_euclid(1000);
+    86_400_000 - into_day
+}
+
 /// `MessageStoreConfig.getMappedFileSizeConsumeQueue`: rounded up to a multiple of 20.
 pub fn round_cq_file_size(configured: u64) -> u64 {
     configured.div_ceil(CQ_UNIT_SIZE) * CQ_UNIT_SIZE

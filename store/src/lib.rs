@@ -67,6 +67,7 @@ pub mod error;
 mod flush;
 pub mod index;
 pub mod layout;
+mod maintain;
 pub mod message;
 mod mmap;
 pub mod props;
@@ -74,6 +75,7 @@ mod read;
 mod recovery;
 mod replica;
 mod segments;
+pub mod stats;
 mod store;
 
 #[doc(hidden)]
@@ -88,6 +90,8 @@ pub use decode::{DelayLevels, StoredMessage};
 pub use error::{PutStatus, Result, StoreError};
 pub use flush::Durability;
 pub use index::IndexQuery;
+pub use maintain::DiskSpace;
 pub use message::{crc32, java_hash, offset_msg_id, tags_code, upper_hex, NewMessage};
 pub use read::{Boundary, DiskUsage, GetRequest, GetResult, GetStatus};
+pub use stats::StoreStats;
 pub use store::{Placed, PutResult, Store};

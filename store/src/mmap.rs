@@ -290,6 +290,17 @@ impl MappedFile {
         Ok(())
     }
 
+    /// Read-ahead for the whole mapping (Java `CommitLog.setFileReadMode`): `madvise`
+    /// MADV_NORMAL when enabled, MADV_RANDOM when not.
+    pub fn set_read_ahead(&self, enabled: bool) -> io::Result<()> {
+        let advice = if enabled {
+            memmap2::Advice::Normal
+        } else {
+            memmap2::Advice::Random
+        };
+        self.map.advise(advice)
+    }
+
     /// msync `[pos, pos+len)` to disk.
     pub fn flush_range(&self, pos: usize, len: usize) -> io::Result<()> {
         self.check(pos, len);
@@ -409,26 +420,47 @@ pub fn try_lock_byte0(file: &File) -> io::Result<bool> {
     }
 }
 
+/// Space of the filesystem holding a path, in bytes, as Java's `File` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiskSpace {
+    /// `getTotalSpace`.
+    pub total: u64,
+    /// `getFreeSpace`: free blocks, including those kept for root.
+    pub free: u64,
+    /// `getUsableSpace`: blocks an unprivileged writer may use.
+    pub usable: u64,
+}
+
+/// [`DiskSpace`] of the filesystem holding `path`; `None` when it cannot be measured.
+pub fn disk_space(path: &Path) -> Option<DiskSpace> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    // SAFETY: zeroed statvfs is valid; statvfs writes into it.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: valid C string and out-pointer.
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return None;
+    }
+    let bytes =
+        |blocks| u64::try_from(u128::from(blocks) * u128::from(st.f_frsize)).unwrap_or(u64::MAX);
+    Some(DiskSpace {
+        total: bytes(st.f_blocks),
+        free: bytes(st.f_bfree),
+        usable: bytes(st.f_bavail),
+    })
+}
+
 /// Used share of the filesystem holding `path`, as Java's `UtilAll.getDiskPartitionSpaceUsedPercent`
 /// computes it: `used = total − free` over `used + usable` (usable leaves out the blocks kept for
 /// root), rounded up to a whole percent, as a fraction (0.96); -1 when the path does not exist or
 /// cannot be measured.
 pub fn disk_used_ratio(path: &Path) -> f64 {
-    use std::os::unix::ffi::OsStrExt;
-    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+    let Some(d) = disk_space(path) else {
         return -1.0;
     };
-    // SAFETY: zeroed statvfs is valid; statvfs writes into it.
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: valid C string and out-pointer.
-    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
-        return -1.0;
-    }
-    let block = u128::from(st.f_frsize);
-    let total = u128::from(st.f_blocks) * block;
-    let used = total.saturating_sub(u128::from(st.f_bfree) * block);
-    let entire = used + u128::from(st.f_bavail) * block;
-    if total == 0 || entire == 0 {
+    let used = u128::from(d.total.saturating_sub(d.free));
+    let entire = used + u128::from(d.usable);
+    if d.total == 0 || entire == 0 {
         return -1.0;
     }
     let percent = (used * 100).div_ceil(entire);

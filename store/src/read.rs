@@ -11,7 +11,7 @@ use crate::clean::CleanReport;
 use crate::consume_queue::ConsumeQueue;
 use crate::error::{Result, StoreError};
 use crate::index::IndexQuery;
-use crate::layout::CQ_UNIT_SIZE;
+use crate::layout::{now_ms, CQ_UNIT_SIZE};
 use crate::store::Store;
 
 /// Java `GetMessageStatus`.
@@ -109,6 +109,17 @@ impl Store {
     /// Pull messages (`DefaultMessageStore.getMessage`, master behaviour: next-offset corrections
     /// applied). `filter` receives each unit's tags code; `None` matches everything.
     pub fn get(&self, req: &GetRequest<'_>, filter: Option<&dyn Fn(i64) -> bool>) -> GetResult {
+        let started = now_ms();
+        let r = self.get_inner(req, filter);
+        let found = r.status == GetStatus::Found;
+        let elapsed = now_ms() - started;
+        self.inner
+            .stats
+            .on_get(found, r.messages.len() as u64, elapsed);
+        r
+    }
+
+    fn get_inner(&self, req: &GetRequest<'_>, filter: Option<&dyn Fn(i64) -> bool>) -> GetResult {
         let Some(cq) = self.queue(req.topic, req.queue_id) else {
             return GetResult::status(GetStatus::NoMatchedLogicQueue, 0, 0, 0);
         };

@@ -93,15 +93,18 @@ impl SegmentQueue {
         extend_short_last: bool,
         dir_sync: DirSync,
     ) -> Result<SegmentQueue> {
-        let created = !dir.is_dir();
-        match dir_sync {
-            DirSync::Immediate => create_dir_synced(dir)?,
-            DirSync::AtFlush => {
-                std::fs::create_dir_all(dir).map_err(StoreError::io("create directory", dir))?
-            }
+        // A consume queue's directory appears with its first file, as Java's does: a queue
+        // that is only read (a pull, an offset query) leaves nothing on disk.
+        if dir_sync == DirSync::Immediate {
+            create_dir_synced(dir)?;
         }
         let mut names = Vec::new();
-        for entry in std::fs::read_dir(dir).map_err(StoreError::io("list directory", dir))? {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => Some(entries),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(StoreError::io("list directory", dir)(e)),
+        };
+        for entry in entries.into_iter().flatten() {
             let entry = entry.map_err(StoreError::io("list directory", dir))?;
             let name = entry.file_name().to_string_lossy().into_owned();
             match parse_offset_file_name(&name) {
@@ -153,7 +156,7 @@ impl SegmentQueue {
             seg_size,
             reserve_on_create,
             dir_sync,
-            dirs_dirty: AtomicBool::new(created && dir_sync == DirSync::AtFlush),
+            dirs_dirty: AtomicBool::new(false),
             segs: RwLock::new(segs),
         })
     }
@@ -229,6 +232,10 @@ impl SegmentQueue {
     /// Create the segment starting at `base` (writer only); its directory entry is fsynced as
     /// [`DirSync`] says. A full disk is [`StoreError::DiskFull`] and leaves no file behind.
     pub fn create(&self, base: u64) -> Result<Segment> {
+        if self.dir_sync == DirSync::AtFlush && !self.dir.is_dir() {
+            std::fs::create_dir_all(&self.dir)
+                .map_err(StoreError::io("create directory", &self.dir))?;
+        }
         let path = self.dir.join(offset_file_name(base));
         let file = MappedFile::create(&path, self.seg_size, self.reserve_on_create)
             .map_err(StoreError::io("create segment", &path))?;
@@ -287,15 +294,18 @@ mod tests {
         let root = crate::testutil::TempDir::new("segments");
         let dir = root.path().join("topic").join("0");
         let q = SegmentQueue::load(&dir, 4096, 0, false, DirSync::AtFlush).unwrap();
+        assert!(
+            !dir.exists(),
+            "a queue without files leaves no directory (Java's too)"
+        );
+        assert!(!q.dirs_dirty.load(Ordering::Acquire));
+        q.sync_created_dirs().unwrap();
+        q.create(0).unwrap();
         assert!(dir.is_dir());
         assert!(
             q.dirs_dirty.load(Ordering::Acquire),
-            "new directory pending"
+            "new directory and segment pending"
         );
-        q.sync_created_dirs().unwrap();
-        assert!(!q.dirs_dirty.load(Ordering::Acquire));
-        q.create(0).unwrap();
-        assert!(q.dirs_dirty.load(Ordering::Acquire), "new segment pending");
         q.sync_created_dirs().unwrap();
         assert!(!q.dirs_dirty.load(Ordering::Acquire));
 

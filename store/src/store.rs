@@ -129,6 +129,8 @@ pub(crate) struct Inner {
     pub manual_clean_rounds: AtomicU32,
     pub running: AtomicBool,
     pub total_memory: u64,
+    /// Put and get statistics (Java `StoreStatsService`).
+    pub stats: crate::stats::StoreStats,
     /// Holds the fcntl lock on `<root>/lock`; released at shutdown.
     lock_file: Mutex<Option<File>>,
 }
@@ -224,13 +226,24 @@ impl Store {
                 path: paths.root.clone(),
                 reason: e,
             })?;
-        let commitlog = CommitLog::new(SegmentQueue::load(
-            &paths.commitlog,
-            cfg.mapped_file_size_commit_log,
-            crate::commitlog::RESERVE_AHEAD as u64,
-            true,
-            DirSync::Immediate,
-        )?);
+        let commitlog = CommitLog::new(
+            SegmentQueue::load(
+                &paths.commitlog,
+                cfg.mapped_file_size_commit_log,
+                crate::commitlog::RESERVE_AHEAD as u64,
+                true,
+                DirSync::Immediate,
+            )?,
+            cfg.data_read_ahead_enable,
+        );
+        if !cfg.data_read_ahead_enable {
+            // Java `CommitLog.load`: every segment found is read without read-ahead.
+            for seg in commitlog.segs.snapshot() {
+                if let Err(e) = seg.file.set_read_ahead(false) {
+                    warn!(file = %seg.file.path().display(), "madvise: {e}");
+                }
+            }
+        }
         let (queues, full_rescan) = crate::recovery::load_queues(&cfg, &paths)?;
         let checkpoint = Checkpoint::open(&paths.checkpoint())?;
         let index = if cfg.message_index_enable {
@@ -262,6 +275,7 @@ impl Store {
             manual_clean_rounds: AtomicU32::new(0),
             running: AtomicBool::new(true),
             total_memory: crate::mmap::total_physical_memory(),
+            stats: crate::stats::StoreStats::default(),
             lock_file: Mutex::new(Some(lock_file)),
         });
         crate::recovery::recover(&inner, last_exit_ok, full_rescan)?;
@@ -276,6 +290,9 @@ impl Store {
             crate::flush::spawn_commitlog_flusher(&inner, Arc::downgrade(&alive))?,
             crate::flush::spawn_logics_flusher(&inner, Arc::downgrade(&alive))?,
             crate::clean::spawn_cleaner(&inner, Arc::downgrade(&alive))?,
+            crate::flush::spawn_loop("store-stats", &inner, Arc::downgrade(&alive), |inner| {
+                crate::stats::sampler_step(&inner.stats)
+            })?,
         ];
         info!(root = %inner.paths.root.display(), last_exit_ok, max_offset = inner.commitlog.max_offset(), "store opened");
         Ok(Store {
@@ -312,6 +329,16 @@ impl Store {
     pub fn update_config(&self, next: &StoreConfig) {
         let mut slot = self.inner.config.write().unwrap_or_else(|e| e.into_inner());
         *slot = Arc::new(slot.with_live_settings(next));
+        // Java reads dataReadAheadEnable when it creates a CommitLog file.
+        self.inner
+            .commitlog
+            .read_ahead
+            .store(slot.data_read_ahead_enable, Ordering::Release);
+    }
+
+    /// Put and get statistics (Java `StoreStatsService`).
+    pub fn stats(&self) -> &crate::stats::StoreStats {
+        &self.inner.stats
     }
 
     /// Store one message.
@@ -322,6 +349,25 @@ impl Store {
     /// Store messages for one topic/queue as one contiguous block with consecutive queue offsets
     /// (SEND_BATCH_MESSAGE). An empty batch is refused.
     pub fn put_batch(&self, msgs: Vec<NewMessage>) -> Result<PutResult> {
+        let started = now_ms();
+        let result = self.put_batch_inner(msgs);
+        let elapsed = now_ms() - started;
+        match &result {
+            Ok(put) => {
+                let bytes: i64 = put.records.iter().map(|p| i64::from(p.size)).sum();
+                self.inner
+                    .stats
+                    .on_put(put.records.len() as u64, bytes.unsigned_abs(), elapsed);
+            }
+            // Java refuses these before the CommitLog (put hooks, store status) and counts
+            // nothing; what the CommitLog refuses counts as a failed put.
+            Err(StoreError::NotRunning | StoreError::DiskFull(_) | StoreError::Poisoned(_)) => {}
+            Err(_) => self.inner.stats.on_put_failed(elapsed),
+        }
+        result
+    }
+
+    fn put_batch_inner(&self, msgs: Vec<NewMessage>) -> Result<PutResult> {
         let inner = &self.inner;
         let Some(head) = msgs.first() else {
             return Err(StoreError::MessageIllegal("empty batch".into()));
