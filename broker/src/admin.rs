@@ -1,10 +1,9 @@
 //! Admin and query requests (Java `AdminBrokerProcessor`, `QueryMessageProcessor`):
-//! GET_CONSUME_STATS (208), GET_CONSUMER_CONNECTION_LIST (203), GET_PRODUCER_CONNECTION_LIST
-//! (204), GET_BROKER_RUNTIME_INFO (28), GET_BROKER_CONFIG (26), UPDATE_BROKER_CONFIG (25),
+//! GET_CONSUME_STATS (208), GET_BROKER_CONSUME_STATS (317), GET_CONSUMER_CONNECTION_LIST (203),
+//! GET_PRODUCER_CONNECTION_LIST (204), GET_ALL_PRODUCER_INFO (328), GET_BROKER_CONFIG (26), UPDATE_BROKER_CONFIG (25),
 //! QUERY_MESSAGE (12), VIEW_MESSAGE_BY_ID (33).
 
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use remoting::body::heartbeat::{ConsumeFromWhere, ConsumeType, MessageModel};
@@ -21,7 +20,6 @@ use crate::broker::Broker;
 use crate::client_table::ClientChannel;
 use crate::error::{Reject, Reply};
 use crate::locks::MessageQueue;
-use crate::persist::now_millis;
 use crate::subscription::SubscriptionData;
 
 #[derive(Serialize)]
@@ -44,46 +42,72 @@ struct ConsumeStats {
 pub fn consume_stats(b: &Arc<Broker>, req: Command) -> Reply {
     let h: GetConsumeStatsRequestHeader = req.decode_header()?;
     let group = &h.consumer_group;
-    let topics: Vec<String> = match (h.topic.as_deref(), h.topic_list.as_deref()) {
-        (Some(t), _) if !t.is_empty() => vec![t.to_string()],
-        (_, Some(list)) if !list.is_empty() => list.split(';').map(str::to_string).collect(),
-        _ => b.offsets.topics_of_group(group),
+    // Java `getTopicsForCollectingConsumeStats`: a topic list is taken as is; otherwise the
+    // topic (or every topic with offsets) less those an online group does not subscribe to.
+    let list: Vec<String> = h
+        .topic_list
+        .as_deref()
+        .unwrap_or("")
+        .split(';')
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect();
+    let (topics, check) = match h.topic.as_deref() {
+        _ if !list.is_empty() => (list, false),
+        Some(t) if !t.trim().is_empty() => (vec![t.to_string()], true),
+        _ => (b.offsets.topics_of_group(group), true),
     };
     let mut offset_table = BTreeMap::new();
+    let mut consume_tps = 0.0;
     for topic in topics {
-        if let Some(queues) = stats_queues(b, group, &topic, false) {
-            queue_stats(b, group, &topic, queues, &mut offset_table);
+        if check && !subscribed(b, group, &topic) {
+            continue;
+        }
+        if let Some(tc) = b.topics.get(&topic) {
+            queue_stats(
+                b,
+                (group, &topic),
+                tc.read_queue_nums,
+                true,
+                &mut offset_table,
+            );
+            consume_tps += group_get_tps(b, group, &topic);
         }
     }
     let stats = ConsumeStats {
-        consume_tps: 0.0,
+        consume_tps,
         offset_table,
     };
     Ok(Command::response(rc::SUCCESS, None).with_body(body::to_body_fastjson(&stats)?))
 }
 
-/// Read-queue count of `topic` for the group's stats, `None` when Java skips it: unknown topic,
-/// or an online group that does not subscribe to it.
-fn stats_queues(b: &Broker, group: &str, topic: &str, write_queues: bool) -> Option<i32> {
-    let tc = b.topics.get(topic)?;
-    if let Some(i) = b.clients.consumer_group(group) {
-        if !i.subscriptions.is_empty() && !i.subscriptions.contains_key(topic) {
-            return None;
-        }
-    }
-    Some(if write_queues {
-        tc.write_queue_nums
-    } else {
-        tc.read_queue_nums
+/// False when the group is online with subscriptions and `topic` is not one of them (Java
+/// skips such topics in consume stats).
+fn subscribed(b: &Broker, group: &str, topic: &str) -> bool {
+    b.clients.consumer_group(group).map_or(true, |i| {
+        i.subscriptions.is_empty() || i.subscriptions.contains_key(topic)
     })
 }
 
+/// Java `BrokerStatsManager.tpsGroupGetNums`: messages the group pulled from the topic per
+/// second over the last minute.
+fn group_get_tps(b: &Broker, group: &str, topic: &str) -> f64 {
+    b.stats_items
+        .get(
+            crate::stats_items::GROUP_GET_NUMS,
+            &format!("{topic}@{group}"),
+        )
+        .map_or(0.0, |[minute, _, _]| minute.tps)
+}
+
 /// One `OffsetWrapper` per queue: max offset, committed offset, store time of the last consumed.
+/// The pull offset is the committed one (Java tracks pull offsets apart only for POP consumers);
+/// GET_BROKER_CONSUME_STATS leaves it 0 (`with_pull_offset` false), as Java does.
 fn queue_stats(
     b: &Broker,
-    group: &str,
-    topic: &str,
+    (group, topic): (&str, &str),
     queues: i32,
+    with_pull_offset: bool,
     out: &mut BTreeMap<String, OffsetWrapper>,
 ) {
     let broker_name = b.config().broker_name.clone();
@@ -108,7 +132,7 @@ fn queue_stats(
                 broker_offset,
                 consumer_offset,
                 last_timestamp,
-                pull_offset: consumer_offset,
+                pull_offset: if with_pull_offset { consumer_offset } else { 0 },
             },
         );
     }
@@ -135,36 +159,40 @@ remoting::header! {
 pub fn broker_consume_stats(b: &Arc<Broker>, req: Command) -> Reply {
     let h: GetConsumeStatsInBrokerHeader = req.decode_header()?;
     let mut list = Vec::new();
-    let mut total_diff = 0i64;
+    let (mut total_diff, mut total_inflight_diff) = (0i64, 0i64);
+    // Java lists every subscription group, those without offsets with an empty list.
     for group in b.groups.names() {
         let mut per_topic = Vec::new();
         for topic in b.offsets.topics_of_group(&group) {
             if h.is_order && !b.topics.get(&topic).is_some_and(|t| t.order) {
                 continue;
             }
-            let Some(queues) = stats_queues(b, &group, &topic, true) else {
+            let Some(tc) = b
+                .topics
+                .get(&topic)
+                .filter(|_| subscribed(b, &group, &topic))
+            else {
                 continue;
             };
+            let queues = tc.write_queue_nums;
             let mut offset_table = BTreeMap::new();
-            queue_stats(b, &group, &topic, queues, &mut offset_table);
-            total_diff += offset_table
-                .values()
-                .map(|o| o.broker_offset - o.consumer_offset)
-                .sum::<i64>();
+            queue_stats(b, (&group, &topic), queues, false, &mut offset_table);
+            for o in offset_table.values() {
+                total_diff += o.broker_offset - o.consumer_offset;
+                total_inflight_diff += o.pull_offset - o.consumer_offset;
+            }
             per_topic.push(ConsumeStats {
-                consume_tps: 0.0,
+                consume_tps: group_get_tps(b, &group, &topic),
                 offset_table,
             });
         }
-        if !per_topic.is_empty() {
-            list.push(BTreeMap::from([(group, per_topic)]));
-        }
+        list.push(BTreeMap::from([(group, per_topic)]));
     }
     let body = ConsumeStatsList {
         broker_addr: b.config().broker_addr(),
         consume_stats_list: list,
         total_diff,
-        total_inflight_diff: 0,
+        total_inflight_diff,
     };
     Ok(Command::response(rc::SUCCESS, None).with_body(body::to_body_fastjson(&body)?))
 }
@@ -239,119 +267,49 @@ pub fn producer_connections(b: &Arc<Broker>, req: Command) -> Reply {
     Ok(Command::response(rc::SUCCESS, None).with_body(body::try_to_body(&pc)?))
 }
 
+/// Java `ProducerInfo`: fields in fastjson's sorted order; `remoteIP` is Netty's
+/// `remoteAddress().toString()`, with its leading slash.
 #[derive(Serialize)]
-struct KvTable {
-    table: BTreeMap<String, String>,
+struct ProducerInfo {
+    #[serde(rename = "clientId")]
+    client_id: String,
+    language: String,
+    #[serde(rename = "lastUpdateTimestamp")]
+    last_update_timestamp: i64,
+    #[serde(rename = "remoteIP")]
+    remote_ip: String,
+    version: i32,
 }
 
-/// GET_BROKER_RUNTIME_INFO: the keys mqadmin clusterList/brokerStatus read, with real values.
-pub fn runtime_info(b: &Arc<Broker>) -> Reply {
-    let cfg = b.config();
-    let s = &b.stats;
-    let (cl_max, cl_min) = b.store.commitlog_offsets();
-    let put_total = s.put_msgs.load(Ordering::Relaxed);
-    let get_total = s.get_transferred.load(Ordering::Relaxed);
-    let put_bytes = s.put_bytes.load(Ordering::Relaxed);
-    let mut t = BTreeMap::new();
-    let mut kv = |k: &str, v: String| {
-        t.insert(k.to_string(), v);
-    };
-    kv("brokerVersionDesc", "V5_3_3".into());
-    kv(
-        "brokerVersion",
-        remoting::command::VERSION_5_3_3.to_string(),
-    );
-    kv("brokerActive", cfg.is_master().to_string());
-    kv("bootTimestamp", b.boot_timestamp.to_string());
-    kv("runtime", runtime_text(now_millis() - b.boot_timestamp));
-    kv("msgPutTotalTodayNow", put_total.to_string());
-    kv("msgGetTotalTodayNow", get_total.to_string());
-    kv("msgPutTotalTodayMorning", "0".into());
-    kv("msgGetTotalTodayMorning", "0".into());
-    kv("msgPutTotalYesterdayMorning", "0".into());
-    kv("msgGetTotalYesterdayMorning", "0".into());
-    kv("putMessageTimesTotal", put_total.to_string());
-    kv("putMessageSizeTotal", put_bytes.to_string());
-    kv(
-        "putMessageFailedTimes",
-        s.put_failed.load(Ordering::Relaxed).to_string(),
-    );
-    kv(
-        "putMessageAverageSize",
-        format!("{:.2}", put_bytes as f64 / put_total.max(1) as f64),
-    );
-    kv("putTps", s.put_tps());
-    kv("getFoundTps", s.get_found_tps());
-    kv("getMissTps", s.get_miss_tps());
-    kv("getTotalTps", s.get_total_tps());
-    // 4.9.8 tools read the misspelled key, 5.x the corrected one.
-    kv("getTransferedTps", s.get_transferred_tps());
-    kv("getTransferredTps", s.get_transferred_tps());
-    kv("commitLogMinOffset", cl_min.to_string());
-    kv("commitLogMaxOffset", cl_max.to_string());
-    kv(
-        "earliestMessageTimeStamp",
-        b.store.earliest_commitlog_time().max(0).to_string(),
-    );
-    kv(
-        "startAcceptSendRequestTimeStamp",
-        cfg.start_accept_send_request_time_stamp.to_string(),
-    );
-    kv("dispatchBehindBytes", "0".into());
-    kv(
-        "remainHowManyDataToFlush",
-        b.store.flush_behind_bytes().to_string(),
-    );
-    kv("pageCacheLockTimeMills", "0".into());
-    let ratio = s.disk_ratio();
-    kv("commitLogDiskRatio", format!("{ratio}"));
-    kv("consumeQueueDiskRatio", format!("{ratio}"));
-    pool_and_timer_keys(&cfg, &mut kv);
-    // Java `ScheduleMessageService.buildRunningStats`: "<delivered>,<max>" per delay level.
-    for (level, delivered) in b.delay_offsets.snapshot() {
-        let max = b.store.max_offset(crate::topics::SCHEDULE_TOPIC, level - 1);
-        kv(
-            &format!("scheduleMessageOffset_{level}"),
-            format!("{delivered},{max}"),
-        );
-    }
-    let bytes = body::try_to_body(&KvTable { table: t })?;
-    Ok(Command::response(rc::SUCCESS, None).with_body(bytes))
+#[derive(Serialize)]
+struct ProducerTableInfo {
+    data: BTreeMap<String, Vec<ProducerInfo>>,
 }
 
-/// Thread-pool and timer keys: requests run as tasks, never queued behind a pool, so the queues
-/// are always empty; the timer wheel is not implemented, so its stats are zero.
-fn pool_and_timer_keys(cfg: &crate::config::BrokerConfig, kv: &mut impl FnMut(&str, String)) {
-    for (k, cap) in [
-        ("sendThreadPoolQueue", cfg.send_thread_pool_queue_capacity),
-        ("pullThreadPoolQueue", cfg.pull_thread_pool_queue_capacity),
-        (
-            "litePullThreadPoolQueue",
-            cfg.lite_pull_thread_pool_queue_capacity,
-        ),
-        ("queryThreadPoolQueue", cfg.query_thread_pool_queue_capacity),
-    ] {
-        kv(&format!("{k}Size"), "0".into());
-        kv(&format!("{k}Capacity"), cap.to_string());
-        kv(&format!("{k}HeadWaitTimeMills"), "0".into());
-    }
-    for k in ["timerReadBehind", "timerOffsetBehind", "timerCongestNum"] {
-        kv(k, "0".into());
-    }
-    kv("timerEnqueueTps", "0.0".into());
-    kv("timerDequeueTps", "0.0".into());
-}
-
-/// Java `StoreStatsService.getRuntimeInfo` "runtime": `[ D days, H hours, M minutes, S seconds ]`.
-fn runtime_text(ms: i64) -> String {
-    let s = ms.max(0) / 1000;
-    format!(
-        "[ {} days, {} hours, {} minutes, {} seconds ]",
-        s / 86_400,
-        s % 86_400 / 3600,
-        s % 3600 / 60,
-        s % 60
-    )
+/// GET_ALL_PRODUCER_INFO (328, `mqadmin producer`): every producer channel by group.
+pub fn all_producer_info(b: &Arc<Broker>) -> Reply {
+    let now = crate::persist::now_millis();
+    let data = b
+        .clients
+        .producer_groups()
+        .into_iter()
+        .map(|(group, chans)| {
+            let infos = chans
+                .iter()
+                .map(|c| ProducerInfo {
+                    client_id: c.client_id.clone(),
+                    language: c.language.name().unwrap_or("OTHER").to_string(),
+                    last_update_timestamp: now
+                        - i64::try_from(c.last_update.elapsed().as_millis()).unwrap_or(0),
+                    remote_ip: format!("/{}", c.conn.peer()),
+                    version: c.version,
+                })
+                .collect();
+            (group, infos)
+        })
+        .collect();
+    let table = ProducerTableInfo { data };
+    Ok(Command::response(rc::SUCCESS, None).with_body(body::try_to_body(&table)?))
 }
 
 pub fn get_broker_config(b: &Arc<Broker>) -> Reply {
@@ -437,18 +395,5 @@ pub fn view_message(b: &Arc<Broker>, req: Command) -> Reply {
             "can not find message by the offset, {}",
             h.offset
         ))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn runtime_format() {
-        assert_eq!(
-            runtime_text(90_061_000),
-            "[ 1 days, 1 hours, 1 minutes, 1 seconds ]"
-        );
     }
 }

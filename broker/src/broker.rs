@@ -24,7 +24,6 @@ use crate::locks::LockManager;
 use crate::offset_table::OffsetTable;
 use crate::persist::{now_millis, DataVersion};
 use crate::schedule::DelayOffsets;
-use crate::stats::Stats;
 use crate::stats_items::{self, StatsItems};
 use crate::storage;
 use crate::timer::TimerIndex;
@@ -54,11 +53,14 @@ pub struct Broker {
     pub clients: ClientTable,
     pub locks: LockManager,
     pub store: store::Store,
-    pub stats: Stats,
     /// Per-topic and per-group counters for VIEW_BROKER_STATS_DATA.
     pub stats_items: StatsItems,
     pub delay_offsets: DelayOffsets,
     pub timers: TimerIndex,
+    /// PULL/POP modes set per topic and group (`messageRequestMode.json`).
+    pub request_modes: crate::request_mode::RequestModes,
+    /// Cold-data flow control's per-group thresholds (in memory, as in Java).
+    pub cold_data: crate::cold_data::ColdDataConfig,
     /// Version of the broker configuration (GET_BROKER_CONFIG header).
     pub config_version: DataVersion,
     /// The connections of both ports, and their limit (`serverMaxConnections`).
@@ -80,6 +82,8 @@ impl Broker {
         let offsets = OffsetTable::open(&root, config.consumer_offset_update_version_step)
             .map_err(StartError::Config)?;
         let delay_offsets = DelayOffsets::open(&root).map_err(StartError::Config)?;
+        let request_modes =
+            crate::request_mode::RequestModes::open(&root).map_err(StartError::Config)?;
         let store = storage::open(&config).map_err(StartError::Store)?;
         Ok(Arc::new(Broker {
             topics,
@@ -88,10 +92,11 @@ impl Broker {
             clients: ClientTable::default(),
             locks: LockManager::default(),
             store,
-            stats: Stats::default(),
             stats_items: StatsItems::default(),
             delay_offsets,
             timers: TimerIndex::default(),
+            request_modes,
+            cold_data: Default::default(),
             config_version: DataVersion::default(),
             connections: Arc::new(Connections::with_max(max_connections(&config))),
             ns_client: Arc::new(Client::new()),
@@ -253,17 +258,6 @@ fn spawn_periodic(b: &Arc<Broker>) {
         while !bc.is_shutting_down() {
             tick.tick().await;
             bc.offsets.persist();
-        }
-    });
-    let bc = b.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(10));
-        while !bc.is_shutting_down() {
-            tick.tick().await;
-            bc.stats.sample();
-            let root = bc.config().store_path_root_dir.clone();
-            let b2 = bc.clone();
-            let _ = tokio::task::spawn_blocking(move || b2.stats.refresh_disk_ratio(&root)).await;
         }
     });
     let bc = b.clone();

@@ -4,7 +4,7 @@
 //! One mutex over both tables: every operation is a short map update, and a heartbeat must see
 //! channel and subscription changes of a group together to decide whether to notify members.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -46,6 +46,35 @@ pub struct ConsumerRegistration {
 struct Tables {
     consumers: HashMap<String, ConsumerGroupInfo>,
     producers: HashMap<String, BTreeMap<u64, ClientChannel>>,
+    /// Java `ConsumerManager.topicGroupTable`, which QUERY_TOPIC_CONSUME_BY_WHO reads. Java
+    /// 5.3.3 records each subscribed topic's own name in its set where the group's name belongs
+    /// (`groups.add(subscriptionData.getTopic())`) and removes the group's name when the group
+    /// goes away, so a topic once subscribed lists itself as a consumer group for good; kept
+    /// the same here so `mqadmin topicList -c` and `statsAll` print what they print on Java.
+    topic_groups: HashMap<String, BTreeSet<String>>,
+}
+
+impl Tables {
+    fn note_topics<'a>(&mut self, topics: impl IntoIterator<Item = &'a String>) {
+        for topic in topics {
+            self.topic_groups
+                .entry(topic.clone())
+                .or_default()
+                .insert(topic.clone());
+        }
+    }
+
+    /// Java `ConsumerManager.clearTopicGroupTable` for a group that left.
+    fn forget_group(&mut self, group: &str, info: &ConsumerGroupInfo) {
+        for topic in info.subscriptions.keys() {
+            if let Some(groups) = self.topic_groups.get_mut(topic) {
+                groups.remove(group);
+                if groups.is_empty() {
+                    self.topic_groups.remove(topic);
+                }
+            }
+        }
+    }
 }
 
 #[derive(Default)]
@@ -95,6 +124,7 @@ impl ClientTable {
         channel: ClientChannel,
     ) -> bool {
         let mut t = self.lock();
+        t.note_topics(reg.subscriptions.iter().map(|s| &s.topic));
         let (info, new_channel) = refresh_member(&mut t, group, &reg, channel);
         let mut topics_changed = false;
         for sub in &reg.subscriptions {
@@ -126,6 +156,12 @@ impl ClientTable {
         channel: ClientChannel,
     ) -> bool {
         let mut t = self.lock();
+        let known: Vec<String> = t
+            .consumers
+            .get(group)
+            .map(|i| i.subscriptions.keys().cloned().collect())
+            .unwrap_or_default();
+        t.note_topics(&known);
         refresh_member(&mut t, group, &reg, channel).1
     }
 
@@ -153,7 +189,9 @@ impl ClientTable {
         };
         let removed = info.channels.remove(&conn_id).is_some();
         if info.channels.is_empty() {
-            t.consumers.remove(group);
+            if let Some(gone) = t.consumers.remove(group) {
+                t.forget_group(group, &gone);
+            }
         }
         removed
     }
@@ -172,12 +210,19 @@ impl ClientTable {
     pub fn remove_connection(&self, conn_id: u64) -> Vec<String> {
         let mut t = self.lock();
         let mut left = Vec::new();
+        let mut gone = Vec::new();
         t.consumers.retain(|group, info| {
             if info.channels.remove(&conn_id).is_some() {
                 left.push(group.clone());
             }
+            if info.channels.is_empty() {
+                gone.push((group.clone(), info.clone()));
+            }
             !info.channels.is_empty()
         });
+        for (group, info) in gone {
+            t.forget_group(&group, &info);
+        }
         t.producers.retain(|_, chans| {
             chans.remove(&conn_id);
             !chans.is_empty()
@@ -275,14 +320,22 @@ impl ClientTable {
             .unwrap_or_default()
     }
 
-    /// Groups currently subscribed to `topic` (QUERY_TOPIC_CONSUME_BY_WHO).
-    pub fn groups_subscribing(&self, topic: &str) -> Vec<String> {
+    /// Every producer group with its channels (GET_ALL_PRODUCER_INFO).
+    pub fn producer_groups(&self) -> BTreeMap<String, Vec<ClientChannel>> {
         self.lock()
-            .consumers
+            .producers
             .iter()
-            .filter(|(_, i)| i.subscriptions.contains_key(topic))
-            .map(|(g, _)| g.clone())
+            .map(|(g, c)| (g.clone(), c.values().cloned().collect()))
             .collect()
+    }
+
+    /// Java `ConsumerManager.queryTopicConsumeByWho` (see `Tables::topic_groups`).
+    pub fn topic_consumed_by(&self, topic: &str) -> BTreeSet<String> {
+        self.lock()
+            .topic_groups
+            .get(topic)
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub fn consumer_groups(&self) -> Vec<String> {

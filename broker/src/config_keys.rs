@@ -488,7 +488,7 @@ config_table! {
     Store false sample_count_threshold: i32 = "sampleCountThreshold" => 5000, no(SCAN);
     Store false cold_data_flow_control_enable: bool = "coldDataFlowControlEnable" => false, only_default("cold-data flow control");
     Store false cold_data_scan_enable: bool = "coldDataScanEnable" => false, no(COLD);
-    Store false data_read_ahead_enable: bool = "dataReadAheadEnable" => true, no(PAGE_CACHE);
+    Store false data_read_ahead_enable: bool = "dataReadAheadEnable" => true, USE;
     Store false timer_cold_data_check_interval_ms: i32 = "timerColdDataCheckIntervalMs" => 60_000, no(COLD);
     Store false sample_steps: i32 = "sampleSteps" => 32, no(COLD);
     Store false access_message_in_memory_hot_ratio: i32 = "accessMessageInMemoryHotRatio" => 26, no(COLD);

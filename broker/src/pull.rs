@@ -99,23 +99,18 @@ pub async fn handle(b: &Arc<Broker>, conn: &remoting::Connection, req: Command) 
     Ok(respond(&h, &group, result))
 }
 
+/// The pull's share of the broker's statistics (the store counts every get itself).
 fn count(b: &Broker, h: &PullMessageRequestHeader, r: &GetResult) {
-    use std::sync::atomic::Ordering::Relaxed;
     if r.status == GetStatus::Found {
         let bytes: usize = r.messages.iter().map(|m| m.len()).sum();
+        let cfg = b.config();
         b.stats_items.get_found(
-            &b.config().broker_cluster_name,
+            &cfg.broker_cluster_name,
             &h.consumer_group,
-            &h.topic,
+            (&h.topic, crate::topics::is_system_topic(&h.topic, &cfg)),
             r.messages.len() as u64,
             bytes as u64,
         );
-        b.stats.get_found.fetch_add(1, Relaxed);
-        b.stats
-            .get_transferred
-            .fetch_add(r.messages.len() as u64, Relaxed);
-    } else {
-        b.stats.get_miss.fetch_add(1, Relaxed);
     }
 }
 

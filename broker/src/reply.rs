@@ -6,7 +6,6 @@
 //! ones also `PUSH_REPLY_TIME`; the broker adds no `UNIQ_KEY` or `CLUSTER` to a reply.
 //! On success the answer carries msgId `0` and queueOffset 0, as Java's does.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -77,10 +76,10 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
         };
         match b.store.put(msg) {
             Ok(put) => {
-                b.stats.put_msgs.fetch_add(1, Ordering::Relaxed);
                 let size = i64::from(put.first().size).unsigned_abs();
+                let system = crate::topics::is_system_topic(&h.topic, &cfg);
                 b.stats_items
-                    .put(&cfg.broker_cluster_name, &h.topic, 1, size);
+                    .put(&cfg.broker_cluster_name, &h.topic, system, 1, size);
             }
             Err(e) => tracing::warn!(topic = %h.topic, "store reply message: {e}"),
         }

@@ -13,7 +13,6 @@
 //! ```
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::{Buf, Bytes};
@@ -124,26 +123,19 @@ async fn store_and_reply(
         ),
         _ => None,
     };
-    let bytes: usize = msgs.iter().map(|m| m.body.len()).sum();
     // The stored topic: SCHEDULE_TOPIC_XXXX or the half topic when rewritten, as Java counts.
     let topic = msgs.first().map(|m| m.topic.clone()).unwrap_or_default();
     let put = match b.store.put_batch(msgs) {
         Ok(p) => p,
-        Err(e) => {
-            b.stats.put_failed.fetch_add(1, Ordering::Relaxed);
-            return Err(put_error(&e, b, cfg));
-        }
+        Err(e) => return Err(put_error(&e, b, cfg)),
     };
     let first = put.first();
     let records = put.records;
-    b.stats
-        .put_msgs
-        .fetch_add(records.len() as u64, Ordering::Relaxed);
-    b.stats.put_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
     let wrote: i64 = records.iter().map(|p| i64::from(p.size)).sum();
     b.stats_items.put(
         &cfg.broker_cluster_name,
         &topic,
+        crate::topics::is_system_topic(&topic, cfg),
         records.len() as u64,
         wrote.unsigned_abs(),
     );

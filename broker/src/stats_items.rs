@@ -13,6 +13,7 @@
 //! `topic@group`, `BROKER_*_NUMS` by cluster name.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -134,6 +135,22 @@ fn compute(list: &VecDeque<Snap>) -> WindowStats {
 #[derive(Default)]
 pub struct StatsItems {
     items: Mutex<HashMap<&'static str, HashMap<String, Item>>>,
+    /// Java `BROKER_PUT_NUMS_WITHOUT_SYSTEM_TOPIC` / `BROKER_GET_NUMS_WITHOUT_SYSTEM_TOPIC`:
+    /// records put to and pulled from topics that are not system topics, since start.
+    put_user: AtomicU64,
+    get_user: AtomicU64,
+    /// Java `BrokerStats`: the two totals at the last two local midnights.
+    days: Mutex<DailyTotals>,
+}
+
+/// The put and get totals recorded at the last two local midnights (Java `BrokerStats.record`),
+/// 0 until the broker has run through one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DailyTotals {
+    pub put_yesterday: u64,
+    pub put_today: u64,
+    pub get_yesterday: u64,
+    pub get_today: u64,
 }
 
 impl StatsItems {
@@ -203,9 +220,38 @@ impl StatsItems {
         ])
     }
 
+    /// Records put to and pulled from topics that are not system topics, since start (Java
+    /// `BrokerStats.getMsgPutTotalTodayNow`, `getMsgGetTotalTodayNow`).
+    pub fn put_nums_user(&self) -> u64 {
+        self.put_user.load(Ordering::Relaxed)
+    }
+    pub fn get_nums_user(&self) -> u64 {
+        self.get_user.load(Ordering::Relaxed)
+    }
+
+    /// The totals of the last two midnights.
+    pub fn daily_totals(&self) -> DailyTotals {
+        *self.days.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Java `BrokerStats.record`, run at each local midnight: today's totals become
+    /// yesterday's, the current ones today's.
+    pub fn record_day(&self) {
+        let mut d = self.days.lock().unwrap_or_else(|e| e.into_inner());
+        *d = DailyTotals {
+            put_yesterday: d.put_today,
+            put_today: self.put_nums_user(),
+            get_yesterday: d.get_today,
+            get_today: self.get_nums_user(),
+        };
+    }
+
     /// A put of `msgs` records (`bytes` written) to `topic` (Java `incTopicPutNums`,
-    /// `incTopicPutSize`, `incBrokerPutNums`).
-    pub fn put(&self, cluster: &str, topic: &str, msgs: u64, bytes: u64) {
+    /// `incTopicPutSize`, `incBrokerPutNums`); `system` when `topic` is a system topic.
+    pub fn put(&self, cluster: &str, topic: &str, system: bool, msgs: u64, bytes: u64) {
+        if !system {
+            self.put_user.fetch_add(msgs, Ordering::Relaxed);
+        }
         // Java adds to the value only for the broker-wide item: it counts no times.
         self.add_all(&[
             (TOPIC_PUT_NUMS, topic, msgs, 1),
@@ -215,8 +261,18 @@ impl StatsItems {
     }
 
     /// A pull that found `msgs` records of `bytes` (Java `incGroupGetNums`, `incGroupGetSize`,
-    /// `incBrokerGetNums`).
-    pub fn get_found(&self, cluster: &str, group: &str, topic: &str, msgs: u64, bytes: u64) {
+    /// `incBrokerGetNums`); `system` when `topic` is a system topic.
+    pub fn get_found(
+        &self,
+        cluster: &str,
+        group: &str,
+        (topic, system): (&str, bool),
+        msgs: u64,
+        bytes: u64,
+    ) {
+        if !system {
+            self.get_user.fetch_add(msgs, Ordering::Relaxed);
+        }
         let key = format!("{topic}@{group}");
         self.add_all(&[
             (GROUP_GET_NUMS, &key, msgs, 1),
@@ -229,9 +285,11 @@ impl StatsItems {
     /// a client's (Java `ScheduleMessageService`, `TimerMessageStore`, `EndTransactionProcessor`).
     pub fn put_result(&self, b: &Broker, topic: &str, put: &store::PutResult) {
         let bytes: i64 = put.records.iter().map(|p| i64::from(p.size)).sum();
+        let cfg = b.config();
         self.put(
-            &b.config().broker_cluster_name,
+            &cfg.broker_cluster_name,
             topic,
+            crate::topics::is_system_topic(topic, &cfg),
             put.records.len() as u64,
             bytes.unsigned_abs(),
         );
@@ -243,8 +301,17 @@ impl StatsItems {
     }
 }
 
-/// Starts the three samplers (first sampling at once, as Java's fixed-rate tasks with delay 0).
+/// Starts the three samplers (first sampling at once, as Java's fixed-rate tasks with delay 0)
+/// and the daily record at each local midnight.
 pub fn spawn_samplers(b: &Arc<Broker>) {
+    let bc = b.clone();
+    tokio::spawn(async move {
+        while !bc.is_shutting_down() {
+            let wait = store::layout::ms_to_next_local_midnight(now_millis());
+            tokio::time::sleep(Duration::from_millis(wait.max(1).unsigned_abs())).await;
+            bc.stats_items.record_day();
+        }
+    });
     for w in [Window::Minute, Window::Hour, Window::Day] {
         let bc = b.clone();
         tokio::spawn(async move {
@@ -263,10 +330,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn totals_leave_system_topics_out_and_roll_at_midnight() {
+        let s = StatsItems::default();
+        s.put("C", "T", false, 3, 300);
+        s.put("C", "SCHEDULE_TOPIC_XXXX", true, 1, 100);
+        s.get_found("C", "G", ("T", false), 2, 200);
+        s.get_found("C", "G", ("RMQ_SYS_TRANS_HALF_TOPIC", true), 5, 500);
+        assert_eq!((s.put_nums_user(), s.get_nums_user()), (3, 2));
+        assert_eq!(s.daily_totals(), DailyTotals::default());
+        s.record_day();
+        s.put("C", "T", false, 1, 100);
+        s.record_day();
+        let d = s.daily_totals();
+        assert_eq!((d.put_yesterday, d.put_today), (3, 4));
+        assert_eq!((d.get_yesterday, d.get_today), (2, 2));
+    }
+
+    #[test]
     fn unknown_items_are_absent() {
         let s = StatsItems::default();
         assert!(s.get(TOPIC_PUT_NUMS, "T").is_none());
-        s.put("C", "T", 3, 300);
+        s.put("C", "T", false, 3, 300);
         assert!(s.get(TOPIC_PUT_NUMS, "T").is_some());
         assert!(s.get(TOPIC_PUT_NUMS, "U").is_none());
         assert!(s.get("NO_SUCH_STATS", "T").is_none());
@@ -275,8 +359,8 @@ mod tests {
     #[test]
     fn first_sampling_reports_the_whole_value() {
         let s = StatsItems::default();
-        s.put("C", "T", 5, 500);
-        s.put("C", "T", 5, 500);
+        s.put("C", "T", false, 5, 500);
+        s.put("C", "T", false, 5, 500);
         let [minute, hour, day] = s.get(TOPIC_PUT_NUMS, "T").unwrap();
         assert_eq!(minute, WindowStats::default(), "nothing sampled yet");
         assert_eq!((hour.sum, day.sum), (0, 0));
@@ -307,7 +391,7 @@ mod tests {
     #[test]
     fn group_and_send_back_keys() {
         let s = StatsItems::default();
-        s.get_found("C", "G", "T", 4, 40);
+        s.get_found("C", "G", ("T", false), 4, 40);
         s.send_back("G", "T");
         s.sample(Window::Minute);
         assert_eq!(s.get(GROUP_GET_NUMS, "T@G").unwrap()[0].sum, 4);
@@ -319,10 +403,10 @@ mod tests {
     #[test]
     fn deleting_a_topic_or_group_drops_its_items() {
         let s = StatsItems::default();
-        s.put("C", "T", 1, 10);
-        s.get_found("C", "G", "T", 1, 10);
-        s.get_found("C", "G", "U", 1, 10);
-        s.get_found("C", "H", "U", 1, 10);
+        s.put("C", "T", false, 1, 10);
+        s.get_found("C", "G", ("T", false), 1, 10);
+        s.get_found("C", "G", ("U", false), 1, 10);
+        s.get_found("C", "H", ("U", false), 1, 10);
         s.on_topic_deleted("T");
         assert!(s.get(TOPIC_PUT_NUMS, "T").is_none());
         assert!(s.get(GROUP_GET_NUMS, "T@G").is_none());

@@ -53,6 +53,7 @@ pub fn store_config(c: &BrokerConfig) -> StoreConfig {
         c.max_transfer_count_on_message_in_disk.max(1) as usize;
     s.access_message_in_memory_max_ratio = c.access_message_in_memory_max_ratio.max(0) as u32;
     s.max_filter_message_size = c.max_filter_message_size.max(0) as usize;
+    s.data_read_ahead_enable = c.data_read_ahead_enable;
     s.max_msgs_num_batch = c.max_msgs_num_batch.max(1) as usize;
     s.default_query_max_num = c.default_query_max_num.max(1) as usize;
     s

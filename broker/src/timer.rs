@@ -159,7 +159,16 @@ pub fn step(b: &Broker) {
         pending.pop_first();
     }
     let low = pending.iter().map(|(_, o)| *o).min().unwrap_or(next);
-    b.offsets.commit(PROGRESS_GROUP, TIMER_TOPIC, 0, low);
+    // Recorded only when it moves: a broker that never had a timer message keeps no offsets
+    // for the progress group (Java keeps its timer progress out of consumerOffset.json).
+    let min = b.store.min_offset(TIMER_TOPIC, 0);
+    if b.offsets
+        .query(PROGRESS_GROUP, TIMER_TOPIC, 0)
+        .unwrap_or(min)
+        != low
+    {
+        b.offsets.commit(PROGRESS_GROUP, TIMER_TOPIC, 0, low);
+    }
 }
 
 /// Java `TimerMessageStore.convert`: real topic and queue, the timer record's properties plus

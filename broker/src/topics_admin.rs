@@ -1,8 +1,12 @@
 //! Topic and subscription-group admin requests (Java `AdminBrokerProcessor`):
-//! UPDATE_AND_CREATE_TOPIC (17), DELETE_TOPIC_IN_BROKER (215), GET_ALL_TOPIC_CONFIG (21),
-//! GET_TOPIC_STATS_INFO (202), QUERY_TOPIC_CONSUME_BY_WHO (300),
-//! UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (200), DELETE_SUBSCRIPTIONGROUP (207),
-//! GET_ALL_SUBSCRIPTIONGROUP_CONFIG (201).
+//! UPDATE_AND_CREATE_TOPIC (17), UPDATE_AND_CREATE_TOPIC_LIST (18), DELETE_TOPIC_IN_BROKER
+//! (215), GET_ALL_TOPIC_CONFIG (21), GET_TOPIC_STATS_INFO (202), QUERY_TOPIC_CONSUME_BY_WHO
+//! (300), UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (200), UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST
+//! (225), DELETE_SUBSCRIPTIONGROUP (207), GET_ALL_SUBSCRIPTIONGROUP_CONFIG (201).
+//!
+//! The list requests carry bodies `{"topicConfigList":[TopicConfig…]}` and
+//! `{"groupConfigList":[SubscriptionGroupConfig…]}`, whose `attributes` maps hold `+key`
+//! (set) and `-key` (remove) entries, applied to the stored attributes as a single create does.
 //!
 //! `TopicStatsTable` keys are `MessageQueue` objects written the fastjson way:
 //! `{"offsetTable":{{"brokerName":"b","queueId":0,"topic":"T"}:{"lastUpdateTimestamp":0,"maxOffset":3,"minOffset":0}}}`.
@@ -16,7 +20,7 @@ use remoting::headers::{
     GetTopicStatsInfoRequestHeader, QueryTopicConsumeByWhoRequestHeader,
 };
 use remoting::{body, Command};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::broker::Broker;
 use crate::error::{Reject, Reply};
@@ -63,6 +67,64 @@ pub fn create_topic(b: &Arc<Broker>, req: Command) -> Reply {
         b.request_register();
     }
     Ok(Command::response(rc::SUCCESS, None))
+}
+
+/// Java `CreateTopicListRequestBody`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateTopicListRequestBody {
+    #[serde(default)]
+    topic_config_list: Vec<TopicConfig>,
+}
+
+/// UPDATE_AND_CREATE_TOPIC_LIST (18, `mqadmin updateTopicList`). As in Java, every topic is
+/// checked first, and a topic whose config equals the stored one ends the request with
+/// SUCCESS before anything is written.
+pub fn create_topic_list(b: &Arc<Broker>, req: Command) -> Reply {
+    let list: CreateTopicListRequestBody = body::from_body(req.body.as_deref().unwrap_or(b""))?;
+    let cfg = b.config();
+    for tc in &list.topic_config_list {
+        let topic = &tc.topic_name;
+        topics::validate_topic_name(topic).map_err(|r| Reject::code(rc::INVALID_PARAMETER, r))?;
+        if cfg.validate_system_topic_when_update_topic && topics::is_system_topic(topic, &cfg) {
+            return Err(Reject::code(
+                rc::INVALID_PARAMETER,
+                format!("The topic[{topic}] is conflict with system topic."),
+            ));
+        }
+        if tc.attributes.get("+message.type").map(String::as_str) == Some("MIXED") {
+            return Err(Reject::code(
+                rc::INVALID_PARAMETER,
+                "MIXED message type is not supported.",
+            ));
+        }
+        if b.topics.get(topic).as_ref() == Some(tc) {
+            return Ok(Command::response(rc::SUCCESS, None));
+        }
+    }
+    for mut tc in list.topic_config_list {
+        let current = b.topics.get(&tc.topic_name).map(|t| t.attributes);
+        tc.attributes =
+            alter_attributes(current.unwrap_or_default(), &attribute_text(&tc.attributes));
+        b.topics.put(tc);
+    }
+    b.request_register();
+    Ok(Command::response(rc::SUCCESS, None))
+}
+
+/// A request's attribute map (`{"+k":"v","-j":""}`) as the text `alter_attributes` reads.
+fn attribute_text(requested: &BTreeMap<String, String>) -> String {
+    requested
+        .iter()
+        .map(|(k, v)| {
+            if k.starts_with('+') {
+                format!("{k}={v}")
+            } else {
+                k.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Java `AttributeParser` + `AttributeUtil.alterCurrentAttributes`: `+k=v` sets, `-k` removes.
@@ -133,6 +195,8 @@ struct TopicOffset {
 #[serde(rename_all = "camelCase")]
 struct TopicStatsTable {
     offset_table: BTreeMap<String, TopicOffset>,
+    /// Java `BrokerStatsManager.tpsTopicPutNums`: puts per second over the last minute.
+    topic_put_tps: f64,
 }
 
 /// GET_TOPIC_STATS_INFO: one entry per write queue.
@@ -168,7 +232,15 @@ pub fn topic_stats(b: &Arc<Broker>, req: Command) -> Reply {
             },
         );
     }
-    let bytes = body::to_body_fastjson(&TopicStatsTable { offset_table })?;
+    let topic_put_tps = b
+        .stats_items
+        .get(crate::stats_items::TOPIC_PUT_NUMS, &h.topic)
+        .map_or(0.0, |[minute, _, _]| minute.tps);
+    let table = TopicStatsTable {
+        offset_table,
+        topic_put_tps,
+    };
+    let bytes = body::to_body_fastjson(&table)?;
     Ok(Command::response(rc::SUCCESS, None).with_body(bytes))
 }
 
@@ -178,11 +250,11 @@ struct GroupList {
     group_list: BTreeSet<String>,
 }
 
-/// QUERY_TOPIC_CONSUME_BY_WHO: groups subscribed now plus groups with stored offsets.
+/// QUERY_TOPIC_CONSUME_BY_WHO: the consumer manager's groups of the topic plus the groups with
+/// stored offsets.
 pub fn consumed_by_who(b: &Arc<Broker>, req: Command) -> Reply {
     let h: QueryTopicConsumeByWhoRequestHeader = req.decode_header()?;
-    let mut group_list: BTreeSet<String> =
-        b.clients.groups_subscribing(&h.topic).into_iter().collect();
+    let mut group_list = b.clients.topic_consumed_by(&h.topic);
     group_list.extend(b.offsets.groups_of_topic(&h.topic));
     let bytes = body::try_to_body(&GroupList { group_list })?;
     Ok(Command::response(rc::SUCCESS, None).with_body(bytes))
@@ -196,8 +268,38 @@ pub fn create_group(b: &Arc<Broker>, req: Command) -> Reply {
     let cfg: SubscriptionGroupConfig = body::from_body(raw)?;
     crate::groups::validate_group_name(&cfg.group_name)
         .map_err(|r| Reject::code(rc::INVALID_PARAMETER, r))?;
-    b.groups.put(cfg);
+    put_group(b, cfg);
     Ok(Command::response(rc::SUCCESS, None))
+}
+
+/// Java `SubscriptionGroupList`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SubscriptionGroupList {
+    #[serde(default)]
+    group_config_list: Vec<SubscriptionGroupConfig>,
+}
+
+/// UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST (225, `mqadmin updateSubGroupList`). Every name is
+/// checked before any group is written (Java checks none; a name ends up in a config file).
+pub fn create_group_list(b: &Arc<Broker>, req: Command) -> Reply {
+    let list: SubscriptionGroupList = body::from_body(req.body.as_deref().unwrap_or(b""))?;
+    for g in &list.group_config_list {
+        crate::groups::validate_group_name(&g.group_name)
+            .map_err(|r| Reject::code(rc::INVALID_PARAMETER, r))?;
+    }
+    for g in list.group_config_list {
+        put_group(b, g);
+    }
+    Ok(Command::response(rc::SUCCESS, None))
+}
+
+/// Java `updateSubscriptionGroupConfigWithoutPersist`: the requested `+k`/`-k` attributes
+/// applied to the stored ones.
+fn put_group(b: &Broker, mut g: SubscriptionGroupConfig) {
+    let current = b.groups.get(&g.group_name).map(|c| c.attributes);
+    g.attributes = alter_attributes(current.unwrap_or_default(), &attribute_text(&g.attributes));
+    b.groups.put(g);
 }
 
 pub fn delete_group(b: &Arc<Broker>, req: Command) -> Reply {

@@ -201,21 +201,28 @@ pub fn check_once(b: &Arc<Broker>) {
     let ops = read_ops(b, op_offset);
     let done: BTreeSet<i64> = ops.iter().flat_map(|(_, h)| h.iter().copied()).collect();
     let started = now_millis();
+    let half_start = half_offset;
     while half_offset < half_max {
         if !done.contains(&half_offset) && check_one(b, &cfg, half_offset, started) == Step::Stop {
             break;
         }
         half_offset += 1;
     }
-    b.offsets
-        .commit(CHECK_GROUP, TRANS_HALF_TOPIC, 0, half_offset);
+    // Java commits an offset only when the scan moved it, so a broker without transactions
+    // keeps no offsets for the check group.
+    if half_offset != half_start {
+        b.offsets
+            .commit(CHECK_GROUP, TRANS_HALF_TOPIC, 0, half_offset);
+    }
     // The op offset may pass only ops whose half messages are all behind the half offset.
     let new_op = ops
         .iter()
         .find(|(_, halves)| halves.iter().any(|h| *h >= half_offset))
         .map_or(op_offset + ops.len() as i64, |(o, _)| *o);
-    b.offsets
-        .commit(CHECK_GROUP, TRANS_OP_HALF_TOPIC, 0, new_op);
+    if new_op != op_offset {
+        b.offsets
+            .commit(CHECK_GROUP, TRANS_OP_HALF_TOPIC, 0, new_op);
+    }
 }
 
 #[derive(PartialEq, Eq)]

@@ -89,17 +89,25 @@ async fn stats_connections_and_configs() {
     let table = &json(&rt)["table"];
     for key in [
         "putTps",
-        "getTransferedTps",
         "getTransferredTps",
         "brokerVersionDesc",
         "earliestMessageTimeStamp",
         "commitLogDiskRatio",
         "msgPutTotalTodayNow",
+        "commitLogDirCapacity",
     ] {
         assert!(table[key].is_string(), "runtime info lacks {key}: {table}");
     }
+    // 5.3.3 spells it right; the 4.9.8 key is gone.
+    assert!(table.get("getTransferedTps").is_none(), "{table}");
     assert_eq!(table["msgPutTotalTodayNow"], "3");
-    assert_eq!(table["putTps"].as_str().unwrap().split(' ').count(), 3);
+    // Whole records, not bodies: the CommitLog's end after three puts.
+    assert_eq!(table["commitLogMinOffset"], "0");
+    assert_eq!(table["putMessageSizeTotal"], table["commitLogMaxOffset"]);
+    assert_eq!(table["putMessageTimesTotal"], "3");
+    // A second-old broker has no 10 s history: three empty rates.
+    assert_eq!(table["putTps"], "  ");
+    assert_eq!(table["putMessageDistributeTime"], "null");
 
     let cfg = call(&client, a, Command::request(rq::GET_BROKER_CONFIG)).await;
     assert!(cfg.ext("version").unwrap().contains("counter"));

@@ -1,6 +1,7 @@
 //! Bodies of admin requests answered by the broker alone (`.../protocol/body/*.java`, 5.3.3):
-//! VIEW_BROKER_STATS_DATA (315), QUERY_CONSUME_QUEUE (321) and INVOKE_BROKER_TO_GET_CONSUMER_STATUS
-//! (223, whose client-side half is GET_CONSUMER_STATUS_FROM_CLIENT, 221).
+//! VIEW_BROKER_STATS_DATA (315), QUERY_CONSUME_QUEUE (321), INVOKE_BROKER_TO_GET_CONSUMER_STATUS
+//! (223, whose client-side half is GET_CONSUMER_STATUS_FROM_CLIENT, 221) and
+//! SET_MESSAGE_REQUEST_MODE (401).
 //!
 //! Fields are declared in fastjson's sorted order; `null` fields are omitted as fastjson does.
 //! ```text
@@ -17,6 +18,33 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+java_enum! {
+    /// Java `MessageRequestMode`.
+    MessageRequestMode {
+        Pull = "PULL",
+        Pop = "POP",
+    }
+}
+
+/// Java `SetMessageRequestModeRequestBody` (401), also the entry of the broker's
+/// `messageRequestMode.json` table.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SetMessageRequestModeRequestBody {
+    #[serde(default)]
+    pub consumer_group: String,
+    #[serde(default = "pull")]
+    pub mode: MessageRequestMode,
+    #[serde(default)]
+    pub pop_share_queue_num: i32,
+    #[serde(default)]
+    pub topic: String,
+}
+
+fn pull() -> MessageRequestMode {
+    MessageRequestMode::Pull
+}
 
 /// Java `BrokerStatsItem`: one window of a stats item.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq)]
