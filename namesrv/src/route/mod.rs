@@ -18,6 +18,7 @@
 //!   name, its cluster membership and its queue data go when its last address goes.
 
 mod cache;
+mod java_order;
 pub mod query;
 #[cfg(test)]
 mod tests;
@@ -109,6 +110,10 @@ struct Role {
 struct RouteTables {
     /// topic → broker name → queues.
     topic_queue: HashMap<String, BTreeMap<String, QueueData>>,
+    /// When each topic last entered `topic_queue`: the order Java's table received them,
+    /// which decides how it lists them (see [`java_order`]).
+    topic_seq: HashMap<String, u64>,
+    next_topic_seq: u64,
     /// broker name → addresses.
     broker_addr: BTreeMap<String, BrokerData>,
     /// cluster → broker names.
@@ -507,11 +512,30 @@ impl RouteTables {
             topic_sys_flag: tc.topic_sys_flag,
             write_queue_nums: tc.write_queue_nums,
         };
-        let queues = self.topic_queue.entry(tc.topic_name.clone()).or_default();
+        let queues = self.queues_of(&tc.topic_name);
         if queues.get(broker_name) != Some(&qd) {
             tracing::debug!(topic = %tc.topic_name, ?qd, "topic queue data updated");
             queues.insert(broker_name.to_string(), qd);
         }
+    }
+
+    /// A topic's queue table, entered (and numbered) if new.
+    fn queues_of(&mut self, topic: &str) -> &mut BTreeMap<String, QueueData> {
+        if !self.topic_queue.contains_key(topic) {
+            self.next_topic_seq += 1;
+            self.topic_seq
+                .insert(topic.to_string(), self.next_topic_seq);
+        }
+        self.topic_queue.entry(topic.to_string()).or_default()
+    }
+
+    /// `topics` in the order Java's NameServer lists them.
+    fn java_ordered<'a>(&self, topics: impl Iterator<Item = &'a String>) -> Vec<String> {
+        let mut by_seq: Vec<(u64, &String)> = topics
+            .map(|t| (self.topic_seq.get(t).copied().unwrap_or(0), t))
+            .collect();
+        by_seq.sort();
+        java_order::topic_list_order(by_seq.into_iter().map(|(_, t)| t.as_str()))
     }
 
     /// Java `cleanTopicByUnRegisterRequests`.

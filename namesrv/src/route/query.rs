@@ -74,14 +74,12 @@ impl RouteInfoManager {
         }
     }
 
-    /// Java `getAllTopicList`: every topic with queue data, sorted.
+    /// Java `getAllTopicList`: every topic with queue data, in Java's order.
     pub fn all_topics(&self) -> TopicList {
         let t = self.read();
-        let mut topics: Vec<String> = t.topic_queue.keys().cloned().collect();
-        topics.sort();
         TopicList {
             broker_addr: None,
-            topic_list: topics,
+            topic_list: t.java_ordered(t.topic_queue.keys()),
         }
     }
 
@@ -93,14 +91,13 @@ impl RouteInfoManager {
         if let Some(names) = t.cluster_addr.get(cluster) {
             for (topic, queues) in &t.topic_queue {
                 if names.iter().any(|n| queues.contains_key(n)) {
-                    topics.push(topic.clone());
+                    topics.push(topic);
                 }
             }
         }
-        topics.sort();
         TopicList {
             broker_addr: None,
-            topic_list: topics,
+            topic_list: t.java_ordered(topics.into_iter()),
         }
     }
 
@@ -127,21 +124,15 @@ impl RouteInfoManager {
     /// by the flag of the topic's first queue data.
     pub fn unit_topics(&self, filter: UnitFilter) -> TopicList {
         let t = self.read();
-        let mut topics: Vec<String> = t
-            .topic_queue
-            .iter()
-            .filter(|(_, queues)| {
-                queues
-                    .values()
-                    .next()
-                    .is_some_and(|qd| filter.accepts(qd.topic_sys_flag))
-            })
-            .map(|(topic, _)| topic.clone())
-            .collect();
-        topics.sort();
+        let topics = t.topic_queue.iter().filter(|(_, queues)| {
+            queues
+                .values()
+                .next()
+                .is_some_and(|qd| filter.accepts(qd.topic_sys_flag))
+        });
         TopicList {
             broker_addr: None,
-            topic_list: topics,
+            topic_list: t.java_ordered(topics.map(|(topic, _)| topic)),
         }
     }
 
@@ -204,7 +195,7 @@ impl RouteInfoManager {
             tracing::warn!(topic, broker = %qd.broker_name, "register topic contains an unknown broker");
             return false;
         }
-        let queues = t.topic_queue.entry(topic.to_string()).or_default();
+        let queues = t.queues_of(topic);
         for qd in queue_datas {
             queues.insert(qd.broker_name.clone(), qd.clone());
         }
