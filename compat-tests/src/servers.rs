@@ -167,7 +167,10 @@ impl JavaBrokerVersion {
     /// that other work filling the shared test disk does not fail a scenario's sends.
     pub fn jvm_flags(self) -> &'static [&'static str] {
         match self {
-            JavaBrokerVersion::V5_3_3 => &[],
+            // JDK 8 and 11 let `CommitLog.setFileReadMode` (madvise through
+            // `sun.nio.ch.DirectBuffer`, for `mqadmin setCommitLogReadAheadMode`) reach the
+            // class; JDK 17 needs the export.
+            JavaBrokerVersion::V5_3_3 => &["--add-exports=java.base/sun.nio.ch=ALL-UNNAMED"],
             JavaBrokerVersion::V4_9_7 => &[
                 "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
                 "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",

@@ -34,6 +34,11 @@ pub const MQADMIN_TIMEOUT: Duration = Duration::from_secs(90);
 /// the text). The unmodified `MQAdminStartup` runs under `AdminRun`, which ends the JVM as soon
 /// as the command returns.
 pub fn mqadmin(ns: &str, args: &[&str]) -> Output {
+    run(&mqadmin_cmd(ns, args), MQADMIN_TIMEOUT)
+}
+
+/// The command line [`mqadmin`] runs, for commands that must run in the background.
+pub fn mqadmin_cmd(ns: &str, args: &[&str]) -> Cmd {
     let dir = work_dir(&format!(
         "mqadmin-{}",
         args.first().copied().unwrap_or("help")
@@ -43,15 +48,14 @@ pub fn mqadmin(ns: &str, args: &[&str]) -> Output {
         driver_classes("admin-5.3.3").display(),
         classpath("tools-5.3.3")
     );
-    let cmd = java_cmd(
+    java_cmd(
         &dir,
         &["-Xms64m", "-Xmx256m"],
         &cp,
         "thrust.compat.admin.AdminRun",
     )
     .args(args.iter().copied())
-    .args(["-n", ns]);
-    run(&cmd, MQADMIN_TIMEOUT)
+    .args(["-n", ns])
 }
 
 /// `mqadmin updateTopic -c <cluster> -t <topic>` with `queues` read and write queues; asserts
