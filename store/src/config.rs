@@ -72,8 +72,9 @@ pub struct StoreConfig {
     pub max_transfer_bytes_on_message_in_disk: usize,
     /// `maxTransferCountOnMessageInDisk` (8).
     pub max_transfer_count_on_message_in_disk: usize,
-    /// `accessMessageInMemoryMaxRatio` (40 %).
-    pub access_message_in_memory_max_ratio: u32,
+    /// `accessMessageInMemoryMaxRatio` (40 %). Signed: Java's `BrokerStartup` lowers it by 10 on
+    /// a slave, which may leave it below zero (then no data counts as in memory).
+    pub access_message_in_memory_max_ratio: i32,
     /// `maxFilterMessageSize` (16000 bytes of CQ scanned per pull).
     pub max_filter_message_size: usize,
     /// `dataReadAheadEnable` (true): CommitLog segments without read-ahead (`MADV_RANDOM`)
@@ -95,6 +96,9 @@ pub struct StoreConfig {
     /// (`commitLogResidentWindow`; Java has no equivalent), default 32 MiB: the
     /// pages tail writers and readers touch; anything older is re-faulted from the page cache.
     pub commit_log_resident_window: u64,
+    /// `brokerRole=SLAVE`: puts are refused (Java `DefaultMessageStore.checkStoreStatus`); the
+    /// CommitLog grows only by [`Store::append_replicated`](crate::Store::append_replicated).
+    pub replica: bool,
 }
 
 impl StoreConfig {
@@ -137,6 +141,7 @@ impl StoreConfig {
             default_query_max_num: 32,
             truncate_on_old_corruption: false,
             commit_log_resident_window: 32 << 20,
+            replica: false,
         }
     }
 

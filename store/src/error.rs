@@ -50,6 +50,10 @@ pub enum StoreError {
     /// resume by themselves when space returns.
     #[error("disk full: {0}")]
     DiskFull(String),
+    /// A put on a slave's store (Java `checkStoreStatus`: "message store is slave mode, so
+    /// putMessage is forbidden").
+    #[error("message store is slave mode, so putMessage is forbidden")]
+    Replica,
     /// The store is shut down or not yet started.
     #[error("store is not running")]
     NotRunning,
@@ -92,9 +96,10 @@ impl StoreError {
     pub fn put_status(&self) -> PutStatus {
         match self {
             StoreError::MessageIllegal(_) | StoreError::IllegalName(_) => PutStatus::MessageIllegal,
-            StoreError::Poisoned(_) | StoreError::DiskFull(_) | StoreError::NotRunning => {
-                PutStatus::ServiceNotAvailable
-            }
+            StoreError::Poisoned(_)
+            | StoreError::DiskFull(_)
+            | StoreError::NotRunning
+            | StoreError::Replica => PutStatus::ServiceNotAvailable,
             StoreError::FlushTimeout(_) => PutStatus::FlushDiskTimeout,
             StoreError::Io { .. } => PutStatus::CreateMappedFileFailed,
             _ => PutStatus::UnknownError,

@@ -158,14 +158,16 @@ impl Store {
             return r;
         };
         let max_phy = inner.commitlog.max_offset();
-        let memory = inner.total_memory / 100 * u64::from(cfg.access_message_in_memory_max_ratio);
+        // Java `(long) (TOTAL_PHYSICAL_MEMORY_SIZE * (accessMessageInMemoryMaxRatio / 100.0))`.
+        let ratio = f64::from(cfg.access_message_in_memory_max_ratio) / 100.0;
+        let memory = (inner.total_memory as f64 * ratio) as i64;
         let mut total = 0usize;
         let mut skip_below = None;
         let mut last_phy = 0u64;
         for u in units.iter().filter(|u| u.queue_offset < max) {
             let phy = u.physical_offset as u64;
             let size = u.size.max(0) as usize;
-            let in_mem = max_phy.saturating_sub(phy) <= memory;
+            let in_mem = (max_phy as i64).saturating_sub(phy as i64) <= memory;
             if !r.messages.is_empty()
                 && self.batch_full(
                     size,
@@ -212,7 +214,7 @@ impl Store {
             r.status = GetStatus::Found;
             skip_below = None;
         }
-        r.suggest_pulling_from_slave = max_phy.saturating_sub(last_phy) > memory;
+        r.suggest_pulling_from_slave = (max_phy as i64).saturating_sub(last_phy as i64) > memory;
         r
     }
 

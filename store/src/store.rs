@@ -128,6 +128,8 @@ pub(crate) struct Inner {
     /// Manual clean-up rounds requested (`DELETE_EXPIRED_COMMITLOG` asks for 20).
     pub manual_clean_rounds: AtomicU32,
     pub running: AtomicBool,
+    /// `StoreConfig::replica`, fixed at open: puts are refused.
+    pub replica: bool,
     pub total_memory: u64,
     /// Put and get statistics (Java `StoreStatsService`).
     pub stats: crate::stats::StoreStats,
@@ -258,6 +260,7 @@ impl Store {
         } else {
             None
         };
+        let cfg_replica = cfg.replica;
         let inner = Arc::new(Inner {
             flush: FlushState::new(cfg.sync_flush_timeout),
             config: RwLock::new(Arc::new(cfg)),
@@ -274,6 +277,7 @@ impl Store {
             disk_full_logged_ms: AtomicI64::new(0),
             manual_clean_rounds: AtomicU32::new(0),
             running: AtomicBool::new(true),
+            replica: cfg_replica,
             total_memory: crate::mmap::total_physical_memory(),
             stats: crate::stats::StoreStats::default(),
             lock_file: Mutex::new(Some(lock_file)),
@@ -369,6 +373,9 @@ impl Store {
 
     fn put_batch_inner(&self, msgs: Vec<NewMessage>) -> Result<PutResult> {
         let inner = &self.inner;
+        if inner.replica {
+            return Err(StoreError::Replica);
+        }
         let Some(head) = msgs.first() else {
             return Err(StoreError::MessageIllegal("empty batch".into()));
         };

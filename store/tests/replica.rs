@@ -84,6 +84,24 @@ fn slave_catches_up_through_split_records_and_restarts() {
 }
 
 #[test]
+fn a_replica_store_refuses_puts_and_takes_replicated_bytes() {
+    let (mdir, sdir) = (TempDir::new("master3"), TempDir::new("slave3"));
+    let master = Store::open(small_config(&mdir)).unwrap();
+    let mut cfg = small_config(&sdir);
+    cfg.replica = true;
+    let slave = Store::open(cfg).unwrap();
+    let refused = slave.put(msg("Rep", 0, b"x", None, None)).unwrap_err();
+    assert!(matches!(refused, store::StoreError::Replica), "{refused:?}");
+    assert_eq!(refused.put_status(), store::PutStatus::ServiceNotAvailable);
+    fill(&master, 20);
+    replicate(&master, &slave, 1000);
+    assert_eq!(slave.commitlog_offsets(), master.commitlog_offsets());
+    same_queue(&master, &slave, 1);
+    master.shutdown().unwrap();
+    slave.shutdown().unwrap();
+}
+
+#[test]
 fn empty_slave_starts_at_the_masters_last_segment() {
     let (mdir, sdir) = (TempDir::new("master2"), TempDir::new("slave2"));
     let master = Store::open(small_config(&mdir)).unwrap();
