@@ -61,6 +61,8 @@ pub struct Broker {
     pub request_modes: crate::request_mode::RequestModes,
     /// Cold-data flow control's per-group thresholds (in memory, as in Java).
     pub cold_data: crate::cold_data::ColdDataConfig,
+    /// Replication: the slaves of a master, the master of a slave.
+    pub ha: crate::ha::Ha,
     /// Version of the broker configuration (GET_BROKER_CONFIG header).
     pub config_version: DataVersion,
     /// The connections of both ports, and their limit (`serverMaxConnections`).
@@ -97,6 +99,7 @@ impl Broker {
             timers: TimerIndex::default(),
             request_modes,
             cold_data: Default::default(),
+            ha: crate::ha::Ha::default(),
             config_version: DataVersion::default(),
             connections: Arc::new(Connections::with_max(max_connections(&config))),
             ns_client: Arc::new(Client::new()),
@@ -154,13 +157,15 @@ impl Handler for BrokerHandler {
     /// Plain sends under ASYNC_FLUSH never wait (the put is done when `put_batch` returns), so
     /// they are answered on the connection's reader: no task per send, and the replies to a
     /// burst of requests from one client leave in one write instead of one write each. Sends
-    /// that may wait (SYNC_FLUSH group commit, request/reply forwarding) keep a task of their own.
+    /// that may wait (SYNC_FLUSH group commit, slave acks of a SYNC_MASTER, request/reply
+    /// forwarding) keep a task of their own.
     fn answer_inline(&self, req: &Command) -> bool {
         use remoting::code::request as rq;
         matches!(
             req.code,
             rq::SEND_MESSAGE | rq::SEND_MESSAGE_V2 | rq::SEND_BATCH_MESSAGE
         ) && self.broker.store.config().flush_disk_type != store::FlushDiskType::Sync
+            && crate::ha::send_never_waits(&self.broker.config())
     }
 
     fn on_close(&self, conn: &Connection) {
@@ -184,11 +189,17 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, StartError> {
     let broker = Broker::open(config)?;
     let mut servers = Vec::new();
     let main = bind(&broker, &host, asked_port, false).await?;
+    let ha_port = if asked_port == 0 {
+        0
+    } else {
+        broker.config().ha_listen_port
+    };
+    let ha_bound = crate::ha::start(&broker, &host, ha_port).await?;
     if asked_port == 0 {
         let port = main.local_addr().map(|a| i32::from(a.port())).unwrap_or(0);
         let mut cfg = (*broker.config()).clone();
         cfg.listen_port = port;
-        cfg.ha_listen_port = port + 1;
+        cfg.ha_listen_port = i32::from(ha_bound);
         broker.set_config(cfg);
     }
     servers.push(main.spawn().0);
@@ -202,9 +213,13 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, StartError> {
     spawn_periodic(&broker);
     stats_items::spawn_samplers(&broker);
     tokio::spawn(register::run(broker.clone()));
-    tokio::spawn(schedule::run(broker.clone()));
-    tokio::spawn(transaction::run(broker.clone()));
-    tokio::spawn(timer::run(broker.clone()));
+    // Java `changeSpecialServiceStatus`: only a master delivers delayed and timer messages and
+    // checks transactions.
+    if broker.config().is_master() {
+        tokio::spawn(schedule::run(broker.clone()));
+        tokio::spawn(transaction::run(broker.clone()));
+        tokio::spawn(timer::run(broker.clone()));
+    }
     let addr = broker.config().broker_addr();
     Ok(RunningBroker {
         broker,

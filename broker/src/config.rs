@@ -241,7 +241,8 @@ impl BrokerConfig {
     }
 
     /// Java's startup checks and fix-ups (`BrokerStartup`): an unsupported value stops the start,
-    /// masters are id 0, the HA port defaults to listen+1.
+    /// masters are id 0, a slave's id must be above 0 and its `accessMessageInMemoryMaxRatio`
+    /// is lowered by 10, the HA port defaults to listen+1.
     pub fn finish(&mut self) -> Result<(), ConfigError> {
         self.check_supported()?;
         match self.broker_role {
@@ -253,7 +254,7 @@ impl BrokerConfig {
                     reason: "Slave's brokerId must be > 0".into(),
                 })
             }
-            BrokerRole::Slave => {}
+            BrokerRole::Slave => self.access_message_in_memory_max_ratio -= 10,
         }
         if self.ha_listen_port <= 0 {
             self.ha_listen_port = self.listen_port + 1;
@@ -398,28 +399,28 @@ mod tests {
     }
 
     #[test]
-    fn replication_roles_are_refused_until_replication_exists() {
-        for role in ["SLAVE", "SYNC_MASTER"] {
-            let mut c = BrokerConfig::default();
-            c.apply_text(&format!("brokerRole={role}\nbrokerId=3"))
-                .unwrap();
-            let err = c.finish().unwrap_err();
-            assert!(
-                matches!(&err, ConfigError::Unsupported { key, .. } if key == "brokerRole"),
-                "{err}"
-            );
-            assert_eq!(
-                err.to_string(),
-                format!(
-                    "config key brokerRole={role} is not supported yet: Thrust does not support \
-                     replication (SYNC_MASTER, SLAVE) (only brokerRole=ASYNC_MASTER is)"
-                )
-            );
-        }
+    fn roles_fix_ids_and_the_slave_ratio_as_broker_startup_does() {
         let mut c = BrokerConfig::default();
-        c.apply_text("brokerRole=ASYNC_MASTER\nbrokerId=3").unwrap();
+        c.apply_text("brokerRole=SYNC_MASTER\nbrokerId=3").unwrap();
         c.finish().unwrap();
         assert_eq!(c.broker_id, 0, "a master is id 0, as in Java");
+        assert_eq!(c.access_message_in_memory_max_ratio, 40);
+        let mut c = BrokerConfig::default();
+        c.apply_text("brokerRole=SLAVE\nbrokerId=2\naccessMessageInMemoryMaxRatio=5")
+            .unwrap();
+        c.finish().unwrap();
+        assert_eq!(c.broker_id, 2);
+        assert_eq!(
+            c.access_message_in_memory_max_ratio, -5,
+            "BrokerStartup lowers a slave's ratio by 10"
+        );
+        let mut c = BrokerConfig::default();
+        c.apply_text("brokerRole=SLAVE\nbrokerId=0").unwrap();
+        let err = c.finish().unwrap_err();
+        assert!(
+            err.to_string().contains("Slave's brokerId must be > 0"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -17,8 +17,6 @@ pub const TRANSFER: &str = "how Java copies pulled messages into the response; t
     are the same";
 pub const SLAVE_ACTING: &str = "acts only with enableSlaveActingMaster=true, which Thrust \
     refuses";
-pub const SLAVE_READ: &str = "lets the master point consumers at a slave; with no slave \
-    (brokerRole=SLAVE is refused) Java's clients, too, keep pulling from the master";
 pub const READ_SLOWLY: &str = "acts only with disableConsumeIfConsumerReadSlowly=true, which \
     Thrust refuses";
 pub const QUEUE_WAIT: &str = "Java's fast-failure flow control times how long a request waits \
@@ -47,8 +45,13 @@ pub const ASYNC_SEND: &str = "whether Java answers a send from another thread; t
     the same";
 pub const DELAY_VERSION_STEP: &str = "steps the dataVersion counter of Java's \
     delayOffset.json; the delay offsets persisted are the same";
-pub const STRICT_LOCK: &str = "strict mode locks a queue on a quorum of the broker's replicas; \
-    with no replicas (slaves are refused) that quorum is this broker";
+pub const STRICT_LOCK: &str = "strict mode locks a queue on a quorum (totalReplicas / 2 + 1) of \
+    the group members Java learns only with enableSlaveActingMaster=true, which Thrust refuses; \
+    with the default totalReplicas=1 that quorum is this broker";
+pub const TOTAL_REPLICAS: &str = "sizes the quorum of lockInStrictMode (see there) and the \
+    replica count of enableSlaveActingMaster, which Thrust refuses";
+pub const CONTROLLER_OR_ACTING: &str = "acts only with enableControllerMode=true or \
+    enableSlaveActingMaster=true, which Thrust refuses";
 pub const CONTROLLER: &str = "acts only with enableControllerMode=true, which Thrust refuses";
 pub const METRICS: &str = "configures the metrics exporter, which is off \
     (metricsExporterType=DISABLE, the only value Thrust accepts)";
@@ -82,8 +85,6 @@ pub const FILE_DELETE_TIMING: &str = "pauses between deleting expired files; the
     deleted";
 pub const RECORD_VERSION: &str = "a CommitLog record's topic is at most 127 bytes (topic names \
     are validated), so the record version never changes";
-pub const HA: &str = "acts only with replication (brokerRole SYNC_MASTER or SLAVE), which \
-    Thrust refuses";
 pub const PAGE_CACHE: &str = "page-cache warming, read-ahead or busy detection in Java; results \
     are the same";
 pub const INDEX_SAFE: &str = "decides where Java's crash recovery restarts index building; \
@@ -103,8 +104,9 @@ pub const ROCKSDB: &str = "acts only with storeType=defaultRocksDB or configMana
     which Thrust refuses";
 pub const CQ_WRITE: &str = "Java writes consume-queue entries through a file channel or the \
     mapping; the bytes are the same";
-pub const READ_UNCOMMITTED: &str = "acts only on the confirm offset of replication or DLedger, \
-    which Thrust refuses; reads end at the CommitLog's end either way";
+pub const READ_UNCOMMITTED: &str = "acts only on the confirm offset of controller mode or \
+    duplicationEnable, which Thrust refuses; in classic replication reads end at the CommitLog's \
+    end either way";
 pub const AUTH_IDENTITY: &str = "BrokerStartup sets it from brokerName, brokerClusterName and \
     storePathRootDir";
 pub const AUTH: &str = "acts only with authenticationEnabled or authorizationEnabled=true, \

@@ -11,8 +11,8 @@ use remoting::{Command, Connection};
 use crate::broker::Broker;
 use crate::error::{Reject, Reply};
 use crate::{
-    admin, admin_views, clients, cold_data, consumer_admin, feature_off, offsets, pull, queries,
-    reply, request_mode, runtime_info, send, store_admin, topics_admin, transaction,
+    admin, admin_views, clients, cold_data, consumer_admin, feature_off, ha, offsets, pull,
+    queries, reply, request_mode, runtime_info, send, store_admin, topics_admin, transaction,
 };
 
 /// Routes one request; always returns the reply (the server drops it for oneway requests).
@@ -21,6 +21,7 @@ pub async fn dispatch(b: &Arc<Broker>, conn: &Connection, req: Command, vip: boo
     let is_pull = matches!(code, rq::PULL_MESSAGE | rq::LITE_PULL_MESSAGE);
     let reply: Reply = match code {
         _ if vip && is_pull => Err(Reject::NotSupported(code)),
+        _ if ha::reads::rejected_on_slave(&b.config(), code) => Err(ha::reads::system_busy()),
         rq::SEND_MESSAGE => send::handle(b, conn, req).await,
         rq::SEND_MESSAGE_V2 => send::handle(b, conn, req).await,
         rq::SEND_BATCH_MESSAGE => send::handle(b, conn, req).await,
@@ -100,6 +101,9 @@ pub async fn dispatch(b: &Arc<Broker>, conn: &Connection, req: Command, vip: boo
         rq::AUTH_DELETE_ACL => feature_off::acl(code, req),
         rq::AUTH_GET_ACL => feature_off::acl(code, req),
         rq::AUTH_LIST_ACL => feature_off::acl(code, req),
+        rq::GET_BROKER_HA_STATUS => ha::status::ha_status(b),
+        rq::GET_TIMER_CHECK_POINT => ha::sync::timer_checkpoint(b),
+        rq::GET_TIMER_METRICS => ha::sync::timer_metrics(b),
         _ => Err(Reject::NotSupported(code)),
     };
     let resp = reply.unwrap_or_else(|r| {

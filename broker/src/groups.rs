@@ -231,6 +231,22 @@ impl GroupTable {
         self.read().groups.keys().cloned().collect()
     }
 
+    /// A slave takes the master's groups (Java `SlaveSynchronize.syncSubscriptionGroupConfig`)
+    /// when the data versions differ. True when it changed.
+    pub fn replace_from_master(&self, master: GroupWrapper) -> bool {
+        if self.version.snapshot() == master.data_version {
+            return false;
+        }
+        {
+            let mut inner = self.write();
+            inner.groups = master.subscription_group_table;
+            inner.forbidden = master.forbidden_table;
+        }
+        self.version.assign(master.data_version);
+        self.persist();
+        true
+    }
+
     pub fn wrapper(&self) -> GroupWrapper {
         let inner = self.read();
         GroupWrapper {

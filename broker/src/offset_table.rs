@@ -53,11 +53,7 @@ impl OffsetTable {
                 version.assign(v);
             }
             for (k, queues) in f.offset_table {
-                let q = queues
-                    .into_iter()
-                    .filter_map(|(id, off)| id.trim().parse::<i32>().ok().map(|id| (id, off)))
-                    .collect();
-                table.insert(k, q);
+                table.insert(k, parse_queues(queues));
             }
         }
         Ok(Self {
@@ -169,6 +165,24 @@ impl OffsetTable {
         self.version.snapshot()
     }
 
+    /// A slave takes the master's offsets (Java `SlaveSynchronize.syncConsumerOffset`): every
+    /// `topic@group` the master has replaces ours (others stay), the version becomes the
+    /// master's, and the table is persisted. `text` is a GET_ALL_CONSUMER_OFFSET body.
+    pub fn merge_from_master(&self, text: &str) -> Result<(), String> {
+        let f = parse_file(text).ok_or("consumer offsets from the master do not parse")?;
+        {
+            let mut table = self.write();
+            for (k, queues) in f.offset_table {
+                table.insert(k, parse_queues(queues));
+            }
+        }
+        if let Some(v) = f.data_version {
+            self.version.assign(v);
+        }
+        self.persist();
+        Ok(())
+    }
+
     /// Java's text: fastjson writes `Map<Integer, Long>` keys bare.
     pub fn encode(&self) -> String {
         let table = self.read();
@@ -198,6 +212,13 @@ impl OffsetTable {
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Table> {
         self.table.write().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+fn parse_queues(queues: BTreeMap<String, i64>) -> BTreeMap<i32, i64> {
+    queues
+        .into_iter()
+        .filter_map(|(id, off)| id.trim().parse::<i32>().ok().map(|id| (id, off)))
+        .collect()
 }
 
 /// fastjson's own form, bare numeric keys included (`{"T@g":{0:250}}`).

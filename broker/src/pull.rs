@@ -20,6 +20,7 @@ use remoting::Command;
 use store::{GetRequest, GetResult, GetStatus};
 
 use crate::broker::Broker;
+use crate::config::BrokerConfig;
 use crate::error::{Reject, Reply};
 use crate::groups::SubscriptionGroupConfig;
 use crate::subscription::SubscriptionData;
@@ -61,8 +62,10 @@ pub async fn handle(b: &Arc<Broker>, conn: &remoting::Connection, req: Command) 
             return Ok(reset_reply(b, &h, &group, offset));
         }
     }
-    // Java commits on the first processing of the request, before any suspension.
-    if h.sys_flag & FLAG_COMMIT_OFFSET != 0 && cfg.is_master() {
+    // Java 5.3.3 commits on the first processing of the request, before any suspension, on a
+    // slave too (4.9.8 did not on a slave); a slave's offsets are replaced by the master's at
+    // the next metadata sync.
+    if h.sys_flag & FLAG_COMMIT_OFFSET != 0 {
         b.offsets
             .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset);
     }
@@ -72,7 +75,7 @@ pub async fn handle(b: &Arc<Broker>, conn: &remoting::Connection, req: Command) 
         .map_err(|e| Reject::system(e.to_string()))?;
     let mut result = read(b, &h, &sub);
     let suspend = h.sys_flag & FLAG_SUSPEND != 0;
-    if suspend && code_of(&h, &result) == rc::PULL_NOT_FOUND {
+    if suspend && decide(&cfg, &h, &group, &result).0 == rc::PULL_NOT_FOUND {
         let hold = if cfg.long_polling_enable {
             h.suspend_timeout_millis
         } else {
@@ -96,7 +99,18 @@ pub async fn handle(b: &Arc<Broker>, conn: &remoting::Connection, req: Command) 
         }
     }
     count(b, &h, &result);
-    Ok(respond(&h, &group, result))
+    let (code, suggest) = decide(&cfg, &h, &group, &result);
+    Ok(respond(code, suggest, &group, result))
+}
+
+/// The response code and the broker to pull from next ([`crate::ha::reads`]).
+fn decide(
+    cfg: &BrokerConfig,
+    h: &PullMessageRequestHeader,
+    group: &SubscriptionGroupConfig,
+    r: &GetResult,
+) -> (i32, i64) {
+    crate::ha::reads::decide(cfg, group, r, code_of(h, r))
 }
 
 /// The pull's share of the broker's statistics (the store counts every get itself).
@@ -215,12 +229,14 @@ fn read(b: &Broker, h: &PullMessageRequestHeader, sub: &SubscriptionData) -> Get
             .filter(|m| *m > 0)
             .map_or(MAX_PULL_BYTES, |m| m as usize),
     };
-    if sub.matches_all() {
+    let mut r = if sub.matches_all() {
         b.store.get(&req, None)
     } else {
         let filter = |code: i64| sub.matches_tags_code(code);
         b.store.get(&req, Some(&filter))
-    }
+    };
+    crate::ha::reads::correct_next_offset(&b.config(), h, &mut r);
+    r
 }
 
 /// Java `composeResponseHeader`'s status → code table.
@@ -252,9 +268,9 @@ fn status_name(s: GetStatus) -> &'static str {
     }
 }
 
-fn respond(h: &PullMessageRequestHeader, group: &SubscriptionGroupConfig, r: GetResult) -> Command {
+fn respond(code: i32, suggest: i64, group: &SubscriptionGroupConfig, r: GetResult) -> Command {
     let header = PullMessageResponseHeader {
-        suggest_which_broker_id: 0,
+        suggest_which_broker_id: suggest,
         next_begin_offset: r.next_begin_offset,
         min_offset: r.min_offset,
         max_offset: r.max_offset,
@@ -263,7 +279,6 @@ fn respond(h: &PullMessageRequestHeader, group: &SubscriptionGroupConfig, r: Get
         group_sys_flag: Some(group.group_sys_flag),
         forbidden_type: None,
     };
-    let code = code_of(h, &r);
     let cmd = Command::response(code, Some(status_name(r.status).to_string())).with_header(&header);
     if code == rc::SUCCESS {
         cmd.with_body(concat(&r.messages))

@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use remoting::body::register::RegisterBrokerBody;
 use remoting::code::{request, response as rc};
-use remoting::headers::{RegisterBrokerRequestHeader, UnRegisterBrokerRequestHeader};
+use remoting::headers::{
+    RegisterBrokerRequestHeader, RegisterBrokerResponseHeader, UnRegisterBrokerRequestHeader,
+};
 use remoting::Command;
 
 use crate::broker::Broker;
@@ -87,13 +89,21 @@ pub async fn register_all(b: &Arc<Broker>) {
         let client = b.ns_client.clone();
         async move {
             match client.invoke(&addr, cmd, timeout).await {
-                Ok(r) if r.code == rc::SUCCESS => {}
+                Ok(r) if r.code == rc::SUCCESS => return r.decode_header::<RegisterBrokerResponseHeader>().ok(),
                 Ok(r) => tracing::warn!(ns = %addr, code = r.code, remark = ?r.remark, "register broker refused"),
                 Err(e) => tracing::warn!(ns = %addr, "register broker failed: {e}"),
             }
+            None
         }
     });
-    futures::future::join_all(calls).await;
+    let results = futures::future::join_all(calls).await;
+    // Java `handleRegisterBrokerResult`: the first answer tells a slave where its master is.
+    if let Some(r) = results.into_iter().flatten().next() {
+        if !cfg.is_master() {
+            b.ha.client
+                .on_register_result(r.ha_server_addr.as_deref(), r.master_addr.as_deref());
+        }
+    }
 }
 
 /// UNREGISTER_BROKER to every NameServer (shutdown).

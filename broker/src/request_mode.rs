@@ -72,6 +72,18 @@ impl RequestModes {
         }
     }
 
+    /// A slave's table becomes its master's (Java `SlaveSynchronize.syncMessageRequestMode`),
+    /// persisted.
+    pub fn replace_from_master(&self, body: &[u8]) -> Result<(), String> {
+        let table: ModeTable = body::from_body(body).map_err(|e| e.to_string())?;
+        let text = {
+            let mut t = self.lock();
+            *t = table;
+            serde_json::to_string_pretty(&*t).unwrap_or_default()
+        };
+        persist::store(&self.path, &text)
+    }
+
     /// The mode of (topic, group), if one was set.
     pub fn get(&self, topic: &str, group: &str) -> Option<SetMessageRequestModeRequestBody> {
         self.lock()

@@ -62,21 +62,22 @@ pub struct DelayOffsets {
 impl DelayOffsets {
     pub fn open(store_root: &str) -> Result<Self, String> {
         let path = PathBuf::from(store_root).join("config/delayOffset.json");
-        let table = persist::load(&path, |text| {
-            let v: serde_json::Value = remoting::body::from_body(text.as_bytes()).ok()?;
-            let map = v.get("offsetTable")?.as_object()?;
-            Some(
-                map.iter()
-                    .filter_map(|(k, v)| Some((k.trim().parse::<i32>().ok()?, v.as_i64()?)))
-                    .collect::<BTreeMap<i32, i64>>(),
-            )
-        })?
-        .unwrap_or_default();
+        let table = persist::load(&path, parse_delay_offsets)?.unwrap_or_default();
         Ok(Self {
             table: Mutex::new(table),
             version: DataVersion::default(),
             path,
         })
+    }
+
+    /// A slave takes the master's `delayOffset.json` (Java `SlaveSynchronize.syncDelayOffset`
+    /// writes the text it got, then reloads it).
+    pub fn replace_from_master(&self, text: &str) -> Result<(), String> {
+        let table =
+            parse_delay_offsets(text).ok_or("delay offsets from the master do not parse")?;
+        persist::store(&self.path, text)?;
+        *self.table.lock().unwrap_or_else(|e| e.into_inner()) = table;
+        Ok(())
     }
 
     fn get(&self, level: i32) -> i64 {
@@ -122,6 +123,16 @@ impl DelayOffsets {
             inner.join(",")
         )
     }
+}
+
+fn parse_delay_offsets(text: &str) -> Option<BTreeMap<i32, i64>> {
+    let v: serde_json::Value = remoting::body::from_body(text.as_bytes()).ok()?;
+    let map = v.get("offsetTable")?.as_object()?;
+    Some(
+        map.iter()
+            .filter_map(|(k, v)| Some((k.trim().parse::<i32>().ok()?, v.as_i64()?)))
+            .collect(),
+    )
 }
 
 /// The delivery task: every 100 ms, deliver what is due on every level.

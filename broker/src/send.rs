@@ -58,10 +58,6 @@ pub fn add_region_ext(b: &Broker, resp: Command) -> Command {
 pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
     let h = SendMessageRequestHeader::decode_for(&req)?;
     let cfg = b.config();
-    if !cfg.is_master() {
-        // Java's store refuses puts on a slave (PutMessageStatus.SERVICE_NOT_AVAILABLE).
-        return Err(put_error(&StoreError::NotRunning, b, &cfg));
-    }
     let tc = check_topic(b, &cfg, &h, conn.peer())?;
     let mut target = Target {
         topic: h.topic.clone(),
@@ -81,7 +77,14 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
     }
     let store_host = store_host(&cfg);
     let msgs = build_messages(&req, &h, &cfg, &target, conn.peer(), store_host)?;
-    store_and_reply(b, &cfg, msgs, target.queue_id, store_host).await
+    let acks = crate::ha::needed_acks(&cfg, wait_store_msg_ok(h.properties.as_deref()));
+    store_and_reply(b, &cfg, msgs, target.queue_id, store_host, acks).await
+}
+
+/// Java `Message.isWaitStoreMsgOK`: true unless the `WAIT` property is there and not "true".
+fn wait_store_msg_ok(properties: Option<&str>) -> bool {
+    store::props::property(properties.unwrap_or(""), "WAIT")
+        .map_or(true, |w| w.eq_ignore_ascii_case("true"))
 }
 
 /// The message(s) to store: one, or the items of a batch body.
@@ -106,13 +109,15 @@ fn build_messages(
     Ok(vec![prepare_or_schedule(msg, cfg)?])
 }
 
-/// Puts the messages, waits for durability (SYNC_FLUSH), answers with msgId/queueId/queueOffset.
+/// Puts the messages, waits for durability (SYNC_FLUSH) and for `acks` replicas (SYNC_MASTER),
+/// answers with msgId/queueId/queueOffset.
 async fn store_and_reply(
     b: &Broker,
     cfg: &BrokerConfig,
     msgs: Vec<NewMessage>,
     queue_id: i32,
     store_host: SocketAddr,
+    acks: Option<usize>,
 ) -> Reply {
     // Java answers a single message's UNIQ_KEY as the transaction id ("" when it has none).
     let transaction_id = match msgs.as_slice() {
@@ -129,6 +134,7 @@ async fn store_and_reply(
         Ok(p) => p,
         Err(e) => return Err(put_error(&e, b, cfg)),
     };
+    b.ha.master.after_put();
     let first = put.first();
     let records = put.records;
     let wrote: i64 = records.iter().map(|p| i64::from(p.size)).sum();
@@ -139,10 +145,24 @@ async fn store_and_reply(
         records.len() as u64,
         wrote.unsigned_abs(),
     );
-    let code = match put.durability.wait().await {
-        Ok(()) => rc::SUCCESS,
-        Err(StoreError::FlushTimeout(_)) => rc::FLUSH_DISK_TIMEOUT,
-        Err(e) => return Err(put_error(&e, b, cfg)),
+    let code = match acks {
+        None => flush_code(put.durability.wait().await, b, cfg)?,
+        Some(need) => {
+            let end = records
+                .last()
+                .map_or(0, |p| p.physical_offset + i64::from(p.size));
+            // Java `handleDiskFlushAndHA`: both waits at once; a replica failure wins.
+            let (flushed, replicated) = tokio::join!(
+                put.durability.wait(),
+                crate::ha::wait_replicated(b, end, need)
+            );
+            let code = flush_code(flushed, b, cfg)?;
+            if replicated {
+                code
+            } else {
+                rc::FLUSH_SLAVE_TIMEOUT
+            }
+        }
     };
     let mut msg_id = String::with_capacity(records.len() * 33);
     for (i, p) in records.iter().enumerate() {
@@ -160,6 +180,15 @@ async fn store_and_reply(
         recall_handle: None,
     };
     Ok(Command::response(code, None).with_header(&header))
+}
+
+/// The response code of a flush wait: FLUSH_DISK_TIMEOUT still means stored.
+fn flush_code(r: store::Result<()>, b: &Broker, cfg: &BrokerConfig) -> Result<i32, Reject> {
+    match r {
+        Ok(()) => Ok(rc::SUCCESS),
+        Err(StoreError::FlushTimeout(_)) => Ok(rc::FLUSH_DISK_TIMEOUT),
+        Err(e) => Err(put_error(&e, b, cfg)),
+    }
 }
 
 /// Where the message goes after retry/DLQ handling.
@@ -455,7 +484,10 @@ fn put_error(e: &StoreError, b: &Broker, cfg: &BrokerConfig) -> Reject {
             "the message is illegal, maybe msg body or properties length not matched. msg body length limit {}B, msg properties length limit 32KB.",
             cfg.max_message_size
         )),
-        StoreError::NotRunning | StoreError::DiskFull(_) | StoreError::Poisoned(_) => Reject::code(
+        StoreError::NotRunning
+        | StoreError::DiskFull(_)
+        | StoreError::Poisoned(_)
+        | StoreError::Replica => Reject::code(
             rc::SERVICE_NOT_AVAILABLE,
             format!("service not available now. It may be caused by one of the following reasons: the broker's disk is full [{}], messages are put to the slave, message store has been shut down, etc.", disk_util(b)),
         ),

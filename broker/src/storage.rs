@@ -51,7 +51,8 @@ pub fn store_config(c: &BrokerConfig) -> StoreConfig {
         c.max_transfer_bytes_on_message_in_disk.max(1) as usize;
     s.max_transfer_count_on_message_in_disk =
         c.max_transfer_count_on_message_in_disk.max(1) as usize;
-    s.access_message_in_memory_max_ratio = c.access_message_in_memory_max_ratio.max(0) as u32;
+    s.access_message_in_memory_max_ratio = c.access_message_in_memory_max_ratio;
+    s.replica = !c.is_master();
     s.max_filter_message_size = c.max_filter_message_size.max(0) as usize;
     s.data_read_ahead_enable = c.data_read_ahead_enable;
     s.max_msgs_num_batch = c.max_msgs_num_batch.max(1) as usize;

@@ -10,17 +10,18 @@
 //! smallest queue offset not yet delivered), kept as the consumer offset of group
 //! `CID_RMQ_SYS_TIMER`. Delivery is at-least-once across a crash.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use serde::Serialize;
 use store::props::{get, parse_properties, put, to_java_string};
 use store::{NewMessage, StoredMessage};
 
 use crate::broker::Broker;
 use crate::config::BrokerConfig;
 use crate::error::Reject;
-use crate::persist::now_millis;
+use crate::persist::{now_millis, DataVersion};
 use crate::topics::TIMER_TOPIC;
 
 const PROGRESS_GROUP: &str = "CID_RMQ_SYS_TIMER";
@@ -93,11 +94,109 @@ pub fn to_timer_topic(mut msg: NewMessage, cfg: &BrokerConfig) -> Result<NewMess
 struct TimerState {
     pending: BTreeSet<(i64, i64)>,
     read: Option<i64>,
+    /// Java `TimerMetrics.timingCount`: pending timers per real topic, (count, last change ms).
+    counts: BTreeMap<String, (i64, i64)>,
+    /// When the last round delivered everything due (Java checkpoint `lastReadTimeMs`).
+    last_round_ms: i64,
+}
+
+/// What a slave last got from its master's GET_TIMER_CHECK_POINT / GET_TIMER_METRICS; a slave
+/// answers those with them, as Java's slave answers with the checkpoint it synced.
+#[derive(Default)]
+struct FromMaster {
+    checkpoint: Option<Vec<u8>>,
+    metrics: Option<Vec<u8>>,
 }
 
 #[derive(Default)]
 pub struct TimerIndex {
     state: Mutex<TimerState>,
+    /// Bumped when the indexed timer-queue offset moves (checkpoint `dataVersion`).
+    checkpoint_version: DataVersion,
+    /// Bumped when a topic's pending count changes (metrics `dataVersion`).
+    metrics_version: DataVersion,
+    from_master: Mutex<FromMaster>,
+}
+
+/// A pending count and when it changed (Java `TimerMetrics.Metric`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Metric {
+    count: i64,
+    time_stamp: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MetricsWrapper {
+    data_version: crate::persist::DataVersionJson,
+    timing_count: BTreeMap<String, Metric>,
+}
+
+impl TimerIndex {
+    /// GET_TIMER_CHECK_POINT body (Java `TimerCheckpoint.encode`, 56 bytes): lastReadTimeMs,
+    /// lastTimerLogFlushPos (0: no timer log here), lastTimerQueueOffset and
+    /// masterTimerQueueOffset (the next timer-queue offset indexed), then the data version's
+    /// stateVersion, timestamp and counter.
+    pub fn checkpoint_body(&self) -> Vec<u8> {
+        if let Some(b) = self.mirror().checkpoint.clone() {
+            return b;
+        }
+        let (read, last) = {
+            let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            (st.read.unwrap_or(0), st.last_round_ms)
+        };
+        let v = self.checkpoint_version.snapshot();
+        [last, 0, read, read, v.state_version, v.timestamp, v.counter]
+            .iter()
+            .flat_map(|x| x.to_be_bytes())
+            .collect()
+    }
+
+    /// GET_TIMER_METRICS body (Java `TimerMetrics.encode`).
+    pub fn metrics_body(&self) -> Vec<u8> {
+        if let Some(b) = self.mirror().metrics.clone() {
+            return b;
+        }
+        let timing_count = {
+            let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            st.counts
+                .iter()
+                .map(|(t, (count, ts))| {
+                    let m = Metric {
+                        count: *count,
+                        time_stamp: *ts,
+                    };
+                    (t.clone(), m)
+                })
+                .collect()
+        };
+        let w = MetricsWrapper {
+            data_version: self.metrics_version.snapshot(),
+            timing_count,
+        };
+        serde_json::to_vec(&w).unwrap_or_default()
+    }
+
+    /// A slave keeps its master's checkpoint (a 56-byte body).
+    pub fn set_master_checkpoint(&self, body: Vec<u8>) {
+        self.mirror().checkpoint = Some(body);
+    }
+
+    /// A slave keeps its master's metrics (a JSON body).
+    pub fn set_master_metrics(&self, body: Vec<u8>) {
+        self.mirror().metrics = Some(body);
+    }
+
+    fn mirror(&self) -> std::sync::MutexGuard<'_, FromMaster> {
+        self.from_master.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn count_change(counts: &mut BTreeMap<String, (i64, i64)>, topic: &str, by: i64, now: i64) {
+    let e = counts.entry(topic.to_string()).or_insert((0, now));
+    e.0 += by;
+    e.1 = now;
 }
 
 /// The delivery task: every 100 ms index newly stored timers and deliver the due ones.
@@ -120,7 +219,14 @@ fn record(b: &Broker, offset: i64) -> Option<StoredMessage> {
 /// One round: index, deliver, record the low-water mark.
 pub fn step(b: &Broker) {
     let mut guard = b.timers.state.lock().unwrap_or_else(|e| e.into_inner());
-    let TimerState { pending, read } = &mut *guard;
+    let TimerState {
+        pending,
+        read,
+        counts,
+        last_round_ms,
+    } = &mut *guard;
+    let now = now_millis();
+    let indexed_from = *read;
     let mut next = read.unwrap_or_else(|| {
         let min = b.store.min_offset(TIMER_TOPIC, 0);
         b.offsets
@@ -136,11 +242,16 @@ pub fn step(b: &Broker) {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0);
             pending.insert((at, next));
+            let topic = get(&props, "REAL_TOPIC").unwrap_or_default();
+            count_change(counts, topic, 1, now);
+            b.timers.metrics_version.next();
         }
         next += 1;
     }
     *read = Some(next);
-    let now = now_millis();
+    if indexed_from != *read {
+        b.timers.checkpoint_version.next();
+    }
     let precision = i64::from(b.config().timer_precision_ms.max(1));
     while let Some(&(at, offset)) = pending.first() {
         if at > now {
@@ -149,7 +260,11 @@ pub fn step(b: &Broker) {
         if let Some(real) = record(b, offset).and_then(|m| real_message(m, now, precision)) {
             let topic = real.topic.clone();
             match b.store.put(real) {
-                Ok(put) => b.stats_items.put_result(b, &topic, &put),
+                Ok(put) => {
+                    b.stats_items.put_result(b, &topic, &put);
+                    count_change(counts, &topic, -1, now);
+                    b.timers.metrics_version.next();
+                }
                 Err(e) => {
                     tracing::warn!(offset, "deliver timer message: {e}");
                     break;
@@ -158,6 +273,7 @@ pub fn step(b: &Broker) {
         }
         pending.pop_first();
     }
+    *last_round_ms = now;
     let low = pending.iter().map(|(_, o)| *o).min().unwrap_or(next);
     // Recorded only when it moves: a broker that never had a timer message keeps no offsets
     // for the progress group (Java keeps its timer progress out of consumerOffset.json).

@@ -200,6 +200,19 @@ impl TopicTable {
         self.version.snapshot()
     }
 
+    /// A slave takes the master's table (Java `SlaveSynchronize.syncTopicConfig`): when the
+    /// data versions differ, topics the master lacks are removed, the master's replace ours,
+    /// the version becomes the master's and the table is persisted. True when it changed.
+    pub fn replace_from_master(&self, master: TopicConfigSerializeWrapper) -> bool {
+        if self.version.snapshot() == master.data_version {
+            return false;
+        }
+        *self.write() = master.topic_config_table;
+        self.version.assign(master.data_version);
+        self.persist();
+        true
+    }
+
     /// The whole table with its version (registration body, GET_ALL_TOPIC_CONFIG, topics.json).
     pub fn wrapper(&self) -> TopicConfigSerializeWrapper {
         let table = self.read();

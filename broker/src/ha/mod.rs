@@ -1,0 +1,108 @@
+//! Master/slave replication, Java's classic HA (`DefaultHAService` and its connection and
+//! client classes, `GroupTransferService`, `SlaveSynchronize`, the slave parts of
+//! `PullMessageProcessor`), byte-compatible with Java masters and slaves in either role.
+//!
+//! ```text
+//!   producer ─send─▶ master ──(haListenPort: reports ◀─▶ CommitLog bytes)──▶ slave (brokerRole=SLAVE)
+//!                      │  SYNC_MASTER: the reply waits for inSyncReplicas-1 slave acks          │
+//!                      └──────────── remoting: topics, offsets, groups … (every 60 s) ◀─────────┘
+//!   consumer ─pull─▶ master, or the slave it suggests (suggestWhichBrokerId)
+//! ```
+//! * [`proto`]: the wire frames. [`master`]: the listener, one reader and one writer per slave,
+//!   and the acknowledgement waits of SYNC_MASTER. [`client`]: a slave's connection to its
+//!   master. [`sync`]: a slave's metadata pull, and the master side of the requests a Java slave
+//!   sends. [`reads`]: pulls in a group. [`status`]: GET_BROKER_HA_STATUS.
+//! * The slave's CommitLog is the master's, byte for byte; its consume queues and index are
+//!   built by its own store as the bytes arrive.
+//! * A slave runs no delay-level, timer or transaction-check delivery (Java
+//!   `changeSpecialServiceStatus(false)`): the master does, and the slave receives the results.
+//!
+//! Where Thrust differs: the HA port listens on `bindAddress` (Java binds every interface), and
+//! the transfer speed `haStatus` shows and `maxHaTransferByteInSecond` limits counts every byte
+//! sent (Java's master counts only the 12-byte headers).
+
+pub mod client;
+mod flow;
+pub mod master;
+pub mod proto;
+pub mod reads;
+pub mod status;
+pub mod sync;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::broker::{Broker, StartError};
+use crate::config::{BrokerConfig, BrokerRole};
+
+/// The replication state of one broker.
+#[derive(Default)]
+pub struct Ha {
+    pub master: master::Master,
+    pub client: client::Client,
+}
+
+/// Binds `haListenPort` on `host` (port 0: any free port) and starts the tasks of the broker's
+/// role. Returns the port bound.
+pub async fn start(b: &Arc<Broker>, host: &str, port: i32) -> Result<u16, StartError> {
+    let addr = format!("{host}:{port}");
+    let listener = TcpListener::bind(addr.as_str())
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let bound = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    tokio::spawn(master::accept(b.clone(), listener));
+    let cfg = b.config();
+    if !cfg.is_master() {
+        b.ha.client.configure(cfg.ha_master_address.as_deref());
+        tokio::spawn(client::run(b.clone()));
+        tokio::spawn(sync::run(b.clone()));
+    }
+    Ok(bound)
+}
+
+/// The replicas (this master included) a send must reach before it is answered (Java 5.3.3
+/// `CommitLog.handleHA`): `inSyncReplicas` on a SYNC_MASTER, unless the message says it need
+/// not wait (`WAIT=false`); `None` when 0 or 1, i.e. no wait.
+pub fn needed_acks(cfg: &BrokerConfig, wait_store_msg_ok: bool) -> Option<usize> {
+    if cfg.broker_role != BrokerRole::SyncMaster || !wait_store_msg_ok {
+        return None;
+    }
+    usize::try_from(cfg.in_sync_replicas)
+        .ok()
+        .filter(|n| *n > 1)
+}
+
+/// Waits until `need` replicas hold the CommitLog up to `end`; false after `slaveTimeout`
+/// (the send is then answered FLUSH_SLAVE_TIMEOUT, the message being stored on the master).
+pub async fn wait_replicated(b: &Broker, end: i64, need: usize) -> bool {
+    let timeout = Duration::from_millis(b.config().slave_timeout.max(0) as u64);
+    b.ha.master.wait_acks(end, need, timeout).await
+}
+
+/// Whether a send may be answered without a task of its own: it never waits for a slave.
+pub fn send_never_waits(cfg: &BrokerConfig) -> bool {
+    needed_acks(cfg, true).is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sync_master_waits_only_for_two_or_more_replicas() {
+        let mut cfg = BrokerConfig::default();
+        assert_eq!(needed_acks(&cfg, true), None, "ASYNC_MASTER");
+        cfg.broker_role = BrokerRole::SyncMaster;
+        assert_eq!(
+            needed_acks(&cfg, true),
+            None,
+            "5.3.3's default inSyncReplicas=1"
+        );
+        cfg.in_sync_replicas = 2;
+        assert_eq!(needed_acks(&cfg, true), Some(2));
+        assert_eq!(needed_acks(&cfg, false), None, "WAIT=false");
+        assert!(!send_never_waits(&cfg));
+    }
+}
