@@ -273,3 +273,37 @@ async fn update_refuses_out_of_range_and_start_only_keys() {
     running.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// conf/2m-2s-sync/ and conf/2m-2s-async/ hold Java's file names and keys, and every file
+/// starts a broker of its role: masters with id 0, slaves with id 1 (no key unknown, no value
+/// refused).
+#[test]
+fn two_group_sample_configs_load_as_java_roles() {
+    use broker::config::{BrokerConfig, BrokerRole};
+    let conf = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../conf");
+    for (dir, master) in [
+        ("2m-2s-sync", BrokerRole::SyncMaster),
+        ("2m-2s-async", BrokerRole::AsyncMaster),
+    ] {
+        for (file, name, slave) in [
+            ("broker-a.properties", "broker-a", false),
+            ("broker-a-s.properties", "broker-a", true),
+            ("broker-b.properties", "broker-b", false),
+            ("broker-b-s.properties", "broker-b", true),
+        ] {
+            let path = conf.join(dir).join(file);
+            let mut cfg = BrokerConfig::default();
+            let applied = cfg.load_file(&path.display().to_string()).unwrap();
+            assert!(applied.unknown.is_empty(), "{dir}/{file}: {applied:?}");
+            cfg.finish().unwrap();
+            assert_eq!(cfg.broker_name, name, "{dir}/{file}");
+            assert_eq!(cfg.broker_cluster_name, "DefaultCluster");
+            let (role, id) = if slave {
+                (BrokerRole::Slave, 1)
+            } else {
+                (master, 0)
+            };
+            assert_eq!((cfg.broker_role, cfg.broker_id), (role, id), "{dir}/{file}");
+        }
+    }
+}
