@@ -94,6 +94,26 @@ pub fn work_dir(label: &str) -> PathBuf {
     static CLEANED: std::sync::Once = std::sync::Once::new();
     let base = repo_root().join("target").join("compat-work");
     CLEANED.call_once(|| remove_stale(&base));
+    fresh_dir(&base, label)
+}
+
+/// A fresh directory for a broker store of one process: under `$THRUST_COMPAT_STORE_ROOT/<pid>/`
+/// when that is set (e.g. a tmpfs such as `/dev/shm/thrust-compat`, so that scenarios which
+/// write much do not depend on the fill level of a shared disk: brokers refuse sends above
+/// 90 % usage), else a [`work_dir`]. Stale directories are removed as `work_dir`'s are.
+pub fn store_dir(label: &str) -> PathBuf {
+    static CLEANED: std::sync::Once = std::sync::Once::new();
+    match std::env::var_os("THRUST_COMPAT_STORE_ROOT").filter(|v| !v.is_empty()) {
+        Some(root) => {
+            let base = PathBuf::from(root);
+            CLEANED.call_once(|| remove_stale(&base));
+            fresh_dir(&base, label)
+        }
+        None => work_dir(label),
+    }
+}
+
+fn fresh_dir(base: &Path, label: &str) -> PathBuf {
     let own = base.join(std::process::id().to_string());
     for n in 0.. {
         let dir = own.join(format!("{label}-{n}"));

@@ -17,6 +17,7 @@ mod cpp;
 mod diskfull;
 mod durability;
 mod features;
+mod ha;
 mod limits;
 mod mqadmin;
 mod mqadmin_admin;
