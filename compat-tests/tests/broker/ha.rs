@@ -90,7 +90,8 @@ fn produce_java_and_go(ns: &str, topic: &str, java: &Batch, go: &Batch) -> Vec<S
 /// Master and slave of one implementation: produce under load, the slave's CommitLog is the
 /// master's byte for byte, `haStatus` and `clusterList` show the slave; then the master is
 /// SIGKILLed while a producer streams, and a consumer reading from the slave gets every
-/// acknowledged message (SYNC_MASTER: every one; ASYNC_MASTER: those the slave had).
+/// acknowledged message (SYNC_MASTER: every one; ASYNC_MASTER: those the slave had) and commits
+/// its offsets to the slave.
 fn pair(imp: Impl, ns_kind: Kind, sync: bool) {
     let mut g = Group::new(ns_kind);
     let (role, extra) = if sync {
@@ -137,9 +138,19 @@ fn pair(imp: Impl, ns_kind: Kind, sync: bool) {
         g.nodes[m].kill();
     }
     wait_master_gone(g.ns(), &name);
-    let out = consume_all(g.ns(), &topic, &unique("hac"), &acked);
+    let group = unique("hac");
+    let out = consume_all(g.ns(), &topic, &group, &acked);
     assert_none_lost(&acked, &out);
     out.assert_ok();
+    // With no master the client commits its offsets to the slave, which keeps them.
+    let sa = g.nodes[s].addr().to_string();
+    let ends: Vec<Option<i64>> = (0..4).map(|q| max_offset(&sa, &topic, q)).collect();
+    assert!(ends.iter().all(|e| e.is_some_and(|e| e > 0)), "{ends:?}");
+    wait_until(
+        Duration::from_secs(60),
+        "the group's offsets committed to the slave",
+        || (0..4).all(|q| committed(&sa, &group, &topic, q) == ends[q as usize]),
+    );
 }
 
 /// Waits until the NameServer lists no master (id 0) for `name`, the slave still listed.
