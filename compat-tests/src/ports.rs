@@ -6,6 +6,7 @@
 
 use std::collections::HashSet;
 use std::net::{Ipv4Addr, TcpListener};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 
 static HANDED_OUT: Mutex<Vec<u16>> = Mutex::new(Vec::new());
@@ -16,27 +17,31 @@ fn bindable(port: u16) -> bool {
         && TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).is_ok()
 }
 
+/// Ports are taken below Linux's default ephemeral range (32768-60999): a port picked from that
+/// range could be taken as the local port of some client's outgoing connection between the pick
+/// and the server's bind (seen with a Java slave's HA port, bound late).
+const FIRST: u16 = 20_000;
+const SPAN: u16 = 12_000;
+/// Candidates are this far apart, so one pick's triple never overlaps the next candidate's.
+const STEP: u32 = 4;
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
 fn pick(offsets: &[i32]) -> u16 {
     let mut taken = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
     let used: HashSet<u16> = taken.iter().copied().collect();
-    for _ in 0..1000 {
-        let Ok(listener) = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)) else {
-            continue;
-        };
-        let Ok(addr) = listener.local_addr() else {
-            continue;
-        };
-        drop(listener);
-        let base = i32::from(addr.port());
+    // Each test process starts somewhere else in the span, so two runs side by side rarely probe
+    // the same ports (and `bindable` skips the ones the other holds).
+    let start = std::process::id().wrapping_mul(7919);
+    for _ in 0..u32::from(SPAN) / STEP {
+        let n = start.wrapping_add(NEXT.fetch_add(STEP, Ordering::Relaxed));
+        let base = i32::from(FIRST) + 2 + (n % u32::from(SPAN - 4)) as i32;
         let ports: Option<Vec<u16>> = offsets
             .iter()
             .map(|o| u16::try_from(base + o).ok())
             .collect();
         let Some(ports) = ports else { continue };
-        if ports
-            .iter()
-            .all(|p| *p > 1024 && !used.contains(p) && bindable(*p))
-        {
+        if ports.iter().all(|p| !used.contains(p) && bindable(*p)) {
             taken.extend(&ports);
             return ports[0];
         }
