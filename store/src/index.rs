@@ -184,7 +184,12 @@ impl IndexFile {
     /// sparse) at its first key.
     fn reserve(&self, keys: usize) -> Result<()> {
         let count = self.header().index_count.max(0) as usize;
-        let end = self.entry_pos((count + keys).min(self.entries as usize) as i32);
+        self.reserve_entries((count + keys).min(self.entries as usize) as i32)
+    }
+
+    /// Reserve up to entry `n` (exclusive) and [`RESERVE_AHEAD`] bytes beyond.
+    fn reserve_entries(&self, n: i32) -> Result<()> {
+        let end = self.entry_pos(n);
         self.file
             .reserve(end, end + RESERVE_AHEAD)
             .map_err(StoreError::io("reserve blocks of", self.file.path()))
@@ -196,10 +201,7 @@ impl IndexFile {
         if h.index_count as u32 >= self.entries {
             return Ok(false);
         }
-        let end = self.entry_pos(h.index_count + 1);
-        self.file
-            .reserve(end, end + RESERVE_AHEAD)
-            .map_err(StoreError::io("reserve blocks of", self.file.path()))?;
+        self.reserve_entries(h.index_count + 1)?;
         let hash = key_hash(key);
         let slot_pos = self.slot_pos(hash);
         let mut prev = rd_i32(self.file.read(slot_pos, 4));
