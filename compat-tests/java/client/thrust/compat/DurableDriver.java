@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Paths;
 import java.text.SimpleDateFormat;
 import java.util.Date;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -14,6 +15,8 @@ import java.util.concurrent.TimeUnit;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
+import org.apache.rocketmq.client.consumer.store.OffsetStore;
+import org.apache.rocketmq.client.consumer.store.ReadOffsetType;
 import org.apache.rocketmq.client.exception.MQBrokerException;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.SendResult;
@@ -34,8 +37,11 @@ import org.apache.rocketmq.common.message.MessageQueue;
  *         when the broker refused it) and the next message is tried after 100 ms
  * consume ns=ADDR topic=T group=G [expect=N] [need_file=PATH] [from=first|last|timestamp]
  *         [ts_ms=EPOCH_MS] [wait_queues=0] [timeout_ms=120000] [linger_ms=2000] [heartbeat_ms=2000]
+ *         [drain_to=Q:OFFSET,...]
  *         "ready" once wait_queues queues of the topic have their start offset;
- *         done when N distinct messages arrived, or every body listed in need_file did;
+ *         done when N distinct messages arrived, or every body listed in need_file did, and the
+ *         consumed offset of each queue id listed in drain_to reached its OFFSET (messages the
+ *         broker stored but never acknowledged come after the needed ones);
  *         then lingers and shuts the consumer down cleanly (which persists its offsets)
  * </pre>
  */
@@ -119,6 +125,40 @@ public final class DurableDriver {
     }
 
     /**
+     * Waits until the consumer's in-memory offset of every listed queue id of {@code topic} (on
+     * whichever broker holds it) has reached the given offset; false at the deadline.
+     */
+    static boolean drained(DefaultMQPushConsumer c, String topic, String drainTo, long deadline)
+        throws InterruptedException {
+        Map<Integer, Long> want = new HashMap<>();
+        for (String part : drainTo.split(",")) {
+            if (!part.isEmpty()) {
+                String[] qo = part.split(":");
+                want.put(Integer.parseInt(qo[0]), Long.parseLong(qo[1]));
+            }
+        }
+        OffsetStore store = c.getDefaultMQPushConsumerImpl().getOffsetStore();
+        while (true) {
+            Map<Integer, Long> reached = new HashMap<>();
+            for (MessageQueue mq : c.getDefaultMQPushConsumerImpl().getRebalanceImpl().getProcessQueueTable().keySet()) {
+                if (mq.getTopic().equals(topic)) {
+                    reached.merge(mq.getQueueId(), store.readOffset(mq, ReadOffsetType.READ_FROM_MEMORY), Math::max);
+                }
+            }
+            boolean done = want.entrySet().stream()
+                .allMatch(e -> reached.getOrDefault(e.getKey(), -1L) >= e.getValue());
+            if (done) {
+                return true;
+            }
+            if (System.currentTimeMillis() > deadline) {
+                new Json().put("error", "offsets " + reached + " short of " + want).emit();
+                return false;
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    /**
      * Waits until the rebalance has taken at least {@code want} queues of {@code topic}: a queue
      * enters the process-queue table only after its start offset was computed (QUERY_CONSUMER_OFFSET,
      * then GET_MAX_OFFSET or SEARCH_OFFSET_BY_TIMESTAMP), so messages sent afterwards are after it.
@@ -189,7 +229,9 @@ public final class DurableDriver {
         c.start();
         int queues = awaitQueues(c, a.need("topic"), a.num("wait_queues", 0));
         new Json().put("ready", true).put("queues", queues).emit();
-        boolean ok = all.await(a.num("timeout_ms", 120000), TimeUnit.MILLISECONDS);
+        long deadline = System.currentTimeMillis() + a.num("timeout_ms", 120000);
+        boolean ok = all.await(a.num("timeout_ms", 120000), TimeUnit.MILLISECONDS)
+            && drained(c, a.need("topic"), a.str("drain_to", ""), deadline);
         Thread.sleep(a.num("linger_ms", 2000));
         // A clean shutdown persists the consumed offsets (UPDATE_CONSUMER_OFFSET per queue).
         c.shutdown();
