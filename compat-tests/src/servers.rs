@@ -334,7 +334,10 @@ const LOGBACK_4X: &str = r#"<configuration>
 
 /// broker.conf for a test broker: loopback only, small commitlog segments, auto-create on, and
 /// send flow control relaxed (Java answers SYSTEM_BUSY when a send waits over 200 ms in its queue,
-/// which a shared 2-core machine starting JVMs can cause);
+/// which a shared 2-core machine starting JVMs can cause); timer delays up to an hour (Java's
+/// timer flush compares its whole wheel, two slots per second of `timerMaxDelaySec`, byte by byte
+/// every second: the default 3 days, 16.6 MB, kept each idle Java broker a quarter of a core
+/// busy; no scenario delays a message longer);
 /// `spec.extra` lines come last (a later key wins in a Java properties file).
 fn broker_conf(spec: &BrokerSpec, port: u16, store: &Path) -> String {
     let mut conf = format!(
@@ -342,7 +345,7 @@ fn broker_conf(spec: &BrokerSpec, port: u16, store: &Path) -> String {
          listenPort={port}\nhaListenPort={}\nbindAddress=127.0.0.1\nbrokerIP1=127.0.0.1\nbrokerIP2=127.0.0.1\n\
          namesrvAddr={}\nstorePathRootDir={}\nstorePathCommitLog={}\nmappedFileSizeCommitLog=67108864\n\
          autoCreateTopicEnable=true\nautoCreateSubscriptionGroup=true\n\
-         waitTimeMillsInSendQueue=3000\nosPageCacheBusyTimeOutMills=5000\n",
+         waitTimeMillsInSendQueue=3000\nosPageCacheBusyTimeOutMills=5000\ntimerMaxDelaySec=3600\n",
         spec.cluster,
         spec.name,
         port + 1,
