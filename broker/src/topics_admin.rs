@@ -174,7 +174,9 @@ pub fn delete_topic(b: &Arc<Broker>, req: Command) -> Reply {
             tracing::warn!(topic = %t, "delete consume queues: {e}");
         }
     }
-    b.request_register();
+    // Like Java, no registration now: the NameServer learns the new topic table (and rebuilds
+    // this broker's queue data from it) with the next periodic registration; mqadmin deletes
+    // the route from the NameServer itself.
     Ok(Command::response(rc::SUCCESS, None))
 }
 

@@ -12,8 +12,13 @@ use super::mqadmin_env::*;
 
 type Chain = fn(&Env) -> Vec<Entry>;
 
-/// Every chain at once; their entries in chain order.
+/// wipeWritePerm and addWritePerm, then every other chain at once; their entries in chain order.
 pub(crate) fn chains(e: &Env) -> Vec<Entry> {
+    // First: a topic delete changes the broker's data version without registering (Java
+    // registers it with the next periodic registration, 30 s later at most), and a registration
+    // with a new version rebuilds the NameServer's queue data, which undoes wipeWritePerm at a
+    // time the scenario does not control.
+    let mut out = write_perm(e);
     let all: [Chain; 5] = [
         topic_chain,
         group_chain,
@@ -21,14 +26,13 @@ pub(crate) fn chains(e: &Env) -> Vec<Entry> {
         namesrv_chain,
         auth_chain,
     ];
-    let mut out: Vec<Entry> = std::thread::scope(|s| {
+    out.extend(std::thread::scope(|s| {
         let handles: Vec<_> = all.iter().map(|c| s.spawn(move || c(e))).collect();
         handles
             .into_iter()
             .flat_map(|h| h.join().expect("chain"))
-            .collect()
-    });
-    out.extend(write_perm(e));
+            .collect::<Vec<_>>()
+    }));
     out
 }
 
