@@ -8,6 +8,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod admin_server;
 pub mod env;
 pub mod ports;
 pub mod process;

@@ -31,13 +31,17 @@ impl JavaClient {
 pub const MQADMIN_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// Runs `mqadmin <args> -n <ns>` and returns its output (mqadmin often exits 0 on errors: check
-/// the text). The unmodified `MQAdminStartup` runs under `AdminRun`, which ends the JVM as soon
-/// as the command returns.
+/// the text). The unmodified `MQAdminStartup` runs in a long-lived mqadmin server
+/// ([`crate::admin_server`]), else in a JVM of its own ([`mqadmin_cmd`]).
 pub fn mqadmin(ns: &str, args: &[&str]) -> Output {
-    run(&mqadmin_cmd(ns, args), MQADMIN_TIMEOUT)
+    let mut all = args.to_vec();
+    all.extend(["-n", ns]);
+    crate::admin_server::run(&all, MQADMIN_TIMEOUT)
+        .unwrap_or_else(|| run(&mqadmin_cmd(ns, args), MQADMIN_TIMEOUT))
 }
 
-/// The command line [`mqadmin`] runs, for commands that must run in the background.
+/// `mqadmin <args> -n <ns>` in a JVM of its own, for commands that must run in the background:
+/// `AdminRun` ends the JVM as soon as the command returns.
 pub fn mqadmin_cmd(ns: &str, args: &[&str]) -> Cmd {
     let dir = work_dir(&format!(
         "mqadmin-{}",

@@ -36,7 +36,7 @@ public final class AdminRun {
         Runtime.getRuntime().halt(code);
     }
 
-    private static void watch(Thread command) {
+    static void watch(Thread command) {
         while (true) {
             try {
                 Thread.sleep(20);
