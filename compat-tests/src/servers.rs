@@ -21,6 +21,15 @@ pub const JVM_FLAGS: &[&str] = &[
     "-Djava.net.preferIPv4Stack=true",
 ];
 
+/// [`JVM_FLAGS`] for a 5.x Java broker: C2 as well. Its timer flush compares its whole 38.7 MB
+/// wheel byte by byte every second; compiled by C1 only, that kept every idle broker a fifth of
+/// a core busy (a hundredth with C2), while C2 adds about 2.5 s of CPU to a start-up.
+const BROKER_JVM_FLAGS: &[&str] = &[
+    "-XX:+UseSerialGC",
+    "-XX:-UsePerfData",
+    "-Djava.net.preferIPv4Stack=true",
+];
+
 /// Which NameServer implementation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum NsKind {
@@ -45,9 +54,13 @@ pub fn ours_namesrv_built() -> bool {
 /// A java command line with the harness's JVM flags, run with `user.home` and `ROCKETMQ_HOME` in `dir`
 /// (Java RocketMQ writes its logs and default stores under `user.home`).
 pub fn java_cmd(dir: &Path, heap: &[&str], classpath: &str, main: &str) -> Cmd {
+    java_cmd_with(JVM_FLAGS, dir, heap, classpath, main)
+}
+
+fn java_cmd_with(flags: &[&str], dir: &Path, heap: &[&str], classpath: &str, main: &str) -> Cmd {
     Cmd::new("java", dir)
         .args(heap.iter().copied())
-        .args(JVM_FLAGS.iter().copied())
+        .args(flags.iter().copied())
         .arg(format!("-Duser.home={}", dir.display()))
         .arg("-cp")
         .arg(classpath)
@@ -259,7 +272,12 @@ impl Broker {
                     write_file(&dir.join("conf/logback_broker.xml"), LOGBACK_4X);
                 }
                 let heap = ["-Xms256m", "-Xmx512m"];
-                let cmd = java_cmd(
+                let flags = match version {
+                    JavaBrokerVersion::V5_3_3 => BROKER_JVM_FLAGS,
+                    JavaBrokerVersion::V4_9_7 => JVM_FLAGS,
+                };
+                let cmd = java_cmd_with(
+                    flags,
                     &dir,
                     &[&heap[..], version.jvm_flags()].concat(),
                     &classpath(&format!("broker-{}", version.version())),
@@ -334,10 +352,7 @@ const LOGBACK_4X: &str = r#"<configuration>
 
 /// broker.conf for a test broker: loopback only, small commitlog segments, auto-create on, and
 /// send flow control relaxed (Java answers SYSTEM_BUSY when a send waits over 200 ms in its queue,
-/// which a shared 2-core machine starting JVMs can cause); timer delays up to an hour (Java's
-/// timer flush compares its whole wheel, two slots per second of `timerMaxDelaySec`, byte by byte
-/// every second: the default 3 days, 16.6 MB, kept each idle Java broker a quarter of a core
-/// busy; no scenario delays a message longer);
+/// which a shared 2-core machine starting JVMs can cause);
 /// `spec.extra` lines come last (a later key wins in a Java properties file).
 fn broker_conf(spec: &BrokerSpec, port: u16, store: &Path) -> String {
     let mut conf = format!(
@@ -345,7 +360,7 @@ fn broker_conf(spec: &BrokerSpec, port: u16, store: &Path) -> String {
          listenPort={port}\nhaListenPort={}\nbindAddress=127.0.0.1\nbrokerIP1=127.0.0.1\nbrokerIP2=127.0.0.1\n\
          namesrvAddr={}\nstorePathRootDir={}\nstorePathCommitLog={}\nmappedFileSizeCommitLog=67108864\n\
          autoCreateTopicEnable=true\nautoCreateSubscriptionGroup=true\n\
-         waitTimeMillsInSendQueue=3000\nosPageCacheBusyTimeOutMills=5000\ntimerMaxDelaySec=3600\n",
+         waitTimeMillsInSendQueue=3000\nosPageCacheBusyTimeOutMills=5000\n",
         spec.cluster,
         spec.name,
         port + 1,
