@@ -1,11 +1,14 @@
 //! What every compat test declares first: its cost and its time budget.
 //!
-//! Tests run side by side (`./test` gives libtest several threads). A [`Scenario`] guard, taken
-//! on a test's first line, admits it only when the machine can take it: each test costs units
-//! of one shared pool ([`light`] 1, [`heavy`] 2 for tests that start their own Java servers,
-//! [`exclusive`] the whole pool for tests that need the shared stacks to themselves). The pool
-//! holds `THRUST_COMPAT_UNITS` units (default [`DEFAULT_UNITS`], which suits two cores: JVM
-//! start-ups are the bursts that push clients past their request timeouts).
+//! Tests run side by side (`./test` gives libtest a thread per test, so every test waits here
+//! from the start). A [`Scenario`] guard, taken on a test's first line, admits it only when the
+//! machine can take it: each test costs units of one shared pool ([`light`] 1, [`heavy`] 2 for
+//! tests that start their own Java servers, [`exclusive`] the whole pool for tests that need the
+//! shared stacks to themselves). The pool holds `THRUST_COMPAT_UNITS` units (default
+//! [`DEFAULT_UNITS`], which suits two cores: JVM start-ups are the bursts that push clients past
+//! their request timeouts). Among the tests waiting, heavy ones go before light ones, and the
+//! longest budget first: the long scenarios start early instead of ending the run alone. Heavy
+//! tests hold at most three quarters of the pool, so light ones always run beside them.
 //!
 //! When the guard drops, the test's wall time is appended to
 //! `target/compat-work/timings.tsv` (`name`, seconds, budget, outcome); a test over its budget
@@ -16,7 +19,13 @@ use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// Pool size when `THRUST_COMPAT_UNITS` is unset.
-pub const DEFAULT_UNITS: u32 = 4;
+pub const DEFAULT_UNITS: u32 = 8;
+
+/// Units heavy tests may hold together: the rest is kept for light ones, so the heavy tests,
+/// which mostly wait on their servers, never leave the CPU idle with light ones still queued.
+fn heavy_cap(cap: u32) -> u32 {
+    (cap * 3 / 4).max(2)
+}
 
 /// Where finished tests record their times.
 pub fn timings_file() -> std::path::PathBuf {
@@ -26,13 +35,34 @@ pub fn timings_file() -> std::path::PathBuf {
         .join("timings.tsv")
 }
 
+/// A test waiting for units: its budget orders it, then its arrival.
+struct Waiter {
+    budget: u64,
+    seq: u64,
+    want: u32,
+}
+
+struct State {
+    /// None until the first test sizes the pool.
+    free: Option<u32>,
+    /// Units held by heavy tests (2 units or more).
+    heavy: u32,
+    waiting: Vec<Waiter>,
+    next_seq: u64,
+}
+
 struct Pool {
-    free: Mutex<u32>,
+    state: Mutex<State>,
     freed: Condvar,
 }
 
 static POOL: Pool = Pool {
-    free: Mutex::new(u32::MAX),
+    state: Mutex::new(State {
+        free: None,
+        heavy: 0,
+        waiting: Vec::new(),
+        next_seq: 0,
+    }),
     freed: Condvar::new(),
 };
 
@@ -45,22 +75,48 @@ fn capacity() -> u32 {
 }
 
 impl Pool {
-    fn take(&self, want: u32) -> u32 {
+    /// Admits, of the waiters that fit, heavy ones before light ones (within the heavy cap) and
+    /// the longest budget first: the long scenarios start early instead of ending the run
+    /// alone, and light ones fill the units left over.
+    fn take(&self, want: u32, budget: u64) -> u32 {
         let cap = capacity();
         let want = want.min(cap);
-        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
-        if *free == u32::MAX {
-            *free = cap;
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let seq = st.next_seq;
+        st.next_seq += 1;
+        st.waiting.push(Waiter { budget, seq, want });
+        loop {
+            let free = *st.free.get_or_insert(cap);
+            let heavy_room = heavy_cap(cap).saturating_sub(st.heavy);
+            let fits = |w: &&Waiter| {
+                w.want <= free && (w.want < 2 || w.want == cap || w.want <= heavy_room)
+            };
+            let first = st
+                .waiting
+                .iter()
+                .filter(fits)
+                .max_by_key(|w| (w.want, w.budget, std::cmp::Reverse(w.seq)))
+                .map(|w| w.seq);
+            if first == Some(seq) {
+                st.waiting.retain(|w| w.seq != seq);
+                st.free = Some(free - want);
+                if want >= 2 {
+                    st.heavy += want;
+                }
+                // The next in line may fit in what is left.
+                self.freed.notify_all();
+                return want;
+            }
+            st = self.freed.wait(st).unwrap_or_else(|e| e.into_inner());
         }
-        while *free < want {
-            free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
-        }
-        *free -= want;
-        want
     }
 
     fn give(&self, units: u32) {
-        *self.free.lock().unwrap_or_else(|e| e.into_inner()) += units;
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.free = Some(st.free.unwrap_or(0) + units);
+        if units >= 2 {
+            st.heavy = st.heavy.saturating_sub(units);
+        }
         self.freed.notify_all();
     }
 }
@@ -94,7 +150,7 @@ impl Scenario {
             .name()
             .unwrap_or("unnamed")
             .to_string();
-        let units = POOL.take(want);
+        let units = POOL.take(want, budget_secs);
         Scenario {
             name,
             units,

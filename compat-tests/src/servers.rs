@@ -13,6 +13,9 @@ use crate::ports::{free_broker_port, free_port};
 use crate::process::{Cmd, Server};
 use crate::wire;
 
+/// RequestCode.GET_BROKER_RUNTIME_INFO.
+const GET_BROKER_RUNTIME_INFO: i32 = 28;
+
 /// JVM flags that suit a 2-core machine: one GC thread, C1 only (fast start-up), no perf file.
 pub const JVM_FLAGS: &[&str] = &[
     "-XX:+UseSerialGC",
@@ -314,6 +317,25 @@ impl Broker {
             "broker {} did not boot\n{}",
             broker.spec.name,
             broker.server.log_tails(80)
+        );
+        // A Java broker answers GET_BROKER_RUNTIME_INFO (mqadmin clusterList, brokerStatus) with
+        // a NoSuchElementException until its store statistics take their first sample, a moment
+        // after the boot line on a busy machine.
+        crate::wait::wait_until(
+            Duration::from_secs(60),
+            &format!(
+                "broker {} to answer GET_BROKER_RUNTIME_INFO",
+                broker.spec.name
+            ),
+            || {
+                wire::request(
+                    &broker.addr,
+                    GET_BROKER_RUNTIME_INFO,
+                    &[],
+                    Duration::from_secs(5),
+                )
+                .is_ok_and(|r| r.code == 0)
+            },
         );
         broker
     }
