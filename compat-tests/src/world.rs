@@ -23,8 +23,9 @@ pub struct World {
     pub ours: Option<Namesrv>,
     pub ours_spare: Option<Namesrv>,
     pub broker: JavaBroker,
-    /// Taken for writing by scenarios that change write permissions in a NameServer (any topic
-    /// registration would undo them), for reading by every other scenario.
+    /// Taken for writing by scenarios that change the shared routes in a NameServer: write
+    /// permissions (any topic registration would undo them), an extra broker (it joins
+    /// TBW102's route); for reading by the scenarios that read routes.
     pub perm_lock: RwLock<()>,
     /// Serialises scenarios that start extra brokers, so at most one extra JVM server runs.
     pub extra_broker_lock: Mutex<()>,

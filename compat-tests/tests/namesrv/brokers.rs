@@ -70,6 +70,8 @@ pub fn broker_leaves(kind: NsKind, exit: Exit) {
     let w = world();
     let _dump = w.dump_on_failure();
     let _one_extra_broker = w.extra_broker();
+    // The extra broker adds itself to TBW102's route in this NameServer only.
+    let _routes_change = w.write_perm();
     let ns = w.ns(kind).addr.clone();
     let name = unique(&format!("stop_{}", kind.label()));
     let cluster = format!("{name}_cluster");
