@@ -7,8 +7,8 @@
 //! shared stacks to themselves). The pool holds `THRUST_COMPAT_UNITS` units (default
 //! [`DEFAULT_UNITS`], which suits two cores: JVM start-ups are the bursts that push clients past
 //! their request timeouts). Among the tests waiting, heavy ones go before light ones, and the
-//! longest budget first: the long scenarios start early instead of ending the run alone. Heavy
-//! tests hold at most three quarters of the pool, so light ones always run beside them.
+//! longest budget first: the long scenarios start early instead of ending the run alone. While
+//! light tests wait, heavy ones hold at most three quarters of the pool.
 //!
 //! When the guard drops, the test's wall time is appended to
 //! `target/compat-work/timings.tsv` (`name`, seconds, budget, outcome); a test over its budget
@@ -21,8 +21,9 @@ use std::time::{Duration, Instant};
 /// Pool size when `THRUST_COMPAT_UNITS` is unset.
 pub const DEFAULT_UNITS: u32 = 8;
 
-/// Units heavy tests may hold together: the rest is kept for light ones, so the heavy tests,
-/// which mostly wait on their servers, never leave the CPU idle with light ones still queued.
+/// Units heavy tests may hold together while light ones wait: the rest is kept for those, so
+/// the heavy tests, which mostly wait on their servers, never leave the CPU idle with light ones
+/// still queued.
 fn heavy_cap(cap: u32) -> u32 {
     (cap * 3 / 4).max(2)
 }
@@ -87,7 +88,12 @@ impl Pool {
         st.waiting.push(Waiter { budget, seq, want });
         loop {
             let free = *st.free.get_or_insert(cap);
-            let heavy_room = heavy_cap(cap).saturating_sub(st.heavy);
+            // The cap keeps room for light tests only while some wait.
+            let heavy_room = if st.waiting.iter().any(|w| w.want < 2) {
+                heavy_cap(cap).saturating_sub(st.heavy)
+            } else {
+                cap
+            };
             let fits = |w: &&Waiter| {
                 w.want <= free && (w.want < 2 || w.want == cap || w.want <= heavy_room)
             };
