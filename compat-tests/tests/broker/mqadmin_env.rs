@@ -2,7 +2,6 @@
 //! the same names, the traffic driver, and mqadmin runs bounded to a few JVMs at a time.
 
 use std::path::PathBuf;
-use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 use compat_tests::env::work_dir;
@@ -146,33 +145,6 @@ pub(crate) fn admin_driver(args: &[String]) -> Cmd {
     java_program(JavaClient::V5_3_3, "AdminDriver", args)
 }
 
-/// At most [`Slot::MAX`] mqadmin JVMs at once over both stacks: more only make the 2-core
-/// machine miss mqadmin's 3 s RPC timeouts.
-pub(crate) struct Slot;
-
-static RUNNING: Mutex<usize> = Mutex::new(0);
-static FREED: Condvar = Condvar::new();
-
-impl Slot {
-    const MAX: usize = 4;
-
-    pub(crate) fn take() -> Slot {
-        let mut n = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
-        while *n >= Self::MAX {
-            n = FREED.wait(n).unwrap_or_else(|e| e.into_inner());
-        }
-        *n += 1;
-        Slot
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        *RUNNING.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
-        FREED.notify_one();
-    }
-}
-
 impl Env {
     pub(crate) fn ns(&self) -> &str {
         self.s.ns()
@@ -184,10 +156,8 @@ impl Env {
 
     /// Runs mqadmin; the entry has the normalized command line and output.
     pub(crate) fn admin(&self, args: &[&str]) -> Entry {
-        let out = {
-            let _slot = Slot::take();
-            mqadmin(self.ns(), args)
-        };
+        // At most `admin_server::MAX_SERVERS` commands run at once over both stacks.
+        let out = mqadmin(self.ns(), args);
         self.entry(&args.join(" "), &out)
     }
 
