@@ -22,9 +22,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use remoting::code::{request as rq, response};
-use remoting::headers::{CreateTopicRequestHeader, SendMessageRequestHeaderV2};
-use remoting::{Client, Command};
+use remoting::code::response;
+use remoting::Client;
+
+mod bench;
+use bench::number;
 
 const USAGE: &str = "usage: conn-bench --addr HOST:PORT --pid PID [--connections N] [--waves N] \
 [--seconds N] [--size BYTES] [--interval-us N] [--topic T]";
@@ -74,10 +76,6 @@ fn parse_opts() -> Result<Opts, String> {
         return Err("--waves, --seconds and --size must be positive".into());
     }
     Ok(o)
-}
-
-fn number<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, String> {
-    v.parse().map_err(|_| format!("{flag}: not a number: {v}"))
 }
 
 /// `(VmRSS, RssAnon)` of `pid` in KiB.
@@ -143,47 +141,6 @@ impl Latencies {
     }
 }
 
-fn create_topic(topic: &str) -> Command {
-    let h = CreateTopicRequestHeader {
-        topic: topic.into(),
-        default_topic: "TBW102".into(),
-        read_queue_nums: 4,
-        write_queue_nums: 4,
-        perm: 6,
-        topic_filter_type: "SINGLE_TAG".into(),
-        topic_sys_flag: Some(0),
-        order: false,
-        attributes: Some(String::new()),
-        force: None,
-    };
-    Command::request(rq::UPDATE_AND_CREATE_TOPIC).with_header(&h)
-}
-
-fn send(topic: &str, body: &bytes::Bytes) -> Command {
-    let born = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
-    let h = SendMessageRequestHeaderV2 {
-        a: "conn_bench_pg".into(),
-        b: topic.into(),
-        c: "TBW102".into(),
-        d: 4,
-        e: 0,
-        f: 0,
-        g: born,
-        h: 0,
-        i: Some("TAGS\u{1}bench\u{2}".into()),
-        j: Some(0),
-        k: Some(false),
-        l: None,
-        m: Some(false),
-        n: None,
-    };
-    Command::request(rq::SEND_MESSAGE_V2)
-        .with_header(&h)
-        .with_body(body.clone())
-}
-
 /// Sends one message at a time on one connection until `stop`, recording each round trip.
 async fn busy_sender(o: Arc<Opts>, lat: Arc<Latencies>, stop: Arc<AtomicBool>) {
     let client = Client::new();
@@ -194,7 +151,18 @@ async fn busy_sender(o: Arc<Opts>, lat: Arc<Latencies>, stop: Arc<AtomicBool>) {
         tick.tick().await;
         let started = Instant::now();
         match client
-            .invoke(&o.addr, send(&o.topic, &body), Duration::from_secs(5))
+            .invoke(
+                &o.addr,
+                bench::send(
+                    "conn_bench_pg",
+                    &o.topic,
+                    4,
+                    0,
+                    "TAGS\u{1}bench\u{2}",
+                    &body,
+                ),
+                Duration::from_secs(5),
+            )
             .await
         {
             Ok(r) if r.code == response::SUCCESS => {
@@ -241,7 +209,11 @@ fn print_rss(name: &str, (rss, anon): (u64, u64)) {
 async fn run(o: Arc<Opts>) -> Result<(), String> {
     let client = Client::new();
     let created = client
-        .invoke(&o.addr, create_topic(&o.topic), Duration::from_secs(10))
+        .invoke(
+            &o.addr,
+            bench::create_topic(&o.topic, 4),
+            Duration::from_secs(10),
+        )
         .await
         .map_err(|e| format!("create topic: {e}"))?;
     if created.code != response::SUCCESS {
@@ -300,16 +272,7 @@ async fn run(o: Arc<Opts>) -> Result<(), String> {
 async fn main() -> std::process::ExitCode {
     let opts = match parse_opts() {
         Ok(o) => Arc::new(o),
-        Err(e) => {
-            eprintln!("{e}");
-            return std::process::ExitCode::from(2);
-        }
+        Err(e) => return bench::usage_error(&e),
     };
-    match run(opts).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("conn-bench: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    bench::finish("conn-bench", run(opts).await)
 }

@@ -19,8 +19,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use remoting::code::{request as rq, response};
-use remoting::headers::{CreateTopicRequestHeader, SendMessageRequestHeaderV2};
 use remoting::{Client, Command};
+
+mod bench;
+use bench::number;
+
+/// The topic's queues; the senders spread over them.
+const QUEUES: i32 = 8;
+/// Tag `bench`, and WAIT=true: a SYNC_MASTER answers once the slave has the message.
+const PROPS: &str = "TAGS\u{1}bench\u{2}WAIT\u{1}true\u{2}";
 
 const USAGE: &str = "usage: ha-bench --master HOST:PORT --slave HOST:PORT [--seconds N] \
 [--senders N] [--size BYTES] [--topic T]";
@@ -66,51 +73,6 @@ fn parse_opts() -> Result<Opts, String> {
     Ok(o)
 }
 
-fn number<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, String> {
-    v.parse().map_err(|_| format!("{flag}: not a number: {v}"))
-}
-
-fn create_topic(topic: &str) -> Command {
-    let h = CreateTopicRequestHeader {
-        topic: topic.into(),
-        default_topic: "TBW102".into(),
-        read_queue_nums: 8,
-        write_queue_nums: 8,
-        perm: 6,
-        topic_filter_type: "SINGLE_TAG".into(),
-        topic_sys_flag: Some(0),
-        order: false,
-        attributes: Some(String::new()),
-        force: None,
-    };
-    Command::request(rq::UPDATE_AND_CREATE_TOPIC).with_header(&h)
-}
-
-fn send(topic: &str, queue: i32, body: &bytes::Bytes) -> Command {
-    let born = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
-    let h = SendMessageRequestHeaderV2 {
-        a: "ha_bench_pg".into(),
-        b: topic.into(),
-        c: "TBW102".into(),
-        d: 8,
-        e: queue,
-        f: 0,
-        g: born,
-        h: 0,
-        i: Some("TAGS\u{1}bench\u{2}WAIT\u{1}true\u{2}".into()),
-        j: Some(0),
-        k: Some(false),
-        l: None,
-        m: Some(false),
-        n: None,
-    };
-    Command::request(rq::SEND_MESSAGE_V2)
-        .with_header(&h)
-        .with_body(body.clone())
-}
-
 /// What the senders saw: SEND_OK latencies in µs and the other answers by code (-1: no answer).
 #[derive(Default)]
 struct Sends {
@@ -126,7 +88,7 @@ async fn sender(o: Arc<Opts>, queue: i32, sends: Arc<Mutex<Sends>>, stop: Arc<At
         let answer = client
             .invoke(
                 &o.master,
-                send(&o.topic, queue, &body),
+                bench::send("ha_bench_pg", &o.topic, QUEUES, queue, PROPS, &body),
                 Duration::from_secs(10),
             )
             .await;
@@ -187,7 +149,11 @@ async fn run(o: Arc<Opts>) -> Result<(), String> {
     let client = Client::new();
     wait_attached(&client, &o.master).await?;
     let created = client
-        .invoke(&o.master, create_topic(&o.topic), Duration::from_secs(10))
+        .invoke(
+            &o.master,
+            bench::create_topic(&o.topic, QUEUES),
+            Duration::from_secs(10),
+        )
         .await
         .map_err(|e| format!("create topic: {e}"))?;
     if created.code != response::SUCCESS {
@@ -203,7 +169,7 @@ async fn run(o: Arc<Opts>) -> Result<(), String> {
         .map(|i| {
             tokio::spawn(sender(
                 o.clone(),
-                (i % 8) as i32,
+                i as i32 % QUEUES,
                 sends.clone(),
                 stop.clone(),
             ))
@@ -288,16 +254,7 @@ async fn run(o: Arc<Opts>) -> Result<(), String> {
 async fn main() -> std::process::ExitCode {
     let opts = match parse_opts() {
         Ok(o) => Arc::new(o),
-        Err(e) => {
-            eprintln!("{e}");
-            return std::process::ExitCode::from(2);
-        }
+        Err(e) => return bench::usage_error(&e),
     };
-    match run(opts).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("ha-bench: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    bench::finish("ha-bench", run(opts).await)
 }
