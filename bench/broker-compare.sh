@@ -33,15 +33,7 @@ size=${SIZE:-1024}
 report_ms=${REPORT_MS:-5000}
 rounds=${ROUNDS:-1}
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    local i
-    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do bench_stop "${pids[i]}"; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workdir
 
 bench_build_bins "$work/bin" mqnamesrv mqbroker
 bench_java_classpaths broker-5.3.3 tools-5.3.3
@@ -50,19 +42,7 @@ source bench/tools.sh
 select_tools
 
 # ---- the NameServer (ours), shared by both runs
-ns_port=$(bench_free_port)
-mkdir -p "$work/namesrv"
-printf 'listenPort=%s\nbindAddress=127.0.0.1\nkvConfigPath=%s/namesrv/kv.json\n' "$ns_port" "$work" \
-    > "$work/namesrv/namesrv.conf"
-ROCKETMQ_HOME="$work/namesrv" HOME="$work/namesrv" "${BENCH_SERVER_TASKSET[@]}" \
-    "$work/bin/mqnamesrv" -c "$work/namesrv/namesrv.conf" > "$work/namesrv/stdout" 2>&1 &
-pids+=($!)
-bench_wait_line "$work/namesrv/stdout" '^The Name Server boot success' 30 "${pids[-1]}" || {
-    cat "$work/namesrv/stdout" >&2
-    exit 1
-}
-ns="127.0.0.1:$ns_port"
-bench_log "NameServer (ours) at $ns"
+bench_ours_namesrv
 
 # start_broker KIND ROUND: starts one broker with a fresh store in $work/KIND.ROUND; sets $broker (pid).
 start_broker() {

@@ -26,15 +26,7 @@ size=${SIZE:-1024}
 roles=(${ROLES:-SYNC_MASTER ASYNC_MASTER})
 order=(${ORDER:-ours java})
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    local i
-    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do bench_stop "${pids[i]}"; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workdir
 
 bench_build_bins "$work/bin" mqnamesrv mqbroker
 if [[ "${BENCH_NO_BUILD:-0}" != 1 ]]; then
@@ -46,19 +38,7 @@ bench_java_classpaths broker-5.3.3
 bench_pinning
 
 # ---- the NameServer (ours), shared by every run
-ns_port=$(bench_free_port)
-mkdir -p "$work/namesrv"
-printf 'listenPort=%s\nbindAddress=127.0.0.1\nkvConfigPath=%s/namesrv/kv.json\n' "$ns_port" "$work" \
-    > "$work/namesrv/namesrv.conf"
-ROCKETMQ_HOME="$work/namesrv" HOME="$work/namesrv" "${BENCH_SERVER_TASKSET[@]}" \
-    "$work/bin/mqnamesrv" -c "$work/namesrv/namesrv.conf" > "$work/namesrv/stdout" 2>&1 &
-pids+=($!)
-bench_wait_line "$work/namesrv/stdout" '^The Name Server boot success' 30 "${pids[-1]}" || {
-    cat "$work/namesrv/stdout" >&2
-    exit 1
-}
-ns="127.0.0.1:$ns_port"
-bench_log "NameServer (ours) at $ns"
+bench_ours_namesrv
 
 # start_node KIND DIR NAME ID ROLE: starts one broker on a fresh store in DIR; sets $node (pid) and
 # $node_port.

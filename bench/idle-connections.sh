@@ -36,15 +36,7 @@ if [[ $hard != unlimited ]] && ((hard < need)); then
 fi
 ulimit -n "$need"
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    local i
-    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do bench_stop "${pids[i]}"; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workdir
 
 bench_build_bins "$work/bin" mqnamesrv mqbroker
 if [[ "${BENCH_NO_BUILD:-0}" != 1 ]]; then
@@ -59,18 +51,7 @@ bench_java_classpaths broker-5.3.3
 bench_pinning
 
 # ---- the NameServer (ours), shared by both brokers
-ns_port=$(bench_free_port)
-mkdir -p "$work/namesrv"
-printf 'listenPort=%s\nbindAddress=127.0.0.1\nkvConfigPath=%s/namesrv/kv.json\n' "$ns_port" "$work" \
-    > "$work/namesrv/namesrv.conf"
-ROCKETMQ_HOME="$work/namesrv" HOME="$work/namesrv" "${BENCH_SERVER_TASKSET[@]}" \
-    "$work/bin/mqnamesrv" -c "$work/namesrv/namesrv.conf" > "$work/namesrv/stdout" 2>&1 &
-pids+=($!)
-bench_wait_line "$work/namesrv/stdout" '^The Name Server boot success' 30 "${pids[-1]}" || {
-    cat "$work/namesrv/stdout" >&2
-    exit 1
-}
-ns="127.0.0.1:$ns_port"
+bench_ours_namesrv
 
 # A listenPort below the ephemeral range (whose ports the idle connections of the previous broker
 # may still hold, in TIME_WAIT) with listenPort-2 and listenPort+1 in no socket at all.

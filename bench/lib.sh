@@ -187,3 +187,37 @@ bench_build_bins() {
         cp "target/release/$bin" "$dir/$bin"
     done
 }
+
+# bench_workdir: a temporary $work and a $pids array; on exit every process in $pids is stopped,
+# the newest first, and $work removed.
+bench_workdir() {
+    work=$(mktemp -d)
+    pids=()
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+
+bench_cleanup() {
+    local i
+    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do bench_stop "${pids[i]}"; done
+    rm -rf "$work"
+}
+
+# bench_ours_namesrv: starts $work/bin/mqnamesrv on a free port in $work/namesrv (pinned like the
+# servers, added to $pids) and waits for its boot line; sets $ns.
+bench_ours_namesrv() {
+    local port
+    port=$(bench_free_port)
+    mkdir -p "$work/namesrv"
+    printf 'listenPort=%s\nbindAddress=127.0.0.1\nkvConfigPath=%s/namesrv/kv.json\n' "$port" "$work" \
+        > "$work/namesrv/namesrv.conf"
+    ROCKETMQ_HOME="$work/namesrv" HOME="$work/namesrv" "${BENCH_SERVER_TASKSET[@]}" \
+        "$work/bin/mqnamesrv" -c "$work/namesrv/namesrv.conf" > "$work/namesrv/stdout" 2>&1 &
+    pids+=($!)
+    bench_wait_line "$work/namesrv/stdout" '^The Name Server boot success' 30 "${pids[-1]}" || {
+        cat "$work/namesrv/stdout" >&2
+        exit 1
+    }
+    ns="127.0.0.1:$port"
+    bench_log "NameServer (ours) at $ns"
+}
