@@ -221,6 +221,18 @@ impl BrokerSpec {
             java_version: JavaBrokerVersion::default(),
         }
     }
+
+    /// The broker keeps its store (and CommitLog) in `store` instead of its work directory.
+    pub fn on_store(mut self, store: &Path) -> Self {
+        self.extra.extend([
+            ("storePathRootDir".into(), store.display().to_string()),
+            (
+                "storePathCommitLog".into(),
+                store.join("commitlog").display().to_string(),
+            ),
+        ]);
+        self
+    }
 }
 
 /// A running broker: Java's (5.3.3, or 4.9.7 by [`BrokerSpec::java_version`]) or ours (`target/release/mqbroker`), started from the same

@@ -29,16 +29,8 @@ const JAVA_COUNT: usize = 40;
 const OURS_COUNT: usize = 12;
 
 fn broker_spec(ns: &str, root: &Path) -> BrokerSpec {
-    let mut spec = BrokerSpec::new("StoreCluster", "broker-store", &[ns]);
     // Later keys win in a Java properties file: point the broker at our store root.
-    spec.extra = vec![
-        ("storePathRootDir".into(), root.display().to_string()),
-        (
-            "storePathCommitLog".into(),
-            root.join("commitlog").display().to_string(),
-        ),
-    ];
-    spec
+    BrokerSpec::new("StoreCluster", "broker-store", &[ns]).on_store(root)
 }
 
 /// Same geometry as the harness's broker.conf (64 MiB commitlog segments, Java defaults else).

@@ -160,14 +160,7 @@ pub(crate) fn start_java_broker_with(
     cluster: &str,
     extra: &[(&str, &str)],
 ) -> JavaBroker {
-    let mut spec = BrokerSpec::new(cluster, name, &[ns]);
-    spec.extra = vec![
-        ("storePathRootDir".into(), store.display().to_string()),
-        (
-            "storePathCommitLog".into(),
-            store.join("commitlog").display().to_string(),
-        ),
-    ];
+    let mut spec = BrokerSpec::new(cluster, name, &[ns]).on_store(store);
     spec.extra
         .extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let broker = JavaBroker::start(spec);

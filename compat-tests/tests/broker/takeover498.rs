@@ -40,15 +40,8 @@ fn start_java4(ns: &str, name: &str, store: &Path) -> Broker {
         "{} is missing: run compat-tests/setup.sh",
         jars.display()
     );
-    let mut spec = BrokerSpec::new(CLUSTER, name, &[ns]);
+    let mut spec = BrokerSpec::new(CLUSTER, name, &[ns]).on_store(store);
     spec.java_version = JavaBrokerVersion::V4_9_7;
-    spec.extra = vec![
-        ("storePathRootDir".into(), store.display().to_string()),
-        (
-            "storePathCommitLog".into(),
-            store.join("commitlog").display().to_string(),
-        ),
-    ];
     let broker = Broker::start_with(NsKind::Java, spec);
     broker.wait_registered(ns, Duration::from_secs(60));
     broker

@@ -90,17 +90,10 @@ fn start_java(
     imp: Impl,
     extra: &[(&str, &str)],
 ) -> (Server, String) {
-    let mut spec = compat_tests::servers::BrokerSpec::new(HA_CLUSTER, name, &[ns]);
+    let mut spec = compat_tests::servers::BrokerSpec::new(HA_CLUSTER, name, &[ns]).on_store(store);
     if imp == Impl::Java4 {
         spec.java_version = JavaBrokerVersion::V4_9_7;
     }
-    spec.extra = vec![
-        ("storePathRootDir".into(), store.display().to_string()),
-        (
-            "storePathCommitLog".into(),
-            store.join("commitlog").display().to_string(),
-        ),
-    ];
     spec.extra
         .extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let b = compat_tests::servers::Broker::start(spec);
