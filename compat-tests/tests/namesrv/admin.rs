@@ -2,6 +2,7 @@
 //! normalized transcript, so the "ours" tests can also require the same transcript as Java's.
 
 use std::collections::BTreeSet;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use compat_tests::servers::NsKind;
@@ -142,7 +143,13 @@ fn namesrv_config(ns: &str) -> Vec<(String, String)> {
 }
 
 /// getNamesrvConfig, updateNamesrvConfig (accepted key, then a black-listed one).
+///
+/// The scenario changes and restores a setting of a NameServer every scenario shares, and both
+/// `java_` and `ours_` run it against the Java one: one run at a time, or one sees the other's
+/// value.
 pub fn namesrv_config_commands(kind: NsKind) -> Vec<String> {
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let w = world();
     let _dump = w.dump_on_failure();
     let nsrv = w.ns(kind);
