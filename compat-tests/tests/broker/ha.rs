@@ -73,6 +73,31 @@ fn consume_to(
     need: &[String],
     drain_to: &str,
 ) -> compat_tests::process::Output {
+    run(
+        &consume_cmd(ns, topic, group, need, drain_to),
+        Duration::from_secs(200),
+    )
+}
+
+/// [`consume_to`] in the background, for a consumer that outlives a broker's restart.
+fn consume_in_background(
+    ns: &str,
+    topic: &str,
+    group: &str,
+    need: &[String],
+    drain_to: &str,
+) -> Background {
+    let cmd = consume_cmd(ns, topic, group, need, drain_to);
+    Background::spawn(&cmd, Duration::from_secs(300))
+}
+
+fn consume_cmd(
+    ns: &str,
+    topic: &str,
+    group: &str,
+    need: &[String],
+    drain_to: &str,
+) -> compat_tests::process::Cmd {
     let file = compat_tests::env::work_dir("ha-need").join("need.txt");
     std::fs::write(&file, need.join("\n")).expect("write the needed bodies");
     let path = file.display().to_string();
@@ -88,7 +113,7 @@ fn consume_to(
             ("drain_to", drain_to),
         ],
     );
-    run(&durable(&args), Duration::from_secs(200))
+    durable(&args)
 }
 
 /// Sync Java 5.3.3 sends and Go sends; every one must be acknowledged SEND_OK. Returns the
@@ -104,7 +129,8 @@ fn produce_java_and_go(ns: &str, topic: &str, java: &Batch, go: &Batch) -> Vec<S
 /// master's byte for byte, `haStatus` and `clusterList` show the slave; then the master is
 /// SIGKILLed while a producer streams, and a consumer reading from the slave gets every
 /// acknowledged message (SYNC_MASTER: every one; ASYNC_MASTER: those the slave had) and commits
-/// its offsets to the slave.
+/// its offsets to the slave. Under SYNC_MASTER the master then comes back on its store: the same
+/// consumer gets what is sent after, and its offsets reach the master.
 fn pair(imp: Impl, ns_kind: Kind, sync: bool) {
     let mut g = Group::new(ns_kind);
     let (role, extra) = if sync {
@@ -163,17 +189,44 @@ fn pair(imp: Impl, ns_kind: Kind, sync: bool) {
         .map(|(q, e)| format!("{q}:{}", e.unwrap_or_default()))
         .collect();
     let group = unique("hac");
-    let out = consume_to(g.ns(), &topic, &group, &acked, &drain_to.join(","));
-    assert_none_lost(&acked, &out);
-    out.assert_ok();
+    let back = Batch {
+        body: "back",
+        count: 200,
+        mode: "sync",
+    };
+    // SYNC_MASTER: the master also comes back, and the consumer, still running, must go on with
+    // the messages sent after it and hand its offsets back to the master.
+    let mut need = acked.clone();
+    if sync {
+        need.extend(back.bodies());
+    }
+    let consumer = consume_in_background(g.ns(), &topic, &group, &need, &drain_to.join(","));
     // With no master the client commits its offsets to the slave, which keeps them.
     wait_until(
-        Duration::from_secs(60),
+        Duration::from_secs(90),
         "the group's offsets committed to the slave",
         || (0..4).all(|q| committed(&sa, &group, &topic, q) == ends[q as usize]),
     );
     let ends_now: Vec<Option<i64>> = (0..4).map(|q| max_offset(&sa, &topic, q)).collect();
     assert_eq!(ends, ends_now, "nothing was written to the slave");
+    if sync {
+        g.boot(m, imp);
+        g.wait_attached(m, commitlog_max(&sa).unwrap_or_default());
+        let cmd = java_driver(JavaClient::V5_3_3, &producer_args(g.ns(), &topic, &back));
+        send_results(&cmd, back.count);
+    }
+    let out = consumer.finish(Duration::from_secs(200));
+    assert_none_lost(&need, &out);
+    out.assert_ok();
+    if sync {
+        let ma = g.nodes[m].addr().to_string();
+        let master_ends: Vec<Option<i64>> = (0..4).map(|q| max_offset(&ma, &topic, q)).collect();
+        wait_until(
+            Duration::from_secs(60),
+            "the group's offsets handed back to the master",
+            || (0..4).all(|q| committed(&ma, &group, &topic, q) == master_ends[q as usize]),
+        );
+    }
 }
 
 /// Waits until the NameServer lists no master (id 0) for `name`, the slave still listed.
