@@ -93,8 +93,10 @@ pub struct StoreConfig {
     /// consume queue file) are released with `MADV_DONTNEED`, which keeps them in the page
     /// cache and on disk. Bounds the broker's RSS to this window instead of to the data
     /// written. `0` keeps every touched page resident (Java's behaviour). Thrust-specific
-    /// (`commitLogResidentWindow`; Java has no equivalent), default 32 MiB: the
-    /// pages tail writers and readers touch; anything older is re-faulted from the page cache.
+    /// (`commitLogResidentWindow`; Java has no equivalent), default 8 MiB: the pages the
+    /// writer, dispatch, replication and tail consumers touch, which all follow the write
+    /// position closely; an older page is re-faulted from the page cache by the reader that
+    /// wants it (a read fault maps 64 KiB at once), a minor fault per 64 KiB.
     pub commit_log_resident_window: u64,
     /// `brokerRole=SLAVE`: puts are refused (Java `DefaultMessageStore.checkStoreStatus`); the
     /// CommitLog grows only by [`Store::append_replicated`](crate::Store::append_replicated).
@@ -140,7 +142,7 @@ impl StoreConfig {
             max_msgs_num_batch: 64,
             default_query_max_num: 32,
             truncate_on_old_corruption: false,
-            commit_log_resident_window: 32 << 20,
+            commit_log_resident_window: 8 << 20,
             replica: false,
         }
     }

@@ -279,10 +279,14 @@ const CQ_RELEASE_EVERY: u32 = 10;
 /// Bytes at the end of each consume queue kept resident: the part tail consumers read.
 const CQ_RESIDENT_WINDOW: u64 = 64 * 1024;
 
+/// Bytes at the end of each index file's entries kept resident (3,276 entries).
+const INDEX_RESIDENT_WINDOW: u64 = 64 * 1024;
+
 /// The residency policy: take the cold pages of the mapped store files out of the process's
 /// resident set (`MappedFile::release_resident`), keeping only the last
-/// `commit_log_resident_window` bytes of the CommitLog and the last [`CQ_RESIDENT_WINDOW`]
-/// bytes of each consume queue (every [`CQ_RELEASE_EVERY`] rounds). Runs on the logics flusher
+/// `commit_log_resident_window` bytes of the CommitLog and, every [`CQ_RELEASE_EVERY`] rounds,
+/// the last [`CQ_RESIDENT_WINDOW`] bytes of each consume queue and the writable index file's
+/// slots and last [`INDEX_RESIDENT_WINDOW`] bytes of entries (`IndexService::release_resident`). Runs on the logics flusher
 /// thread, never under the append lock; it touches no data (the pages stay in the page cache and
 /// are written back as usual), so writers, readers, recovery and clean-up are unaffected: a
 /// reader of a released range, such as a consumer draining an old backlog, takes a minor fault,
@@ -296,6 +300,11 @@ pub(crate) fn release_cold_pages(inner: &Inner, with_queues: bool) {
     release_below(&inner.commitlog.segs, cl_end.saturating_sub(window));
     if !with_queues {
         return;
+    }
+    if let Some(index) = &inner.index {
+        if let Err(e) = index.release_resident(INDEX_RESIDENT_WINDOW) {
+            warn!(error = %e, "madvise failed");
+        }
     }
     for q in inner.all_queues() {
         let end = u64::try_from(q.max_offset()).unwrap_or(0) * CQ_UNIT_SIZE;
@@ -449,6 +458,55 @@ mod tests {
         );
         assert_eq!(cq.units(0, 1).unwrap()[0].physical_offset, 0);
         store.put(msg).unwrap();
+        store.shutdown().unwrap();
+    }
+
+    /// Index entries below the window and whole full index files leave the resident set; the
+    /// writable file's slots stay; a query still finds every key, in every file.
+    #[test]
+    fn index_pages_leave_the_resident_set_and_keep_their_data() {
+        let dir = crate::testutil::TempDir::new("index-residency");
+        // 40,000 slots (40 pages) and 8,000 entries (40 pages) a file: 20,000 keys fill two
+        // files and half of a third.
+        let mut cfg =
+            crate::StoreConfig::new(dir.path()).with_small_files(1 << 20, 1000, 40_000, 8_000);
+        cfg.commit_log_resident_window = 128 * 1024;
+        let store = crate::Store::open(cfg).unwrap();
+        let key = |i: u32| format!("k{}", u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        for i in 0..20_000 {
+            let mut msg = crate::store::tests::message();
+            msg.properties = format!("KEYS\u{1}{}\u{2}", key(i));
+            store.put(msg).unwrap();
+        }
+        let inner = &store.inner;
+        let index = inner.index.as_ref().unwrap();
+        let files = index.files();
+        assert_eq!(files.len(), 3);
+        let resident = |f: &crate::index::IndexFile| f.file.present_pages(0, f.file.len());
+        let slots_pages = 40_000 * 4 / 4096;
+        assert!(
+            files.iter().all(|f| resident(f) > slots_pages),
+            "written pages are resident"
+        );
+        crate::flush::release_cold_pages(inner, true);
+        for f in &files[..2] {
+            assert!(
+                resident(f) <= 1,
+                "{}: full file released but its header page",
+                resident(f)
+            );
+        }
+        // The header, the slots and the last 64 KiB of entries (plus a partly covered page).
+        let last = resident(&files[2]);
+        assert!(last > slots_pages, "{last}: the writable file's slots stay");
+        assert!(
+            last <= 1 + slots_pages + 1 + 64 * 1024 / 4096 + 1,
+            "{last} pages resident"
+        );
+        for i in [0, 7_777, 12_345, 19_999] {
+            let q = index.query("P", &key(i), 10, 0, i64::MAX);
+            assert_eq!(q.offsets.len(), 1, "key {i} found after release");
+        }
         store.shutdown().unwrap();
     }
 

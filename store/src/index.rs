@@ -57,7 +57,7 @@ pub fn key_hash(key: &str) -> i32 {
 /// One index file.
 #[derive(Debug)]
 pub(crate) struct IndexFile {
-    file: Arc<MappedFile>,
+    pub(crate) file: Arc<MappedFile>,
     slots: u32,
     entries: u32,
     header: Mutex<IndexHeader>,
@@ -349,7 +349,7 @@ impl IndexService {
         })
     }
 
-    fn files(&self) -> Vec<Arc<IndexFile>> {
+    pub(crate) fn files(&self) -> Vec<Arc<IndexFile>> {
         self.files.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
@@ -474,6 +474,33 @@ impl IndexService {
         for f in &removed {
             info!(path = %f.path().display(), "deleting expired index file");
             std::fs::remove_file(f.path()).map_err(StoreError::io("delete", f.path()))?;
+        }
+        Ok(())
+    }
+
+    /// Takes the index files' cold pages out of the process's resident set (see
+    /// `MappedFile::release_resident`: the data stays in the page cache): the entries below the
+    /// last `entries_window` bytes of each file and, in the files before the writable one, the
+    /// slots too. Entries are written in order and read only by queries; without this every
+    /// full file would keep its 400 MB of entries (Java's default size) resident. The
+    /// writable file's slots stay: keys write them at random, and a read fault maps the
+    /// neighbouring cached pages too (the kernel's fault-around), so released slots would all
+    /// be back within a round at any real rate, each round costing a fault per page.
+    pub fn release_resident(&self, entries_window: u64) -> Result<()> {
+        let files = self.files();
+        let writable = files.len().saturating_sub(1);
+        for (i, f) in files.iter().enumerate() {
+            let (from, to) = if i == writable {
+                let count = f.header().index_count.clamp(0, f.entries as i32);
+                let start = entries_start(f.slots);
+                let hot_from = (f.entry_pos(count) as u64).saturating_sub(entries_window);
+                (start, hot_from.max(start))
+            } else {
+                (INDEX_HEADER_SIZE, f.file.len() as u64)
+            };
+            f.file
+                .release_resident(from as usize, (to - from) as usize)
+                .map_err(StoreError::io("release pages of", f.path()))?;
         }
         Ok(())
     }
