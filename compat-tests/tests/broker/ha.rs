@@ -74,21 +74,23 @@ fn consume_to(
     drain_to: &str,
 ) -> compat_tests::process::Output {
     run(
-        &consume_cmd(ns, topic, group, need, drain_to),
+        &consume_cmd(ns, topic, group, need, drain_to, 500),
         Duration::from_secs(200),
     )
 }
 
-/// [`consume_to`] in the background, for a consumer that outlives a broker's restart.
+/// [`consume_to`] in the background, for a consumer that outlives a broker's restart: it
+/// lingers `linger_ms` once done, committing its offsets every 5 s, until stopped.
 fn consume_in_background(
     ns: &str,
     topic: &str,
     group: &str,
     need: &[String],
     drain_to: &str,
+    linger_ms: u32,
 ) -> Background {
-    let cmd = consume_cmd(ns, topic, group, need, drain_to);
-    Background::spawn(&cmd, Duration::from_secs(300))
+    let cmd = consume_cmd(ns, topic, group, need, drain_to, linger_ms);
+    Background::spawn(&cmd, Duration::from_secs(400))
 }
 
 fn consume_cmd(
@@ -97,10 +99,12 @@ fn consume_cmd(
     group: &str,
     need: &[String],
     drain_to: &str,
+    linger_ms: u32,
 ) -> compat_tests::process::Cmd {
     let file = compat_tests::env::work_dir("ha-need").join("need.txt");
     std::fs::write(&file, need.join("\n")).expect("write the needed bodies");
     let path = file.display().to_string();
+    let linger = linger_ms.to_string();
     let args = kv(
         "consume",
         &[
@@ -109,7 +113,7 @@ fn consume_cmd(
             ("group", group),
             ("need_file", &path),
             ("timeout_ms", "150000"),
-            ("linger_ms", "500"),
+            ("linger_ms", &linger),
             ("drain_to", drain_to),
         ],
     );
@@ -200,7 +204,14 @@ fn pair(imp: Impl, ns_kind: Kind, sync: bool) {
     if sync {
         need.extend(back.bodies());
     }
-    let consumer = consume_in_background(g.ns(), &topic, &group, &need, &drain_to.join(","));
+    let mut consumer = consume_in_background(
+        g.ns(),
+        &topic,
+        &group,
+        &need,
+        &drain_to.join(","),
+        if sync { 120_000 } else { 500 },
+    );
     // With no master the client commits its offsets to the slave, which keeps them.
     wait_until(
         Duration::from_secs(90),
@@ -209,24 +220,40 @@ fn pair(imp: Impl, ns_kind: Kind, sync: bool) {
     );
     let ends_now: Vec<Option<i64>> = (0..4).map(|q| max_offset(&sa, &topic, q)).collect();
     assert_eq!(ends, ends_now, "nothing was written to the slave");
-    if sync {
-        g.boot(m, imp);
-        g.wait_attached(m, commitlog_max(&sa).unwrap_or_default());
-        let cmd = java_driver(JavaClient::V5_3_3, &producer_args(g.ns(), &topic, &back));
-        send_results(&cmd, back.count);
+    if !sync {
+        let out = consumer.finish(Duration::from_secs(200));
+        assert_none_lost(&need, &out);
+        out.assert_ok();
+        return;
     }
-    let out = consumer.finish(Duration::from_secs(200));
+    g.boot(m, imp);
+    g.wait_attached(m, commitlog_max(&sa).unwrap_or_default());
+    let cmd = java_driver(JavaClient::V5_3_3, &producer_args(g.ns(), &topic, &back));
+    send_results(&cmd, back.count);
+    let got = consumer.wait_json(Duration::from_secs(150), |v| v.get("complete").is_some());
+    assert!(
+        got.is_some_and(|v| v["complete"] == true),
+        "the consumer got everything:\n{}",
+        consumer.stdout()
+    );
+    // The client commits to the master once its routes have it again (they are refreshed every
+    // 30 s; until then the slave gets the commits), at its next 5 s persist.
+    let ma = g.nodes[m].addr().to_string();
+    let master_ends: Vec<Option<i64>> = (0..4).map(|q| max_offset(&ma, &topic, q)).collect();
+    let mut last = Vec::new();
+    let handed = (0..450).any(|_| {
+        last = (0..4).map(|q| committed(&ma, &group, &topic, q)).collect();
+        last == master_ends || {
+            std::thread::sleep(Duration::from_millis(200));
+            false
+        }
+    });
+    let out = consumer.stop();
+    assert!(
+        handed,
+        "offsets handed back to the master: committed {last:?}, queue ends {master_ends:?}\n{out}"
+    );
     assert_none_lost(&need, &out);
-    out.assert_ok();
-    if sync {
-        let ma = g.nodes[m].addr().to_string();
-        let master_ends: Vec<Option<i64>> = (0..4).map(|q| max_offset(&ma, &topic, q)).collect();
-        wait_until(
-            Duration::from_secs(60),
-            "the group's offsets handed back to the master",
-            || (0..4).all(|q| committed(&ma, &group, &topic, q) == master_ends[q as usize]),
-        );
-    }
 }
 
 /// Waits until the NameServer lists no master (id 0) for `name`, the slave still listed.

@@ -151,6 +151,9 @@ impl Group {
             ("brokerRole".to_string(), role.to_string()),
             ("slaveReadEnable".to_string(), "true".to_string()),
         ];
+        // A slave learns a restarted master's HA address from its next registration's answer:
+        // Java's shortest period (10 s, BrokerController clamps it) instead of the default 30 s.
+        all.push(("registerNameServerPeriod".to_string(), "10000".to_string()));
         // Small index files: four brokers' stores may share a tmpfs (`store_dir`).
         all.push(("maxIndexNum".to_string(), "400000".to_string()));
         all.push(("maxHashSlotNum".to_string(), "100000".to_string()));

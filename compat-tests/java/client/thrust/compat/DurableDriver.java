@@ -41,8 +41,9 @@ import org.apache.rocketmq.common.message.MessageQueue;
  *         "ready" once wait_queues queues of the topic have their start offset;
  *         done when N distinct messages arrived, or every body listed in need_file did, and the
  *         consumed offset of each queue id listed in drain_to reached its OFFSET (messages the
- *         broker stored but never acknowledged come after the needed ones);
- *         then lingers and shuts the consumer down cleanly (which persists its offsets)
+ *         broker stored but never acknowledged come after the needed ones), which it says with
+ *         "complete" (true, or false at timeout_ms); then lingers and shuts the consumer down
+ *         cleanly (which persists its offsets)
  * </pre>
  */
 public final class DurableDriver {
@@ -232,6 +233,7 @@ public final class DurableDriver {
         long deadline = System.currentTimeMillis() + a.num("timeout_ms", 120000);
         boolean ok = all.await(a.num("timeout_ms", 120000), TimeUnit.MILLISECONDS)
             && drained(c, a.need("topic"), a.str("drain_to", ""), deadline);
+        new Json().put("complete", ok).emit();
         Thread.sleep(a.num("linger_ms", 2000));
         // A clean shutdown persists the consumed offsets (UPDATE_CONSUMER_OFFSET per queue).
         c.shutdown();
