@@ -8,6 +8,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.rocketmq.client.consumer.DefaultLitePullConsumer;
@@ -143,6 +145,10 @@ public final class BrokerDriver {
         p.setMqClientApiTimeout(Args.CLIENT_API_TIMEOUT_MS);
         p.setSendMsgTimeout(a.sendTimeoutMs());
         AtomicLong checks = new AtomicLong();
+        // The answer to a check-back (END_TRANSACTION, oneway) is sent on this thread after the
+        // listener returns: it must have been sent before the producer shuts down.
+        ExecutorService checkThread = Executors.newSingleThreadExecutor();
+        p.setExecutorService(checkThread);
         p.setTransactionListener(new TransactionListener() {
             @Override
             public LocalTransactionState executeLocalTransaction(Message msg, Object arg) {
@@ -173,6 +179,9 @@ public final class BrokerDriver {
         while (System.currentTimeMillis() < deadline && checks.get() < unknown) {
             Thread.sleep(200);
         }
+        checkThread.shutdown();
+        checkThread.awaitTermination(10, TimeUnit.SECONDS);
+        p.shutdown();
         new Json().put("done", true).put("checks", checks.get()).emit();
         return 0;
     }
