@@ -58,6 +58,7 @@ macro_rules! java_enum {
 }
 
 pub mod admin;
+pub mod controller;
 pub mod heartbeat;
 pub mod lenient;
 pub mod register;

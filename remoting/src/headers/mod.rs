@@ -4,10 +4,12 @@
 
 pub mod admin;
 pub mod broker;
+pub mod controller;
 pub mod namesrv;
 
 pub use admin::*;
 pub use broker::*;
+pub use controller::*;
 pub use namesrv::*;
 
 #[cfg(test)]

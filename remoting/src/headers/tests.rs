@@ -144,3 +144,50 @@ fn malformed_number_names_field() {
     assert_eq!(err.field(), "queueId");
     assert!(err.to_string().contains("queueId"), "{err}");
 }
+
+#[test]
+fn controller_headers_use_javas_names() {
+    let h = ElectMasterRequestHeader {
+        cluster_name: "c".into(),
+        broker_name: "b".into(),
+        broker_id: -1,
+        designate_elect: false,
+        invoke_time: None,
+    };
+    let cmd = Command::request(request::CONTROLLER_ELECT_MASTER).with_header(&h);
+    let keys: Vec<_> = cmd.ext_fields.iter().map(|(k, _)| k).collect();
+    assert_eq!(
+        keys,
+        ["clusterName", "brokerName", "brokerId", "designateElect"]
+    );
+    assert_eq!(cmd.decode_header::<ElectMasterRequestHeader>(), Ok(h));
+    let mut cmd = Command::request(request::CONTROLLER_ELECT_MASTER);
+    cmd.ext_fields.insert("brokerName", "b");
+    assert_eq!(
+        cmd.decode_header::<ElectMasterRequestHeader>(),
+        Err(HeaderError::Missing {
+            header: "ElectMasterRequestHeader",
+            field: "clusterName"
+        })
+    );
+    let mut cmd = Command::request(request::NOTIFY_BROKER_ROLE_CHANGED);
+    for (k, v) in [
+        ("masterAddress", "127.0.0.1:10911"),
+        ("masterEpoch", "3"),
+        ("syncStateSetEpoch", "4"),
+        ("masterBrokerId", "1"),
+    ] {
+        cmd.ext_fields.insert(k, v);
+    }
+    let n: NotifyBrokerRoleChangedRequestHeader = cmd.decode_header().unwrap();
+    assert_eq!(
+        (n.master_epoch, n.sync_state_set_epoch, n.master_broker_id),
+        (Some(3), Some(4), Some(1))
+    );
+    let g = GetMetaDataResponseHeader {
+        is_leader: true,
+        ..Default::default()
+    };
+    let cmd = Command::response(0, None).with_header(&g);
+    assert_eq!(cmd.ext_fields.get("isLeader"), Some("true"));
+}
