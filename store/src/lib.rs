@@ -63,6 +63,7 @@ pub mod config_file;
 pub mod consume_queue;
 pub mod decode;
 mod dispatch;
+pub mod epoch;
 pub mod error;
 mod flush;
 pub mod index;
