@@ -260,7 +260,7 @@ fn check_later_segments(
 }
 
 /// Set the write end to `offset`, zero torn bytes after it, delete later segments.
-fn truncate_commitlog(inner: &Inner, offset: u64) -> Result<()> {
+pub(crate) fn truncate_commitlog(inner: &Inner, offset: u64) -> Result<()> {
     inner.commitlog.segs.delete_from(offset + 1)?;
     if let Some(seg) = inner.commitlog.segs.find(offset) {
         zero_tail(&seg, (offset - seg.base) as usize)?;

@@ -128,8 +128,9 @@ pub(crate) struct Inner {
     /// Manual clean-up rounds requested (`DELETE_EXPIRED_COMMITLOG` asks for 20).
     pub manual_clean_rounds: AtomicU32,
     pub running: AtomicBool,
-    /// `StoreConfig::replica`, fixed at open: puts are refused.
-    pub replica: bool,
+    /// `StoreConfig::replica` at open, then [`Store::set_replica`] (controller mode switches
+    /// roles at runtime): puts are refused.
+    pub replica: AtomicBool,
     pub total_memory: u64,
     /// Put and get statistics (Java `StoreStatsService`).
     pub stats: crate::stats::StoreStats,
@@ -277,7 +278,7 @@ impl Store {
             disk_full_logged_ms: AtomicI64::new(0),
             manual_clean_rounds: AtomicU32::new(0),
             running: AtomicBool::new(true),
-            replica: cfg_replica,
+            replica: AtomicBool::new(cfg_replica),
             total_memory: crate::mmap::total_physical_memory(),
             stats: crate::stats::StoreStats::default(),
             lock_file: Mutex::new(Some(lock_file)),
@@ -373,7 +374,7 @@ impl Store {
 
     fn put_batch_inner(&self, msgs: Vec<NewMessage>) -> Result<PutResult> {
         let inner = &self.inner;
-        if inner.replica {
+        if inner.replica.load(Ordering::Acquire) {
             return Err(StoreError::Replica);
         }
         let Some(head) = msgs.first() else {
