@@ -63,6 +63,8 @@ pub struct Broker {
     pub cold_data: crate::cold_data::ColdDataConfig,
     /// Replication: the slaves of a master, the master of a slave.
     pub ha: crate::ha::Ha,
+    /// Controller mode: the role the controller gave.
+    pub replicas: crate::controller::Replicas,
     /// Version of the broker configuration (GET_BROKER_CONFIG header).
     pub config_version: DataVersion,
     /// The connections of both ports, and their limit (`serverMaxConnections`).
@@ -87,6 +89,12 @@ impl Broker {
         let request_modes =
             crate::request_mode::RequestModes::open(&root).map_err(StartError::Config)?;
         let store = storage::open(&config).map_err(StartError::Store)?;
+        let epochs = if config.enable_controller_mode {
+            store::epoch::EpochCache::open(crate::controller::epoch_path(&config))
+                .map_err(|e| StartError::Store(e.to_string()))?
+        } else {
+            store::epoch::EpochCache::default()
+        };
         Ok(Arc::new(Broker {
             topics,
             groups,
@@ -99,7 +107,8 @@ impl Broker {
             timers: TimerIndex::default(),
             request_modes,
             cold_data: Default::default(),
-            ha: crate::ha::Ha::default(),
+            ha: crate::ha::Ha::new(crate::ha::autoswitch::AutoSwitch::new(epochs)),
+            replicas: Default::default(),
             config_version: DataVersion::default(),
             connections: Arc::new(Connections::with_max(max_connections(&config))),
             ns_client: Arc::new(Client::new()),
@@ -127,6 +136,12 @@ impl Broker {
     /// Asks the registration task to register with the NameServers now (topic created).
     pub fn request_register(&self) {
         self.register_now.notify_one();
+    }
+
+    /// Java `changeSpecialServiceStatus(true)`: a master with its role settled (controller mode
+    /// fences a broker until the controller has given it).
+    pub fn acts_as_master(&self) -> bool {
+        self.config().is_master() && !self.replicas.is_fenced()
     }
 
     pub fn is_shutting_down(&self) -> bool {
@@ -187,6 +202,9 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, StartError> {
     let host = config.bind_address.clone();
     let asked_port = config.listen_port;
     let broker = Broker::open(config)?;
+    if broker.config().enable_controller_mode {
+        crate::controller::start(&broker);
+    }
     let mut servers = Vec::new();
     let main = bind(&broker, &host, asked_port, false).await?;
     let ha_port = if asked_port == 0 {
@@ -214,8 +232,8 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, StartError> {
     stats_items::spawn_samplers(&broker);
     tokio::spawn(register::run(broker.clone()));
     // Java `changeSpecialServiceStatus`: only a master delivers delayed and timer messages and
-    // checks transactions.
-    if broker.config().is_master() {
+    // checks transactions; in controller mode the role changes, and the tasks follow it.
+    if broker.config().is_master() || broker.config().enable_controller_mode {
         tokio::spawn(schedule::run(broker.clone()));
         tokio::spawn(transaction::run(broker.clone()));
         tokio::spawn(timer::run(broker.clone()));

@@ -154,6 +154,15 @@ impl BrokerConfig {
     /// Refuses a value that turns on a feature Thrust does not have yet (the key table's
     /// [`Effect`]), naming the key; start-up and `UPDATE_BROKER_CONFIG` both check this.
     pub fn check_supported(&self) -> Result<(), ConfigError> {
+        if self.enable_controller_mode && !self.read_un_committed {
+            return Err(ConfigError::Unsupported {
+                key: "readUnCommitted".to_string(),
+                message: "config key readUnCommitted=false is not supported yet with \
+                          enableControllerMode=true: Thrust does not hide the messages above \
+                          the confirm offset from consumers (set readUnCommitted=true)"
+                    .to_string(),
+            });
+        }
         for k in Self::keys() {
             if matches!(k.effect, Effect::Honoured | Effect::NoEffect(_)) {
                 continue;
@@ -245,7 +254,12 @@ impl BrokerConfig {
     /// is lowered by 10, the HA port defaults to listen+1.
     pub fn finish(&mut self) -> Result<(), ConfigError> {
         self.check_supported()?;
+        if self.broker_role == BrokerRole::Slave {
+            self.access_message_in_memory_max_ratio -= 10;
+        }
+        // Java: in controller mode the controller assigns role and id.
         match self.broker_role {
+            _ if self.enable_controller_mode => {}
             BrokerRole::AsyncMaster | BrokerRole::SyncMaster => self.broker_id = 0,
             BrokerRole::Slave if self.broker_id <= 0 => {
                 return Err(ConfigError::BadValue {
@@ -254,7 +268,7 @@ impl BrokerConfig {
                     reason: "Slave's brokerId must be > 0".into(),
                 })
             }
-            BrokerRole::Slave => self.access_message_in_memory_max_ratio -= 10,
+            BrokerRole::Slave => {}
         }
         if self.ha_listen_port <= 0 {
             self.ha_listen_port = self.listen_port + 1;
@@ -452,6 +466,25 @@ mod tests {
             assert!(err.to_string().contains("is not supported yet"), "{err}");
         }
         assert!(refusable >= 30, "{refusable} refusable keys");
+    }
+
+    #[test]
+    fn controller_mode_starts_only_reading_uncommitted_data() {
+        let mut c = BrokerConfig::default();
+        c.apply_text("enableControllerMode=true\nbrokerRole=SLAVE\nbrokerId=0\n")
+            .unwrap();
+        let err = c.clone().finish().unwrap_err();
+        assert!(err.to_string().contains("readUnCommitted=false"), "{err}");
+        c.read_un_committed = true;
+        c.finish().unwrap();
+        assert_eq!(c.broker_id, 0, "the controller assigns the id");
+        let mut d = BrokerConfig::default();
+        d.apply_text("enableDLegerCommitLog=true\n").unwrap();
+        let err = d.finish().unwrap_err().to_string();
+        assert!(
+            err.contains("enableControllerMode=true is the supported way"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -50,9 +50,6 @@ pub const STRICT_LOCK: &str = "strict mode locks a queue on a quorum (totalRepli
     with the default totalReplicas=1 that quorum is this broker";
 pub const TOTAL_REPLICAS: &str = "sizes the quorum of lockInStrictMode (see there) and the \
     replica count of enableSlaveActingMaster, which Thrust refuses";
-pub const CONTROLLER_OR_ACTING: &str = "acts only with enableControllerMode=true or \
-    enableSlaveActingMaster=true, which Thrust refuses";
-pub const CONTROLLER: &str = "acts only with enableControllerMode=true, which Thrust refuses";
 pub const METRICS: &str = "configures the metrics exporter, which is off \
     (metricsExporterType=DISABLE, the only value Thrust accepts)";
 pub const COMPENSATION: &str = "expires the subscriptions Java compensates for proxy (gRPC) \
@@ -104,9 +101,9 @@ pub const ROCKSDB: &str = "acts only with storeType=defaultRocksDB or configMana
     which Thrust refuses";
 pub const CQ_WRITE: &str = "Java writes consume-queue entries through a file channel or the \
     mapping; the bytes are the same";
-pub const READ_UNCOMMITTED: &str = "acts only on the confirm offset of controller mode or \
-    duplicationEnable, which Thrust refuses; in classic replication reads end at the CommitLog's \
-    end either way";
+pub const READ_UNCOMMITTED: &str = "in classic replication reads end at the CommitLog's end \
+    either way; with enableControllerMode=true Thrust also reads up to the CommitLog's end and \
+    so refuses readUnCommitted=false there";
 pub const AUTH_IDENTITY: &str = "BrokerStartup sets it from brokerName, brokerClusterName and \
     storePathRootDir";
 pub const AUTH: &str = "acts only with authenticationEnabled or authorizationEnabled=true, \

@@ -11,8 +11,8 @@ use remoting::{Command, Connection};
 use crate::broker::Broker;
 use crate::error::{Reject, Reply};
 use crate::{
-    admin, admin_views, clients, cold_data, consumer_admin, feature_off, ha, offsets, pull,
-    queries, reply, request_mode, runtime_info, send, store_admin, topics_admin, transaction,
+    admin, admin_views, clients, cold_data, consumer_admin, controller, feature_off, ha, offsets,
+    pull, queries, reply, request_mode, runtime_info, send, store_admin, topics_admin, transaction,
 };
 
 /// Routes one request; always returns the reply (the server drops it for oneway requests).
@@ -87,7 +87,8 @@ pub async fn dispatch(b: &Arc<Broker>, conn: &Connection, req: Command, vip: boo
         rq::UPDATE_COLD_DATA_FLOW_CTR_CONFIG => cold_data::update(b, req),
         rq::REMOVE_COLD_DATA_FLOW_CTR_CONFIG => cold_data::remove(b, req),
         rq::GET_COLD_DATA_FLOW_CTR_INFO => cold_data::info(b),
-        rq::GET_BROKER_EPOCH_CACHE => feature_off::broker_epoch(),
+        rq::GET_BROKER_EPOCH_CACHE => controller::epoch_cache(b),
+        rq::NOTIFY_BROKER_ROLE_CHANGED => controller::notify_role_changed(b, &req),
         rq::EXPORT_ROCKSDB_CONFIG_TO_JSON => feature_off::rocksdb_config_to_json(req),
         rq::CHECK_ROCKSDB_CQ_WRITE_PROGRESS => feature_off::check_rocksdb_cq_write_progress(),
         rq::POP_ROLLBACK => feature_off::pop_rollback(),

@@ -1,8 +1,6 @@
 //! Requests for features Thrust does not have, answered as a default Java 5.3.3 broker answers
 //! them with the feature off (Java `AdminBrokerProcessor`):
 //!
-//! * GET_BROKER_EPOCH_CACHE (1007, `mqadmin getBrokerEpoch`): controller mode is off
-//!   (`enableControllerMode=true` stops start-up).
 //! * EXPORT_ROCKSDB_CONFIG_TO_JSON (355, `mqadmin rocksDBConfigToJson`): no table is kept in
 //!   RocksDB, so nothing is exported ("export done.").
 //! * CHECK_ROCKSDB_CQ_WRITE_PROGRESS (354, `mqadmin checkRocksdbCqWriteProgress`): answered
@@ -52,11 +50,6 @@ remoting::header! {
     pub struct AclRequestHeader {
         subject: Option<String> = "subject",
     }
-}
-
-/// GET_BROKER_EPOCH_CACHE (1007).
-pub fn broker_epoch() -> Reply {
-    Err(Reject::system("this request only for controllerMode "))
 }
 
 /// EXPORT_ROCKSDB_CONFIG_TO_JSON (355): every named table (`topics`, `subscriptionGroups`,
@@ -222,10 +215,6 @@ mod tests {
 
     #[test]
     fn feature_off_answers() {
-        assert_eq!(
-            answer(broker_epoch()).1,
-            "this request only for controllerMode "
-        );
         let export =
             rocksdb_config_to_json(req(355, &[("configType", "topics;consumerOffsets")], ""));
         assert_eq!(answer(export), (rc::SUCCESS, "export done.".into()));

@@ -12,6 +12,7 @@ mod config_keys;
 mod config_reasons;
 mod config_values;
 pub mod consumer_admin;
+pub mod controller;
 pub mod dispatch;
 pub mod error;
 pub mod feature_off;

@@ -68,6 +68,10 @@ fn crc32(bytes: &[u8]) -> i32 {
 
 /// Registers with every NameServer once; failures are logged (the next period retries).
 pub async fn register_all(b: &Arc<Broker>) {
+    // Java `isIsolated`: a broker in controller mode registers once it has its role.
+    if b.replicas.is_fenced() {
+        return;
+    }
     let cfg = b.config();
     let body = register_body(b);
     let header = RegisterBrokerRequestHeader {
@@ -132,7 +136,15 @@ pub async fn unregister_all(b: &Arc<Broker>) {
 pub async fn run(b: Arc<Broker>) {
     loop {
         register_all(&b).await;
-        let period = b.config().register_name_server_period.clamp(10_000, 60_000) as u64;
+        let cfg = b.config();
+        let mut period = cfg.register_name_server_period.clamp(10_000, 60_000) as u64;
+        // Controller mode: a slave learns its master's HA address from this answer, which
+        // names it only once the new master has registered; ask again soon (Java waits for
+        // the next period).
+        if cfg.enable_controller_mode && !cfg.is_master() && b.ha.client.ha_master_addr().is_none()
+        {
+            period = 1000;
+        }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(period)) => {}
             _ = b.register_now.notified() => {}

@@ -141,6 +141,9 @@ pub async fn run(b: Arc<Broker>) {
     let mut since_persist = 0u32;
     while !b.is_shutting_down() {
         tick.tick().await;
+        if !b.acts_as_master() {
+            continue;
+        }
         let levels = level_count(&b.config());
         for level in 1..=levels {
             deliver_due(&b, level);

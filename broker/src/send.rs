@@ -77,7 +77,11 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
     }
     let store_host = store_host(&cfg);
     let msgs = build_messages(&req, &h, &cfg, &target, conn.peer(), store_host)?;
-    let acks = crate::ha::needed_acks(&cfg, wait_store_msg_ok(h.properties.as_deref()));
+    let wait = wait_store_msg_ok(h.properties.as_deref());
+    if !crate::ha::enough_in_sync(b, &cfg, wait) {
+        return Err(Reject::system("in-sync replicas not enough"));
+    }
+    let acks = crate::ha::needed_acks(&cfg, wait);
     store_and_reply(b, &cfg, msgs, target.queue_id, store_host, acks).await
 }
 
@@ -117,7 +121,7 @@ async fn store_and_reply(
     msgs: Vec<NewMessage>,
     queue_id: i32,
     store_host: SocketAddr,
-    acks: Option<usize>,
+    acks: Option<crate::ha::Acks>,
 ) -> Reply {
     // Java answers a single message's UNIQ_KEY as the transaction id ("" when it has none).
     let transaction_id = match msgs.as_slice() {
@@ -134,7 +138,7 @@ async fn store_and_reply(
         Ok(p) => p,
         Err(e) => return Err(put_error(&e, b, cfg)),
     };
-    b.ha.master.after_put();
+    b.ha.after_put(cfg.enable_controller_mode);
     let first = put.first();
     let records = put.records;
     let wrote: i64 = records.iter().map(|p| i64::from(p.size)).sum();

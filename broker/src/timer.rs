@@ -204,7 +204,7 @@ pub async fn run(b: Arc<Broker>) {
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     while !b.is_shutting_down() {
         tick.tick().await;
-        if b.config().timer_wheel_enable {
+        if b.config().timer_wheel_enable && b.acts_as_master() {
             step(&b);
         }
     }

@@ -196,6 +196,11 @@ impl TopicTable {
         (tc, true)
     }
 
+    /// Java `DataVersion.nextVersion` at a role change in controller mode.
+    pub fn next_version(&self) {
+        self.version.next();
+    }
+
     pub fn data_version(&self) -> DataVersionJson {
         self.version.snapshot()
     }

@@ -160,7 +160,9 @@ pub async fn run(b: Arc<Broker>) {
         if b.is_shutting_down() {
             return;
         }
-        check_once(&b);
+        if b.acts_as_master() {
+            check_once(&b);
+        }
     }
 }
 

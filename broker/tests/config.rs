@@ -54,7 +54,7 @@ async fn update_refuses_unsupported_values_and_keeps_the_file() {
     let client = Client::new();
     let addr = running.addr.clone();
     for (body, key) in [
-        ("enableControllerMode=true\n", "enableControllerMode=true"),
+        ("asyncLearner=true\n", "asyncLearner=true"),
         (
             "fileReservedTime=1\nenableDLegerCommitLog=true\n",
             "enableDLegerCommitLog=true",

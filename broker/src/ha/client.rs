@@ -79,6 +79,20 @@ impl Client {
         }
     }
 
+    /// Controller mode (Java `ReplicasManager.changeToSlave` / `handleSlaveSynchronize`): the
+    /// master's remoting address from the controller; its HA address is learnt again from the
+    /// next registration's answer.
+    pub fn follow_controller(&self, master: Option<&str>) {
+        *self.ha_master.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.master.lock().unwrap_or_else(|e| e.into_inner()) = master.map(str::to_string);
+        self.wake.notify_one();
+    }
+
+    /// Resolves when the master's HA address changes.
+    pub async fn woken(&self) {
+        self.wake.notified().await
+    }
+
     /// Java `handleRegisterBrokerResult`: the master's HA address (unless configured) and its
     /// remoting address from a NameServer's answer to our registration.
     pub fn on_register_result(&self, ha_server_addr: Option<&str>, master_addr: Option<&str>) {

@@ -21,6 +21,7 @@
 //! the transfer speed `haStatus` shows and `maxHaTransferByteInSecond` limits counts every byte
 //! sent (Java's master counts only the 12-byte headers).
 
+pub mod autoswitch;
 pub mod client;
 mod flow;
 pub mod master;
@@ -38,10 +39,38 @@ use crate::broker::{Broker, StartError};
 use crate::config::{BrokerConfig, BrokerRole};
 
 /// The replication state of one broker.
-#[derive(Default)]
 pub struct Ha {
     pub master: master::Master,
     pub client: client::Client,
+    /// Controller mode's replication (its epoch file is empty and unused otherwise).
+    pub auto: autoswitch::AutoSwitch,
+}
+
+impl Ha {
+    pub fn new(auto: autoswitch::AutoSwitch) -> Ha {
+        Ha {
+            master: master::Master::default(),
+            client: client::Client::default(),
+            auto,
+        }
+    }
+
+    /// Wakes the writers of idle connections after a put.
+    pub fn after_put(&self, controller_mode: bool) {
+        if controller_mode {
+            self.auto.data.notify_waiters();
+        } else {
+            self.master.after_put();
+        }
+    }
+}
+
+impl Default for Ha {
+    fn default() -> Self {
+        Ha::new(autoswitch::AutoSwitch::new(
+            store::epoch::EpochCache::default(),
+        ))
+    }
 }
 
 /// Binds `haListenPort` on `host` (port 0: any free port) and starts the tasks of the broker's
@@ -52,8 +81,14 @@ pub async fn start(b: &Arc<Broker>, host: &str, port: i32) -> Result<u16, StartE
         .await
         .map_err(|source| StartError::Bind { addr, source })?;
     let bound = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-    tokio::spawn(master::accept(b.clone(), listener));
     let cfg = b.config();
+    if cfg.enable_controller_mode {
+        tokio::spawn(autoswitch::master::accept(b.clone(), listener));
+        tokio::spawn(autoswitch::client::run(b.clone()));
+        tokio::spawn(sync::run(b.clone()));
+        return Ok(bound);
+    }
+    tokio::spawn(master::accept(b.clone(), listener));
     if !cfg.is_master() {
         b.ha.client.configure(cfg.ha_master_address.as_deref());
         tokio::spawn(client::run(b.clone()));
@@ -62,28 +97,62 @@ pub async fn start(b: &Arc<Broker>, host: &str, port: i32) -> Result<u16, StartE
     Ok(bound)
 }
 
+/// What a send waits for before it is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acks {
+    /// This many replicas, the master included.
+    Count(usize),
+    /// Every member of the SyncStateSet (controller mode, `allAckInSyncStateSet`).
+    AllInSyncStateSet,
+}
+
 /// The replicas (this master included) a send must reach before it is answered (Java 5.3.3
 /// `CommitLog.handleHA`): `inSyncReplicas` on a SYNC_MASTER, unless the message says it need
-/// not wait (`WAIT=false`); `None` when 0 or 1, i.e. no wait.
-pub fn needed_acks(cfg: &BrokerConfig, wait_store_msg_ok: bool) -> Option<usize> {
+/// not wait (`WAIT=false`); `None` when 0 or 1, i.e. no wait. In controller mode,
+/// `allAckInSyncStateSet` waits for the whole SyncStateSet.
+pub fn needed_acks(cfg: &BrokerConfig, wait_store_msg_ok: bool) -> Option<Acks> {
     if cfg.broker_role != BrokerRole::SyncMaster || !wait_store_msg_ok {
         return None;
+    }
+    if cfg.enable_controller_mode && cfg.all_ack_in_sync_state_set {
+        return Some(Acks::AllInSyncStateSet);
     }
     usize::try_from(cfg.in_sync_replicas)
         .ok()
         .filter(|n| *n > 1)
+        .map(Acks::Count)
 }
 
-/// Waits until `need` replicas hold the CommitLog up to `end`; false after `slaveTimeout`
-/// (the send is then answered FLUSH_SLAVE_TIMEOUT, the message being stored on the master).
-pub async fn wait_replicated(b: &Broker, end: i64, need: usize) -> bool {
-    let timeout = Duration::from_millis(b.config().slave_timeout.max(0) as u64);
-    b.ha.master.wait_acks(end, need, timeout).await
+/// Java `CommitLog.asyncPutMessage` in controller mode: a SYNC_MASTER send that waits is refused
+/// before the put while fewer than `minInSyncReplicas` replicas are in sync.
+pub fn enough_in_sync(b: &Broker, cfg: &BrokerConfig, wait_store_msg_ok: bool) -> bool {
+    if !cfg.enable_controller_mode
+        || cfg.broker_role != BrokerRole::SyncMaster
+        || !wait_store_msg_ok
+    {
+        return true;
+    }
+    let min = usize::try_from(cfg.min_in_sync_replicas).unwrap_or(0);
+    b.ha.auto.in_sync_replicas_nums() >= min
+}
+
+/// Waits until the replicas `need` names hold the CommitLog up to `end`; false after
+/// `slaveTimeout` (the send is then answered FLUSH_SLAVE_TIMEOUT, the message being stored on
+/// the master).
+pub async fn wait_replicated(b: &Broker, end: i64, need: Acks) -> bool {
+    let cfg = b.config();
+    let timeout = Duration::from_millis(cfg.slave_timeout.max(0) as u64);
+    match (cfg.enable_controller_mode, need) {
+        (true, Acks::AllInSyncStateSet) => b.ha.auto.wait_acks(end, None, timeout).await,
+        (true, Acks::Count(n)) => b.ha.auto.wait_acks(end, Some(n), timeout).await,
+        (false, Acks::Count(n)) => b.ha.master.wait_acks(end, n, timeout).await,
+        (false, Acks::AllInSyncStateSet) => true,
+    }
 }
 
 /// Whether a send may be answered without a task of its own: it never waits for a slave.
 pub fn send_never_waits(cfg: &BrokerConfig) -> bool {
-    needed_acks(cfg, true).is_none()
+    needed_acks(cfg, true).is_none() && !cfg.enable_controller_mode
 }
 
 #[cfg(test)]
@@ -101,8 +170,11 @@ mod tests {
             "5.3.3's default inSyncReplicas=1"
         );
         cfg.in_sync_replicas = 2;
-        assert_eq!(needed_acks(&cfg, true), Some(2));
+        assert_eq!(needed_acks(&cfg, true), Some(Acks::Count(2)));
         assert_eq!(needed_acks(&cfg, false), None, "WAIT=false");
         assert!(!send_never_waits(&cfg));
+        cfg.enable_controller_mode = true;
+        cfg.all_ack_in_sync_state_set = true;
+        assert_eq!(needed_acks(&cfg, true), Some(Acks::AllInSyncStateSet));
     }
 }
