@@ -82,13 +82,19 @@ pub struct Namesrv {
 impl Namesrv {
     /// Starts a NameServer of `kind` on a free port and waits until it answers requests.
     pub fn start(kind: NsKind) -> Namesrv {
+        Namesrv::start_with(kind, &[])
+    }
+
+    /// [`Namesrv::start`] with more `key=value` lines in namesrv.conf.
+    pub fn start_with(kind: NsKind, extra: &[(String, String)]) -> Namesrv {
         let dir = work_dir(&format!("{}-namesrv", kind.label()));
         let port = free_port();
         let conf = dir.join("namesrv.conf");
-        write_file(
-            &conf,
-            &format!("listenPort={port}\nbindAddress=127.0.0.1\n"),
-        );
+        let mut text = format!("listenPort={port}\nbindAddress=127.0.0.1\n");
+        for (k, v) in extra {
+            text.push_str(&format!("{k}={v}\n"));
+        }
+        write_file(&conf, &text);
         let conf_arg = conf.display().to_string();
         let server = match kind {
             NsKind::Java => {

@@ -16,6 +16,7 @@ mod consumers;
 mod cpp;
 mod diskfull;
 mod durability;
+mod failover;
 mod features;
 mod ha;
 mod limits;

@@ -9,7 +9,7 @@
 //! `slaveReadEnable=true` (a 5.3.3 slave refuses pulls without it) and, for SYNC_MASTER,
 //! `inSyncReplicas=2` (5.3.3's default of 1 acknowledges without waiting for a slave).
 
-mod group;
+pub(crate) mod group;
 mod migration;
 
 use std::time::Duration;

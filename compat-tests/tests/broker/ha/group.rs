@@ -140,6 +140,15 @@ impl Group {
         }
     }
 
+    /// A group on a NameServer started by the scenario (one with a controller, say).
+    pub(crate) fn with_namesrv(ns: Namesrv) -> Group {
+        require_setup();
+        Group {
+            ns,
+            nodes: Vec::new(),
+        }
+    }
+
     pub(crate) fn ns(&self) -> &str {
         &self.ns.addr
     }

@@ -1,0 +1,237 @@
+//! Automatic failover in controller mode (issue 11, the broker's side), under the Java 5.3.3
+//! controller embedded in the Java NameServer, with three Thrust brokers and, proving the
+//! scenario, three Java 5.3.3 brokers:
+//!
+//! ```text
+//!   Java NameServer + controller (DLedger port) ◀── heartbeats, elections ── 3 brokers, one name
+//!   producer (Java 5.3.3) ──▶ master ──AutoSwitch HA──▶ 2 slaves (allAckInSyncStateSet=true)
+//! ```
+//! Under load both slaves are frozen (SIGSTOP), so the master's CommitLog grows past theirs with
+//! sends it cannot acknowledge; the master is SIGKILLed and the slaves go on (SIGCONT). The
+//! controller elects one of them; the producer resumes on it; every acknowledged message is
+//! consumed; the old master, started again on its store, rejoins as a slave, cuts its diverged
+//! tail and then holds the new master's CommitLog byte for byte. mqadmin's `getSyncStateSet`
+//! and `getBrokerEpoch` show the group as Java's do.
+
+use std::time::{Duration, Instant};
+
+use compat_tests::process::{signal, Background};
+use compat_tests::servers::{Namesrv, NsKind};
+use compat_tests::tools::{mqadmin, update_topic};
+use compat_tests::traffic::{acked_bodies, assert_none_lost};
+use compat_tests::wait::eventually;
+
+use super::common::{unique, wait_until};
+use super::ha::group::{assert_same_commitlog, commitlog_max, Group, Impl, HA_CLUSTER};
+use super::ha::{consume_all, stream, wait_acked};
+
+/// A Java NameServer with its embedded controller (one DLedger peer); returns it and the
+/// controller's address (the DLedger port, which serves the controller requests).
+fn namesrv_with_controller() -> (Namesrv, String) {
+    let dir = compat_tests::env::work_dir("controller");
+    let port = compat_tests::ports::free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let conf: Vec<(String, String)> = [
+        ("enableControllerInNamesrv", "true".to_string()),
+        ("controllerDLegerGroup", "g1".to_string()),
+        ("controllerDLegerPeers", format!("n0-{addr}")),
+        ("controllerDLegerSelfId", "n0".to_string()),
+        (
+            "controllerStorePath",
+            dir.join("store").display().to_string(),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    (Namesrv::start_with(NsKind::Java, &conf), addr)
+}
+
+/// The broker.conf keys of a controller-mode group member.
+fn controller_keys(controller: &str) -> Vec<(String, String)> {
+    [
+        ("enableControllerMode", "true"),
+        ("controllerAddr", controller),
+        ("allAckInSyncStateSet", "true"),
+        // Thrust shows consumers the data above the confirm offset; so does Java with this.
+        ("readUnCommitted", "true"),
+        // A new slave learns its master's HA address from its next registration.
+        ("registerNameServerPeriod", "10000"),
+        // Three Java brokers on two cores: spare them the timer wheel's flushes.
+        ("timerWheelEnable", "false"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+/// `mqadmin getSyncStateSet` for `name`.
+fn sync_state_set(ns: &str, controller: &str, name: &str) -> String {
+    let out = mqadmin(ns, &["getSyncStateSet", "-a", controller, "-b", name]);
+    out.stdout.clone()
+}
+
+/// The master's address the NameServer lists for `name` (id 0).
+fn master_addr(ns: &str, name: &str) -> Option<String> {
+    let v = compat_tests::wire::cluster_info(ns).ok()?;
+    v["brokerAddrTable"][name]["brokerAddrs"]["0"]
+        .as_str()
+        .map(str::to_string)
+}
+
+fn node_at(g: &Group, addr: &str) -> usize {
+    g.nodes
+        .iter()
+        .position(|n| n.addr() == addr)
+        .unwrap_or_else(|| panic!("no node at {addr}"))
+}
+
+/// Three nodes named `name` in controller mode, booted at once (a broker in controller mode
+/// registers only once the controller gave its role); returns when all three are in sync.
+fn start_group(imp: Impl, name: &str) -> (Group, String) {
+    let (ns, controller) = namesrv_with_controller();
+    let mut g = Group::with_namesrv(ns);
+    let keys = controller_keys(&controller);
+    let extra: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    for id in 1..=3 {
+        g.add(name, id, "ASYNC_MASTER", &extra);
+    }
+    let ns = g.ns().to_string();
+    std::thread::scope(|s| {
+        for node in g.nodes.iter_mut() {
+            let ns = ns.as_str();
+            s.spawn(move || node.boot(ns, imp));
+        }
+    });
+    wait_until(Duration::from_secs(90), "three replicas in sync", || {
+        sync_state_set(&ns, &controller, name).contains("#SyncStateSetNums\t3")
+    });
+    (g, controller)
+}
+
+/// SIGSTOPs the slaves, waits until master `m` stored more than they can have, SIGKILLs it and
+/// SIGCONTs the slaves. Returns the master's CommitLog end before the kill.
+fn kill_master_ahead_of_slaves(g: &mut Group, m: usize) -> i64 {
+    let pids: Vec<u32> = (0..g.nodes.len())
+        .filter(|n| *n != m)
+        .filter_map(|n| g.nodes[n].running.as_ref().and_then(|r| r.1.pid()))
+        .collect();
+    for pid in &pids {
+        signal(*pid, "STOP");
+    }
+    // Read after the slaves stopped: they hold at most this much.
+    let before = commitlog_max(g.nodes[m].addr()).unwrap_or_default();
+    let grown = eventually(
+        Duration::from_secs(30),
+        "the master's CommitLog to grow past the frozen slaves'",
+        || commitlog_max(g.nodes[m].addr()).filter(|e| *e > before),
+    );
+    g.nodes[m].kill();
+    for pid in &pids {
+        signal(*pid, "CONT");
+    }
+    grown
+}
+
+/// Waits for a new master and for the producer to send on it; returns the new master's node.
+fn wait_failed_over(g: &Group, name: &str, old: &str, p: &mut Background) -> usize {
+    let killed = Instant::now();
+    let ns = g.ns();
+    wait_until(Duration::from_secs(60), "a new master elected", || {
+        master_addr(ns, name).is_some_and(|a| a != old)
+    });
+    let nm = node_at(g, &master_addr(ns, name).unwrap_or_default());
+    let sent_at_kill = compat_tests::process::json_lines(&p.stdout())
+        .iter()
+        .filter_map(|l| l["i"].as_u64())
+        .max()
+        .unwrap_or_default();
+    let resumed = p.wait_json(Duration::from_secs(90), |v| {
+        v["status"] == "SEND_OK" && v["i"].as_u64() > Some(sent_at_kill)
+    });
+    assert!(
+        resumed.is_some(),
+        "the producer did not resume:\n{}",
+        p.stdout()
+    );
+    eprintln!(
+        "failover: the first send acknowledged after the kill came {:?} after it",
+        killed.elapsed()
+    );
+    // Enough more that the new master's CommitLog passes the old master's diverged tail.
+    wait_acked(p, sent_at_kill + 100);
+    nm
+}
+
+/// The old master rejoins: it cuts its diverged tail, holds the new master's CommitLog byte
+/// for byte, is in sync again, and every replica lists the second epoch.
+fn check_rejoined(g: &mut Group, controller: &str, name: &str, m: usize, nm: usize, imp: Impl) {
+    let grown = commitlog_max_of_store(g, m);
+    g.boot(m, imp);
+    let end = g.wait_caught_up(nm, m);
+    assert!(
+        end > grown,
+        "the new master wrote past the old master's tail"
+    );
+    assert_same_commitlog(&g.nodes[nm].store, &g.nodes[m].store, 0, end);
+    let ns = g.ns().to_string();
+    wait_until(
+        Duration::from_secs(90),
+        "the old master back in sync",
+        || sync_state_set(&ns, controller, name).contains("#SyncStateSetNums\t3"),
+    );
+    let sss = sync_state_set(&ns, controller, name);
+    let line = format!("#MasterAddr\t{}", g.nodes[nm].addr());
+    assert!(sss.contains(&line), "{sss}");
+    let epochs = mqadmin(&ns, &["getBrokerEpoch", "-c", HA_CLUSTER]);
+    epochs.assert_ok();
+    assert_eq!(
+        epochs.stdout.matches("EpochEntry{epoch=2,").count(),
+        3,
+        "every replica has the second epoch:\n{}",
+        epochs.stdout
+    );
+}
+
+/// The end of node `n`'s CommitLog files (the node is down).
+fn commitlog_max_of_store(g: &Group, n: usize) -> i64 {
+    let bytes = super::ha::group::commitlog_bytes(&g.nodes[n].store, 0, i64::MAX);
+    bytes
+        .iter()
+        .rposition(|b| *b != 0)
+        .map_or(0, |i| i as i64 + 1)
+}
+
+fn failover(imp: Impl) {
+    let name = unique("fo");
+    let (mut g, controller) = start_group(imp, &name);
+    let ns = g.ns().to_string();
+    let m = node_at(&g, &master_addr(&ns, &name).expect("a master"));
+    let topic = unique("fot");
+    update_topic(&ns, HA_CLUSTER, &topic, 4);
+    for s in (0..3).filter(|s| *s != m) {
+        g.wait_topic_synced(s, &topic);
+    }
+    let mut p = stream(&ns, &topic, "fo", 5);
+    wait_acked(&mut p, 300);
+    let old = g.nodes[m].addr().to_string();
+    kill_master_ahead_of_slaves(&mut g, m);
+    let nm = wait_failed_over(&g, &name, &old, &mut p);
+    let acked = acked_bodies(&p.finish(Duration::from_secs(1)));
+    check_rejoined(&mut g, &controller, &name, m, nm, imp);
+    let out = consume_all(&ns, &topic, &unique("foc"), &acked);
+    assert_none_lost(&acked, &out);
+    out.assert_ok();
+}
+
+#[test]
+fn java_controller_failover() {
+    let _s = compat_tests::scenario::heavy(450);
+    failover(Impl::Java);
+}
+
+#[test]
+fn ours_controller_failover() {
+    let _s = compat_tests::scenario::heavy(300);
+    failover(Impl::Ours);
+}
