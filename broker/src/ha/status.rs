@@ -66,6 +66,9 @@ fn runtime_info(b: &Broker) -> HaRuntimeInfo {
             master_commit_log_max_offset: 0,
         };
     }
+    if cfg.enable_controller_mode {
+        return controller_mode_info(b, max);
+    }
     let gap = i64::from(cfg.ha_max_gap_not_in_sync);
     let links: Vec<HaConnectionRuntimeInfo> =
         b.ha.master
@@ -87,6 +90,35 @@ fn runtime_info(b: &Broker) -> HaRuntimeInfo {
         ha_client_runtime_info: HaClientRuntimeInfo::default(),
         in_sync_slave_nums: links.iter().filter(|l| l.in_sync).count() as i32,
         ha_connection_info: links,
+        master: true,
+        master_commit_log_max_offset: max,
+    }
+}
+
+/// Java `AutoSwitchHAService.getRuntimeInfo`: a slave is in sync when it is in the
+/// SyncStateSet, and the in-sync count is the set's size without the master.
+fn controller_mode_info(b: &Broker, max: i64) -> HaRuntimeInfo {
+    let set = b.ha.auto.local_sync_state_set();
+    let links =
+        b.ha.auto
+            .links()
+            .iter()
+            .map(|l| {
+                let ack = l.ack.load(Ordering::Acquire);
+                HaConnectionRuntimeInfo {
+                    addr: l.addr.to_string(),
+                    diff: max - ack,
+                    in_sync: set.contains(&l.slave_id.load(Ordering::Acquire)),
+                    slave_ack_offset: ack,
+                    transfer_from_where: l.transfer_from.load(Ordering::Acquire),
+                    transferred_byte_in_second: l.flow.per_second(),
+                }
+            })
+            .collect();
+    HaRuntimeInfo {
+        ha_client_runtime_info: HaClientRuntimeInfo::default(),
+        ha_connection_info: links,
+        in_sync_slave_nums: set.len() as i32 - 1,
         master: true,
         master_commit_log_max_offset: max,
     }
