@@ -1,13 +1,15 @@
 //! Automatic failover in controller mode (issue 11, the broker's side), under the Java 5.3.3
-//! controller embedded in the Java NameServer, with three Thrust brokers and, proving the
-//! scenario, three Java 5.3.3 brokers:
+//! controller embedded in the Java NameServer, with three Thrust brokers, three Java 5.3.3
+//! brokers (proving the scenario) and a Java master with Thrust slaves:
 //!
 //! ```text
 //!   Java NameServer + controller (DLedger port) ◀── heartbeats, elections ── 3 brokers, one name
 //!   producer (Java 5.3.3) ──▶ master ──AutoSwitch HA──▶ 2 slaves (allAckInSyncStateSet=true)
 //! ```
-//! Under load both slaves are frozen (SIGSTOP), so the master's CommitLog grows past theirs with
-//! sends it cannot acknowledge; the master is SIGKILLed and the slaves go on (SIGCONT). The
+//! The first broker up becomes the master. Under load both slaves are frozen (SIGSTOP), so the
+//! master's CommitLog grows past what they read with sends it cannot acknowledge (what is still
+//! in their socket buffers may reach them after all); the master is SIGKILLed and the slaves go
+//! on (SIGCONT). The
 //! controller elects one of them; the producer resumes on it; every acknowledged message is
 //! consumed; the old master, started again on its store, rejoins as a slave, cuts its diverged
 //! tail and then holds the new master's CommitLog byte for byte. mqadmin's `getSyncStateSet`
@@ -86,9 +88,10 @@ fn node_at(g: &Group, addr: &str) -> usize {
         .unwrap_or_else(|| panic!("no node at {addr}"))
 }
 
-/// Three nodes named `name` in controller mode, booted at once (a broker in controller mode
-/// registers only once the controller gave its role); returns when all three are in sync.
-fn start_group(imp: Impl, name: &str) -> (Group, String) {
+/// Three nodes named `name` in controller mode running `imps`: the first boots alone and becomes
+/// the master, the other two then boot at once (a broker in controller mode registers only once
+/// the controller gave its role); returns when all three are in sync.
+fn start_group(imps: [Impl; 3], name: &str) -> (Group, String) {
     let (ns, controller) = namesrv_with_controller();
     let mut g = Group::with_namesrv(ns);
     let keys = controller_keys(&controller);
@@ -97,8 +100,9 @@ fn start_group(imp: Impl, name: &str) -> (Group, String) {
         g.add(name, id, "ASYNC_MASTER", &extra);
     }
     let ns = g.ns().to_string();
+    g.boot(0, imps[0]);
     std::thread::scope(|s| {
-        for node in g.nodes.iter_mut() {
+        for (node, imp) in g.nodes.iter_mut().zip(imps).skip(1) {
             let ns = ns.as_str();
             s.spawn(move || node.boot(ns, imp));
         }
@@ -183,6 +187,9 @@ fn check_rejoined(g: &mut Group, controller: &str, name: &str, m: usize, nm: usi
     let sss = sync_state_set(&ns, controller, name);
     let line = format!("#MasterAddr\t{}", g.nodes[nm].addr());
     assert!(sss.contains(&line), "{sss}");
+    let ha = mqadmin(&ns, &["haStatus", "-b", g.nodes[nm].addr()]);
+    ha.assert_ok();
+    assert!(ha.stdout.contains("#InSyncSlaveNum\t2"), "{}", ha.stdout);
     let epochs = mqadmin(&ns, &["getBrokerEpoch", "-c", HA_CLUSTER]);
     epochs.assert_ok();
     assert_eq!(
@@ -202,11 +209,12 @@ fn commitlog_max_of_store(g: &Group, n: usize) -> i64 {
         .map_or(0, |i| i as i64 + 1)
 }
 
-fn failover(imp: Impl) {
+fn failover(imps: [Impl; 3]) {
     let name = unique("fo");
-    let (mut g, controller) = start_group(imp, &name);
+    let (mut g, controller) = start_group(imps, &name);
     let ns = g.ns().to_string();
     let m = node_at(&g, &master_addr(&ns, &name).expect("a master"));
+    assert_eq!(m, 0, "the first broker up is the master");
     let topic = unique("fot");
     update_topic(&ns, HA_CLUSTER, &topic, 4);
     for s in (0..3).filter(|s| *s != m) {
@@ -218,7 +226,7 @@ fn failover(imp: Impl) {
     kill_master_ahead_of_slaves(&mut g, m);
     let nm = wait_failed_over(&g, &name, &old, &mut p);
     let acked = acked_bodies(&p.finish(Duration::from_secs(1)));
-    check_rejoined(&mut g, &controller, &name, m, nm, imp);
+    check_rejoined(&mut g, &controller, &name, m, nm, imps[m]);
     let out = consume_all(&ns, &topic, &unique("foc"), &acked);
     assert_none_lost(&acked, &out);
     out.assert_ok();
@@ -227,11 +235,19 @@ fn failover(imp: Impl) {
 #[test]
 fn java_controller_failover() {
     let _s = compat_tests::scenario::heavy(450);
-    failover(Impl::Java);
+    failover([Impl::Java; 3]);
 }
 
 #[test]
 fn ours_controller_failover() {
     let _s = compat_tests::scenario::heavy(300);
-    failover(Impl::Ours);
+    failover([Impl::Ours; 3]);
+}
+
+/// A Java master with Thrust slaves: one of ours takes over, and the Java broker rejoins as
+/// the slave of a Thrust master.
+#[test]
+fn ours_controller_failover_java_master_ours_slaves() {
+    let _s = compat_tests::scenario::heavy(400);
+    failover([Impl::Java, Impl::Ours, Impl::Ours]);
 }
