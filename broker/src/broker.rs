@@ -89,6 +89,7 @@ impl Broker {
         let request_modes =
             crate::request_mode::RequestModes::open(&root).map_err(StartError::Config)?;
         let store = storage::open(&config).map_err(StartError::Store)?;
+        let confirm = store.confirm_phy_offset();
         let epochs = if config.enable_controller_mode {
             store::epoch::EpochCache::open(crate::controller::epoch_path(&config))
                 .map_err(|e| StartError::Store(e.to_string()))?
@@ -107,7 +108,7 @@ impl Broker {
             timers: TimerIndex::default(),
             request_modes,
             cold_data: Default::default(),
-            ha: crate::ha::Ha::new(crate::ha::autoswitch::AutoSwitch::new(epochs)),
+            ha: crate::ha::Ha::new(crate::ha::autoswitch::AutoSwitch::new(epochs, confirm)),
             replicas: Default::default(),
             config_version: DataVersion::default(),
             connections: Arc::new(Connections::with_max(max_connections(&config))),

@@ -36,6 +36,19 @@ impl Store {
         Ok(end as i64)
     }
 
+    /// The confirm offset of controller mode kept in the checkpoint (Java `confirmPhyOffset`).
+    pub fn confirm_phy_offset(&self) -> i64 {
+        self.inner.checkpoint.get().confirm_phy_offset
+    }
+
+    /// Records the confirm offset; it reaches the file with the next checkpoint flush, as
+    /// Java's `CommitLog.setConfirmOffset` does.
+    pub fn set_confirm_phy_offset(&self, offset: i64) {
+        self.inner
+            .checkpoint
+            .update(|c| c.confirm_phy_offset = offset);
+    }
+
     /// Whether puts are refused (a slave); controller mode changes it with the role.
     pub fn set_replica(&self, replica: bool) {
         self.inner.replica.store(replica, Ordering::Release);
@@ -187,6 +200,8 @@ mod tests {
         assert!(store.put(message()).is_err(), "a replica refuses puts");
         store.set_replica(false);
         assert_eq!(store.truncate_undispatched().unwrap(), None);
+        store.set_confirm_phy_offset(cut);
+        assert_eq!(store.confirm_phy_offset(), cut);
         store.shutdown().unwrap();
     }
 }

@@ -19,6 +19,13 @@ pub(super) async fn send_heartbeats(b: &Broker) {
     let cfg = b.config();
     let max = b.store.commitlog_offsets().1;
     let auto = &b.ha.auto;
+    let confirm = auto.confirm_offset(
+        cfg.broker_role != BrokerRole::Slave && !b.replicas.is_fenced(),
+        cfg.all_ack_in_sync_state_set,
+        max,
+    );
+    // Java keeps it in the checkpoint at every change; once a heartbeat is as often.
+    b.store.set_confirm_phy_offset(confirm);
     let h = BrokerHeartbeatRequestHeader {
         cluster_name: cfg.broker_cluster_name.clone(),
         broker_addr: cfg.broker_addr(),
@@ -26,11 +33,7 @@ pub(super) async fn send_heartbeats(b: &Broker) {
         broker_id: b.replicas.state().controller_id,
         epoch: Some(auto.epochs.last_epoch()),
         max_offset: Some(max),
-        confirm_offset: Some(auto.confirm_offset(
-            cfg.broker_role != BrokerRole::Slave && !b.replicas.is_fenced(),
-            cfg.all_ack_in_sync_state_set,
-            max,
-        )),
+        confirm_offset: Some(confirm),
         heartbeat_timeout_mills: Some(cfg.controller_heart_beat_timeout_mills),
         election_priority: Some(cfg.broker_election_priority),
     };

@@ -69,6 +69,7 @@ impl Default for Ha {
     fn default() -> Self {
         Ha::new(autoswitch::AutoSwitch::new(
             store::epoch::EpochCache::default(),
+            -1,
         ))
     }
 }

@@ -67,14 +67,15 @@ pub struct AutoSwitch {
 }
 
 impl AutoSwitch {
-    pub fn new(epochs: EpochCache) -> AutoSwitch {
+    /// `confirm`: the confirm offset the checkpoint kept (Java `loadCheckPoint`).
+    pub fn new(epochs: EpochCache, confirm: i64) -> AutoSwitch {
         let (changes, rx) = mpsc::unbounded_channel();
         AutoSwitch {
             epochs,
             local_id: AtomicI64::new(-1),
             sync: Mutex::new(SyncState::default()),
             caught_up: Mutex::new(HashMap::new()),
-            confirm: AtomicI64::new(-1),
+            confirm: AtomicI64::new(confirm),
             links: Mutex::new(Vec::new()),
             acks: watch::channel(0).0,
             data: Notify::new(),
@@ -300,7 +301,7 @@ mod tests {
 
     #[test]
     fn sync_state_set_changes_wait_for_the_controller() {
-        let a = AutoSwitch::new(EpochCache::default());
+        let a = AutoSwitch::new(EpochCache::default(), -1);
         a.local_id.store(1, Ordering::Release);
         a.set_sync_state_set([1].into_iter().collect(), 0);
         assert!(a.epochs.append(store::epoch::EpochEntry::new(1, 0)));
