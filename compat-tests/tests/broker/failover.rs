@@ -1,6 +1,6 @@
 //! Automatic failover in controller mode (issue 11, the broker's side), under the Java 5.3.3
 //! controller embedded in the Java NameServer, with three Thrust brokers, three Java 5.3.3
-//! brokers (proving the scenario) and a Java master with Thrust slaves:
+//! brokers (proving the scenario), a Java master with Thrust slaves and the reverse:
 //!
 //! ```text
 //!   Java NameServer + controller (DLedger port) ◀── heartbeats, elections ── 3 brokers, one name
@@ -250,4 +250,12 @@ fn ours_controller_failover() {
 fn ours_controller_failover_java_master_ours_slaves() {
     let _s = compat_tests::scenario::heavy(400);
     failover([Impl::Java, Impl::Ours, Impl::Ours]);
+}
+
+/// A Thrust master with Java slaves: a Java broker takes over, and ours rejoins as the slave of
+/// a Java master.
+#[test]
+fn ours_controller_failover_ours_master_java_slaves() {
+    let _s = compat_tests::scenario::heavy(450);
+    failover([Impl::Ours, Impl::Java, Impl::Java]);
 }
