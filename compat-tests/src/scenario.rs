@@ -19,7 +19,7 @@ use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// Pool size when `THRUST_COMPAT_UNITS` is unset.
-pub const DEFAULT_UNITS: u32 = 8;
+pub const DEFAULT_UNITS: u32 = 10;
 
 /// Units heavy tests may hold together while light ones wait: the rest is kept for those, so
 /// the heavy tests, which mostly wait on their servers, never leave the CPU idle with light ones
