@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
@@ -192,29 +192,13 @@ async fn connection(b: Arc<Broker>, stream: TcpStream, peer: SocketAddr) {
     master.remove(&link);
 }
 
-fn millis(v: i64) -> Duration {
-    Duration::from_millis(v.max(0) as u64)
-}
-
 async fn read_reports(b: &Broker, mut rd: OwnedReadHalf, link: &SlaveLink) -> Result<(), String> {
     let mut buf = BytesMut::with_capacity(64);
     loop {
-        let housekeeping = millis(i64::from(b.config().ha_housekeeping_interval));
         buf.reserve(64);
-        match tokio::time::timeout(housekeeping, rd.read_buf(&mut buf)).await {
-            Err(_) => {
-                return Err(format!(
-                    "ha housekeeping, found this connection[{}] expired",
-                    link.addr
-                ))
-            }
-            Ok(Ok(0)) => return Err("closed by the slave".into()),
-            Ok(Err(e)) => return Err(format!("read: {e}")),
-            Ok(Ok(_)) => {
-                if let Some(offset) = take_last_report(&mut buf) {
-                    b.ha.master.on_report(link, offset);
-                }
-            }
+        super::read_from_slave(b, &mut rd, &mut buf, link.addr).await?;
+        if let Some(offset) = take_last_report(&mut buf) {
+            b.ha.master.on_report(link, offset);
         }
     }
 }
@@ -249,7 +233,7 @@ async fn write_transfers(
     let write_err = |e: std::io::Error| format!("write: {e}");
     loop {
         let cfg = b.config();
-        if last_write.elapsed() > millis(i64::from(cfg.ha_send_heartbeat_interval)) {
+        if last_write.elapsed() > super::millis(i64::from(cfg.ha_send_heartbeat_interval)) {
             wr.write_all(&header(next, 0)).await.map_err(write_err)?;
             link.flow.add(HEADER_SIZE);
             last_write = Instant::now();

@@ -156,6 +156,31 @@ pub fn send_never_waits(cfg: &BrokerConfig) -> bool {
     needed_acks(cfg, true).is_none() && !cfg.enable_controller_mode
 }
 
+/// `Duration` from a millisecond config value (negative counts as 0).
+pub(crate) fn millis(v: i64) -> Duration {
+    Duration::from_millis(v.max(0) as u64)
+}
+
+/// One read from a slave's connection into `buf`, as both masters (classic and AutoSwitch) do
+/// it: nothing for `haHousekeepingInterval` ends the connection with Java's message.
+pub(crate) async fn read_from_slave(
+    b: &Broker,
+    rd: &mut tokio::net::tcp::OwnedReadHalf,
+    buf: &mut bytes::BytesMut,
+    addr: std::net::SocketAddr,
+) -> Result<(), String> {
+    use tokio::io::AsyncReadExt;
+    let housekeeping = millis(i64::from(b.config().ha_housekeeping_interval));
+    match tokio::time::timeout(housekeeping, rd.read_buf(buf)).await {
+        Err(_) => Err(format!(
+            "ha housekeeping, found this connection[{addr}] expired"
+        )),
+        Ok(Ok(0)) => Err("closed by the slave".into()),
+        Ok(Err(e)) => Err(format!("read: {e}")),
+        Ok(Ok(_)) => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
@@ -105,26 +105,11 @@ async fn connection(b: Arc<Broker>, stream: TcpStream, peer: SocketAddr) {
     auto.remove_link(&link, b.store.commitlog_offsets().1);
 }
 
-fn millis(v: i64) -> Duration {
-    Duration::from_millis(v.max(0) as u64)
-}
-
 async fn read_frames(b: &Broker, mut rd: OwnedReadHalf, link: &Link) -> Result<(), String> {
     let mut buf = BytesMut::with_capacity(256);
     loop {
-        let housekeeping = millis(i64::from(b.config().ha_housekeeping_interval));
         buf.reserve(256);
-        match tokio::time::timeout(housekeeping, rd.read_buf(&mut buf)).await {
-            Err(_) => {
-                return Err(format!(
-                    "ha housekeeping, found this connection[{}] expired",
-                    link.addr
-                ))
-            }
-            Ok(Ok(0)) => return Err("closed by the slave".into()),
-            Ok(Err(e)) => return Err(format!("read: {e}")),
-            Ok(Ok(_)) => {}
-        }
+        crate::ha::read_from_slave(b, &mut rd, &mut buf, link.addr).await?;
         while let Some(f) = proto::take_slave_frame(&mut buf).map_err(|e| e.to_string())? {
             on_frame(b, link, f);
         }
@@ -316,7 +301,7 @@ async fn heartbeat_if_due(
     epoch: Option<EpochEntry>,
     last_write: &mut Instant,
 ) -> Result<(), String> {
-    if last_write.elapsed() <= millis(i64::from(b.config().ha_send_heartbeat_interval)) {
+    if last_write.elapsed() <= crate::ha::millis(i64::from(b.config().ha_send_heartbeat_interval)) {
         return Ok(());
     }
     let Some(e) = epoch.or_else(|| b.ha.auto.epochs.first()) else {
