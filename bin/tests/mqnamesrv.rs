@@ -160,15 +160,38 @@ fn boots_serves_and_stops_on_sigterm() {
 fn unsupported_values_stop_start_up_naming_the_key() {
     let dir = temp_dir("unsupported");
     let conf = dir.join("namesrv.conf");
-    for key in [
-        "clusterTest",
-        "enableControllerInNamesrv",
-        "notifyMinBrokerIdChanged",
-        "useTLS",
+    let controller = "enableControllerInNamesrv=true\ncontrollerDLegerSelfId=n0\n";
+    for (key, lines, says) in [
+        (
+            "clusterTest",
+            "clusterTest=true\n",
+            "config key clusterTest=true is not supported yet",
+        ),
+        (
+            "notifyMinBrokerIdChanged",
+            "notifyMinBrokerIdChanged=true\n",
+            "config key notifyMinBrokerIdChanged=true is not supported yet",
+        ),
+        (
+            "useTLS",
+            "useTLS=true\n",
+            "config key useTLS=true is not supported yet",
+        ),
+        // The embedded controller needs its peers, as Java's, and is one controller only.
+        (
+            "enableControllerInNamesrv",
+            controller,
+            "Attribute value controllerDLegerPeers of ControllerConfig is null or empty",
+        ),
+        (
+            "controllerDLegerPeers",
+            &format!("{controller}controllerDLegerPeers=n0-127.0.0.1:1;n1-127.0.0.1:2\n"),
+            "config key controllerDLegerPeers=n0-127.0.0.1:1;n1-127.0.0.1:2 is not supported yet",
+        ),
     ] {
         std::fs::write(
             &conf,
-            format!("bindAddress=127.0.0.1\nlistenPort=0\n{key}=true\n"),
+            format!("bindAddress=127.0.0.1\nlistenPort=0\n{lines}"),
         )
         .unwrap();
         let child = Command::new(BIN)
@@ -185,7 +208,7 @@ fn unsupported_values_stop_start_up_naming_the_key() {
         while child.0.try_wait().unwrap().is_none() {
             assert!(
                 std::time::Instant::now() < deadline,
-                "mqnamesrv started with {key}=true"
+                "mqnamesrv started with {lines}"
             );
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -193,9 +216,6 @@ fn unsupported_values_stop_start_up_naming_the_key() {
         let mut stderr = String::new();
         std::io::Read::read_to_string(child.0.stderr.as_mut().unwrap(), &mut stderr).unwrap();
         assert_eq!(status.code(), Some(255), "{key}: {stderr}");
-        assert!(
-            stderr.contains(&format!("config key {key}=true is not supported yet")),
-            "{key}: {stderr}"
-        );
+        assert!(stderr.contains(says), "{key}: {stderr}");
     }
 }

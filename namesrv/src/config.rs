@@ -129,7 +129,8 @@ config_keys! {
         enable_all_topic_list: bool = "enableAllTopicList", true, USE;
         enable_topic_list: bool = "enableTopicList", true, USE;
         notify_min_broker_id_changed: bool = "notifyMinBrokerIdChanged", false, only_default("notifying brokers that their group's minimum broker id changed");
-        enable_controller_in_namesrv: bool = "enableControllerInNamesrv", false, only_default("a controller embedded in the NameServer");
+        /// `mqnamesrv` then also runs Thrust's controller (the `controller` crate).
+        enable_controller_in_namesrv: bool = "enableControllerInNamesrv", false, USE, START;
         need_wait_for_service: bool = "needWaitForService", false, USE;
         wait_seconds_for_service: i32 = "waitSecondsForService", 45, USE, min(0);
         delete_topic_with_broker_registration: bool = "deleteTopicWithBrokerRegistration", false, USE;
@@ -396,12 +397,7 @@ mod tests {
     #[test]
     fn unsupported_values_are_refused_naming_the_key() {
         assert!(NamesrvConfig::default().check_supported().is_ok());
-        for key in [
-            "clusterTest",
-            "enableControllerInNamesrv",
-            "notifyMinBrokerIdChanged",
-            "useTLS",
-        ] {
+        for key in ["clusterTest", "notifyMinBrokerIdChanged", "useTLS"] {
             let mut c = NamesrvConfig::default();
             c.set(key, "true").unwrap();
             let err = c.check_supported().unwrap_err();

@@ -9,6 +9,11 @@
 //! * `-n/--namesrvAddr`: accepted and ignored, as by Java.
 //! * `-h/--help`: usage, exit 0.
 //!
+//! With `enableControllerInNamesrv=true` the same file also configures the controller (Java
+//! `ControllerConfig` keys such as `controllerDLegerPeers`, `controllerDLegerSelfId`,
+//! `controllerStorePath`), which then runs in this process on the port of its own
+//! `controllerDLegerPeers` entry, as Java's `NamesrvStartup#controllerManagerMain` does.
+//!
 //! `ROCKETMQ_HOME` defaults, as in Java's `bin/mqnamesrv` script, to the directory above the
 //! binary's (Java's own "please set ROCKETMQ_HOME" exit -2 remains for when that cannot be
 //! found). Once listening it prints Java's
@@ -32,14 +37,23 @@ const USAGE: &str = "usage: mqnamesrv [-c <arg>] [-h] [-n <arg>] [-p]
 
 const OPTS: &[Opt] = &[CONFIG_FILE, HELP, NAMESRV_ADDR, PRINT_CONFIG_ITEM];
 
-/// Builds the config: Java defaults, then the `-c` file.
-fn load_config(config_file: Option<&str>) -> Result<ConfigState, String> {
+/// The NameServer's config and, with `enableControllerInNamesrv=true`, the controller's.
+struct Configs {
+    namesrv: ConfigState,
+    controller: Option<controller::ConfigState>,
+}
+
+/// Builds the configs: Java defaults, then the `-c` file.
+fn load_config(config_file: Option<&str>) -> Result<Configs, String> {
     let mut state = ConfigState::default();
     if state.config.rocketmq_home.is_none() {
         state.config.rocketmq_home = home_from_executable();
     }
     let Some(file) = config_file else {
-        return Ok(state);
+        return Ok(Configs {
+            namesrv: state,
+            controller: None,
+        });
     };
     let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
     let entries = remoting::props::parse(&text);
@@ -51,11 +65,39 @@ fn load_config(config_file: Option<&str>) -> Result<ConfigState, String> {
         .config
         .check_supported()
         .map_err(|e| format!("{file}: {e}"))?;
+    let controller = if state.config.enable_controller_in_namesrv {
+        Some(controller_config(&state, &entries).map_err(|e| format!("{file}: {e}"))?)
+    } else {
+        None
+    };
     for key in state.extra.keys() {
-        tracing::warn!(key = %key, file = %file, "unknown config key, ignored");
+        let known = controller
+            .as_ref()
+            .is_some_and(|c| !c.extra.contains_key(key));
+        if !known {
+            tracing::warn!(key = %key, file = %file, "unknown config key, ignored");
+        }
     }
     state.config.config_store_path = file.to_string();
     println!("load config properties file OK, {file}");
+    Ok(Configs {
+        namesrv: state,
+        controller,
+    })
+}
+
+/// Java `NamesrvStartup`: the controller reads the same properties; its transport keys are
+/// the NameServer's (a clone of its `NettyServerConfig`).
+fn controller_config(
+    namesrv: &ConfigState,
+    entries: &[(String, String)],
+) -> Result<controller::ConfigState, controller::Error> {
+    let mut state = controller::ConfigState::default();
+    state.config.rocketmq_home = namesrv.config.rocketmq_home.clone();
+    state.config.listen_port = namesrv.config.listen_port;
+    state.extra = state.config.apply(entries)?;
+    state.config.check_supported()?;
+    state.config.self_peer()?;
     Ok(state)
 }
 
@@ -65,7 +107,10 @@ fn main() -> ExitCode {
         Ok(a) => a,
         Err(code) => return code,
     };
-    let state = match load_config(args.value('c')) {
+    let Configs {
+        namesrv: state,
+        controller,
+    } = match load_config(args.value('c')) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
@@ -73,7 +118,11 @@ fn main() -> ExitCode {
         }
     };
     if args.has('p') {
-        print_config_items(state.config.print_lines());
+        let mut lines = state.config.print_lines();
+        if let Some(c) = &controller {
+            lines.extend(c.config.print_lines());
+        }
+        print_config_items(lines);
         return ExitCode::SUCCESS;
     }
     if state.config.rocketmq_home.is_none() {
@@ -84,19 +133,35 @@ fn main() -> ExitCode {
         tracing::info!("{line}");
     }
     serve(Some("NSServer"), "the Name Server stopped", |stop| {
-        run(state, stop)
+        run(state, controller, stop)
     })
 }
 
-async fn run(state: ConfigState, stop: Stop) -> Result<(), String> {
+async fn run(
+    state: ConfigState,
+    controller: Option<controller::ConfigState>,
+    stop: Stop,
+) -> Result<(), String> {
     let bind = state.config.bind_address.clone();
     let running = namesrv::start(state).await.map_err(|e| e.to_string())?;
     announce(&format!(
         "The Name Server boot success. serializeType=JSON, address {bind}:{}",
         running.local_addr.port()
     ));
+    let controller = match controller {
+        Some(c) => {
+            let started = controller::start(c).await.map_err(|e| e.to_string())?;
+            tracing::info!(addr = %started.local_addr, "controller listening");
+            announce("The ControllerManager boot success. serializeType=JSON");
+            Some(started)
+        }
+        None => None,
+    };
     stop.await;
     tracing::info!("shutdown signal received, stopping the Name Server");
+    if let Some(c) = controller {
+        c.shutdown().await;
+    }
     running.shutdown().await;
     Ok(())
 }
