@@ -7,6 +7,7 @@
 //! is right; `compat-tests/README.md` tells how to add one.
 
 mod broker;
+mod controller;
 mod golden;
 mod namesrv;
 mod standalone;
