@@ -15,8 +15,8 @@
 //! allocate faults (seen here: sends still answered SEND_OK while the records' pages could not be
 //! allocated, and the dispatch thread died with `InternalError: a fault occurred in a recent
 //! unsafe memory access operation`, so consumers saw nothing new until a restart). A filesystem filled to
-//! the last byte is covered on our broker alone by `bin/tests/mqbroker_disk_full.rs` and
-//! `store/tests/disk_full.rs`.
+//! the last byte is covered on our broker alone by `bin/tests/it/mqbroker_disk_full.rs` and
+//! `store/tests/it/disk_full.rs`.
 
 use std::time::Duration;
 

@@ -1,7 +1,6 @@
 //! Runs the `mqcontroller` binary as scripts do: `-p`, `-c` with Java's `controller.conf` keys,
 //! the boot line, a request over TCP on the port of its own peer entry, the refusals, and a
 //! clean stop on SIGTERM.
-#![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

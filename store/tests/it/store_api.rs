@@ -1,7 +1,6 @@
 //! Put/get/index/offset behaviour through the public API.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::{msg, small_config, TempDir};
 use store::{java_hash, Boundary, GetRequest, GetStatus, Store, StoreConfig, StoredMessage};

@@ -1,7 +1,6 @@
 //! Black-box: brokers register over TCP, clients read routes, admin edits them.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

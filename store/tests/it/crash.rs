@@ -2,9 +2,8 @@
 //! it is killed at random moments, many times. After each kill the store is reopened (abnormal
 //! recovery) and every acknowledged message must be there, intact, at its queue offset, and
 //! nothing returned may fail its CRC.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};

@@ -1,7 +1,6 @@
 //! Black-box: KV config (with persistence across restarts), NameServer config, and bad input.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use remoting::code::{request as rq, response};

@@ -1,7 +1,6 @@
 //! Send → pull round trips, long polling and offsets, over TCP through `remoting::Client`.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

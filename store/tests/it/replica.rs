@@ -1,8 +1,7 @@
 //! Slave-side replication: raw CommitLog bytes from a master store, applied in chunks that split
 //! records, give the slave the same records, consume queues and index.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::{msg, small_config, TempDir};
 use store::{GetRequest, Store};

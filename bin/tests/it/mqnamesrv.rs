@@ -1,6 +1,5 @@
 //! Runs the `mqnamesrv` binary as scripts do: `-p`, `-c` with a config file, the boot line,
 //! a request over TCP, and a clean stop on SIGTERM.
-#![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

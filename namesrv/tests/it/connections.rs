@@ -1,8 +1,7 @@
 //! Thrust's `serverMaxConnections`: a connection beyond it is closed at accept, the open ones
 //! keep being served.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,8 +1,7 @@
 //! Black-box: UPDATE_NAMESRV_CONFIG refuses the values start-up refuses (a feature Thrust does
 //! not have yet), naming the key, and changes nothing.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use remoting::code::{request as rq, response};

@@ -1,6 +1,5 @@
 //! Runs the `mqbroker` binary as scripts do with a config file that sets a value Thrust does not
 //! support yet: start-up stops before anything is written, exit 255, the key named.
-#![allow(clippy::unwrap_used)]
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

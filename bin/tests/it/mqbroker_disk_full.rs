@@ -6,7 +6,6 @@
 //!
 //! The broker's disk-usage check runs once an hour here, so each refusal comes from the store
 //! failing to reserve space: a new consume queue, the growth of one, a CommitLog roll.
-#![allow(clippy::unwrap_used)]
 
 use std::process::{Child, Command as Process, Stdio};
 use std::time::{Duration, Instant};

@@ -1,8 +1,7 @@
 //! Damaged store directories: the store recovers the valid data, logs what it drops, and never
 //! serves a record that fails its CRC.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::fs::OpenOptions;
 use std::os::unix::fs::FileExt;

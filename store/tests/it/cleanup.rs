@@ -1,7 +1,6 @@
 //! Clean-up of expired files and the disk-full guard.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,6 @@
 //! Transactional messages: half message, commit, rollback, check-back to the producer.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -2,9 +2,8 @@
 //! store directory, sent with path-traversal forms in each path-shaped field, leaves everything
 //! outside the store and every file the store already had unchanged, and the broker keeps
 //! serving on the same connection.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

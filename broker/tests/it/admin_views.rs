@@ -1,8 +1,7 @@
 //! Heartbeat V2, and the admin requests INVOKE_BROKER_TO_GET_CONSUMER_STATUS (223),
 //! CLONE_GROUP_OFFSET (314), VIEW_BROKER_STATS_DATA (315) and QUERY_CONSUME_QUEUE (321).
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

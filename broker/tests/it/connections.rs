@@ -1,8 +1,7 @@
 //! The broker's connections: the `serverMaxConnections` limit, Java's idle close
 //! (`serverChannelMaxIdleTimeSeconds`), and no read buffer held by an idle connection.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,6 @@
 //! Admin requests as mqadmin sends them: bodies in Java's shapes, real values.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use remoting::code::{request as rq, response as rc};

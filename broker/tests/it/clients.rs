@@ -1,8 +1,7 @@
 //! Heartbeats, consumer membership notifications, locks, registration with our NameServer,
 //! send-back and delay levels.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

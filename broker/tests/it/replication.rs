@@ -1,9 +1,8 @@
 //! Replication between two brokers in one process, through their real HA ports: a slave's
 //! CommitLog is the master's byte for byte, it serves reads and refuses writes, and a
 //! SYNC_MASTER answers a send only once the slave has it.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,9 +1,8 @@
 //! Configuration over the wire: GET_BROKER_CONFIG lists Java's keys, UPDATE_BROKER_CONFIG
 //! refuses the values start-up refuses, and serverChannelMaxIdleTimeSeconds closes idle
 //! connections.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -7,9 +7,8 @@
 //!
 //! The clean-up thread's usage check (`diskSpaceWarningLevelRatio`) is pushed out of the way, so
 //! every refusal here comes from the store failing to reserve space.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,6 @@
 //! Refusals with Java's codes and remarks; the connection keeps serving after each one.
-#![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use remoting::code::{request as rq, response as rc};
