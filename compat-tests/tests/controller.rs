@@ -1,17 +1,15 @@
-//! Controller mode (issue 11) under Thrust's controller and under Java's: three Java 5.3.3
-//! brokers with `enableControllerMode=true` and `allAckInSyncStateSet=true` in one broker set,
-//! the controller embedded in the NameServer (`enableControllerInNamesrv=true`) or standalone
-//! (`mqcontroller`), and mqadmin 5.3.3's controller commands.
+//! The controllers of controller mode (issue 11), Thrust's and Java's, embedded in the NameServer
+//! (`enableControllerInNamesrv=true`) or standalone (`mqcontroller`, Java's `ControllerStartup`):
+//! how scenarios start them ([`Controllers`]) and read them, and mqadmin 5.3.3's controller
+//! commands against both. The failover scenarios under each controller are in
+//! `broker::failover`.
 //!
 //! ```text
 //!   NameServer (routes) ◀── register ── broker id 1 (master) ──HA──▶ ids 2, 3 (slaves)
 //!   controller (127.0.0.1:<peer port>) ◀── heartbeat / register / alter sync-state set / elect
 //! ```
-//! Each `java_` test proves its scenario against the Java NameServer with its embedded
-//! controller; the `ours_` twins run the same function against Thrust's.
 
 mod admin;
-mod failover;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -43,12 +41,13 @@ pub(crate) enum Ctl {
 
 /// A NameServer and a controller, in one process or two.
 pub(crate) struct Controllers {
-    pub(crate) ns: String,
+    pub(crate) ns: Namesrv,
+    /// The controller's address (its DLedger peer port, which serves controller requests).
     pub(crate) ctl: String,
     /// The work directory (`user.home` of a Java controller, `HOME` of ours).
     pub(crate) dir: PathBuf,
-    _servers: Vec<Server>,
-    _ns: Option<Namesrv>,
+    /// The controller process when it runs apart from the NameServer.
+    pub(crate) standalone: Option<Server>,
 }
 
 pub(crate) fn unique(prefix: &str) -> String {
@@ -62,12 +61,16 @@ pub(crate) fn unique(prefix: &str) -> String {
 }
 
 /// The controller keys both implementations read (Java `ControllerConfig`).
-fn controller_keys(port: u16, store: &std::path::Path) -> String {
-    format!(
-        "controllerDLegerGroup=thrust-ctl\ncontrollerDLegerPeers=n0-127.0.0.1:{port}\n\
-         controllerDLegerSelfId=n0\ncontrollerStorePath={}\n",
-        store.display()
-    )
+fn controller_keys(port: u16, store: &std::path::Path) -> Vec<(String, String)> {
+    [
+        ("controllerDLegerGroup", "thrust-ctl".to_string()),
+        ("controllerDLegerPeers", format!("n0-127.0.0.1:{port}")),
+        ("controllerDLegerSelfId", "n0".to_string()),
+        ("controllerStorePath", store.display().to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
 }
 
 impl Controllers {
@@ -76,55 +79,27 @@ impl Controllers {
         let cport = free_port();
         let ctl = format!("127.0.0.1:{cport}");
         let keys = controller_keys(cport, &dir.join("ctlstore"));
+        let java = matches!(kind, Ctl::JavaEmbedded | Ctl::JavaStandalone);
+        let ns_kind = if java { NsKind::Java } else { NsKind::Ours };
         let c = match kind {
             Ctl::JavaEmbedded | Ctl::OursEmbedded => {
-                let nport = free_port();
-                let conf = dir.join("namesrv.conf");
-                std::fs::write(
-                    &conf,
-                    format!(
-                        "listenPort={nport}\nbindAddress=127.0.0.1\nenableControllerInNamesrv=true\n{keys}"
-                    ),
-                )
-                .expect("write namesrv.conf");
-                let conf = conf.display().to_string();
-                let server = if kind == Ctl::JavaEmbedded {
-                    let cmd = java_cmd(
-                        &dir,
-                        &["-Xms128m", "-Xmx256m"],
-                        &classpath("namesrv-5.3.3"),
-                        "org.apache.rocketmq.namesrv.NamesrvStartup",
-                    )
-                    .args(["-c", conf.as_str()]);
-                    Server::spawn(
-                        "java-namesrv-ctl",
-                        &cmd,
-                        vec![
-                            dir.join("logs/rocketmqlogs/namesrv.log"),
-                            dir.join("logs/rocketmqlogs/controller.log"),
-                        ],
-                    )
-                } else {
-                    Server::spawn(
-                        "ours-namesrv-ctl",
-                        &ours("mqnamesrv", &dir, &conf),
-                        Vec::new(),
-                    )
-                };
+                let mut conf = vec![("enableControllerInNamesrv".to_string(), "true".to_string())];
+                conf.extend(keys);
                 Controllers {
-                    ns: format!("127.0.0.1:{nport}"),
+                    ns: Namesrv::start_with(ns_kind, &conf),
                     ctl,
-                    dir: dir.clone(),
-                    _servers: vec![server],
-                    _ns: None,
+                    dir,
+                    standalone: None,
                 }
             }
             Ctl::OursStandalone | Ctl::JavaStandalone => {
-                let java = kind == Ctl::JavaStandalone;
-                let ns = Namesrv::start(if java { NsKind::Java } else { NsKind::Ours });
+                let ns = Namesrv::start(ns_kind);
                 let conf = dir.join("controller.conf");
-                std::fs::write(&conf, format!("bindAddress=127.0.0.1\n{keys}"))
-                    .expect("write controller.conf");
+                let mut text = "bindAddress=127.0.0.1\n".to_string();
+                for (k, v) in &keys {
+                    text.push_str(&format!("{k}={v}\n"));
+                }
+                std::fs::write(&conf, text).expect("write controller.conf");
                 let conf = conf.display().to_string();
                 let server = if java {
                     let cmd = java_cmd(
@@ -147,11 +122,10 @@ impl Controllers {
                     )
                 };
                 Controllers {
-                    ns: ns.addr.clone(),
+                    ns,
                     ctl,
-                    dir: dir.clone(),
-                    _servers: vec![server],
-                    _ns: Some(ns),
+                    dir,
+                    standalone: Some(server),
                 }
             }
         };
@@ -163,7 +137,7 @@ impl Controllers {
     /// one elects itself a moment after start).
     fn wait_leader(&self) {
         wait_until(Duration::from_secs(90), "the controller to lead", || {
-            wire::route(&self.ns, "ctl_probe").is_ok()
+            wire::route(&self.ns.addr, "ctl_probe").is_ok()
                 && wire::request(&self.ctl, GET_METADATA_INFO, &[], Duration::from_secs(5))
                     .is_ok_and(|r| r.code == 0 && r.ext_str("isLeader") == Some("true"))
         });
@@ -171,17 +145,7 @@ impl Controllers {
 
     /// CONTROLLER_GET_REPLICA_INFO: (master id, master address, master epoch) once known.
     pub(crate) fn master(&self, broker_name: &str) -> Option<(i64, String, i64)> {
-        let r = wire::request(
-            &self.ctl,
-            GET_REPLICA_INFO,
-            &[("brokerName", broker_name)],
-            Duration::from_secs(5),
-        )
-        .ok()?;
-        let id = r.ext_str("masterBrokerId")?.parse().ok()?;
-        let addr = r.ext_str("masterAddress")?.to_string();
-        let epoch = r.ext_str("masterEpoch")?.parse().ok()?;
-        Some((id, addr, epoch))
+        master_of(&self.ctl, broker_name)
     }
 
     /// CONTROLLER_GET_SYNC_STATE_DATA for one broker set (its `ReplicasInfo`).
@@ -200,17 +164,22 @@ impl Controllers {
         let info = v["replicasInfoTable"][broker_name].clone();
         (!info.is_null()).then_some(info)
     }
+}
 
-    /// The ids in the broker set's sync-state set that are alive.
-    pub(crate) fn in_sync_alive(&self, broker_name: &str) -> Vec<i64> {
-        self.replicas(broker_name)
-            .and_then(|v| v["inSyncReplicas"].as_array().cloned())
-            .unwrap_or_default()
-            .iter()
-            .filter(|r| r["alive"] == true)
-            .filter_map(|r| r["brokerId"].as_i64())
-            .collect()
-    }
+/// CONTROLLER_GET_REPLICA_INFO from the controller at `ctl`: (master id, master address, master
+/// epoch) of a broker set once it has a master.
+pub(crate) fn master_of(ctl: &str, broker_name: &str) -> Option<(i64, String, i64)> {
+    let r = wire::request(
+        ctl,
+        GET_REPLICA_INFO,
+        &[("brokerName", broker_name)],
+        Duration::from_secs(5),
+    )
+    .ok()?;
+    let id = r.ext_str("masterBrokerId")?.parse().ok()?;
+    let addr = r.ext_str("masterAddress")?.to_string();
+    let epoch = r.ext_str("masterEpoch")?.parse().ok()?;
+    Some((id, addr, epoch))
 }
 
 fn ours(bin: &str, dir: &std::path::Path, conf: &str) -> Cmd {
@@ -249,7 +218,7 @@ impl Member {
 
     /// Starts a Java broker in controller mode on this member's store.
     pub(crate) fn boot(&mut self, c: &Controllers, cluster: &str, name: &str) {
-        let mut spec = BrokerSpec::new(cluster, name, &[c.ns.as_str()]).on_store(&self.store);
+        let mut spec = BrokerSpec::new(cluster, name, &[c.ns.addr.as_str()]).on_store(&self.store);
         spec.extra.extend(
             [
                 ("enableControllerMode", "true"),

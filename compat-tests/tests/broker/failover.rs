@@ -1,24 +1,27 @@
-//! Automatic failover in controller mode (issue 11, the broker's side), under the Java 5.3.3
-//! controller embedded in the Java NameServer, with three Thrust brokers, three Java 5.3.3
-//! brokers (proving the scenario), a Java master with Thrust slaves and the reverse:
+//! Automatic failover in controller mode (issue 11): three brokers of one name under a
+//! controller, Java's (embedded in the Java NameServer) or Thrust's (embedded in `mqnamesrv` or
+//! standalone `mqcontroller`):
 //!
 //! ```text
-//!   Java NameServer + controller (DLedger port) ◀── heartbeats, elections ── 3 brokers, one name
+//!   NameServer + controller (DLedger port) ◀── heartbeats, elections ── 3 brokers, one name
 //!   producer (Java 5.3.3) ──▶ master ──AutoSwitch HA──▶ 2 slaves (allAckInSyncStateSet=true)
 //! ```
 //! The first broker up becomes the master. Under load both slaves are frozen (SIGSTOP), so the
 //! master's CommitLog grows past what they read with sends it cannot acknowledge (what is still
 //! in their socket buffers may reach them after all); the master is SIGKILLed and the slaves go
-//! on (SIGCONT). The
-//! controller elects one of them; the producer resumes on it; every acknowledged message is
-//! consumed; the old master, started again on its store, rejoins as a slave, cuts its diverged
-//! tail and then holds the new master's CommitLog byte for byte. mqadmin's `getSyncStateSet`
-//! and `getBrokerEpoch` show the group as Java's do.
+//! on (SIGCONT). The controller elects one of them; the producer resumes on it; every
+//! acknowledged message is consumed; the old master, started again on its store, rejoins as a
+//! slave, cuts its diverged tail and then holds the new master's CommitLog byte for byte.
+//! mqadmin's `getSyncStateSet` and `getBrokerEpoch` show the group as Java's do.
+//!
+//! Three Java 5.3.3 brokers under Java's controller prove the scenario. Thrust's brokers run it
+//! under Java's controller mixed with Java brokers both ways (a Java master with Thrust slaves,
+//! and the reverse), three Java brokers run it under Thrust's controller, and three Thrust
+//! brokers under Thrust's standalone controller.
 
 use std::time::{Duration, Instant};
 
-use compat_tests::process::{signal, Background};
-use compat_tests::servers::{Namesrv, NsKind};
+use compat_tests::process::{signal, Background, Server};
 use compat_tests::tools::{mqadmin, update_topic};
 use compat_tests::traffic::{acked_bodies, assert_none_lost};
 use compat_tests::wait::eventually;
@@ -26,28 +29,7 @@ use compat_tests::wait::eventually;
 use super::common::{unique, wait_until};
 use super::ha::group::{assert_same_commitlog, commitlog_max, Group, Impl, HA_CLUSTER};
 use super::ha::{consume_all, stream, wait_acked};
-
-/// A Java NameServer with its embedded controller (one DLedger peer); returns it and the
-/// controller's address (the DLedger port, which serves the controller requests).
-fn namesrv_with_controller() -> (Namesrv, String) {
-    let dir = compat_tests::env::work_dir("controller");
-    let port = compat_tests::ports::free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let conf: Vec<(String, String)> = [
-        ("enableControllerInNamesrv", "true".to_string()),
-        ("controllerDLegerGroup", "g1".to_string()),
-        ("controllerDLegerPeers", format!("n0-{addr}")),
-        ("controllerDLegerSelfId", "n0".to_string()),
-        (
-            "controllerStorePath",
-            dir.join("store").display().to_string(),
-        ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    (Namesrv::start_with(NsKind::Java, &conf), addr)
-}
+use crate::controller::{master_of, Controllers, Ctl};
 
 /// The broker.conf keys of a controller-mode group member.
 fn controller_keys(controller: &str) -> Vec<(String, String)> {
@@ -88,12 +70,14 @@ fn node_at(g: &Group, addr: &str) -> usize {
         .unwrap_or_else(|| panic!("no node at {addr}"))
 }
 
-/// Three nodes named `name` in controller mode running `imps`: the first boots alone and becomes
-/// the master, the other two then boot at once (a broker in controller mode registers only once
-/// the controller gave its role); returns when all three are in sync.
-fn start_group(imps: [Impl; 3], name: &str) -> (Group, String) {
-    let (ns, controller) = namesrv_with_controller();
-    let mut g = Group::with_namesrv(ns);
+/// Three nodes named `name` in controller mode running `imps` under controller `ctl`: the first
+/// boots alone and becomes the master, the other two then boot at once (a broker in controller
+/// mode registers only once the controller gave its role); returns when all three are in sync,
+/// with the controller's address and its process when it runs apart from the NameServer.
+fn start_group(imps: [Impl; 3], name: &str, ctl: Ctl) -> (Group, String, Option<Server>) {
+    let c = Controllers::start(ctl);
+    let controller = c.ctl.clone();
+    let mut g = Group::with_namesrv(c.ns);
     let keys = controller_keys(&controller);
     let extra: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     for id in 1..=3 {
@@ -110,12 +94,12 @@ fn start_group(imps: [Impl; 3], name: &str) -> (Group, String) {
     wait_until(Duration::from_secs(90), "three replicas in sync", || {
         sync_state_set(&ns, &controller, name).contains("#SyncStateSetNums\t3")
     });
-    (g, controller)
+    (g, controller, c.standalone)
 }
 
 /// SIGSTOPs the slaves, waits until master `m` stored more than they can have, SIGKILLs it and
-/// SIGCONTs the slaves. Returns the master's CommitLog end before the kill.
-fn kill_master_ahead_of_slaves(g: &mut Group, m: usize) -> i64 {
+/// SIGCONTs the slaves. Returns when the SIGKILL was sent.
+fn kill_master_ahead_of_slaves(g: &mut Group, m: usize) -> Instant {
     let pids: Vec<u32> = (0..g.nodes.len())
         .filter(|n| *n != m)
         .filter_map(|n| g.nodes[n].running.as_ref().and_then(|r| r.1.pid()))
@@ -125,25 +109,40 @@ fn kill_master_ahead_of_slaves(g: &mut Group, m: usize) -> i64 {
     }
     // Read after the slaves stopped: they hold at most this much.
     let before = commitlog_max(g.nodes[m].addr()).unwrap_or_default();
-    let grown = eventually(
+    eventually(
         Duration::from_secs(30),
         "the master's CommitLog to grow past the frozen slaves'",
         || commitlog_max(g.nodes[m].addr()).filter(|e| *e > before),
     );
+    let killed = Instant::now();
     g.nodes[m].kill();
     for pid in &pids {
         signal(*pid, "CONT");
     }
-    grown
+    killed
 }
 
 /// Waits for a new master and for the producer to send on it; returns the new master's node.
-fn wait_failed_over(g: &Group, name: &str, old: &str, p: &mut Background) -> usize {
-    let killed = Instant::now();
+fn wait_failed_over(
+    g: &Group,
+    controller: &str,
+    name: &str,
+    old: &str,
+    p: &mut Background,
+    killed: Instant,
+) -> usize {
     let ns = g.ns();
-    wait_until(Duration::from_secs(60), "a new master elected", || {
-        master_addr(ns, name).is_some_and(|a| a != old)
-    });
+    wait_until(
+        Duration::from_secs(60),
+        "the controller to elect a new master",
+        || master_of(controller, name).is_some_and(|(_, a, _)| a != old),
+    );
+    let elected = killed.elapsed();
+    wait_until(
+        Duration::from_secs(60),
+        "the new master in the routes",
+        || master_addr(ns, name).is_some_and(|a| a != old),
+    );
     let nm = node_at(g, &master_addr(ns, name).unwrap_or_default());
     let sent_at_kill = compat_tests::process::json_lines(&p.stdout())
         .iter()
@@ -159,7 +158,7 @@ fn wait_failed_over(g: &Group, name: &str, old: &str, p: &mut Background) -> usi
         p.stdout()
     );
     eprintln!(
-        "failover: the first send acknowledged after the kill came {:?} after it",
+        "failover: new master elected {elected:?} after the SIGKILL; sends resumed after {:?}",
         killed.elapsed()
     );
     // Enough more that the new master's CommitLog passes the old master's diverged tail.
@@ -209,9 +208,9 @@ fn commitlog_max_of_store(g: &Group, n: usize) -> i64 {
         .map_or(0, |i| i as i64 + 1)
 }
 
-fn failover(imps: [Impl; 3]) {
+fn failover(imps: [Impl; 3], ctl: Ctl) {
     let name = unique("fo");
-    let (mut g, controller) = start_group(imps, &name);
+    let (mut g, controller, _standalone) = start_group(imps, &name, ctl);
     let ns = g.ns().to_string();
     let m = node_at(&g, &master_addr(&ns, &name).expect("a master"));
     assert_eq!(m, 0, "the first broker up is the master");
@@ -223,8 +222,8 @@ fn failover(imps: [Impl; 3]) {
     let mut p = stream(&ns, &topic, "fo", 5);
     wait_acked(&mut p, 300);
     let old = g.nodes[m].addr().to_string();
-    kill_master_ahead_of_slaves(&mut g, m);
-    let nm = wait_failed_over(&g, &name, &old, &mut p);
+    let killed = kill_master_ahead_of_slaves(&mut g, m);
+    let nm = wait_failed_over(&g, &controller, &name, &old, &mut p, killed);
     let acked = acked_bodies(&p.finish(Duration::from_secs(1)));
     check_rejoined(&mut g, &controller, &name, m, nm, imps[m]);
     let out = consume_all(&ns, &topic, &unique("foc"), &acked);
@@ -235,27 +234,35 @@ fn failover(imps: [Impl; 3]) {
 #[test]
 fn java_controller_failover() {
     let _s = compat_tests::scenario::heavy(450);
-    failover([Impl::Java; 3]);
+    failover([Impl::Java; 3], Ctl::JavaEmbedded);
 }
 
+/// Three Thrust brokers under Thrust's standalone controller.
 #[test]
 fn ours_controller_failover() {
     let _s = compat_tests::scenario::heavy(300);
-    failover([Impl::Ours; 3]);
+    failover([Impl::Ours; 3], Ctl::OursStandalone);
 }
 
-/// A Java master with Thrust slaves: one of ours takes over, and the Java broker rejoins as
-/// the slave of a Thrust master.
+/// Three Java brokers under Thrust's controller, embedded in `mqnamesrv`.
+#[test]
+fn ours_controller_java_brokers_fail_over() {
+    let _s = compat_tests::scenario::heavy(450);
+    failover([Impl::Java; 3], Ctl::OursEmbedded);
+}
+
+/// Under Java's controller, a Java master with Thrust slaves: one of ours takes over, and the
+/// Java broker rejoins as the slave of a Thrust master.
 #[test]
 fn ours_controller_failover_java_master_ours_slaves() {
     let _s = compat_tests::scenario::heavy(400);
-    failover([Impl::Java, Impl::Ours, Impl::Ours]);
+    failover([Impl::Java, Impl::Ours, Impl::Ours], Ctl::JavaEmbedded);
 }
 
-/// A Thrust master with Java slaves: a Java broker takes over, and ours rejoins as the slave of
-/// a Java master.
+/// Under Java's controller, a Thrust master with Java slaves: a Java broker takes over, and
+/// ours rejoins as the slave of a Java master.
 #[test]
 fn ours_controller_failover_ours_master_java_slaves() {
     let _s = compat_tests::scenario::heavy(450);
-    failover([Impl::Ours, Impl::Java, Impl::Java]);
+    failover([Impl::Ours, Impl::Java, Impl::Java], Ctl::JavaEmbedded);
 }

@@ -1,5 +1,5 @@
 //! mqadmin 5.3.3's controller commands give the same output, addresses and times normalized,
-//! against Java's controller (embedded in its NameServer) and ours: getControllerMetaData,
+//! against Java's standalone controller (`ControllerStartup`) and ours (`mqcontroller`): getControllerMetaData,
 //! getSyncStateSet, getBrokerEpoch, electMaster, getControllerConfig, updateControllerConfig,
 //! cleanBrokerMetadata. One Java broker in controller mode is the set they look at.
 
@@ -27,7 +27,7 @@ fn transcript(kind: Ctl, cluster: &str, name: &str) -> Vec<(String, String)> {
         text.replace(&ctl, "CTL")
             .replace(&baddr, "BROKER")
             .replace(&format!("127.0.0.1:{ha_port}"), "BROKER_HA")
-            .replace(&c.ns, "NS")
+            .replace(&c.ns.addr, "NS")
             .lines()
             .map(str::trim_end)
             .filter(|l| !l.is_empty())
@@ -36,7 +36,7 @@ fn transcript(kind: Ctl, cluster: &str, name: &str) -> Vec<(String, String)> {
     };
     let mut out = Vec::new();
     let mut cmd = |args: &[&str]| {
-        let o = mqadmin(&c.ns, args);
+        let o = mqadmin(&c.ns.addr, args);
         out.push((args.join(" "), norm(&format!("{}{}", o.stdout, o.stderr))));
     };
     cmd(&["getControllerMetaData", "-a", &ctl]);
@@ -115,7 +115,7 @@ fn transcript(kind: Ctl, cluster: &str, name: &str) -> Vec<(String, String)> {
     ]);
     // getControllerConfig: every key with its value, the one just updated included. Java also
     // lists `jraftConfig`, its JraftConfig object's identity hash (`...JraftConfig@214894fc`).
-    let o = mqadmin(&c.ns, &["getControllerConfig", "-a", &ctl]);
+    let o = mqadmin(&c.ns.addr, &["getControllerConfig", "-a", &ctl]);
     let dir = c.dir.display().to_string();
     let mut listed: Vec<String> = norm(&o.stdout.replace(&dir, "DIR"))
         .lines()
@@ -134,7 +134,7 @@ fn transcript(kind: Ctl, cluster: &str, name: &str) -> Vec<(String, String)> {
             .is_some_and(|r| r.iter().all(|x| x["alive"] == false))
     });
     let mut cmd = |args: &[&str]| {
-        let o = mqadmin(&c.ns, args);
+        let o = mqadmin(&c.ns.addr, args);
         out.push((args.join(" "), norm(&format!("{}{}", o.stdout, o.stderr))));
     };
     cmd(&[
@@ -157,8 +157,12 @@ fn controller_mqadmin_commands_match_java() {
     let _s = compat_tests::scenario::heavy(400);
     let cluster = unique("ac");
     let name = unique("ab");
-    let java = transcript(Ctl::JavaEmbedded, &cluster, &name);
-    let ours = transcript(Ctl::OursEmbedded, &cluster, &name);
+    // Each controller has its own NameServer and broker: both transcripts are taken at once.
+    let (java, ours) = std::thread::scope(|s| {
+        let java = s.spawn(|| transcript(Ctl::JavaStandalone, &cluster, &name));
+        let ours = transcript(Ctl::OursStandalone, &cluster, &name);
+        (java.join().expect("the Java transcript"), ours)
+    });
     let mut diffs = Vec::new();
     for ((cmd, j), (_, o)) in java.iter().zip(&ours) {
         if j != o {
