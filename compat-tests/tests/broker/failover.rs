@@ -122,22 +122,73 @@ fn kill_master_ahead_of_slaves(g: &mut Group, m: usize) -> Instant {
     killed
 }
 
+/// Polls `f` every 10 ms (the failover times are measured with it) for up to a minute.
+fn poll_fast<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// SEND_MESSAGE (10) of one small message straight to the broker at `addr`: true when it
+/// answered SUCCESS (with `allAckInSyncStateSet`, once its sync-state set acknowledged it).
+fn probe_send(addr: &str, topic: &str) -> bool {
+    let born = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis())
+        .to_string();
+    let header = [
+        ("producerGroup", "failover_probe"),
+        ("topic", topic),
+        ("defaultTopic", "TBW102"),
+        ("defaultTopicQueueNums", "4"),
+        ("queueId", "0"),
+        ("sysFlag", "0"),
+        ("bornTimestamp", born.as_str()),
+        ("flag", "0"),
+        ("properties", ""),
+        ("reconsumeTimes", "0"),
+        ("unitMode", "false"),
+        ("batch", "false"),
+    ];
+    compat_tests::wire::request_body(
+        addr,
+        10,
+        compat_tests::wire::VERSION_5_3_3,
+        &header,
+        b"failover-probe",
+        Duration::from_secs(5),
+    )
+    .is_ok_and(|r| r.code == 0)
+}
+
 /// Waits for a new master and for the producer to send on it; returns the new master's node.
 fn wait_failed_over(
     g: &Group,
     controller: &str,
     name: &str,
+    topic: &str,
     old: &str,
     p: &mut Background,
     killed: Instant,
 ) -> usize {
     let ns = g.ns();
-    wait_until(
-        Duration::from_secs(60),
-        "the controller to elect a new master",
-        || master_of(controller, name).is_some_and(|(_, a, _)| a != old),
-    );
+    let new_addr = poll_fast("the controller to elect a new master", || {
+        master_of(controller, name)
+            .map(|(_, a, _)| a)
+            .filter(|a| a != old)
+    });
     let elected = killed.elapsed();
+    // The failover proper, without the client's route refresh: the new master stores a send
+    // (acknowledged by its sync-state set) at its own address.
+    poll_fast("the new master to store a send", || {
+        probe_send(&new_addr, topic).then_some(())
+    });
+    let writable = killed.elapsed();
     wait_until(
         Duration::from_secs(60),
         "the new master in the routes",
@@ -158,7 +209,8 @@ fn wait_failed_over(
         p.stdout()
     );
     eprintln!(
-        "failover: new master elected {elected:?} after the SIGKILL; sends resumed after {:?}",
+        "failover: new master elected {elected:?} after the SIGKILL, stored a send at its \
+         address after {writable:?}; the producer's sends resumed after {:?}",
         killed.elapsed()
     );
     // Enough more that the new master's CommitLog passes the old master's diverged tail.
@@ -223,7 +275,7 @@ fn failover(imps: [Impl; 3], ctl: Ctl) {
     wait_acked(&mut p, 300);
     let old = g.nodes[m].addr().to_string();
     let killed = kill_master_ahead_of_slaves(&mut g, m);
-    let nm = wait_failed_over(&g, &controller, &name, &old, &mut p, killed);
+    let nm = wait_failed_over(&g, &controller, &name, &topic, &old, &mut p, killed);
     let acked = acked_bodies(&p.finish(Duration::from_secs(1)));
     check_rejoined(&mut g, &controller, &name, m, nm, imps[m]);
     let out = consume_all(&ns, &topic, &unique("foc"), &acked);
