@@ -182,6 +182,20 @@ impl Group {
         self.nodes[node].boot(&ns, imp);
     }
 
+    /// [`Group::boot`] of several nodes at once (brokers of different names, or slaves of one
+    /// master, do not wait on each other to start).
+    pub(crate) fn boot_together(&mut self, which: &[usize], imp: Impl) {
+        let ns = self.ns.addr.clone();
+        std::thread::scope(|s| {
+            for (i, node) in self.nodes.iter_mut().enumerate() {
+                if which.contains(&i) {
+                    let ns = ns.as_str();
+                    s.spawn(move || node.boot(ns, imp));
+                }
+            }
+        });
+    }
+
     /// Waits until master node `m` has a connected slave that reported its offset
     /// (GET_BROKER_HA_STATUS, answered alike by Java 5.3.3 and Thrust).
     pub(crate) fn wait_attached(&self, m: usize, slave_store_max: i64) {

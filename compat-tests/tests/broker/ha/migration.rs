@@ -118,12 +118,10 @@ pub(crate) fn two_groups(imp: Impl, ns_kind: Kind) {
     let asl = g.add(&a, 1, "SLAVE", &[]);
     let bm = g.add(&b, 0, "SYNC_MASTER", SYNC);
     let bsl = g.add(&b, 1, "SLAVE", &[]);
-    g.boot(am, imp);
-    g.boot(bm, imp);
+    g.boot_together(&[am, bm], imp);
     let topic = unique("h2t");
     compat_tests::tools::update_topic(g.ns(), HA_CLUSTER, &topic, 4);
-    g.boot(asl, imp);
-    g.boot(bsl, imp);
+    g.boot_together(&[asl, bsl], imp);
     g.wait_attached(am, 0);
     g.wait_attached(bm, 0);
     g.wait_topic_synced(asl, &topic);
