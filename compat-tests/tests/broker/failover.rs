@@ -18,6 +18,9 @@
 //! under Java's controller mixed with Java brokers both ways (a Java master with Thrust slaves,
 //! and the reverse), three Java brokers run it under Thrust's controller, and three Thrust
 //! brokers under Thrust's standalone controller.
+//!
+//! With `minInSyncReplicas=2`, a master alone in its sync-state set refuses sends and stores them
+//! once a slave joined (Java brokers under Java's controller, Thrust's under Thrust's).
 
 use std::time::{Duration, Instant};
 
@@ -137,6 +140,11 @@ fn poll_fast<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
 /// SEND_MESSAGE (10) of one small message straight to the broker at `addr`: true when it
 /// answered SUCCESS (with `allAckInSyncStateSet`, once its sync-state set acknowledged it).
 fn probe_send(addr: &str, topic: &str) -> bool {
+    send_direct(addr, topic).is_some_and(|r| r.code == 0)
+}
+
+/// SEND_MESSAGE (10) of one small message straight to the broker at `addr`; its answer.
+fn send_direct(addr: &str, topic: &str) -> Option<compat_tests::wire::Reply> {
     let born = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis())
@@ -163,7 +171,7 @@ fn probe_send(addr: &str, topic: &str) -> bool {
         b"failover-probe",
         Duration::from_secs(5),
     )
-    .is_ok_and(|r| r.code == 0)
+    .ok()
 }
 
 /// Waits for a new master and for the producer to send on it; returns the new master's node.
@@ -281,6 +289,57 @@ fn failover(imps: [Impl; 3], ctl: Ctl) {
     let out = consume_all(&ns, &topic, &unique("foc"), &acked);
     assert_none_lost(&acked, &out);
     out.assert_ok();
+}
+
+/// `minInSyncReplicas=2`: a master alone in its sync-state set refuses sends as Java's does
+/// (SYSTEM_ERROR, "in-sync replicas not enough"), and stores them once a slave joined the set.
+fn min_in_sync_replicas(imp: Impl, ctl: Ctl) {
+    let name = unique("mis");
+    let c = Controllers::start(ctl);
+    let controller = c.ctl.clone();
+    let _standalone = c.standalone;
+    let mut g = Group::with_namesrv(c.ns);
+    let mut keys = controller_keys(&controller);
+    keys.push(("minInSyncReplicas".to_string(), "2".to_string()));
+    let extra: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    for id in 1..=2 {
+        g.add(&name, id, "ASYNC_MASTER", &extra);
+    }
+    let ns = g.ns().to_string();
+    g.boot(0, imp);
+    let master = g.nodes[0].addr().to_string();
+    wait_until(Duration::from_secs(60), "the first broker elected", || {
+        master_of(&controller, &name).is_some_and(|(_, a, _)| a == master)
+    });
+    let topic = unique("mist");
+    update_topic(&ns, HA_CLUSTER, &topic, 4);
+    let refused = send_direct(&master, &topic).expect("an answer to the send");
+    assert_eq!(
+        (refused.code, refused.remark.as_deref()),
+        (1, Some("in-sync replicas not enough")),
+        "a master alone in its sync-state set"
+    );
+    g.boot(1, imp);
+    wait_until(Duration::from_secs(90), "two replicas in sync", || {
+        sync_state_set(&ns, &controller, &name).contains("#SyncStateSetNums\t2")
+    });
+    wait_until(
+        Duration::from_secs(60),
+        "a send stored with two in sync",
+        || probe_send(&master, &topic),
+    );
+}
+
+#[test]
+fn java_min_in_sync_replicas() {
+    let _s = compat_tests::scenario::heavy(300);
+    min_in_sync_replicas(Impl::Java, Ctl::JavaEmbedded);
+}
+
+#[test]
+fn ours_min_in_sync_replicas() {
+    let _s = compat_tests::scenario::light(300);
+    min_in_sync_replicas(Impl::Ours, Ctl::OursStandalone);
 }
 
 #[test]
