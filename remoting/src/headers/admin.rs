@@ -277,3 +277,44 @@ header! {
         store_timestamp: i64 = "storeTimestamp",
     }
 }
+
+header! {
+    /// UPDATE_AND_CREATE_ACL_CONFIG (50), 4.9.x `CreateAccessConfigRequestHeader`; the perm
+    /// lists travel comma-joined.
+    pub struct CreateAccessConfigRequestHeader {
+        access_key: String = "accessKey",
+        secret_key: Option<String> = "secretKey",
+        white_remote_address: Option<String> = "whiteRemoteAddress",
+        admin: bool = "admin" or false,
+        default_topic_perm: Option<String> = "defaultTopicPerm",
+        default_group_perm: Option<String> = "defaultGroupPerm",
+        topic_perms: Option<String> = "topicPerms",
+        group_perms: Option<String> = "groupPerms",
+    }
+}
+
+header! {
+    /// DELETE_ACL_CONFIG (51), 4.9.x.
+    pub struct DeleteAccessConfigRequestHeader {
+        access_key: String = "accessKey",
+    }
+}
+
+header! {
+    /// UPDATE_GLOBAL_WHITE_ADDRS_CONFIG (53), 4.9.x; both fields are `@CFNotNull`.
+    pub struct UpdateGlobalWhiteAddrsConfigRequestHeader {
+        global_white_addrs: String = "globalWhiteAddrs",
+        acl_file_full_path: String = "aclFileFullPath",
+    }
+}
+
+header! {
+    /// The answer to GET_BROKER_CLUSTER_ACL_INFO (52), 4.9.x.
+    pub struct GetBrokerAclConfigResponseHeader {
+        version: String = "version",
+        all_acl_file_version: Option<String> = "allAclFileVersion",
+        broker_name: String = "brokerName",
+        broker_addr: String = "brokerAddr",
+        cluster_name: String = "clusterName",
+    }
+}
