@@ -65,6 +65,8 @@ pub struct Broker {
     pub ha: crate::ha::Ha,
     /// Controller mode: the role the controller gave.
     pub replicas: crate::controller::Replicas,
+    /// ACL 1.0 (`aclEnable`): the accounts of the ACL files.
+    pub acl: Option<Arc<crate::auth::Acl>>,
     /// Version of the broker configuration (GET_BROKER_CONFIG header).
     pub config_version: DataVersion,
     /// The connections of both ports, and their limit (`serverMaxConnections`).
@@ -88,6 +90,7 @@ impl Broker {
         let delay_offsets = DelayOffsets::open(&root).map_err(StartError::Config)?;
         let request_modes =
             crate::request_mode::RequestModes::open(&root).map_err(StartError::Config)?;
+        let acl = open_acl(&config)?;
         let store = storage::open(&config).map_err(StartError::Store)?;
         let confirm = store.confirm_phy_offset();
         let epochs = if config.enable_controller_mode {
@@ -110,6 +113,7 @@ impl Broker {
             cold_data: Default::default(),
             ha: crate::ha::Ha::new(crate::ha::autoswitch::AutoSwitch::new(epochs, confirm)),
             replicas: Default::default(),
+            acl,
             config_version: DataVersion::default(),
             connections: Arc::new(Connections::with_max(max_connections(&config))),
             ns_client: Arc::new(Client::new()),
@@ -230,6 +234,7 @@ pub async fn start(config: BrokerConfig) -> Result<RunningBroker, StartError> {
         }
     }
     spawn_periodic(&broker);
+    crate::auth::spawn_watcher(&broker);
     stats_items::spawn_samplers(&broker);
     tokio::spawn(register::run(broker.clone()));
     // Java `changeSpecialServiceStatus`: only a master delivers delayed and timer messages and
@@ -280,6 +285,21 @@ fn max_connections(config: &BrokerConfig) -> Option<usize> {
     usize::try_from(config.server_max_connections)
         .ok()
         .filter(|n| *n > 0)
+}
+
+/// The ACL files under `rocketmqHome` when `aclEnable` is on.
+fn open_acl(config: &BrokerConfig) -> Result<Option<Arc<crate::auth::Acl>>, StartError> {
+    if !config.acl_enable {
+        return Ok(None);
+    }
+    let home = config.rocketmq_home.as_deref().ok_or_else(|| {
+        StartError::Config(
+            "aclEnable=true needs rocketmqHome (ROCKETMQ_HOME): the ACL files are under it".into(),
+        )
+    })?;
+    let acl = crate::auth::Acl::open(std::path::Path::new(home))
+        .map_err(|e| StartError::Config(format!("ACL files: {e}")))?;
+    Ok(Some(Arc::new(acl)))
 }
 
 fn spawn_periodic(b: &Arc<Broker>) {

@@ -222,7 +222,7 @@ config_table! {
     Broker false transaction_metric_flush_interval: i64 = "transactionMetricFlushInterval" => 3000, no(STATS);
     Broker false transaction_op_msg_max_size: i32 = "transactionOpMsgMaxSize" => 4096, no(TRANSACTION_OPS);
     Broker false transaction_op_batch_interval: i32 = "transactionOpBatchInterval" => 3000, no(TRANSACTION_OPS);
-    Broker true acl_enable: bool = "aclEnable" => false, only_default("ACL 1.0 (Java 4.x enforces it; 5.3.3 ignores this key)");
+    Broker true acl_enable: bool = "aclEnable" => false, USE, START;
     Broker false store_reply_message_enable: bool = "storeReplyMessageEnable" => true, USE;
     Broker false enable_detail_stat: bool = "enableDetailStat" => true, no(STATS);
     Broker false auto_delete_unused_stats: bool = "autoDeleteUnusedStats" => true, no(STATS);

@@ -11,15 +11,34 @@ use remoting::{Command, Connection};
 use crate::broker::Broker;
 use crate::error::{Reject, Reply};
 use crate::{
-    admin, admin_views, clients, cold_data, consumer_admin, controller, feature_off, ha, offsets,
-    pull, queries, reply, request_mode, runtime_info, send, store_admin, topics_admin, transaction,
+    admin, admin_views, auth, clients, cold_data, consumer_admin, controller, feature_off, ha,
+    offsets, pull, queries, reply, request_mode, runtime_info, send, store_admin, topics_admin,
+    transaction,
 };
 
 /// Routes one request; always returns the reply (the server drops it for oneway requests).
+/// ACL 1.0 (`aclEnable`) is checked here, before the table, as Java's broker RPC hook is.
 pub async fn dispatch(b: &Arc<Broker>, conn: &Connection, req: Command, vip: bool) -> Command {
     let code = req.code;
+    let reply = match auth::check(b, conn, &req) {
+        Some(refused) => Err(refused),
+        None => route(b, conn, req, vip).await,
+    };
+    let resp = reply.unwrap_or_else(|r| {
+        tracing::debug!(code, reject = %r, "request refused");
+        r.into_response()
+    });
+    if send::is_send_code(code) {
+        send::add_region_ext(b, resp)
+    } else {
+        resp
+    }
+}
+
+async fn route(b: &Arc<Broker>, conn: &Connection, req: Command, vip: bool) -> Reply {
+    let code = req.code;
     let is_pull = matches!(code, rq::PULL_MESSAGE | rq::LITE_PULL_MESSAGE);
-    let reply: Reply = match code {
+    match code {
         _ if vip && is_pull => Err(Reject::NotSupported(code)),
         _ if ha::reads::rejected_on_slave(&b.config(), code) => Err(ha::reads::system_busy()),
         rq::SEND_MESSAGE => send::handle(b, conn, req).await,
@@ -102,18 +121,13 @@ pub async fn dispatch(b: &Arc<Broker>, conn: &Connection, req: Command, vip: boo
         rq::AUTH_DELETE_ACL => feature_off::acl(code, req),
         rq::AUTH_GET_ACL => feature_off::acl(code, req),
         rq::AUTH_LIST_ACL => feature_off::acl(code, req),
+        rq::UPDATE_AND_CREATE_ACL_CONFIG => auth::admin::update_access_config(b, req),
+        rq::DELETE_ACL_CONFIG => auth::admin::delete_access_config(b, req),
+        rq::GET_BROKER_CLUSTER_ACL_INFO => auth::admin::cluster_acl_info(b, code),
+        rq::UPDATE_GLOBAL_WHITE_ADDRS_CONFIG => auth::admin::update_global_white_addrs(b, req),
         rq::GET_BROKER_HA_STATUS => ha::status::ha_status(b),
         rq::GET_TIMER_CHECK_POINT => ha::sync::timer_checkpoint(b),
         rq::GET_TIMER_METRICS => ha::sync::timer_metrics(b),
         _ => Err(Reject::NotSupported(code)),
-    };
-    let resp = reply.unwrap_or_else(|r| {
-        tracing::debug!(code, reject = %r, "request refused");
-        r.into_response()
-    });
-    if send::is_send_code(code) {
-        send::add_region_ext(b, resp)
-    } else {
-        resp
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod admin_views;
+pub mod auth;
 pub mod broker;
 pub mod client_table;
 pub mod clients;

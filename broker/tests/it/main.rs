@@ -4,6 +4,7 @@
 //! dependencies are linked once for all of them.
 #![allow(clippy::unwrap_used)]
 
+mod acl;
 mod admin;
 mod admin_views;
 mod bad_input;
