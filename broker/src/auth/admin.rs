@@ -34,7 +34,7 @@ pub fn update_access_config(b: &Broker, req: Command) -> Reply {
     let acl = acl(b, req.code)?;
     let h: CreateAccessConfigRequestHeader = req.decode_header()?;
     let cfg = AccessConfig {
-        access_key: Some(h.access_key.clone()),
+        access_key: h.access_key,
         secret_key: h.secret_key,
         white_remote_address: h.white_remote_address,
         admin: h.admin,
@@ -53,13 +53,14 @@ pub fn update_access_config(b: &Broker, req: Command) -> Reply {
 pub fn delete_access_config(b: &Broker, req: Command) -> Reply {
     let acl = acl(b, req.code)?;
     let h: DeleteAccessConfigRequestHeader = req.decode_header()?;
-    match acl.delete_account(&h.access_key) {
+    let ak = h.access_key.as_deref();
+    match acl.delete_account(ak.unwrap_or_default()) {
         Ok(true) => Ok(Command::response(rc::SUCCESS, None)),
         Ok(false) => Err(Reject::code(
             rc::DELETE_ACL_CONFIG_FAILED,
             format!(
                 "The accesskey[{}] corresponding to accessConfig has been deleted failed.",
-                h.access_key
+                ak.unwrap_or("null")
             ),
         )),
         Err(e) => Err(Reject::code(rc::DELETE_ACL_CONFIG_FAILED, e)),
@@ -70,13 +71,18 @@ pub fn delete_access_config(b: &Broker, req: Command) -> Reply {
 pub fn update_global_white_addrs(b: &Broker, req: Command) -> Reply {
     let acl = acl(b, req.code)?;
     let h: UpdateGlobalWhiteAddrsConfigRequestHeader = req.decode_header()?;
-    match acl.update_global_white(&java_split(&h.global_white_addrs), &h.acl_file_full_path) {
+    let path = h.acl_file_full_path.unwrap_or_default();
+    let updated = match &h.global_white_addrs {
+        Some(addrs) => acl.update_global_white(&java_split(addrs), &path),
+        None => Ok(false),
+    };
+    match updated {
         Ok(true) => Ok(Command::response(rc::SUCCESS, None)),
         Ok(false) => Err(Reject::code(
             rc::UPDATE_GLOBAL_WHITE_ADDRS_CONFIG_FAILED,
             format!(
                 "The globalWhiteAddresses[{}] has been updated failed.",
-                h.global_white_addrs
+                h.global_white_addrs.as_deref().unwrap_or("null")
             ),
         )),
         Err(e) => Err(Reject::code(rc::UPDATE_GLOBAL_WHITE_ADDRS_CONFIG_FAILED, e)),

@@ -83,11 +83,6 @@ pub fn parse(req: &Command) -> Result<Needed, Denied> {
     };
     let retry = |g: Option<&str>| g.map(|g| format!("{RETRY_PREFIX}{g}"));
     let field = |name: &'static str| req.ext(name).map(str::to_string);
-    let required = |name: &'static str| {
-        req.ext(name)
-            .map(str::to_string)
-            .ok_or_else(|| Denied::new(PARSE, format!("the custom field <{name}> is null")))
-    };
     match req.code {
         rq::SEND_MESSAGE | rq::SEND_MESSAGE_V2 => {
             let (t, g) = if req.code == rq::SEND_MESSAGE {
@@ -117,20 +112,13 @@ pub fn parse(req: &Command) -> Result<Needed, Denied> {
                 }
             }
         }
-        rq::UNREGISTER_CLIENT => {
-            required("clientID")?;
+        // 4.9.x header decoding logs a missing field and goes on with null: no resource then.
+        rq::UNREGISTER_CLIENT | rq::GET_CONSUMER_LIST_BY_GROUP => {
             add(retry(req.ext("consumerGroup")), SUB);
         }
-        rq::GET_CONSUMER_LIST_BY_GROUP => {
-            add(retry(Some(&required("consumerGroup")?)), SUB);
-        }
         rq::UPDATE_CONSUMER_OFFSET => {
-            let group = required("consumerGroup")?;
-            let topic = required("topic")?;
-            required("queueId")?;
-            required("commitOffset")?;
-            add(retry(Some(&group)), SUB);
-            add(Some(topic), SUB);
+            add(retry(req.ext("consumerGroup")), SUB);
+            add(field("topic"), SUB);
         }
         _ => {}
     }

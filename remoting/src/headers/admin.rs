@@ -280,9 +280,10 @@ header! {
 
 header! {
     /// UPDATE_AND_CREATE_ACL_CONFIG (50), 4.9.x `CreateAccessConfigRequestHeader`; the perm
-    /// lists travel comma-joined.
+    /// lists travel comma-joined. 4.9.x decoding logs a missing `@CFNotNull` field and goes on
+    /// with null, so every field of the three ACL request headers is optional here.
     pub struct CreateAccessConfigRequestHeader {
-        access_key: String = "accessKey",
+        access_key: Option<String> = "accessKey",
         secret_key: Option<String> = "secretKey",
         white_remote_address: Option<String> = "whiteRemoteAddress",
         admin: bool = "admin" or false,
@@ -296,15 +297,16 @@ header! {
 header! {
     /// DELETE_ACL_CONFIG (51), 4.9.x.
     pub struct DeleteAccessConfigRequestHeader {
-        access_key: String = "accessKey",
+        access_key: Option<String> = "accessKey",
     }
 }
 
 header! {
-    /// UPDATE_GLOBAL_WHITE_ADDRS_CONFIG (53), 4.9.x; both fields are `@CFNotNull`.
+    /// UPDATE_GLOBAL_WHITE_ADDRS_CONFIG (53), 4.9.x; `DefaultMQAdminExt` sends no
+    /// `aclFileFullPath` (the default file).
     pub struct UpdateGlobalWhiteAddrsConfigRequestHeader {
-        global_white_addrs: String = "globalWhiteAddrs",
-        acl_file_full_path: String = "aclFileFullPath",
+        global_white_addrs: Option<String> = "globalWhiteAddrs",
+        acl_file_full_path: Option<String> = "aclFileFullPath",
     }
 }
 
