@@ -38,6 +38,7 @@ fetch broker rocketmq-broker 4.9.7
 fetch tools rocketmq-tools 5.3.3
 fetch client rocketmq-client 5.3.3
 fetch client rocketmq-client 4.9.8
+fetch tools rocketmq-tools 4.9.8
 
 # sources_hash DIR...: a digest of every source file, so a stamp can tell when to rebuild.
 sources_hash() { find "$@" -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1; }
@@ -68,6 +69,8 @@ javac_set client-5.3.3 "$cache/java/client-5.3.3" "$here/java/client"
 javac_set client-4.9.8 "$cache/java/client-4.9.8" "$here/java/client"
 javac_set golden-5.3.3 "$cache/java/tools-5.3.3" "$here/java/golden"
 javac_set admin-5.3.3 "$cache/java/tools-5.3.3" "$here/java/admin"
+# The ACL 1.0 matrix: client 4.9.8 with rocketmq-acl and rocketmq-tools 4.9.8 (its dependencies).
+javac_set acl-4.9.8 "$cache/java/tools-4.9.8" "$here/java/acl"
 
 # The Go driver: module cache under .cache so a fresh clone needs nothing from $HOME.
 go_stamp="$(sources_hash "$here/go")"

@@ -154,12 +154,17 @@ func sendStatus(s primitive.SendStatus) string {
 }
 
 func produce(a args) {
-	p, err := rocketmq.NewProducer(
+	opts := []producer.Option{
 		producer.WithNsResolver(primitive.NewPassthroughResolver(nsList(a))),
 		producer.WithGroupName(a.need("group")),
-		producer.WithRetry(2),
+		producer.WithRetry(a.num("retry", 2)),
 		producer.WithSendMsgTimeout(time.Duration(a.num("send_timeout_ms", 15000))*time.Millisecond),
-	)
+	}
+	// ACL 1.0: ak= and sk= sign every request (primitive.Credentials).
+	if ak := a.str("ak", ""); ak != "" {
+		opts = append(opts, producer.WithCredentials(primitive.Credentials{AccessKey: ak, SecretKey: a.need("sk")}))
+	}
+	p, err := rocketmq.NewProducer(opts...)
 	if err != nil {
 		fail("new producer: %v", err)
 	}

@@ -215,6 +215,9 @@ pub struct BrokerSpec {
     pub extra: Vec<(String, String)>,
     /// The Java broker a [`NsKind::Java`] start runs (5.3.3 unless set).
     pub java_version: JavaBrokerVersion,
+    /// Files written under the broker's ROCKETMQ_HOME (its work directory) before it starts,
+    /// by path relative to it (`conf/plain_acl.yml`, ...).
+    pub home_files: Vec<(String, String)>,
 }
 
 impl BrokerSpec {
@@ -225,6 +228,7 @@ impl BrokerSpec {
             namesrv: namesrv.iter().map(|s| s.to_string()).collect(),
             extra: Vec::new(),
             java_version: JavaBrokerVersion::default(),
+            home_files: Vec::new(),
         }
     }
 
@@ -274,6 +278,18 @@ impl Broker {
         let port = free_broker_port();
         let conf_path = dir.join("broker.conf");
         write_file(&conf_path, &broker_conf(&spec, port, &dir.join("store")));
+        for (rel, text) in &spec.home_files {
+            let path = dir.join(rel);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).expect("mkdir under the broker's home");
+            }
+            write_file(&path, text);
+        }
+        // With ACL on, an unsigned request is refused: the refusal shows the broker answers.
+        let acl = spec
+            .extra
+            .iter()
+            .any(|(k, v)| k == "aclEnable" && v == "true");
         // A later key wins in broker.conf, as in Java's properties file.
         let store = spec
             .extra
@@ -352,7 +368,13 @@ impl Broker {
                     &[],
                     Duration::from_secs(5),
                 )
-                .is_ok_and(|r| r.code == 0)
+                .is_ok_and(|r| {
+                    r.code == 0
+                        || (acl
+                            && r.remark
+                                .as_deref()
+                                .is_some_and(|m| m.contains("AclException")))
+                })
             },
         );
         broker

@@ -8,6 +8,7 @@
 //! ```
 //! Both stacks are started once per test binary, on first use; every process dies with it.
 
+mod acl;
 mod admin;
 mod clients;
 mod common;
