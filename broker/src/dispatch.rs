@@ -25,7 +25,12 @@ pub async fn dispatch(b: &Arc<Broker>, conn: &Connection, req: Command, vip: boo
         None => route(b, conn, req, vip).await,
     };
     let resp = reply.unwrap_or_else(|r| {
-        tracing::debug!(code, reject = %r, "request refused");
+        // Java's remarks for the ACL admin codes can echo the request's secretKey.
+        if auth::admin::is_acl_admin(code) {
+            tracing::debug!(code, "request refused");
+        } else {
+            tracing::debug!(code, reject = %r, "request refused");
+        }
         r.into_response()
     });
     if send::is_send_code(code) {

@@ -9,6 +9,7 @@
 
 use std::path::Path;
 
+use remoting::code::request as rq;
 use remoting::code::response as rc;
 use remoting::headers::admin::{
     CreateAccessConfigRequestHeader, DeleteAccessConfigRequestHeader,
@@ -24,6 +25,17 @@ use super::{yaml, Acl};
 use crate::broker::Broker;
 use crate::error::{Reject, Reply};
 use crate::persist::now_millis;
+
+/// Codes 50–53, whose refusals may carry a secret key (never logged).
+pub fn is_acl_admin(code: i32) -> bool {
+    matches!(
+        code,
+        rq::UPDATE_AND_CREATE_ACL_CONFIG
+            | rq::DELETE_ACL_CONFIG
+            | rq::GET_BROKER_CLUSTER_ACL_INFO
+            | rq::UPDATE_GLOBAL_WHITE_ADDRS_CONFIG
+    )
+}
 
 fn acl(b: &Broker, code: i32) -> Result<&Acl, Reject> {
     b.acl.as_deref().ok_or(Reject::NotSupported(code))
@@ -145,7 +157,7 @@ impl Acl {
         let owner = self.tables().accounts.get(&ak).map(|(f, _)| f.clone());
         let file = owner.clone().unwrap_or_else(|| self.default_file.clone());
         let mut doc = as_map(yaml::read_file(&file)?);
-        let accounts = list_entry(&mut doc, "accounts");
+        let accounts = list_entry(&mut doc, "accounts").ok_or("accounts is not a list")?;
         let found = accounts
             .iter()
             .position(|a| yaml::scalar(&a["accessKey"]).as_deref() == Some(&ak));
@@ -173,7 +185,9 @@ impl Acl {
         if !matches!(&doc, Yaml::Hash(h) if !h.is_empty()) {
             return Ok(true);
         }
-        let accounts = list_entry(&mut doc, "accounts");
+        let Some(accounts) = list_entry(&mut doc, "accounts") else {
+            return Ok(false);
+        };
         let Some(i) = accounts
             .iter()
             .position(|a| yaml::scalar(&a["accessKey"]).as_deref() == Some(ak))
@@ -292,16 +306,16 @@ fn put(doc: &mut Yaml, key: &str, value: Yaml) {
     }
 }
 
-/// The list under `key`, made one when absent or not a list.
-fn list_entry<'a>(doc: &'a mut Yaml, key: &str) -> &'a mut Vec<Yaml> {
+/// The list under `key` of a map, made one when absent or not a list.
+fn list_entry<'a>(doc: &'a mut Yaml, key: &str) -> Option<&'a mut Vec<Yaml>> {
     if !matches!(&doc[key], Yaml::Array(_)) {
         put(doc, key, Yaml::Array(Vec::new()));
     }
     match doc {
         Yaml::Hash(h) => match h.get_mut(&Yaml::String(key.into())) {
-            Some(Yaml::Array(a)) => a,
-            _ => unreachable!("set just above"),
+            Some(Yaml::Array(a)) => Some(a),
+            _ => None,
         },
-        _ => unreachable!("as_map made a map"),
+        _ => None,
     }
 }

@@ -117,7 +117,7 @@ impl Acl {
     /// Java's broker RPC hook: `validate(parse(request, remoteAddr))`.
     pub fn admit(&self, req: &Command, peer: std::net::IpAddr) -> Result<(), validator::Denied> {
         let needed = validator::parse(req)?;
-        validator::validate(&self.tables(), &needed, &address::java_host(peer))
+        validator::validate(&self.tables(), req, &needed, &address::java_host(peer))
     }
 }
 
@@ -160,4 +160,71 @@ pub fn spawn_watcher(b: &Arc<Broker>) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use remoting::code::request as rq;
+
+    fn home(tag: &str, file: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("thrust-acl-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("conf/acl/team")).unwrap();
+        std::fs::write(dir.join("conf/plain_acl.yml"), file).unwrap();
+        dir
+    }
+
+    fn signed(ak: &str, sk: &str) -> Command {
+        let mut req = Command::request(rq::GET_ALL_TOPIC_CONFIG).with_ext(sign::ACCESS_KEY, ak);
+        let s = sign::sign(&req, sk);
+        req.ext_fields.insert(sign::SIGNATURE, s);
+        req
+    }
+
+    const LOCAL: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
+    #[test]
+    fn files_under_conf_acl_count_and_the_first_definition_wins() {
+        let dir = home(
+            "multi",
+            "accounts:\n- accessKey: sharedKey\n  secretKey: fromDefault\n",
+        );
+        std::fs::write(
+            dir.join("conf/acl/team/a.yml"),
+            "accounts:\n- accessKey: sharedKey\n  secretKey: fromAclDir\n- accessKey: teamUser1\n  secretKey: teamSecret\n",
+        )
+        .unwrap();
+        let acl = Acl::open(&dir).unwrap();
+        assert!(acl.admit(&signed("teamUser1", "teamSecret"), LOCAL).is_ok());
+        assert!(acl.admit(&signed("sharedKey", "fromAclDir"), LOCAL).is_ok());
+        assert!(acl
+            .admit(&signed("sharedKey", "fromDefault"), LOCAL)
+            .is_err());
+    }
+
+    #[test]
+    fn a_broken_file_on_reload_keeps_the_previous_accounts() {
+        let dir = home(
+            "broken",
+            "accounts:\n- accessKey: keptUser1\n  secretKey: keptSecret\n",
+        );
+        let acl = Acl::open(&dir).unwrap();
+        std::fs::write(dir.join("conf/plain_acl.yml"), "accounts: [unclosed\n").unwrap();
+        acl.reload_if_changed();
+        assert!(acl.admit(&signed("keptUser1", "keptSecret"), LOCAL).is_ok());
+        assert!(Acl::open(&dir).is_err(), "a broken file stops a start");
+    }
+
+    #[test]
+    fn a_missing_default_file_is_created_empty() {
+        let dir = home("create", "");
+        std::fs::remove_file(dir.join("conf/plain_acl.yml")).unwrap();
+        let acl = Acl::open(&dir).unwrap();
+        assert!(dir.join("conf/plain_acl.yml").exists());
+        let d = acl
+            .admit(&Command::request(rq::GET_ALL_TOPIC_CONFIG), LOCAL)
+            .unwrap_err();
+        assert_eq!(d.message, "No accessKey is configured");
+    }
 }

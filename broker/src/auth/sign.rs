@@ -8,6 +8,7 @@
 //! ```
 //! AccessKey and SecurityToken are ext fields like the others, so they are signed too.
 
+use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use remoting::Command;
@@ -22,53 +23,65 @@ pub const SECURITY_TOKEN: &str = "SecurityToken";
 /// Left out of the signed content by the broker (Java `MixAll.UNIQUE_MSG_QUERY_FLAG`).
 const UNIQUE_MSG_QUERY_FLAG: &str = "_UNIQUE_KEY_QUERY";
 
-/// The bytes a request's signature covers (Java `AclUtils.combineRequestContent` over the
-/// sorted ext fields).
-pub fn content(req: &Command) -> Vec<u8> {
+/// The ext fields a signature covers, sorted by name (Java's `TreeMap` orders by UTF-16 code
+/// units; field names are ASCII, where that is byte order).
+fn signed_fields(req: &Command) -> Vec<(&str, &str)> {
     let mut fields: Vec<(&str, &str)> = req
         .ext_fields
         .iter()
         .filter(|(k, _)| *k != SIGNATURE && *k != UNIQUE_MSG_QUERY_FLAG)
         .collect();
-    // Java's TreeMap orders by UTF-16 code units; names are ASCII, where that is byte order.
     fields.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    let body = req.body.as_deref().unwrap_or_default();
-    let len = fields.iter().map(|(_, v)| v.len()).sum::<usize>() + body.len();
-    let mut out = Vec::with_capacity(len);
-    for (_, v) in fields {
+    fields
+}
+
+/// The bytes a request's signature covers (Java `AclUtils.combineRequestContent` over the
+/// sorted ext fields).
+pub fn content(req: &Command) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (_, v) in signed_fields(req) {
         out.extend_from_slice(v.as_bytes());
     }
-    out.extend_from_slice(body);
+    out.extend_from_slice(req.body.as_deref().unwrap_or_default());
     out
+}
+
+/// The MAC of a request's content, fed piece by piece (the body is not copied).
+fn request_mac(req: &Command, secret: &str) -> Option<Hmac<Sha1>> {
+    // HMAC takes keys of any length: this never fails.
+    let mut mac = Hmac::<Sha1>::new_from_slice(secret.as_bytes()).ok()?;
+    for (_, v) in signed_fields(req) {
+        mac.update(v.as_bytes());
+    }
+    mac.update(req.body.as_deref().unwrap_or_default());
+    Some(mac)
 }
 
 /// Java `AclUtils.calSignature`: base64 of HMAC-SHA1 over `data` keyed by the UTF-8 secret.
 pub fn signature(data: &[u8], secret: &str) -> String {
-    // HMAC accepts keys of any length; the error case cannot occur.
-    let mut mac = match Hmac::<Sha1>::new_from_slice(secret.as_bytes()) {
-        Ok(m) => m,
-        Err(_) => return String::new(),
-    };
-    mac.update(data);
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
-}
-
-/// Whether `given` is the signature of `data` under `secret`, compared in constant time.
-pub fn verify(data: &[u8], secret: &str, given: Option<&str>) -> bool {
-    let Some(given) = given else { return false };
     let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(secret.as_bytes()) else {
-        return false;
+        return String::new();
     };
     mac.update(data);
-    let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(given) else {
-        return false;
-    };
-    // Java compares the base64 text; a non-canonical encoding of the right bytes fails there too.
-    mac.verify_slice(&raw).is_ok() && signature_text_is_canonical(&raw, given)
+    STANDARD.encode(mac.finalize().into_bytes())
 }
 
-fn signature_text_is_canonical(raw: &[u8], given: &str) -> bool {
-    base64::engine::general_purpose::STANDARD.encode(raw) == given
+/// The `Signature` `AclClientRPCHook` puts on `req` (whose ext fields already hold `AccessKey`).
+pub fn sign(req: &Command, secret: &str) -> String {
+    request_mac(req, secret)
+        .map_or_else(String::new, |m| STANDARD.encode(m.finalize().into_bytes()))
+}
+
+/// Whether the request's `Signature` is its signature under `secret`. Java compares the base64
+/// text; the bytes are compared here in constant time, and a non-canonical text fails as in Java.
+pub fn verify(req: &Command, secret: &str) -> bool {
+    let Some(given) = req.ext(SIGNATURE) else {
+        return false;
+    };
+    let (Some(mac), Ok(raw)) = (request_mac(req, secret), STANDARD.decode(given)) else {
+        return false;
+    };
+    STANDARD.encode(&raw) == given && mac.verify_slice(&raw).is_ok()
 }
 
 #[cfg(test)]
@@ -106,10 +119,13 @@ mod tests {
         req.body = Some(Bytes::from_static(b"hello body"));
         let c = content(&req);
         assert_eq!(c, b"RocketMQtok1GThello body");
-        assert!(verify(&c, "12345678", req.ext(SIGNATURE)));
-        assert!(!verify(&c, "12345679", req.ext(SIGNATURE)));
-        assert!(!verify(&c, "12345678", None));
+        assert_eq!(sign(&req, "12345678"), "63XKfROnpJg3Xgm9p1zUx6jAwQ0=");
+        assert!(verify(&req, "12345678"));
+        assert!(!verify(&req, "12345679"));
         req.ext_fields.insert(UNIQUE_MSG_QUERY_FLAG, "true");
         assert_eq!(content(&req), c);
+        assert!(verify(&req, "12345678"));
+        req.ext_fields.remove(SIGNATURE);
+        assert!(!verify(&req, "12345678"));
     }
 }

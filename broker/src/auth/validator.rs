@@ -27,8 +27,6 @@ const TRACE_TOPIC: &str = "RMQ_SYS_TRACE_TOPIC";
 pub struct Needed {
     pub code: i32,
     pub access_key: Option<String>,
-    pub signature: Option<String>,
-    pub content: Vec<u8>,
     /// Resources (topics, and groups as retry topics) with the permission each needs.
     pub perms: Vec<(String, u8)>,
 }
@@ -74,7 +72,6 @@ pub fn parse(req: &Command) -> Result<Needed, Denied> {
         return Ok(n);
     }
     n.access_key = req.ext(sign::ACCESS_KEY).map(str::to_string);
-    n.signature = req.ext(sign::SIGNATURE).map(str::to_string);
     let mut perms: Vec<(String, u8)> = Vec::new();
     let mut add = |r: Option<String>, p: u8| {
         if let Some(r) = r {
@@ -123,12 +120,12 @@ pub fn parse(req: &Command) -> Result<Needed, Denied> {
         _ => {}
     }
     n.perms = java_hash_map_order(perms);
-    n.content = sign::content(req);
     Ok(n)
 }
 
-/// Java `PlainPermissionManager.validate` for a request from `remote` (host, no port).
-pub fn validate(t: &Tables, n: &Needed, remote: &str) -> Result<(), Denied> {
+/// Java `PlainPermissionManager.validate` for `req` (parsed into `n`) from `remote` (host, no
+/// port).
+pub fn validate(t: &Tables, req: &Command, n: &Needed, remote: &str) -> Result<(), Denied> {
     if t.global_white.iter().any(|p| p.matches(remote)) {
         return Ok(());
     }
@@ -141,7 +138,7 @@ pub fn validate(t: &Tables, n: &Needed, remote: &str) -> Result<(), Denied> {
     if owned.white.matches(remote) {
         return Ok(());
     }
-    if !sign::verify(&n.content, &owned.secret_key, n.signature.as_deref()) {
+    if !sign::verify(req, &owned.secret_key) {
         return Err(Denied::new(
             BAD_SIGNATURE,
             format!("Check signature failed for accessKey={ak}"),

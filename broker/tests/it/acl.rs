@@ -24,7 +24,7 @@ async fn boot_acl(tag: &str) -> (TestBroker, std::path::PathBuf) {
 /// Signs as Java's `AclClientRPCHook` does.
 fn signed(mut req: Command, ak: &str, sk: &str) -> Command {
     req.ext_fields.insert(sign::ACCESS_KEY, ak);
-    let s = sign::signature(&sign::content(&req), sk);
+    let s = sign::sign(&req, sk);
     req.ext_fields.insert(sign::SIGNATURE, s);
     req
 }

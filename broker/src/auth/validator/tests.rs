@@ -46,7 +46,7 @@ fn request(code: i32, ext: &[(&str, &str)], key: Option<(&str, &str)>) -> Comman
     }
     if let Some((ak, sk)) = key {
         req.ext_fields.insert(sign::ACCESS_KEY, ak);
-        let s = sign::signature(&sign::content(&req), sk);
+        let s = sign::sign(&req, sk);
         req.ext_fields.insert(sign::SIGNATURE, s);
     }
     req
@@ -60,7 +60,7 @@ fn answer(
     ext: &[(&str, &str)],
 ) -> String {
     let req = request(code, ext, key);
-    match parse(&req).and_then(|n| validate(t, &n, remote)) {
+    match parse(&req).and_then(|n| validate(t, &req, &n, remote)) {
         Ok(()) => "OK".into(),
         Err(d) => d.remark(),
     }
