@@ -31,7 +31,10 @@ accounts:
 ";
 
 fn tables() -> Tables {
-    let dir = std::env::temp_dir().join(format!("thrust-acl-validator-{}", std::process::id()));
+    // One directory per call: the tests run in parallel.
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("thrust-acl-validator-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let f: PathBuf = dir.join("plain_acl.yml");
     std::fs::write(&f, FILE).unwrap();
@@ -106,6 +109,57 @@ fn decisions_and_remarks_match_java() {
     for (i, (ours, java)) in cases.iter().enumerate() {
         assert_eq!(ours, java, "case {i}");
     }
+}
+
+/// HEART_BEAT and UPDATE_CONSUMER_OFFSET, same program and file: where both a topic and a
+/// group are refused, Java's HashMap order picks which one the remark names.
+#[test]
+fn consumer_requests_match_java() {
+    let t = tables();
+    let rm = Some(("RocketMQ", "12345678"));
+    let hb = |group: &str, topics: &[&str]| {
+        let subs: Vec<String> = topics
+            .iter()
+            .map(|t| format!(r#"{{"topic":"{t}","subString":"*"}}"#))
+            .collect();
+        let body = format!(
+            r#"{{"clientID":"c1","consumerDataSet":[{{"groupName":"{group}","consumeType":"CONSUME_PASSIVELY","messageModel":"CLUSTERING","consumeFromWhere":"CONSUME_FROM_LAST_OFFSET","unitMode":false,"subscriptionDataSet":[{}]}}],"producerDataSet":[]}}"#,
+            subs.join(",")
+        );
+        let mut req = Command::request(34);
+        req.body = Some(body.into_bytes().into());
+        req.ext_fields.insert(sign::ACCESS_KEY, "RocketMQ");
+        let s = sign::sign(&req, "12345678");
+        req.ext_fields.insert(sign::SIGNATURE, s);
+        match parse(&req).and_then(|n| validate(&t, &req, &n, "127.0.0.1")) {
+            Ok(()) => "OK".to_string(),
+            Err(d) => d.remark(),
+        }
+    };
+    let topic_a = format!(
+        "{E}No default permission for topic:topicA{PPM}checkPerm(PlainPermissionManager.java:610)"
+    );
+    assert_eq!(
+        hb("groupC", &["topicC", "topicA", "%RETRY%groupC"]),
+        topic_a
+    );
+    assert_eq!(hb("groupA", &["topicA", "topicB"]), topic_a);
+    assert_eq!(hb("groupB", &["topicB", "topicC"]), "OK");
+    let uo = |group: &str, topic: &str| {
+        let ext = [
+            ("consumerGroup", group),
+            ("topic", topic),
+            ("queueId", "0"),
+            ("commitOffset", "5"),
+        ];
+        answer(&t, 15, "127.0.0.1", rm, &ext)
+    };
+    assert_eq!(
+        uo("groupA", "topicB"),
+        format!("{E}No default permission for group:groupA{PPM}checkPerm(PlainPermissionManager.java:610)")
+    );
+    assert_eq!(uo("groupB", "topicA"), topic_a);
+    assert_eq!(uo("groupA", "topicA"), topic_a);
 }
 
 #[test]
