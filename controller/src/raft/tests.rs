@@ -230,3 +230,25 @@ async fn losing_the_leader_keeps_the_group_working_and_a_restarted_node_catches_
     );
     g.shutdown().await;
 }
+
+#[test]
+fn a_single_controllers_store_and_a_members_store_are_not_mixed() {
+    let dir = std::env::temp_dir().join(format!("thrust-raft-mix-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (mut log, _) = crate::log::EventLog::open(&dir).unwrap();
+    log.append(&[crate::replicas::Event::ElectMaster {
+        broker_name: "b".into(),
+        new_master_elected: true,
+        new_master_broker_id: Some(1),
+    }])
+    .unwrap();
+    drop(log);
+    let err = super::refuse_single_log(&dir).unwrap_err().to_string();
+    assert!(err.contains("single controller"), "{err}");
+
+    let _ = std::fs::remove_dir_all(&dir);
+    drop(super::store::LogStore::open(&dir).unwrap());
+    let err = crate::log::EventLog::open(&dir).err().unwrap().to_string();
+    assert!(err.contains("controller group"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
