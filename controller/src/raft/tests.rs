@@ -252,3 +252,54 @@ fn a_single_controllers_store_and_a_members_store_are_not_mixed() {
     assert!(err.contains("controller group"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_member_without_its_store_is_brought_up_to_date_by_a_snapshot() {
+    let mut g = Group::start("snapshot").await;
+    let leader = g.leader().await;
+    assert_eq!(
+        g.apply_broker_id(leader, "b1").await.code,
+        response::SUCCESS
+    );
+    let raft = {
+        let shared = g.nodes[leader]
+            .running
+            .as_ref()
+            .unwrap()
+            .controller
+            .shared();
+        shared.group().unwrap().raft.clone()
+    };
+    raft.trigger().snapshot().await.unwrap();
+    let applied = raft.metrics().borrow().last_applied.unwrap();
+    let until = tokio::time::Instant::now() + DEADLINE;
+    while raft.metrics().borrow().snapshot != Some(applied) {
+        assert!(tokio::time::Instant::now() < until, "no snapshot");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    raft.trigger().purge_log(applied.index).await.unwrap();
+    while raft.metrics().borrow().purged != Some(applied) {
+        assert!(
+            tokio::time::Instant::now() < until,
+            "the log was not purged"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(raft);
+
+    // A follower whose store is gone can only learn b1 from the snapshot.
+    let follower = (leader + 1) % 3;
+    g.stop(follower).await;
+    std::fs::remove_dir_all(&g.nodes[follower].store).unwrap();
+    g.restart(follower).await;
+    g.knows(follower, "b1").await;
+
+    // The leader restarts from its own snapshot.
+    g.stop(leader).await;
+    let next = g.leader().await;
+    assert_eq!(g.apply_broker_id(next, "b2").await.code, response::SUCCESS);
+    g.restart(leader).await;
+    g.knows(leader, "b1").await;
+    g.knows(leader, "b2").await;
+    g.shutdown().await;
+}
