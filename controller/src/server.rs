@@ -96,39 +96,50 @@ impl Shared {
         let opts = ElectOptions {
             enable_elect_unclean_master: self.with_config(|c| c.enable_elect_unclean_master),
         };
-        let core = match &self.backend {
-            Backend::Single(core) => core,
-            Backend::Group { group, serial } => {
-                let _serial = serial.lock().unwrap_or_else(|e| e.into_inner());
-                if !group.is_leader() {
-                    return not_leader();
-                }
-                let out = group.with_replicas(|r| request(r, &self.heartbeats, opts));
+        match &self.backend {
+            Backend::Single(core) => {
+                let mut core = core.lock().unwrap_or_else(|e| e.into_inner());
+                let out = request(&core.replicas, &self.heartbeats, opts);
                 if !out.events.is_empty() {
-                    match self.runtime.block_on(group.write(out.events)) {
-                        Ok(()) => {}
-                        Err(WriteError::NotLeader) => return not_leader(),
-                        Err(WriteError::Failed(why)) => {
-                            tracing::error!(error = %why, "cannot replicate the controller's events");
-                            return Command::response(response::SYSTEM_ERROR, why);
-                        }
+                    if let Err(e) = core.log.append(&out.events) {
+                        tracing::error!(error = %e, "cannot log the controller's events");
+                        return Command::response(response::SYSTEM_ERROR, e.to_string());
+                    }
+                    for event in &out.events {
+                        core.replicas.apply(event);
                     }
                 }
-                return out.response;
+                out.response
             }
-        };
-        let mut core = core.lock().unwrap_or_else(|e| e.into_inner());
-        let out = request(&core.replicas, &self.heartbeats, opts);
-        if !out.events.is_empty() {
-            if let Err(e) = core.log.append(&out.events) {
-                tracing::error!(error = %e, "cannot log the controller's events");
-                return Command::response(response::SYSTEM_ERROR, e.to_string());
-            }
-            for event in &out.events {
-                core.replicas.apply(event);
+            Backend::Group { group, serial } => {
+                let _serial = serial.lock().unwrap_or_else(|e| e.into_inner());
+                self.run_in_group(group, |r| request(r, &self.heartbeats, opts))
             }
         }
-        out.response
+    }
+
+    /// Java `DLedgerController.EventScheduler`: only the leader computes; its events are
+    /// answered for once the group committed and applied them.
+    fn run_in_group(
+        &self,
+        group: &RaftGroup,
+        request: impl FnOnce(&Replicas) -> Outcome,
+    ) -> Command {
+        if !group.is_leader() {
+            return not_leader();
+        }
+        let out = group.with_replicas(request);
+        if out.events.is_empty() {
+            return out.response;
+        }
+        match self.runtime.block_on(group.write(out.events)) {
+            Ok(()) => out.response,
+            Err(WriteError::NotLeader) => not_leader(),
+            Err(WriteError::Failed(why)) => {
+                tracing::error!(error = %why, "cannot replicate the controller's events");
+                Command::response(response::SYSTEM_ERROR, why)
+            }
+        }
     }
 
     /// A copy of the replicated state (tests, diagnostics).
