@@ -89,6 +89,7 @@ impl RaftGroup {
                 ),
             })? as u64;
         refuse_single_log(dir)?;
+        keep_peers(dir, &peers)?;
         let log = store::LogStore::open(dir)?;
         let sm = state::StateMachine::open(dir)?;
         let state = sm.state();
@@ -197,4 +198,38 @@ fn refuse_single_log(dir: &Path) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Beside the Raft files: the `controllerDLegerPeers` a group was first started with.
+pub const PEERS_FILE: &str = "raft-peers";
+
+/// Membership changes are not supported (node ids are positions in the list): a store is never
+/// started under a list other than the one its group was formed with, where openraft would go
+/// on with the old membership.
+fn keep_peers(dir: &Path, peers: &[Peer]) -> Result<()> {
+    let listed = peers
+        .iter()
+        .map(|p| format!("{}-{}", p.id, p.addr))
+        .collect::<Vec<_>>()
+        .join(";");
+    let path = dir.join(PEERS_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(formed) if formed.trim() == listed => Ok(()),
+        Ok(formed) => Err(Error::Unsupported {
+            key: "controllerDLegerPeers".into(),
+            message: format!(
+                "the controller group in {} was formed with controllerDLegerPeers={}; changing \
+                 its members (now {listed}) is not supported",
+                dir.display(),
+                formed.trim()
+            ),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dir).map_err(|e| Error::file(dir, e))?;
+            let tmp = dir.join(format!("{PEERS_FILE}.tmp"));
+            std::fs::write(&tmp, format!("{listed}\n")).map_err(|e| Error::file(&tmp, e))?;
+            std::fs::rename(&tmp, &path).map_err(|e| Error::file(&path, e))
+        }
+        Err(e) => Err(Error::file(&path, e)),
+    }
 }

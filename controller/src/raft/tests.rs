@@ -253,6 +253,30 @@ fn a_single_controllers_store_and_a_members_store_are_not_mixed() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[test]
+fn a_group_store_is_not_started_under_other_peers() {
+    let dir = std::env::temp_dir().join(format!("thrust-raft-peers-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let peer = |id: &str, port: u16| crate::config::Peer {
+        id: id.into(),
+        addr: format!("127.0.0.1:{port}"),
+    };
+    let formed = [peer("n0", 1), peer("n1", 2), peer("n2", 3)];
+    super::keep_peers(&dir, &formed).unwrap();
+    super::keep_peers(&dir, &formed).unwrap();
+    let moved = [peer("n0", 1), peer("n1", 2), peer("n2", 4)];
+    let err = super::keep_peers(&dir, &moved).unwrap_err().to_string();
+    assert!(
+        err.contains("n2-127.0.0.1:3") && err.contains("n2-127.0.0.1:4"),
+        "{err}"
+    );
+    let err = super::keep_peers(&dir, &formed[..2])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not supported"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_member_without_its_store_is_brought_up_to_date_by_a_snapshot() {
     let mut g = Group::start("snapshot").await;
