@@ -12,8 +12,6 @@ pub mod requests;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Serialize};
-
 pub use elect::LiveInfo;
 pub use event::Event;
 
@@ -29,14 +27,14 @@ pub trait Liveness {
 }
 
 /// One broker of a set: its address and the check code it applied for its id with.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BrokerEntry {
     pub address: String,
     pub register_check_code: String,
 }
 
 /// Java `BrokerReplicaInfo`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BrokerReplicaInfo {
     pub cluster_name: String,
     pub broker_name: String,
@@ -57,7 +55,7 @@ impl BrokerReplicaInfo {
 }
 
 /// Java `SyncStateInfo`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyncStateInfo {
     pub cluster_name: String,
     pub broker_name: String,
@@ -80,7 +78,7 @@ impl SyncStateInfo {
 }
 
 /// Both tables; a broker set is known when it is in both (Java `isContainsBroker`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Replicas {
     pub replica_info: BTreeMap<String, BrokerReplicaInfo>,
     pub sync_state_info: BTreeMap<String, SyncStateInfo>,
