@@ -14,10 +14,10 @@
 //! slave, cuts its diverged tail and then holds the new master's CommitLog byte for byte.
 //! mqadmin's `getSyncStateSet` and `getBrokerEpoch` show the group as Java's do.
 //!
-//! Three Java 5.3.3 brokers under Java's controller prove the scenario. Thrust's brokers run it
-//! under Java's controller mixed with Java brokers both ways (a Java master with Thrust slaves,
-//! and the reverse), three Java brokers run it under Thrust's controller, and three Thrust
-//! brokers under Thrust's standalone controller.
+//! Three Java 5.3.3 brokers under Java's controller prove the scenario. It also runs with three
+//! Thrust brokers under Java's controller and under Thrust's standalone one, three Java brokers
+//! under Thrust's embedded controller, and mixed groups: a Java master with Thrust slaves under
+//! Java's controller, a Thrust master with Java slaves under Thrust's.
 //!
 //! With `minInSyncReplicas=2`, a master alone in its sync-state set refuses sends and stores them
 //! once a slave joined (Java brokers under Java's controller, Thrust's under Thrust's).
@@ -355,6 +355,13 @@ fn ours_controller_failover() {
     failover([Impl::Ours; 3], Ctl::OursStandalone);
 }
 
+/// Three Thrust brokers under Java's controller.
+#[test]
+fn ours_controller_failover_java_controller() {
+    let _s = compat_tests::scenario::heavy(300);
+    failover([Impl::Ours; 3], Ctl::JavaEmbedded);
+}
+
 /// Three Java brokers under Thrust's controller, embedded in `mqnamesrv`.
 #[test]
 fn ours_controller_java_brokers_fail_over() {
@@ -370,10 +377,10 @@ fn ours_controller_failover_java_master_ours_slaves() {
     failover([Impl::Java, Impl::Ours, Impl::Ours], Ctl::JavaEmbedded);
 }
 
-/// Under Java's controller, a Thrust master with Java slaves: a Java broker takes over, and
-/// ours rejoins as the slave of a Java master.
+/// Under Thrust's controller (embedded), a Thrust master with Java slaves: a Java broker takes
+/// over, and ours rejoins as the slave of a Java master.
 #[test]
 fn ours_controller_failover_ours_master_java_slaves() {
     let _s = compat_tests::scenario::heavy(450);
-    failover([Impl::Ours, Impl::Java, Impl::Java], Ctl::JavaEmbedded);
+    failover([Impl::Ours, Impl::Java, Impl::Java], Ctl::OursEmbedded);
 }
