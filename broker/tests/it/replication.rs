@@ -110,8 +110,10 @@ async fn a_slave_refuses_sends_and_answers_pulls_as_java() {
         assert_eq!(r.code, rc::SUCCESS);
     }
     let end = master.broker().store.commitlog_offsets().1;
+    // Caught up: the bytes written and the ten records dispatched to the slave's queue.
     wait_for("the slave to catch up", || {
-        slave.broker().store.commitlog_offsets().1 == end
+        let store = &slave.broker().store;
+        store.commitlog_offsets().1 == end && store.max_offset("HaR", 0) == 10
     })
     .await;
     let refused = call(&client, &slave.addr, send_cmd("HaR", 0, b"no", "")).await;
