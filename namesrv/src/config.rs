@@ -1,5 +1,5 @@
 //! NameServer configuration: every key declared once (Java name, type, default) in the
-//! [`config_keys!`] table below; parsing, printing (`mqnamesrv -p`), GET/UPDATE_NAMESRV_CONFIG
+//! [`remoting::config_keys!`] table below; parsing, printing (`mqnamesrv -p`), GET/UPDATE_NAMESRV_CONFIG
 //! all come from it.
 //!
 //! The keys are Java's: `NamesrvConfig`, `NettyServerConfig` and `NettyClientConfig` fields
@@ -15,8 +15,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use remoting::config_effect::{check_range, min, no, only_default, Effect, Rule, PORT, START, USE};
-use remoting::props::ConfigValue;
+use remoting::config_effect::{min, no, only_default, PORT, START, USE};
 
 use crate::error::{Error, Result};
 
@@ -30,85 +29,10 @@ const NETTY: &str = "tunes Java's Netty transport (threads, buffers, semaphores)
 const NETTY_CLIENT: &str = "tunes the NameServer's outbound client, which Java uses only for \
     notifyMinBrokerIdChanged=true, refused by Thrust";
 
-/// Declares the config struct and its key table once.
-macro_rules! config_keys {
-    ($( $(#[$gmeta:meta])* group $group:ident { $( $(#[$meta:meta])* $field:ident : $ty:ty = $key:literal, $default:expr, $effect:expr $(, $rule:expr)*; )* } )*) => {
-        /// The NameServer's configuration (Java `NamesrvConfig` + `NettyServerConfig` +
-        /// `NettyClientConfig`), one field per Java key.
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct NamesrvConfig {
-            $( $( $(#[$meta])* pub $field: $ty, )* )*
-        }
-
-        impl Default for NamesrvConfig {
-            fn default() -> Self {
-                NamesrvConfig { $( $( $field: $default, )* )* }
-            }
-        }
-
-        /// Which Java config object a key belongs to.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub enum Group { $( $(#[$gmeta])* $group, )* }
-
-        impl NamesrvConfig {
-            /// Every key with its group, in Java's declaration order.
-            pub const KEYS: &'static [(&'static str, Group)] = &[ $( $( ($key, Group::$group), )* )* ];
-
-            /// Sets `key` from its text; `Ok(false)` for a key that is not declared.
-            pub fn set(&mut self, key: &str, text: &str) -> Result<bool> {
-                match key {
-                    $( $( $key => {
-                        let bad = |reason| Error::ConfigValue {
-                            key: key.to_string(),
-                            value: text.to_string(),
-                            reason,
-                        };
-                        let value: $ty = ConfigValue::parse_java(text.trim()).map_err(bad)?;
-                        check_range(&[ $( $rule ),* ], &ConfigValue::render_java(&value).unwrap_or_default())
-                            .map_err(bad)?;
-                        self.$field = value;
-                        Ok(true)
-                    } )* )*
-                    _ => Ok(false),
-                }
-            }
-
-            /// The current value of `key` as Java renders it (`None` for null or unknown keys).
-            pub fn get(&self, key: &str) -> Option<String> {
-                match key {
-                    $( $( $key => ConfigValue::render_java(&self.$field), )* )*
-                    _ => None,
-                }
-            }
-
-            /// What `key`'s value must satisfy, and whether an update may change it.
-            pub fn rules(key: &str) -> &'static [Rule] {
-                match key {
-                    $( $( $key => { const RULES: &[Rule] = &[ $( $rule ),* ]; RULES } )* )*
-                    _ => &[],
-                }
-            }
-
-            /// What `key` does in Thrust (`None` for an undeclared key).
-            pub fn effect(key: &str) -> Option<Effect> {
-                match key {
-                    $( $( $key => Some($effect), )* )*
-                    _ => None,
-                }
-            }
-
-            /// Java's default of `key` as Java renders it (`None` for null or unknown keys).
-            pub fn default_text(key: &str) -> Option<String> {
-                match key {
-                    $( $( $key => { let d: $ty = $default; ConfigValue::render_java(&d) } )* )*
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-
-config_keys! {
+remoting::config_keys! {
+    /// The NameServer's configuration (Java `NamesrvConfig` + `NettyServerConfig` +
+    /// `NettyClientConfig`), one field per Java key.
+    struct NamesrvConfig;
     /// Java `NamesrvConfig`.
     group Namesrv {
         rocketmq_home: Option<String> = "rocketmqHome", std::env::var("ROCKETMQ_HOME").ok(), USE, START;

@@ -57,6 +57,7 @@ pub mod code;
 pub mod codec;
 pub mod command;
 pub mod config_effect;
+mod config_keys;
 pub mod connection;
 pub mod error;
 pub mod header;
