@@ -1,40 +1,26 @@
 //! The controller's dispatch table: one arm per request code (Java
 //! `ControllerRequestProcessor#handleRequest` and `ControllerManager#registerProcessor`).
 //!
-//! Handlers return `Result<Command, Reject>`; [`reject`] is the one place that turns an error
-//! into a response. Unknown codes answer `REQUEST_CODE_NOT_SUPPORTED` with Java's remark.
+//! Handlers return `Result<Command, Reject>`; [`remoting::Reject::into_response`] is the one
+//! place that turns an error into a response. Unknown codes answer `REQUEST_CODE_NOT_SUPPORTED` with Java's remark.
 
-use remoting::code::{request as rq, response};
-use remoting::{Command, Connection, HeaderError};
+use remoting::code::request as rq;
+use remoting::{Command, Connection};
 
 use crate::error::Error;
 use crate::handlers as h;
 use crate::server::Shared;
 
-/// Why a request is refused.
-#[derive(Debug)]
-pub enum Reject {
-    /// A required header field is missing or malformed.
-    Header(HeaderError),
-    /// The body or another input is malformed, or an operation failed.
-    Failed(Error),
-    /// A Java-defined answer: code and remark.
-    Code(i32, String),
-}
+/// Why a request is refused ([`remoting::Reject`] over this crate's [`Error`]).
+pub type Reject = remoting::Reject<Error>;
 
-impl From<HeaderError> for Reject {
-    fn from(e: HeaderError) -> Self {
-        Reject::Header(e)
-    }
-}
+pub type Reply = remoting::reject::Reply<Error>;
 
 impl From<Error> for Reject {
     fn from(e: Error) -> Self {
         Reject::Failed(e)
     }
 }
-
-pub type Reply = Result<Command, Reject>;
 
 /// Answers one request. May block on the event log's fsync: run it off the async workers.
 pub fn dispatch(ctl: &Shared, conn: &Connection, req: &Command) -> Command {
@@ -51,30 +37,7 @@ pub fn dispatch(ctl: &Shared, conn: &Connection, req: &Command) -> Command {
         rq::CLEAN_BROKER_DATA => h::clean_broker_data(ctl, req),
         rq::CONTROLLER_GET_NEXT_BROKER_ID => h::get_next_broker_id(ctl, req),
         rq::CONTROLLER_APPLY_BROKER_ID => h::apply_broker_id(ctl, req),
-        code => Err(Reject::Code(
-            response::REQUEST_CODE_NOT_SUPPORTED,
-            format!(" request type {code} not supported"),
-        )),
+        code => Err(Reject::not_supported(code)),
     };
-    reply.unwrap_or_else(|r| reject(req, r))
-}
-
-/// Maps a refusal to Java's response. Header and body failures are `SYSTEM_ERROR` with the
-/// exception text, as Java's `NettyRemotingAbstract` answers a `RemotingCommandException`.
-fn reject(req: &Command, r: Reject) -> Command {
-    let (code, remark) = match r {
-        Reject::Header(e) => {
-            tracing::warn!(request = req.code, error = %e, "bad request header");
-            (
-                response::SYSTEM_ERROR,
-                format!("org.apache.rocketmq.remoting.exception.RemotingCommandException: {e}"),
-            )
-        }
-        Reject::Failed(e) => {
-            tracing::warn!(request = req.code, error = %e, "request failed");
-            (response::SYSTEM_ERROR, e.to_string())
-        }
-        Reject::Code(code, remark) => (code, remark),
-    };
-    Command::response(code, remark)
+    reply.unwrap_or_else(|r| r.into_response(req.code))
 }

@@ -1,43 +1,29 @@
 //! The NameServer's dispatch table: one `match` on the request code, one arm per code (Java
 //! 5.3.3 `DefaultRequestProcessor#processRequest` + `ClientRequestProcessor`).
 //!
-//! Handlers return `Result<Command, Reject>`; [`reject`] is the one place that turns an error
-//! into a response code and remark. A bad header or body answers an error and leaves the
-//! connection up. Unknown codes answer `REQUEST_CODE_NOT_SUPPORTED` with Java 5.x's remark
+//! Handlers return `Result<Command, Reject>`; [`remoting::Reject::into_response`] is the one
+//! place that turns an error into a response code and remark. A bad header or body answers an
+//! error and leaves the connection up. Unknown codes answer `REQUEST_CODE_NOT_SUPPORTED` with Java 5.x's remark
 //! (the 4.9.8 NameServer stayed silent, which leaves clients waiting for their timeout).
 
 use remoting::code::{request as rq, response};
-use remoting::{Command, Connection, HeaderError};
+use remoting::{Command, Connection};
 
 use crate::error::Error;
 use crate::handlers::{admin, broker, route};
 use crate::route::query::UnitFilter;
 use crate::server::NameServer;
 
-/// Why a request is refused.
-#[derive(Debug)]
-pub enum Reject {
-    /// A required header field is missing or malformed.
-    Header(HeaderError),
-    /// The body or another input is malformed, or an operation failed.
-    Failed(Error),
-    /// A Java-defined answer: code and remark.
-    Code(i32, String),
-}
+/// Why a request is refused ([`remoting::Reject`] over this crate's [`Error`]).
+pub type Reject = remoting::Reject<Error>;
 
-impl From<HeaderError> for Reject {
-    fn from(e: HeaderError) -> Self {
-        Reject::Header(e)
-    }
-}
+pub type Reply = remoting::reject::Reply<Error>;
 
 impl From<Error> for Reject {
     fn from(e: Error) -> Self {
         Reject::Failed(e)
     }
 }
-
-pub type Reply = Result<Command, Reject>;
 
 /// Answers one request.
 pub fn dispatch(ns: &NameServer, conn: &Connection, req: &Command) -> Command {
@@ -67,37 +53,9 @@ pub fn dispatch(ns: &NameServer, conn: &Connection, req: &Command) -> Command {
         }
         rq::UPDATE_NAMESRV_CONFIG => admin::update_config(ns, conn, req),
         rq::GET_NAMESRV_CONFIG => admin::get_config(ns),
-        code => Err(Reject::Code(
-            response::REQUEST_CODE_NOT_SUPPORTED,
-            format!(" request type {code} not supported"),
-        )),
+        code => Err(Reject::not_supported(code)),
     };
-    reply.unwrap_or_else(|r| reject(req, r))
-}
-
-/// Maps a refusal to Java's response. Header and body failures are `SYSTEM_ERROR` with the
-/// exception text, as Java's `NettyRemotingAbstract` answers a `RemotingCommandException`
-/// (`UtilAll.exceptionSimpleDesc`), minus the Java stack frame.
-fn reject(req: &Command, r: Reject) -> Command {
-    let (code, remark) = match r {
-        Reject::Header(e) => {
-            tracing::warn!(request = req.code, error = %e, "bad request header");
-            (
-                response::SYSTEM_ERROR,
-                format!("org.apache.rocketmq.remoting.exception.RemotingCommandException: {e}"),
-            )
-        }
-        Reject::Failed(e) => {
-            tracing::warn!(request = req.code, error = %e, "request failed");
-            (response::SYSTEM_ERROR, e.to_string())
-        }
-        // Java-defined answers such as TOPIC_NOT_EXIST are routine (clients probe retry topics).
-        Reject::Code(code, remark) => {
-            tracing::debug!(request = req.code, code, %remark, "request answered with an error code");
-            (code, remark)
-        }
-    };
-    Command::response(code, remark)
+    reply.unwrap_or_else(|r| r.into_response(req.code))
 }
 
 /// `Command::response(SUCCESS, None)`.

@@ -64,6 +64,7 @@ pub mod header;
 pub mod headers;
 pub mod jfmt;
 pub mod props;
+pub mod reject;
 pub mod server;
 
 pub use client::Client;
@@ -71,4 +72,5 @@ pub use command::{Command, ExtFields, LanguageCode, SerializeType};
 pub use connection::{Connection, ConnectionOptions, Connections, Handler};
 pub use error::{BodyError, CodecError, HeaderError, RemotingError};
 pub use header::CustomHeader;
+pub use reject::Reject;
 pub use server::Server;
