@@ -203,7 +203,12 @@ pub struct RunningBroker {
 
 /// Binds the ports, starts the periodic tasks and registers with the NameServers.
 /// `listenPort=0` binds an ephemeral port (tests) and opens no VIP port.
-pub async fn start(config: BrokerConfig) -> Result<RunningBroker, StartError> {
+#[inline(never)]
+pub fn start(config: BrokerConfig) -> remoting::BoxFuture<Result<RunningBroker, StartError>> {
+    Box::pin(boot(config))
+}
+
+async fn boot(config: BrokerConfig) -> Result<RunningBroker, StartError> {
     let host = config.bind_address.clone();
     let asked_port = config.listen_port;
     let broker = Broker::open(config)?;
@@ -335,7 +340,12 @@ fn spawn_periodic(b: &Arc<Broker>) {
 impl RunningBroker {
     /// Java `BrokerController.shutdown`: unregister from the NameServers, stop accepting,
     /// persist the tables, flush and close the store (which removes the `abort` file).
-    pub async fn shutdown(self) {
+    #[inline(never)]
+    pub fn shutdown(self) -> remoting::BoxFuture<()> {
+        Box::pin(self.stop())
+    }
+
+    async fn stop(self) {
         let b = &self.broker;
         b.shutting_down.store(true, Ordering::SeqCst);
         b.shutdown.notify_waiters();

@@ -272,7 +272,12 @@ pub struct Running {
 
 impl Running {
     /// Stops accepting, closes every connection, stops the scans.
-    pub async fn shutdown(self) {
+    #[inline(never)]
+    pub fn shutdown(self) -> remoting::BoxFuture<()> {
+        Box::pin(self.stop())
+    }
+
+    async fn stop(self) {
         self.controller.0.stopping.store(true, Ordering::Release);
         self.shutdown.shutdown();
         for scan in &self.scans {
@@ -284,7 +289,12 @@ impl Running {
 
 /// Checks the config, replays the event log and serves on `bindAddress` and the port of this
 /// controller's `controllerDLegerPeers` entry (Java `ControllerManager#initialize` + `start`).
-pub async fn start(mut state: ConfigState) -> Result<Running> {
+#[inline(never)]
+pub fn start(state: ConfigState) -> remoting::BoxFuture<Result<Running>> {
+    Box::pin(boot(state))
+}
+
+async fn boot(mut state: ConfigState) -> Result<Running> {
     state.config.check_supported()?;
     let peer = state.config.self_peer()?;
     let store = state.config.store_path();

@@ -165,7 +165,12 @@ pub struct Running {
 
 impl Running {
     /// Stops accepting, closes every connection, stops the scan, and waits for the server task.
-    pub async fn shutdown(self) {
+    #[inline(never)]
+    pub fn shutdown(self) -> remoting::BoxFuture<()> {
+        Box::pin(self.stop())
+    }
+
+    async fn stop(self) {
         self.shutdown.shutdown();
         self.scan.abort();
         let _ = self.server.await;
@@ -173,7 +178,12 @@ impl Running {
 }
 
 /// Binds `bindAddress:listenPort` and starts serving (Java `NamesrvController#start`).
-pub async fn start(state: ConfigState) -> Result<Running> {
+#[inline(never)]
+pub fn start(state: ConfigState) -> remoting::BoxFuture<Result<Running>> {
+    Box::pin(boot(state))
+}
+
+async fn boot(state: ConfigState) -> Result<Running> {
     let addr = format!("{}:{}", state.config.bind_address, state.config.listen_port);
     let interval = Duration::from_millis(
         u64::try_from(state.config.scan_not_active_broker_interval.max(1)).unwrap_or(5000),

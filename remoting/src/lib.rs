@@ -74,3 +74,8 @@ pub use error::{BodyError, CodecError, HeaderError, RemotingError};
 pub use header::CustomHeader;
 pub use reject::Reject;
 pub use server::Server;
+
+/// What a server crate's `start` and `shutdown` return. They box their `async` body because
+/// rustc compiles an `async fn`'s body in every crate that awaits it: unboxed, each program and
+/// test binary that starts a server compiled that server's whole request path again.
+pub type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
