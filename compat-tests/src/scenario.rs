@@ -11,12 +11,15 @@
 //! light tests wait, heavy ones hold at most three quarters of the pool.
 //!
 //! When the guard drops, the test's wall time is appended to
-//! `target/compat-work/timings.tsv` (`name`, seconds, budget, outcome); a test over its budget
-//! says so on stderr. `./test` prints the slowest tests and the overruns from that file.
+//! `target/compat-work/timings.tsv` (`name`, seconds, budget, outcome, and when it was admitted,
+//! in seconds from the first test's arrival); a test over its budget says so on stderr. `./test` prints the slowest tests and the overruns from that file.
 
 use std::io::Write;
-use std::sync::{Condvar, Mutex};
+use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
+
+/// When the first test arrived: admissions are timed from there.
+static EPOCH: OnceLock<Instant> = OnceLock::new();
 
 /// Pool size when `THRUST_COMPAT_UNITS` is unset.
 pub const DEFAULT_UNITS: u32 = 10;
@@ -152,6 +155,7 @@ pub fn exclusive(budget_secs: u64) -> Scenario {
 
 impl Scenario {
     fn admit(want: u32, budget_secs: u64) -> Scenario {
+        EPOCH.get_or_init(Instant::now);
         let name = std::thread::current()
             .name()
             .unwrap_or("unnamed")
@@ -183,8 +187,11 @@ impl Drop for Scenario {
                 self.budget.as_secs()
             );
         }
+        let admitted = EPOCH
+            .get()
+            .map_or(0.0, |e| self.started.duration_since(*e).as_secs_f64());
         let line = format!(
-            "{}\t{:.1}\t{}\t{outcome}\n",
+            "{}\t{:.1}\t{}\t{outcome}\t{admitted:.1}\n",
             self.name,
             took.as_secs_f64(),
             self.budget.as_secs()
