@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use store::{FlushDiskType as StoreFlush, Store, StoreConfig};
+use store::{DispatchLimit, FlushDiskType as StoreFlush, Store, StoreConfig};
 
 use crate::config::{BrokerConfig, FlushDiskType};
 
@@ -57,7 +57,23 @@ pub fn store_config(c: &BrokerConfig) -> StoreConfig {
     s.data_read_ahead_enable = c.data_read_ahead_enable;
     s.max_msgs_num_batch = c.max_msgs_num_batch.max(1) as usize;
     s.default_query_max_num = c.default_query_max_num.max(1) as usize;
+    s.dispatch_limit = dispatch_limit(c);
     s
+}
+
+/// Java 5.x `ReputMessageService.getReputEndOffset` and `CommitLog.getConfirmOffset`: with
+/// `readUnCommitted=false` consumers see what the controller-mode confirm offset covers, or
+/// outside controller mode what SYNC_FLUSH made durable.
+fn dispatch_limit(c: &BrokerConfig) -> DispatchLimit {
+    if c.read_un_committed {
+        DispatchLimit::End
+    } else if c.enable_controller_mode {
+        DispatchLimit::Confirmed
+    } else if c.flush_disk_type == FlushDiskType::SyncFlush {
+        DispatchLimit::Flushed
+    } else {
+        DispatchLimit::End
+    }
 }
 
 /// Opens the store of `c`.
@@ -82,6 +98,25 @@ mod tests {
         assert_eq!(s.mapped_file_size_commit_log, 1_048_576);
         assert_eq!(s.max_message_size, 1024);
         assert!(s.store_path_commit_log.is_none());
+        assert_eq!(s.dispatch_limit, DispatchLimit::Flushed);
+        let limit = |text: &str| {
+            let mut c = BrokerConfig::default();
+            c.apply_text(text).unwrap();
+            store_config(&c).dispatch_limit
+        };
+        assert_eq!(limit(""), DispatchLimit::End, "ASYNC_FLUSH");
+        assert_eq!(
+            limit("flushDiskType=SYNC_FLUSH\nreadUnCommitted=true\n"),
+            DispatchLimit::End
+        );
+        assert_eq!(
+            limit("enableControllerMode=true\n"),
+            DispatchLimit::Confirmed
+        );
+        assert_eq!(
+            limit("enableControllerMode=true\nreadUnCommitted=true\n"),
+            DispatchLimit::End
+        );
     }
 
     /// A store key an update may change (no `START` rule) reaches the running store, and one

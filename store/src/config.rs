@@ -101,6 +101,27 @@ pub struct StoreConfig {
     /// `brokerRole=SLAVE`: puts are refused (Java `DefaultMessageStore.checkStoreStatus`); the
     /// CommitLog grows only by [`Store::append_replicated`](crate::Store::append_replicated).
     pub replica: bool,
+    /// How far records are dispatched to the consume queues and the index, i.e. what consumers
+    /// see. Read at open.
+    pub dispatch_limit: DispatchLimit,
+}
+
+/// Where dispatch to the consume queues and the index ends (Java 5.x
+/// `ReputMessageService.getReputEndOffset`): records past it are in the CommitLog but invisible
+/// to pulls, offset queries and key queries until it reaches them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DispatchLimit {
+    /// The CommitLog's end: a record is dispatched with its append (Java `readUnCommitted=true`
+    /// or ASYNC_FLUSH outside controller mode; every 4.9.x store).
+    #[default]
+    End,
+    /// The flushed offset (Java `readUnCommitted=false` with SYNC_FLUSH outside controller
+    /// mode, where `CommitLog.getConfirmOffset` is the flushed position).
+    Flushed,
+    /// The confirm offset of controller mode (Java `readUnCommitted=false` with
+    /// `enableControllerMode=true`): the checkpoint's `confirmPhyOffset` at open, then what
+    /// [`Store::set_confirm_offset`](crate::Store::set_confirm_offset) sets.
+    Confirmed,
 }
 
 impl StoreConfig {
@@ -144,6 +165,7 @@ impl StoreConfig {
             truncate_on_old_corruption: false,
             commit_log_resident_window: 8 << 20,
             replica: false,
+            dispatch_limit: DispatchLimit::End,
         }
     }
 

@@ -1,9 +1,11 @@
 //! One consume queue: 20-byte units `commitlog offset i64 | record size i32 | tags code i64`,
 //! unit *n* at byte `n*20` of the queue (Java `ConsumeQueue`).
 //!
-//! Appends come from the store's append lock holder only (dispatch is synchronous with the
-//! CommitLog append), so the max offset is also the next queue offset to assign. New data is
-//! announced on a `tokio::sync::watch` channel carrying the max offset, for long polling.
+//! Appends come from the store's append lock holder only. A record is dispatched with its
+//! CommitLog append, or later when the store's dispatch end reaches it (`reput.rs`), so the next
+//! queue offset a put assigns ([`ConsumeQueue::next_offset`]) can run ahead of the max offset.
+//! New data is announced on a `tokio::sync::watch` channel carrying the max offset, for long
+//! polling.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -87,6 +89,9 @@ pub struct ConsumeQueue {
     flushed_pos: AtomicU64,
     /// Store time of the last dispatched record (for the checkpoint's logics timestamp).
     last_store_ts: AtomicI64,
+    /// The queue offset after the last one a put assigned (append lock holders only); below
+    /// the max offset it counts for nothing (Java `QueueOffsetOperator`'s table).
+    assigned: AtomicI64,
     arrivals: watch::Sender<i64>,
 }
 
@@ -105,6 +110,7 @@ impl ConsumeQueue {
             max_physic: AtomicI64::new(-1),
             flushed_pos: AtomicU64::new(u64::MAX),
             last_store_ts: AtomicI64::new(0),
+            assigned: AtomicI64::new(0),
             arrivals: watch::channel(0).0,
         })
     }
@@ -112,6 +118,16 @@ impl ConsumeQueue {
     /// Next queue offset to be written (`getMaxOffsetInQueue`).
     pub fn max_offset(&self) -> i64 {
         (self.max_pos.load(Ordering::Acquire) / CQ_UNIT_SIZE) as i64
+    }
+
+    /// The queue offset the next put takes: past the records appended and not yet dispatched.
+    pub(crate) fn next_offset(&self) -> i64 {
+        self.assigned.load(Ordering::Acquire).max(self.max_offset())
+    }
+
+    /// Records appended up to queue offset `next` (exclusive) take no offset again.
+    pub(crate) fn set_assigned(&self, next: i64) {
+        self.assigned.store(next, Ordering::Release);
     }
 
     /// First readable queue offset (`getMinOffsetInQueue`).

@@ -7,6 +7,8 @@
 //!   meanwhile shares that one msync.
 //! * Logics flusher thread: every `flushIntervalConsumeQueue`, msync consume queues, msync full
 //!   index files, then write and fsync the checkpoint.
+//! * With `DispatchLimit::Flushed` (SYNC_FLUSH and Java's `readUnCommitted=false`) the flusher
+//!   dispatches the records it synced before it answers the puts waiting for them.
 //! * A failed msync poisons the store: writes are refused from then on and every waiter gets
 //!   [`StoreError::Poisoned`].
 //!
@@ -21,7 +23,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tracing::{error, warn};
 
-use crate::config::FlushDiskType;
+use crate::config::{DispatchLimit, FlushDiskType};
 use crate::error::{Result, StoreError};
 use crate::layout::{CQ_UNIT_SIZE, OS_PAGE_SIZE};
 use crate::segments::SegmentQueue;
@@ -197,22 +199,48 @@ impl Durability {
 }
 
 /// msync the CommitLog from the flushed offset to the current end (all of it if `force`,
-/// else only when `flushCommitLogLeastPages` are dirty). Updates the checkpoint's
-/// `physicMsgTimestamp` in memory.
+/// else only when `flushCommitLogLeastPages` are dirty), and answer the puts waiting for it.
+/// Updates the checkpoint's `physicMsgTimestamp` in memory.
 pub(crate) fn flush_commitlog(inner: &Inner, force: bool) -> Result<()> {
-    if inner.flush.poisoned().is_some() {
+    if let Some(target) = sync_commitlog(inner, force)? {
+        inner.flush.publish(target, None);
+    }
+    Ok(())
+}
+
+/// [`flush_commitlog`] on the flusher thread: with `DispatchLimit::Flushed` the records synced
+/// are dispatched before the puts waiting for them are answered, so an acknowledged SYNC_FLUSH
+/// send is visible to consumers.
+fn flush_commitlog_and_dispatch(inner: &Inner, force: bool) -> Result<()> {
+    let Some(target) = sync_commitlog(inner, force)? else {
         return Ok(());
+    };
+    if inner.limit == DispatchLimit::Flushed {
+        let _guard = inner.append.lock().unwrap_or_else(|e| e.into_inner());
+        let replicated = inner.replica.load(Ordering::Acquire);
+        if let Err(e) = crate::reput::dispatch_to(inner, target, replicated) {
+            error!(error = %e, "dispatch of flushed records failed");
+        }
+    }
+    inner.flush.publish(target, None);
+    Ok(())
+}
+
+/// The msync of [`flush_commitlog`]; the new flushed offset when it moved.
+fn sync_commitlog(inner: &Inner, force: bool) -> Result<Option<u64>> {
+    if inner.flush.poisoned().is_some() {
+        return Ok(None);
     }
     // Time first, offset second: see `Inner::last_store_ts`.
     let ts = inner.last_store_ts.load(Ordering::Acquire);
     let target = inner.commitlog.max_offset();
     let from = inner.flush.flushed();
     if target <= from {
-        return Ok(());
+        return Ok(None);
     }
     let least = inner.cfg().flush_commit_log_least_pages * OS_PAGE_SIZE;
     if !force && target - from < least {
-        return Ok(());
+        return Ok(None);
     }
     for seg in inner.commitlog.segs.snapshot() {
         if seg.end() <= from || seg.base >= target {
@@ -237,8 +265,7 @@ pub(crate) fn flush_commitlog(inner: &Inner, force: bool) -> Result<()> {
             .checkpoint
             .update(|c| c.physic_msg_timestamp = c.physic_msg_timestamp.max(ts));
     }
-    inner.flush.publish(target, None);
-    Ok(())
+    Ok(Some(target))
 }
 
 /// msync consume queues and full index files, then persist the checkpoint.
@@ -381,7 +408,7 @@ pub(crate) fn spawn_commitlog_flusher(
         if thorough {
             last_thorough = Instant::now();
         }
-        if let Err(e) = flush_commitlog(inner, sync || thorough) {
+        if let Err(e) = flush_commitlog_and_dispatch(inner, sync || thorough) {
             error!(error = %e, "commitlog flush failed");
         }
     })
@@ -507,6 +534,23 @@ mod tests {
             let q = index.query("P", &key(i), 10, 0, i64::MAX);
             assert_eq!(q.offsets.len(), 1, "key {i} found after release");
         }
+        store.shutdown().unwrap();
+    }
+
+    /// With `DispatchLimit::Flushed` a record reaches its queue with the flush that makes it
+    /// durable, not with its append.
+    #[test]
+    fn the_flushed_limit_dispatches_with_the_flush() {
+        let dir = crate::testutil::TempDir::new("flushed-limit");
+        let mut cfg = crate::StoreConfig::new(dir.path()).with_small_files(64 * 1024, 100, 64, 400);
+        cfg.dispatch_limit = DispatchLimit::Flushed;
+        cfg.flush_interval_commit_log = Duration::from_secs(3600);
+        cfg.flush_commit_log_thorough_interval = Duration::from_secs(3600);
+        let store = crate::Store::open(cfg).unwrap();
+        store.put(crate::store::tests::message()).unwrap();
+        assert_eq!(store.max_offset("P", 0), 0, "not flushed yet");
+        flush_commitlog_and_dispatch(&store.inner, true).unwrap();
+        assert_eq!(store.max_offset("P", 0), 1);
         store.shutdown().unwrap();
     }
 

@@ -23,9 +23,11 @@
 //! * [`NewMessage`] describes a message; the store sets the IPv6 sys-flag bits, store time, body
 //!   CRC, queue and physical offsets, and computes the tags code from the `TAGS` property (the
 //!   delivery time for `SCHEDULE_TOPIC_XXXX` with `DELAY`), like Java's dispatch does.
-//! * Dispatch to consume queues and the index is synchronous with the append (under the append
-//!   lock), so a put is visible to `get` as soon as `put` returns. Under SYNC_FLUSH a message may
-//!   thus be read before it is durable (Java 5.x delays visibility to the flushed offset).
+//! * Dispatch to consume queues and the index ends at the [`DispatchLimit`]: with `End` it is
+//!   synchronous with the append (under the append lock), so a put is visible to `get` as soon
+//!   as `put` returns; with `Flushed` (SYNC_FLUSH) the flusher dispatches what it synced before
+//!   it answers the put's [`Durability`]; with `Confirmed` (controller mode) records wait until
+//!   [`Store::set_confirm_offset`] passes them, as Java 5.x's `ReputMessageService` does.
 //! * `put` never syncs; it may take a page fault or create a segment file. `get` never blocks on
 //!   locks held across I/O.
 //! * Transactional PREPARED/ROLLBACK records take no queue offset and no consume-queue unit.
@@ -75,6 +77,7 @@ pub mod props;
 mod read;
 mod recovery;
 mod replica;
+mod reput;
 mod segments;
 pub mod stats;
 mod store;
@@ -84,7 +87,7 @@ pub mod testutil;
 
 pub use checkpoint::CheckpointData;
 pub use clean::CleanReport;
-pub use config::{FlushDiskType, StoreConfig};
+pub use config::{DispatchLimit, FlushDiskType, StoreConfig};
 pub use config_file::ConfigFile;
 pub use consume_queue::CqUnit;
 pub use decode::{DelayLevels, StoredMessage};

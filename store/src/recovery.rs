@@ -12,11 +12,12 @@
 //!    record after a later, shorter append), later segments are deleted, consume queues are cut
 //!    back to it, and min offsets are corrected.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use tracing::{error, info, warn};
 
-use crate::config::StoreConfig;
+use crate::config::{DispatchLimit, StoreConfig};
 use crate::consume_queue::ConsumeQueue;
 use crate::decode::{check_record, Checked};
 use crate::dispatch::dispatch;
@@ -101,6 +102,8 @@ pub(crate) fn recover(inner: &Inner, last_exit_ok: bool, full_rescan: bool) -> R
         destroy_queues(inner)?;
         inner.commitlog.set_max_offset(0);
         inner.flush.reset(0);
+        inner.dispatched_end.store(0, Ordering::Release);
+        set_recovered_confirm(inner, 0);
         return Ok(());
     }
     let start = if full_rescan {
@@ -119,8 +122,30 @@ pub(crate) fn recover(inner: &Inner, last_exit_ok: bool, full_rescan: bool) -> R
     } else {
         -1
     };
-    let (process_offset, dispatched) = scan(inner, &segs[start..], dispatch_from)?;
-    info!(process_offset, dispatched, "commitlog scan done");
+    // Java `recoverAbnormally` in controller mode dispatches only what the confirm offset
+    // covers; `recoverNormally` dispatches everything past the consume queues.
+    let confirmed = (inner.limit == DispatchLimit::Confirmed && !last_exit_ok)
+        .then(|| u64::try_from(inner.checkpoint.get().confirm_phy_offset).unwrap_or(0));
+    let limits = Limits {
+        dispatch_from,
+        confirmed,
+    };
+    let (process_offset, dispatched, confirmed_end) = scan(inner, &segs[start..], limits)?;
+    info!(
+        process_offset,
+        dispatched, confirmed_end, "commitlog scan done"
+    );
+    inner
+        .dispatched_end
+        .store(confirmed_end.min(process_offset), Ordering::Release);
+    set_recovered_confirm(
+        inner,
+        if last_exit_ok {
+            process_offset
+        } else {
+            confirmed_end
+        },
+    );
     for q in inner.all_queues() {
         if q.max_physic_offset() > process_offset as i64 {
             q.truncate_physical(process_offset)?;
@@ -132,6 +157,31 @@ pub(crate) fn recover(inner: &Inner, last_exit_ok: bool, full_rescan: bool) -> R
         q.correct_min_offset(cl_min);
     }
     Ok(())
+}
+
+/// Java `recoverNormally` / `recoverAbnormally` in controller mode: the checkpoint's confirm
+/// offset, not below the CommitLog's first offset nor above `highest`, is where dispatch ends.
+fn set_recovered_confirm(inner: &Inner, highest: u64) {
+    if inner.limit != DispatchLimit::Confirmed {
+        return;
+    }
+    let kept = u64::try_from(inner.checkpoint.get().confirm_phy_offset).unwrap_or(0);
+    let confirm = kept.max(inner.commitlog.min_offset()).min(highest);
+    if confirm != kept {
+        warn!(kept, confirm, "confirm offset corrected at recovery");
+    }
+    inner.confirm.store(confirm, Ordering::Release);
+    inner
+        .checkpoint
+        .update(|c| c.confirm_phy_offset = confirm as i64);
+}
+
+/// Which records the recovery scan dispatches: those ending after `dispatch_from`, and with
+/// `confirmed` only those ending at or before it.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    dispatch_from: i64,
+    confirmed: Option<u64>,
 }
 
 fn normal_start(segs: &[Segment], max_phy_cq: i64) -> usize {
@@ -176,11 +226,14 @@ fn abnormal_start(inner: &Inner, segs: &[Segment]) -> usize {
     0
 }
 
-/// Walk records from the first given segment, dispatching those ending after `dispatch_from`;
-/// returns the end of valid data and the number of records seen.
-fn scan(inner: &Inner, segs: &[Segment], dispatch_from: i64) -> Result<(u64, u64)> {
+/// Walk records from the first given segment, dispatching those `limits` allow; returns the end
+/// of valid data, the number of records seen, and the end of the last record dispatched
+/// within `limits.confirmed` (the end of valid data without it; the scan's start when none).
+fn scan(inner: &Inner, segs: &[Segment], limits: Limits) -> Result<(u64, u64, u64)> {
     let check_crc = inner.cfg().check_crc_on_recover;
     let mut count = 0u64;
+    let cap = limits.confirmed.unwrap_or(u64::MAX);
+    let mut confirmed_end = segs.first().map_or(0, |s| s.base);
     for (i, seg) in segs.iter().enumerate() {
         // Records are data; the hole after them (never written, or reserved but unwritten) reads
         // as zeros and ends the scan like zeros would, without faulting it in.
@@ -194,8 +247,12 @@ fn scan(inner: &Inner, segs: &[Segment], dispatch_from: i64) -> Result<(u64, u64
                             "record's PHYSICALOFFSET differs from its position");
                     }
                     let end = info.physical_offset + i64::from(info.size);
-                    if end <= dispatch_from {
-                        // Already in the consume queues.
+                    let at_end = seg.base + (pos + info.size as usize) as u64;
+                    if at_end <= cap {
+                        confirmed_end = at_end;
+                    }
+                    if end <= limits.dispatch_from || at_end > cap {
+                        // Already in the consume queues, or waiting for the confirm offset.
                     } else if let Err(e) = dispatch(inner, None, &info) {
                         if matches!(e, StoreError::DiskFull(_)) {
                             // Skipping would leave the record out of its queue for good.
@@ -207,8 +264,11 @@ fn scan(inner: &Inner, segs: &[Segment], dispatch_from: i64) -> Result<(u64, u64
                     count += 1;
                 }
                 Checked::Blank => {
+                    if seg.end() <= cap {
+                        confirmed_end = seg.end();
+                    }
                     if i + 1 == segs.len() {
-                        return Ok((seg.end(), count));
+                        return Ok((seg.end(), count, confirmed_end.min(seg.end())));
                     }
                     break;
                 }
@@ -219,12 +279,13 @@ fn scan(inner: &Inner, segs: &[Segment], dispatch_from: i64) -> Result<(u64, u64
                             "commitlog ends at a bad record; data from here on is dropped");
                     }
                     check_later_segments(inner, &segs[i + 1..], seg, at, &reason)?;
-                    return Ok((at, count));
+                    return Ok((at, count, confirmed_end.min(at)));
                 }
             }
         }
     }
-    Ok((segs.last().map_or(0, Segment::end), count))
+    let end = segs.last().map_or(0, Segment::end);
+    Ok((end, count, confirmed_end.min(end)))
 }
 
 /// A bad record before the last segment: Java deletes every later segment. When those hold

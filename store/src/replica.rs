@@ -1,7 +1,9 @@
 //! Slave side of replication (Java `HAService` slave + `ReputMessageService`): raw CommitLog bytes
-//! from the master are written at our end, then every complete record is dispatched to the
-//! consume queues and the index. A record split across two transfers is dispatched when its last
-//! byte arrives. The master side needs only [`Store::commitlog_data`].
+//! from the master are written at our end, then the complete records up to the dispatch limit
+//! are dispatched to the consume queues and the index (`reput.rs`). A record split across two
+//! transfers is dispatched when its last byte arrives. The master side needs only
+//! [`Store::commitlog_data`]. Controller mode's confirm offset ([`Store::set_confirm_offset`])
+//! is the dispatch limit of a master waiting for its SyncStateSet and of its slaves.
 //!
 //! Controller mode adds role changes at runtime ([`Store::set_replica`]) and truncation
 //! (Java `DefaultMessageStore.truncateFiles` and `AutoSwitchHAService.truncateInvalidMsg`): a
@@ -10,18 +12,18 @@
 
 use std::sync::atomic::Ordering;
 
-use tracing::{error, warn};
+use tracing::warn;
 
+use crate::config::DispatchLimit;
 use crate::decode::{check_record, Checked};
-use crate::dispatch::dispatch;
 use crate::error::{Result, StoreError};
-use crate::message::{MAGIC_BLANK, MAGIC_V1, MAGIC_V2};
+use crate::reput;
 use crate::store::Store;
 
 impl Store {
     /// Append bytes replicated from the master at `offset` (must equal our CommitLog max offset)
-    /// and dispatch the complete records. Returns the new max offset, which the HA client reports
-    /// back to the master.
+    /// and dispatch the complete records up to the dispatch limit. Returns the new max offset,
+    /// which the HA client reports back to the master.
     pub fn append_replicated(&self, offset: i64, data: &[u8]) -> Result<i64> {
         let inner = &self.inner;
         let _guard = inner.append.lock().unwrap_or_else(|e| e.into_inner());
@@ -32,7 +34,8 @@ impl Store {
         if inner.dispatched_end.load(Ordering::Acquire) < inner.commitlog.min_offset() {
             inner.dispatched_end.store(offset, Ordering::Release);
         }
-        self.dispatch_replicated()?;
+        let cap = inner.dispatch_cap().unwrap_or(u64::MAX);
+        reput::dispatch_to(inner, cap, true)?;
         Ok(end as i64)
     }
 
@@ -49,26 +52,58 @@ impl Store {
             .update(|c| c.confirm_phy_offset = offset);
     }
 
-    /// Whether puts are refused (a slave); controller mode changes it with the role.
+    /// Controller mode's confirm offset with `DispatchLimit::Confirmed` (Java
+    /// `CommitLog.getConfirmOffset`, read by `ReputMessageService`): records up to it are
+    /// dispatched now, later ones when it passes them. `None`: a master that confirms all it
+    /// has; its records are dispatched with their append. Kept in the checkpoint too. Does
+    /// nothing under another limit.
+    pub fn set_confirm_offset(&self, confirm: Option<i64>) -> Result<()> {
+        let inner = &self.inner;
+        if inner.limit != DispatchLimit::Confirmed {
+            return Ok(());
+        }
+        let cap = confirm.map_or(reput::FOLLOW_END, |c| u64::try_from(c).unwrap_or(0));
+        let max = inner.commitlog.max_offset();
+        if inner.confirm.load(Ordering::Acquire) == cap
+            && inner.dispatched_end.load(Ordering::Acquire) >= cap.min(max)
+        {
+            return Ok(());
+        }
+        let _guard = inner.append.lock().unwrap_or_else(|e| e.into_inner());
+        inner.confirm.store(cap, Ordering::Release);
+        if let Some(c) = confirm {
+            self.set_confirm_phy_offset(c);
+        }
+        reput::dispatch_to(inner, cap, inner.replica.load(Ordering::Acquire))
+    }
+
+    /// Whether puts are refused (a slave); controller mode changes it with the role. A store
+    /// that becomes writable takes its next queue offsets past every record it holds.
     pub fn set_replica(&self, replica: bool) {
+        let _guard = self.inner.append.lock().unwrap_or_else(|e| e.into_inner());
+        if !replica && self.inner.replica.load(Ordering::Acquire) {
+            reput::reassign_queue_offsets(&self.inner);
+        }
         self.inner.replica.store(replica, Ordering::Release);
     }
 
-    /// End of the CommitLog data dispatched to the consume queues: the end of the last whole
-    /// record a slave received.
+    /// End of the CommitLog data dispatched to the consume queues.
     pub fn dispatched_end(&self) -> i64 {
         self.inner.dispatched_end.load(Ordering::Acquire) as i64
     }
 
     /// Java `truncateInvalidMsg`: drops a partly received record at the CommitLog's end (a
-    /// slave becoming master). Returns the new end when something was dropped.
-    pub fn truncate_undispatched(&self) -> Result<Option<i64>> {
-        let _guard = self.inner.append.lock().unwrap_or_else(|e| e.into_inner());
-        let end = self.inner.dispatched_end.load(Ordering::Acquire);
-        if end >= self.inner.commitlog.max_offset() {
+    /// slave becoming master, or connecting again). Whole records waiting for the confirm
+    /// offset stay. Returns the new end when something was dropped.
+    pub fn truncate_partial_record(&self) -> Result<Option<i64>> {
+        let inner = &self.inner;
+        let _guard = inner.append.lock().unwrap_or_else(|e| e.into_inner());
+        let end = reput::whole_records_end(inner);
+        if end >= inner.commitlog.max_offset() {
             return Ok(None);
         }
-        crate::recovery::truncate_commitlog(&self.inner, end)?;
+        crate::recovery::truncate_commitlog(inner, end)?;
+        reput::reassign_queue_offsets(inner);
         Ok(Some(end as i64))
     }
 
@@ -94,6 +129,7 @@ impl Store {
         if inner.dispatched_end.load(Ordering::Acquire) > at {
             inner.dispatched_end.store(at, Ordering::Release);
         }
+        reput::reassign_queue_offsets(inner);
         warn!(offset, "truncated the CommitLog and consume queues");
         Ok(true)
     }
@@ -111,63 +147,6 @@ impl Store {
             Checked::Bad { .. }
         )
     }
-
-    /// Dispatch whole records between the dispatched end and the CommitLog end (append lock held).
-    fn dispatch_replicated(&self) -> Result<()> {
-        let inner = &self.inner;
-        let max = inner.commitlog.max_offset();
-        let mut from = inner.dispatched_end.load(Ordering::Acquire);
-        while from < max {
-            let Some(seg) = inner.commitlog.segs.find(from) else {
-                break;
-            };
-            let pos = (from - seg.base) as usize;
-            let avail = (seg.end().min(max) - from) as usize;
-            let view = seg.file.read(pos, avail);
-            if incomplete(view) {
-                break;
-            }
-            match check_record(view, true, &inner.delays) {
-                Checked::Message(info) => {
-                    if let Err(e) = dispatch(inner, None, &info) {
-                        if matches!(e, StoreError::DiskFull(_)) {
-                            // The bytes are stored: dispatch them at the next append.
-                            error!(offset = from, error = %e, "replicated records wait for disk space to be dispatched");
-                            break;
-                        }
-                        error!(offset = from, error = %e, "dispatch of a replicated record failed");
-                    }
-                    inner
-                        .last_store_ts
-                        .store(info.store_timestamp, Ordering::Release);
-                    from += info.size as u64;
-                }
-                Checked::Blank => from = seg.end(),
-                Checked::Bad { reason } => {
-                    inner.dispatched_end.store(from, Ordering::Release);
-                    return Err(StoreError::Format {
-                        path: seg.file.path().to_path_buf(),
-                        reason: format!("replicated record at {from} is corrupt: {reason}"),
-                    });
-                }
-            }
-        }
-        inner.dispatched_end.store(from, Ordering::Release);
-        Ok(())
-    }
-}
-
-/// True when the bytes hold only the beginning of a record: wait for the rest.
-fn incomplete(view: &[u8]) -> bool {
-    if view.len() < 8 {
-        return true;
-    }
-    let total = i32::from_be_bytes([view[0], view[1], view[2], view[3]]);
-    let magic = i32::from_be_bytes([view[4], view[5], view[6], view[7]]);
-    magic != MAGIC_BLANK
-        && (magic == MAGIC_V1 || magic == MAGIC_V2)
-        && total > 0
-        && total as usize > view.len()
 }
 
 #[cfg(test)]
@@ -199,7 +178,7 @@ mod tests {
         store.set_replica(true);
         assert!(store.put(message()).is_err(), "a replica refuses puts");
         store.set_replica(false);
-        assert_eq!(store.truncate_undispatched().unwrap(), None);
+        assert_eq!(store.truncate_partial_record().unwrap(), None);
         store.set_confirm_phy_offset(cut);
         assert_eq!(store.confirm_phy_offset(), cut);
         store.shutdown().unwrap();

@@ -120,8 +120,14 @@ pub(crate) struct Inner {
     /// covered by the offset.
     pub last_store_ts: AtomicI64,
     /// End of the CommitLog data dispatched to consume queues and index (append lock holders
-    /// only; replication appends raw bytes and dispatches whole records up to here).
+    /// only): the records after it wait for the dispatch limit (`reput.rs`), or are partly
+    /// received from a master.
     pub dispatched_end: AtomicU64,
+    /// `StoreConfig::dispatch_limit` at open.
+    pub limit: crate::config::DispatchLimit,
+    /// `DispatchLimit::Confirmed`: the confirm offset, or `reput::FOLLOW_END` (written under the
+    /// append lock).
+    pub confirm: AtomicU64,
     pub disk_full: AtomicBool,
     /// When a put refused for want of disk space was last logged (ms).
     pub disk_full_logged_ms: AtomicI64,
@@ -262,6 +268,7 @@ impl Store {
             None
         };
         let cfg_replica = cfg.replica;
+        let limit = cfg.dispatch_limit;
         let inner = Arc::new(Inner {
             flush: FlushState::new(cfg.sync_flush_timeout),
             config: RwLock::new(Arc::new(cfg)),
@@ -274,6 +281,8 @@ impl Store {
             append: Mutex::new(()),
             last_store_ts: AtomicI64::new(0),
             dispatched_end: AtomicU64::new(0),
+            limit,
+            confirm: AtomicU64::new(crate::reput::FOLLOW_END),
             disk_full: AtomicBool::new(false),
             disk_full_logged_ms: AtomicI64::new(0),
             manual_clean_rounds: AtomicU32::new(0),
@@ -284,9 +293,7 @@ impl Store {
             lock_file: Mutex::new(Some(lock_file)),
         });
         crate::recovery::recover(&inner, last_exit_ok, full_rescan)?;
-        inner
-            .dispatched_end
-            .store(inner.commitlog.max_offset(), Ordering::Release);
+        crate::reput::reassign_queue_offsets(&inner);
         std::fs::write(inner.paths.abort(), std::process::id().to_string())
             .map_err(StoreError::io("create", inner.paths.abort()))?;
         crate::segments::sync_dir(&inner.paths.root)?;
@@ -405,7 +412,8 @@ impl Store {
         let guard = inner.append.lock().unwrap_or_else(|e| e.into_inner());
         self.check_writable()?;
         let store_ts = now_ms();
-        let next_qo = cq.max_offset();
+        let next_qo = cq.next_offset();
+        let start = inner.commitlog.max_offset();
         // Every file the dispatch below writes exists with its blocks reserved before the
         // CommitLog append: a full disk refuses the put here, with nothing written.
         crate::dispatch::prepare(inner, &cq, next_qo, msgs.len(), index_keys)
@@ -424,12 +432,23 @@ impl Store {
             })
             .map_err(|e| self.note_disk_full(e))?;
         inner.last_store_ts.store(store_ts, Ordering::Release);
-        inner.dispatched_end.store(appended.end, Ordering::Release);
-        for ((m, k), p) in msgs.iter().zip(keys).zip(&placed) {
-            // The record is stored; a dispatch failure (not expected after `prepare`) must not
-            // turn the put into an error, or the producer would resend a duplicate.
-            if let Err(e) = crate::dispatch::dispatch_new(inner, &cq, m, k, p, store_ts) {
-                warn!(error = %e, offset = p.physical_offset, "dispatch failed after append");
+        let taken = msgs
+            .iter()
+            .filter(|m| sysflag::takes_queue_offset(m.sys_flag))
+            .count();
+        cq.set_assigned(next_qo + taken as i64);
+        // The record is stored; a dispatch failure (not expected after `prepare`) must not turn
+        // the put into an error, or the producer would resend a duplicate.
+        if inner.dispatch_cap().is_none() {
+            if inner.dispatched_end.load(Ordering::Acquire) == start {
+                inner.dispatched_end.store(appended.end, Ordering::Release);
+                for ((m, k), p) in msgs.iter().zip(keys).zip(&placed) {
+                    if let Err(e) = crate::dispatch::dispatch_new(inner, &cq, m, k, p, store_ts) {
+                        warn!(error = %e, offset = p.physical_offset, "dispatch failed after append");
+                    }
+                }
+            } else if let Err(e) = crate::reput::dispatch_to(inner, appended.end, false) {
+                warn!(error = %e, "dispatch failed after append");
             }
         }
         drop(guard);
@@ -496,6 +515,9 @@ impl Store {
         }
         let _guard = inner.append.lock().unwrap_or_else(|e| e.into_inner());
         crate::flush::flush_commitlog(inner, true)?;
+        if inner.limit == crate::config::DispatchLimit::Flushed {
+            crate::reput::dispatch_to(inner, inner.flush.flushed(), false)?;
+        }
         crate::flush::flush_logics(inner)?;
         if let Some(ix) = &inner.index {
             ix.flush_all()?;

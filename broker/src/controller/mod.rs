@@ -206,6 +206,7 @@ async fn start_basic(b: &Arc<Broker>) -> bool {
         return false;
     }
     b.replicas.fenced.store(false, Ordering::Release);
+    crate::ha::autoswitch::update_dispatch(b);
     b.request_register();
     true
 }

@@ -15,6 +15,7 @@ use tracing::{info, warn};
 
 use crate::broker::Broker;
 use crate::config::BrokerRole;
+use crate::ha::autoswitch::update_dispatch;
 
 /// Java `changeBrokerRole`.
 pub fn change(
@@ -47,6 +48,7 @@ pub fn change_sync_state_set(b: &Broker, set: BTreeSet<i64>, set_epoch: i32) {
         drop(st);
         b.ha.auto
             .set_sync_state_set(set, b.store.commitlog_offsets().1);
+        update_dispatch(b);
     }
 }
 
@@ -56,6 +58,7 @@ fn set_role(b: &Broker, role: BrokerRole, id: i64) {
     cfg.broker_id = id;
     b.set_config(cfg);
     b.store.set_replica(role == BrokerRole::Slave);
+    update_dispatch(b);
 }
 
 /// Java `AutoSwitchHAService.changeToMaster`'s epoch step: the new epoch starts at our end.
@@ -90,7 +93,7 @@ fn to_master(b: &Arc<Broker>, epoch: i32, set_epoch: i32, set: BTreeSet<i64>) {
     } else {
         auto.new_generation();
         b.ha.client.follow_controller(None);
-        match b.store.truncate_undispatched() {
+        match b.store.truncate_partial_record() {
             Ok(Some(end)) => auto.epochs.truncate_suffix_by_offset(end),
             Ok(None) => {}
             Err(e) => warn!("truncate the partly received record: {e}"),

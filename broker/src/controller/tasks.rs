@@ -26,6 +26,7 @@ pub(super) async fn send_heartbeats(b: &Broker) {
     );
     // Java keeps it in the checkpoint at every change; once a heartbeat is as often.
     b.store.set_confirm_phy_offset(confirm);
+    crate::ha::autoswitch::update_dispatch(b);
     let h = BrokerHeartbeatRequestHeader {
         cluster_name: cfg.broker_cluster_name.clone(),
         broker_addr: cfg.broker_addr(),

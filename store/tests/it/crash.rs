@@ -135,3 +135,82 @@ fn sigkill_rounds_lose_no_acknowledged_message() {
         acked.len()
     );
 }
+
+/// Controller mode (`DispatchLimit::Confirmed`): a writer killed with 40 of its 100 records past
+/// the confirm offset. At the next open (abnormal recovery) only the 60 confirmed records are
+/// in the queue; the next put takes queue offset 100, after the hidden ones; when the confirm
+/// offset passes them, all 101 are there with their bodies.
+#[test]
+fn records_past_the_confirm_offset_stay_hidden_after_a_crash() {
+    let dir = common::TempDir::new("crash-confirm");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_store-crash-writer"))
+        .arg(dir.path())
+        .arg("confirm")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let confirmed: i64 = loop {
+        let line = lines.next().expect("the writer's output").unwrap();
+        if let Some(v) = line.strip_prefix("CONFIRMED ") {
+            break v.parse().unwrap();
+        }
+    };
+    // The checkpoint reaches the disk with the next logics flush (every second).
+    let ckpt = dir.path().join("checkpoint");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::fs::read(&ckpt).ok().map(|b| b[32..40].to_vec())
+        != Some(confirmed.to_be_bytes().to_vec())
+    {
+        assert!(
+            Instant::now() < deadline,
+            "checkpoint never held {confirmed}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let mut cfg = reopen_config(dir.path());
+    cfg.dispatch_limit = store::DispatchLimit::Confirmed;
+    let store = Store::open(cfg).unwrap();
+    assert_eq!(store.confirm_phy_offset(), confirmed);
+    assert_eq!(
+        store.max_offset("Crash", 0),
+        60,
+        "only the confirmed records"
+    );
+    let max_before = store.commitlog_offsets().1;
+    assert!(max_before > confirmed, "the others are in the CommitLog");
+    let put = store
+        .put(common::msg("Crash", 0, b"q0-o100-", None, None))
+        .unwrap();
+    assert_eq!(put.first().queue_offset, 100);
+    assert_eq!(store.max_offset("Crash", 0), 60, "the put waits too");
+    store
+        .set_confirm_offset(Some(store.commitlog_offsets().1))
+        .unwrap();
+    assert_eq!(store.max_offset("Crash", 0), 101);
+    let mut off = 0;
+    while off < 101 {
+        let g = store.get(
+            &GetRequest {
+                topic: "Crash",
+                queue_id: 0,
+                offset: off,
+                max_count: 32,
+                max_bytes: 1 << 20,
+            },
+            None,
+        );
+        assert_eq!(g.status, GetStatus::Found, "offset {off}");
+        for (rec, qo) in g.messages.iter().zip(&g.queue_offsets) {
+            let m = StoredMessage::decode(rec).unwrap();
+            assert_eq!(m.queue_offset, *qo);
+            assert!(m.body.starts_with(format!("q0-o{qo}-").as_bytes()));
+        }
+        off = g.next_begin_offset;
+    }
+    store.shutdown().unwrap();
+}

@@ -7,6 +7,7 @@
 mod bad_input;
 mod cleanup;
 mod common;
+mod confirm;
 mod crash;
 mod disk_full;
 mod replica;

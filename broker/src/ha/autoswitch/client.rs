@@ -63,7 +63,7 @@ pub async fn run(b: Arc<Broker>) {
 
 /// Java `truncateInvalidMsg` in the READY state.
 fn truncate_invalid(b: &Broker) {
-    match b.store.truncate_undispatched() {
+    match b.store.truncate_partial_record() {
         Ok(Some(end)) => b.ha.auto.epochs.truncate_suffix_by_offset(end),
         Ok(None) => {}
         Err(e) => error!("truncate the partly received record: {e}"),
@@ -211,6 +211,7 @@ impl Session<'_> {
                 .map_err(|e| format!("append at {}: {e}", t.offset))?;
         }
         auto.set_confirm(t.confirm.min(store.commitlog_offsets().1));
+        super::update_dispatch(self.b);
         Ok(())
     }
 }

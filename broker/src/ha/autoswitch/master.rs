@@ -103,6 +103,7 @@ async fn connection(b: Arc<Broker>, stream: TcpStream, peer: SocketAddr) {
         warn!(slave = %peer, "HA connection closed: {reason}");
     }
     auto.remove_link(&link, b.store.commitlog_offsets().1);
+    super::update_dispatch(&b);
 }
 
 async fn read_frames(b: &Broker, mut rd: OwnedReadHalf, link: &Link) -> Result<(), String> {
@@ -155,6 +156,8 @@ fn on_frame(b: &Broker, link: &Link, f: SlaveFrame) {
                 auto.maybe_expand(id, offset, confirm);
             }
             auto.on_ack(id, max);
+            super::update_dispatch(b);
+            auto.acked();
         }
     }
 }
@@ -318,5 +321,77 @@ async fn wait_for_data(b: &Broker, next: i64) {
     notified.as_mut().enable();
     if b.store.commitlog_offsets().1 <= next {
         let _ = tokio::time::timeout(IDLE_POLL, notified).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::config::{BrokerConfig, BrokerRole};
+
+    fn master_config(dir: &std::path::Path, all_ack: bool) -> BrokerConfig {
+        BrokerConfig {
+            store_path_root_dir: dir.display().to_string(),
+            enable_controller_mode: true,
+            broker_role: BrokerRole::SyncMaster,
+            all_ack_in_sync_state_set: all_ack,
+            ..BrokerConfig::default()
+        }
+    }
+
+    fn message() -> store::NewMessage {
+        store::NewMessage {
+            topic: "T".into(),
+            queue_id: 0,
+            flag: 0,
+            body: bytes::Bytes::from_static(b"m"),
+            properties: String::new(),
+            sys_flag: 0,
+            born_timestamp: 0,
+            born_host: "127.0.0.1:1".parse().unwrap(),
+            store_host: "127.0.0.1:2".parse().unwrap(),
+            reconsume_times: 0,
+            prepared_transaction_offset: 0,
+        }
+    }
+
+    /// Java's default `readUnCommitted=false` with `allAckInSyncStateSet`: a master's consume
+    /// queue holds a message once every SyncStateSet member acknowledged it; alone in the set,
+    /// it holds it at once.
+    #[test]
+    fn consumers_see_what_the_sync_state_set_acknowledged() {
+        let dir = crate::persist::temp_dir("confirm-master");
+        let b = crate::broker::Broker::open(master_config(&dir, true)).unwrap();
+        let auto = &b.ha.auto;
+        auto.local_id.store(1, Ordering::Release);
+        assert!(auto.epochs.append(EpochEntry::new(1, 0)));
+        auto.set_sync_state_set([1, 2].into_iter().collect(), 0);
+        let link = Arc::new(Link::new("127.0.0.1:1".parse().unwrap()));
+        auto.add_link(link.clone());
+        let hs = SlaveFrame::Handshake {
+            sync_from_last_file: false,
+            async_learner: false,
+            broker_id: 2,
+        };
+        on_frame(&b, &link, hs);
+        on_frame(&b, &link, SlaveFrame::Report(0));
+        let p = b.store.put(message()).unwrap().first();
+        super::super::update_dispatch(&b);
+        assert_eq!(b.store.max_offset("T", 0), 0, "not acknowledged yet");
+        on_frame(&b, &link, SlaveFrame::Report(p.physical_offset + 1));
+        assert_eq!(b.store.max_offset("T", 0), 0, "part of it acknowledged");
+        on_frame(
+            &b,
+            &link,
+            SlaveFrame::Report(p.physical_offset + i64::from(p.size)),
+        );
+        assert_eq!(b.store.max_offset("T", 0), 1, "acknowledged by slave 2");
+        auto.set_sync_state_set([1].into_iter().collect(), 0);
+        super::super::update_dispatch(&b);
+        b.store.put(message()).unwrap();
+        assert_eq!(b.store.max_offset("T", 0), 2, "alone: at once");
+        b.store.shutdown().unwrap();
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

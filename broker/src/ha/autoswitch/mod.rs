@@ -17,9 +17,13 @@
 //! * The epoch file ([`store::epoch`]) records which master epoch wrote which CommitLog range.
 //! * The confirm offset is the CommitLog offset every SyncStateSet member holds.
 //!
-//! Where Thrust differs: consumers read up to the CommitLog's end, as Java does with
-//! `readUnCommitted=true` (start-up refuses controller mode without it); a slave reports its
-//! offset right after the handshake instead of one `haSendHeartbeatInterval` later.
+//! * With `readUnCommitted=false` consumers would see the records up to the confirm offset
+//!   ([`update_dispatch`]); start-up still refuses it, so they read up to the CommitLog's end, as
+//!   Java does with `readUnCommitted=true`. A slave takes its confirm offset from its master's
+//!   transfer headers.
+//!
+//! Where Thrust differs: a slave reports its offset right after the handshake instead of one
+//! `haSendHeartbeatInterval` later.
 
 pub mod client;
 pub mod master;
@@ -33,8 +37,11 @@ use std::time::Duration;
 use store::epoch::EpochCache;
 use tokio::sync::{mpsc, watch, Notify};
 
+use crate::broker::Broker;
+use crate::config::BrokerRole;
 use crate::persist::now_millis;
 use master::Link;
+use tracing::warn;
 
 /// The SyncStateSet as this master knows it (Java's `syncStateSet`, `remoteSyncStateSet`,
 /// `isSynchronizingSyncStateSet`).
@@ -228,13 +235,19 @@ impl AutoSwitch {
             .fold(store_max, i64::min)
     }
 
-    /// Java `updateConfirmOffsetWhenSlaveAck`.
+    /// Java `updateConfirmOffsetWhenSlaveAck`. The caller then has the store dispatch up to
+    /// the new confirm offset ([`update_dispatch`]) and wakes the waiting sends
+    /// ([`AutoSwitch::acked`]), so a send answered is visible to consumers.
     pub(crate) fn on_ack(&self, slave: i64, store_max: i64) {
         if self.sync().local.contains(&slave) {
             self.confirm
                 .store(self.compute_confirm(store_max), Ordering::Release);
         }
-        self.bump(store_max);
+    }
+
+    /// Wakes the sends waiting for acknowledgements.
+    pub(crate) fn acked(&self) {
+        self.bump(0);
     }
 
     /// A slave's confirm offset from its master's transfer headers.
@@ -245,16 +258,23 @@ impl AutoSwitch {
     /// Java `CommitLog.getConfirmOffset` in controller mode: a master alone in its SyncStateSet,
     /// or one not waiting for all of it, confirms everything it has.
     pub fn confirm_offset(&self, is_master: bool, all_ack: bool, store_max: i64) -> i64 {
+        self.confirmed(is_master, all_ack, store_max)
+            .unwrap_or(store_max)
+    }
+
+    /// [`AutoSwitch::confirm_offset`], `None` when it is the CommitLog's end, whatever that
+    /// becomes.
+    pub fn confirmed(&self, is_master: bool, all_ack: bool, store_max: i64) -> Option<i64> {
         if is_master && (self.sync().local.len() <= 1 || !all_ack) {
-            return store_max;
+            return None;
         }
         let c = self.confirm.load(Ordering::Acquire);
         if is_master && c < 0 {
             let c = self.compute_confirm(store_max);
             self.confirm.store(c, Ordering::Release);
-            return c;
+            return Some(c);
         }
-        c
+        Some(c)
     }
 
     /// Java `GroupTransferService.doWaitTransfer` for `allAckInSyncStateSet`: every member of
@@ -292,6 +312,21 @@ impl AutoSwitch {
         };
         let waited = tokio::time::timeout(timeout, rx.wait_for(ok)).await;
         matches!(waited, Ok(Ok(_)))
+    }
+}
+
+/// Java `ReputMessageService` reading `CommitLog.getConfirmOffset`: the store dispatches up to
+/// the confirm offset of this broker's role (with `readUnCommitted=false`; the store ignores it
+/// otherwise). Called wherever the confirm offset, the SyncStateSet or the role changes.
+pub fn update_dispatch(b: &Broker) {
+    let cfg = b.config();
+    let max = b.store.commitlog_offsets().1;
+    let is_master = cfg.broker_role != BrokerRole::Slave && !b.replicas.is_fenced();
+    let confirmed =
+        b.ha.auto
+            .confirmed(is_master, cfg.all_ack_in_sync_state_set, max);
+    if let Err(e) = b.store.set_confirm_offset(confirmed) {
+        warn!(?confirmed, "dispatch up to the confirm offset: {e}");
     }
 }
 
