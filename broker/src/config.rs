@@ -154,15 +154,6 @@ impl BrokerConfig {
     /// Refuses a value that turns on a feature Thrust does not have yet (the key table's
     /// [`Effect`]), naming the key; start-up and `UPDATE_BROKER_CONFIG` both check this.
     pub fn check_supported(&self) -> Result<(), ConfigError> {
-        if self.enable_controller_mode && !self.read_un_committed {
-            return Err(ConfigError::Unsupported {
-                key: "readUnCommitted".to_string(),
-                message: "config key readUnCommitted=false is not supported yet with \
-                          enableControllerMode=true: Thrust does not hide the messages above \
-                          the confirm offset from consumers (set readUnCommitted=true)"
-                    .to_string(),
-            });
-        }
         for k in Self::keys() {
             if matches!(k.effect, Effect::Honoured | Effect::NoEffect(_)) {
                 continue;
@@ -469,12 +460,11 @@ mod tests {
     }
 
     #[test]
-    fn controller_mode_starts_only_reading_uncommitted_data() {
+    fn controller_mode_starts_with_either_read_un_committed() {
         let mut c = BrokerConfig::default();
         c.apply_text("enableControllerMode=true\nbrokerRole=SLAVE\nbrokerId=0\n")
             .unwrap();
-        let err = c.clone().finish().unwrap_err();
-        assert!(err.to_string().contains("readUnCommitted=false"), "{err}");
+        c.clone().finish().unwrap();
         c.read_un_committed = true;
         c.finish().unwrap();
         assert_eq!(c.broker_id, 0, "the controller assigns the id");

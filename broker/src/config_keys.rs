@@ -500,7 +500,7 @@ config_table! {
     Store false real_time_persist_rocks_d_b_config: bool = "realTimePersistRocksDBConfig" => true, no(ROCKSDB);
     Store false enable_rocks_d_b_log: bool = "enableRocksDBLog" => false, no(ROCKSDB);
     Store false topic_queue_lock_num: i32 = "topicQueueLockNum" => 32, no(LOCKING);
-    Store false read_un_committed: bool = "readUnCommitted" => false, no(READ_UNCOMMITTED);
+    Store false read_un_committed: bool = "readUnCommitted" => false, USE, START;
     Store false put_consume_queue_data_by_file_channel: bool = "putConsumeQueueDataByFileChannel" => true, no(CQ_WRITE);
     Store false rocksdb_c_q_double_write_enable: bool = "rocksdbCQDoubleWriteEnable" => false, only_default("a RocksDB copy of the consume queues");
     Store false bottom_most_compression_type_for_consume_queue_store: String = "bottomMostCompressionTypeForConsumeQueueStore" => "zstd".into(), no(ROCKSDB);

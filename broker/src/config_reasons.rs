@@ -101,9 +101,6 @@ pub const ROCKSDB: &str = "acts only with storeType=defaultRocksDB or configMana
     which Thrust refuses";
 pub const CQ_WRITE: &str = "Java writes consume-queue entries through a file channel or the \
     mapping; the bytes are the same";
-pub const READ_UNCOMMITTED: &str = "in classic replication reads end at the CommitLog's end \
-    either way; with enableControllerMode=true Thrust also reads up to the CommitLog's end and \
-    so refuses readUnCommitted=false there";
 pub const AUTH_IDENTITY: &str = "BrokerStartup sets it from brokerName, brokerClusterName and \
     storePathRootDir";
 pub const AUTH: &str = "acts only with authenticationEnabled or authorizationEnabled=true, \

@@ -17,10 +17,9 @@
 //! * The epoch file ([`store::epoch`]) records which master epoch wrote which CommitLog range.
 //! * The confirm offset is the CommitLog offset every SyncStateSet member holds.
 //!
-//! * With `readUnCommitted=false` consumers would see the records up to the confirm offset
-//!   ([`update_dispatch`]); start-up still refuses it, so they read up to the CommitLog's end, as
-//!   Java does with `readUnCommitted=true`. A slave takes its confirm offset from its master's
-//!   transfer headers.
+//! * Consumers see the records up to the confirm offset ([`update_dispatch`]; Java's default
+//!   `readUnCommitted=false`), or up to the CommitLog's end with `readUnCommitted=true`. A slave
+//!   takes its confirm offset from its master's transfer headers.
 //!
 //! Where Thrust differs: a slave reports its offset right after the handshake instead of one
 //! `haSendHeartbeatInterval` later.
