@@ -20,7 +20,10 @@
 //! Java's controller, a Thrust master with Java slaves under Thrust's.
 //!
 //! With `minInSyncReplicas=2`, a master alone in its sync-state set refuses sends and stores them
-//! once a slave joined (Java brokers under Java's controller, Thrust's under Thrust's).
+//! once a slave joined (Java brokers under Java's controller, Thrust's under Thrust's). Then, with
+//! the slave frozen, a send it never acknowledges is stored above the confirm offset: consumers
+//! (GET_MAX_OFFSET, a pull) do not see it until the slave runs again and acknowledges it, as
+//! Java's default `readUnCommitted=false` has it.
 
 use std::time::{Duration, Instant};
 
@@ -31,7 +34,7 @@ use compat_tests::wait::eventually;
 
 use super::common::{unique, wait_until};
 use super::ha::group::{assert_same_commitlog, commitlog_max, Group, Impl, HA_CLUSTER};
-use super::ha::{consume_all, stream, wait_acked};
+use super::ha::{consume_all, max_offset, stream, wait_acked};
 use crate::controller::{master_of, Controllers, Ctl};
 
 /// The broker.conf keys of a controller-mode group member.
@@ -40,8 +43,6 @@ fn controller_keys(controller: &str) -> Vec<(String, String)> {
         ("enableControllerMode", "true"),
         ("controllerAddr", controller),
         ("allAckInSyncStateSet", "true"),
-        // Thrust shows consumers the data above the confirm offset; so does Java with this.
-        ("readUnCommitted", "true"),
         // A new slave learns its master's HA address from its next registration.
         ("registerNameServerPeriod", "10000"),
         // Three Java brokers on two cores: spare them the timer wheel's flushes.
@@ -328,6 +329,64 @@ fn min_in_sync_replicas(imp: Impl, ctl: Ctl) {
         "a send stored with two in sync",
         || probe_send(&master, &topic),
     );
+    unconfirmed_send_stays_hidden(&g, &master, &topic);
+}
+
+/// PULL_MESSAGE (11) of queue 0 at `offset`, not waiting, with its own subscription
+/// (PullSysFlag 4); the answer's code.
+fn pull_code(addr: &str, topic: &str, offset: i64) -> i32 {
+    let offset = offset.to_string();
+    let ext = [
+        ("consumerGroup", "failover_pull"),
+        ("topic", topic),
+        ("queueId", "0"),
+        ("queueOffset", offset.as_str()),
+        ("maxMsgNums", "32"),
+        ("sysFlag", "4"),
+        ("commitOffset", "0"),
+        ("suspendTimeoutMillis", "0"),
+        ("subVersion", "0"),
+        ("subscription", "*"),
+        ("expressionType", "TAG"),
+    ];
+    compat_tests::wire::request(addr, 11, &ext, Duration::from_secs(5)).map_or(-1, |r| r.code)
+}
+
+/// Slave frozen (SIGSTOP) while still in the sync-state set (it leaves it only after
+/// `haMaxTimeSlaveNotCatchup`, 15 s): a send waits for it and is answered FLUSH_SLAVE_TIMEOUT,
+/// stored on the master above the confirm offset, so GET_MAX_OFFSET and a pull do not show it;
+/// once the slave runs again and acknowledges it, both do.
+fn unconfirmed_send_stays_hidden(g: &Group, master: &str, topic: &str) {
+    const FLUSH_SLAVE_TIMEOUT: i32 = 12;
+    let before = max_offset(master, topic, 0).expect("GET_MAX_OFFSET");
+    assert_eq!(
+        pull_code(master, topic, before - 1),
+        0,
+        "the last send is pulled"
+    );
+    let slave = g.nodes[1].running.as_ref().and_then(|r| r.1.pid());
+    let slave = slave.expect("the slave's pid");
+    signal(slave, "STOP");
+    let sent = send_direct(master, topic);
+    let hidden = (
+        max_offset(master, topic, 0),
+        pull_code(master, topic, before),
+    );
+    signal(slave, "CONT");
+    let sent = sent.expect("an answer to the send");
+    assert_eq!(sent.code, FLUSH_SLAVE_TIMEOUT, "{sent:?}");
+    assert_eq!(
+        hidden.0,
+        Some(before),
+        "GET_MAX_OFFSET above the confirm offset"
+    );
+    assert_ne!(hidden.1, 0, "a pull found the unconfirmed message");
+    wait_until(
+        Duration::from_secs(30),
+        "the send visible once the slave acknowledged it",
+        || max_offset(master, topic, 0) == Some(before + 1),
+    );
+    assert_eq!(pull_code(master, topic, before), 0, "the send is pulled");
 }
 
 #[test]

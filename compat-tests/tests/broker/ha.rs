@@ -338,7 +338,7 @@ fn committed(addr: &str, group: &str, topic: &str, queue: u32) -> Option<i64> {
 }
 
 /// The end of `topic`/`queue` at a broker (GET_MAX_OFFSET).
-fn max_offset(addr: &str, topic: &str, queue: u32) -> Option<i64> {
+pub(crate) fn max_offset(addr: &str, topic: &str, queue: u32) -> Option<i64> {
     let q = queue.to_string();
     let ext = [("topic", topic), ("queueId", q.as_str())];
     let r = compat_tests::wire::request(addr, 30, &ext, Duration::from_secs(5)).ok()?;
