@@ -483,7 +483,7 @@ config_table! {
     Store false logical_disk_space_clean_forcibly_threshold: f64 = "logicalDiskSpaceCleanForciblyThreshold" => 0.8, no(DISK_PARTITION);
     Store false max_slave_resend_length: i64 = "maxSlaveResendLength" => 268_435_456, no(UNUSED);
     Store false sync_from_last_file: bool = "syncFromLastFile" => false, USE;
-    Store false async_learner: bool = "asyncLearner" => false, only_default("asynchronous learner replicas in controller mode");
+    Store false async_learner: bool = "asyncLearner" => false, USE;
     Store false max_consume_queue_scan: i32 = "maxConsumeQueueScan" => 20_000, no(SCAN);
     Store false sample_count_threshold: i32 = "sampleCountThreshold" => 5000, no(SCAN);
     Store false cold_data_flow_control_enable: bool = "coldDataFlowControlEnable" => false, only_default("cold-data flow control");

@@ -53,7 +53,10 @@ async fn update_refuses_unsupported_values_and_keeps_the_file() {
     let client = Client::new();
     let addr = running.addr.clone();
     for (body, key) in [
-        ("asyncLearner=true\n", "asyncLearner=true"),
+        (
+            "transientStorePoolEnable=true\n",
+            "transientStorePoolEnable=true",
+        ),
         (
             "fileReservedTime=1\nenableDLegerCommitLog=true\n",
             "enableDLegerCommitLog=true",

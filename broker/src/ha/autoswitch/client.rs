@@ -85,7 +85,10 @@ async fn connect_and_run(b: &Broker, addr: &str) -> Result<(), String> {
         .store(now_millis(), Ordering::Release);
     let (rd, mut wr) = stream.into_split();
     let id = b.ha.auto.local_id.load(Ordering::Acquire);
-    let hs = proto::slave_handshake(b.config().sync_from_last_file, false, id);
+    let cfg = b.config();
+    // `asyncLearner`: the master never adds this slave to the SyncStateSet (Java
+    // `AutoSwitchHAConnection`), so no send waits for it and it is never elected.
+    let hs = proto::slave_handshake(cfg.sync_from_last_file, cfg.async_learner, id);
     send(b, &mut wr, &hs).await?;
     Session {
         b,
@@ -254,4 +257,53 @@ fn truncate_to_master(
     }
     ours.truncate_suffix_by_offset(point);
     Ok(point.min(b.store.commitlog_offsets().1))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use tokio::io::AsyncReadExt;
+
+    use super::*;
+    use crate::config::BrokerConfig;
+
+    async fn handshake_of(async_learner: bool) -> [u8; 16] {
+        let dir = crate::persist::temp_dir("learner");
+        let cfg = BrokerConfig {
+            store_path_root_dir: dir.display().to_string(),
+            enable_controller_mode: true,
+            broker_role: BrokerRole::Slave,
+            async_learner,
+            ..BrokerConfig::default()
+        };
+        let b = Broker::open(cfg).unwrap();
+        b.ha.auto.local_id.store(3, Ordering::Release);
+        let master = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = master.local_addr().unwrap().to_string();
+        let slave = tokio::spawn(async move { connect_and_run(&b, &addr).await });
+        let (mut conn, _) = master.accept().await.unwrap();
+        let mut hs = [0u8; 16];
+        conn.read_exact(&mut hs).await.unwrap();
+        slave.abort();
+        let _ = std::fs::remove_dir_all(dir);
+        hs
+    }
+
+    /// Java `AutoSwitchHAClient`'s handshake: `isAsyncLearner` is 1 with `asyncLearner=true`,
+    /// and the master reads it so (see `proto`).
+    #[tokio::test]
+    async fn the_handshake_says_whether_the_slave_is_an_async_learner() {
+        for learner in [false, true] {
+            let hs = handshake_of(learner).await;
+            let mut buf = bytes::BytesMut::from(&hs[..]);
+            match proto::take_slave_frame(&mut buf).unwrap() {
+                Some(proto::SlaveFrame::Handshake {
+                    async_learner,
+                    broker_id,
+                    ..
+                }) => assert_eq!((async_learner, broker_id), (learner, 3)),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
 }

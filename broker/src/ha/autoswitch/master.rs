@@ -340,6 +340,31 @@ mod tests {
         }
     }
 
+    /// Java `AutoSwitchHAConnection`: a slave whose handshake says `isAsyncLearner` is never
+    /// counted as caught up, so it never joins the SyncStateSet; another slave does.
+    #[test]
+    fn an_async_learner_never_joins_the_sync_state_set() {
+        let dir = crate::persist::temp_dir("learner-master");
+        let b = crate::broker::Broker::open(master_config(&dir, false)).unwrap();
+        let auto = &b.ha.auto;
+        auto.local_id.store(1, Ordering::Release);
+        auto.set_sync_state_set([1].into_iter().collect(), 0);
+        assert!(auto.epochs.append(EpochEntry::new(1, 0)));
+        for (async_learner, broker_id) in [(true, 2), (false, 3)] {
+            let link = Link::new("127.0.0.1:1".parse().unwrap());
+            let hs = SlaveFrame::Handshake {
+                sync_from_last_file: false,
+                async_learner,
+                broker_id,
+            };
+            on_frame(&b, &link, hs);
+            on_frame(&b, &link, SlaveFrame::Report(0));
+        }
+        assert_eq!(auto.sync_state_set(), [1, 3].into_iter().collect());
+        b.store.shutdown().unwrap();
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
     fn message() -> store::NewMessage {
         store::NewMessage {
             topic: "T".into(),
