@@ -4,11 +4,13 @@
 //! cargo bench -p store --bench store_bench            # everything, in $TMPDIR
 //! BENCH_DIR=/data/tmp BENCH_MB=1024 cargo bench -p store --bench store_bench
 //! BENCH_ONLY=append1k cargo bench -p store --bench store_bench   # just the 1 KiB append
+//! BENCH_ONLY=sync cargo bench -p store --bench store_bench       # just the SYNC_FLUSH appends
 //! ```
 //!
 //! Prints: raw sequential-write bandwidth and fsync latency of the disk, append throughput for
-//! 1 KiB / 4 KiB bodies under ASYNC_FLUSH, SYNC_FLUSH with 1/16/64 concurrent writers, warm and
-//! cold tail-read throughput, and recovery time per GiB after SIGKILL.
+//! 1 KiB / 4 KiB bodies under ASYNC_FLUSH, SYNC_FLUSH with 1/16/64 concurrent writers (records
+//! dispatched with the append, and by the flusher as the broker's default `readUnCommitted=false`
+//! has it), warm and cold tail-read throughput, and recovery time per GiB after SIGKILL.
 
 #![allow(clippy::unwrap_used)]
 
@@ -20,7 +22,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use store::{FlushDiskType, GetRequest, NewMessage, Store, StoreConfig};
+use store::{DispatchLimit, FlushDiskType, GetRequest, NewMessage, Store, StoreConfig};
 
 fn bench_root() -> PathBuf {
     let base = std::env::var_os("BENCH_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
@@ -116,10 +118,11 @@ fn async_append(dir: &Path, body_len: usize) -> Store {
     store
 }
 
-fn sync_append(dir: &Path, writers: u64) {
+fn sync_append(dir: &Path, writers: u64, limit: DispatchLimit) {
     fresh(dir);
     let mut cfg = StoreConfig::new(dir);
     cfg.flush_disk_type = FlushDiskType::Sync;
+    cfg.dispatch_limit = limit;
     let store = Store::open(cfg).unwrap();
     let body = Bytes::from(vec![b's'; 1024]);
     let done = Arc::new(AtomicU64::new(0));
@@ -142,12 +145,20 @@ fn sync_append(dir: &Path, writers: u64) {
     }
     let n = done.load(Ordering::Relaxed);
     report(
-        &format!("append SYNC_FLUSH 1 KiB, {writers} writers"),
+        &format!("append SYNC_FLUSH 1 KiB, {writers} writers, dispatch {limit:?}"),
         n,
         n * 1024,
         t.elapsed(),
     );
     store.shutdown().unwrap();
+}
+
+fn sync_appends(root: &Path) {
+    for w in [1, 16, 64] {
+        for limit in [DispatchLimit::End, DispatchLimit::Flushed] {
+            sync_append(&root.join("sync"), w, limit);
+        }
+    }
 }
 
 fn tail_read(store: &Store, label: &str) {
@@ -246,6 +257,11 @@ fn main() {
         root.display(),
         total_mb()
     );
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("sync") {
+        sync_appends(&root);
+        let _ = std::fs::remove_dir_all(&root);
+        return;
+    }
     if std::env::var("BENCH_ONLY").as_deref() == Ok("append1k") {
         async_append(&root.join("a1"), 1024).shutdown().unwrap();
         let _ = std::fs::remove_dir_all(&root);
@@ -273,9 +289,7 @@ fn main() {
     s4.shutdown().unwrap();
     drop(s4);
     let _ = std::fs::remove_dir_all(root.join("a4"));
-    for w in [1, 16, 64] {
-        sync_append(&root.join("sync"), w);
-    }
+    sync_appends(&root);
     recovery(&root.join("rec"));
     let _ = std::fs::remove_dir_all(&root);
 }
