@@ -1,6 +1,7 @@
 //! The remoting client: one lazily opened connection per address, reopened after a failure;
 //! requests are correlated by opaque and each call has its own timeout. Used for broker →
-//! NameServer calls and in tests.
+//! NameServer calls and in tests. With [`Client::with_tls`] every connection starts with a TLS
+//! handshake (Java `NettyRemotingClient` with `useTLS`), within the connect timeout.
 //!
 //! Requests the peer sends to us over the connection (e.g. a broker's
 //! NOTIFY_CONSUMER_IDS_CHANGED) go to the client's [`Handler`]; the default one answers
@@ -14,8 +15,9 @@ use tokio::net::TcpStream;
 
 use crate::code::response;
 use crate::command::Command;
-use crate::connection::{Connection, ConnectionOptions, Handler};
+use crate::connection::{Connection, ConnectionOptions, Handler, Stream};
 use crate::error::RemotingError;
+use crate::tls::ClientTls;
 
 /// Answers every request with `REQUEST_CODE_NOT_SUPPORTED`.
 #[derive(Debug, Default)]
@@ -37,6 +39,7 @@ type Slot = Arc<tokio::sync::Mutex<Option<Connection>>>;
 pub struct Client<H: Handler = NotSupported> {
     handler: Arc<H>,
     options: ConnectionOptions,
+    tls: Option<Arc<ClientTls>>,
     slots: Mutex<HashMap<String, Slot>>,
 }
 
@@ -58,6 +61,7 @@ impl<H: Handler> Client<H> {
         Client {
             handler,
             options: ConnectionOptions::default(),
+            tls: None,
             slots: Mutex::new(HashMap::new()),
         }
     }
@@ -65,6 +69,12 @@ impl<H: Handler> Client<H> {
     /// Limits (idle timeout, in-flight requests) for connections opened from now on.
     pub fn with_options(mut self, options: ConnectionOptions) -> Self {
         self.options = options;
+        self
+    }
+
+    /// Opens connections over TLS when `tls` is set.
+    pub fn with_tls(mut self, tls: Option<Arc<ClientTls>>) -> Self {
+        self.tls = tls;
         self
     }
 
@@ -105,7 +115,7 @@ impl<H: Handler> Client<H> {
         if let Some(conn) = guard.as_ref().filter(|c| !c.is_closed()) {
             return Ok(conn.clone());
         }
-        let stream = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+        let stream = match tokio::time::timeout(timeout, self.open(addr)).await {
             Ok(Ok(s)) => s,
             Ok(Err(source)) => {
                 return Err(RemotingError::Connect {
@@ -120,14 +130,34 @@ impl<H: Handler> Client<H> {
                 })
             }
         };
-        let conn = Connection::spawn_with(stream, self.handler.clone(), self.options).map_err(
-            |source| RemotingError::Connect {
+        let peer = stream.tcp().peer_addr();
+        let conn = peer
+            .and_then(|peer| {
+                Connection::spawn_admitted(stream, peer, self.handler.clone(), self.options, None)
+            })
+            .map_err(|source| RemotingError::Connect {
                 addr: addr.to_owned(),
                 source,
-            },
-        )?;
+            })?;
         *guard = Some(conn.clone());
         Ok(conn)
+    }
+
+    /// Connects to `addr` and, with TLS, handshakes. The server's certificate is checked as
+    /// [`ClientTls`] says; the name sent is the address's host (an IP address sends none).
+    async fn open(&self, addr: &str) -> std::io::Result<Stream> {
+        let tcp = TcpStream::connect(addr).await?;
+        let Some(tls) = &self.tls else {
+            return Ok(Stream::Plain(tcp));
+        };
+        // The handshake's small flights must not wait for ACKs either.
+        tcp.set_nodelay(true)?;
+        let host = addr.rsplit_once(':').map_or(addr, |(host, _)| host);
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let name = rustls::pki_types::ServerName::try_from(host.to_owned())
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let stream = tls.connector.connect(name, tcp).await?;
+        Ok(Stream::Tls(Box::new(stream.into())))
     }
 
     /// Closes and forgets the connection to `addr`, if any.

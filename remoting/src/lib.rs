@@ -3,7 +3,8 @@
 //!
 //! Layers, bottom up: [`command`] (the value), [`codec`] (sans-IO bytes ↔ command), [`header`] /
 //! [`headers`] (typed ext fields), [`body`] (JSON bodies and fastjson quirks), [`connection`]
-//! (one socket's tasks), [`server`] and [`client`]; beside them [`props`] (Java `.properties`
+//! (one socket's tasks, plain or TLS), [`server`] and [`client`], [`tls`] (Java's TLS modes and
+//! keys); beside them [`props`] (Java `.properties`
 //! text), [`jfmt`] (numbers as Java prints them) and [`config_effect`] (what each config key
 //! does in Thrust).
 //!
@@ -66,6 +67,7 @@ pub mod jfmt;
 pub mod props;
 pub mod reject;
 pub mod server;
+pub mod tls;
 
 pub use client::Client;
 pub use command::{Command, ExtFields, LanguageCode, SerializeType};

@@ -11,19 +11,26 @@
 //! channel; no error reply is possible because the opaque is part of the header). An unknown
 //! request code is the handler's business (answer `REQUEST_CODE_NOT_SUPPORTED`).
 //!
-//! Plain TCP only: Java's "permissive" TLS (a first byte `0x16` starts a TLS handshake) and the
-//! HAProxy PROXY preamble are not implemented; such a connection reads as an oversize frame and is
-//! closed. Java and Go clients use plaintext by default.
+//! TLS ([`Server::with_tls`], see [`crate::tls`]): in `permissive` and `enforcing` mode a new
+//! connection waits on a task of its own until its first byte tells TLS from plain, then
+//! handshakes (at most [`HANDSHAKE_TIMEOUT`]) or is served or closed; without TLS, or in
+//! `disabled` mode, the socket is served at once. The HAProxy PROXY preamble is not implemented:
+//! such a connection reads as an oversize frame and is closed.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
-use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::connection::Live;
+use crate::connection::{Admitted, Live, Stream};
 pub use crate::connection::{Connection, ConnectionOptions, Connections, Handler};
+use crate::tls::{detect, Detected, ServerTls};
+
+/// How long a TLS handshake may take (Netty `SslHandler`'s default handshake timeout).
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A bound, not yet running server.
 pub struct Server<H: Handler> {
@@ -32,6 +39,7 @@ pub struct Server<H: Handler> {
     options: ConnectionOptions,
     connections: Arc<Connections>,
     live: Arc<Live>,
+    tls: Option<Arc<ServerTls>>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -58,6 +66,7 @@ impl<H: Handler> Server<H> {
             options: ConnectionOptions::default(),
             connections: Arc::default(),
             live: Arc::default(),
+            tls: None,
             shutdown,
         })
     }
@@ -72,6 +81,12 @@ impl<H: Handler> Server<H> {
     /// other servers may share it.
     pub fn with_connections(mut self, connections: Arc<Connections>) -> Self {
         self.connections = connections;
+        self
+    }
+
+    /// Serves TLS connections as `tls`'s mode says (none: plain connections only).
+    pub fn with_tls(mut self, tls: Arc<ServerTls>) -> Self {
+        self.tls = Some(tls);
         self
     }
 
@@ -122,12 +137,111 @@ impl<H: Handler> Server<H> {
             };
             let admitted = Some(admitted);
             let handler = self.handler.clone();
-            if let Err(e) =
-                Connection::spawn_admitted(stream, peer, handler, self.options, admitted)
-            {
-                tracing::warn!(error = %e, "connection setup failed");
+            match self.tls.as_ref().filter(|t| t.detecting().is_some()) {
+                Some(tls) => {
+                    let accept = Accept {
+                        tls: tls.clone(),
+                        options: self.options,
+                        stop: self.shutdown.subscribe(),
+                    };
+                    tokio::spawn(accept.run(stream, peer, handler, admitted));
+                }
+                None => spawn(Stream::Plain(stream), peer, handler, self.options, admitted),
             }
         }
         self.live.close_all();
+    }
+}
+
+fn spawn<H: Handler>(
+    stream: Stream,
+    peer: SocketAddr,
+    handler: Arc<H>,
+    options: ConnectionOptions,
+    admitted: Option<Admitted>,
+) {
+    if let Err(e) = Connection::spawn_admitted(stream, peer, handler, options, admitted) {
+        tracing::warn!(error = %e, "connection setup failed");
+    }
+}
+
+/// A new connection of a server that tells TLS from plain (Java `TlsModeHandler`).
+struct Accept {
+    tls: Arc<ServerTls>,
+    options: ConnectionOptions,
+    stop: watch::Receiver<bool>,
+}
+
+impl Accept {
+    async fn run<H: Handler>(
+        self,
+        stream: TcpStream,
+        peer: SocketAddr,
+        handler: Arc<H>,
+        admitted: Option<Admitted>,
+    ) {
+        let Accept {
+            tls,
+            options,
+            mut stop,
+        } = self;
+        let stream = tokio::select! {
+            stream = classify(&tls, options, stream, peer) => stream,
+            _ = stop.wait_for(|s| *s) => None,
+        };
+        // A connection refused or lost here gives its place back as `admitted` drops.
+        if let Some(stream) = stream {
+            spawn(stream, peer, handler, options, admitted);
+        }
+    }
+}
+
+/// Waits for the first byte (at most the idle timeout) and handshakes if it starts TLS.
+async fn classify(
+    tls: &ServerTls,
+    options: ConnectionOptions,
+    stream: TcpStream,
+    peer: SocketAddr,
+) -> Option<Stream> {
+    let mut first = [0u8; 1];
+    let wait = options.idle_timeout.unwrap_or(Duration::MAX / 4);
+    match tokio::time::timeout(wait, stream.peek(&mut first)).await {
+        Ok(Ok(1..)) => {}
+        // Closed, failed or silent before sending anything.
+        _ => return None,
+    }
+    match detect(tls.mode(), first[0]) {
+        Detected::Plain => Some(Stream::Plain(stream)),
+        Detected::Refuse => {
+            tracing::warn!(%peer, mode = tls.mode().name(),
+                    "a client intends to establish an insecure connection while this server is in TLS enforcing mode; closed");
+            None
+        }
+        // Boxed: a connection waiting for its first byte does not carry the handshake's state.
+        Detected::Tls => Box::pin(handshake(tls.detecting()?, stream, peer)).await,
+    }
+}
+
+/// The server side of the TLS handshake, at most [`HANDSHAKE_TIMEOUT`].
+async fn handshake(
+    acceptor: &tokio_rustls::TlsAcceptor,
+    stream: TcpStream,
+    peer: SocketAddr,
+) -> Option<Stream> {
+    // The handshake's small flights must not wait for ACKs either.
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::debug!(%peer, error = %e, "TCP_NODELAY failed; closed");
+        return None;
+    }
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+        Ok(Ok(tls)) => Some(Stream::Tls(Box::new(tls.into()))),
+        Ok(Err(e)) => {
+            tracing::warn!(%peer, error = %e, "TLS handshake failed; closed");
+            None
+        }
+        Err(_) => {
+            tracing::warn!(%peer, "TLS handshake timed out; closed");
+            None
+        }
     }
 }

@@ -19,6 +19,7 @@
 mod counts;
 mod queue;
 mod read_buf;
+mod stream;
 mod tasks;
 mod writer;
 
@@ -35,6 +36,7 @@ use tokio::sync::{oneshot, Notify, Semaphore};
 pub(crate) use self::counts::{Admitted, Live};
 pub use self::counts::{Connections, REFUSAL_LOG_EVERY};
 use self::queue::WriteQueue;
+pub use self::stream::Stream;
 use crate::command::Command;
 use crate::error::RemotingError;
 
@@ -136,22 +138,22 @@ impl Connection {
         options: ConnectionOptions,
     ) -> std::io::Result<Connection> {
         let peer = stream.peer_addr()?;
-        Connection::spawn_admitted(stream, peer, handler, options, None)
+        Connection::spawn_admitted(Stream::Plain(stream), peer, handler, options, None)
     }
 
-    /// As [`Connection::spawn_with`], counted in a server's [`Connections`] until it closes.
-    /// `peer` comes from `accept`: a peer that sent its requests and reset the connection before
-    /// this runs has no address left to ask for, and its requests are still read and handled.
+    /// As [`Connection::spawn_with`], over a plain or TLS stream, counted in a server's
+    /// [`Connections`] until it closes. `peer` comes from `accept`: a peer that sent its requests
+    /// and reset the connection before this runs has no address left to ask for, and its
+    /// requests are still read and handled.
     pub(crate) fn spawn_admitted<H: Handler>(
-        stream: TcpStream,
+        stream: Stream,
         peer: SocketAddr,
         handler: Arc<H>,
         options: ConnectionOptions,
         mut admitted: Option<Admitted>,
     ) -> std::io::Result<Connection> {
         // Java sets TCP_NODELAY on both sides; small request/response frames must not wait.
-        stream.set_nodelay(true)?;
-        let (read, write) = stream.into_split();
+        stream.tcp().set_nodelay(true)?;
         let conn = Connection {
             inner: Arc::new(Inner {
                 id: NEXT_CONNECTION_ID.fetch_add(1, Ordering::Relaxed),
@@ -169,15 +171,43 @@ impl Connection {
             // Before the reader starts, so that its end always finds the entry to remove.
             a.register(&conn);
         }
-        tokio::spawn(tasks::write_loop(write, conn.clone()));
+        match stream {
+            Stream::Plain(tcp) => {
+                let (read, write) = tcp.into_split();
+                conn.start(read, write, handler, options, admitted);
+            }
+            Stream::Tls(tls) => {
+                let (read, write) = tokio::io::split(*tls);
+                conn.start(
+                    stream::TlsRead::new(read),
+                    write,
+                    handler,
+                    options,
+                    admitted,
+                );
+            }
+        }
+        Ok(conn)
+    }
+
+    fn start<H: Handler, R: stream::ReadSide, W>(
+        &self,
+        read: R,
+        write: W,
+        handler: Arc<H>,
+        options: ConnectionOptions,
+        admitted: Option<Admitted>,
+    ) where
+        W: tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        tokio::spawn(tasks::write_loop(write, self.clone()));
         tokio::spawn(tasks::read_loop(
             read,
-            conn.clone(),
+            self.clone(),
             handler,
             options,
             admitted,
         ));
-        Ok(conn)
     }
 
     /// Process-unique id of this connection.

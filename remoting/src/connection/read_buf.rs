@@ -11,8 +11,8 @@
 //! their part of the chunk alive until their handlers drop them, as before.
 
 use bytes::BytesMut;
-use tokio::net::tcp::OwnedReadHalf;
 
+use super::stream::ReadSide;
 use super::Admitted;
 
 /// Bytes reserved when the buffer has less than [`READ_MIN`] spare. 64 KiB was measured with 32
@@ -46,7 +46,7 @@ impl ReadBuffer {
 
     /// Reads what the socket has without waiting (`WouldBlock` when it has nothing), taking a
     /// chunk first if there is too little room. `Ok(0)` is the peer's end of stream.
-    pub(super) fn read_from(&mut self, read: &OwnedReadHalf) -> std::io::Result<usize> {
+    pub(super) fn read_from(&mut self, read: &mut impl ReadSide) -> std::io::Result<usize> {
         if self.buf.capacity() - self.buf.len() < READ_MIN {
             self.buf.reserve(READ_CHUNK);
         }

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::FutureExt;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio_util::codec::Decoder;
 
 use super::read_buf::ReadBuffer;
+use super::stream::ReadSide;
 use super::writer::FrameWriter;
 use super::{Admitted, Connection, ConnectionOptions, Handler};
 use crate::code::response;
@@ -32,8 +32,8 @@ enum Event {
 /// The reader waits for readiness holding no buffer: one is taken when the socket has bytes and
 /// given back once the socket has nothing more and no partial frame is left (see
 /// [`ReadBuffer`]), so an idle connection costs only its tasks.
-pub(super) async fn read_loop<H: Handler>(
-    read: OwnedReadHalf,
+pub(super) async fn read_loop<H: Handler, R: ReadSide>(
+    mut read: R,
     conn: Connection,
     handler: Arc<H>,
     options: ConnectionOptions,
@@ -52,7 +52,7 @@ pub(super) async fn read_loop<H: Handler>(
             break;
         }
         if may_read {
-            match buf.read_from(&read) {
+            match buf.read_from(&mut read) {
                 Ok(0) => break,
                 Ok(_) => {
                     conn.touch();
@@ -73,9 +73,7 @@ pub(super) async fn read_loop<H: Handler>(
         }
         buf.release_if_empty();
         let event = tokio::select! {
-            // `poll_read_ready` keeps the waker in the socket's own slot; the `readable()`
-            // future would carry a waiter node in this task's state all the while it is idle.
-            ready = std::future::poll_fn(|cx| read.as_ref().poll_read_ready(cx)) => Event::Readable(ready),
+            ready = std::future::poll_fn(|cx| read.poll_read_ready(cx)) => Event::Readable(ready),
             _ = conn.wait_closed() => Event::Closed,
             _ = &mut idle, if options.idle_timeout.is_some() => Event::IdleCheck,
         };
@@ -221,7 +219,10 @@ async fn answer<H: Handler>(conn: &Connection, handler: &H, req: Command) {
 /// Writes queued frames, batching whatever is queued into one vectored write. Between bursts
 /// it holds no buffer: the frame buffer and the queue's slots go back to the allocator before
 /// it waits.
-pub(super) async fn write_loop(write: OwnedWriteHalf, conn: Connection) {
+pub(super) async fn write_loop<W>(write: W, conn: Connection)
+where
+    W: tokio::io::AsyncWrite + Unpin,
+{
     let mut out = FrameWriter::new(write);
     let queue = &conn.inner.queue;
     loop {
@@ -256,7 +257,7 @@ const BATCH_BYTES: usize = 1024 * 1024;
 /// Queues one frame. A frame too large for the peer's decoder (which would close the connection
 /// on it) is not sent: a response is replaced by a `SYSTEM_ERROR` response with the same opaque so
 /// the caller learns why, a request is dropped with an error log.
-fn push(out: &mut FrameWriter, cmd: Command) {
+fn push<W>(out: &mut FrameWriter<W>, cmd: Command) {
     let Err(CodecError::FrameTooLarge { length, max }) = out.push(&cmd) else {
         return;
     };

@@ -8,8 +8,7 @@ use std::collections::VecDeque;
 use std::io::IoSlice;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use tokio::io::AsyncWriteExt;
-use tokio::net::tcp::OwnedWriteHalf;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::codec::{encode_header, MAX_FRAME_LENGTH};
 use crate::command::Command;
@@ -24,16 +23,17 @@ const WRITE_CHUNK: usize = 8 * 1024;
 /// Room kept for a header (most are a few hundred bytes; a longer one grows the buffer).
 const HEADER_ROOM: usize = 512;
 
-pub(super) struct FrameWriter {
-    io: OwnedWriteHalf,
+pub(super) struct FrameWriter<W> {
+    /// The socket's write half, or TLS's.
+    io: W,
     /// Headers and small bodies not yet cut into a chunk.
     buf: BytesMut,
     chunks: VecDeque<Bytes>,
     pending: usize,
 }
 
-impl FrameWriter {
-    pub(super) fn new(io: OwnedWriteHalf) -> Self {
+impl<W> FrameWriter<W> {
+    pub(super) fn new(io: W) -> Self {
         FrameWriter {
             io,
             buf: BytesMut::new(),
@@ -80,6 +80,18 @@ impl FrameWriter {
         Ok(())
     }
 
+    /// Gives the buffers back to the allocator; call when everything queued is written.
+    pub(super) fn release(&mut self) {
+        if self.buf.capacity() > 0 {
+            self.buf = BytesMut::new();
+        }
+        if self.chunks.capacity() > 0 {
+            self.chunks = VecDeque::new();
+        }
+    }
+}
+
+impl<W: AsyncWrite + Unpin> FrameWriter<W> {
     /// Writes everything queued.
     pub(super) async fn flush(&mut self) -> std::io::Result<()> {
         if !self.buf.is_empty() {
@@ -111,17 +123,8 @@ impl FrameWriter {
             }
         }
         self.pending = 0;
-        Ok(())
-    }
-
-    /// Gives the buffers back to the allocator; call when everything queued is written.
-    pub(super) fn release(&mut self) {
-        if self.buf.capacity() > 0 {
-            self.buf = BytesMut::new();
-        }
-        if self.chunks.capacity() > 0 {
-            self.chunks = VecDeque::new();
-        }
+        // TLS keeps the records it could not write yet; a TCP socket's flush does nothing.
+        self.io.flush().await
     }
 
     pub(super) async fn shutdown(&mut self) -> std::io::Result<()> {
