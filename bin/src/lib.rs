@@ -253,6 +253,13 @@ where
     }
 }
 
+/// The process's TLS settings, as Java's scripts pass them: `-Dtls.*` words in `$JAVA_OPT` and
+/// `$JAVA_OPT_EXT`, then the `tls.config.file` file (see `remoting::tls::settings`).
+pub fn init_tls() -> Result<&'static remoting::tls::TlsSettings, String> {
+    let settings = remoting::tls::TlsSettings::from_env().map_err(|e| e.to_string())?;
+    Ok(remoting::tls::init(settings))
+}
+
 /// The boot-success line start scripts wait for: printed to stdout and logged.
 pub fn announce(tip: &str) {
     tracing::info!("{tip}");

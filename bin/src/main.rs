@@ -15,7 +15,8 @@ use std::process::ExitCode;
 use broker::config::BrokerConfig;
 use namesrv::ConfigState;
 use thrust::{
-    announce, home_from_executable, init_logging, parse_args, serve, Opt, Stop, CONFIG_FILE, HELP,
+    announce, home_from_executable, init_logging, init_tls, parse_args, serve, Opt, Stop,
+    CONFIG_FILE, HELP,
 };
 
 const USAGE: &str = "usage: thrust [-c <arg>] [-h]
@@ -58,7 +59,9 @@ fn main() -> ExitCode {
 
 /// Java's broker defaults, advertised and bound on loopback, then the `-c` file.
 fn broker_config(file: Option<&str>, home: Option<String>) -> Result<BrokerConfig, String> {
+    let tls = init_tls()?;
     let mut cfg = BrokerConfig {
+        use_tls: tls.client_default(),
         rocketmq_home: home,
         broker_ip1: "127.0.0.1".into(),
         bind_address: "127.0.0.1".into(),

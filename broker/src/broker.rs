@@ -42,6 +42,9 @@ pub enum StartError {
     Store(String),
     #[error("config file: {0}")]
     Config(String),
+    /// The TLS settings (`-Dtls.*` in `JAVA_OPT`, the `tls.config.file` file) cannot be used.
+    #[error("{0}")]
+    Tls(#[from] remoting::tls::TlsError),
 }
 
 /// Shared state of one broker; handlers get `&Arc<Broker>`.
@@ -116,7 +119,8 @@ impl Broker {
             acl,
             config_version: DataVersion::default(),
             connections: Arc::new(Connections::with_max(max_connections(&config))),
-            ns_client: Arc::new(Client::new()),
+            // Java `BrokerOuterAPI`'s client: NameServers, controllers, a slave's master.
+            ns_client: Arc::new(Client::new().with_tls(remoting::tls::client(config.use_tls)?)),
             register_now: Notify::new(),
             shutdown: Notify::new(),
             shutting_down: AtomicBool::new(false),
@@ -277,12 +281,16 @@ async fn bind(
     let server = Server::bind(addr.as_str(), handler)
         .await
         .map_err(|source| StartError::Bind { addr, source })?;
+    // Java's client and VIP ports are both `NettyRemotingServer`s with the same TLS mode; the HA
+    // port is plain NIO in Java and here.
+    let tls = remoting::tls::server()?;
     Ok(server
         .with_options(ConnectionOptions {
             idle_timeout: idle,
             ..ConnectionOptions::default()
         })
-        .with_connections(broker.connections.clone()))
+        .with_connections(broker.connections.clone())
+        .with_tls(tls))
 }
 
 /// `serverMaxConnections` (a Thrust key), 0 for no limit.

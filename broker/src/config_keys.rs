@@ -318,7 +318,7 @@ config_table! {
     NettyClient false client_socket_rcv_buf_size: i32 = "clientSocketRcvBufSize" => 0, no(NETTY);
     NettyClient false client_pooled_byte_buf_allocator_enable: bool = "clientPooledByteBufAllocatorEnable" => false, no(NETTY);
     NettyClient false client_close_socket_if_timeout: bool = "clientCloseSocketIfTimeout" => true, no(NETTY);
-    NettyClient false use_tls: bool = "useTLS" => false, only_default("TLS");
+    NettyClient false use_tls: bool = "useTLS" => false, USE, START;
     NettyClient false socks_proxy_config: String = "socksProxyConfig" => "{}".into(), only_default("a SOCKS proxy for the broker's outbound connections");
     NettyClient false disable_callback_executor: bool = "disableCallbackExecutor" => false, no(NETTY);
     NettyClient false disable_netty_worker_group: bool = "disableNettyWorkerGroup" => false, no(NETTY);

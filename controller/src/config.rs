@@ -116,7 +116,7 @@ remoting::config_keys! {
         client_socket_rcv_buf_size: i32 = "clientSocketRcvBufSize", 0, no(NETTY_CLIENT);
         client_pooled_byte_buf_allocator_enable: bool = "clientPooledByteBufAllocatorEnable", false, no(NETTY_CLIENT);
         client_close_socket_if_timeout: bool = "clientCloseSocketIfTimeout", true, no(NETTY_CLIENT);
-        use_tls: bool = "useTLS", false, only_default("TLS");
+        use_tls: bool = "useTLS", false, USE, START;
         socks_proxy_config: String = "socksProxyConfig", "{}".to_string(), no(NETTY_CLIENT);
         disable_callback_executor: bool = "disableCallbackExecutor", false, no(NETTY_CLIENT);
         disable_netty_worker_group: bool = "disableNettyWorkerGroup", false, no(NETTY_CLIENT);

@@ -314,6 +314,7 @@ async fn boot(mut state: ConfigState) -> Result<Running> {
         .ok()
         .filter(|s| *s > 0)
         .map(Duration::from_secs);
+    let use_tls = state.config.use_tls;
     let heartbeat_scan = millis(state.config.scan_not_active_broker_interval);
     let master_scan = millis(state.config.scan_inactive_master_interval);
     if let Ok(p) = port.parse() {
@@ -325,7 +326,8 @@ async fn boot(mut state: ConfigState) -> Result<Running> {
         config: RwLock::new(state),
         config_update: Mutex::new(()),
         peer,
-        notifier: Arc::new(Client::new()),
+        // Java `ControllerManager`'s client (NettyClientConfig.useTLS) tells brokers of role changes.
+        notifier: Arc::new(Client::new().with_tls(remoting::tls::client(use_tls)?)),
         runtime: tokio::runtime::Handle::current(),
         stopping: AtomicBool::new(false),
     });
@@ -339,7 +341,8 @@ async fn boot(mut state: ConfigState) -> Result<Running> {
         .with_options(ConnectionOptions {
             idle_timeout: idle,
             ..ConnectionOptions::default()
-        });
+        })
+        .with_tls(remoting::tls::server()?);
     let local_addr = server.local_addr()?;
     let (shutdown, server) = server.spawn();
     let scans = vec![

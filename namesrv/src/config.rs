@@ -26,6 +26,10 @@ const UNREGISTER_QUEUE: &str = "bounds Java's queue of pending broker unregistra
     unregisters at once";
 const NETTY: &str = "tunes Java's Netty transport (threads, buffers, semaphores); Thrust's \
     transport is its own";
+const NAMESRV_TLS: &str = "the NameServer's own outbound client is used only for \
+    notifyMinBrokerIdChanged=true, refused by Thrust; the controller that \
+    enableControllerInNamesrv=true runs reads useTLS from the same file (docs/tls.md)";
+
 const NETTY_CLIENT: &str = "tunes the NameServer's outbound client, which Java uses only for \
     notifyMinBrokerIdChanged=true, refused by Thrust";
 
@@ -99,7 +103,7 @@ remoting::config_keys! {
         client_socket_rcv_buf_size: i32 = "clientSocketRcvBufSize", 0, no(NETTY_CLIENT);
         client_pooled_byte_buf_allocator_enable: bool = "clientPooledByteBufAllocatorEnable", false, no(NETTY_CLIENT);
         client_close_socket_if_timeout: bool = "clientCloseSocketIfTimeout", true, no(NETTY_CLIENT);
-        use_tls: bool = "useTLS", false, only_default("TLS");
+        use_tls: bool = "useTLS", false, no(NAMESRV_TLS);
         socks_proxy_config: String = "socksProxyConfig", "{}".to_string(), no(NETTY_CLIENT);
         disable_callback_executor: bool = "disableCallbackExecutor", false, no(NETTY_CLIENT);
         disable_netty_worker_group: bool = "disableNettyWorkerGroup", false, no(NETTY_CLIENT);
@@ -321,7 +325,7 @@ mod tests {
     #[test]
     fn unsupported_values_are_refused_naming_the_key() {
         assert!(NamesrvConfig::default().check_supported().is_ok());
-        for key in ["clusterTest", "notifyMinBrokerIdChanged", "useTLS"] {
+        for key in ["clusterTest", "notifyMinBrokerIdChanged"] {
             let mut c = NamesrvConfig::default();
             c.set(key, "true").unwrap();
             let err = c.check_supported().unwrap_err();

@@ -43,6 +43,10 @@ pub enum Error {
     /// Socket-level failure while starting the server.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+
+    /// The TLS settings (`-Dtls.*` in `JAVA_OPT`, the `tls.config.file` file) cannot be used.
+    #[error("{0}")]
+    Tls(#[from] remoting::tls::TlsError),
 }
 
 impl Error {

@@ -210,7 +210,8 @@ async fn boot(state: ConfigState) -> Result<Running> {
             idle_timeout: idle,
             ..ConnectionOptions::default()
         })
-        .with_connections(connections.clone());
+        .with_connections(connections.clone())
+        .with_tls(remoting::tls::server()?);
     let local_addr = server.local_addr()?;
     // Java 5.x `NettyRemotingServer#start`: port 0 becomes the bound port in the config.
     {

@@ -20,8 +20,8 @@ use std::process::ExitCode;
 
 use broker::config::{validate_namesrv_addr, BrokerConfig};
 use thrust::{
-    announce, command_line, init_logging, print_config_items, serve, Args, Opt, Stop, CONFIG_FILE,
-    HELP, NAMESRV_ADDR, PRINT_CONFIG_ITEM,
+    announce, command_line, init_logging, init_tls, print_config_items, serve, Args, Opt, Stop,
+    CONFIG_FILE, HELP, NAMESRV_ADDR, PRINT_CONFIG_ITEM,
 };
 
 const USAGE: &str = "usage: mqbroker [-c <arg>] [-h] [-m] [-n <arg>] [-p]
@@ -41,9 +41,13 @@ const OPTS: &[Opt] = &[
 
 /// Java order: defaults (env `ROCKETMQ_HOME`, `NAMESRV_ADDR`), the `-c` file, then `-n`.
 fn load_config(args: &Args) -> Result<BrokerConfig, (String, u8)> {
+    let tls = init_tls().map_err(|e| (e, 255))?;
     let mut cfg = BrokerConfig {
         rocketmq_home: std::env::var("ROCKETMQ_HOME").ok(),
         namesrv_addr: std::env::var("NAMESRV_ADDR").ok(),
+        // Java `BrokerStartup`: NettyClientConfig.useTLS is tls.enable, else whether the TLS
+        // mode is enforcing; the file may still set useTLS.
+        use_tls: tls.client_default(),
         ..BrokerConfig::default()
     };
     if let Some(file) = args.value('c') {

@@ -19,8 +19,8 @@ use std::process::ExitCode;
 
 use controller::ConfigState;
 use thrust::{
-    announce, command_line, home_from_executable, init_logging, print_config_items, serve, Opt,
-    Stop, CONFIG_FILE, HELP, NAMESRV_ADDR, PRINT_CONFIG_ITEM,
+    announce, command_line, home_from_executable, init_logging, init_tls, print_config_items,
+    serve, Opt, Stop, CONFIG_FILE, HELP, NAMESRV_ADDR, PRINT_CONFIG_ITEM,
 };
 
 const USAGE: &str = "usage: mqcontroller [-c <arg>] [-h] [-n <arg>] [-p]
@@ -33,7 +33,10 @@ const OPTS: &[Opt] = &[CONFIG_FILE, HELP, NAMESRV_ADDR, PRINT_CONFIG_ITEM];
 
 /// Java defaults, then the `-c` file.
 fn load_config(config_file: Option<&str>) -> Result<ConfigState, String> {
+    let tls = init_tls()?;
     let mut state = ConfigState::default();
+    // Java `NettyClientConfig.useTLS` before the file: tls.enable, else the TLS mode.
+    state.config.use_tls = tls.client_default();
     if state.config.rocketmq_home.is_none() {
         state.config.rocketmq_home = home_from_executable();
     }

@@ -25,8 +25,8 @@ use std::process::ExitCode;
 
 use namesrv::ConfigState;
 use thrust::{
-    announce, command_line, home_from_executable, init_logging, print_config_items, serve, Opt,
-    Stop, CONFIG_FILE, HELP, NAMESRV_ADDR, PRINT_CONFIG_ITEM,
+    announce, command_line, home_from_executable, init_logging, init_tls, print_config_items,
+    serve, Opt, Stop, CONFIG_FILE, HELP, NAMESRV_ADDR, PRINT_CONFIG_ITEM,
 };
 
 const USAGE: &str = "usage: mqnamesrv [-c <arg>] [-h] [-n <arg>] [-p]
@@ -93,6 +93,8 @@ fn controller_config(
     entries: &[(String, String)],
 ) -> Result<controller::ConfigState, controller::Error> {
     let mut state = controller::ConfigState::default();
+    // Java `NettyClientConfig.useTLS` before the file: tls.enable, else the TLS mode.
+    state.config.use_tls = remoting::tls::settings().client_default();
     state.config.rocketmq_home = namesrv.config.rocketmq_home.clone();
     state.config.listen_port = namesrv.config.listen_port;
     state.extra = state.config.apply(entries)?;
@@ -107,6 +109,10 @@ fn main() -> ExitCode {
         Ok(a) => a,
         Err(code) => return code,
     };
+    if let Err(e) = init_tls() {
+        eprintln!("{e}");
+        return ExitCode::from(255);
+    }
     let Configs {
         namesrv: state,
         controller,

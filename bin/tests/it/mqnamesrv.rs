@@ -171,11 +171,6 @@ fn unsupported_values_stop_start_up_naming_the_key() {
             "notifyMinBrokerIdChanged=true\n",
             "config key notifyMinBrokerIdChanged=true is not supported yet",
         ),
-        (
-            "useTLS",
-            "useTLS=true\n",
-            "config key useTLS=true is not supported yet",
-        ),
         // The embedded controller needs its peers, as Java's, and is one controller only.
         (
             "enableControllerInNamesrv",
@@ -217,4 +212,87 @@ fn unsupported_values_stop_start_up_naming_the_key() {
         assert_eq!(status.code(), Some(255), "{key}: {stderr}");
         assert!(stderr.contains(says), "{key}: {stderr}");
     }
+}
+
+/// Starts `mqnamesrv` on a free port with `JAVA_OPT` and returns it with its address.
+fn start_with_java_opt(dir: &std::path::Path, java_opt: &str) -> (KillOnDrop, String) {
+    let conf = dir.join("namesrv.conf");
+    std::fs::write(&conf, "bindAddress=127.0.0.1\nlistenPort=0\n").unwrap();
+    let child = Command::new(BIN)
+        .arg("-c")
+        .arg(&conf)
+        .env("ROCKETMQ_HOME", dir)
+        .env("HOME", dir)
+        .env("JAVA_OPT", java_opt)
+        .env_remove("JAVA_OPT_EXT")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = KillOnDrop(child);
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let boot = lines
+        .by_ref()
+        .map(|l| l.unwrap())
+        .find(|l| l.starts_with("The Name Server boot success. serializeType=JSON"))
+        .unwrap_or_else(|| panic!("no boot line with JAVA_OPT={java_opt}"));
+    let port = boot.rsplit(':').next().unwrap().to_string();
+    (child, format!("127.0.0.1:{port}"))
+}
+
+/// `-Dtls.server.mode=enforcing` in `JAVA_OPT` (as `bin/runserver.sh` passes it to Java's):
+/// a plain client is closed, a TLS client is answered.
+#[test]
+fn java_opt_sets_the_tls_mode() {
+    let dir = temp_dir("tls-mode");
+    let (_server, addr) = start_with_java_opt(&dir, "-Xmx1g -Dtls.server.mode=enforcing");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let cmd = || remoting::Command::request(remoting::code::request::GET_BROKER_CLUSTER_INFO);
+        let plain = remoting::Client::new()
+            .invoke(&addr, cmd(), Duration::from_secs(5))
+            .await;
+        assert!(plain.is_err(), "{plain:?}");
+        let tls = remoting::tls::ClientTls::new(&remoting::tls::TlsSettings::default()).unwrap();
+        let reply = remoting::Client::new()
+            .with_tls(Some(std::sync::Arc::new(tls)))
+            .invoke(&addr, cmd(), Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert_eq!(reply.code, remoting::code::response::SUCCESS);
+    });
+}
+
+/// The `tls.config.file` file named in `JAVA_OPT` is read, and a setting Thrust cannot use
+/// stops start-up naming its key.
+#[test]
+fn tls_config_file_settings_are_checked_at_start_up() {
+    let dir = temp_dir("tls-file");
+    let file = dir.join("tls.properties");
+    std::fs::write(&file, "tls.test.mode.enable=false\n").unwrap();
+    let conf = dir.join("namesrv.conf");
+    std::fs::write(&conf, "bindAddress=127.0.0.1\nlistenPort=0\n").unwrap();
+    let out = Command::new(BIN)
+        .arg("-c")
+        .arg(&conf)
+        .env("ROCKETMQ_HOME", &dir)
+        .env("HOME", &dir)
+        .env(
+            "JAVA_OPT",
+            format!(
+                "-Dtls.server.mode=enforcing -Dtls.config.file={}",
+                file.display()
+            ),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(255));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("tls.server.certPath is not set"),
+        "{stderr}"
+    );
 }

@@ -61,7 +61,6 @@ async fn update_refuses_unsupported_values_and_keeps_the_file() {
             "fileReservedTime=1\nenableDLegerCommitLog=true\n",
             "enableDLegerCommitLog=true",
         ),
-        ("useTLS=true\n", "useTLS=true"),
         ("enablePropertyFilter=true\n", "enablePropertyFilter=true"),
     ] {
         let upd = call(

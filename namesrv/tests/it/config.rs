@@ -16,7 +16,7 @@ async fn update_refuses_unsupported_values_and_changes_nothing() {
         .with_body(b"orderMessageEnable=true\n".to_vec());
     assert_eq!(call(&client, &addr, ok).await.code, response::SUCCESS);
     let stored = std::fs::read_to_string(dir.join("namesrv.properties")).unwrap();
-    for key in ["clusterTest", "notifyMinBrokerIdChanged", "useTLS"] {
+    for key in ["clusterTest", "notifyMinBrokerIdChanged"] {
         let update = Command::request(rq::UPDATE_NAMESRV_CONFIG)
             .with_body(format!("orderMessageEnable=false\n{key}=true\n").into_bytes());
         let reply = call(&client, &addr, update).await;
