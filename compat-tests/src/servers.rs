@@ -87,6 +87,13 @@ impl Namesrv {
 
     /// [`Namesrv::start`] with more `key=value` lines in namesrv.conf.
     pub fn start_with(kind: NsKind, extra: &[(String, String)]) -> Namesrv {
+        Namesrv::start_props(kind, extra, &[])
+    }
+
+    /// [`Namesrv::start_with`] and `-Dkey=value` system properties (`-Dtls.server.mode=..`):
+    /// on the java command line of Java's, in `JAVA_OPT` for ours (as `bin/runserver.sh` passes
+    /// them to Java's).
+    pub fn start_props(kind: NsKind, extra: &[(String, String)], props: &[String]) -> Namesrv {
         let dir = work_dir(&format!("{}-namesrv", kind.label()));
         let port = free_port();
         let conf = dir.join("namesrv.conf");
@@ -98,9 +105,13 @@ impl Namesrv {
         let conf_arg = conf.display().to_string();
         let server = match kind {
             NsKind::Java => {
+                let jvm: Vec<&str> = ["-Xms128m", "-Xmx256m"]
+                    .into_iter()
+                    .chain(props.iter().map(String::as_str))
+                    .collect();
                 let cmd = java_cmd(
                     &dir,
-                    &["-Xms128m", "-Xmx256m"],
+                    &jvm,
                     &classpath("namesrv-5.3.3"),
                     "org.apache.rocketmq.namesrv.NamesrvStartup",
                 )
@@ -121,7 +132,8 @@ impl Namesrv {
                 let cmd = Cmd::new(bin.display().to_string(), &dir)
                     .args(["-c", conf_arg.as_str()])
                     .env("ROCKETMQ_HOME", dir.display().to_string())
-                    .env("HOME", dir.display().to_string());
+                    .env("HOME", dir.display().to_string())
+                    .env("JAVA_OPT", props.join(" "));
                 Server::spawn("ours-namesrv", &cmd, Vec::new())
             }
         };
@@ -130,7 +142,18 @@ impl Namesrv {
             addr: format!("127.0.0.1:{port}"),
             server,
         };
-        ns.wait_ready(Duration::from_secs(60));
+        if enforcing(props) {
+            // A plain route query is refused: the boot line says it listens.
+            assert!(
+                ns.server
+                    .wait_for_console("boot success", Duration::from_secs(60)),
+                "{} NameServer did not boot\n{}",
+                kind.label(),
+                ns.server.log_tails(60)
+            );
+        } else {
+            ns.wait_ready(Duration::from_secs(60));
+        }
         ns
     }
 
@@ -156,6 +179,11 @@ impl Namesrv {
             self.server.log_tails(60)
         );
     }
+}
+
+/// Whether `-D` properties make a server refuse plain connections.
+fn enforcing(props: &[String]) -> bool {
+    props.iter().any(|p| p == "-Dtls.server.mode=enforcing")
 }
 
 /// Which published Java broker a [`NsKind::Java`] broker runs.
@@ -218,6 +246,8 @@ pub struct BrokerSpec {
     /// Files written under the broker's ROCKETMQ_HOME (its work directory) before it starts,
     /// by path relative to it (`conf/plain_acl.yml`, ...).
     pub home_files: Vec<(String, String)>,
+    /// `-Dkey=value` system properties: on Java's command line, in `JAVA_OPT` for ours.
+    pub props: Vec<String>,
 }
 
 impl BrokerSpec {
@@ -229,6 +259,7 @@ impl BrokerSpec {
             extra: Vec::new(),
             java_version: JavaBrokerVersion::default(),
             home_files: Vec::new(),
+            props: Vec::new(),
         }
     }
 
@@ -313,10 +344,11 @@ impl Broker {
                     JavaBrokerVersion::V5_3_3 => BROKER_JVM_FLAGS,
                     JavaBrokerVersion::V4_9_7 => JVM_FLAGS,
                 };
+                let props: Vec<&str> = spec.props.iter().map(String::as_str).collect();
                 let cmd = java_cmd_with(
                     flags,
                     &dir,
-                    &[&heap[..], version.jvm_flags()].concat(),
+                    &[&heap[..], version.jvm_flags(), &props].concat(),
                     &classpath(&format!("broker-{}", version.version())),
                     "org.apache.rocketmq.broker.BrokerStartup",
                 )
@@ -333,7 +365,8 @@ impl Broker {
                 let cmd = Cmd::new(bin.display().to_string(), &dir)
                     .args(["-c", conf_arg.as_str()])
                     .env("ROCKETMQ_HOME", dir.display().to_string())
-                    .env("HOME", dir.display().to_string());
+                    .env("HOME", dir.display().to_string())
+                    .env("JAVA_OPT", spec.props.join(" "));
                 Server::spawn(&name, &cmd, Vec::new())
             }
         };
@@ -352,6 +385,10 @@ impl Broker {
             broker.spec.name,
             broker.server.log_tails(80)
         );
+        if enforcing(&broker.spec.props) {
+            // Plain requests are refused; the scenario checks the broker over TLS itself.
+            return broker;
+        }
         // A Java broker answers GET_BROKER_RUNTIME_INFO (mqadmin clusterList, brokerStatus) with
         // a NoSuchElementException until its store statistics take their first sample, a moment
         // after the boot line on a busy machine.

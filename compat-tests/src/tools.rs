@@ -43,6 +43,19 @@ pub fn mqadmin(ns: &str, args: &[&str]) -> Output {
 /// `mqadmin <args> -n <ns>` in a JVM of its own, for commands that must run in the background:
 /// `AdminRun` ends the JVM as soon as the command returns.
 pub fn mqadmin_cmd(ns: &str, args: &[&str]) -> Cmd {
+    mqadmin_cmd_jvm(ns, &[], args)
+}
+
+/// `mqadmin <args> -n <ns>` over TLS: `-Dtls.enable=true`, as a user turns TLS on for
+/// `bin/mqadmin` (through `JAVA_OPT`), in a JVM of its own.
+pub fn mqadmin_tls(ns: &str, args: &[&str]) -> Output {
+    run(
+        &mqadmin_cmd_jvm(ns, &["-Dtls.enable=true"], args),
+        MQADMIN_TIMEOUT,
+    )
+}
+
+fn mqadmin_cmd_jvm(ns: &str, jvm: &[&str], args: &[&str]) -> Cmd {
     let dir = work_dir(&format!(
         "mqadmin-{}",
         args.first().copied().unwrap_or("help")
@@ -54,7 +67,7 @@ pub fn mqadmin_cmd(ns: &str, args: &[&str]) -> Cmd {
     );
     java_cmd(
         &dir,
-        &["-Xms64m", "-Xmx256m"],
+        &[&["-Xms64m", "-Xmx256m"][..], jvm].concat(),
         &cp,
         "thrust.compat.admin.AdminRun",
     )
@@ -97,6 +110,11 @@ pub fn java_driver(client: JavaClient, args: &[String]) -> Cmd {
 /// Any of our Java driver programs (`thrust.compat.<class>` in compat-tests/java/client), run on
 /// the Java client `client` with `args` (a mode first, then `key=value` pairs).
 pub fn java_program(client: JavaClient, class: &str, args: &[String]) -> Cmd {
+    java_program_jvm(client, class, &[], args)
+}
+
+/// [`java_program`] with more JVM options (`-Dtls.enable=true`, ...).
+pub fn java_program_jvm(client: JavaClient, class: &str, jvm: &[&str], args: &[String]) -> Cmd {
     let v = client.version();
     let dir = work_dir(&format!(
         "java{v}-{class}-{}",
@@ -109,7 +127,7 @@ pub fn java_program(client: JavaClient, class: &str, args: &[String]) -> Cmd {
     );
     java_cmd(
         &dir,
-        &["-Xms64m", "-Xmx384m"],
+        &[&["-Xms64m", "-Xmx384m"][..], jvm].concat(),
         &cp,
         &format!("thrust.compat.{class}"),
     )

@@ -29,3 +29,4 @@ mod records;
 mod recovery;
 mod takeover;
 mod takeover498;
+mod tls;

@@ -1,0 +1,241 @@
+//! TLS as the Java servers do it (`NettyRemotingServer`'s TLS modes, `TlsHelper`'s keys).
+//!
+//! * Default servers (`tls.server.mode` permissive, test mode: a self-signed certificate): on
+//!   the shared stacks, a Java 4.9.8 producer and consumer with `-Dtls.enable=true` (the
+//!   producer through the broker's VIP port) and a plain pair on the same topic, each consumer
+//!   receiving every message; mqadmin with `-Dtls.enable=true` reads the route.
+//! * Enforcing, with a CA and a server certificate made by `openssl` in the test and named in a
+//!   `tls.config.file` file (`-Dtls.server.mode=enforcing -Dtls.config.file=...`, on Java's
+//!   command line and in `JAVA_OPT` for ours): the broker registers over TLS, checking the
+//!   NameServer's certificate against the CA (`tls.client.authServer`), which TLS mqadmin shows;
+//!   a plain route query and a plain Java producer are refused, and a TLS producer then sends.
+//!
+//! The Go client (rocketmq-client-go/v2 v2.1.2) has no TLS option, so it has no part here.
+
+use std::path::Path;
+use std::time::Duration;
+
+use compat_tests::env::work_dir;
+use compat_tests::process::{run, Cmd, LogDump};
+use compat_tests::servers::{Broker, BrokerSpec, Namesrv, NsKind};
+use compat_tests::tools::{java_driver, java_program_jvm, mqadmin_tls, JavaClient};
+use compat_tests::traffic::send_results;
+use compat_tests::wait::eventually;
+use compat_tests::wire;
+
+use super::common::{
+    check_received, consumer, consumer_args, create_topic, produce, producer_args, stack, unique,
+    Batch, Kind, CLUSTER,
+};
+
+const CLIENT: JavaClient = JavaClient::V4_9_8;
+
+/// The Java driver with TLS on, as a user turns it on: `-Dtls.enable=true`.
+fn tls_driver(jvm: &[&str], args: &[String]) -> Cmd {
+    let all = [&["-Dtls.enable=true"][..], jvm].concat();
+    java_program_jvm(CLIENT, "ClientDriver", &all, args)
+}
+
+fn tls_and_plain_clients(kind: Kind) {
+    let s = stack(kind);
+    let _logs = s.dump();
+    let topic = unique("tls");
+    create_topic(s, &topic);
+    let tls = Batch {
+        body: "tls",
+        count: 4,
+        mode: "sync",
+    };
+    let plain = Batch {
+        body: "plain",
+        count: 4,
+        mode: "sync",
+    };
+    // The TLS producer sends through the VIP port (listenPort - 2), a TLS server too.
+    let tls_cmd = tls_driver(
+        &["-Dcom.rocketmq.sendMessageWithVIPChannel=true"],
+        &producer_args(s.ns(), &topic, &tls),
+    );
+    let plain_cmd = java_driver(CLIENT, &producer_args(s.ns(), &topic, &plain));
+    let (tls_ids, plain_ids) = std::thread::scope(|scope| {
+        let tls_run = scope.spawn(|| produce(s, &tls_cmd, &tls));
+        let plain_ids = produce(s, &plain_cmd, &plain);
+        (tls_run.join().expect("TLS producer"), plain_ids)
+    });
+    let sent = [tls_ids, plain_ids].concat();
+    let expect = tls.count + plain.count;
+    let tls_consumer = consumer(&tls_driver(
+        &[],
+        &consumer_args(s.ns(), &topic, &unique("tls_cg"), expect),
+    ));
+    let plain_consumer = consumer(&java_driver(
+        CLIENT,
+        &consumer_args(s.ns(), &topic, &unique("plain_cg"), expect),
+    ));
+    let batches = [tls, plain];
+    check_received(
+        &tls_consumer.finish(Duration::from_secs(150)),
+        &batches,
+        &sent,
+    );
+    check_received(
+        &plain_consumer.finish(Duration::from_secs(150)),
+        &batches,
+        &sent,
+    );
+    let route = mqadmin_tls(s.ns(), &["topicRoute", "-t", &topic]);
+    assert!(
+        route.stdout.contains(&s.broker_addr),
+        "TLS mqadmin reads the route: {route}"
+    );
+}
+
+#[test]
+fn java_tls_and_plain_clients() {
+    let _s = compat_tests::scenario::light(90);
+    tls_and_plain_clients(Kind::Java);
+}
+
+#[test]
+fn ours_tls_and_plain_clients() {
+    let _s = compat_tests::scenario::light(90);
+    tls_and_plain_clients(Kind::Ours);
+}
+
+/// A CA and a server certificate it signed (for localhost and 127.0.0.1), PKCS#8 PEM keys as
+/// Java's `TlsHelper` reads them.
+fn make_pki(dir: &Path) {
+    let openssl = |args: &[&str]| {
+        run(
+            &Cmd::new("openssl", dir).args(args.iter().copied()),
+            Duration::from_secs(60),
+        )
+        .assert_ok();
+    };
+    std::fs::write(
+        dir.join("server.ext"),
+        "basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .expect("write server.ext");
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-subj",
+        "/CN=thrust-test-ca",
+        "-days",
+        "2",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ]);
+}
+
+fn enforcing(kind: NsKind) {
+    let dir = work_dir(&format!("{}-tls-pki", kind.label()));
+    make_pki(&dir);
+    let file = |name: &str| dir.join(name).display().to_string();
+    let conf = dir.join("tls.properties");
+    std::fs::write(
+        &conf,
+        format!(
+            "tls.test.mode.enable=false\ntls.server.certPath={}\ntls.server.keyPath={}\n\
+             tls.client.authServer=true\ntls.client.trustCertPath={}\n",
+            file("server.pem"),
+            file("server.key"),
+            file("ca.pem"),
+        ),
+    )
+    .expect("write tls.properties");
+    let props = vec![
+        "-Dtls.server.mode=enforcing".to_string(),
+        format!("-Dtls.config.file={}", conf.display()),
+    ];
+    let namesrv = Namesrv::start_props(kind, &[], &props);
+    let ns = namesrv.addr.clone();
+    let mut spec = BrokerSpec::new(CLUSTER, "broker-tls", &[&ns]);
+    spec.props = props;
+    let broker = Broker::start_with(kind, spec);
+    let _logs = LogDump(vec![&broker.server, &namesrv.server]);
+
+    // The broker's own client uses TLS (the mode is enforcing, tls.enable unset): it registers.
+    eventually(
+        Duration::from_secs(90),
+        "the broker's route through TLS mqadmin",
+        || {
+            let out = mqadmin_tls(&ns, &["topicRoute", "-t", "broker-tls"]);
+            out.stdout.contains(&broker.addr).then_some(out)
+        },
+    );
+    assert!(
+        wire::route(&ns, "broker-tls").is_err(),
+        "a plain route query is refused"
+    );
+    let topic = unique("tls_enforcing");
+    let plain = Batch {
+        body: "plain",
+        count: 1,
+        mode: "sync",
+    };
+    let refused = run(
+        &java_driver(CLIENT, &producer_args(&ns, &topic, &plain)),
+        Duration::from_secs(120),
+    );
+    assert!(
+        refused.code != Some(0) && !refused.stdout.contains("SEND_OK"),
+        "a plain producer is refused: {refused}"
+    );
+    let tls = Batch {
+        body: "tls",
+        count: 3,
+        mode: "sync",
+    };
+    let results = send_results(&tls_driver(&[], &producer_args(&ns, &topic, &tls)), 3);
+    for r in &results {
+        assert_eq!(r["broker"], "broker-tls", "{r}");
+    }
+}
+
+#[test]
+fn java_tls_enforcing() {
+    let _s = compat_tests::scenario::heavy(120);
+    enforcing(NsKind::Java);
+}
+
+#[test]
+fn ours_tls_enforcing() {
+    let _s = compat_tests::scenario::heavy(90);
+    enforcing(NsKind::Ours);
+}
