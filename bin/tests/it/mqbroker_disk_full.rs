@@ -8,6 +8,7 @@
 //! failing to reserve space: a new consume queue, the growth of one, a CommitLog roll.
 
 use std::process::{Child, Command as Process, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -26,6 +27,9 @@ const FULL_REMARK: &str = "service not available now. It may be caused by one of
     reasons: the broker's disk is full [CL:  1.00 CQ:  1.00 INDEX:  1.00], messages are put to \
     the slave, message store has been shut down, etc.";
 
+/// Numbers each start's output file.
+static STARTS: AtomicU32 = AtomicU32::new(0);
+
 /// A running `mqbroker`, killed if the test ends early.
 struct Broker {
     child: Child,
@@ -33,17 +37,22 @@ struct Broker {
 }
 
 impl Broker {
+    /// Starts on `listenPort=0` (an ephemeral port, no VIP port) and reads the port from the
+    /// boot line: a port picked beforehand could be taken by another test's connection meanwhile.
     fn start(conf: &std::path::Path, home: &std::path::Path) -> Broker {
-        let port = free_port();
         let text = std::fs::read_to_string(conf).unwrap();
         let text = text
             .lines()
             .filter(|l| !l.starts_with("listenPort="))
-            .chain([format!("listenPort={port}").as_str()])
+            .chain(["listenPort=0"])
             .collect::<Vec<_>>()
             .join("\n");
         std::fs::write(conf, text).unwrap();
-        let log = std::fs::File::create(home.join(format!("broker-{port}.out"))).unwrap();
+        let out = home.join(format!(
+            "broker-{}.out",
+            STARTS.fetch_add(1, Ordering::Relaxed)
+        ));
+        let log = std::fs::File::create(&out).unwrap();
         let child = Process::new(BIN)
             .arg("-c")
             .arg(conf)
@@ -55,20 +64,26 @@ impl Broker {
             .unwrap();
         let mut b = Broker {
             child,
-            addr: format!("127.0.0.1:{port}"),
+            addr: String::new(),
         };
         let deadline = Instant::now() + Duration::from_secs(60);
-        while std::net::TcpStream::connect(&b.addr).is_err() {
-            b.assert_alive();
-            assert!(Instant::now() < deadline, "broker did not start");
+        b.addr = loop {
+            // "The broker[<name>, <ip:port>] boot success. ..."
+            let printed = std::fs::read_to_string(&out).unwrap_or_default();
+            if let Some(line) = printed.lines().find(|l| l.contains("] boot success")) {
+                let addr = line.split(", ").nth(1).and_then(|r| r.split(']').next());
+                break addr.expect("address in the boot line").to_string();
+            }
+            b.assert_alive(&printed);
+            assert!(Instant::now() < deadline, "broker did not start: {printed}");
             std::thread::sleep(Duration::from_millis(50));
-        }
+        };
         b
     }
 
-    fn assert_alive(&mut self) {
+    fn assert_alive(&mut self, output: &str) {
         if let Some(status) = self.child.try_wait().unwrap() {
-            panic!("mqbroker exited: {status}");
+            panic!("mqbroker exited: {status}: {output}");
         }
     }
 
@@ -88,14 +103,6 @@ impl Drop for Broker {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn send_cmd(topic: &str, queue_id: i32, body: &[u8]) -> Command {
@@ -281,7 +288,7 @@ async fn a_full_disk_refuses_sends_and_the_broker_recovers_by_itself() {
         "sends into reserved space: {}",
         acked.len()
     );
-    broker.assert_alive();
+    broker.assert_alive("");
     assert_same(
         &pull_all(&client, &addr, "Full", 0).await,
         &acked,
@@ -291,7 +298,7 @@ async fn a_full_disk_refuses_sends_and_the_broker_recovers_by_itself() {
     let r = call(&client, &addr, create_topic_cmd("MadeWhileFull")).await;
     assert_eq!(r.code, rc::SUCCESS, "{:?}", r.remark);
     assert_eq!(topics_json(&store), topics_before, "old topics.json intact");
-    broker.assert_alive();
+    broker.assert_alive("");
 
     fs.free();
     let b = body("after", 0);
