@@ -7,13 +7,14 @@
 //! `enableControllerInNamesrv=true`, from the NameServer's own file (Java `NamesrvStartup`).
 //!
 //! Java's DLedger controller serves on the port of its own `controllerDLegerPeers` entry
-//! (`DLedgerRpcNettyService` overwrites `listenPort` with it); Thrust does the same. A group of
-//! several controllers (more than one peer, or `controllerType=jRaft`) is refused at start-up.
+//! (`DLedgerRpcNettyService` overwrites `listenPort` with it); Thrust does the same. With more
+//! than one peer the controllers form a Raft group ([`crate::raft`]) on those same ports; Java's
+//! jRaft controller (`controllerType=jRaft`) is refused at start-up.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use remoting::config_effect::{min, no, only_default, refused_when, PORT, START, USE};
+use remoting::config_effect::{min, no, only_default, PORT, START, USE};
 
 use crate::error::{Error, Result};
 
@@ -29,11 +30,6 @@ const METRICS: &str = "acts only with a metricsExporterType other than DISABLE, 
 const PORT_OF_PEER: &str = "Java's DLedger controller listens on the port of its own \
     controllerDLegerPeers entry, not on listenPort; so does Thrust";
 
-/// More than one `id-host:port` entry in `controllerDLegerPeers`.
-fn several_peers(value: &str) -> bool {
-    value.split(';').filter(|p| !p.trim().is_empty()).count() > 1
-}
-
 remoting::config_keys! {
     /// The controller's configuration, one field per Java key.
     struct ControllerConfig;
@@ -47,8 +43,9 @@ remoting::config_keys! {
         controller_thread_pool_nums: i32 = "controllerThreadPoolNums", 16, no(POOL);
         controller_request_thread_pool_queue_capacity: i32 = "controllerRequestThreadPoolQueueCapacity", 50000, no(POOL);
         controller_d_leger_group: Option<String> = "controllerDLegerGroup", None, USE, START;
-        controller_d_leger_peers: Option<String> = "controllerDLegerPeers", None,
-            refused_when(several_peers, "more than one peer", "a group of several controllers"), START;
+        /// Several peers: a Raft group of Thrust controllers (Java and Thrust controllers cannot
+        /// share a group).
+        controller_d_leger_peers: Option<String> = "controllerDLegerPeers", None, USE, START;
         controller_d_leger_self_id: Option<String> = "controllerDLegerSelfId", None, USE, START;
         mapped_file_size: i32 = "mappedFileSize", 1024 * 1024 * 1024, no("sizes DLedger's log files; Thrust's controller keeps its own event log");
         /// Empty: `~/<controllerType>Controller`, as Java.
@@ -56,7 +53,7 @@ remoting::config_keys! {
         elect_master_max_retry_count: i32 = "electMasterMaxRetryCount", 3, USE, min(1);
         enable_elect_unclean_master: bool = "enableElectUncleanMaster", false, USE;
         /// Java field `isProcessReadEvent`, setter `setProcessReadEvent`.
-        process_read_event: bool = "processReadEvent", false, no("makes Java's controller append an empty DLedger entry for each read; a single Thrust controller answers reads from its state");
+        process_read_event: bool = "processReadEvent", false, no("makes Java's controller append an empty DLedger entry for each read; Thrust's leader answers reads from its applied state, as Java's does with the default false");
         notify_broker_role_changed: bool = "notifyBrokerRoleChanged", true, USE;
         scan_inactive_master_interval: i64 = "scanInactiveMasterInterval", 5000, USE, START, min(1);
         metrics_exporter_type: String = "metricsExporterType", "DISABLE".to_string(), only_default("controller metrics export");
@@ -279,7 +276,18 @@ pub fn parse_peers(text: &str) -> Result<Vec<Peer>> {
                 addr: addr.to_string(),
             })
         })
-        .collect()
+        .collect::<Result<Vec<Peer>>>()
+        .and_then(|peers| {
+            let mut ids = std::collections::BTreeSet::new();
+            match peers.iter().find(|p| !ids.insert(p.id.as_str())) {
+                Some(dup) => Err(Error::ConfigValue {
+                    key: "controllerDLegerPeers".into(),
+                    value: text.to_string(),
+                    reason: format!("peer id {} is listed twice", dup.id),
+                }),
+                None => Ok(peers),
+            }
+        })
 }
 
 #[cfg(test)]
@@ -321,18 +329,22 @@ mod tests {
     }
 
     #[test]
-    fn groups_and_jraft_are_refused_naming_the_key() {
+    fn groups_are_accepted_and_jraft_is_refused_naming_the_key() {
         let mut c = ControllerConfig::default();
         c.set(
             "controllerDLegerPeers",
             "n0-127.0.0.1:9878;n1-127.0.0.1:9868",
         )
         .unwrap();
-        let err = c.check_supported().unwrap_err().to_string();
-        assert!(
-            err.contains("controllerDLegerPeers") && err.contains("several controllers"),
-            "{err}"
-        );
+        c.check_supported().unwrap();
+        c.set(
+            "controllerDLegerPeers",
+            "n0-127.0.0.1:9878;n0-127.0.0.1:9868",
+        )
+        .unwrap();
+        c.set("controllerDLegerSelfId", "n0").unwrap();
+        let err = c.self_peer().unwrap_err().to_string();
+        assert!(err.contains("n0") && err.contains("twice"), "{err}");
         let mut c = ControllerConfig::default();
         c.set("controllerType", "jRaft").unwrap();
         let err = c.check_supported().unwrap_err().to_string();

@@ -62,15 +62,36 @@ pub fn get_replica_info(ctl: &Shared, req: &Command) -> Reply {
     Ok(ctl.run(|r, _, _| r.replica_info(&h)))
 }
 
-/// Java `DLedgerController#getControllerMetadata` for a group of one: this controller leads.
+/// Java `DLedgerController#getControllerMetadata`: the group, the leader this controller
+/// knows of (none during an election), whether it is the leader, and every peer as `id:addr;`.
 pub fn get_metadata(ctl: &Shared) -> Reply {
-    let peer = ctl.peer();
-    let header = GetMetaDataResponseHeader {
-        group: ctl.with_config(|c| c.controller_d_leger_group.clone()),
-        controller_leader_id: Some(peer.id.clone()),
-        controller_leader_address: Some(peer.addr.clone()),
-        is_leader: true,
-        peers: Some(format!("{}:{};", peer.id, peer.addr)),
+    let group = ctl.with_config(|c| c.controller_d_leger_group.clone());
+    let header = match ctl.group() {
+        None => {
+            let peer = ctl.peer();
+            GetMetaDataResponseHeader {
+                group,
+                controller_leader_id: Some(peer.id.clone()),
+                controller_leader_address: Some(peer.addr.clone()),
+                is_leader: true,
+                peers: Some(format!("{}:{};", peer.id, peer.addr)),
+            }
+        }
+        Some(g) => {
+            let leader = g.leader();
+            GetMetaDataResponseHeader {
+                group,
+                controller_leader_id: leader.map(|p| p.id.clone()),
+                controller_leader_address: leader.map(|p| p.addr.clone()),
+                is_leader: g.is_raft_leader(),
+                peers: Some(
+                    g.peers()
+                        .iter()
+                        .map(|p| format!("{}:{};", p.id, p.addr))
+                        .collect(),
+                ),
+            }
+        }
     };
     Ok(Command::response(response::SUCCESS, None).with_header(&header))
 }

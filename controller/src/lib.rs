@@ -9,9 +9,9 @@
 //! * [`config`]: `ControllerConfig` keys.
 //! * [`server`] / [`dispatch`] / [`handlers`]: the running controller, its one dispatch table
 //!   and the request handlers.
-//!
-//! One controller per deployment: a group of several (Java's DLedger or jRaft replication) is
-//! refused at start-up.
+//! * [`raft`]: a group of several controllers (`controllerDLegerPeers` with more than one
+//!   peer) agreeing through Raft, as Java's DLedger controllers do; one peer is a controller
+//!   alone on its own event log. Java's jRaft controller is refused at start-up.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -21,6 +21,7 @@ pub mod error;
 pub mod handlers;
 pub mod heartbeat;
 pub mod log;
+pub mod raft;
 pub mod replicas;
 pub mod server;
 

@@ -91,16 +91,17 @@ impl EventLog {
     }
 }
 
-fn encode(event: &Event, out: &mut Vec<u8>) {
-    let json = serde_json::to_vec(event).unwrap_or_default();
+/// Appends one record (`len | crc | json`) to `out`; the Raft log uses the same framing.
+pub(crate) fn encode<T: serde::Serialize>(record: &T, out: &mut Vec<u8>) {
+    let json = serde_json::to_vec(record).unwrap_or_default();
     let len = u32::try_from(json.len()).unwrap_or(u32::MAX);
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(&crc32fast::hash(&json).to_be_bytes());
     out.extend_from_slice(&json);
 }
 
-/// The events of the valid prefix and its length.
-fn decode_all(bytes: &[u8]) -> (Vec<Event>, usize) {
+/// The records of the valid prefix and its length.
+pub(crate) fn decode_all<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> (Vec<T>, usize) {
     let mut events = Vec::new();
     let mut pos = 0;
     while let Some((event, len)) = decode_one(&bytes[pos..]) {
@@ -110,7 +111,7 @@ fn decode_all(bytes: &[u8]) -> (Vec<Event>, usize) {
     (events, pos)
 }
 
-fn decode_one(bytes: &[u8]) -> Option<(Event, usize)> {
+fn decode_one<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<(T, usize)> {
     let head = bytes.get(..HEADER)?;
     let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
     let crc = u32::from_be_bytes([head[4], head[5], head[6], head[7]]);
@@ -125,7 +126,7 @@ fn decode_one(bytes: &[u8]) -> Option<(Event, usize)> {
     Some((event, HEADER + len))
 }
 
-fn sync_dir(dir: &Path) -> Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| Error::file(dir, e))
@@ -142,6 +143,13 @@ fn refuse_java_store(dir: &Path) -> Result<()> {
                 &entry.path(),
                 "holds a Java controller's DLedger/jRaft store, which Thrust's controller cannot \
                  read; point controllerStorePath at another directory",
+            ));
+        }
+        if name == crate::raft::store::LOG_FILE {
+            return Err(Error::file(
+                &entry.path(),
+                "holds the Raft log of a member of a controller group; a single controller \
+                 keeps its own event log: point controllerStorePath at another directory",
             ));
         }
     }

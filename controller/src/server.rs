@@ -7,9 +7,11 @@
 //!  heartbeat scan (scanNotActiveBrokerInterval) ──▶ broker inactive ─▶ elect
 //!  master scan (scanInactiveMasterInterval) ──────▶ elect ─▶ NOTIFY_BROKER_ROLE_CHANGED (oneway)
 //! ```
-//! Requests that change the state run one at a time under the state lock (Java's
-//! `EventScheduler` is a single thread): compute, append the events to the log (fsync), apply,
-//! answer. They run on tokio's blocking pool because of that fsync.
+//! Requests that change the state run one at a time (Java's `EventScheduler` is a single
+//! thread): compute, make the events durable, apply, answer. A single controller appends them
+//! to its event log (fsync); a member of a group of controllers answers only as the leader and
+//! replicates them through Raft ([`crate::raft`]) first. They run on tokio's blocking pool
+//! because they wait for that.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -29,10 +31,12 @@ use remoting::server::{ConnectionOptions, ShutdownHandle};
 use remoting::{Client, Command, Connection, Handler, Server};
 use tokio::task::JoinHandle;
 
-use crate::config::{ControllerConfig, Peer};
+use crate::config::{parse_peers, ControllerConfig, Peer};
 use crate::error::{Error, Result};
 use crate::heartbeat::{BrokerIdentity, Heartbeats};
 use crate::log::EventLog;
+use crate::raft::network::is_raft_rpc;
+use crate::raft::{RaftGroup, WriteError};
 use crate::replicas::requests::{ElectOptions, Outcome};
 use crate::replicas::{Liveness, Replicas};
 
@@ -49,10 +53,27 @@ struct Core {
     log: EventLog,
 }
 
+/// Where the state lives: one controller's own event log, or a Raft group's log.
+enum Backend {
+    Single(Mutex<Core>),
+    /// `serial` is held from computing a request's events until they are applied.
+    Group {
+        group: RaftGroup,
+        serial: Mutex<()>,
+    },
+}
+
+/// Java `DLedgerController.EventScheduler#appendEvent` on a controller that does not lead.
+fn not_leader() -> Command {
+    Command::response(
+        response::CONTROLLER_NOT_LEADER,
+        "The controller is not in leader state".to_string(),
+    )
+}
+
 /// State shared by the connections and the scans.
 pub struct Shared {
-    /// Held while a request computes, logs and applies its events (never across an await).
-    core: Mutex<Core>,
+    backend: Backend,
     pub heartbeats: Heartbeats,
     /// Lock order: `config_update` before `config`; neither is held with `core`.
     config: RwLock<ConfigState>,
@@ -75,27 +96,78 @@ impl Shared {
         let opts = ElectOptions {
             enable_elect_unclean_master: self.with_config(|c| c.enable_elect_unclean_master),
         };
-        let mut core = self.core.lock().unwrap_or_else(|e| e.into_inner());
-        let out = request(&core.replicas, &self.heartbeats, opts);
-        if !out.events.is_empty() {
-            if let Err(e) = core.log.append(&out.events) {
-                tracing::error!(error = %e, "cannot log the controller's events");
-                return Command::response(response::SYSTEM_ERROR, e.to_string());
+        match &self.backend {
+            Backend::Single(core) => {
+                let mut core = core.lock().unwrap_or_else(|e| e.into_inner());
+                let out = request(&core.replicas, &self.heartbeats, opts);
+                if !out.events.is_empty() {
+                    if let Err(e) = core.log.append(&out.events) {
+                        tracing::error!(error = %e, "cannot log the controller's events");
+                        return Command::response(response::SYSTEM_ERROR, e.to_string());
+                    }
+                    for event in &out.events {
+                        core.replicas.apply(event);
+                    }
+                }
+                out.response
             }
-            for event in &out.events {
-                core.replicas.apply(event);
+            Backend::Group { group, serial } => {
+                let _serial = serial.lock().unwrap_or_else(|e| e.into_inner());
+                self.run_in_group(group, |r| request(r, &self.heartbeats, opts))
             }
         }
-        out.response
+    }
+
+    /// Java `DLedgerController.EventScheduler`: only the leader computes; its events are
+    /// answered for once the group committed and applied them.
+    fn run_in_group(
+        &self,
+        group: &RaftGroup,
+        request: impl FnOnce(&Replicas) -> Outcome,
+    ) -> Command {
+        if !group.is_leader() {
+            return not_leader();
+        }
+        let out = group.with_replicas(request);
+        if out.events.is_empty() {
+            return out.response;
+        }
+        match self.runtime.block_on(group.write(out.events)) {
+            Ok(()) => out.response,
+            Err(WriteError::NotLeader) => not_leader(),
+            Err(WriteError::Failed(why)) => {
+                tracing::error!(error = %why, "cannot replicate the controller's events");
+                Command::response(response::SYSTEM_ERROR, why)
+            }
+        }
     }
 
     /// A copy of the replicated state (tests, diagnostics).
     pub fn replicas(&self) -> Replicas {
-        self.core
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .replicas
-            .clone()
+        match &self.backend {
+            Backend::Single(core) => core
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .replicas
+                .clone(),
+            Backend::Group { group, .. } => group.with_replicas(Replicas::clone),
+        }
+    }
+
+    /// Java `Controller#isLeaderState`: a single controller always leads.
+    pub fn is_leader(&self) -> bool {
+        match &self.backend {
+            Backend::Single(_) => true,
+            Backend::Group { group, .. } => group.is_leader(),
+        }
+    }
+
+    /// The Raft group this controller is a member of, when it is one.
+    pub fn group(&self) -> Option<&RaftGroup> {
+        match &self.backend {
+            Backend::Single(_) => None,
+            Backend::Group { group, .. } => Some(group),
+        }
     }
 
     pub fn peer(&self) -> &Peer {
@@ -186,6 +258,10 @@ impl Shared {
         if self.stopping.load(Ordering::Acquire) {
             return;
         }
+        if !self.is_leader() {
+            tracing::warn!(?id, "the broker has been inactive");
+            return;
+        }
         let master = self
             .replicas()
             .get(&id.broker_name)
@@ -235,6 +311,9 @@ impl Controller {
 
 impl Handler for Controller {
     async fn handle(&self, conn: &Connection, req: Command) -> Option<Command> {
+        if let Some(group) = self.0.group().filter(|_| is_raft_rpc(req.code)) {
+            return Some(crate::raft::network::serve(&group.raft, &req).await);
+        }
         let oneway = req.is_oneway();
         let shared = self.0.clone();
         let conn = conn.clone();
@@ -284,6 +363,9 @@ impl Running {
             scan.abort();
         }
         let _ = self.server.await;
+        if let Some(group) = self.controller.0.group() {
+            let _ = group.raft.shutdown().await;
+        }
     }
 }
 
@@ -298,12 +380,7 @@ async fn boot(mut state: ConfigState) -> Result<Running> {
     state.config.check_supported()?;
     let peer = state.config.self_peer()?;
     let store = state.config.store_path();
-    let (log, events) = EventLog::open(&store)?;
-    let mut replicas = Replicas::default();
-    for event in &events {
-        replicas.apply(event);
-    }
-    tracing::info!(events = events.len(), store = %store.display(), "controller state recovered");
+    let backend = open_backend(&state.config, &store).await?;
     let port = peer
         .addr
         .rsplit_once(':')
@@ -321,7 +398,7 @@ async fn boot(mut state: ConfigState) -> Result<Running> {
         state.config.listen_port = p;
     }
     let shared = Arc::new(Shared {
-        core: Mutex::new(Core { replicas, log }),
+        backend,
         heartbeats: Heartbeats::default(),
         config: RwLock::new(state),
         config_update: Mutex::new(()),
@@ -358,6 +435,36 @@ async fn boot(mut state: ConfigState) -> Result<Running> {
     })
 }
 
+/// A single controller replays its event log; a member of a group starts its Raft node.
+async fn open_backend(config: &ControllerConfig, store: &std::path::Path) -> Result<Backend> {
+    let peers = parse_peers(
+        config
+            .controller_d_leger_peers
+            .as_deref()
+            .unwrap_or_default(),
+    )?;
+    if peers.len() > 1 {
+        let group = config.controller_d_leger_group.clone().unwrap_or_default();
+        let self_id = config
+            .controller_d_leger_self_id
+            .clone()
+            .unwrap_or_default();
+        let group = RaftGroup::start(store, &group, peers, self_id.trim()).await?;
+        tracing::info!(store = %store.display(), "controller group member started");
+        return Ok(Backend::Group {
+            group,
+            serial: Mutex::new(()),
+        });
+    }
+    let (log, events) = EventLog::open(store)?;
+    let mut replicas = Replicas::default();
+    for event in &events {
+        replicas.apply(event);
+    }
+    tracing::info!(events = events.len(), store = %store.display(), "controller state recovered");
+    Ok(Backend::Single(Mutex::new(Core { replicas, log })))
+}
+
 fn millis(ms: i64) -> Duration {
     Duration::from_millis(u64::try_from(ms.max(1)).unwrap_or(5000))
 }
@@ -390,11 +497,11 @@ async fn master_scan_loop(shared: Arc<Shared>, every: Duration) {
     loop {
         tick.tick().await;
         let s = shared.clone();
+        if !shared.is_leader() {
+            continue;
+        }
         let _ = tokio::task::spawn_blocking(move || {
-            let sets = {
-                let core = s.core.lock().unwrap_or_else(|e| e.into_inner());
-                core.replicas.need_reelect(&s.heartbeats)
-            };
+            let sets = s.replicas().need_reelect(&s.heartbeats);
             for broker_name in sets {
                 s.trigger_elect_master(&broker_name);
             }

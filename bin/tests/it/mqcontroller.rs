@@ -122,8 +122,12 @@ fn what_java_refuses_or_thrust_lacks_stops_start_up_naming_the_key() {
             "Attribute value controllerDLegerPeers of ControllerConfig is null or empty",
         ),
         (
-            format!("{peers};n1-127.0.0.1:2\n"),
-            "config key controllerDLegerPeers=n0-127.0.0.1:1;n1-127.0.0.1:2 is not supported yet",
+            format!("{peers};n0-127.0.0.1:2\n"),
+            "peer id n0 is listed twice",
+        ),
+        (
+            format!("{peers};n1-127.0.0.1:2\ncontrollerDLegerSelfId=n2\n"),
+            "controllerDLegerSelfId=n2 is not one of controllerDLegerPeers",
         ),
         (
             format!("{peers}\ncontrollerType=jRaft\n"),

@@ -171,7 +171,7 @@ fn unsupported_values_stop_start_up_naming_the_key() {
             "notifyMinBrokerIdChanged=true\n",
             "config key notifyMinBrokerIdChanged=true is not supported yet",
         ),
-        // The embedded controller needs its peers, as Java's, and is one controller only.
+        // The embedded controller needs its peers, as Java's, each with its own id.
         (
             "enableControllerInNamesrv",
             controller,
@@ -179,8 +179,8 @@ fn unsupported_values_stop_start_up_naming_the_key() {
         ),
         (
             "controllerDLegerPeers",
-            &format!("{controller}controllerDLegerPeers=n0-127.0.0.1:1;n1-127.0.0.1:2\n"),
-            "config key controllerDLegerPeers=n0-127.0.0.1:1;n1-127.0.0.1:2 is not supported yet",
+            &format!("{controller}controllerDLegerPeers=n0-127.0.0.1:1;n0-127.0.0.1:2\n"),
+            "peer id n0 is listed twice",
         ),
     ] {
         std::fs::write(

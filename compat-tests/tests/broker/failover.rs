@@ -24,6 +24,12 @@
 //! the slave frozen, a send it never acknowledges is stored above the confirm offset: consumers
 //! (GET_MAX_OFFSET, a pull) do not see it until the slave runs again and acknowledges it, as
 //! Java's default `readUnCommitted=false` has it.
+//!
+//! Under a group of three controllers (brokers list all of them in `controllerAddr`) the leading
+//! controller is SIGKILLed first and another takes over before the master dies; once the group
+//! has failed over, the killed controller starts again on its store and follows the leader.
+//! Three Java controllers (DLedger) with Java brokers prove it; three Thrust controllers (Raft)
+//! with Thrust brokers run it.
 
 use std::time::{Duration, Instant};
 
@@ -35,7 +41,7 @@ use compat_tests::wait::eventually;
 use super::common::{unique, wait_until};
 use super::ha::group::{assert_same_commitlog, commitlog_max, Group, Impl, HA_CLUSTER};
 use super::ha::{consume_all, max_offset, stream, wait_acked};
-use crate::controller::{master_of, Controllers, Ctl};
+use crate::controller::{master_of, metadata, Controllers, Ctl, CtlGroup};
 
 /// The broker.conf keys of a controller-mode group member.
 fn controller_keys(controller: &str) -> Vec<(String, String)> {
@@ -53,9 +59,12 @@ fn controller_keys(controller: &str) -> Vec<(String, String)> {
     .collect()
 }
 
-/// `mqadmin getSyncStateSet` for `name`.
-fn sync_state_set(ns: &str, controller: &str, name: &str) -> String {
-    let out = mqadmin(ns, &["getSyncStateSet", "-a", controller, "-b", name]);
+/// `mqadmin getSyncStateSet` for `name`, through the leading controller.
+fn sync_state_set(ns: &str, ctls: &CtlGroup, name: &str) -> String {
+    let Some(leader) = ctls.leader_addr() else {
+        return String::new();
+    };
+    let out = mqadmin(ns, &["getSyncStateSet", "-a", &leader, "-b", name]);
     out.stdout.clone()
 }
 
@@ -77,11 +86,16 @@ fn node_at(g: &Group, addr: &str) -> usize {
 /// Three nodes named `name` in controller mode running `imps` under controller `ctl`: the first
 /// boots alone and becomes the master, the other two then boot at once (a broker in controller
 /// mode registers only once the controller gave its role); returns when all three are in sync,
-/// with the controller's address and its process when it runs apart from the NameServer.
-fn start_group(imps: [Impl; 3], name: &str, ctl: Ctl) -> (Group, String, Option<Server>) {
-    let c = Controllers::start(ctl);
-    let controller = c.ctl.clone();
-    let mut g = Group::with_namesrv(c.ns);
+/// with the controllers and the process of a single one running apart from the NameServer.
+fn start_group(imps: [Impl; 3], name: &str, ctl: Ctl) -> (Group, CtlGroup, Option<Server>) {
+    let Controllers {
+        ns,
+        ctl: controller,
+        standalone,
+        group: ctls,
+        ..
+    } = Controllers::start(ctl);
+    let mut g = Group::with_namesrv(ns);
     let keys = controller_keys(&controller);
     let extra: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     for id in 1..=3 {
@@ -96,9 +110,9 @@ fn start_group(imps: [Impl; 3], name: &str, ctl: Ctl) -> (Group, String, Option<
         }
     });
     wait_until(Duration::from_secs(90), "three replicas in sync", || {
-        sync_state_set(&ns, &controller, name).contains("#SyncStateSetNums\t3")
+        sync_state_set(&ns, &ctls, name).contains("#SyncStateSetNums\t3")
     });
-    (g, controller, c.standalone)
+    (g, ctls, standalone)
 }
 
 /// SIGSTOPs the slaves, waits until master `m` stored more than they can have, SIGKILLs it and
@@ -178,7 +192,7 @@ fn send_direct(addr: &str, topic: &str) -> Option<compat_tests::wire::Reply> {
 /// Waits for a new master and for the producer to send on it; returns the new master's node.
 fn wait_failed_over(
     g: &Group,
-    controller: &str,
+    ctls: &CtlGroup,
     name: &str,
     topic: &str,
     old: &str,
@@ -186,8 +200,10 @@ fn wait_failed_over(
     killed: Instant,
 ) -> usize {
     let ns = g.ns();
+    let leader = ctls.wait_agreed_leader("a controller leader");
+    let leader = ctls.nodes[leader].addr.clone();
     let new_addr = poll_fast("the controller to elect a new master", || {
-        master_of(controller, name)
+        master_of(&leader, name)
             .map(|(_, a, _)| a)
             .filter(|a| a != old)
     });
@@ -229,7 +245,7 @@ fn wait_failed_over(
 
 /// The old master rejoins: it cuts its diverged tail, holds the new master's CommitLog byte
 /// for byte, is in sync again, and every replica lists the second epoch.
-fn check_rejoined(g: &mut Group, controller: &str, name: &str, m: usize, nm: usize, imp: Impl) {
+fn check_rejoined(g: &mut Group, ctls: &CtlGroup, name: &str, m: usize, nm: usize, imp: Impl) {
     let grown = commitlog_max_of_store(g, m);
     g.boot(m, imp);
     let end = g.wait_caught_up(nm, m);
@@ -242,9 +258,9 @@ fn check_rejoined(g: &mut Group, controller: &str, name: &str, m: usize, nm: usi
     wait_until(
         Duration::from_secs(90),
         "the old master back in sync",
-        || sync_state_set(&ns, controller, name).contains("#SyncStateSetNums\t3"),
+        || sync_state_set(&ns, ctls, name).contains("#SyncStateSetNums\t3"),
     );
-    let sss = sync_state_set(&ns, controller, name);
+    let sss = sync_state_set(&ns, ctls, name);
     let line = format!("#MasterAddr\t{}", g.nodes[nm].addr());
     assert!(sss.contains(&line), "{sss}");
     let ha = mqadmin(&ns, &["haStatus", "-b", g.nodes[nm].addr()]);
@@ -271,7 +287,8 @@ fn commitlog_max_of_store(g: &Group, n: usize) -> i64 {
 
 fn failover(imps: [Impl; 3], ctl: Ctl) {
     let name = unique("fo");
-    let (mut g, controller, _standalone) = start_group(imps, &name, ctl);
+    let (mut g, mut ctls, _standalone) = start_group(imps, &name, ctl);
+    let grouped = ctls.nodes.len() > 1;
     let ns = g.ns().to_string();
     let m = node_at(&g, &master_addr(&ns, &name).expect("a master"));
     assert_eq!(m, 0, "the first broker up is the master");
@@ -283,23 +300,63 @@ fn failover(imps: [Impl; 3], ctl: Ctl) {
     let mut p = stream(&ns, &topic, "fo", 5);
     wait_acked(&mut p, 300);
     let old = g.nodes[m].addr().to_string();
+    // A group loses its leading controller first: another one takes over the failover.
+    let lost = grouped.then(|| {
+        let l = ctls.kill_leader();
+        let next = ctls.wait_agreed_leader("another controller to lead");
+        assert_ne!(next, l);
+        l
+    });
     let killed = kill_master_ahead_of_slaves(&mut g, m);
-    let nm = wait_failed_over(&g, &controller, &name, &topic, &old, &mut p, killed);
+    let nm = wait_failed_over(&g, &ctls, &name, &topic, &old, &mut p, killed);
     let acked = acked_bodies(&p.finish(Duration::from_secs(1)));
-    check_rejoined(&mut g, &controller, &name, m, nm, imps[m]);
+    check_rejoined(&mut g, &ctls, &name, m, nm, imps[m]);
     let out = consume_all(&ns, &topic, &unique("foc"), &acked);
     assert_none_lost(&acked, &out);
     out.assert_ok();
+    if let Some(l) = lost {
+        check_controller_caught_up(&g, &mut ctls, &name, l, nm);
+    }
+}
+
+/// The killed controller, started again on its store, follows the leader; then the leader is
+/// lost again, so the group goes on only with the restarted controller's vote, and what is read
+/// through it (mqadmin asks it for the leader) names the new master.
+fn check_controller_caught_up(g: &Group, ctls: &mut CtlGroup, name: &str, l: usize, nm: usize) {
+    ctls.restart(l);
+    let leader = ctls.wait_agreed_leader("the restarted controller to follow the leader");
+    let addr = ctls.nodes[l].addr.clone();
+    let (named, _) = metadata(&addr).expect("the restarted controller's metadata");
+    assert_eq!(named.as_deref(), Some(ctls.nodes[leader].addr.as_str()));
+    if leader != l {
+        ctls.nodes[leader].kill();
+        ctls.wait_agreed_leader("the two controllers left to agree on a leader");
+    }
+    // A new leader answers once its state caught up with the log (Java's DLedgerController too).
+    let line = format!("#MasterAddr\t{}", g.nodes[nm].addr());
+    wait_until(
+        Duration::from_secs(60),
+        "the new master read through the restarted controller",
+        || {
+            mqadmin(g.ns(), &["getSyncStateSet", "-a", &addr, "-b", name])
+                .stdout
+                .contains(&line)
+        },
+    );
 }
 
 /// `minInSyncReplicas=2`: a master alone in its sync-state set refuses sends as Java's does
 /// (SYSTEM_ERROR, "in-sync replicas not enough"), and stores them once a slave joined the set.
 fn min_in_sync_replicas(imp: Impl, ctl: Ctl) {
     let name = unique("mis");
-    let c = Controllers::start(ctl);
-    let controller = c.ctl.clone();
-    let _standalone = c.standalone;
-    let mut g = Group::with_namesrv(c.ns);
+    let Controllers {
+        ns: nsrv,
+        ctl: controller,
+        standalone: _standalone,
+        group: ctls,
+        ..
+    } = Controllers::start(ctl);
+    let mut g = Group::with_namesrv(nsrv);
     let mut keys = controller_keys(&controller);
     keys.push(("minInSyncReplicas".to_string(), "2".to_string()));
     let extra: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -322,7 +379,7 @@ fn min_in_sync_replicas(imp: Impl, ctl: Ctl) {
     );
     g.boot(1, imp);
     wait_until(Duration::from_secs(90), "two replicas in sync", || {
-        sync_state_set(&ns, &controller, &name).contains("#SyncStateSetNums\t2")
+        sync_state_set(&ns, &ctls, &name).contains("#SyncStateSetNums\t2")
     });
     wait_until(
         Duration::from_secs(60),
@@ -442,4 +499,21 @@ fn ours_controller_failover_java_master_ours_slaves() {
 fn ours_controller_failover_ours_master_java_slaves() {
     let _s = compat_tests::scenario::heavy(450);
     failover([Impl::Ours, Impl::Java, Impl::Java], Ctl::OursEmbedded);
+}
+
+/// Three Thrust controllers in one Raft group and three Thrust brokers listing them all: the
+/// leading controller is SIGKILLed, then the master; the failover completes under the next
+/// leader, and the killed controller catches up when started again.
+#[test]
+fn ours_three_controllers_leader_killed() {
+    let _s = compat_tests::scenario::heavy(200);
+    failover([Impl::Ours; 3], Ctl::OursGroup);
+}
+
+/// The same with three Java 5.3.3 controllers (`ControllerStartup`, one DLedger group) and three
+/// Java brokers.
+#[test]
+fn java_three_controllers_leader_killed() {
+    let _s = compat_tests::scenario::heavy(200);
+    failover([Impl::Java; 3], Ctl::JavaGroup);
 }

@@ -12,6 +12,8 @@ pub mod requests;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::{Deserialize, Serialize};
+
 pub use elect::LiveInfo;
 pub use event::Event;
 
@@ -27,14 +29,14 @@ pub trait Liveness {
 }
 
 /// One broker of a set: its address and the check code it applied for its id with.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BrokerEntry {
     pub address: String,
     pub register_check_code: String,
 }
 
 /// Java `BrokerReplicaInfo`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BrokerReplicaInfo {
     pub cluster_name: String,
     pub broker_name: String,
@@ -55,7 +57,7 @@ impl BrokerReplicaInfo {
 }
 
 /// Java `SyncStateInfo`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncStateInfo {
     pub cluster_name: String,
     pub broker_name: String,
@@ -78,7 +80,7 @@ impl SyncStateInfo {
 }
 
 /// Both tables; a broker set is known when it is in both (Java `isContainsBroker`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Replicas {
     pub replica_info: BTreeMap<String, BrokerReplicaInfo>,
     pub sync_state_info: BTreeMap<String, SyncStateInfo>,
