@@ -4,6 +4,7 @@
 //! dependencies are linked once for all of them.
 #![allow(clippy::unwrap_used)]
 
+mod child;
 mod mqbroker;
 mod mqbroker_disk_full;
 mod mqcontroller;

@@ -2,8 +2,7 @@
 //! support yet: start-up stops before anything is written, exit 255, the key named.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 use broker::config::BrokerConfig;
 use remoting::config_effect::Effect;
@@ -17,33 +16,18 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
-/// Runs `mqbroker -c <conf>`; a broker that boots instead of refusing is killed and fails the
-/// test.
+/// Runs `mqbroker -c <conf>`; a broker that boots instead of refusing is killed past the
+/// deadline and fails the test.
 fn run_with(dir: &Path, conf_text: &str) -> Output {
     let conf = dir.join("broker.conf");
     std::fs::write(&conf, conf_text).unwrap();
-    let mut child = Command::new(BIN)
-        .arg("-c")
-        .arg(&conf)
-        .env("ROCKETMQ_HOME", dir)
-        .env("HOME", dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "mqbroker did not stop with\n{conf_text}\nstdout: {}",
-                String::from_utf8_lossy(&out.stdout)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
+    crate::child::run(
+        Command::new(BIN)
+            .arg("-c")
+            .arg(&conf)
+            .env("ROCKETMQ_HOME", dir)
+            .env("HOME", dir),
+    )
 }
 
 /// A value the table refuses for `key`: the other boolean, another number, any other text.

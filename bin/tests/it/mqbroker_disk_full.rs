@@ -93,7 +93,7 @@ impl Broker {
             .arg(self.child.id().to_string())
             .status()
             .unwrap();
-        let status = self.child.wait().unwrap();
+        let status = crate::child::wait_exit(&mut self.child, "mqbroker after SIGTERM");
         assert!(status.success(), "shutdown: {status}");
     }
 }

@@ -2,9 +2,11 @@
 //! the boot line, a request over TCP on the port of its own peer entry, the refusals, and a
 //! clean stop on SIGTERM.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
+
+use crate::child::{run, Child};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mqcontroller");
 
@@ -16,13 +18,40 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
-struct KillOnDrop(std::process::Child);
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
 
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// `mqcontroller -c <dir>/controller.conf` with `conf` in it, home in `dir`.
+fn start(dir: &Path, conf: &str) -> Child {
+    std::fs::create_dir_all(dir).unwrap();
+    let file = dir.join("controller.conf");
+    std::fs::write(&file, conf).unwrap();
+    let mut child = Child::spawn(
+        Command::new(BIN)
+            .args(["-c", file.to_str().unwrap()])
+            .env("ROCKETMQ_HOME", dir)
+            .env("HOME", dir),
+    );
+    child.line(|l| l == "The Controller Server boot success. serializeType=JSON");
+    child
+}
+
+fn call(addr: &str, cmd: remoting::Command) -> remoting::Command {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        remoting::Client::new()
+            .invoke(addr, cmd, Duration::from_secs(5))
+            .await
+            .unwrap()
+    })
 }
 
 #[test]
@@ -34,11 +63,9 @@ fn print_config_lists_java_keys() {
         "controllerDLegerSelfId=n7\nenableElectUncleanMaster=true\n",
     )
     .unwrap();
-    let out = Command::new(BIN)
+    let out = run(Command::new(BIN)
         .args(["-c", conf.to_str().unwrap(), "-p"])
-        .env("HOME", &dir)
-        .output()
-        .unwrap();
+        .env("HOME", &dir));
     assert!(out.status.success());
     let stdout = String::from_utf8(out.stdout).unwrap();
     for line in [
@@ -56,46 +83,20 @@ fn print_config_lists_java_keys() {
 #[test]
 fn boots_on_its_peer_port_and_stops_on_sigterm() {
     let dir = temp_dir("boot");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let conf = dir.join("controller.conf");
-    std::fs::write(
-        &conf,
-        format!(
+    let port = free_port();
+    let mut child = start(
+        &dir,
+        &format!(
             "bindAddress=127.0.0.1\ncontrollerDLegerPeers=n0-127.0.0.1:{port}\n\
              controllerDLegerSelfId=n0\ncontrollerStorePath={}\n",
             dir.join("store").display()
         ),
-    )
-    .unwrap();
-    let child = Command::new(BIN)
-        .args(["-c", conf.to_str().unwrap()])
-        .env("ROCKETMQ_HOME", &dir)
-        .env("HOME", &dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut child = KillOnDrop(child);
-    let stdout = child.0.stdout.take().unwrap();
-    let booted = BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
-        .any(|l| l == "The Controller Server boot success. serializeType=JSON");
-    assert!(booted);
+    );
     // CONTROLLER_GET_METADATA_INFO (1005), a JSON header frame.
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let reply = rt.block_on(async {
-        let client = remoting::Client::new();
-        let req = remoting::Command::request(1005);
-        client
-            .invoke(&format!("127.0.0.1:{port}"), req, Duration::from_secs(5))
-            .await
-            .unwrap()
-    });
+    let reply = call(
+        &format!("127.0.0.1:{port}"),
+        remoting::Command::request(1005),
+    );
     assert_eq!(reply.code, 0);
     assert_eq!(
         reply.ext("controllerLeaderAddress"),
@@ -103,12 +104,8 @@ fn boots_on_its_peer_port_and_stops_on_sigterm() {
     );
     assert_eq!(reply.ext("isLeader"), Some("true"));
     assert!(dir.join("store/thrust-events.log").exists());
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    assert!(child.0.wait().unwrap().success());
+    child.terminate();
+    assert!(child.wait().success());
 }
 
 #[test]
@@ -143,12 +140,10 @@ fn what_java_refuses_or_thrust_lacks_stops_start_up_naming_the_key() {
         ),
     ] {
         std::fs::write(&conf, &lines).unwrap();
-        let out = Command::new(BIN)
+        let out = run(Command::new(BIN)
             .args(["-c", conf.to_str().unwrap()])
             .env("ROCKETMQ_HOME", &dir)
-            .env("HOME", &dir)
-            .output()
-            .unwrap();
+            .env("HOME", &dir));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(255), "{lines}: {stderr}");
         assert!(stderr.contains(says), "{lines}: {stderr}");

@@ -1,9 +1,10 @@
 //! Runs the `mqnamesrv` binary as scripts do: `-p`, `-c` with a config file, the boot line,
 //! a request over TCP, and a clean stop on SIGTERM.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
+
+use crate::child::{run, Child};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mqnamesrv");
 
@@ -19,13 +20,11 @@ fn print_config_lists_java_keys() {
     let dir = temp_dir("print");
     let conf = dir.join("namesrv.conf");
     std::fs::write(&conf, "listenPort=19999\norderMessageEnable=true\n").unwrap();
-    let out = Command::new(BIN)
+    let out = run(Command::new(BIN)
         .arg("-c")
         .arg(&conf)
         .arg("-p")
-        .env("HOME", &dir)
-        .output()
-        .unwrap();
+        .env("HOME", &dir));
     assert!(out.status.success());
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(
@@ -49,12 +48,10 @@ fn print_config_lists_java_keys() {
 #[test]
 fn rocketmq_home_defaults_to_the_directory_above_the_binary() {
     let dir = temp_dir("home");
-    let out = Command::new(BIN)
+    let out = run(Command::new(BIN)
         .arg("-p")
         .env_remove("ROCKETMQ_HOME")
-        .env("HOME", &dir)
-        .output()
-        .unwrap();
+        .env("HOME", &dir));
     assert!(out.status.success());
     let stdout = String::from_utf8(out.stdout).unwrap();
     let exe = std::fs::canonicalize(BIN).unwrap();
@@ -76,26 +73,11 @@ fn bad_value_is_refused_naming_the_key() {
     let dir = temp_dir("bad");
     let conf = dir.join("namesrv.conf");
     std::fs::write(&conf, "listenPort=98x\n").unwrap();
-    let out = Command::new(BIN)
-        .arg("-c")
-        .arg(&conf)
-        .env("HOME", &dir)
-        .output()
-        .unwrap();
+    let out = run(Command::new(BIN).arg("-c").arg(&conf).env("HOME", &dir));
     assert!(!out.status.success());
     assert!(String::from_utf8(out.stderr)
         .unwrap()
         .contains("listenPort"));
-}
-
-/// Kills the server if the test fails before stopping it.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[test]
@@ -111,22 +93,14 @@ fn boots_serves_and_stops_on_sigterm() {
         ),
     )
     .unwrap();
-    let child = Command::new(BIN)
-        .arg("-c")
-        .arg(&conf)
-        .env("ROCKETMQ_HOME", &dir)
-        .env("HOME", &dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut child = KillOnDrop(child);
-    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
-    let boot = lines
-        .by_ref()
-        .map(|l| l.unwrap())
-        .find(|l| l.starts_with("The Name Server boot success. serializeType=JSON"))
-        .unwrap();
+    let mut child = Child::spawn(
+        Command::new(BIN)
+            .arg("-c")
+            .arg(&conf)
+            .env("ROCKETMQ_HOME", &dir)
+            .env("HOME", &dir),
+    );
+    let boot = child.line(|l| l.starts_with("The Name Server boot success. serializeType=JSON"));
     let port = boot.rsplit(':').next().unwrap().to_string();
 
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -143,13 +117,8 @@ fn boots_serves_and_stops_on_sigterm() {
     });
     assert_eq!(reply.code, remoting::code::response::SUCCESS);
 
-    let killed = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.0.id().to_string())
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let status = child.0.wait().unwrap();
+    child.terminate();
+    let status = child.wait();
     assert!(status.success(), "exit status {status:?}");
     let log = std::fs::read_to_string(dir.join("logs/rocketmqlogs/namesrv.log")).unwrap();
     assert!(log.contains("The Name Server boot success."), "{log}");
@@ -188,54 +157,31 @@ fn unsupported_values_stop_start_up_naming_the_key() {
             format!("bindAddress=127.0.0.1\nlistenPort=0\n{lines}"),
         )
         .unwrap();
-        let child = Command::new(BIN)
+        let out = run(Command::new(BIN)
             .arg("-c")
             .arg(&conf)
             .env("ROCKETMQ_HOME", &dir)
-            .env("HOME", &dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut child = KillOnDrop(child);
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        while child.0.try_wait().unwrap().is_none() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "mqnamesrv started with {lines}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let status = child.0.wait().unwrap();
-        let mut stderr = String::new();
-        std::io::Read::read_to_string(child.0.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+            .env("HOME", &dir));
+        let (status, stderr) = (out.status, String::from_utf8_lossy(&out.stderr));
         assert_eq!(status.code(), Some(255), "{key}: {stderr}");
         assert!(stderr.contains(says), "{key}: {stderr}");
     }
 }
 
 /// Starts `mqnamesrv` on a free port with `JAVA_OPT` and returns it with its address.
-fn start_with_java_opt(dir: &std::path::Path, java_opt: &str) -> (KillOnDrop, String) {
+fn start_with_java_opt(dir: &std::path::Path, java_opt: &str) -> (Child, String) {
     let conf = dir.join("namesrv.conf");
     std::fs::write(&conf, "bindAddress=127.0.0.1\nlistenPort=0\n").unwrap();
-    let child = Command::new(BIN)
-        .arg("-c")
-        .arg(&conf)
-        .env("ROCKETMQ_HOME", dir)
-        .env("HOME", dir)
-        .env("JAVA_OPT", java_opt)
-        .env_remove("JAVA_OPT_EXT")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut child = KillOnDrop(child);
-    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
-    let boot = lines
-        .by_ref()
-        .map(|l| l.unwrap())
-        .find(|l| l.starts_with("The Name Server boot success. serializeType=JSON"))
-        .unwrap_or_else(|| panic!("no boot line with JAVA_OPT={java_opt}"));
+    let mut child = Child::spawn(
+        Command::new(BIN)
+            .arg("-c")
+            .arg(&conf)
+            .env("ROCKETMQ_HOME", dir)
+            .env("HOME", dir)
+            .env("JAVA_OPT", java_opt)
+            .env_remove("JAVA_OPT_EXT"),
+    );
+    let boot = child.line(|l| l.starts_with("The Name Server boot success. serializeType=JSON"));
     let port = boot.rsplit(':').next().unwrap().to_string();
     (child, format!("127.0.0.1:{port}"))
 }
@@ -275,7 +221,7 @@ fn tls_config_file_settings_are_checked_at_start_up() {
     std::fs::write(&file, "tls.test.mode.enable=false\n").unwrap();
     let conf = dir.join("namesrv.conf");
     std::fs::write(&conf, "bindAddress=127.0.0.1\nlistenPort=0\n").unwrap();
-    let out = Command::new(BIN)
+    let out = run(Command::new(BIN)
         .arg("-c")
         .arg(&conf)
         .env("ROCKETMQ_HOME", &dir)
@@ -286,9 +232,7 @@ fn tls_config_file_settings_are_checked_at_start_up() {
                 "-Dtls.server.mode=enforcing -Dtls.config.file={}",
                 file.display()
             ),
-        )
-        .output()
-        .unwrap();
+        ));
     assert_eq!(out.status.code(), Some(255));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
