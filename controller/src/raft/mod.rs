@@ -15,6 +15,15 @@
 //! Node ids are the positions of the `controllerDLegerPeers` entries (the same list on every
 //! controller). Like Java's `DLedgerController`, a new leader serves only once the blank entry
 //! of its term is applied (its state has caught up); until then it answers as a follower.
+//!
+//! A member whose store was lost starts again empty under its old id, as a DLedger member
+//! does: the leader finds its log shorter than it had acknowledged and brings it up to date
+//! with the snapshot and the log after it. openraft allows that only with its
+//! `loosen-follower-log-revert` feature; without it a release build's leader kept the old
+//! position, its search for the member's last entry went below zero, and it sent the entries
+//! after its purge point as if they followed the member's initial entry (a hole that made the
+//! member's apply panic). Such a member also lost its vote: losing the stores of two of three
+//! members at once can lose committed state, as with DLedger.
 
 pub mod network;
 pub mod state;

@@ -277,6 +277,26 @@ fn a_group_store_is_not_started_under_other_peers() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Waits until `raft` (the leader) knows that node `id` holds the leader's last entry.
+async fn replicated(raft: &super::ControllerRaft, id: u64) {
+    let until = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let m = raft.metrics().borrow().clone();
+        let matched = m
+            .replication
+            .as_ref()
+            .and_then(|r| r.get(&id).copied().flatten());
+        if matched.is_some() && matched.map(|l| l.index) == m.last_log_index {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < until, "n{id} never caught up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A member that lost its store rejoins under its old id: the leader believed it held entries
+/// it no longer has (its log went back to the initial entry alone). The leader's log holds an
+/// entry past its purge point, so the member needs the snapshot and then that entry.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_member_without_its_store_is_brought_up_to_date_by_a_snapshot() {
     let mut g = Group::start("snapshot").await;
@@ -309,21 +329,28 @@ async fn a_member_without_its_store_is_brought_up_to_date_by_a_snapshot() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    assert_eq!(
+        g.apply_broker_id(leader, "b2").await.code,
+        response::SUCCESS
+    );
+    let follower = (leader + 1) % 3;
+    replicated(&raft, follower as u64).await;
     drop(raft);
 
-    // A follower whose store is gone can only learn b1 from the snapshot.
-    let follower = (leader + 1) % 3;
+    // Its store gone, the follower learns b1 from the snapshot and b2 from the log.
     g.stop(follower).await;
     std::fs::remove_dir_all(&g.nodes[follower].store).unwrap();
     g.restart(follower).await;
     g.knows(follower, "b1").await;
+    g.knows(follower, "b2").await;
 
-    // The leader restarts from its own snapshot.
+    // The leader restarts from its own snapshot and log.
     g.stop(leader).await;
     let next = g.leader().await;
-    assert_eq!(g.apply_broker_id(next, "b2").await.code, response::SUCCESS);
+    assert_eq!(g.apply_broker_id(next, "b3").await.code, response::SUCCESS);
     g.restart(leader).await;
-    g.knows(leader, "b1").await;
-    g.knows(leader, "b2").await;
+    for name in ["b1", "b2", "b3"] {
+        g.knows(leader, name).await;
+    }
     g.shutdown().await;
 }
