@@ -174,11 +174,16 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 }
 
 /// Logs to stderr and, like Java, to `~/logs/rocketmqlogs/<file>` when it can be opened (the
-/// quick start tells users to `tail -f` it for the boot line); `RUST_LOG` filters.
+/// quick start tells users to `tail -f` it for the boot line). `RUST_LOG` filters; without it
+/// INFO and above are logged, less openraft's line per failed try to reach a controller peer
+/// (the controller warns about an unreachable peer itself).
 pub fn init_logging(file: &str) {
     use tracing_subscriber::fmt::writer::MakeWriterExt;
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        let directives = std::iter::once("info")
+            .chain(controller::raft::network::LOG_DIRECTIVES.iter().copied());
+        tracing_subscriber::EnvFilter::new(directives.collect::<Vec<_>>().join(","))
+    });
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match open_log_file(file) {
         Some(f) => builder

@@ -69,6 +69,17 @@ impl Child {
         }
     }
 
+    /// Waits until `wanted` accepts everything the child wrote to stderr so far.
+    pub fn stderr_until(&mut self, wanted: impl Fn(&str) -> bool) {
+        let until = Instant::now() + DEADLINE;
+        while !wanted(&self.stderr()) {
+            if Instant::now() > until {
+                self.fail("stderr never showed what was waited for");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// SIGTERM, as a service manager stops a server.
     pub fn terminate(&self) {
         let sent = Command::new("kill")

@@ -1,12 +1,15 @@
 //! Runs the `mqcontroller` binary as scripts do: `-p`, `-c` with Java's `controller.conf` keys,
-//! the boot line, a request over TCP on the port of its own peer entry, the refusals, and a
-//! clean stop on SIGTERM.
+//! the boot line, a request over TCP on the port of its own peer entry, the refusals, a group of
+//! controllers with one member down, and a clean stop on SIGTERM.
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::child::{run, Child};
+use remoting::code::{request as rq, response};
+use remoting::headers::ApplyBrokerIdRequestHeader;
+
+use crate::child::{run, Child, DEADLINE};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mqcontroller");
 
@@ -106,6 +109,91 @@ fn boots_on_its_peer_port_and_stops_on_sigterm() {
     assert!(dir.join("store/thrust-events.log").exists());
     child.terminate();
     assert!(child.wait().success());
+}
+
+/// Two of three controllers serve as a group; the third is down. The leader commits with the
+/// two and warns about the third naming its address, once and then once per interval with the
+/// number of failed tries, where openraft alone logged an ERROR for every try (every 500 ms).
+#[test]
+fn a_group_with_one_member_down_serves_and_warns_about_it_sparingly() {
+    let dir = temp_dir("group");
+    let ports = [free_port(), free_port(), free_port()];
+    let peers: Vec<String> = (0..3)
+        .map(|i| format!("n{i}-127.0.0.1:{}", ports[i]))
+        .collect();
+    let conf = |i: usize| {
+        format!(
+            "bindAddress=127.0.0.1\ncontrollerDLegerGroup=g\ncontrollerDLegerPeers={}\n\
+             controllerDLegerSelfId=n{i}\ncontrollerStorePath={}\n",
+            peers.join(";"),
+            dir.join(format!("n{i}/store")).display()
+        )
+    };
+    let mut members: Vec<Child> = (0..2)
+        .map(|i| start(&dir.join(format!("n{i}")), &conf(i)))
+        .collect();
+    let addr = |i: usize| format!("127.0.0.1:{}", ports[i]);
+    let until = Instant::now() + DEADLINE;
+    let leader = loop {
+        let leading = (0..2).find(|i| {
+            call(
+                &addr(*i),
+                remoting::Command::request(rq::CONTROLLER_GET_METADATA_INFO),
+            )
+            .ext("isLeader")
+                == Some("true")
+        });
+        if let Some(i) = leading {
+            break i;
+        }
+        assert!(Instant::now() < until, "no leader");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let h = ApplyBrokerIdRequestHeader {
+        cluster_name: Some("c".into()),
+        broker_name: Some("b".into()),
+        applied_broker_id: Some(1),
+        register_check_code: Some("127.0.0.1:10911;1".into()),
+    };
+    let reply = call(
+        &addr(leader),
+        remoting::Command::request(rq::CONTROLLER_APPLY_BROKER_ID).with_header(&h),
+    );
+    assert_eq!(reply.code, response::SUCCESS, "{:?}", reply.remark);
+
+    // From here on the leader is settled: no elections, only tries to reach the third member.
+    let mark = members[leader].stderr().len();
+    let down = format!("peer={}", addr(2));
+    let failures = |line: &str| -> u64 {
+        line.split("failures=")
+            .nth(1)
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_default()
+    };
+    let warning = |l: &str| l.contains(" WARN ") && l.contains(&down);
+    // A warning that counts several failed tries since the one before.
+    members[leader].stderr_until(|log| log[mark..].lines().any(|l| warning(l) && failures(l) >= 3));
+    let log = members[leader].stderr();
+    let since: Vec<&str> = log[mark..].lines().collect();
+    let last = since
+        .iter()
+        .position(|l| warning(l) && failures(l) >= 3)
+        .unwrap();
+    let window = &since[..=last];
+    assert!(
+        window.iter().filter(|l| warning(l)).count() <= 2,
+        "{window:#?}"
+    );
+    assert!(window.iter().all(|l| !l.contains(" ERROR ")), "{window:#?}");
+    assert!(!log.contains("openraft::replication"), "{log}");
+    for m in &members {
+        m.terminate();
+    }
+    for m in &mut members {
+        let status = m.wait();
+        assert!(status.success(), "{status}: {}", m.stderr());
+    }
 }
 
 #[test]

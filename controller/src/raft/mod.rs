@@ -64,6 +64,9 @@ openraft::declare_raft_types!(
 
 pub type ControllerRaft = openraft::Raft<TypeConfig>;
 
+/// Milliseconds without a leader before a member calls an election.
+pub const ELECTION_TIMEOUT_MIN: u64 = 1500;
+
 /// How long a write waits for its entry to be committed and applied.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -105,7 +108,7 @@ impl RaftGroup {
         let config = Config {
             cluster_name: group.to_string(),
             heartbeat_interval: 250,
-            election_timeout_min: 1500,
+            election_timeout_min: ELECTION_TIMEOUT_MIN,
             election_timeout_max: 3000,
             snapshot_policy: SnapshotPolicy::LogsSinceLast(1000),
             max_in_snapshot_log_to_keep: 100,
@@ -115,9 +118,7 @@ impl RaftGroup {
             key: "controllerDLegerPeers".into(),
             message: format!("Raft configuration: {e}"),
         })?);
-        let network = network::Network {
-            client: Arc::new(Client::new()),
-        };
+        let network = network::Network::new(Arc::new(Client::new()));
         let raft = ControllerRaft::new(id, config, network, log, sm)
             .await
             .map_err(|e| Error::file(dir, e))?;
