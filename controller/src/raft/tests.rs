@@ -277,6 +277,44 @@ fn a_group_store_is_not_started_under_other_peers() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The raft-peers check on the whole start-up path: a member's store formed under one
+/// `controllerDLegerPeers` list is not started under another, and still starts under its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_is_not_started_under_other_peers() {
+    let base = std::env::temp_dir().join(format!("thrust-raft-moved-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let node = Node {
+        id: "n0".into(),
+        addr: format!("127.0.0.1:{}", free_port()),
+        store: base.join("n0"),
+        running: None,
+    };
+    let (p1, p2, p3) = (free_port(), free_port(), free_port());
+    let formed = format!("n0-{};n1-127.0.0.1:{p1};n2-127.0.0.1:{p2}", node.addr);
+    let moved = format!("n0-{};n1-127.0.0.1:{p1};n2-127.0.0.1:{p3}", node.addr);
+    start(config(&node, &formed))
+        .await
+        .unwrap()
+        .shutdown()
+        .await;
+    let Err(err) = start(config(&node, &moved)).await else {
+        panic!("started under other peers");
+    };
+    let err = err.to_string();
+    assert!(
+        err.contains(&format!("n2-127.0.0.1:{p2}"))
+            && err.contains(&format!("n2-127.0.0.1:{p3}"))
+            && err.contains("not supported"),
+        "{err}"
+    );
+    start(config(&node, &formed))
+        .await
+        .unwrap()
+        .shutdown()
+        .await;
+    let _ = std::fs::remove_dir_all(&base);
+}
+
 /// Waits until `raft` (the leader) knows that node `id` holds the leader's last entry.
 async fn replicated(raft: &super::ControllerRaft, id: u64) {
     let until = tokio::time::Instant::now() + DEADLINE;
