@@ -449,7 +449,9 @@ async fn open_backend(config: &ControllerConfig, store: &std::path::Path) -> Res
             .controller_d_leger_self_id
             .clone()
             .unwrap_or_default();
-        let group = RaftGroup::start(store, &group, peers, self_id.trim()).await?;
+        // The members' Raft calls go over the controller's client, in TLS when it uses TLS.
+        let client = Arc::new(Client::new().with_tls(remoting::tls::client(config.use_tls)?));
+        let group = RaftGroup::start(store, &group, peers, self_id.trim(), client).await?;
         tracing::info!(store = %store.display(), "controller group member started");
         return Ok(Backend::Group {
             group,

@@ -1,6 +1,6 @@
 //! Runs the `mqcontroller` binary as scripts do: `-p`, `-c` with Java's `controller.conf` keys,
 //! the boot line, a request over TCP on the port of its own peer entry, the refusals, a group of
-//! controllers with one member down, and a clean stop on SIGTERM.
+//! controllers with one member down, a group in enforcing TLS mode, and a clean stop on SIGTERM.
 
 use std::path::Path;
 use std::process::Command;
@@ -31,6 +31,11 @@ fn free_port() -> u16 {
 
 /// `mqcontroller -c <dir>/controller.conf` with `conf` in it, home in `dir`.
 fn start(dir: &Path, conf: &str) -> Child {
+    start_with_java_opt(dir, conf, "")
+}
+
+/// [`start`] with `JAVA_OPT` set, as `bin/runserver.sh` passes `-D` settings.
+fn start_with_java_opt(dir: &Path, conf: &str, java_opt: &str) -> Child {
     std::fs::create_dir_all(dir).unwrap();
     let file = dir.join("controller.conf");
     std::fs::write(&file, conf).unwrap();
@@ -38,19 +43,34 @@ fn start(dir: &Path, conf: &str) -> Child {
         Command::new(BIN)
             .args(["-c", file.to_str().unwrap()])
             .env("ROCKETMQ_HOME", dir)
-            .env("HOME", dir),
+            .env("HOME", dir)
+            .env("JAVA_OPT", java_opt),
     );
     child.line(|l| l == "The Controller Server boot success. serializeType=JSON");
     child
 }
 
 fn call(addr: &str, cmd: remoting::Command) -> remoting::Command {
+    call_with(remoting::Client::new(), addr, cmd)
+}
+
+/// [`call`] over TLS, trusting any server (Java's test mode).
+fn call_tls(addr: &str, cmd: remoting::Command) -> remoting::Command {
+    let tls = remoting::tls::ClientTls::new(&remoting::tls::TlsSettings::default()).unwrap();
+    call_with(
+        remoting::Client::new().with_tls(Some(std::sync::Arc::new(tls))),
+        addr,
+        cmd,
+    )
+}
+
+fn call_with(client: remoting::Client, addr: &str, cmd: remoting::Command) -> remoting::Command {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async {
-        remoting::Client::new()
+        client
             .invoke(addr, cmd, Duration::from_secs(5))
             .await
             .unwrap()
@@ -235,5 +255,65 @@ fn what_java_refuses_or_thrust_lacks_stops_start_up_naming_the_key() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(255), "{lines}: {stderr}");
         assert!(stderr.contains(says), "{lines}: {stderr}");
+    }
+}
+
+/// With `tls.server.mode=enforcing` every member refuses plain connections, so the group elects
+/// a leader and commits only because the members' Raft calls go over TLS too (`useTLS` follows
+/// the enforcing mode, as in Java).
+#[test]
+fn a_group_in_enforcing_tls_mode_elects_and_commits() {
+    let dir = temp_dir("group-tls");
+    let ports = [free_port(), free_port(), free_port()];
+    let peers: Vec<String> = (0..3)
+        .map(|i| format!("n{i}-127.0.0.1:{}", ports[i]))
+        .collect();
+    let conf = |i: usize| {
+        format!(
+            "bindAddress=127.0.0.1\ncontrollerDLegerGroup=g\ncontrollerDLegerPeers={}\n\
+             controllerDLegerSelfId=n{i}\ncontrollerStorePath={}\n",
+            peers.join(";"),
+            dir.join(format!("n{i}/store")).display()
+        )
+    };
+    let members: Vec<Child> = (0..3)
+        .map(|i| {
+            start_with_java_opt(
+                &dir.join(format!("n{i}")),
+                &conf(i),
+                "-Dtls.server.mode=enforcing",
+            )
+        })
+        .collect();
+    let addr = |i: usize| format!("127.0.0.1:{}", ports[i]);
+    let until = Instant::now() + DEADLINE;
+    let leader = loop {
+        let leading = (0..3).find(|i| {
+            call_tls(
+                &addr(*i),
+                remoting::Command::request(rq::CONTROLLER_GET_METADATA_INFO),
+            )
+            .ext("isLeader")
+                == Some("true")
+        });
+        if let Some(i) = leading {
+            break i;
+        }
+        assert!(Instant::now() < until, "no leader");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let h = ApplyBrokerIdRequestHeader {
+        cluster_name: Some("c".into()),
+        broker_name: Some("b".into()),
+        applied_broker_id: Some(1),
+        register_check_code: Some("127.0.0.1:10911;1".into()),
+    };
+    let reply = call_tls(
+        &addr(leader),
+        remoting::Command::request(rq::CONTROLLER_APPLY_BROKER_ID).with_header(&h),
+    );
+    assert_eq!(reply.code, response::SUCCESS, "{:?}", reply.remark);
+    for m in &members {
+        m.terminate();
     }
 }

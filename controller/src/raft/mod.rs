@@ -90,7 +90,14 @@ impl RaftGroup {
     /// Opens the store in `dir`, starts the Raft node of peer `self_id` and, on a store that
     /// never joined a group, proposes the group of all `peers` (every member does; openraft
     /// accepts the same initial membership from each).
-    pub async fn start(dir: &Path, group: &str, peers: Vec<Peer>, self_id: &str) -> Result<Self> {
+    /// `client` carries the Raft calls to the other members.
+    pub async fn start(
+        dir: &Path,
+        group: &str,
+        peers: Vec<Peer>,
+        self_id: &str,
+        client: Arc<Client>,
+    ) -> Result<Self> {
         let id = peers
             .iter()
             .position(|p| p.id == self_id)
@@ -118,7 +125,7 @@ impl RaftGroup {
             key: "controllerDLegerPeers".into(),
             message: format!("Raft configuration: {e}"),
         })?);
-        let network = network::Network::new(Arc::new(Client::new()));
+        let network = network::Network::new(client);
         let raft = ControllerRaft::new(id, config, network, log, sm)
             .await
             .map_err(|e| Error::file(dir, e))?;
