@@ -560,19 +560,7 @@ pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn message() -> NewMessage {
-        NewMessage {
-            topic: "P".into(),
-            queue_id: 0,
-            flag: 0,
-            body: bytes::Bytes::from_static(b"x"),
-            properties: String::new(),
-            sys_flag: 0,
-            born_timestamp: 0,
-            born_host: "127.0.0.1:1".parse().unwrap(),
-            store_host: "127.0.0.1:2".parse().unwrap(),
-            reconsume_times: 0,
-            prepared_transaction_offset: 0,
-        }
+        crate::testutil::message("P", b"x")
     }
 
     /// A failed sync poisons the store: waiters get the error, later writes are refused, and

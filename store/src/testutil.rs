@@ -1,7 +1,10 @@
-//! Test helpers: unique temporary directories removed on drop.
+//! Test helpers: unique temporary directories removed on drop, a small filesystem to fill, and
+//! a plain message to put.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::NewMessage;
 
 /// A temporary directory, deleted when dropped.
 pub struct TempDir(PathBuf);
@@ -162,5 +165,22 @@ fn unmount_stale() {
                 .status();
             let _ = std::fs::remove_dir_all(dir);
         }
+    }
+}
+
+/// A message of `body` to `topic`, queue 0, with no properties or flags.
+pub fn message(topic: &str, body: &'static [u8]) -> NewMessage {
+    NewMessage {
+        topic: topic.into(),
+        queue_id: 0,
+        flag: 0,
+        body: bytes::Bytes::from_static(body),
+        properties: String::new(),
+        sys_flag: 0,
+        born_timestamp: 0,
+        born_host: std::net::SocketAddr::from(([127, 0, 0, 1], 1)),
+        store_host: std::net::SocketAddr::from(([127, 0, 0, 1], 2)),
+        reconsume_times: 0,
+        prepared_transaction_offset: 0,
     }
 }

@@ -77,6 +77,42 @@ fn call_with(client: remoting::Client, addr: &str, cmd: remoting::Command) -> re
     })
 }
 
+/// Waits until one of `members` says it leads, then has it commit an event (a broker id), and
+/// returns its index.
+fn leader_commits(
+    members: &[String],
+    call: fn(&str, remoting::Command) -> remoting::Command,
+) -> usize {
+    let until = Instant::now() + DEADLINE;
+    let leader = loop {
+        let leading = (0..members.len()).find(|i| {
+            call(
+                &members[*i],
+                remoting::Command::request(rq::CONTROLLER_GET_METADATA_INFO),
+            )
+            .ext("isLeader")
+                == Some("true")
+        });
+        if let Some(i) = leading {
+            break i;
+        }
+        assert!(Instant::now() < until, "no leader");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let h = ApplyBrokerIdRequestHeader {
+        cluster_name: Some("c".into()),
+        broker_name: Some("b".into()),
+        applied_broker_id: Some(1),
+        register_check_code: Some("127.0.0.1:10911;1".into()),
+    };
+    let reply = call(
+        &members[leader],
+        remoting::Command::request(rq::CONTROLLER_APPLY_BROKER_ID).with_header(&h),
+    );
+    assert_eq!(reply.code, response::SUCCESS, "{:?}", reply.remark);
+    leader
+}
+
 #[test]
 fn print_config_lists_java_keys() {
     let dir = temp_dir("print");
@@ -153,33 +189,7 @@ fn a_group_with_one_member_down_serves_and_warns_about_it_sparingly() {
         .map(|i| start(&dir.join(format!("n{i}")), &conf(i)))
         .collect();
     let addr = |i: usize| format!("127.0.0.1:{}", ports[i]);
-    let until = Instant::now() + DEADLINE;
-    let leader = loop {
-        let leading = (0..2).find(|i| {
-            call(
-                &addr(*i),
-                remoting::Command::request(rq::CONTROLLER_GET_METADATA_INFO),
-            )
-            .ext("isLeader")
-                == Some("true")
-        });
-        if let Some(i) = leading {
-            break i;
-        }
-        assert!(Instant::now() < until, "no leader");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let h = ApplyBrokerIdRequestHeader {
-        cluster_name: Some("c".into()),
-        broker_name: Some("b".into()),
-        applied_broker_id: Some(1),
-        register_check_code: Some("127.0.0.1:10911;1".into()),
-    };
-    let reply = call(
-        &addr(leader),
-        remoting::Command::request(rq::CONTROLLER_APPLY_BROKER_ID).with_header(&h),
-    );
-    assert_eq!(reply.code, response::SUCCESS, "{:?}", reply.remark);
+    let leader = leader_commits(&[addr(0), addr(1)], call);
 
     // From here on the leader is settled: no elections, only tries to reach the third member.
     let mark = members[leader].stderr().len();
@@ -286,33 +296,7 @@ fn a_group_in_enforcing_tls_mode_elects_and_commits() {
         })
         .collect();
     let addr = |i: usize| format!("127.0.0.1:{}", ports[i]);
-    let until = Instant::now() + DEADLINE;
-    let leader = loop {
-        let leading = (0..3).find(|i| {
-            call_tls(
-                &addr(*i),
-                remoting::Command::request(rq::CONTROLLER_GET_METADATA_INFO),
-            )
-            .ext("isLeader")
-                == Some("true")
-        });
-        if let Some(i) = leading {
-            break i;
-        }
-        assert!(Instant::now() < until, "no leader");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let h = ApplyBrokerIdRequestHeader {
-        cluster_name: Some("c".into()),
-        broker_name: Some("b".into()),
-        applied_broker_id: Some(1),
-        register_check_code: Some("127.0.0.1:10911;1".into()),
-    };
-    let reply = call_tls(
-        &addr(leader),
-        remoting::Command::request(rq::CONTROLLER_APPLY_BROKER_ID).with_header(&h),
-    );
-    assert_eq!(reply.code, response::SUCCESS, "{:?}", reply.remark);
+    leader_commits(&[addr(0), addr(1), addr(2)], call_tls);
     for m in &members {
         m.terminate();
     }

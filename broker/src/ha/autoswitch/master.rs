@@ -365,22 +365,6 @@ mod tests {
         let _ = std::fs::remove_dir_all(dir);
     }
 
-    fn message() -> store::NewMessage {
-        store::NewMessage {
-            topic: "T".into(),
-            queue_id: 0,
-            flag: 0,
-            body: bytes::Bytes::from_static(b"m"),
-            properties: String::new(),
-            sys_flag: 0,
-            born_timestamp: 0,
-            born_host: "127.0.0.1:1".parse().unwrap(),
-            store_host: "127.0.0.1:2".parse().unwrap(),
-            reconsume_times: 0,
-            prepared_transaction_offset: 0,
-        }
-    }
-
     /// Java's default `readUnCommitted=false` with `allAckInSyncStateSet`: a master's consume
     /// queue holds a message once every SyncStateSet member acknowledged it; alone in the set,
     /// it holds it at once.
@@ -401,7 +385,11 @@ mod tests {
         };
         on_frame(&b, &link, hs);
         on_frame(&b, &link, SlaveFrame::Report(0));
-        let p = b.store.put(message()).unwrap().first();
+        let p = b
+            .store
+            .put(store::testutil::message("T", b"m"))
+            .unwrap()
+            .first();
         super::super::update_dispatch(&b);
         assert_eq!(b.store.max_offset("T", 0), 0, "not acknowledged yet");
         on_frame(&b, &link, SlaveFrame::Report(p.physical_offset + 1));
@@ -414,7 +402,7 @@ mod tests {
         assert_eq!(b.store.max_offset("T", 0), 1, "acknowledged by slave 2");
         auto.set_sync_state_set([1].into_iter().collect(), 0);
         super::super::update_dispatch(&b);
-        b.store.put(message()).unwrap();
+        b.store.put(store::testutil::message("T", b"m")).unwrap();
         assert_eq!(b.store.max_offset("T", 0), 2, "alone: at once");
         b.store.shutdown().unwrap();
         let _ = std::fs::remove_dir_all(dir);
