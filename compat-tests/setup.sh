@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fetches and builds everything the compat tests drive, into .cache/ at the repository root:
 #   .cache/java/<name>-<version>/   runtime classpaths of the published RocketMQ artifacts (Maven)
-#   .cache/java/classes/<set>/      our Java driver programs, compiled against those jars
+#   .cache/java/classes/<set>/      our Java driver programs, compiled against those jars (driver.jar)
+#   .cache/java/cds/<name>.jsa      class-data-sharing archives of the JVMs the suite starts most
 #   .cache/go/godriver              our Go driver, built against rocketmq-client-go/v2 (Go proxy)
 #   .cache/python/rocketmq/         the C++ client: librocketmq as bundled by the PyPI package
 #                                   `rocketmq`, with its ctypes binding (compat-tests/python drives it)
@@ -49,13 +50,15 @@ sources_hash() { find "$@" -type f | LC_ALL=C sort | xargs sha256sum | sha256sum
 # replaced is kept (such a test may still load from it); older ones are removed.
 javac_set() {
   local link="$cache/java/classes/$1" stamp dir prev d
-  stamp="$(sources_hash "$3")-$(basename "$2")"
+  stamp="$(sources_hash "$3")-$(basename "$2")-jar"
   if [ -f "$link/.stamp" ] && [ "$(cat "$link/.stamp")" = "$stamp" ]; then return; fi
   log "compiling Java driver set $1"
   dir="$cache/java/classes/.$1-$$"
   rm -rf "$dir" && mkdir -p "$dir"
   # shellcheck disable=SC2046
   bounded 300 javac -nowarn -encoding UTF-8 -d "$dir" -cp "$2/*" $(find "$3" -name '*.java') >&2
+  # A jar, not the directory, goes on the classpath: CDS archives only classes from jars.
+  bounded 120 jar --create --file "$dir/driver.jar" -C "$dir" . >&2
   echo "$stamp" > "$dir/.stamp"
   prev="$(readlink "$link" 2>/dev/null || true)"
   [ -L "$link" ] || rm -rf "$link"
@@ -92,3 +95,83 @@ if [ "$(cat "$cache/python/.stamp" 2>/dev/null)" != "$cpp_pkg" ]; then
   PYTHONPATH="$cache/python" python3 -c 'import rocketmq.client' >&2
   echo "$cpp_pkg" > "$cache/python/.stamp"
 fi
+
+# Class-data-sharing archives (-XX:SharedArchiveFile, JDK 17's dynamic archives) for the JVMs the
+# suite starts most often: the Java NameServer and broker 5.3.3 and the Java driver on clients
+# 5.3.3 and 4.9.8. Each is recorded by one run of the real program — the NameServer and the broker
+# up, a driver's produce-and-consume round trip through them — and takes a fifth to a third off a
+# start-up's CPU. The harness (compat-tests/src/env.rs `cds_archive`) uses an archive only when it
+# exists, with the same classpath and JVM flags as here; a failed recording costs speed, never a
+# test.
+record_cds() {
+  local out="$cache/java/cds" stamp tmp ports ns_port br_port ns_pid br_pid ok=1 f
+  stamp="$(java -version 2>&1 | head -1)"
+  for f in namesrv-5.3.3 broker-5.3.3 client-5.3.3 client-4.9.8; do
+    stamp="$stamp $(stat -c %Y "$cache/java/$f/.complete")"
+  done
+  stamp="$stamp $(cat "$cache/java/classes/client-5.3.3/.stamp" "$cache/java/classes/client-4.9.8/.stamp" | tr '\n' ' ')"
+  if [ "$(cat "$out/.stamp" 2>/dev/null)" = "$stamp" ]; then return 0; fi
+  log "recording class-data-sharing archives"
+  tmp="$cache/java/.cds-$$"
+  rm -rf "$cache/java/.cds-"* "$out" && mkdir -p "$tmp/home"
+  # Free ports: one for the NameServer, and a broker port whose -2 (VIP) and +1 (HA) are free too.
+  ports="$(python3 - <<'PY'
+import random, socket
+def free(p):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p)); return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+while True:
+    n, b = random.randrange(20000, 29000), random.randrange(20000, 29000)
+    if abs(n - b) > 3 and all(free(p) for p in (n, b - 2, b, b + 1)):
+        print(n, b); break
+PY
+)"
+  read -r ns_port br_port <<< "$ports"
+  local jvm=(-XX:+UseSerialGC -XX:-UsePerfData -Djava.net.preferIPv4Stack=true "-Duser.home=$tmp/home")
+  printf 'listenPort=%s\nbindAddress=127.0.0.1\n' "$ns_port" > "$tmp/namesrv.conf"
+  printf '%s\n' brokerClusterName=CdsCluster brokerName=cds brokerId=0 "listenPort=$br_port" \
+    "haListenPort=$((br_port + 1))" bindAddress=127.0.0.1 brokerIP1=127.0.0.1 \
+    "namesrvAddr=127.0.0.1:$ns_port" "storePathRootDir=$tmp/store" mappedFileSizeCommitLog=67108864 \
+    autoCreateTopicEnable=true > "$tmp/broker.conf"
+  ROCKETMQ_HOME="$tmp/home" timeout -k 90 300 java -Xms128m -Xmx256m "${jvm[@]}" -XX:TieredStopAtLevel=1 \
+    "-XX:ArchiveClassesAtExit=$tmp/namesrv-5.3.3.jsa" -cp "$cache/java/namesrv-5.3.3/*" \
+    org.apache.rocketmq.namesrv.NamesrvStartup -c "$tmp/namesrv.conf" > "$tmp/namesrv.out" 2>&1 &
+  ns_pid=$!
+  ROCKETMQ_HOME="$tmp/home" timeout -k 90 300 java -Xms256m -Xmx512m --add-exports=java.base/sun.nio.ch=ALL-UNNAMED "${jvm[@]}" \
+    "-XX:ArchiveClassesAtExit=$tmp/broker-5.3.3.jsa" -cp "$cache/java/broker-5.3.3/*" \
+    org.apache.rocketmq.broker.BrokerStartup -c "$tmp/broker.conf" > "$tmp/broker.out" 2>&1 &
+  br_pid=$!
+  local deadline=$((SECONDS + 180))
+  # Up, and the broker registered (the driver needs the route of the default topic).
+  until grep -qs "new broker registered" "$tmp/home/logs/rocketmqlogs/namesrv.log"; do
+    if [ $SECONDS -ge $deadline ] || ! kill -0 $ns_pid 2>/dev/null || ! kill -0 $br_pid 2>/dev/null; then
+      ok=0; break
+    fi
+    sleep 0.2
+  done
+  for f in 5.3.3 4.9.8; do
+    [ $ok = 1 ] || break
+    bounded 180 java -Xms64m -Xmx384m "${jvm[@]}" -XX:TieredStopAtLevel=1 \
+      "-XX:ArchiveClassesAtExit=$tmp/client-$f.jsa" \
+      -cp "$cache/java/classes/client-$f/driver.jar:$cache/java/client-$f/*" thrust.compat.ClientDriver \
+      roundtrip "ns=127.0.0.1:$ns_port" topic=CdsTopic "group=cds_${f//./_}" count=4 expect=4 \
+      > "$tmp/client-$f.out" 2>&1 || ok=0
+  done
+  # The archives are written as the JVMs exit (`timeout`, not a function, so that $! is its pid,
+  # passes the TERM on and bounds the wait).
+  kill $br_pid $ns_pid 2>/dev/null || true
+  wait $br_pid $ns_pid 2>/dev/null || true
+  for f in namesrv-5.3.3 broker-5.3.3 client-5.3.3 client-4.9.8; do [ -s "$tmp/$f.jsa" ] || ok=0; done
+  if [ $ok = 1 ]; then
+    mkdir -p "$out" && mv "$tmp"/*.jsa "$out/" && echo "$stamp" > "$out/.stamp"
+    rm -rf "$tmp"
+  else
+    log "warning: recording the class-data-sharing archives failed (see $tmp); JVMs start without them"
+  fi
+}
+record_cds

@@ -14,7 +14,7 @@ use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::env::{classpath, driver_classes, work_dir};
+use crate::env::{classpath, driver_jar, work_dir};
 use crate::process::Output;
 use crate::servers::java_cmd;
 
@@ -131,7 +131,7 @@ fn start() -> Option<Server> {
     let dir = work_dir("mqadmin-server");
     let cp = format!(
         "{}:{}",
-        driver_classes("admin-5.3.3").display(),
+        driver_jar("admin-5.3.3").display(),
         classpath("tools-5.3.3")
     );
     // JDK 17 warns on System.setSecurityManager but allows it with this property; the server

@@ -25,6 +25,37 @@ pub fn driver_classes(set: &str) -> PathBuf {
     cache_dir().join("java").join("classes").join(set)
 }
 
+/// The jar of one driver set: what goes on a classpath.
+pub fn driver_jar(set: &str) -> PathBuf {
+    driver_classes(set).join("driver.jar")
+}
+
+/// The classpath of our Java driver on Java client `version` (`5.3.3`, `4.9.8`).
+pub fn driver_classpath(version: &str) -> String {
+    format!(
+        "{}:{}",
+        driver_jar(&format!("client-{version}")).display(),
+        classpath(&format!("client-{version}"))
+    )
+}
+
+/// The class-data-sharing archive setup.sh recorded for JVMs with this classpath, when there is
+/// one: the NameServer and broker 5.3.3 and the drivers on clients 5.3.3 and 4.9.8.
+pub fn cds_archive(cp: &str) -> Option<PathBuf> {
+    let recorded = [
+        ("namesrv-5.3.3", classpath("namesrv-5.3.3")),
+        ("broker-5.3.3", classpath("broker-5.3.3")),
+        ("client-5.3.3", driver_classpath("5.3.3")),
+        ("client-4.9.8", driver_classpath("4.9.8")),
+    ];
+    let (name, _) = recorded.iter().find(|(_, c)| c == cp)?;
+    let archive = cache_dir()
+        .join("java")
+        .join("cds")
+        .join(format!("{name}.jsa"));
+    archive.exists().then_some(archive)
+}
+
 /// The Go driver binary.
 pub fn go_driver() -> PathBuf {
     cache_dir().join("go").join("godriver")

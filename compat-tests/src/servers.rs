@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use crate::env::{classpath, release_bin, work_dir};
+use crate::env::{cds_archive, classpath, release_bin, work_dir};
 use crate::ports::{free_broker_port, free_port};
 use crate::process::{Cmd, Server};
 use crate::wire;
@@ -61,9 +61,19 @@ pub fn java_cmd(dir: &Path, heap: &[&str], classpath: &str, main: &str) -> Cmd {
 }
 
 fn java_cmd_with(flags: &[&str], dir: &Path, heap: &[&str], classpath: &str, main: &str) -> Cmd {
+    // With an archive, the JVM's own warnings go to stderr: a stale archive (the jars changed
+    // after setup.sh recorded it) is then skipped without a word on a driver's JSON stdout.
+    let cds: Vec<String> = cds_archive(classpath).map_or_else(Vec::new, |a| {
+        vec![
+            format!("-XX:SharedArchiveFile={}", a.display()),
+            "-Xlog:disable".into(),
+            "-Xlog:all=warning:stderr".into(),
+        ]
+    });
     Cmd::new("java", dir)
         .args(heap.iter().copied())
         .args(flags.iter().copied())
+        .args(cds)
         .arg(format!("-Duser.home={}", dir.display()))
         .arg("-cp")
         .arg(classpath)

@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use crate::env::{classpath, cpp_client_dir, cpp_driver, driver_classes, go_driver, work_dir};
+use crate::env::{
+    classpath, cpp_client_dir, cpp_driver, driver_classpath, driver_jar, go_driver, work_dir,
+};
 use crate::process::{run, Cmd, Output};
 use crate::servers::java_cmd;
 use crate::wait::wait_until;
@@ -62,7 +64,7 @@ fn mqadmin_cmd_jvm(ns: &str, jvm: &[&str], args: &[&str]) -> Cmd {
     ));
     let cp = format!(
         "{}:{}",
-        driver_classes("admin-5.3.3").display(),
+        driver_jar("admin-5.3.3").display(),
         classpath("tools-5.3.3")
     );
     java_cmd(
@@ -120,15 +122,10 @@ pub fn java_program_jvm(client: JavaClient, class: &str, jvm: &[&str], args: &[S
         "java{v}-{class}-{}",
         args.first().map(String::as_str).unwrap_or("driver")
     ));
-    let cp = format!(
-        "{}:{}",
-        driver_classes(&format!("client-{v}")).display(),
-        classpath(&format!("client-{v}"))
-    );
     java_cmd(
         &dir,
         &[&["-Xms64m", "-Xmx384m"][..], jvm].concat(),
-        &cp,
+        &driver_classpath(v),
         &format!("thrust.compat.{class}"),
     )
     .args(args.iter().cloned())

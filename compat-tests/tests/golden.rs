@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use compat_tests::env::{classpath, driver_classes, require_setup, work_dir};
+use compat_tests::env::{classpath, driver_classes, driver_jar, require_setup, work_dir};
 use compat_tests::process::run;
 use compat_tests::servers::java_cmd;
 use namesrv::body::route::{ClusterInfo, KvTable, TopicRouteData};
@@ -47,7 +47,7 @@ fn golden_java(mode: &str, input: &str) -> Vec<Value> {
     let dir = work_dir(&format!("golden-{mode}"));
     let cp = format!(
         "{}:{}",
-        driver_classes("golden-5.3.3").display(),
+        driver_jar("golden-5.3.3").display(),
         classpath("tools-5.3.3")
     );
     // A real client sets its version ordinal through this property (MQClientAPIImpl); 5.3.3 = 479.

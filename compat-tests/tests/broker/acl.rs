@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use compat_tests::env::{cache_dir, classpath, driver_classes, require_setup, work_dir};
+use compat_tests::env::{cache_dir, classpath, driver_jar, require_setup, work_dir};
 use compat_tests::process::{run, LogDump};
 use compat_tests::servers::{java_cmd, Broker, BrokerSpec, JavaBrokerVersion, Namesrv, NsKind};
 use compat_tests::tools::{go_driver_cmd, kv};
@@ -115,7 +115,7 @@ fn acl_matrix(kind: NsKind) {
     let dir = work_dir("java-acl-driver");
     let cp = format!(
         "{}:{}",
-        driver_classes("acl-4.9.8").display(),
+        driver_jar("acl-4.9.8").display(),
         classpath("tools-4.9.8")
     );
     let cmd = java_cmd(

@@ -29,6 +29,7 @@ import org.apache.rocketmq.common.message.MessageExt;
  *         [prop.NAME=VALUE ...] [body=prefix]
  * consume ns=ADDR topic=T group=G expect=N [timeout_ms=60000] [from=first|last] [expr=*] [linger_ms=1500]
  *         [heartbeat_v2=true] [heartbeat_ms=30000]
+ * roundtrip ns=ADDR topic=T group=G count=N expect=N   (produce, then consume, in one JVM)
  * </pre>
  * {@code heartbeat_v2=true} (5.x clients only) turns on the client's heartbeat V2; the final line
  * then lists the brokers that acknowledged V2 ({@code v2Brokers}).
@@ -37,7 +38,8 @@ public final class ClientDriver {
     public static void main(String[] argv) {
         Modes.run(argv, Map.of(
             "produce", ClientDriver::produce,
-            "consume", ClientDriver::consume));
+            "consume", ClientDriver::consume,
+            "roundtrip", a -> produce(a) == 0 ? consume(a) : 2));
     }
 
     static void fail(String why) {
