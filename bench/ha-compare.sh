@@ -10,7 +10,7 @@
 # keys (127.0.0.1, ASYNC_FLUSH, fresh temp stores; the master brokerId=0 with the role, the slave
 # brokerId=1 brokerRole=SLAVE; inSyncReplicas=2 so that a 5.3.3 SYNC_MASTER waits for its slave, as
 # Thrust's does; Java with -Xms1g -Xmx1g and G1 as bin/runbroker.sh): target/release/ha-bench
-# (broker/src/bin/ha-bench.rs) waits for the slave to attach, then SENDERS connections send
+# (bench/src/bin/ha-bench.rs) waits for the slave to attach, then SENDERS connections send
 # SIZE-byte messages to the master, one in flight each, for SECONDS_PER_RUN, while it samples the
 # slave's lag (master minus slave commitLogMaxOffset, every 100 ms); then the time the slave needs
 # to catch up. Prints SEND_OK TPS, p50/p99/max latency, answers other than SEND_OK, lag, catch-up,
@@ -31,7 +31,7 @@ bench_workdir
 bench_build_bins "$work/bin" mqnamesrv mqbroker
 if [[ "${BENCH_NO_BUILD:-0}" != 1 ]]; then
     bench_log "building ha-bench (release)"
-    cargo build --release -q -p broker --bin ha-bench
+    cargo build --release -q -p bench --bin ha-bench
 fi
 cp target/release/ha-bench "$work/bin/ha-bench"
 bench_java_classpaths broker-5.3.3

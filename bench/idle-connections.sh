@@ -8,7 +8,7 @@
 #
 # For each broker, one after the other (ours, then Java's -Xms1g -Xmx1g with G1 as
 # bin/runbroker.sh), from the same broker.conf keys (127.0.0.1, a fresh temp store, our NameServer):
-# target/release/conn-bench (broker/src/bin/conn-bench.rs) creates a topic, keeps one connection
+# target/release/conn-bench (bench/src/bin/conn-bench.rs) creates a topic, keeps one connection
 # sending SIZE-byte messages (one in flight, one every INTERVAL_US) for the whole run, and meanwhile
 # opens CONNECTIONS idle TCP connections, holds them SECONDS_PER_PHASE, and closes them (WAVES times).
 # It reads the broker's VmRSS and RssAnon (its own memory, without the mapped store files) once
@@ -41,7 +41,7 @@ bench_workdir
 bench_build_bins "$work/bin" mqnamesrv mqbroker
 if [[ "${BENCH_NO_BUILD:-0}" != 1 ]]; then
     bench_log "building conn-bench (release)"
-    cargo build --release -q -p broker --bin conn-bench
+    cargo build --release -q -p bench --bin conn-bench
 fi
 cp target/release/conn-bench "$work/bin/conn-bench"
 if [[ -n "${OURS_MQBROKER:-}" ]]; then

@@ -176,7 +176,7 @@ bench_build_bins() {
     for bin in "$@"; do args+=(--bin "$bin"); done
     if [[ "${BENCH_NO_BUILD:-0}" != 1 ]]; then
         bench_log "building $* (release)"
-        if ! cargo build --release -q -p namesrv -p thrust "${args[@]}"; then
+        if ! cargo build --release -q -p bench -p thrust "${args[@]}"; then
             echo "the build failed; BENCH_NO_BUILD=1 runs the binaries already in target/release" >&2
             return 1
         fi

@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --release -q -p namesrv -p thrust --bin namesrv-bench --bin mqnamesrv
+cargo build --release -q -p bench -p thrust --bin namesrv-bench --bin mqnamesrv
 
 if [[ " $* " == *" --addr "* ]]; then
     exec target/release/namesrv-bench "$@"
