@@ -506,7 +506,7 @@ fn ours_controller_failover_ours_master_java_slaves() {
 /// leader, and the killed controller catches up when started again.
 #[test]
 fn ours_three_controllers_leader_killed() {
-    let _s = compat_tests::scenario::heavy(200);
+    let _s = compat_tests::scenario::heavy(300);
     failover([Impl::Ours; 3], Ctl::OursGroup);
 }
 
@@ -514,6 +514,6 @@ fn ours_three_controllers_leader_killed() {
 /// Java brokers.
 #[test]
 fn java_three_controllers_leader_killed() {
-    let _s = compat_tests::scenario::heavy(200);
+    let _s = compat_tests::scenario::heavy(450);
     failover([Impl::Java; 3], Ctl::JavaGroup);
 }
