@@ -83,10 +83,14 @@ fn tls_and_plain_clients(kind: Kind) {
         &batches,
         &sent,
     );
-    let route = mqadmin_tls(s.ns(), &["topicRoute", "-t", &topic]);
-    assert!(
-        route.stdout.contains(&s.broker_addr),
-        "TLS mqadmin reads the route: {route}"
+    // A fresh mqadmin JVM has Java's 3 s request timeout, which a loaded machine can exceed.
+    eventually(
+        Duration::from_secs(60),
+        "TLS mqadmin reads the route",
+        || {
+            let route = mqadmin_tls(s.ns(), &["topicRoute", "-t", &topic]);
+            route.stdout.contains(&s.broker_addr).then_some(route)
+        },
     );
 }
 
