@@ -11,17 +11,10 @@ use remoting::body::controller::SyncStateSet;
 use remoting::body::{from_body, to_body};
 use remoting::code::{request as rq, response as rc};
 use remoting::headers::*;
+use remoting::testutil::free_port;
 use remoting::{Client, Command, Connection, Handler, Server};
 
 const T: Duration = Duration::from_secs(5);
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn config(dir: &std::path::Path, port: u16) -> ConfigState {
     let mut state = ConfigState::default();

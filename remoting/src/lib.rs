@@ -69,6 +69,9 @@ pub mod reject;
 pub mod server;
 pub mod tls;
 
+#[doc(hidden)]
+pub mod testutil;
+
 pub use client::Client;
 pub use command::{Command, ExtFields, LanguageCode, SerializeType};
 pub use connection::{Connection, ConnectionOptions, Connections, Handler};

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use remoting::code::{request as rq, response};
 use remoting::headers::ApplyBrokerIdRequestHeader;
+use remoting::testutil::free_port;
 
 use crate::child::{run, Child, DEADLINE};
 
@@ -19,14 +20,6 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// `mqcontroller -c <dir>/controller.conf` with `conf` in it, home in `dir`.

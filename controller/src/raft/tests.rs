@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use remoting::code::{request as rq, response};
 use remoting::headers::{ApplyBrokerIdRequestHeader, GetMetaDataResponseHeader};
+use remoting::testutil::free_port;
 use remoting::{Client, Command};
 
 use crate::config::ControllerConfig;
@@ -17,11 +18,6 @@ struct Node {
     addr: String,
     store: PathBuf,
     running: Option<Running>,
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
 }
 
 fn config(node: &Node, peers: &str) -> ConfigState {
