@@ -70,6 +70,9 @@ pub struct Broker {
     pub replicas: crate::controller::Replicas,
     /// ACL 1.0 (`aclEnable`): the accounts of the ACL files.
     pub acl: Option<Arc<crate::auth::Acl>>,
+    /// 5.x authentication and authorization (`authenticationEnabled`, `authorizationEnabled`,
+    /// the metadata providers): the switches, users and ACLs.
+    pub auth: Option<Arc<crate::auth::v2::Auth>>,
     /// Version of the broker configuration (GET_BROKER_CONFIG header).
     pub config_version: DataVersion,
     /// The connections of both ports, and their limit (`serverMaxConnections`).
@@ -94,6 +97,14 @@ impl Broker {
         let request_modes =
             crate::request_mode::RequestModes::open(&root).map_err(StartError::Config)?;
         let acl = open_acl(&config)?;
+        let auth = crate::auth::v2::Auth::open(&config).map_err(StartError::Config)?;
+        if acl.is_some() && auth.is_some() {
+            return Err(StartError::Config(
+                "aclEnable (ACL 1.0 of 4.x) and the 5.x auth keys (authenticationEnabled, \
+                 authorizationEnabled, the metadata providers) exclude each other"
+                    .into(),
+            ));
+        }
         let store = storage::open(&config).map_err(StartError::Store)?;
         let confirm = store.confirm_phy_offset();
         let epochs = if config.enable_controller_mode {
@@ -117,10 +128,15 @@ impl Broker {
             ha: crate::ha::Ha::new(crate::ha::autoswitch::AutoSwitch::new(epochs, confirm)),
             replicas: Default::default(),
             acl,
+            auth,
             config_version: DataVersion::default(),
             connections: Arc::new(Connections::with_max(max_connections(&config))),
             // Java `BrokerOuterAPI`'s client: NameServers, controllers, a slave's master.
-            ns_client: Arc::new(Client::new().with_tls(remoting::tls::client(config.use_tls)?)),
+            ns_client: Arc::new(
+                Client::new()
+                    .with_tls(remoting::tls::client(config.use_tls)?)
+                    .with_signer(crate::auth::v2::inner_signer(&config)),
+            ),
             register_now: Notify::new(),
             shutdown: Notify::new(),
             shutting_down: AtomicBool::new(false),

@@ -562,12 +562,17 @@ mod tests {
             "the file's auth keys are listed"
         );
         assert_eq!(c.authentication_provider.as_deref(), Some("p"));
-        c.apply_text("authenticationEnabled=true").unwrap();
         let err = c.check_supported().unwrap_err();
         assert!(
-            err.to_string().contains("authenticationEnabled=true"),
-            "{err}"
+            err.to_string().contains("authenticationProvider=p"),
+            "a provider class Thrust does not have is refused by name: {err}"
         );
+        c.apply_text(&format!(
+            "authenticationEnabled=true\nauthenticationProvider={}",
+            crate::config_reasons::AUTHN_PROVIDER
+        ))
+        .unwrap();
+        assert!(c.check_supported().is_ok());
     }
 
     #[test]

@@ -103,8 +103,55 @@ pub const CQ_WRITE: &str = "Java writes consume-queue entries through a file cha
     mapping; the bytes are the same";
 pub const AUTH_IDENTITY: &str = "BrokerStartup sets it from brokerName, brokerClusterName and \
     storePathRootDir";
-pub const AUTH: &str = "acts only with authenticationEnabled or authorizationEnabled=true, \
-    which Thrust refuses";
+pub const AUTH_CACHE: &str = "sizes and times Java's caches of users and ACLs, which every \
+    change made on the broker invalidates; Thrust reads its tables directly, with the same \
+    results";
+pub const STATEFUL: &str = "acts only with the stateful authentication or authorization \
+    strategy, which Thrust refuses";
+
+/// Java's class names for the auth plug-ins Thrust has (`AuthenticationFactory`,
+/// `AuthorizationFactory`): an empty value is Java's default.
+pub const AUTHN_PROVIDER: &str =
+    "org.apache.rocketmq.auth.authentication.provider.DefaultAuthenticationProvider";
+pub const AUTHN_METADATA: &str =
+    "org.apache.rocketmq.auth.authentication.provider.LocalAuthenticationMetadataProvider";
+pub const AUTHN_STRATEGY: &str =
+    "org.apache.rocketmq.auth.authentication.strategy.StatelessAuthenticationStrategy";
+pub const AUTHZ_PROVIDER: &str =
+    "org.apache.rocketmq.auth.authorization.provider.DefaultAuthorizationProvider";
+pub const AUTHZ_METADATA: &str =
+    "org.apache.rocketmq.auth.authorization.provider.LocalAuthorizationMetadataProvider";
+pub const AUTHZ_STRATEGY: &str =
+    "org.apache.rocketmq.auth.authorization.strategy.StatelessAuthorizationStrategy";
+
+pub const AUTHN_PROVIDER_CONDITION: &str = "a class other than DefaultAuthenticationProvider";
+pub const AUTHN_METADATA_CONDITION: &str = "a class other than LocalAuthenticationMetadataProvider";
+pub const AUTHN_STRATEGY_CONDITION: &str = "a class other than StatelessAuthenticationStrategy";
+pub const AUTHZ_PROVIDER_CONDITION: &str = "a class other than DefaultAuthorizationProvider";
+pub const AUTHZ_METADATA_CONDITION: &str = "a class other than LocalAuthorizationMetadataProvider";
+pub const AUTHZ_STRATEGY_CONDITION: &str = "a class other than StatelessAuthorizationStrategy";
+
+fn other_class(value: &str, known: &str) -> bool {
+    !value.trim().is_empty() && value.trim() != known
+}
+pub fn not_authentication_provider(v: &str) -> bool {
+    other_class(v, AUTHN_PROVIDER)
+}
+pub fn not_authentication_metadata(v: &str) -> bool {
+    other_class(v, AUTHN_METADATA)
+}
+pub fn not_authentication_strategy(v: &str) -> bool {
+    other_class(v, AUTHN_STRATEGY)
+}
+pub fn not_authorization_provider(v: &str) -> bool {
+    other_class(v, AUTHZ_PROVIDER)
+}
+pub fn not_authorization_metadata(v: &str) -> bool {
+    other_class(v, AUTHZ_METADATA)
+}
+pub fn not_authorization_strategy(v: &str) -> bool {
+    other_class(v, AUTHZ_STRATEGY)
+}
 
 /// `storePathCommitLog`: Java splits it on `,` (`MixAll.MULTI_PATH_SPLITTER`) into several
 /// CommitLog directories.

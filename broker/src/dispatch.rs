@@ -17,7 +17,8 @@ use crate::{
 };
 
 /// Routes one request; always returns the reply (the server drops it for oneway requests).
-/// ACL 1.0 (`aclEnable`) is checked here, before the table, as Java's broker RPC hook is.
+/// ACL 1.0 (`aclEnable`) and 5.x auth are checked here, before the table, as Java's broker RPC
+/// hook and request pipeline are.
 pub async fn dispatch(b: &Arc<Broker>, conn: &Connection, req: Command, vip: bool) -> Command {
     let code = req.code;
     let reply = match auth::check(b, conn, &req) {
@@ -116,16 +117,16 @@ async fn route(b: &Arc<Broker>, conn: &Connection, req: Command, vip: bool) -> R
         rq::EXPORT_ROCKSDB_CONFIG_TO_JSON => feature_off::rocksdb_config_to_json(req),
         rq::CHECK_ROCKSDB_CQ_WRITE_PROGRESS => feature_off::check_rocksdb_cq_write_progress(),
         rq::POP_ROLLBACK => feature_off::pop_rollback(),
-        rq::AUTH_CREATE_USER => feature_off::user(code, req),
-        rq::AUTH_UPDATE_USER => feature_off::user(code, req),
-        rq::AUTH_DELETE_USER => feature_off::user(code, req),
-        rq::AUTH_GET_USER => feature_off::user(code, req),
-        rq::AUTH_LIST_USER => feature_off::user(code, req),
-        rq::AUTH_CREATE_ACL => feature_off::acl(code, req),
-        rq::AUTH_UPDATE_ACL => feature_off::acl(code, req),
-        rq::AUTH_DELETE_ACL => feature_off::acl(code, req),
-        rq::AUTH_GET_ACL => feature_off::acl(code, req),
-        rq::AUTH_LIST_ACL => feature_off::acl(code, req),
+        rq::AUTH_CREATE_USER => auth::v2::admin::user(b, code, req),
+        rq::AUTH_UPDATE_USER => auth::v2::admin::user(b, code, req),
+        rq::AUTH_DELETE_USER => auth::v2::admin::user(b, code, req),
+        rq::AUTH_GET_USER => auth::v2::admin::user(b, code, req),
+        rq::AUTH_LIST_USER => auth::v2::admin::user(b, code, req),
+        rq::AUTH_CREATE_ACL => auth::v2::admin::acl(b, code, req),
+        rq::AUTH_UPDATE_ACL => auth::v2::admin::acl(b, code, req),
+        rq::AUTH_DELETE_ACL => auth::v2::admin::acl(b, code, req),
+        rq::AUTH_GET_ACL => auth::v2::admin::acl(b, code, req),
+        rq::AUTH_LIST_ACL => auth::v2::admin::acl(b, code, req),
         rq::UPDATE_AND_CREATE_ACL_CONFIG => auth::admin::update_access_config(b, req),
         rq::DELETE_ACL_CONFIG => auth::admin::delete_access_config(b, req),
         rq::GET_BROKER_CLUSTER_ACL_INFO => auth::admin::cluster_acl_info(b, code),

@@ -35,11 +35,15 @@ impl Handler for NotSupported {
 
 type Slot = Arc<tokio::sync::Mutex<Option<Connection>>>;
 
+/// Adds credentials to each request sent (Java's client `RPCHook.doBeforeRequest`).
+pub type Signer = Arc<dyn Fn(&mut Command) + Send + Sync>;
+
 /// A connection pool keyed by `"host:port"`.
 pub struct Client<H: Handler = NotSupported> {
     handler: Arc<H>,
     options: ConnectionOptions,
     tls: Option<Arc<ClientTls>>,
+    signer: Option<Signer>,
     slots: Mutex<HashMap<String, Slot>>,
 }
 
@@ -62,6 +66,7 @@ impl<H: Handler> Client<H> {
             handler,
             options: ConnectionOptions::default(),
             tls: None,
+            signer: None,
             slots: Mutex::new(HashMap::new()),
         }
     }
@@ -78,6 +83,19 @@ impl<H: Handler> Client<H> {
         self
     }
 
+    /// Signs every request sent through [`Client::invoke`] and [`Client::invoke_oneway`].
+    pub fn with_signer(mut self, signer: Option<Signer>) -> Self {
+        self.signer = signer;
+        self
+    }
+
+    fn signed(&self, mut cmd: Command) -> Command {
+        if let Some(sign) = &self.signer {
+            sign(&mut cmd);
+        }
+        cmd
+    }
+
     /// Sends a two-way request to `addr` and waits at most `timeout` (connecting included).
     pub async fn invoke(
         &self,
@@ -85,6 +103,7 @@ impl<H: Handler> Client<H> {
         cmd: Command,
         timeout: Duration,
     ) -> Result<Command, RemotingError> {
+        let cmd = self.signed(cmd);
         let started = tokio::time::Instant::now();
         let conn = self.connection(addr, timeout).await?;
         let left = timeout.saturating_sub(started.elapsed());
@@ -94,6 +113,7 @@ impl<H: Handler> Client<H> {
     /// Sends a oneway request to `addr`.
     pub async fn invoke_oneway(&self, addr: &str, cmd: Command) -> Result<(), RemotingError> {
         const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+        let cmd = self.signed(cmd);
         self.connection(addr, CONNECT_TIMEOUT)
             .await?
             .send_oneway(cmd)

@@ -22,6 +22,7 @@ pub mod admin;
 pub mod permission;
 pub mod plain;
 pub mod sign;
+pub mod v2;
 pub mod validator;
 mod yaml;
 
@@ -132,8 +133,18 @@ fn stamp(files: &[PathBuf]) -> Stamp {
         .collect()
 }
 
-/// The one ACL check of a request, made before the dispatch table; `Some` is the refusal.
+/// The one ACL or auth check of a request, made before the dispatch table; `Some` is the
+/// refusal.
 pub fn check(b: &Broker, conn: &Connection, req: &Command) -> Option<Reject> {
+    if let Some(auth) = &b.auth {
+        return match auth.check(req, conn.peer().ip()) {
+            Ok(()) => None,
+            Err(why) => {
+                tracing::debug!(code = req.code, peer = %conn.peer(), reason = %why, "auth refused");
+                Some(Reject::no_permission(why))
+            }
+        };
+    }
     let acl = b.acl.as_ref()?;
     match acl.admit(req, conn.peer().ip()) {
         Ok(()) => None,
