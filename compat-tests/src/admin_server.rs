@@ -51,8 +51,19 @@ pub(crate) fn run(args: &[&str], timeout: Duration) -> Option<Output> {
     if args.iter().any(|a| a.contains(['\t', '\n', '\r'])) {
         return None;
     }
-    let display = format!("mqadmin(server) {}", args.join(" "));
     let mut server = take()?;
+    let (output, alive) = ask(&mut server, args, timeout);
+    if alive {
+        give(server);
+    } else {
+        kill(server);
+    }
+    Some(output)
+}
+
+/// One command in `server`: its output, and whether the server is still usable.
+fn ask(server: &mut Server, args: &[&str], timeout: Duration) -> (Output, bool) {
+    let display = format!("mqadmin(server) {}", args.join(" "));
     let start = Instant::now();
     let line = format!("{}\n", args.join("\t"));
     let sent = server
@@ -72,18 +83,42 @@ pub(crate) fn run(args: &[&str], timeout: Duration) -> Option<Output> {
         elapsed: start.elapsed(),
     };
     match answer {
-        Ok((code, out, err)) => {
-            give(server);
-            Some(output(Some(code), &out, &err, false))
-        }
+        Ok((code, out, err)) => (output(Some(code), &out, &err, false), true),
         Err(e) => {
-            kill(server);
             let why = match e {
                 RecvTimeoutError::Timeout => "timed out",
                 RecvTimeoutError::Disconnected => "the mqadmin server died",
             };
-            Some(output(None, b"", why.as_bytes(), true))
+            (output(None, b"", why.as_bytes(), true), false)
         }
+    }
+}
+
+/// An mqadmin server of a scenario's own, started with more JVM options: with
+/// `-Drocketmq.home.dir=<dir>`, `mqadmin` signs its requests with the `accessKey` and
+/// `secretKey` of `<dir>/conf/tools.yml`, read again by every command.
+pub struct Session {
+    server: Server,
+}
+
+impl Session {
+    pub fn start(jvm: &[&str]) -> Session {
+        let server = start_with(jvm).expect("an mqadmin server of the scenario's own starts");
+        Session { server }
+    }
+
+    /// `mqadmin <args> -n <ns>` in this server.
+    pub fn mqadmin(&mut self, ns: &str, args: &[&str]) -> Output {
+        let mut all = args.to_vec();
+        all.extend(["-n", ns]);
+        ask(&mut self.server, &all, crate::tools::MQADMIN_TIMEOUT).0
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.server.child.kill();
+        let _ = self.server.child.wait();
     }
 }
 
@@ -128,6 +163,10 @@ fn kill(mut server: Server) {
 }
 
 fn start() -> Option<Server> {
+    start_with(&[])
+}
+
+fn start_with(jvm: &[&str]) -> Option<Server> {
     let dir = work_dir("mqadmin-server");
     let cp = format!(
         "{}:{}",
@@ -136,12 +175,12 @@ fn start() -> Option<Server> {
     );
     // JDK 17 warns on System.setSecurityManager but allows it with this property; the server
     // traps the command line parser's System.exit with it.
-    let cmd = java_cmd(
-        &dir,
-        &["-Xms64m", "-Xmx256m", "-Djava.security.manager=allow"],
-        &cp,
-        "thrust.compat.admin.AdminServer",
-    );
+    let opts = [
+        &["-Xms64m", "-Xmx256m", "-Djava.security.manager=allow"][..],
+        jvm,
+    ]
+    .concat();
+    let cmd = java_cmd(&dir, &opts, &cp, "thrust.compat.admin.AdminServer");
     let stderr = std::fs::File::create(dir.join("server-stderr.log")).ok()?;
     let mut child = Command::new(&cmd.program)
         .args(&cmd.args)

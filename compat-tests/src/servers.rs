@@ -331,6 +331,11 @@ impl Broker {
             .extra
             .iter()
             .any(|(k, v)| k == "aclEnable" && v == "true");
+        // So is one without credentials under 5.x authentication.
+        let authn = spec
+            .extra
+            .iter()
+            .any(|(k, v)| k == "authenticationEnabled" && v == "true");
         // A later key wins in broker.conf, as in Java's properties file.
         let store = spec
             .extra
@@ -417,6 +422,7 @@ impl Broker {
                 )
                 .is_ok_and(|r| {
                     r.code == 0
+                        || (authn && r.code == 16)
                         || (acl
                             && r.remark
                                 .as_deref()

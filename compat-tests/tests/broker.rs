@@ -10,6 +10,7 @@
 
 mod acl;
 mod admin;
+mod auth;
 mod clients;
 mod common;
 mod config;

@@ -9,7 +9,11 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.rocketmq.client.ClientConfig;
+import org.apache.rocketmq.client.consumer.DefaultMQPullConsumer;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.client.consumer.PullResult;
+import org.apache.rocketmq.client.consumer.rebalance.AllocateMessageQueueAveragely;
+import org.apache.rocketmq.client.exception.MQBrokerException;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
@@ -19,6 +23,8 @@ import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.Message;
 import org.apache.rocketmq.common.message.MessageClientExt;
 import org.apache.rocketmq.common.message.MessageExt;
+import org.apache.rocketmq.common.message.MessageQueue;
+import org.apache.rocketmq.remoting.RPCHook;
 
 /**
  * Drives the unmodified Java client (compiled and run against rocketmq-client 5.3.3 and 4.9.8).
@@ -30,7 +36,10 @@ import org.apache.rocketmq.common.message.MessageExt;
  * consume ns=ADDR topic=T group=G expect=N [timeout_ms=60000] [from=first|last] [expr=*] [linger_ms=1500]
  *         [heartbeat_v2=true] [heartbeat_ms=30000]
  * roundtrip ns=ADDR topic=T group=G count=N expect=N   (produce, then consume, in one JVM)
+ * pull    ns=ADDR topic=T group=G [queue=0]   (one pull of queue 0 from offset 0: found or the broker's code)
  * </pre>
+ * {@code ak=KEY sk=SECRET} on any mode signs the client's requests with the client's
+ * {@code AclClientRPCHook}. An error line carries the exception and its cause.
  * {@code heartbeat_v2=true} (5.x clients only) turns on the client's heartbeat V2; the final line
  * then lists the brokers that acknowledged V2 ({@code v2Brokers}).
  */
@@ -39,7 +48,28 @@ public final class ClientDriver {
         Modes.run(argv, Map.of(
             "produce", ClientDriver::produce,
             "consume", ClientDriver::consume,
-            "roundtrip", a -> produce(a) == 0 ? consume(a) : 2));
+            "roundtrip", a -> produce(a) == 0 ? consume(a) : 2,
+            "pull", ClientDriver::pull));
+    }
+
+    /**
+     * The client's {@code AclClientRPCHook} for ak=/sk=, or null. Built by reflection: the hook
+     * lives in rocketmq-client from 5.x on and in rocketmq-acl before, and this class compiles
+     * against both.
+     */
+    static RPCHook hook(Args a) throws Exception {
+        String ak = a.str("ak", "");
+        if (ak.isEmpty()) {
+            return null;
+        }
+        Class<?> creds = Class.forName("org.apache.rocketmq.acl.common.SessionCredentials");
+        Object c = creds.getConstructor(String.class, String.class).newInstance(ak, a.need("sk"));
+        return (RPCHook) Class.forName("org.apache.rocketmq.acl.common.AclClientRPCHook")
+            .getConstructor(creds).newInstance(c);
+    }
+
+    static Json error(Throwable e) {
+        return new Json().put("error", String.valueOf(e)).put("cause", String.valueOf(e.getCause()));
     }
 
     static void fail(String why) {
@@ -73,7 +103,7 @@ public final class ClientDriver {
     }
 
     static int produce(Args a) throws Exception {
-        DefaultMQProducer p = new DefaultMQProducer(a.need("group"));
+        DefaultMQProducer p = new DefaultMQProducer(a.need("group"), hook(a));
         p.setNamesrvAddr(a.need("ns"));
         p.setMqClientApiTimeout(Args.CLIENT_API_TIMEOUT_MS);
         p.setInstanceName("driver-" + ProcessHandle.current().pid());
@@ -102,7 +132,7 @@ public final class ClientDriver {
                             @Override
                             public void onException(Throwable e) {
                                 failed.incrementAndGet();
-                                new Json().put("i", idx).put("error", String.valueOf(e)).emit();
+                                error(e).put("i", idx).emit();
                                 pending.countDown();
                             }
                         });
@@ -118,7 +148,7 @@ public final class ClientDriver {
                 if (mode.equals("async")) {
                     pending.countDown();
                 }
-                new Json().put("i", i).put("error", String.valueOf(e)).emit();
+                error(e).put("i", i).emit();
             }
         }
         pending.await(60, TimeUnit.SECONDS);
@@ -128,7 +158,8 @@ public final class ClientDriver {
     }
 
     static int consume(Args a) throws Exception {
-        DefaultMQPushConsumer c = new DefaultMQPushConsumer(a.need("group"));
+        DefaultMQPushConsumer c = new DefaultMQPushConsumer(a.need("group"), hook(a),
+            new AllocateMessageQueueAveragely());
         c.setNamesrvAddr(a.need("ns"));
         c.setMqClientApiTimeout(Args.CLIENT_API_TIMEOUT_MS);
         c.setConsumeFromWhere("last".equals(a.str("from", "first"))
@@ -171,6 +202,31 @@ public final class ClientDriver {
         }
         done.emit();
         return ok ? 0 : 2;
+    }
+
+    static int pull(Args a) throws Exception {
+        DefaultMQPullConsumer c = new DefaultMQPullConsumer(a.need("group"), hook(a));
+        c.setNamesrvAddr(a.need("ns"));
+        c.setInstanceName("driver-" + ProcessHandle.current().pid());
+        c.start();
+        int queue = a.num("queue", 0);
+        MessageQueue mq = null;
+        for (MessageQueue q : c.fetchSubscribeMessageQueues(a.need("topic"))) {
+            if (q.getQueueId() == queue) {
+                mq = q;
+            }
+        }
+        try {
+            PullResult r = c.pull(mq, "*", 0, 32, Args.CLIENT_API_TIMEOUT_MS);
+            new Json().put("status", r.getPullStatus().name())
+                .put("found", r.getMsgFoundList() == null ? 0 : r.getMsgFoundList().size()).emit();
+            return 0;
+        } catch (MQBrokerException e) {
+            new Json().put("code", e.getResponseCode()).put("remark", e.getErrorMessage()).emit();
+            return 2;
+        } finally {
+            c.shutdown();
+        }
     }
 
     /** The client's set of broker addresses that answered IS_SUPPORT_HEART_BEAT_V2=true. */
