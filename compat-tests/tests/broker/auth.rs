@@ -190,6 +190,19 @@ fn users_and_acls(kind: NsKind) {
         );
     }
     said(
+        &adm(&["updateUser", "-b", &b, "-u", "user2", "-s", "disable"]),
+        &format!("update user to {b} success."),
+    );
+    let disabled = rows(&adm(&["getUser", "-b", &b, "-u", "user2"]));
+    assert_eq!(
+        disabled.get(1).map(String::as_str),
+        Some("user2 pw222222 Normal disable")
+    );
+    refused(
+        send(&ns, &topic, "user2", "pw222222"),
+        "User:user2 is disabled.",
+    );
+    said(
         &adm(&["deleteUser", "-b", &b, "-u", "user2"]),
         &format!("delete user to {b} success."),
     );
@@ -266,6 +279,20 @@ fn users_and_acls(kind: NsKind) {
     let topic_row = format!("User:user1 Custom Topic:{topic} [Pub, Sub] [127.0.0.1] Allow");
     assert!(listed.contains(&topic_row), "{topic_row:?} in {listed:?}");
     assert!(listed.contains(&group_row), "{group_row:?} in {listed:?}");
+
+    // mqadmin as user1, who has no ACL on the cluster: user management is refused.
+    let tools = home.join("conf/tools.yml");
+    std::fs::write(&tools, "accessKey: user1\nsecretKey: pw123456\n").expect("tools.yml");
+    let denied = adm(&["createUser", "-b", &b, "-u", "user3", "-p", "pw333333"]);
+    let want = format!(
+        "User:user1 has no permission to access Cluster:{CLUSTER} from 127.0.0.1, no matched \
+         policies."
+    );
+    assert!(
+        denied.stderr.contains("CODE: 16") && denied.stderr.contains(&want),
+        "{want:?}: {denied}"
+    );
+    std::fs::write(&tools, "accessKey: rocketmq\nsecretKey: 12345678\n").expect("tools.yml");
 
     // The Java 5.3.3 client as user1.
     send(&ns, &topic, "user1", "pw123456").expect("user1 sends to its topic");
