@@ -8,8 +8,9 @@
 //! * POP_ROLLBACK (200056, `mqadmin exportPopRecord`): moves the POP consumer's records from its
 //!   KV store back to files; without that store (`popConsumerKVServiceInit` off) there is
 //!   nothing to move.
-//! * The ACL 2.0 user and ACL commands (3001–3010): no metadata provider is configured, so after
-//!   the same argument checks they fail as Java's do: SYSTEM_ERROR with Java's generic remark,
+//! * The ACL 2.0 user and ACL commands (3001–3010) when no metadata provider is configured
+//!   ([`crate::auth::v2::admin`] serves them otherwise): after the same argument checks they
+//!   fail as Java's do: SYSTEM_ERROR with Java's generic remark,
 //!   or, for getAcl and listAcl, where Java's exception escapes the handler, with the
 //!   exception's text and its first stack frame as Java's remoting layer writes it.
 

@@ -2,7 +2,7 @@
 //! `DefaultAuthorizationContextBuilder.build(ChannelHandlerContext, RemotingCommand)` derives,
 //! in its order. The requests it names in its `switch` come first; the others are read from the
 //! `@RocketMQAction` / `@RocketMQResource` annotations of their request headers (Java's
-//! `RequestHeaderRegistry`), here the table [`ANNOTATED`]. A request without ext fields, and a
+//! `RequestHeaderRegistry`), here the table `ANNOTATED`. A request without ext fields, and a
 //! code in neither, needs nothing.
 
 use remoting::code::request as rq;
