@@ -15,7 +15,7 @@ use compat_tests::admin_server::Session;
 use compat_tests::env::{require_setup, work_dir};
 use compat_tests::process::{run, LogDump, Output};
 use compat_tests::servers::{Broker, BrokerSpec, Namesrv, NsKind};
-use compat_tests::tools::{java_driver, kv, JavaClient};
+use compat_tests::tools::{go_driver_cmd, java_driver, kv, JavaClient};
 use compat_tests::wait::wait_until;
 use compat_tests::wire;
 use serde_json::Value;
@@ -348,7 +348,25 @@ fn normal_user_admin(r: &mut Run) {
     std::fs::write(&tools, "accessKey: rocketmq\nsecretKey: 12345678\n").expect("tools.yml");
 }
 
-/// The Java 5.3.3 client as user1 (and as users it cannot be).
+/// The Go client (rocketmq-client-go v2, `primitive.Credentials`) sends as `ak`/`sk`: its
+/// output.
+fn go_send(ns: &str, topic: &str, ak: &str, sk: &str) -> Output {
+    let args = kv(
+        "produce",
+        &[
+            ("ns", ns),
+            ("topic", topic),
+            ("group", "auth_go_pg"),
+            ("count", "1"),
+            ("retry", "0"),
+            ("ak", ak),
+            ("sk", sk),
+        ],
+    );
+    run(&go_driver_cmd(&args), Duration::from_secs(90))
+}
+
+/// The Java 5.3.3 client as user1 (and as users it cannot be), then the Go client.
 fn clients(r: &Run) {
     let (ns, topic, denied_topic) = (r.ns.clone(), r.topic.clone(), r.denied_topic.clone());
     let (group, denied_group) = (r.group.clone(), r.denied_group.clone());
@@ -399,6 +417,16 @@ fn clients(r: &Run) {
             .iter()
             .any(|l| l["code"] == 16 && l["remark"] == want.as_str()),
         "a pull in a group without ACL: {out}"
+    );
+    let go = go_send(&ns, &topic, "user1", "pw123456");
+    assert!(
+        go.stdout.contains("\"status\":\"SEND_OK\""),
+        "Go client as user1: {go}"
+    );
+    let go = go_send(&ns, &topic, "user1", "wrong123");
+    assert!(
+        go.stdout.contains("check signature failed."),
+        "Go client, wrong password: {go}"
     );
 }
 

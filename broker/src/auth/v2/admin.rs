@@ -354,7 +354,7 @@ pub(super) fn upsert_acl(store: &Store, subject: String, info: &AclInfo) -> Resu
 
 /// Java `AuthorizationMetadataManagerImpl.deleteAcl(subject, policyType, resource)`: one entry,
 /// or the whole ACL without a resource or once no policy is left.
-fn delete_acl(
+pub(super) fn delete_acl(
     store: &Store,
     subject: Option<String>,
     kind: Option<PolicyType>,
@@ -381,7 +381,7 @@ fn delete_acl(
 /// Java `LocalAuthorizationMetadataProvider.listAcl`: subjects containing the subject filter;
 /// unless the subject key itself contains the resource filter, only the entries whose resource
 /// key contains it, and policies left empty dropped.
-fn list_acls(
+pub(super) fn list_acls(
     store: &Store,
     subject_filter: Option<&str>,
     resource_filter: Option<&str>,

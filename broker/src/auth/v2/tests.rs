@@ -170,3 +170,155 @@ fn start_up_refuses_half_configured_stores_and_java_rocksdb() {
         .unwrap()
         .contains("initAuthenticationUser"));
 }
+
+fn store_with_user1(tag: &str) -> Arc<Auth> {
+    let a = Auth::open(&broker_config(tag, &[])).unwrap().unwrap();
+    add_user(&a, "user1", "secret12");
+    a
+}
+
+fn denied(r: Result<(), admin::Fail>) -> String {
+    let admin::Fail(code, remark) = r.unwrap_err();
+    assert_eq!(code, remoting::code::response::NO_PERMISSION, "{remark}");
+    remark
+}
+
+#[test]
+fn admin_checks_users_as_java() {
+    let a = store_with_user1("adminusers");
+    let store = a.store.as_ref().unwrap();
+    let user = |name: &str, pw: Option<&str>| User {
+        username: name.into(),
+        password: pw.map(str::to_string),
+        user_type: None,
+        user_status: None,
+    };
+    assert_eq!(
+        denied(admin::create_user(store, user("user1", Some("x")))),
+        "The user is existed"
+    );
+    assert_eq!(
+        denied(admin::create_user(store, user("user9", Some(" ")))),
+        "password can not be blank"
+    );
+    assert_eq!(
+        denied(admin::create_user(store, user(" ", Some("pw")))),
+        "username can not be blank"
+    );
+}
+
+fn info(json: &str) -> store::AclInfo {
+    serde_json::from_str(json).unwrap()
+}
+
+#[test]
+fn admin_validates_acls_as_java() {
+    let a = store_with_user1("adminacls");
+    let store = a.store.as_ref().unwrap();
+    let upsert = |subject: &str, entries: &str| {
+        let i = info(&format!(r#"{{"policies":[{{"entries":{entries}}}]}}"#));
+        admin::upsert_acl(store, subject.into(), &i)
+    };
+    let cases = [
+        (
+            r#"[{"resource":"Queue:x","actions":["Pub"],"decision":"Allow"}]"#,
+            "The resource is null.",
+        ),
+        (
+            r#"[{"resource":"Topic:x","actions":["Nope"],"decision":"Allow"}]"#,
+            "The actions is empty.",
+        ),
+        (
+            r#"[{"resource":"Topic:x","actions":["Any"],"decision":"Allow"}]"#,
+            "The actions can not be Any.",
+        ),
+        (
+            r#"[{"resource":"Topic:x","actions":["Pub"],"sourceIps":[""],"decision":"Allow"}]"#,
+            "The source ip is empty.",
+        ),
+        (
+            r#"[{"resource":"Topic:x","actions":["Pub"],"sourceIps":["1.2.3"],"decision":"Allow"}]"#,
+            "The source ip is invalid.",
+        ),
+        (
+            r#"[{"resource":"Topic:x","actions":["Pub"],"decision":"Maybe"}]"#,
+            "The decision is null or illegal.",
+        ),
+    ];
+    for (entries, why) in cases {
+        assert_eq!(denied(upsert("User:user1", entries)), why, "{entries}");
+    }
+    let ok = r#"[{"resource":"Topic:x","actions":["Pub"],"decision":"Allow"}]"#;
+    assert_eq!(
+        denied(upsert("User:ghost", ok)),
+        "The subject of User:ghost is not exist."
+    );
+    upsert("User:user1", ok).unwrap();
+    upsert(
+        "User:user1",
+        r#"[{"resource":"Group:g","actions":["Sub"],"decision":"Allow"}]"#,
+    )
+    .unwrap();
+    let t = store.tables();
+    let keys: Vec<String> = t.acls["User:user1"].policies[0]
+        .entries
+        .iter()
+        .map(|e| e.resource.key())
+        .collect();
+    assert_eq!(
+        keys,
+        ["Topic:x", "Group:g"],
+        "a second create adds to the ACL"
+    );
+}
+
+#[test]
+fn admin_lists_and_deletes_acls_as_java() {
+    let a = store_with_user1("adminlist");
+    add_user(&a, "topicfan", "secret12");
+    let store = a.store.as_ref().unwrap();
+    let entries = r#"{"policies":[{"entries":[
+        {"resource":"Topic:orders","actions":["Pub"],"decision":"Allow"},
+        {"resource":"Group:billing","actions":["Sub"],"decision":"Allow"}]}]}"#;
+    admin::upsert_acl(store, "User:user1".into(), &info(entries)).unwrap();
+    admin::upsert_acl(store, "User:topicfan".into(), &info(entries)).unwrap();
+    let keys = |acls: Vec<model::Acl>| -> Vec<(String, usize)> {
+        acls.iter()
+            .map(|a| (a.subject.clone(), a.policies[0].entries.len()))
+            .collect()
+    };
+    assert_eq!(
+        keys(admin::list_acls(store, None, Some("orders"))),
+        [("User:topicfan".into(), 1), ("User:user1".into(), 1)],
+        "byte order of subjects; only the entries naming the resource"
+    );
+    assert_eq!(
+        keys(admin::list_acls(store, None, Some("topic"))),
+        [("User:topicfan".into(), 2)],
+        "a subject key containing the filter keeps all its entries"
+    );
+    assert_eq!(
+        keys(admin::list_acls(store, Some("user1"), None)),
+        [("User:user1".into(), 2)]
+    );
+    let topic = Resource::parse("Topic:orders");
+    let group = Resource::parse("Group:billing");
+    let del = |s: &str, r: Option<Resource>| admin::delete_acl(store, Some(s.into()), None, r);
+    assert_eq!(
+        denied(del("User:ghost", topic.clone())),
+        "The subject is not exist."
+    );
+    del("User:user1", topic.clone()).unwrap();
+    del("User:user1", group).unwrap();
+    assert!(
+        !store.tables().acls.contains_key("User:user1"),
+        "no entry left, no ACL"
+    );
+    assert_eq!(denied(del("User:user1", topic)), "The acl is not exist.");
+    del("User:topicfan", None).unwrap();
+    assert!(store.tables().acls.is_empty());
+    assert_eq!(
+        denied(admin::delete_acl(store, None, None, None)),
+        "The subject is null."
+    );
+}
