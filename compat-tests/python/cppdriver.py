@@ -118,18 +118,36 @@ def produce(args):
             pending.release()
         return callback
 
+    # librocketmq can answer a new producer's first sends "No route info" while its own start-up
+    # tasks are still fetching routes on a loaded machine, though the NameServer has the route
+    # (the harness waits for it before producing). Until one send has succeeded, such a refusal
+    # is retried for up to 15 s; any other error, or one after a success, counts.
+    routed = [False]
+
+    def routed_send(send, msg):
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                res = send(msg)
+                routed[0] = True
+                return res
+            except Exception as exc:
+                if routed[0] or "No route info" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
     for i in range(count):
         msg = build_message(args, i)
         try:
             if mode == "sync":
-                emit(result_json(i, producer.send_sync(msg)))
+                emit(result_json(i, routed_send(producer.send_sync, msg)))
             elif mode == "async":
                 msgs.append(msg)
                 producer.send_async(msg, on_success(i), on_error(i))
             elif mode == "oneway":
                 producer.send_oneway(msg)
             elif mode == "orderly":
-                res = producer.send_orderly(msg, i % shards)
+                res = routed_send(lambda m: producer.send_orderly(m, i % shards), msg)
                 line = result_json(i, res)
                 line["shard"] = i % shards
                 emit(line)
