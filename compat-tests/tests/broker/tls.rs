@@ -2,13 +2,15 @@
 //!
 //! * Default servers (`tls.server.mode` permissive, test mode: a self-signed certificate): on
 //!   the shared stacks, a Java 4.9.8 producer and consumer with `-Dtls.enable=true` (the
-//!   producer through the broker's VIP port) and a plain pair on the same topic, each consumer
-//!   receiving every message; mqadmin with `-Dtls.enable=true` reads the route.
+//!   producer through the broker's VIP port), a Java 5.3.3 pair with `-Dtls.enable=true` and a
+//!   plain 4.9.8 pair on the same topic, each consumer receiving every message; mqadmin with
+//!   `-Dtls.enable=true` reads the route.
 //! * Enforcing, with a CA and a server certificate made by `openssl` in the test and named in a
 //!   `tls.config.file` file (`-Dtls.server.mode=enforcing -Dtls.config.file=...`, on Java's
 //!   command line and in `JAVA_OPT` for ours): the broker registers over TLS, checking the
 //!   NameServer's certificate against the CA (`tls.client.authServer`), which TLS mqadmin shows;
-//!   a plain route query and a plain Java producer are refused, and a TLS producer then sends.
+//!   a plain route query and a plain Java producer are refused, and TLS producers (Java 4.9.8
+//!   and 5.3.3) then send.
 //!
 //! The Go client (rocketmq-client-go/v2 v2.1.2) has no TLS option, so it has no part here.
 
@@ -30,10 +32,10 @@ use super::common::{
 
 const CLIENT: JavaClient = JavaClient::V4_9_8;
 
-/// The Java driver with TLS on, as a user turns it on: `-Dtls.enable=true`.
-fn tls_driver(jvm: &[&str], args: &[String]) -> Cmd {
+/// The Java driver on `client` with TLS on, as a user turns it on: `-Dtls.enable=true`.
+fn tls_driver(client: JavaClient, jvm: &[&str], args: &[String]) -> Cmd {
     let all = [&["-Dtls.enable=true"][..], jvm].concat();
-    java_program_jvm(CLIENT, "ClientDriver", &all, args)
+    java_program_jvm(client, "ClientDriver", &all, args)
 }
 
 fn tls_and_plain_clients(kind: Kind) {
@@ -46,43 +48,61 @@ fn tls_and_plain_clients(kind: Kind) {
         count: 4,
         mode: "sync",
     };
+    let tls5 = Batch {
+        body: "tls5",
+        count: 4,
+        mode: "sync",
+    };
     let plain = Batch {
         body: "plain",
         count: 4,
         mode: "sync",
     };
-    // The TLS producer sends through the VIP port (listenPort - 2), a TLS server too.
+    // The 4.9.8 TLS producer sends through the VIP port (listenPort - 2), a TLS server too.
     let tls_cmd = tls_driver(
+        CLIENT,
         &["-Dcom.rocketmq.sendMessageWithVIPChannel=true"],
         &producer_args(s.ns(), &topic, &tls),
     );
-    let plain_cmd = java_driver(CLIENT, &producer_args(s.ns(), &topic, &plain));
-    let (tls_ids, plain_ids) = std::thread::scope(|scope| {
-        let tls_run = scope.spawn(|| produce(s, &tls_cmd, &tls));
-        let plain_ids = produce(s, &plain_cmd, &plain);
-        (tls_run.join().expect("TLS producer"), plain_ids)
-    });
-    let sent = [tls_ids, plain_ids].concat();
-    let expect = tls.count + plain.count;
-    let tls_consumer = consumer(&tls_driver(
+    let tls5_cmd = tls_driver(
+        JavaClient::V5_3_3,
         &[],
-        &consumer_args(s.ns(), &topic, &unique("tls_cg"), expect),
-    ));
-    let plain_consumer = consumer(&java_driver(
-        CLIENT,
-        &consumer_args(s.ns(), &topic, &unique("plain_cg"), expect),
-    ));
-    let batches = [tls, plain];
-    check_received(
-        &tls_consumer.finish(Duration::from_secs(150)),
-        &batches,
-        &sent,
+        &producer_args(s.ns(), &topic, &tls5),
     );
-    check_received(
-        &plain_consumer.finish(Duration::from_secs(150)),
-        &batches,
-        &sent,
-    );
+    let plain_cmd = java_driver(CLIENT, &producer_args(s.ns(), &topic, &plain));
+    let (tls_ids, tls5_ids, plain_ids) = std::thread::scope(|scope| {
+        let tls_run = scope.spawn(|| produce(s, &tls_cmd, &tls));
+        let tls5_run = scope.spawn(|| produce(s, &tls5_cmd, &tls5));
+        let plain_ids = produce(s, &plain_cmd, &plain);
+        (
+            tls_run.join().expect("TLS producer"),
+            tls5_run.join().expect("5.3.3 TLS producer"),
+            plain_ids,
+        )
+    });
+    let sent = [tls_ids, tls5_ids, plain_ids].concat();
+    let expect = tls.count + tls5.count + plain.count;
+    let consumers = [
+        tls_driver(
+            CLIENT,
+            &[],
+            &consumer_args(s.ns(), &topic, &unique("tls_cg"), expect),
+        ),
+        tls_driver(
+            JavaClient::V5_3_3,
+            &[],
+            &consumer_args(s.ns(), &topic, &unique("tls5_cg"), expect),
+        ),
+        java_driver(
+            CLIENT,
+            &consumer_args(s.ns(), &topic, &unique("plain_cg"), expect),
+        ),
+    ]
+    .map(|cmd| consumer(&cmd));
+    let batches = [tls, tls5, plain];
+    for c in consumers {
+        check_received(&c.finish(Duration::from_secs(150)), &batches, &sent);
+    }
     // A fresh mqadmin JVM has Java's 3 s request timeout, which a loaded machine can exceed.
     eventually(
         Duration::from_secs(60),
@@ -226,9 +246,14 @@ fn enforcing(kind: NsKind) {
         count: 3,
         mode: "sync",
     };
-    let results = send_results(&tls_driver(&[], &producer_args(&ns, &topic, &tls)), 3);
-    for r in &results {
-        assert_eq!(r["broker"], "broker-tls", "{r}");
+    for client in [CLIENT, JavaClient::V5_3_3] {
+        let results = send_results(
+            &tls_driver(client, &[], &producer_args(&ns, &topic, &tls)),
+            3,
+        );
+        for r in &results {
+            assert_eq!(r["broker"], "broker-tls", "{client:?}: {r}");
+        }
     }
 }
 
