@@ -36,13 +36,15 @@ bench_free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# A free port P such that P-2 (the VIP channel of a broker) and P+1 (its HA port) are free too.
+# A free port P such that P-2 (the VIP channel of a broker) and P+1 (its HA port) are free too:
+# no socket in any state has them as its local port (a connection's ephemeral port blocks a
+# listener's bind as much as another listener does).
 bench_free_broker_port() {
     local p i
     for i in $(seq 1 50); do
         p=$(bench_free_port)
         ((p > 1026 && p < 65000)) || continue
-        if ! ss -Htln "( sport = :$((p - 2)) or sport = :$((p + 1)) )" | grep -q .; then
+        if ! ss -Htan "( sport = :$((p - 2)) or sport = :$((p + 1)) )" | grep -q .; then
             echo "$p"
             return
         fi

@@ -33,9 +33,13 @@ select_tools() {
     TOOLS_NOTE="org.apache.rocketmq.example.benchmark.Producer/Consumer from rocketmq-example $EXAMPLE_VERSION (client $EXAMPLE_VERSION, remoting protocol)"
 }
 
+# Extra JVM options for the next run_tool calls (e.g. -Dtls.enable=true, which turns TLS on in the
+# tools' client); empty unless a script sets it.
+TOOL_JVM_OPTS=()
+
 # run_tool SECONDS producer|consumer OUT ARGS...: runs one official tool for SECONDS (it never
-# stops by itself: SIGTERM, then SIGKILL 10 s later) on the load CPUs; stdout to OUT, stderr to
-# OUT.err.
+# stops by itself: SIGTERM, then SIGKILL 10 s later) on the load CPUs, with TOOL_JVM_OPTS; stdout
+# to OUT, stderr to OUT.err.
 run_tool() {
     local secs=$1 which=$2 out=$3 main
     shift 3
@@ -43,7 +47,8 @@ run_tool() {
     [[ $which == producer ]] || main=org.apache.rocketmq.example.benchmark.Consumer
     mkdir -p "$work/clients"
     "${BENCH_LOAD_TASKSET[@]}" timeout -s TERM -k 10 "$secs" java -Xms512m -Xmx512m -XX:-UsePerfData \
-        -Djava.net.preferIPv4Stack=true "-Duser.home=$work/clients" -cp "$TOOLS_CP" "$main" \
+        -Djava.net.preferIPv4Stack=true "-Duser.home=$work/clients" \
+        "${TOOL_JVM_OPTS[@]}" -cp "$TOOLS_CP" "$main" \
         "$@" > "$out" 2> "$out.err" || true
 }
 
