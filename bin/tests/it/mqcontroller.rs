@@ -70,6 +70,25 @@ fn call_with(client: remoting::Client, addr: &str, cmd: remoting::Command) -> re
     })
 }
 
+/// Ports and `controller.conf` texts of a group of three members with stores under `dir`.
+fn group(dir: &Path) -> ([u16; 3], Vec<String>) {
+    let ports = [free_port(), free_port(), free_port()];
+    let peers: Vec<String> = (0..3)
+        .map(|i| format!("n{i}-127.0.0.1:{}", ports[i]))
+        .collect();
+    let confs = (0..3)
+        .map(|i| {
+            format!(
+                "bindAddress=127.0.0.1\ncontrollerDLegerGroup=g\ncontrollerDLegerPeers={}\n\
+                 controllerDLegerSelfId=n{i}\ncontrollerStorePath={}\n",
+                peers.join(";"),
+                dir.join(format!("n{i}/store")).display()
+            )
+        })
+        .collect();
+    (ports, confs)
+}
+
 /// Waits until one of `members` says it leads and commits an event (a broker id) there, and
 /// returns its index. A leader that lost its term between the two calls (an election on a loaded
 /// machine) answers CONTROLLER_NOT_LEADER, as Java's does, and the next leader is asked.
@@ -173,20 +192,9 @@ fn boots_on_its_peer_port_and_stops_on_sigterm() {
 #[test]
 fn a_group_with_one_member_down_serves_and_warns_about_it_sparingly() {
     let dir = temp_dir("group");
-    let ports = [free_port(), free_port(), free_port()];
-    let peers: Vec<String> = (0..3)
-        .map(|i| format!("n{i}-127.0.0.1:{}", ports[i]))
-        .collect();
-    let conf = |i: usize| {
-        format!(
-            "bindAddress=127.0.0.1\ncontrollerDLegerGroup=g\ncontrollerDLegerPeers={}\n\
-             controllerDLegerSelfId=n{i}\ncontrollerStorePath={}\n",
-            peers.join(";"),
-            dir.join(format!("n{i}/store")).display()
-        )
-    };
+    let (ports, confs) = group(&dir);
     let mut members: Vec<Child> = (0..2)
-        .map(|i| start(&dir.join(format!("n{i}")), &conf(i)))
+        .map(|i| start(&dir.join(format!("n{i}")), &confs[i]))
         .collect();
     let addr = |i: usize| format!("127.0.0.1:{}", ports[i]);
     let leader = leader_commits(&[addr(0), addr(1)], call);
@@ -274,23 +282,12 @@ fn what_java_refuses_or_thrust_lacks_stops_start_up_naming_the_key() {
 #[test]
 fn a_group_in_enforcing_tls_mode_elects_and_commits() {
     let dir = temp_dir("group-tls");
-    let ports = [free_port(), free_port(), free_port()];
-    let peers: Vec<String> = (0..3)
-        .map(|i| format!("n{i}-127.0.0.1:{}", ports[i]))
-        .collect();
-    let conf = |i: usize| {
-        format!(
-            "bindAddress=127.0.0.1\ncontrollerDLegerGroup=g\ncontrollerDLegerPeers={}\n\
-             controllerDLegerSelfId=n{i}\ncontrollerStorePath={}\n",
-            peers.join(";"),
-            dir.join(format!("n{i}/store")).display()
-        )
-    };
+    let (ports, confs) = group(&dir);
     let members: Vec<Child> = (0..3)
         .map(|i| {
             start_with_java_opt(
                 &dir.join(format!("n{i}")),
-                &conf(i),
+                &confs[i],
                 "-Dtls.server.mode=enforcing",
             )
         })
