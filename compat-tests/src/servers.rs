@@ -24,14 +24,21 @@ pub const JVM_FLAGS: &[&str] = &[
     "-Djava.net.preferIPv4Stack=true",
 ];
 
-/// [`JVM_FLAGS`] for a 5.x Java broker: C2 as well. Its timer flush compares its whole 38.7 MB
-/// wheel byte by byte every second; compiled by C1 only, that kept every idle broker a fifth of
-/// a core busy (a hundredth with C2), while C2 adds about 2.5 s of CPU to a start-up.
-const BROKER_JVM_FLAGS: &[&str] = &[
+/// [`JVM_FLAGS`] for a 5.x Java broker with its timer wheel on: C2 as well. Its timer flush
+/// compares its whole 38.7 MB wheel byte by byte every second; compiled by C1 only, that kept
+/// every idle broker a fifth of a core busy (a hundredth with C2), while C2 adds about 2.5 s of
+/// CPU to a start-up. Without the wheel a broker runs on [`JVM_FLAGS`].
+const TIMER_BROKER_JVM_FLAGS: &[&str] = &[
     "-XX:+UseSerialGC",
     "-XX:-UsePerfData",
     "-Djava.net.preferIPv4Stack=true",
 ];
+
+/// The `broker.conf` line that turns the timer wheel on, off in every test broker otherwise
+/// ([`broker_conf`]): for the scenarios that send timer messages, replicate or take over the
+/// wheel's state, or delete topics (Java 5.3.3's DELETE_TOPIC_IN_BROKER clears the topic's timer
+/// metrics without checking that the wheel exists, and answers SYSTEM_ERROR without it).
+pub const TIMER_WHEEL: (&str, &str) = ("timerWheelEnable", "true");
 
 /// Which NameServer implementation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -273,6 +280,16 @@ impl BrokerSpec {
         }
     }
 
+    /// Whether the broker runs 5.x's timer wheel: off unless `extra` turns it on (see
+    /// [`broker_conf`]).
+    pub fn timer_wheel(&self) -> bool {
+        self.extra
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "timerWheelEnable")
+            .is_some_and(|(_, v)| v == "true")
+    }
+
     /// The broker keeps its store (and CommitLog) in `store` instead of its work directory.
     pub fn on_store(mut self, store: &Path) -> Self {
         self.extra.extend([
@@ -356,8 +373,8 @@ impl Broker {
                 }
                 let heap = ["-Xms256m", "-Xmx512m"];
                 let flags = match version {
-                    JavaBrokerVersion::V5_3_3 => BROKER_JVM_FLAGS,
-                    JavaBrokerVersion::V4_9_7 => JVM_FLAGS,
+                    JavaBrokerVersion::V5_3_3 if spec.timer_wheel() => TIMER_BROKER_JVM_FLAGS,
+                    _ => JVM_FLAGS,
                 };
                 let props: Vec<&str> = spec.props.iter().map(String::as_str).collect();
                 let cmd = java_cmd_with(
@@ -467,15 +484,17 @@ const LOGBACK_4X: &str = r#"<configuration>
 
 /// broker.conf for a test broker: loopback only, small commitlog segments, auto-create on, and
 /// send flow control relaxed (Java answers SYSTEM_BUSY when a send waits over 200 ms in its queue,
-/// which a shared 2-core machine starting JVMs can cause);
-/// `spec.extra` lines come last (a later key wins in a Java properties file).
+/// which a shared 2-core machine starting JVMs can cause), and 5.x's timer wheel off: it keeps an
+/// idle Java broker a twentieth of a core busy and costs its start-up a 38.7 MB wheel file, so
+/// only the scenarios that need it turn it on ([`TIMER_WHEEL`] in `spec.extra`); `spec.extra`
+/// lines come last (a later key wins in a Java properties file, as in ours).
 fn broker_conf(spec: &BrokerSpec, port: u16, store: &Path) -> String {
     let mut conf = format!(
         "brokerClusterName={}\nbrokerName={}\nbrokerId=0\nbrokerRole=ASYNC_MASTER\nflushDiskType=ASYNC_FLUSH\n\
          listenPort={port}\nhaListenPort={}\nbindAddress=127.0.0.1\nbrokerIP1=127.0.0.1\nbrokerIP2=127.0.0.1\n\
          namesrvAddr={}\nstorePathRootDir={}\nstorePathCommitLog={}\nmappedFileSizeCommitLog=67108864\n\
          autoCreateTopicEnable=true\nautoCreateSubscriptionGroup=true\n\
-         waitTimeMillsInSendQueue=3000\nosPageCacheBusyTimeOutMills=5000\n",
+         waitTimeMillsInSendQueue=3000\nosPageCacheBusyTimeOutMills=5000\ntimerWheelEnable=false\n",
         spec.cluster,
         spec.name,
         port + 1,

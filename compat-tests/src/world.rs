@@ -12,7 +12,7 @@ use std::sync::{Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use crate::process::{LogDump, Server};
-use crate::servers::{ours_namesrv_built, BrokerSpec, JavaBroker, Namesrv, NsKind};
+use crate::servers::{ours_namesrv_built, BrokerSpec, JavaBroker, Namesrv, NsKind, TIMER_WHEEL};
 
 pub const CLUSTER: &str = "DefaultCluster";
 pub const BROKER: &str = "broker-a";
@@ -68,7 +68,11 @@ impl World {
                 .chain(ours_spare.iter())
                 .map(|n| n.addr.as_str()),
         );
-        let broker = JavaBroker::start(BrokerSpec::new(CLUSTER, BROKER, &all));
+        // The scenarios delete topics: see [`TIMER_WHEEL`].
+        let mut spec = BrokerSpec::new(CLUSTER, BROKER, &all);
+        spec.extra
+            .push((TIMER_WHEEL.0.into(), TIMER_WHEEL.1.into()));
+        let broker = JavaBroker::start(spec);
         for ns in &all {
             broker.wait_registered(ns, Duration::from_secs(90));
         }

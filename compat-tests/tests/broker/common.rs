@@ -9,6 +9,7 @@ use std::time::Duration;
 use compat_tests::env::{release_bin, require_setup, work_dir};
 use compat_tests::ports::free_broker_port;
 use compat_tests::process::{run, Cmd, LogDump, Output, Server};
+pub(crate) use compat_tests::servers::TIMER_WHEEL;
 use compat_tests::servers::{BrokerSpec, JavaBroker, Namesrv, NsKind};
 use compat_tests::tools::{java_driver, java_program, kv, update_topic, JavaClient};
 use compat_tests::traffic::{msg_ids, send_results};
@@ -59,11 +60,14 @@ pub(crate) fn stack(kind: Kind) -> &'static Stack {
     }
 }
 
+/// The shared stacks carry the timer-message scenarios (`features`, `records`) and delete topics:
+/// their brokers run the timer wheel ([`TIMER_WHEEL`]).
 pub(crate) fn start_java() -> Stack {
     let ns = Namesrv::start(NsKind::Java);
     let mut spec = BrokerSpec::new(CLUSTER, "broker-j", &[ns.addr.as_str()]);
     spec.extra = EXTRA
         .iter()
+        .chain([&TIMER_WHEEL])
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let broker = JavaBroker::start(spec);
@@ -81,7 +85,8 @@ pub(crate) fn start_java() -> Stack {
 pub(crate) fn start_ours() -> Stack {
     let ns = Namesrv::start(NsKind::Ours);
     let store = work_dir("ours-broker").join("store");
-    let (broker, addr) = start_ours_broker(&ns.addr, "broker-o", &store);
+    let (broker, addr) =
+        start_ours_broker_with(&ns.addr, "broker-o", &store, CLUSTER, &[TIMER_WHEEL]);
     Stack {
         ns,
         broker_name: "broker-o",
@@ -91,12 +96,8 @@ pub(crate) fn start_ours() -> Stack {
     }
 }
 
-/// Starts `mqbroker` named `name` on `store` and waits until `ns` routes its broker-name topic.
-pub(crate) fn start_ours_broker(ns: &str, name: &str, store: &std::path::Path) -> (Server, String) {
-    start_ours_broker_with(ns, name, store, CLUSTER, &[])
-}
-
-/// [`start_ours_broker`] in cluster `cluster`, with `extra` broker.conf keys last (a later key wins).
+/// Starts `mqbroker` named `name` on `store` in cluster `cluster`, with `extra` broker.conf keys
+/// last (a later key wins), and waits until `ns` routes its broker-name topic.
 pub(crate) fn start_ours_broker_with(
     ns: &str,
     name: &str,
@@ -116,7 +117,8 @@ pub(crate) fn start_ours_broker_with(
         "brokerClusterName={cluster}\nbrokerName={name}\nbrokerId=0\nbrokerRole=ASYNC_MASTER\n\
          flushDiskType=ASYNC_FLUSH\nlistenPort={port}\nhaListenPort={}\nbindAddress=127.0.0.1\n\
          brokerIP1=127.0.0.1\nbrokerIP2=127.0.0.1\nstorePathRootDir={}\nstorePathCommitLog={}\n\
-         mappedFileSizeCommitLog=67108864\nautoCreateTopicEnable=true\nautoCreateSubscriptionGroup=true\n",
+         mappedFileSizeCommitLog=67108864\nautoCreateTopicEnable=true\nautoCreateSubscriptionGroup=true\n\
+         timerWheelEnable=false\n",
         port + 1,
         store.display(),
         store.join("commitlog").display(),
@@ -147,12 +149,8 @@ pub(crate) fn start_ours_broker_with(
     (broker, addr)
 }
 
-/// The Java broker 5.3.3 named `name` on `store` (its conf's later keys override the harness's).
-pub(crate) fn start_java_broker(ns: &str, name: &str, store: &std::path::Path) -> JavaBroker {
-    start_java_broker_with(ns, name, store, CLUSTER, &[])
-}
-
-/// [`start_java_broker`] in cluster `cluster`, with `extra` broker.conf keys last.
+/// The Java broker 5.3.3 named `name` on `store` in cluster `cluster`, with `extra` broker.conf
+/// keys last (a later key wins).
 pub(crate) fn start_java_broker_with(
     ns: &str,
     name: &str,

@@ -351,8 +351,10 @@ pub(crate) fn max_offset(addr: &str, topic: &str, queue: u32) -> Option<i64> {
 fn mixed(master: Impl, slave: Impl, ns_kind: Kind) {
     let mut g = Group::new(ns_kind);
     let name = unique("hamix");
-    let m = g.add(&name, 0, "ASYNC_MASTER", &[]);
-    let s = g.add(&name, 1, "SLAVE", &[]);
+    // The slave also syncs the master's timer checkpoint (requests 60 and 61 across the kinds).
+    let timer = [("timerWheelEnable", "true")];
+    let m = g.add(&name, 0, "ASYNC_MASTER", &timer);
+    let s = g.add(&name, 1, "SLAVE", &timer);
     g.boot(m, master);
     let (topic, group) = (unique("hmt"), unique("hmg"));
     compat_tests::tools::update_topic(g.ns(), HA_CLUSTER, &topic, 4);

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use compat_tests::env::work_dir;
 use compat_tests::process::{Cmd, Output};
-use compat_tests::servers::{Broker, BrokerSpec, Namesrv, NsKind};
+use compat_tests::servers::{Broker, BrokerSpec, Namesrv, NsKind, TIMER_WHEEL};
 use compat_tests::tools::{java_program, mqadmin, JavaClient};
 use compat_tests::wire;
 
@@ -23,8 +23,9 @@ pub(crate) const CL_FILE: u64 = 1 << 20;
 /// Broker keys of the scenario: small CommitLog and index files, and no clean-up but the one
 /// mqadmin asks for: no hour matches `deleteWhen`, and a nearly full disk deletes only expired
 /// files (`cleanFileForciblyEnable=false`; Java deletes those above 85 % whatever the other
-/// keys).
+/// keys); the timer wheel on, as the scenario deletes topics ([`TIMER_WHEEL`]).
 const EXTRA: &[(&str, &str)] = &[
+    TIMER_WHEEL,
     ("mappedFileSizeCommitLog", "1048576"),
     ("maxHashSlotNum", "5000"),
     ("maxIndexNum", "20000"),

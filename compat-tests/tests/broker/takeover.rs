@@ -12,8 +12,8 @@ use compat_tests::traffic::bodies;
 use super::common::*;
 
 /// Drop-in: the Java broker writes a store (messages, topics.json, consumerOffset.json,
-/// subscriptionGroup.json), ours takes it over and serves the rest, then the Java broker takes
-/// it back and reads what ours wrote.
+/// subscriptionGroup.json, the timer wheel's files), ours takes it over and serves the rest, then
+/// the Java broker takes it back and reads what ours wrote.
 #[test]
 fn takeover_java_store_and_back() {
     let _s = compat_tests::scenario::heavy(300);
@@ -31,7 +31,8 @@ fn takeover_java_store_and_back() {
         count: 5,
         mode: "sync",
     };
-    let java = start_java_broker(&ns.addr, "broker-t", &store);
+    let timer = [TIMER_WHEEL];
+    let java = start_java_broker_with(&ns.addr, "broker-t", &store, CLUSTER, &timer);
     update_topic(&ns.addr, CLUSTER, &topic, 4);
     let ids = produce_any(&ns.addr, &topic, &first);
     let c = consumer(&java_driver(
@@ -41,7 +42,7 @@ fn takeover_java_store_and_back() {
     check_received(&c.finish(Duration::from_secs(150)), &[first], &ids);
     java.server.stop();
 
-    let (ours, _) = start_ours_broker(&ns.addr, "broker-t", &store);
+    let (ours, _) = start_ours_broker_with(&ns.addr, "broker-t", &store, CLUSTER, &timer);
     let ids = produce_any(&ns.addr, &topic, &second);
     // the group resumes from the offsets Java committed: only the new messages arrive
     let c = consumer(&java_driver(
@@ -51,7 +52,7 @@ fn takeover_java_store_and_back() {
     check_received(&c.finish(Duration::from_secs(150)), &[second], &ids);
     ours.stop();
 
-    let _java = start_java_broker(&ns.addr, "broker-t", &store);
+    let _java = start_java_broker_with(&ns.addr, "broker-t", &store, CLUSTER, &timer);
     let all = unique("tkall");
     let c = consumer(&java_driver(
         JavaClient::V5_3_3,

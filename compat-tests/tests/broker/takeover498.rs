@@ -317,7 +317,7 @@ fn java4_store_taken_over_and_back() {
     );
 
     // 2. Ours takes the store over.
-    let (ours, addr) = start_ours_broker(&ns, name, &store);
+    let (ours, addr) = start_ours_broker_with(&ns, name, &store, CLUSTER, &[TIMER_WHEEL]);
     let _logs = LogDump(vec![&ours]);
     assert_eq!(queue_nums(&ns, &topic, name), (4, 4));
     assert_eq!(queue_nums(&ns, &wide, name), (6, 6));
@@ -421,7 +421,7 @@ fn java4_killed_store_recovers_in_ours() {
     assert!(acked.len() as u64 > ACKED_BEFORE_KILL, "{sent}");
     assert!(store.join("abort").exists(), "a killed broker leaves abort");
 
-    let (ours, _) = start_ours_broker(&ns, name, &store);
+    let (ours, _) = start_ours_broker_with(&ns, name, &store, CLUSTER, &[TIMER_WHEEL]);
     let _logs = LogDump(vec![&ours]);
     let need = work_dir("takeover4-acked").join("acked.txt");
     std::fs::write(&need, acked.join("\n")).expect("write acked bodies");
