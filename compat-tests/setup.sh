@@ -40,23 +40,28 @@ fetch tools rocketmq-tools 5.3.3
 fetch client rocketmq-client 5.3.3
 fetch client rocketmq-client 4.9.8
 fetch tools rocketmq-tools 4.9.8
+# The 5.x gRPC side: Java's proxy (in cluster mode in front of a NameServer and broker) and the
+# gRPC SDK, whose newest 5.0.x is one shaded jar.
+fetch proxy rocketmq-proxy 5.3.3
+fetch grpc-client rocketmq-client-java 5.0.8
 
 # sources_hash DIR...: a digest of every source file, so a stamp can tell when to rebuild.
 sources_hash() { find "$@" -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1; }
 
-# javac_set NAME CLASSPATH_DIR SOURCE_DIR: compile one source set against one classpath.
+# javac_set NAME CLASSPATH_DIR SOURCE...: compile one source set (directories and files) against
+# one classpath.
 # classes/NAME is a link to a directory per source digest, swapped in with one rename, so a test
 # running meanwhile loads the old set or the new one, never a half-built one. The set just
 # replaced is kept (such a test may still load from it); older ones are removed.
 javac_set() {
   local link="$cache/java/classes/$1" stamp dir prev d
-  stamp="$(sources_hash "$3")-$(basename "$2")-jar"
+  stamp="$(sources_hash "${@:3}")-$(basename "$2")-jar"
   if [ -f "$link/.stamp" ] && [ "$(cat "$link/.stamp")" = "$stamp" ]; then return; fi
   log "compiling Java driver set $1"
   dir="$cache/java/classes/.$1-$$"
   rm -rf "$dir" && mkdir -p "$dir"
   # shellcheck disable=SC2046
-  bounded 300 javac -nowarn -encoding UTF-8 -d "$dir" -cp "$2/*" $(find "$3" -name '*.java') >&2
+  bounded 300 javac -nowarn -encoding UTF-8 -d "$dir" -cp "$2/*" $(find "${@:3}" -name '*.java') >&2
   # A jar, not the directory, goes on the classpath: CDS archives only classes from jars.
   bounded 120 jar --create --file "$dir/driver.jar" -C "$dir" . >&2
   echo "$stamp" > "$dir/.stamp"
@@ -74,6 +79,9 @@ javac_set golden-5.3.3 "$cache/java/tools-5.3.3" "$here/java/golden"
 javac_set admin-5.3.3 "$cache/java/tools-5.3.3" "$here/java/admin"
 # The ACL 1.0 matrix: client 4.9.8 with rocketmq-acl and rocketmq-tools 4.9.8 (its dependencies).
 javac_set acl-4.9.8 "$cache/java/tools-4.9.8" "$here/java/acl"
+# The gRPC SDK driver shares the client drivers' argument parsing and JSON lines.
+javac_set grpc-5.0.8 "$cache/java/grpc-client-5.0.8" "$here/java/grpc" \
+  "$here/java/client/thrust/compat/"{Args,Json,Modes}.java
 
 # The Go driver: module cache under .cache so a fresh clone needs nothing from $HOME.
 go_stamp="$(sources_hash "$here/go")"

@@ -106,6 +106,11 @@ pub fn require_setup() {
         driver_classes("client-5.3.3").join(".stamp"),
         driver_classes("client-4.9.8").join(".stamp"),
         driver_classes("admin-5.3.3").join(".stamp"),
+        cache_dir()
+            .join("java")
+            .join("proxy-5.3.3")
+            .join(".complete"),
+        driver_classes("grpc-5.0.8").join(".stamp"),
         go_driver(),
         cpp_client_dir().join(".stamp"),
     ];
