@@ -511,3 +511,69 @@ fn broker_conf(spec: &BrokerSpec, port: u16, store: &Path) -> String {
 pub(crate) fn write_file(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
 }
+
+/// A running Java proxy 5.3.3 (`org.apache.rocketmq.proxy.ProxyStartup`, Maven Central
+/// `rocketmq-proxy`) in cluster mode: a stateless gRPC (and remoting) front of the brokers of one
+/// cluster, which it finds through the NameServer. The 5.x gRPC SDKs speak only to a proxy.
+///
+/// ```text
+///   gRPC SDK ──gRPC──▶ ProxyStartup -pm cluster ──remoting──▶ NameServer, broker(s)
+/// ```
+pub struct Proxy {
+    /// `127.0.0.1:grpcServerPort`: the SDKs' endpoint.
+    pub grpc: String,
+    pub server: Server,
+}
+
+impl Proxy {
+    /// Starts a proxy for cluster `cluster` behind NameServer `ns` on free ports, with `extra`
+    /// rmq-proxy.json keys (JSON values), and waits until both its ports accept connections:
+    /// `ProxyStartup` binds its gRPC port and then its remoting port once its services run.
+    pub fn start(ns: &str, cluster: &str, extra: &[(&str, &str)]) -> Proxy {
+        let dir = work_dir("java-proxy");
+        let (grpc_port, remoting_port) = (free_port(), free_port());
+        // Keys as ProxyConfig names them. The bind address is not configurable (the gRPC and
+        // remoting servers listen on every interface); localServeAddr is the address the proxy
+        // reports as its own. The jstack dump every minute would only fill the log.
+        let mut keys = vec![
+            ("rocketMQClusterName".to_string(), format!("\"{cluster}\"")),
+            ("namesrvAddr".to_string(), format!("\"{ns}\"")),
+            ("grpcServerPort".to_string(), grpc_port.to_string()),
+            ("remotingListenPort".to_string(), remoting_port.to_string()),
+            ("localServeAddr".to_string(), "\"127.0.0.1\"".to_string()),
+            ("proxyName".to_string(), format!("\"proxy-{grpc_port}\"")),
+            ("enablePrintJstack".to_string(), "false".to_string()),
+        ];
+        keys.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let body: Vec<String> = keys
+            .iter()
+            .map(|(k, v)| format!("  \"{k}\": {v}"))
+            .collect();
+        let conf = dir.join("rmq-proxy.json");
+        write_file(&conf, &format!("{{\n{}\n}}\n", body.join(",\n")));
+        let conf_arg = conf.display().to_string();
+        let cmd = java_cmd(
+            &dir,
+            &["-Xms128m", "-Xmx256m"],
+            &classpath("proxy-5.3.3"),
+            "org.apache.rocketmq.proxy.ProxyStartup",
+        )
+        .args(["-pc", conf_arg.as_str(), "-pm", "cluster"]);
+        let server = Server::spawn(
+            "java-proxy",
+            &cmd,
+            vec![dir.join("logs/rocketmqlogs/proxy.log")],
+        );
+        let grpc = format!("127.0.0.1:{grpc_port}");
+        let remoting = format!("127.0.0.1:{remoting_port}");
+        crate::wait::wait_until(Duration::from_secs(120), "the proxy's ports", || {
+            assert!(
+                server.is_running(),
+                "the proxy exited during start-up\n{}",
+                server.log_tails(80)
+            );
+            wire::port_open(&grpc) && wire::port_open(&remoting)
+        });
+        Proxy { grpc, server }
+    }
+}

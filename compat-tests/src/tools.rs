@@ -1,6 +1,7 @@
 //! Running the client-side programs: `mqadmin` (rocketmq-tools 5.3.3), our Java driver
 //! (`compat-tests/java/client`, against client 5.3.3 or 4.9.8), our Go driver
-//! (`compat-tests/go`, rocketmq-client-go/v2 v2.1.2) and our C++ driver (`compat-tests/python`,
+//! (`compat-tests/go`, rocketmq-client-go/v2 v2.1.2), our gRPC SDK driver (`compat-tests/java/grpc`,
+//! rocketmq-client-java 5.0.8) and our C++ driver (`compat-tests/python`,
 //! librocketmq through the PyPI package `rocketmq` 0.4.4).
 
 use std::time::Duration;
@@ -80,21 +81,31 @@ fn mqadmin_cmd_jvm(ns: &str, jvm: &[&str], args: &[&str]) -> Cmd {
 /// `mqadmin updateTopic -c <cluster> -t <topic>` with `queues` read and write queues; asserts
 /// mqadmin said success and waits until `ns` routes the topic. Returns mqadmin's output.
 pub fn update_topic(ns: &str, cluster: &str, topic: &str, queues: u32) -> Output {
+    update_topic_with(ns, cluster, topic, queues, &[])
+}
+
+/// [`update_topic`] with more mqadmin options (`-a +message.type=FIFO`, `-o true`, ...).
+pub fn update_topic_with(
+    ns: &str,
+    cluster: &str,
+    topic: &str,
+    queues: u32,
+    more: &[&str],
+) -> Output {
     let q = queues.to_string();
-    let out = mqadmin(
-        ns,
-        &[
-            "updateTopic",
-            "-c",
-            cluster,
-            "-t",
-            topic,
-            "-r",
-            &q,
-            "-w",
-            &q,
-        ],
-    );
+    let mut args = vec![
+        "updateTopic",
+        "-c",
+        cluster,
+        "-t",
+        topic,
+        "-r",
+        &q,
+        "-w",
+        &q,
+    ];
+    args.extend_from_slice(more);
+    let out = mqadmin(ns, &args);
     assert!(out.stdout.contains("success."), "updateTopic failed: {out}");
     wait_until(
         Duration::from_secs(60),
@@ -127,6 +138,31 @@ pub fn java_program_jvm(client: JavaClient, class: &str, jvm: &[&str], args: &[S
         &[&["-Xms64m", "-Xmx384m"][..], jvm].concat(),
         &driver_classpath(v),
         &format!("thrust.compat.{class}"),
+    )
+    .args(args.iter().cloned())
+}
+
+/// The gRPC SDK version our gRPC driver runs on (`rocketmq-client-java`, the newest 5.0.x).
+pub const GRPC_CLIENT: &str = "5.0.8";
+
+/// Our gRPC SDK driver (`thrust.compat.GrpcDriver` in compat-tests/java/grpc, on
+/// `rocketmq-client-java` [`GRPC_CLIENT`]): a mode, then `key=value` pairs, `ep=` a proxy's
+/// gRPC endpoint.
+pub fn grpc_driver(args: &[String]) -> Cmd {
+    let dir = work_dir(&format!(
+        "grpc-{}",
+        args.first().map(String::as_str).unwrap_or("driver")
+    ));
+    let cp = format!(
+        "{}:{}",
+        driver_jar(&format!("grpc-{GRPC_CLIENT}")).display(),
+        classpath(&format!("grpc-client-{GRPC_CLIENT}"))
+    );
+    java_cmd(
+        &dir,
+        &["-Xms64m", "-Xmx256m"],
+        &cp,
+        "thrust.compat.GrpcDriver",
     )
     .args(args.iter().cloned())
 }

@@ -20,6 +20,7 @@ mod diskfull;
 mod durability;
 mod failover;
 mod features;
+mod grpc;
 mod ha;
 mod limits;
 mod mqadmin;
