@@ -232,7 +232,7 @@ fn kill_during_production(ns: &str, broker: &JavaBroker) -> Vec<(String, i64)> {
 
 #[test]
 fn java_store_taken_over_and_handed_back() {
-    let _s = compat_tests::scenario::heavy(300);
+    let _s = compat_tests::scenario::heavy(400);
     require_setup();
     let ns = Namesrv::start(NsKind::Java);
     let root = work_dir("store-java").join("store");

@@ -245,12 +245,12 @@ fn full_disk_refuses_and_recovers(kind: Kind) {
 
 #[test]
 fn java_full_disk_refuses_and_recovers() {
-    let _s = compat_tests::scenario::heavy(300);
+    let _s = compat_tests::scenario::heavy(400);
     full_disk_refuses_and_recovers(Kind::Java);
 }
 
 #[test]
 fn ours_full_disk_refuses_and_recovers() {
-    let _s = compat_tests::scenario::heavy(300);
+    let _s = compat_tests::scenario::heavy(400);
     full_disk_refuses_and_recovers(Kind::Ours);
 }

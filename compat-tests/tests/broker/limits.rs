@@ -387,7 +387,7 @@ fn thousand_topics(kind: Kind) {
 
 #[test]
 fn java_thousand_topics() {
-    let _s = compat_tests::scenario::heavy(300);
+    let _s = compat_tests::scenario::heavy(400);
     thousand_topics(Kind::Java);
 }
 
@@ -446,12 +446,12 @@ fn idle_connections_closed(kind: Kind) {
 
 #[test]
 fn java_idle_connections_closed() {
-    let _s = compat_tests::scenario::heavy(180);
+    let _s = compat_tests::scenario::heavy(300);
     idle_connections_closed(Kind::Java);
 }
 
 #[test]
 fn ours_idle_connections_closed() {
-    let _s = compat_tests::scenario::heavy(180);
+    let _s = compat_tests::scenario::heavy(300);
     idle_connections_closed(Kind::Ours);
 }

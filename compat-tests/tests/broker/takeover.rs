@@ -16,7 +16,7 @@ use super::common::*;
 /// the Java broker takes it back and reads what ours wrote.
 #[test]
 fn takeover_java_store_and_back() {
-    let _s = compat_tests::scenario::heavy(300);
+    let _s = compat_tests::scenario::heavy(400);
     require_setup();
     let ns = Namesrv::start(NsKind::Ours);
     let store = work_dir("takeover").join("store");

@@ -247,7 +247,7 @@ fn sync_batch(body: &'static str, count: usize) -> Batch {
 /// appends; the Java 4.x broker takes the store back and serves what ours wrote.
 #[test]
 fn java4_store_taken_over_and_back() {
-    let _s = compat_tests::scenario::heavy(300);
+    let _s = compat_tests::scenario::heavy(400);
     require_setup();
     let namesrv = Namesrv::start(NsKind::Ours);
     let ns = namesrv.addr.clone();

@@ -259,12 +259,12 @@ fn enforcing(kind: NsKind) {
 
 #[test]
 fn java_tls_enforcing() {
-    let _s = compat_tests::scenario::heavy(120);
+    let _s = compat_tests::scenario::heavy(300);
     enforcing(NsKind::Java);
 }
 
 #[test]
 fn ours_tls_enforcing() {
-    let _s = compat_tests::scenario::heavy(90);
+    let _s = compat_tests::scenario::heavy(150);
     enforcing(NsKind::Ours);
 }
