@@ -10,11 +10,10 @@ set -u
 owner=$1 max=$2 pidfile=$3
 shift 4
 
-"$@" &
-child=$!
-echo "$child" > "$pidfile"
-
+child=
 stop() {
+  # A signal before COMMAND started: it never starts.
+  [ -n "$child" ] || exit 0
   kill -TERM "$child" 2>/dev/null
   for _ in $(seq 200); do
     kill -0 "$child" 2>/dev/null || exit 0
@@ -23,7 +22,13 @@ stop() {
   kill -KILL "$child" 2>/dev/null
   exit 0
 }
+# Trapped before COMMAND starts: a stop that comes while this script is still starting (a loaded
+# machine) would otherwise end the script alone and leave COMMAND running with no supervisor.
 trap stop TERM INT HUP
+
+"$@" &
+child=$!
+echo "$child" > "$pidfile"
 
 start=$SECONDS
 while kill -0 "$child" 2>/dev/null; do
