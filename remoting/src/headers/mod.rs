@@ -6,11 +6,13 @@ pub mod admin;
 pub mod broker;
 pub mod controller;
 pub mod namesrv;
+pub mod pop;
 
 pub use admin::*;
 pub use broker::*;
 pub use controller::*;
 pub use namesrv::*;
+pub use pop::*;
 
 #[cfg(test)]
 mod tests;
