@@ -60,6 +60,8 @@ pub struct Broker {
     pub stats_items: StatsItems,
     pub delay_offsets: DelayOffsets,
     pub timers: TimerIndex,
+    /// POP consumption: queue try-locks, parked pops, the check-point counter.
+    pub pop: crate::pop::PopState,
     /// PULL/POP modes set per topic and group (`messageRequestMode.json`).
     pub request_modes: crate::request_mode::RequestModes,
     /// Cold-data flow control's per-group thresholds (in memory, as in Java).
@@ -123,6 +125,7 @@ impl Broker {
             stats_items: StatsItems::default(),
             delay_offsets,
             timers: TimerIndex::default(),
+            pop: Default::default(),
             request_modes,
             cold_data: Default::default(),
             ha: crate::ha::Ha::new(crate::ha::autoswitch::AutoSwitch::new(epochs, confirm)),
@@ -268,6 +271,7 @@ async fn boot(config: BrokerConfig) -> Result<RunningBroker, StartError> {
         tokio::spawn(schedule::run(broker.clone()));
         tokio::spawn(transaction::run(broker.clone()));
         tokio::spawn(timer::run(broker.clone()));
+        tokio::spawn(crate::pop::revive::run(broker.clone()));
     }
     let addr = broker.config().broker_addr();
     Ok(RunningBroker {

@@ -31,12 +31,25 @@ pub const NETWORK_FLOW: &str = "a Netty channel-writability check; Thrust queues
     response on the connection's writer";
 pub const BROADCAST_OFFSETS: &str = "broadcast offsets kept by the broker serve proxy (gRPC) \
     consumers; remoting clients keep their own";
-pub const POP: &str = "tunes POP consumption (POP_MESSAGE, ACK_MESSAGE, ...), which Thrust does \
-    not serve: those requests get REQUEST_CODE_NOT_SUPPORTED";
+pub const POP_POLLING_MAP: &str = "caps Java's table of topic@group@queue keys that parked \
+    pops wait under; Thrust parks each pop on its own task, bounded by maxPopPollingSize and \
+    popPollingSize";
+pub const SKIP_AWAITING_ACK: &str = "acts only with enableSkipLongAwaitingAck=true, which \
+    Thrust refuses";
+pub const POP_BUFFER: &str = "acts only with enablePopBufferMerge=true, which Thrust refuses: \
+    check-points and acks are stored as they come";
+pub const POP_FORCE_NOTIFY: &str = "how often Java wakes parked pops whose filter did not match \
+    a new message; Thrust wakes a parked pop at every new message of its queues and pops again";
+pub const POP_ORDERLY: &str = "acts only on orderly POP (order=true), which Thrust refuses";
+pub const POP_KV: &str = "acts only with popConsumerKVServiceEnable=true, which Thrust refuses";
+pub const POP_THRESHOLD: &str = "acts only with enablePopMessageThreshold=true, which Thrust \
+    refuses";
+pub const POP_ASYNC: &str = "whether Java stores a POP check-point or ack from another thread; \
+    the records are the same";
 pub const NOTIFY_BATCH: &str = "false only batches the consumer-change notifications; Thrust \
     sends each at once, as the default does";
-pub const ASSIGNMENT: &str = "configures server-side queue assignment (QUERY_ASSIGNMENT), which \
-    Thrust does not serve; remoting clients rebalance on their side by default";
+pub const ASSIGNMENT_ROUTE: &str = "how often Java refreshes its cached topic routes for \
+    QUERY_ASSIGNMENT; Thrust asks the NameServer at each QUERY_ASSIGNMENT";
 pub const TRANSACTION_OPS: &str = "batches transaction op records in Java; Thrust writes one op \
     record per END_TRANSACTION, which Java reads alike";
 pub const LOG_DIR: &str = "names Java's log directory; Thrust logs to \

@@ -1,7 +1,7 @@
 //! The broker's one dispatch table: a single `match` on the request code, one arm per line.
 //! Unknown codes answer REQUEST_CODE_NOT_SUPPORTED (3) with Java's remark
 //! (`" request type <code> not supported"`). The VIP port (listenPort−2) serves the same table
-//! minus pulls, like Java's fast remoting server.
+//! minus pulls and pops, like Java's fast remoting server.
 
 use std::sync::Arc;
 
@@ -12,8 +12,8 @@ use crate::broker::Broker;
 use crate::error::{Reject, Reply};
 use crate::{
     admin, admin_views, auth, clients, cold_data, consumer_admin, controller, feature_off, ha,
-    offsets, pull, queries, reply, request_mode, runtime_info, send, store_admin, topics_admin,
-    transaction,
+    offsets, pop, pull, queries, reply, request_mode, runtime_info, send, store_admin,
+    topics_admin, transaction,
 };
 
 /// Routes one request; always returns the reply (the server drops it for oneway requests).
@@ -43,7 +43,16 @@ pub async fn dispatch(b: &Arc<Broker>, conn: &Connection, req: Command, vip: boo
 
 async fn route(b: &Arc<Broker>, conn: &Connection, req: Command, vip: bool) -> Reply {
     let code = req.code;
-    let is_pull = matches!(code, rq::PULL_MESSAGE | rq::LITE_PULL_MESSAGE);
+    // Java registers these on the main port only (its fast server answers them as unknown).
+    let is_pull = matches!(
+        code,
+        rq::PULL_MESSAGE
+            | rq::LITE_PULL_MESSAGE
+            | rq::POP_MESSAGE
+            | rq::PEEK_MESSAGE
+            | rq::NOTIFICATION
+            | rq::POLLING_INFO
+    );
     match code {
         _ if vip && is_pull => Err(Reject::NotSupported(code)),
         _ if ha::reads::rejected_on_slave(&b.config(), code) => Err(ha::reads::system_busy()),
@@ -107,6 +116,14 @@ async fn route(b: &Arc<Broker>, conn: &Connection, req: Command, vip: bool) -> R
         rq::DELETE_EXPIRED_COMMITLOG => store_admin::delete_expired_commitlog(b),
         rq::CLEAN_UNUSED_TOPIC => store_admin::clean_unused_topic(b),
         rq::SET_COMMITLOG_READ_MODE => store_admin::set_read_ahead_mode(b, req),
+        rq::POP_MESSAGE => pop::pop_message::handle(b, conn, req).await,
+        rq::ACK_MESSAGE => pop::ack::ack(b, conn, req).await,
+        rq::BATCH_ACK_MESSAGE => pop::ack::batch_ack(b, req).await,
+        rq::CHANGE_MESSAGE_INVISIBLETIME => pop::ack::change_invisible_time(b, conn, req).await,
+        rq::PEEK_MESSAGE => pop::peek::peek(b, conn, req).await,
+        rq::NOTIFICATION => pop::peek::notification(b, conn, req).await,
+        rq::POLLING_INFO => pop::peek::polling_info(b, conn, req),
+        rq::QUERY_ASSIGNMENT => pop::assignment::query_assignment(b, req).await,
         rq::SET_MESSAGE_REQUEST_MODE => request_mode::set_mode(b, req),
         rq::GET_ALL_MESSAGE_REQUEST_MODE => request_mode::all_modes(b),
         rq::UPDATE_COLD_DATA_FLOW_CTR_CONFIG => cold_data::update(b, req),

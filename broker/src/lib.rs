@@ -23,6 +23,7 @@ pub mod locks;
 pub mod offset_table;
 pub mod offsets;
 pub mod persist;
+pub mod pop;
 pub mod pull;
 pub mod queries;
 pub mod register;

@@ -4,9 +4,8 @@
 //! GET_ALL_MESSAGE_REQUEST_MODE (402) returns the whole table (a slave copies it from its
 //! master).
 //!
-//! Java reads the mode when it answers QUERY_ASSIGNMENT (400), which Thrust does not serve: a
-//! client asking for server-side assignment gets REQUEST_CODE_NOT_SUPPORTED and rebalances
-//! itself, as the default push consumer always does.
+//! QUERY_ASSIGNMENT (400, [`crate::pop::assignment`]) reads the mode for a client that lets
+//! the broker assign its queues (`clientRebalance=false`).
 //!
 //! ```text
 //! {"messageRequestModeMap":{"<topic>":{"<group>":{"consumerGroup":"<group>","mode":"POP","popShareQueueNum":2,"topic":"<topic>"}}}}

@@ -1,0 +1,183 @@
+//! 5.x POP consumption (Java `PopMessageProcessor`, `AckMessageProcessor`,
+//! `ChangeInvisibleTimeProcessor`, `PeekMessageProcessor`, `NotificationProcessor`,
+//! `PollingInfoProcessor`, `QueryAssignmentProcessor`, `PopReviveService`): the broker keeps
+//! each consumer's progress, and a popped message comes back by itself when it is not acked in
+//! time.
+//!
+//! ```text
+//!  POP_MESSAGE ─▶ read queue(s) from the group's offset ─▶ offset := next   (at pop time)
+//!       │                         └─▶ CK {so,pt,it,d…} ─▶ timer (due popTime+invisibleTime−1 s)
+//!  ACK_MESSAGE ─────────────────────▶ ack {ao,so,pt…} ─▶ timer (due popTime+invisibleTime)
+//!                                                            │ both land in
+//!                                      rmq_sys_REVIVE_LOG_<cluster>, queue ck# % reviveQueueNum
+//!  revive task (one per revive queue, group CID_RMQ_SYS_REVIVE_GROUP):
+//!       pair acks with CKs ─▶ un-acked offsets ─▶ %RETRY%<group>_<topic> (reconsumeTimes+1)
+//! ```
+//! Records are Java's ([`records`]), so a store moves between Java and Thrust with pops in
+//! flight: the CK/ack messages wait in the timer topic as Java's do ([`crate::timer`]).
+//!
+//! * [`pop_message`]: POP_MESSAGE with long polling. [`ack`]: ACK_MESSAGE, BATCH_ACK_MESSAGE,
+//!   CHANGE_MESSAGE_INVISIBLETIME. [`peek`]: PEEK_MESSAGE, NOTIFICATION, POLLING_INFO.
+//!   [`revive`]: the revive task. [`assignment`]: QUERY_ASSIGNMENT.
+//!
+//! Where Thrust differs or stops: check-points are written at once (Java's
+//! `enablePopBufferMerge=false`, its default; `true` is refused at start), so the consumer
+//! offset is committed as soon as the CK is stored, where Java's buffer service commits it a
+//! few milliseconds later. Orderly POP (`order=true`, `consumerOrderInfo.json`) and the 5.3
+//! RocksDB-backed POP consumer service (`popConsumerKVServiceEnable`) are refused. Java's
+//! remoting broker sends no POP message to a DLQ (the 5.x client acks a message that failed
+//! `maxReconsumeTimes` times), and neither does Thrust.
+
+pub mod ack;
+pub mod assignment;
+pub mod peek;
+pub mod pop_message;
+pub mod records;
+pub mod revive;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use bytes::Bytes;
+use remoting::code::response as rc;
+use store::props::{java_map_order, properties_to_string, MESSAGE_MAP_CAPACITY};
+use store::NewMessage;
+
+use crate::broker::Broker;
+use crate::config::BrokerConfig;
+use crate::error::Reject;
+use crate::persist::now_millis;
+
+/// POP's in-memory state: the CK counter, the queue try-locks, the parked requests.
+#[derive(Default)]
+pub struct PopState {
+    /// Java `ckMessageNumber`: picks the revive queue of each pop.
+    ck_counter: AtomicU64,
+    /// Java `QueueLockManager`: `topic@group@queueId` of the queues being popped right now.
+    /// A std mutex: held only to insert or remove a key, never across an await.
+    locked: Mutex<HashSet<String>>,
+    /// Pops and notifications parked waiting for messages, by `topic@group@queueId`
+    /// (POLLING_INFO, `popPollingSize`), and their total (`maxPopPollingSize`). Same rule as
+    /// `locked`.
+    parked: Mutex<HashMap<String, i64>>,
+    parked_total: AtomicI64,
+}
+
+impl PopState {
+    fn next_revive_qid(&self, revive_queue_num: i32) -> i32 {
+        let n = self.ck_counter.fetch_add(1, Ordering::Relaxed);
+        (n % revive_queue_num.max(1) as u64) as i32
+    }
+
+    /// Takes the queue's lock if it is free.
+    fn try_lock(&self, key: &str) -> bool {
+        let mut l = self.locked.lock().unwrap_or_else(|e| e.into_inner());
+        l.insert(key.to_string())
+    }
+
+    fn unlock(&self, key: &str) {
+        let mut l = self.locked.lock().unwrap_or_else(|e| e.into_inner());
+        l.remove(key);
+    }
+
+    /// How many requests are parked on `topic@group@queueId`.
+    pub fn parked(&self, key: &str) -> i64 {
+        let p = self.parked.lock().unwrap_or_else(|e| e.into_inner());
+        p.get(key).copied().unwrap_or(0)
+    }
+}
+
+/// Counts a parked request for as long as it lives (Java `PopLongPollingService.polling`).
+struct Parked<'a> {
+    state: &'a PopState,
+    key: String,
+}
+
+impl<'a> Parked<'a> {
+    /// `None` when the broker (`maxPopPollingSize`) or the key (`popPollingSize`) is full:
+    /// POLLING_FULL.
+    fn enter(state: &'a PopState, key: String, cfg: &BrokerConfig) -> Option<Parked<'a>> {
+        if state.parked_total.load(Ordering::Relaxed) >= cfg.max_pop_polling_size {
+            return None;
+        }
+        let mut p = state.parked.lock().unwrap_or_else(|e| e.into_inner());
+        let n = p.entry(key.clone()).or_insert(0);
+        if *n > i64::from(cfg.pop_polling_size) {
+            return None;
+        }
+        *n += 1;
+        state.parked_total.fetch_add(1, Ordering::Relaxed);
+        drop(p);
+        Some(Parked { state, key })
+    }
+}
+
+impl Drop for Parked<'_> {
+    fn drop(&mut self) {
+        let mut p = self.state.parked.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = p.get_mut(&self.key) {
+            *n -= 1;
+            if *n <= 0 {
+                p.remove(&self.key);
+            }
+        }
+        self.state.parked_total.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// `topic@group@queueId` (Java `KeyBuilder.buildPollingKey`, the lock key).
+fn lock_key(topic: &str, group: &str, qid: i32) -> String {
+    format!("{topic}@{group}@{qid}")
+}
+
+/// A random 0..99 (Java `random.nextInt(100)`).
+fn random_100() -> i32 {
+    crate::send::random_queue(100)
+}
+
+/// Stores a CK or ack record in the revive topic as Java's `buildCkMsg` / `appendAck` build it:
+/// tag, `UNIQ_KEY`, and `TIMER_DELIVER_MS` so the timer holds it until it is due.
+pub(crate) fn put_revive_record(
+    b: &Broker,
+    revive_qid: i32,
+    tag: &str,
+    uniq_key: String,
+    body: String,
+    deliver_ms: i64,
+) -> Result<(), Reject> {
+    let cfg = b.config();
+    let host = crate::send::store_host(&cfg);
+    let mut props = vec![
+        ("TAGS".to_string(), tag.to_string()),
+        ("TIMER_DELIVER_MS".to_string(), deliver_ms.to_string()),
+        ("UNIQ_KEY".to_string(), uniq_key),
+    ];
+    java_map_order(&mut props, MESSAGE_MAP_CAPACITY);
+    let properties = properties_to_string(props.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let msg = NewMessage {
+        topic: records::revive_topic(&cfg.broker_cluster_name),
+        queue_id: revive_qid,
+        flag: 0,
+        body: Bytes::from(body.into_bytes()),
+        properties,
+        sys_flag: 0,
+        born_timestamp: now_millis(),
+        born_host: host,
+        store_host: host,
+        reconsume_times: 0,
+        prepared_transaction_offset: 0,
+    };
+    let msg = crate::timer::to_timer_topic(msg, &cfg)?;
+    let topic = msg.topic.clone();
+    match b.store.put(msg) {
+        Ok(put) => {
+            b.stats_items.put_result(b, &topic, &put);
+            Ok(())
+        }
+        Err(e) => Err(Reject::code(
+            rc::SYSTEM_ERROR,
+            format!("put {tag} record: {e}"),
+        )),
+    }
+}
