@@ -27,6 +27,7 @@ mod mqadmin;
 mod mqadmin_admin;
 mod mqadmin_env;
 mod mqadmin_norm;
+mod pop;
 mod records;
 mod recovery;
 mod takeover;
