@@ -163,3 +163,245 @@ fn ours_pop_consumption() {
     let _s = compat_tests::scenario::heavy(150);
     pop_consumption(Kind::Ours);
 }
+
+mod raw {
+    //! Every POP request on the wire, the same assertions on both brokers: PEEK, NOTIFICATION,
+    //! POP, ACK, BATCH_ACK, CHANGE_MESSAGE_INVISIBLETIME, POLLING_INFO with a pop parked, and
+    //! the revive of what was not acked.
+
+    use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+    use compat_tests::tools::{java_driver, kv, mqadmin, update_topic, JavaClient};
+    use compat_tests::traffic::send_results;
+    use compat_tests::wire::{request, request_body, Reply, VERSION_5_3_3};
+    use store::StoredMessage;
+
+    use super::super::common::*;
+
+    const POP: i32 = 200_050;
+    const ACK: i32 = 200_051;
+    const PEEK: i32 = 200_052;
+    const CHANGE_INVISIBLE: i32 = 200_053;
+    const NOTIFICATION: i32 = 200_054;
+    const POLLING_INFO: i32 = 200_055;
+    const BATCH_ACK: i32 = 200_151;
+    const PULL_NOT_FOUND: i32 = 19;
+    const POLLING_TIMEOUT: i32 = 210;
+
+    fn now() -> String {
+        let ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis();
+        ms.to_string()
+    }
+
+    fn records(r: &Reply) -> Vec<StoredMessage> {
+        let mut out = Vec::new();
+        let mut rest = bytes::Bytes::from(r.body.clone());
+        while rest.len() >= 4 {
+            let size = i32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+            let rec = rest.split_to(size.min(rest.len()));
+            out.push(StoredMessage::decode(&rec).expect("a stored record"));
+        }
+        out
+    }
+
+    fn body(m: &StoredMessage) -> String {
+        String::from_utf8_lossy(&m.body).into_owned()
+    }
+
+    fn pop(s: &Stack, topic: &str, group: &str, invisible: &str, poll: &str) -> Reply {
+        let born = now();
+        let ext = [
+            ("consumerGroup", group),
+            ("topic", topic),
+            ("queueId", "-1"),
+            ("maxMsgNums", "32"),
+            ("invisibleTime", invisible),
+            ("pollTime", poll),
+            ("bornTime", born.as_str()),
+            ("initMode", "0"),
+        ];
+        request(&s.broker_addr, POP, &ext, Duration::from_secs(30)).expect("pop")
+    }
+
+    fn requests(kind: Kind) {
+        let s = stack(kind);
+        let _dump = s.dump();
+        let (topic, group) = (unique("rawpop"), unique("rawpopg"));
+        update_topic(s.ns(), CLUSTER, &topic, 1);
+        mqadmin(s.ns(), &["updateSubGroup", "-c", CLUSTER, "-g", &group]).assert_ok();
+        let args = kv(
+            "produce",
+            &[
+                ("ns", s.ns()),
+                ("topic", &topic),
+                ("group", &unique("rawpg")),
+                ("count", "4"),
+                ("body", "raw"),
+            ],
+        );
+        send_results(&java_driver(JavaClient::V5_3_3, &args), 4);
+        let t = Duration::from_secs(10);
+        let q = [
+            ("consumerGroup", group.as_str()),
+            ("topic", topic.as_str()),
+            ("queueId", "-1"),
+        ];
+
+        let peek = request(
+            &s.broker_addr,
+            PEEK,
+            &[q[0], q[1], q[2], ("maxMsgNums", "32")],
+            t,
+        )
+        .expect("request");
+        assert_eq!((peek.code, records(&peek).len()), (0, 4), "peek: {peek:?}");
+        let born = now();
+        let note = [
+            q[0],
+            q[1],
+            q[2],
+            ("pollTime", "0"),
+            ("bornTime", born.as_str()),
+        ];
+        let n = request(&s.broker_addr, NOTIFICATION, &note, t).expect("request");
+        assert_eq!(
+            (n.code, n.ext_str("hasMsg")),
+            (0, Some("true")),
+            "notification: {n:?}"
+        );
+
+        let p = pop(s, &topic, &group, "4000", "1000");
+        let got = records(&p);
+        assert_eq!((p.code, got.len()), (0, 4), "pop: {p:?}");
+        assert_eq!(p.ext_str("startOffsetInfo"), Some("0 0 0"), "{p:?}");
+        assert_eq!(p.ext_str("msgOffsetInfo"), Some("0 0 0,1,2,3"), "{p:?}");
+        let pop_time = p.ext_str("popTime").expect("popTime").to_string();
+        let rqid = p.ext_str("reviveQid").expect("reviveQid").to_string();
+        let again = request(
+            &s.broker_addr,
+            PEEK,
+            &[q[0], q[1], q[2], ("maxMsgNums", "32")],
+            t,
+        )
+        .expect("request");
+        assert_eq!(
+            again.code, PULL_NOT_FOUND,
+            "the offset moved at pop time: {again:?}"
+        );
+
+        // Parked: nothing is visible; POLLING_INFO counts it, and it times out.
+        let parked = {
+            let (addr, topic, group) = (s.broker_addr.clone(), topic.clone(), group.clone());
+            std::thread::spawn(move || {
+                let born = now();
+                let ext = [
+                    ("consumerGroup", group.as_str()),
+                    ("topic", topic.as_str()),
+                    ("queueId", "-1"),
+                    ("maxMsgNums", "32"),
+                    ("invisibleTime", "4000"),
+                    ("pollTime", "1500"),
+                    ("bornTime", born.as_str()),
+                    ("initMode", "0"),
+                ];
+                request(&addr, POP, &ext, Duration::from_secs(10)).expect("parked pop")
+            })
+        };
+        std::thread::sleep(Duration::from_millis(500));
+        let info = request(&s.broker_addr, POLLING_INFO, &q, t).expect("request");
+        assert_eq!(
+            (info.code, info.ext_str("pollingNum")),
+            (0, Some("1")),
+            "{info:?}"
+        );
+        let timed_out = parked.join().expect("parked pop thread");
+        assert_eq!(timed_out.code, POLLING_TIMEOUT, "{timed_out:?}");
+
+        let extra =
+            |offset: u32| format!("0 {pop_time} 4000 {rqid} 0 {} 0 {offset}", s.broker_name);
+        let e0 = extra(0);
+        let ack = [
+            q[0],
+            q[1],
+            ("queueId", "0"),
+            ("extraInfo", e0.as_str()),
+            ("offset", "0"),
+        ];
+        let a = request(&s.broker_addr, ACK, &ack, t).expect("request");
+        assert_eq!(a.code, 0, "ack: {a:?}");
+        // BitSet {1} as fastjson writes BitSet.toByteArray(): base64 of [0x02].
+        let batch = format!(
+            r#"{{"acks":[{{"b":"Ag==","c":"{group}","it":4000,"pt":{pop_time},"q":0,"r":"0","rq":{rqid},"so":0,"t":"{topic}"}}],"brokerName":"{}"}}"#,
+            s.broker_name
+        );
+        let b = request_body(
+            &s.broker_addr,
+            BATCH_ACK,
+            VERSION_5_3_3,
+            &[],
+            batch.as_bytes(),
+            t,
+        )
+        .expect("request");
+        assert_eq!(b.code, 0, "batch ack: {b:?}");
+        let e2 = extra(2);
+        let change = [
+            q[0],
+            q[1],
+            ("queueId", "0"),
+            ("extraInfo", e2.as_str()),
+            ("offset", "2"),
+            ("invisibleTime", "1000"),
+        ];
+        let c = request(&s.broker_addr, CHANGE_INVISIBLE, &change, t).expect("request");
+        assert_eq!(
+            (c.code, c.ext_str("invisibleTime")),
+            (0, Some("1000")),
+            "change: {c:?}"
+        );
+
+        // raw-2 (1 s) and raw-3 (4 s) come back from the retry topic; raw-0 and raw-1 were acked.
+        let mut back = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while back.len() < 2 && Instant::now() < deadline {
+            let p = pop(s, &topic, &group, "60000", "5000");
+            for m in records(&p) {
+                let ck = store::props::property(&m.properties, "POP_CK").map(str::to_string);
+                back.push((body(&m), m.topic.clone(), m.reconsume_times, ck));
+            }
+        }
+        back.sort();
+        let bodies: Vec<&str> = back.iter().map(|b| b.0.as_str()).collect();
+        assert_eq!(bodies, ["raw-2", "raw-3"], "{back:?}");
+        for (_, t, times, ck) in &back {
+            assert_eq!((t.as_str(), *times), (topic.as_str(), 1));
+            assert_eq!(
+                ck.as_deref().and_then(|c| c.split(' ').nth(4)),
+                Some("1"),
+                "{ck:?}"
+            );
+        }
+        let last = pop(s, &topic, &group, "60000", "3000");
+        assert_eq!(
+            last.code,
+            POLLING_TIMEOUT,
+            "nothing else comes back: {:?}",
+            records(&last).iter().map(body).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn java_pop_requests() {
+        let _s = compat_tests::scenario::heavy(120);
+        requests(Kind::Java);
+    }
+
+    #[test]
+    fn ours_pop_requests() {
+        let _s = compat_tests::scenario::heavy(120);
+        requests(Kind::Ours);
+    }
+}
