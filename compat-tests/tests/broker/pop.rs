@@ -4,7 +4,8 @@
 //! (ACK_MESSAGE). A message its listener fails once is hidden again for 10 s
 //! (CHANGE_MESSAGE_INVISIBLETIME) and comes back through the POP retry topic with
 //! `reconsumeTimes` 1, put there by the broker's revive service. A second group on the same
-//! topic consumes it by pull as usual.
+//! topic consumes it by pull as usual. [`raw`] sends every POP request itself, and moves a
+//! store with a pop in flight from each broker to the other.
 //!
 //! The Java side is `thrust.compat.PopDriver` (compat-tests/java/client).
 
@@ -211,7 +212,7 @@ mod raw {
         String::from_utf8_lossy(&m.body).into_owned()
     }
 
-    fn pop(s: &Stack, topic: &str, group: &str, invisible: &str, poll: &str) -> Reply {
+    fn pop(addr: &str, topic: &str, group: &str, invisible: &str, poll: &str) -> Reply {
         let born = now();
         let ext = [
             ("consumerGroup", group),
@@ -223,7 +224,7 @@ mod raw {
             ("bornTime", born.as_str()),
             ("initMode", "0"),
         ];
-        request(&s.broker_addr, POP, &ext, Duration::from_secs(30)).expect("pop")
+        request(addr, POP, &ext, Duration::from_secs(30)).expect("pop")
     }
 
     fn requests(kind: Kind) {
@@ -273,7 +274,7 @@ mod raw {
             "notification: {n:?}"
         );
 
-        let p = pop(s, &topic, &group, "4000", "1000");
+        let p = pop(&s.broker_addr, &topic, &group, "4000", "1000");
         let got = records(&p);
         assert_eq!((p.code, got.len()), (0, 4), "pop: {p:?}");
         assert_eq!(p.ext_str("startOffsetInfo"), Some("0 0 0"), "{p:?}");
@@ -367,7 +368,7 @@ mod raw {
         let mut back = Vec::new();
         let deadline = Instant::now() + Duration::from_secs(60);
         while back.len() < 2 && Instant::now() < deadline {
-            let p = pop(s, &topic, &group, "60000", "5000");
+            let p = pop(&s.broker_addr, &topic, &group, "60000", "5000");
             for m in records(&p) {
                 let ck = store::props::property(&m.properties, "POP_CK").map(str::to_string);
                 back.push((body(&m), m.topic.clone(), m.reconsume_times, ck));
@@ -384,7 +385,7 @@ mod raw {
                 "{ck:?}"
             );
         }
-        let last = pop(s, &topic, &group, "60000", "3000");
+        let last = pop(&s.broker_addr, &topic, &group, "60000", "3000");
         assert_eq!(
             last.code,
             POLLING_TIMEOUT,
@@ -403,5 +404,95 @@ mod raw {
     fn ours_pop_requests() {
         let _s = compat_tests::scenario::heavy(120);
         requests(Kind::Ours);
+    }
+
+    /// A pop in flight crosses a store takeover: the first broker pops two messages and acks
+    /// one, its check-point and ack wait in the timer topic; it stops, the second takes the
+    /// store over, and the un-acked message comes back through the second's revive service, the
+    /// acked one does not.
+    fn pop_in_flight(first: Kind) {
+        compat_tests::env::require_setup();
+        let ns = compat_tests::servers::Namesrv::start(compat_tests::servers::NsKind::Ours);
+        let store = compat_tests::env::work_dir("poptk").join("store");
+        let (topic, group) = (unique("tkpop"), unique("tkpopg"));
+        let (first_server, first_addr) = match first {
+            Kind::Java => {
+                let j =
+                    start_java_broker_with(&ns.addr, "broker-p", &store, CLUSTER, &[TIMER_WHEEL]);
+                (j.server, j.addr)
+            }
+            Kind::Ours => {
+                start_ours_broker_with(&ns.addr, "broker-p", &store, CLUSTER, &[TIMER_WHEEL])
+            }
+        };
+        update_topic(&ns.addr, CLUSTER, &topic, 1);
+        mqadmin(&ns.addr, &["updateSubGroup", "-c", CLUSTER, "-g", &group]).assert_ok();
+        let args = kv(
+            "produce",
+            &[
+                ("ns", ns.addr.as_str()),
+                ("topic", &topic),
+                ("group", &unique("tkpg")),
+                ("count", "2"),
+                ("body", "tk"),
+            ],
+        );
+        send_results(&java_driver(JavaClient::V5_3_3, &args), 2);
+        let p = pop(&first_addr, &topic, &group, "15000", "1000");
+        assert_eq!((p.code, records(&p).len()), (0, 2), "first pop: {p:?}");
+        let pop_time = p.ext_str("popTime").expect("popTime").to_string();
+        let rqid = p.ext_str("reviveQid").expect("reviveQid").to_string();
+        let e0 = format!("0 {pop_time} 15000 {rqid} 0 broker-p 0 0");
+        let ack = [
+            ("consumerGroup", group.as_str()),
+            ("topic", topic.as_str()),
+            ("queueId", "0"),
+            ("extraInfo", e0.as_str()),
+            ("offset", "0"),
+        ];
+        let a = request(&first_addr, ACK, &ack, Duration::from_secs(10)).expect("ack");
+        assert_eq!(a.code, 0, "first ack: {a:?}");
+        first_server.stop();
+        let (second, addr) = match first {
+            Kind::Java => {
+                start_ours_broker_with(&ns.addr, "broker-p", &store, CLUSTER, &[TIMER_WHEEL])
+            }
+            Kind::Ours => {
+                let j =
+                    start_java_broker_with(&ns.addr, "broker-p", &store, CLUSTER, &[TIMER_WHEEL]);
+                (j.server, j.addr)
+            }
+        };
+        let mut back = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while back.is_empty() && Instant::now() < deadline {
+            let p = pop(&addr, &topic, &group, "60000", "5000");
+            back.extend(records(&p).iter().map(|m| (body(m), m.reconsume_times)));
+        }
+        assert_eq!(
+            back,
+            [("tk-1".to_string(), 1)],
+            "the un-acked message, once"
+        );
+        let last = pop(&addr, &topic, &group, "60000", "3000");
+        assert_eq!(
+            last.code,
+            POLLING_TIMEOUT,
+            "the acked one stays acked: {:?}",
+            records(&last).iter().map(body).collect::<Vec<_>>()
+        );
+        second.stop();
+    }
+
+    #[test]
+    fn takeover_pop_in_flight_java_to_ours() {
+        let _s = compat_tests::scenario::heavy(240);
+        pop_in_flight(Kind::Java);
+    }
+
+    #[test]
+    fn takeover_pop_in_flight_ours_to_java() {
+        let _s = compat_tests::scenario::heavy(240);
+        pop_in_flight(Kind::Ours);
     }
 }
