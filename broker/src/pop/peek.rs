@@ -59,29 +59,7 @@ pub async fn peek(b: &Arc<Broker>, conn: &remoting::Connection, req: Command) ->
     broker_readable(&cfg)?;
     let tc = check_topic(b, &h.topic, h.queue_id, conn.peer(), "peeking")?;
     check_group(b, &cfg, &h.consumer_group)?;
-    let random = random_100();
-    let retry = pop_retry_topic(&h.topic, &h.consumer_group, cfg.enable_retry_topic_v2);
-    let need_retry = random % 5 == 0;
-    let mut plan: Vec<(String, i32)> = Vec::new();
-    let retry_queues = |plan: &mut Vec<(String, i32)>| {
-        for q in queues(b, &retry, random) {
-            plan.push((retry.clone(), q));
-        }
-    };
-    if need_retry {
-        retry_queues(&mut plan);
-    }
-    if h.queue_id < 0 {
-        for q in queues(b, &tc.topic_name, random) {
-            plan.push((h.topic.clone(), q));
-        }
-    } else {
-        plan.push((h.topic.clone(), h.queue_id));
-    }
-    let normal_end = plan.len();
-    if !need_retry {
-        retry_queues(&mut plan);
-    }
+    let (plan, normal_end, need_retry) = peek_plan(b, &cfg, &h, &tc.topic_name);
     let mut found = Vec::new();
     let mut rest = 0;
     for (i, (topic, qid)) in plan.iter().enumerate() {
@@ -89,31 +67,12 @@ pub async fn peek(b: &Arc<Broker>, conn: &remoting::Connection, req: Command) ->
         if i == normal_end && !need_retry && found.len() as i32 >= h.max_msg_nums {
             break;
         }
-        let mut offset = offset_of(b, &h.consumer_group, topic, *qid);
+        let offset = offset_of(b, &h.consumer_group, topic, *qid);
         rest += b.store.max_offset(topic, *qid) - offset;
         let want = h.max_msg_nums - found.len() as i32;
-        if want <= 0 {
-            continue;
+        if want > 0 {
+            found.extend(peek_queue(b, topic, *qid, offset, want));
         }
-        let read = |offset: i64| {
-            let r = GetRequest {
-                topic,
-                queue_id: *qid,
-                offset,
-                max_count: want as usize,
-                max_bytes: 128 * 1024 * 1024,
-            };
-            b.store.get(&r, None)
-        };
-        let mut r = read(offset);
-        if matches!(
-            r.status,
-            GetStatus::OffsetTooSmall | GetStatus::OffsetOverflowBadly
-        ) {
-            offset = r.next_begin_offset;
-            r = read(offset);
-        }
-        found.extend(r.messages);
     }
     let header = PopMessageResponseHeader {
         rest_num: rest,
@@ -132,6 +91,63 @@ pub async fn peek(b: &Arc<Broker>, conn: &remoting::Connection, req: Command) ->
     Ok(Command::response(rc::SUCCESS, Some("FOUND".into()))
         .with_header(&header)
         .with_body(body.freeze()))
+}
+
+/// The queues a peek reads, in Java's order: the POP retry topic first one time in five, else
+/// last; with the index where the retry topic's queues start when they come last.
+fn peek_plan(
+    b: &Broker,
+    cfg: &BrokerConfig,
+    h: &PeekMessageRequestHeader,
+    topic: &str,
+) -> (Vec<(String, i32)>, usize, bool) {
+    let random = random_100();
+    let retry = pop_retry_topic(&h.topic, &h.consumer_group, cfg.enable_retry_topic_v2);
+    let need_retry = random % 5 == 0;
+    let retry_queues: Vec<(String, i32)> = queues(b, &retry, random)
+        .into_iter()
+        .map(|q| (retry.clone(), q))
+        .collect();
+    let mut plan = Vec::new();
+    if need_retry {
+        plan.extend(retry_queues.iter().cloned());
+    }
+    if h.queue_id < 0 {
+        plan.extend(
+            queues(b, topic, random)
+                .into_iter()
+                .map(|q| (h.topic.clone(), q)),
+        );
+    } else {
+        plan.push((h.topic.clone(), h.queue_id));
+    }
+    let normal_end = plan.len();
+    if !need_retry {
+        plan.extend(retry_queues);
+    }
+    (plan, normal_end, need_retry)
+}
+
+/// Up to `want` records of one queue from `offset` (moved to the queue's range if outside).
+fn peek_queue(b: &Broker, topic: &str, qid: i32, offset: i64, want: i32) -> Vec<bytes::Bytes> {
+    let read = |offset: i64| {
+        let r = GetRequest {
+            topic,
+            queue_id: qid,
+            offset,
+            max_count: want as usize,
+            max_bytes: 128 * 1024 * 1024,
+        };
+        b.store.get(&r, None)
+    };
+    let mut r = read(offset);
+    if matches!(
+        r.status,
+        GetStatus::OffsetTooSmall | GetStatus::OffsetOverflowBadly
+    ) {
+        r = read(r.next_begin_offset);
+    }
+    r.messages
 }
 
 pub async fn notification(b: &Arc<Broker>, conn: &remoting::Connection, req: Command) -> Reply {

@@ -67,45 +67,52 @@ pub async fn handle(b: &Arc<Broker>, conn: &remoting::Connection, req: Command) 
     }
     let deadline = tokio::time::Instant::now()
         + Duration::from_millis((born + h.poll_time - now).max(0) as u64);
-    let queues = watched_queues(b, &cfg, &h, &tc);
-    let mut watchers = Vec::with_capacity(queues.len());
-    for (t, q) in &queues {
-        if let Ok(rx) = b.store.subscribe(t, *q) {
-            watchers.push(rx);
-        }
-    }
+    serve(b, &cfg, &h, &tc, &sub, deadline).await
+}
+
+/// Pops until something is found, parked between tries until one of the queues moves or the
+/// poll time is over (Java `PopLongPollingService`: a woken request runs again).
+async fn serve(
+    b: &Broker,
+    cfg: &BrokerConfig,
+    h: &PopMessageRequestHeader,
+    tc: &TopicConfig,
+    sub: &SubscriptionData,
+    deadline: tokio::time::Instant,
+) -> Reply {
+    let mut watchers: Vec<_> = watched_queues(b, cfg, h, tc)
+        .into_iter()
+        .filter_map(|(t, q)| b.store.subscribe(&t, q).ok())
+        .collect();
     let mut parked = None;
     loop {
-        let popped = pop_once(b, &cfg, &h, &tc, &sub);
+        let popped = pop_once(b, cfg, h, tc, sub);
         if !popped.records.is_empty() {
-            return Ok(respond(rc::SUCCESS, "FOUND", &h, popped));
+            return Ok(respond(rc::SUCCESS, "FOUND", h, popped));
         }
         if h.poll_time <= 0 || tokio::time::Instant::now() >= deadline {
             return Ok(respond(
                 rc::POLLING_TIMEOUT,
                 "NO_MESSAGE_IN_QUEUE",
-                &h,
+                h,
                 popped,
             ));
         }
         if parked.is_none() {
-            parked = Parked::enter(
-                &b.pop,
-                lock_key(&h.topic, &h.consumer_group, h.queue_id),
-                &cfg,
-            );
+            let key = lock_key(&h.topic, &h.consumer_group, h.queue_id);
+            parked = Parked::enter(&b.pop, key, cfg);
             if parked.is_none() {
-                return Ok(respond(rc::POLLING_FULL, "NO_MESSAGE_IN_QUEUE", &h, popped));
+                return Ok(respond(rc::POLLING_FULL, "NO_MESSAGE_IN_QUEUE", h, popped));
             }
         }
         if !wait_any(&mut watchers, deadline).await {
-            let popped = pop_once(b, &cfg, &h, &tc, &sub);
+            let popped = pop_once(b, cfg, h, tc, sub);
             let (code, remark) = if popped.records.is_empty() {
                 (rc::POLLING_TIMEOUT, "NO_MESSAGE_IN_QUEUE")
             } else {
                 (rc::SUCCESS, "FOUND")
             };
-            return Ok(respond(code, remark, &h, popped));
+            return Ok(respond(code, remark, h, popped));
         }
     }
 }
@@ -385,41 +392,10 @@ fn pop_locked(
         r = read(b, topic, qid, offset, want, sub);
     }
     if r.status == GetStatus::Found && !r.messages.is_empty() {
-        let ck = CheckPoint {
-            start_offset: offset,
-            pop_time: p.pop_time,
-            invisible_time: h.invisible_time,
-            num: r.messages.len() as u8,
-            queue_id: qid,
-            topic: topic.to_string(),
-            cid: group.clone(),
-            queue_offset_diff: Some(
-                r.queue_offsets
-                    .iter()
-                    .map(|o| (o - offset) as i32)
-                    .collect(),
-            ),
-            broker_name: Some(cfg.broker_name.clone()),
-            ..Default::default()
-        };
-        let deliver = ck.revive_time() - records::ACK_TIME_INTERVAL;
-        let stored = put_revive_record(
-            b,
-            p.revive_qid,
-            records::CK_TAG,
-            ck.unique_id(),
-            ck.to_json(),
-            deliver,
-        );
-        if let Err(e) = stored {
-            tracing::warn!(topic, qid, "pop check-point not stored: {e}");
+        if !hide(b, cfg, h, (topic, qid), offset, &r, p) {
             p.rest += r.messages.len() as i64;
             return;
         }
-        b.offsets.commit(group, topic, qid, r.next_begin_offset);
-        records::push_start_offset_info(&mut p.start_info, topic, qid, offset);
-        records::push_msg_offset_info(&mut p.msg_info, topic, qid, &r.queue_offsets);
-        count(b, cfg, group, topic, &r);
     } else if matches!(
         r.status,
         GetStatus::NoMatchedMessage
@@ -443,6 +419,49 @@ fn pop_locked(
             p.records.push(rec);
         }
     }
+}
+
+/// Java `appendCheckPoint`: one CK for what was read from `offset`, then the group's offset
+/// moves past it (Java's buffer service commits it once the CK is stored). False when the CK
+/// could not be stored: the messages are then not returned.
+fn hide(
+    b: &Broker,
+    cfg: &BrokerConfig,
+    h: &PopMessageRequestHeader,
+    (topic, qid): (&str, i32),
+    offset: i64,
+    r: &GetResult,
+    p: &mut Popped,
+) -> bool {
+    let group = &h.consumer_group;
+    let ck = CheckPoint {
+        start_offset: offset,
+        pop_time: p.pop_time,
+        invisible_time: h.invisible_time,
+        num: r.messages.len() as u8,
+        queue_id: qid,
+        topic: topic.to_string(),
+        cid: group.clone(),
+        queue_offset_diff: Some(
+            r.queue_offsets
+                .iter()
+                .map(|o| (o - offset) as i32)
+                .collect(),
+        ),
+        broker_name: Some(cfg.broker_name.clone()),
+        ..Default::default()
+    };
+    let deliver = ck.revive_time() - records::ACK_TIME_INTERVAL;
+    let (uniq, json) = (ck.unique_id(), ck.to_json());
+    if let Err(e) = put_revive_record(b, p.revive_qid, records::CK_TAG, uniq, json, deliver) {
+        tracing::warn!(topic, qid, "pop check-point not stored: {e}");
+        return false;
+    }
+    b.offsets.commit(group, topic, qid, r.next_begin_offset);
+    records::push_start_offset_info(&mut p.start_info, topic, qid, offset);
+    records::push_msg_offset_info(&mut p.msg_info, topic, qid, &r.queue_offsets);
+    count(b, cfg, group, topic, r);
+    true
 }
 
 fn read(
