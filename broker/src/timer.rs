@@ -15,7 +15,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
-use store::props::{get, parse_properties, put, to_java_string};
+use store::props::{
+    get, java_map_order, parse_properties, properties_to_string, put, PARSED_MAP_CAPACITY,
+};
 use store::{NewMessage, StoredMessage};
 
 use crate::broker::Broker;
@@ -29,7 +31,21 @@ const TIMER_KEYS: [&str; 3] = ["TIMER_DELIVER_MS", "TIMER_DELAY_SEC", "TIMER_DEL
 
 /// Moves a timer message into the timer topic; others pass unchanged (a `DELAY` level wins and
 /// drops the timer properties, as Java's `checkIfTimerMessage` does).
-pub fn to_timer_topic(mut msg: NewMessage, cfg: &BrokerConfig) -> Result<NewMessage, Reject> {
+pub fn to_timer_topic(msg: NewMessage, cfg: &BrokerConfig) -> Result<NewMessage, Reject> {
+    to_timer_topic_in(msg, cfg, PARSED_MAP_CAPACITY)
+}
+
+/// [`to_timer_topic`] for a message whose properties Java keeps in a map of `capacity` (the
+/// broker's own records, built in a `new HashMap<>()`, are re-encoded in that map's order).
+pub fn to_timer_topic_in(
+    mut msg: NewMessage,
+    cfg: &BrokerConfig,
+    capacity: usize,
+) -> Result<NewMessage, Reject> {
+    let encode = |props: &mut Vec<(String, String)>| {
+        java_map_order(props, capacity);
+        properties_to_string(props.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    };
     let mut props = parse_properties(&msg.properties);
     if !TIMER_KEYS.iter().any(|k| get(&props, k).is_some()) {
         return Ok(msg);
@@ -39,7 +55,7 @@ pub fn to_timer_topic(mut msg: NewMessage, cfg: &BrokerConfig) -> Result<NewMess
         .unwrap_or(0);
     if delay_level > 0 {
         props.retain(|(k, _)| !TIMER_KEYS.contains(&k.as_str()));
-        msg.properties = to_java_string(&mut props);
+        msg.properties = encode(&mut props);
         return Ok(msg);
     }
     if msg.topic == TIMER_TOPIC || get(&props, "TIMER_OUT_MS").is_some() {
@@ -83,7 +99,7 @@ pub fn to_timer_topic(mut msg: NewMessage, cfg: &BrokerConfig) -> Result<NewMess
     put(&mut props, "TIMER_OUT_MS", deliver.to_string());
     put(&mut props, "REAL_TOPIC", msg.topic.clone());
     put(&mut props, "REAL_QID", msg.queue_id.to_string());
-    msg.properties = to_java_string(&mut props);
+    msg.properties = encode(&mut props);
     msg.topic = TIMER_TOPIC.to_string();
     msg.queue_id = 0;
     Ok(msg)

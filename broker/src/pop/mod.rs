@@ -148,27 +148,9 @@ pub(crate) fn put_revive_record(
 ) -> Result<(), Reject> {
     let cfg = b.config();
     let host = crate::send::store_host(&cfg);
-    let mut props = vec![
-        ("TAGS".to_string(), tag.to_string()),
-        ("TIMER_DELIVER_MS".to_string(), deliver_ms.to_string()),
-        ("UNIQ_KEY".to_string(), uniq_key),
-    ];
-    java_map_order(&mut props, MESSAGE_MAP_CAPACITY);
-    let properties = properties_to_string(props.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let msg = NewMessage {
-        topic: records::revive_topic(&cfg.broker_cluster_name),
-        queue_id: revive_qid,
-        flag: 0,
-        body: Bytes::from(body.into_bytes()),
-        properties,
-        sys_flag: 0,
-        born_timestamp: now_millis(),
-        born_host: host,
-        store_host: host,
-        reconsume_times: 0,
-        prepared_transaction_offset: 0,
-    };
-    let msg = crate::timer::to_timer_topic(msg, &cfg)?;
+    let topic = records::revive_topic(&cfg.broker_cluster_name);
+    let msg = revive_record(topic, host, revive_qid, tag, uniq_key, body, deliver_ms);
+    let msg = crate::timer::to_timer_topic_in(msg, &cfg, MESSAGE_MAP_CAPACITY)?;
     let topic = msg.topic.clone();
     match b.store.put(msg) {
         Ok(put) => {
@@ -179,5 +161,77 @@ pub(crate) fn put_revive_record(
             rc::SYSTEM_ERROR,
             format!("put {tag} record: {e}"),
         )),
+    }
+}
+
+/// The revive-topic message of a CK or ack before the timer takes it: Java's
+/// `MessageExtBrokerInner` with `setTags`, `setDeliverTimeMs` and `UNIQ_KEY` in a new map.
+fn revive_record(
+    topic: String,
+    host: std::net::SocketAddr,
+    revive_qid: i32,
+    tag: &str,
+    uniq_key: String,
+    body: String,
+    deliver_ms: i64,
+) -> NewMessage {
+    let mut props = vec![
+        ("TAGS".to_string(), tag.to_string()),
+        ("TIMER_DELIVER_MS".to_string(), deliver_ms.to_string()),
+        ("UNIQ_KEY".to_string(), uniq_key),
+    ];
+    java_map_order(&mut props, MESSAGE_MAP_CAPACITY);
+    let properties = properties_to_string(props.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    NewMessage {
+        topic,
+        queue_id: revive_qid,
+        flag: 0,
+        body: Bytes::from(body.into_bytes()),
+        properties,
+        sys_flag: 0,
+        born_timestamp: now_millis(),
+        born_host: host,
+        store_host: host,
+        reconsume_times: 0,
+        prepared_transaction_offset: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_point_timer_copy_has_javas_property_order() {
+        let deliver = now_millis() + 60_000;
+        let host = "127.0.0.1:10911".parse().unwrap();
+        let uniq = "T@1@5@G@1700000000000@b@ck".to_string();
+        let msg = revive_record(
+            "rmq_sys_REVIVE_LOG_C".into(),
+            host,
+            3,
+            "ck",
+            uniq,
+            "{}".into(),
+            deliver,
+        );
+        let cfg = BrokerConfig::default();
+        let timer = crate::timer::to_timer_topic_in(msg, &cfg, MESSAGE_MAP_CAPACITY).unwrap();
+        let names: Vec<&str> = store::props::parse_pairs(&timer.properties)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        // Printed by Java 5.3.3 for the same map (`buildCkMsg`, then `transformTimerMessage`).
+        assert_eq!(
+            names,
+            [
+                "REAL_TOPIC",
+                "TIMER_DELIVER_MS",
+                "UNIQ_KEY",
+                "TAGS",
+                "TIMER_OUT_MS",
+                "REAL_QID"
+            ]
+        );
     }
 }

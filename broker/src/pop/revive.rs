@@ -17,7 +17,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use store::props::{get, parse_properties, put, to_java_string};
+use store::props::{
+    get, java_map_order, parse_properties, properties_to_string, put, MESSAGE_MAP_CAPACITY,
+};
 use store::{GetRequest, GetStatus, NewMessage, StoredMessage};
 
 use super::put_revive_record;
@@ -207,17 +209,28 @@ fn revive_message(b: &Broker, cfg: &BrokerConfig, ck: &CheckPoint, m: StoredMess
     } else {
         records::pop_retry_topic(&ck.topic, &ck.cid, cfg.enable_retry_topic_v2)
     };
-    let mut props = parse_properties(&m.properties);
+    // Java: a new message's map (`setTags` first), then `putAll` of the original's, then
+    // `1ST_POP_TIME`; the string is that map's order.
+    let original = parse_properties(&m.properties);
+    let mut props: Vec<(String, String)> = Vec::with_capacity(original.len() + 2);
+    if let Some(tags) = get(&original, "TAGS") {
+        props.push(("TAGS".to_string(), tags.to_string()));
+    }
+    for (k, v) in original.iter() {
+        put(&mut props, k.as_str(), v.clone());
+    }
     if m.reconsume_times == 0 || get(&props, "1ST_POP_TIME").is_none() {
         put(&mut props, "1ST_POP_TIME", ck.pop_time.to_string());
     }
+    java_map_order(&mut props, MESSAGE_MAP_CAPACITY);
+    let properties = properties_to_string(props.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let host = crate::send::store_host(cfg);
     let msg = NewMessage {
         topic: topic.clone(),
         queue_id: 0,
         flag: m.flag,
         body: m.body.clone(),
-        properties: to_java_string(&mut props),
+        properties,
         sys_flag: m.sys_flag,
         born_timestamp: m.born_timestamp,
         born_host: host,
