@@ -50,10 +50,20 @@ pub async fn run(b: Arc<Broker>) {
         }
         let n = cfg.revive_queue_num.max(1) as usize;
         revived.resize(n, None);
-        let mut any = false;
-        for (qid, last) in revived.iter_mut().enumerate() {
-            any |= round(&b, &cfg, qid as i32, last);
-        }
+        // A round reads the store for up to reviveScanTime: off the async workers.
+        let (bb, mut last) = (b.clone(), std::mem::take(&mut revived));
+        let rounds = tokio::task::spawn_blocking(move || {
+            let mut any = false;
+            for (qid, l) in last.iter_mut().enumerate() {
+                any |= round(&bb, &cfg, qid as i32, l);
+            }
+            (any, last)
+        });
+        let Ok((any, last)) = rounds.await else {
+            continue;
+        };
+        revived = last;
+        let cfg = b.config();
         // Java waits longer while nothing is due, up to reviveMaxSlow intervals.
         slow = if any {
             1
