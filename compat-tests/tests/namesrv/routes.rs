@@ -103,7 +103,24 @@ fn route_answers_unlocked(kind: NsKind) -> Vec<RouteAnswer> {
 /// values (Thrust always writes quoted keys, which every client parses: protocol spec §3.3).
 pub fn compare_route_answers() {
     // One lock for both, so no write-permission scenario runs in between.
-    let _perm = world().read_perm();
+    let w = world();
+    let _perm = w.read_perm();
+    // One that ran before leaves its NameServer with READ|WRITE (6) where the broker registered
+    // READ|WRITE|INHERIT (7), until the broker's next registration (every 30 s) restores it.
+    let perms = |kind: NsKind| -> Vec<Option<i64>> {
+        TOPICS
+            .iter()
+            .map(|t| {
+                let route = wire::route(&w.ns(kind).addr, t).ok().flatten()?;
+                wire::route_perm(&route, BROKER)
+            })
+            .collect()
+    };
+    compat_tests::wait::wait_until(
+        Duration::from_secs(90),
+        "both NameServers holding the broker's own registration of its topics",
+        || perms(NsKind::Ours) == perms(NsKind::Java),
+    );
     let ours = route_answers_unlocked(NsKind::Ours);
     let java = route_answers_unlocked(NsKind::Java);
     for (o, j) in ours.iter().zip(&java) {
