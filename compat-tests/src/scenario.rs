@@ -10,11 +10,17 @@
 //! longest budget first: the long scenarios start early instead of ending the run alone. While
 //! light tests wait, heavy ones hold at most three quarters of the pool.
 //!
+//! When the machine stands partly idle (most scenarios left are waiting on their servers), the
+//! pool lends up to [`IDLE_LOAN`] units more: one admission at a time, each only when the cores
+//! were less than [`IDLE_BUSY`] % busy over the last seconds and the previous loan has had time to
+//! show in that measure (`THRUST_COMPAT_IDLE_LOAN=0` turns this off).
+//!
 //! When the guard drops, the test's wall time is appended to
 //! `target/compat-work/timings.tsv` (`name`, seconds, budget, outcome, and when it was admitted,
 //! in seconds from the first test's arrival); a test over its budget says so on stderr. `./test` prints the slowest tests and the overruns from that file.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -23,6 +29,19 @@ static EPOCH: OnceLock<Instant> = OnceLock::new();
 
 /// Pool size when `THRUST_COMPAT_UNITS` is unset.
 pub const DEFAULT_UNITS: u32 = 10;
+
+/// Units the pool may lend beyond its size while the machine is idle (`THRUST_COMPAT_IDLE_LOAN`).
+pub const IDLE_LOAN: u32 = 4;
+
+/// Busy share of all cores (%) below which a unit is lent.
+pub const IDLE_BUSY: u32 = 80;
+
+/// How often the cores' busy share is sampled, and the window it is measured over.
+const SAMPLE: Duration = Duration::from_secs(2);
+const WINDOW_SAMPLES: usize = 3;
+
+/// Time a loan needs to show in the measure (a JVM start-up) before the next one.
+const LOAN_SPACING: Duration = Duration::from_secs(10);
 
 /// Units heavy tests may hold together while light ones wait: the rest is kept for those, so
 /// the heavy tests, which mostly wait on their servers, never leave the CPU idle with light ones
@@ -47,8 +66,10 @@ struct Waiter {
 }
 
 struct State {
-    /// None until the first test sizes the pool.
-    free: Option<u32>,
+    /// None until the first test sizes the pool; below zero while units are lent.
+    free: Option<i64>,
+    /// When the last unit was lent.
+    last_loan: Option<Instant>,
     /// Units held by heavy tests (2 units or more).
     heavy: u32,
     waiting: Vec<Waiter>,
@@ -63,6 +84,7 @@ struct Pool {
 static POOL: Pool = Pool {
     state: Mutex::new(State {
         free: None,
+        last_loan: None,
         heavy: 0,
         waiting: Vec::new(),
         next_seq: 0,
@@ -78,6 +100,58 @@ fn capacity() -> u32 {
         .unwrap_or(DEFAULT_UNITS)
 }
 
+fn idle_loan() -> u32 {
+    std::env::var("THRUST_COMPAT_IDLE_LOAN")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(IDLE_LOAN)
+}
+
+/// The cores' busy share (%) over the last [`WINDOW_SAMPLES`] samples; 100 until measured.
+static BUSY: AtomicU32 = AtomicU32::new(100);
+
+/// Busy and total jiffies of all cores (`/proc/stat`), None where it cannot be read.
+fn cpu_jiffies() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let total: u64 = v.iter().sum();
+    // idle and iowait
+    let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
+    Some((total - idle, total))
+}
+
+/// Samples the cores' busy share for the pool's loans, and wakes the waiters at each sample.
+fn start_sampler() {
+    static STARTED: OnceLock<()> = OnceLock::new();
+    STARTED.get_or_init(|| {
+        std::thread::spawn(|| {
+            let mut window = std::collections::VecDeque::new();
+            loop {
+                if let Some(sample) = cpu_jiffies() {
+                    window.push_back(sample);
+                    if window.len() > WINDOW_SAMPLES + 1 {
+                        window.pop_front();
+                    }
+                    if let (Some(first), Some(last)) = (window.front(), window.back()) {
+                        let total = last.1.saturating_sub(first.1);
+                        if total > 0 && window.len() > WINDOW_SAMPLES {
+                            let busy = last.0.saturating_sub(first.0) * 100 / total;
+                            BUSY.store(busy as u32, Ordering::Relaxed);
+                        }
+                    }
+                }
+                POOL.freed.notify_all();
+                std::thread::sleep(SAMPLE);
+            }
+        });
+    });
+}
+
 impl Pool {
     /// Admits, of the waiters that fit, heavy ones before light ones (within the heavy cap) and
     /// the longest budget first: the long scenarios start early instead of ending the run
@@ -85,20 +159,32 @@ impl Pool {
     fn take(&self, want: u32, budget: u64) -> u32 {
         let cap = capacity();
         let want = want.min(cap);
+        let loan = idle_loan();
+        if loan > 0 {
+            start_sampler();
+        }
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let seq = st.next_seq;
         st.next_seq += 1;
         st.waiting.push(Waiter { budget, seq, want });
         loop {
-            let free = *st.free.get_or_insert(cap);
+            let owned = *st.free.get_or_insert(i64::from(cap));
+            // While the cores idle, lend units (down to -loan free), one admission per spacing.
+            let lend = BUSY.load(Ordering::Relaxed) < IDLE_BUSY
+                && st.last_loan.map_or(true, |t| t.elapsed() >= LOAN_SPACING);
+            let free = if lend { owned + i64::from(loan) } else { owned }.max(0) as u32;
             // The cap keeps room for light tests only while some wait.
             let heavy_room = if st.waiting.iter().any(|w| w.want < 2) {
                 heavy_cap(cap).saturating_sub(st.heavy)
             } else {
                 cap
             };
+            // An exclusive test waits for the whole pool, never a loan.
             let fits = |w: &&Waiter| {
-                w.want <= free && (w.want < 2 || w.want == cap || w.want <= heavy_room)
+                if w.want == cap {
+                    return owned >= i64::from(cap);
+                }
+                w.want <= free && (w.want < 2 || w.want <= heavy_room)
             };
             let first = st
                 .waiting
@@ -108,7 +194,10 @@ impl Pool {
                 .map(|w| w.seq);
             if first == Some(seq) {
                 st.waiting.retain(|w| w.seq != seq);
-                st.free = Some(free - want);
+                if i64::from(want) > owned {
+                    st.last_loan = Some(Instant::now());
+                }
+                st.free = Some(owned - i64::from(want));
                 if want >= 2 {
                     st.heavy += want;
                 }
@@ -122,7 +211,7 @@ impl Pool {
 
     fn give(&self, units: u32) {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        st.free = Some(st.free.unwrap_or(0) + units);
+        st.free = Some(st.free.unwrap_or(0) + i64::from(units));
         if units >= 2 {
             st.heavy = st.heavy.saturating_sub(units);
         }
