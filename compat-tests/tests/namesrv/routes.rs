@@ -11,6 +11,9 @@ use compat_tests::world::{world, BROKER, CLUSTER};
 use serde_json::Value;
 
 /// Topics the shared broker registers with every NameServer.
+/// RequestCode.ADD_WRITE_PERM_OF_BROKER.
+const ADD_WRITE_PERM_OF_BROKER: i32 = 327;
+
 const TOPICS: &[&str] = &["TBW102", CLUSTER, BROKER, "SELF_TEST_TOPIC"];
 const GO_CLIENT_VERSION: i32 = 317;
 const JAVA_5_3_3_VERSION: i32 = 479;
@@ -102,25 +105,26 @@ fn route_answers_unlocked(kind: NsKind) -> Vec<RouteAnswer> {
 /// Ours must answer 5.3.3 clients with Java's exact bytes, and older clients with the same
 /// values (Thrust always writes quoted keys, which every client parses: protocol spec §3.3).
 pub fn compare_route_answers() {
-    // One lock for both, so no write-permission scenario runs in between.
+    // The fixture to itself, so no write-permission scenario runs in between. One that ran
+    // before leaves its NameServer with READ|WRITE (6) where the broker registered
+    // READ|WRITE|INHERIT (7), and no later registration of an unchanged DataVersion restores it:
+    // both NameServers are put in that state first (ADD_WRITE_PERM_OF_BROKER), whichever ran.
     let w = world();
-    let _perm = w.read_perm();
-    // One that ran before leaves its NameServer with READ|WRITE (6) where the broker registered
-    // READ|WRITE|INHERIT (7), until the broker's next registration (every 30 s) restores it.
-    let perms = |kind: NsKind| -> Vec<Option<i64>> {
-        TOPICS
-            .iter()
-            .map(|t| {
-                let route = wire::route(&w.ns(kind).addr, t).ok().flatten()?;
-                wire::route_perm(&route, BROKER)
-            })
-            .collect()
-    };
-    compat_tests::wait::wait_until(
-        Duration::from_secs(90),
-        "both NameServers holding the broker's own registration of its topics",
-        || perms(NsKind::Ours) == perms(NsKind::Java),
-    );
+    let _perm = w.write_perm();
+    for kind in [NsKind::Ours, NsKind::Java] {
+        let r = wire::request(
+            &w.ns(kind).addr,
+            ADD_WRITE_PERM_OF_BROKER,
+            &[("brokerName", BROKER)],
+            Duration::from_secs(10),
+        )
+        .unwrap_or_else(|e| panic!("ADD_WRITE_PERM_OF_BROKER to {kind:?}: {e}"));
+        assert_eq!(
+            r.code,
+            response::SUCCESS,
+            "ADD_WRITE_PERM_OF_BROKER to {kind:?}"
+        );
+    }
     let ours = route_answers_unlocked(NsKind::Ours);
     let java = route_answers_unlocked(NsKind::Java);
     for (o, j) in ours.iter().zip(&java) {
