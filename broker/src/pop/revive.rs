@@ -151,7 +151,7 @@ fn apply(cks: &mut HashMap<String, CheckPoint>, m: &StoredMessage, qo: i64, brok
         .unwrap_or(0);
     match get(&props, "TAGS") {
         Some(records::CK_TAG) => {
-            if let Some(mut ck) = CheckPoint::parse(&m.body) {
+            if let Some(mut ck) = CheckPoint::parse(&m.body).filter(names_legal) {
                 ck.revive_offset = qo;
                 cks.insert(ck.merge_key(broker), ck);
             }
@@ -164,6 +164,18 @@ fn apply(cks: &mut HashMap<String, CheckPoint>, m: &StoredMessage, qo: i64, brok
         _ => {}
     }
     deliver
+}
+
+/// A check-point's topic and group name queues and a retry topic (directories of the store):
+/// any client may send to the revive topic, so its names are held to the rules of a created
+/// topic and group before they reach the store.
+fn names_legal(ck: &CheckPoint) -> bool {
+    let legal = crate::topics::validate_topic_name(&ck.topic).is_ok()
+        && crate::groups::validate_group_name(&ck.cid).is_ok();
+    if !legal {
+        tracing::warn!(topic = %ck.topic, group = %ck.cid, "revive: check-point with an illegal name skipped");
+    }
+    legal
 }
 
 fn mark_acked(cks: &mut HashMap<String, CheckPoint>, ack: &Ack, broker: &str) {
@@ -304,5 +316,27 @@ fn re_put_ck(b: &Broker, old: &CheckPoint, offset: i64, revive_qid: i32) {
         deliver,
     ) {
         tracing::warn!(topic = %ck.topic, "revive: check-point not re-put: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ck(topic: &str, cid: &str) -> CheckPoint {
+        CheckPoint {
+            topic: topic.into(),
+            cid: cid.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn check_points_with_illegal_names_never_reach_the_store() {
+        assert!(names_legal(&ck("TopicA", "GroupA")));
+        assert!(names_legal(&ck("%RETRY%GroupA_TopicA", "GroupA")));
+        assert!(!names_legal(&ck("../../etc", "GroupA")));
+        assert!(!names_legal(&ck("TopicA", "g/../../x")));
+        assert!(!names_legal(&ck("TopicA", "")));
     }
 }
