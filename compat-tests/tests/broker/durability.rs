@@ -239,6 +239,14 @@ fn offsets_survive_restart(kind: Kind) {
     let out = c.finish(Duration::from_secs(150));
     out.assert_ok();
     assert_eq!(bodies(&out), batch_bodies("before", 20), "{out}");
+    // The consumer's last commit, sent as it shuts down, is oneway: it can reach the broker
+    // after the driver has exited, so the broker is stopped only once it holds it.
+    let sent_to = |q: u32| per_queue.get(&i64::from(q)).copied().unwrap_or(0);
+    wait_until(
+        Duration::from_secs(30),
+        "the consumer's last commit",
+        || (0..4).all(|q| d.consumer_offset(&group, &topic, q) == Some(sent_to(q))),
+    );
 
     d.stop();
     d.boot();
