@@ -62,6 +62,8 @@ pub struct Broker {
     pub timers: TimerIndex,
     /// POP consumption: queue try-locks, parked pops, the check-point counter.
     pub pop: crate::pop::PopState,
+    /// Orderly POP's table, `config/consumerOrderInfo.json`.
+    pub order_info: crate::pop::order_info::OrderInfoTable,
     /// PULL/POP modes set per topic and group (`messageRequestMode.json`).
     pub request_modes: crate::request_mode::RequestModes,
     /// Cold-data flow control's per-group thresholds (in memory, as in Java).
@@ -96,6 +98,8 @@ impl Broker {
         let offsets = OffsetTable::open(&root, config.consumer_offset_update_version_step)
             .map_err(StartError::Config)?;
         let delay_offsets = DelayOffsets::open(&root).map_err(StartError::Config)?;
+        let order_info =
+            crate::pop::order_info::OrderInfoTable::open(&root).map_err(StartError::Config)?;
         let request_modes =
             crate::request_mode::RequestModes::open(&root).map_err(StartError::Config)?;
         let acl = open_acl(&config)?;
@@ -126,6 +130,7 @@ impl Broker {
             delay_offsets,
             timers: TimerIndex::default(),
             pop: Default::default(),
+            order_info,
             request_modes,
             cold_data: Default::default(),
             ha: crate::ha::Ha::new(crate::ha::autoswitch::AutoSwitch::new(epochs, confirm)),
@@ -182,6 +187,7 @@ impl Broker {
         self.topics.persist();
         self.groups.persist();
         self.delay_offsets.persist();
+        self.order_info.persist(self);
     }
 }
 
@@ -345,6 +351,16 @@ fn spawn_periodic(b: &Arc<Broker>) {
         while !bc.is_shutting_down() {
             tick.tick().await;
             bc.offsets.persist();
+        }
+    });
+    // Java persists consumerOrderInfo.json every 10 s.
+    let bc = b.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(10));
+        tick.tick().await;
+        while !bc.is_shutting_down() {
+            tick.tick().await;
+            bc.order_info.persist(&bc);
         }
     });
     let bc = b.clone();

@@ -197,7 +197,7 @@ config_table! {
     Broker false enable_pop_batch_ack: bool = "enablePopBatchAck" => false, no(POP_BUFFER);
     Broker false pop_long_polling_force_notify_interval: i64 = "popLongPollingForceNotifyInterval" => 800, no(POP_FORCE_NOTIFY);
     Broker false enable_notify_before_pop_calculate_lag: bool = "enableNotifyBeforePopCalculateLag" => true, no(STATS);
-    Broker false enable_notify_after_pop_order_lock_release: bool = "enableNotifyAfterPopOrderLockRelease" => true, no(POP_ORDERLY);
+    Broker false enable_notify_after_pop_order_lock_release: bool = "enableNotifyAfterPopOrderLockRelease" => true, USE;
     Broker false init_pop_offset_by_check_msg_in_mem: bool = "initPopOffsetByCheckMsgInMem" => true, USE;
     Broker false retrieve_message_from_pop_retry_topic_v1: bool = "retrieveMessageFromPopRetryTopicV1" => true, USE;
     Broker false enable_retry_topic_v2: bool = "enableRetryTopicV2" => false, USE;

@@ -40,7 +40,6 @@ pub const POP_BUFFER: &str = "acts only with enablePopBufferMerge=true, which Th
     check-points and acks are stored as they come";
 pub const POP_FORCE_NOTIFY: &str = "how often Java wakes parked pops whose filter did not match \
     a new message; Thrust wakes a parked pop at every new message of its queues and pops again";
-pub const POP_ORDERLY: &str = "acts only on orderly POP (order=true), which Thrust refuses";
 pub const POP_KV: &str = "acts only with popConsumerKVServiceEnable=true, which Thrust refuses";
 pub const POP_THRESHOLD: &str = "acts only with enablePopMessageThreshold=true, which Thrust \
     refuses";

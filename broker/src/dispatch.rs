@@ -118,7 +118,7 @@ async fn route(b: &Arc<Broker>, conn: &Connection, req: Command, vip: bool) -> R
         rq::SET_COMMITLOG_READ_MODE => store_admin::set_read_ahead_mode(b, req),
         rq::POP_MESSAGE => pop::pop_message::handle(b, conn, req).await,
         rq::ACK_MESSAGE => pop::ack::ack(b, conn, req).await,
-        rq::BATCH_ACK_MESSAGE => pop::ack::batch_ack(b, req).await,
+        rq::BATCH_ACK_MESSAGE => pop::ack::batch_ack(b, conn, req).await,
         rq::CHANGE_MESSAGE_INVISIBLETIME => pop::ack::change_invisible_time(b, conn, req).await,
         rq::PEEK_MESSAGE => pop::peek::peek(b, conn, req).await,
         rq::NOTIFICATION => pop::peek::notification(b, conn, req).await,

@@ -5,6 +5,10 @@
 //! (`popTime + invisibleTime`), so the revive task meets it before or with the CK it cancels.
 //! Changing the invisible time writes a new one-message CK (pop time = now) and acks the old one.
 //!
+//! Acks and changes of an orderly pop (revive queue 999) go to its order info instead
+//! ([`super::order_info`]): an ack commits the first offset still un-acked and wakes the parked
+//! pops once the queue is free; a change sets the message's next visible time.
+//!
 //! Java's answers kept as they are: an offset outside the queue is NO_MESSAGE (208), a queue id
 //! out of range MESSAGE_ILLEGAL, a batch without acks NO_MESSAGE; an ack whose record cannot be
 //! stored is logged and still answers SUCCESS.
@@ -19,9 +23,8 @@ use remoting::headers::{
 use remoting::Command;
 use serde::Deserialize;
 
-use super::pop_message::orderly_refused;
-use super::put_revive_record;
 use super::records::{self, Ack, CheckPoint, ExtraInfo, POP_ORDER_REVIVE_QUEUE};
+use super::{lock_key, put_revive_record};
 use crate::broker::Broker;
 use crate::error::{Reject, Reply};
 use crate::persist::now_millis;
@@ -68,7 +71,10 @@ pub async fn ack(b: &Arc<Broker>, conn: &remoting::Connection, req: Command) -> 
     }
     let info = ExtraInfo::parse(&h.extra_info).map_err(Reject::system)?;
     if info.revive_qid == POP_ORDER_REVIVE_QUEUE {
-        return Err(orderly_refused());
+        let q = (h.topic.as_str(), h.consumer_group.as_str(), h.queue_id);
+        let times = (info.pop_time, info.invisible_time);
+        ack_orderly(b, q, h.offset, times, conn.peer()).await?;
+        return Ok(Command::response(rc::SUCCESS, None));
     }
     let ack = Ack {
         ack_offset: h.offset,
@@ -120,7 +126,7 @@ struct BatchAckBody {
     acks: Option<Vec<BatchAck>>,
 }
 
-pub async fn batch_ack(b: &Arc<Broker>, req: Command) -> Reply {
+pub async fn batch_ack(b: &Arc<Broker>, conn: &remoting::Connection, req: Command) -> Reply {
     let body: Option<BatchAckBody> = req
         .body
         .as_deref()
@@ -133,10 +139,9 @@ pub async fn batch_ack(b: &Arc<Broker>, req: Command) -> Reply {
         return Ok(Command::response(rc::NO_MESSAGE, None));
     };
     let broker = body.as_ref().and_then(|b| b.broker_name.clone());
+    // Java keeps acking after an orderly ack it refuses, and answers the refusal at the end.
+    let mut refused = None;
     for a in acks {
-        if a.revive_queue_id == POP_ORDER_REVIVE_QUEUE {
-            return Err(orderly_refused());
-        }
         let Some(topic) = records::real_topic(&a.topic, &a.consumer_group, &a.retry) else {
             return Err(Reject::system("getRetry fail, format is wrong"));
         };
@@ -152,6 +157,16 @@ pub async fn batch_ack(b: &Arc<Broker>, req: Command) -> Reply {
             .map(|i| a.start_offset + i as i64)
             .filter(|o| *o >= min && *o <= max)
             .collect();
+        if a.revive_queue_id == POP_ORDER_REVIVE_QUEUE {
+            let q = (topic.as_str(), a.consumer_group.as_str(), a.queue_id);
+            for o in offsets {
+                let times = (a.pop_time, a.invisible_time);
+                if let Err(e) = ack_orderly(b, q, o, times, conn.peer()).await {
+                    refused = Some(e);
+                }
+            }
+            continue;
+        }
         if offsets.is_empty() {
             continue;
         }
@@ -167,7 +182,55 @@ pub async fn batch_ack(b: &Arc<Broker>, req: Command) -> Reply {
         };
         append(b, &ack, a.revive_queue_id, a.pop_time + a.invisible_time);
     }
-    Ok(Command::response(rc::SUCCESS, None))
+    match refused {
+        Some(e) => Err(e),
+        None => Ok(Command::response(rc::SUCCESS, None)),
+    }
+}
+
+/// Java `ackOrderly`: under the queue's lock, marks the offset acked and commits the first
+/// offset still un-acked (unless an offset reset waits); wakes the parked pops when the queue is
+/// free. An ack below the committed offset is late and changes nothing; one of an older pop is
+/// ignored; one the pop did not hand out is MESSAGE_ILLEGAL.
+async fn ack_orderly(
+    b: &Broker,
+    (topic, group, qid): (&str, &str, i32),
+    offset: i64,
+    (pop_time, invisible_time): (i64, i64),
+    peer: std::net::SocketAddr,
+) -> Result<(), Reject> {
+    let committed = || b.offsets.query(group, topic, qid).unwrap_or(-1);
+    if offset < committed() {
+        return Ok(());
+    }
+    let key = lock_key(topic, group, qid);
+    b.pop.lock(&key).await;
+    let result = (|| {
+        let old = committed();
+        if offset < old {
+            return Ok(());
+        }
+        let q = (topic, group, qid);
+        let next = b.order_info.commit_and_next(q, offset, pop_time);
+        if next > -1 {
+            if !b.offsets.has_reset(group, topic, qid) {
+                b.offsets.commit(group, topic, qid, next);
+            }
+            if !b
+                .order_info
+                .check_block(None, q, invisible_time, now_millis())
+            {
+                b.pop.release_order();
+            }
+        } else if next == -1 {
+            return Err(Reject::illegal(format!(
+                "offset is illegal, key:{key}, old:{old}, commit:{offset}, next:{next}, /{peer}"
+            )));
+        }
+        Ok(())
+    })();
+    b.pop.unlock(&key);
+    result
 }
 
 /// Stores an ack record; Java logs a failed put and still answers SUCCESS.
@@ -203,7 +266,7 @@ pub async fn change_invisible_time(
     }
     let info = ExtraInfo::parse(&h.extra_info).map_err(Reject::system)?;
     if info.revive_qid == POP_ORDER_REVIVE_QUEUE {
-        return Err(orderly_refused());
+        return Ok(change_orderly(b, &h, &info).await);
     }
     let now = now_millis();
     let ck = CheckPoint {
@@ -252,4 +315,41 @@ pub async fn change_invisible_time(
         revive_qid: info.revive_qid,
     };
     Ok(Command::response(rc::SUCCESS, None).with_header(&header))
+}
+
+/// Java `processChangeInvisibleTimeForOrder`: the message's next visible time in the queue's
+/// order info, under the queue's lock; no CK. A change below the committed offset is late and
+/// answers SUCCESS without a header, as Java's.
+async fn change_orderly(
+    b: &Broker,
+    h: &ChangeInvisibleTimeRequestHeader,
+    info: &ExtraInfo,
+) -> Command {
+    let (topic, group, qid) = (h.topic.as_str(), h.consumer_group.as_str(), h.queue_id);
+    let committed = || b.offsets.query(group, topic, qid).unwrap_or(-1);
+    if h.offset < committed() {
+        return Command::response(rc::SUCCESS, None);
+    }
+    let key = lock_key(topic, group, qid);
+    b.pop.lock(&key).await;
+    if h.offset < committed() {
+        b.pop.unlock(&key);
+        return Command::response(rc::SUCCESS, None);
+    }
+    let next_visible = now_millis() + h.invisible_time;
+    b.order_info.update_next_visible_time(
+        (topic, group, qid),
+        h.offset,
+        info.pop_time,
+        next_visible,
+    );
+    b.pop.unlock(&key);
+    // A shorter invisible time frees the queue sooner: parked pops look at it again.
+    b.pop.release_order();
+    let header = ChangeInvisibleTimeResponseHeader {
+        pop_time: info.pop_time,
+        invisible_time: next_visible - info.pop_time,
+        revive_qid: info.revive_qid,
+    };
+    Command::response(rc::SUCCESS, None).with_header(&header)
 }

@@ -16,20 +16,27 @@
 //! Records are Java's ([`records`]), so a store moves between Java and Thrust with pops in
 //! flight: the CK/ack messages wait in the timer topic as Java's do ([`crate::timer`]).
 //!
+//! Orderly POP (`order=true`, the 5.x FIFO consumers) takes another road: no CK, no retry topic.
+//! The queue stays blocked for other pops until what was handed out is acked or visible again,
+//! the group's offset moves only with acks, and what comes back is counted
+//! ([`order_info`], `config/consumerOrderInfo.json` as Java's).
+//!
 //! * [`pop_message`]: POP_MESSAGE with long polling. [`ack`]: ACK_MESSAGE, BATCH_ACK_MESSAGE,
 //!   CHANGE_MESSAGE_INVISIBLETIME. [`peek`]: PEEK_MESSAGE, NOTIFICATION, POLLING_INFO.
-//!   [`revive`]: the revive task. [`assignment`]: QUERY_ASSIGNMENT.
+//!   [`revive`]: the revive task. [`assignment`]: QUERY_ASSIGNMENT. [`order_info`]: the
+//!   orderly pops' table.
 //!
 //! Where Thrust differs or stops: check-points are written at once (Java's
 //! `enablePopBufferMerge=false`, its default; `true` is refused at start), so the consumer
 //! offset is committed as soon as the CK is stored, where Java's buffer service commits it a
-//! few milliseconds later. Orderly POP (`order=true`, `consumerOrderInfo.json`) and the 5.3
-//! RocksDB-backed POP consumer service (`popConsumerKVServiceEnable`) are refused. Java's
+//! few milliseconds later. The 5.3 RocksDB-backed POP consumer service
+//! (`popConsumerKVServiceEnable`) is refused. Java's
 //! remoting broker sends no POP message to a DLQ (the 5.x client acks a message that failed
 //! `maxReconsumeTimes` times), and neither does Thrust.
 
 pub mod ack;
 pub mod assignment;
+pub mod order_info;
 pub mod peek;
 pub mod pop_message;
 pub mod records;
@@ -62,6 +69,9 @@ pub struct PopState {
     /// `locked`.
     parked: Mutex<HashMap<String, i64>>,
     parked_total: AtomicI64,
+    /// Bumped when an orderly queue may have become free (an ack, a changed invisible time):
+    /// parked orderly pops and notifications look again (Java `notifyMessageArriving`).
+    order_released: tokio::sync::watch::Sender<i64>,
 }
 
 impl PopState {
@@ -79,6 +89,23 @@ impl PopState {
     fn unlock(&self, key: &str) {
         let mut l = self.locked.lock().unwrap_or_else(|e| e.into_inner());
         l.remove(key);
+    }
+
+    /// Wakes the parked orderly requests.
+    pub(crate) fn release_order(&self) {
+        self.order_released.send_modify(|n| *n += 1);
+    }
+
+    /// A receiver that sees the next [`Self::release_order`].
+    pub(crate) fn order_released(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.order_released.subscribe()
+    }
+
+    /// Spins for the queue's lock, as Java's acks do: a pop holds it only while it reads.
+    pub(crate) async fn lock(&self, key: &str) {
+        while !self.try_lock(key) {
+            tokio::task::yield_now().await;
+        }
     }
 
     /// How many requests are parked on `topic@group@queueId`.
@@ -123,6 +150,33 @@ impl Drop for Parked<'_> {
             }
         }
         self.state.parked_total.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// When a parked orderly request must look again: the earliest time one of its blocked queues
+/// stops blocking (Java's `ConsumerOrderInfoLockManager` wakes it then, under
+/// `enableNotifyAfterPopOrderLockRelease`), at the latest `deadline`.
+pub(crate) fn order_wake(
+    b: &Broker,
+    cfg: &BrokerConfig,
+    (topic, group): (&str, &str),
+    qids: Vec<i32>,
+    deadline: tokio::time::Instant,
+) -> tokio::time::Instant {
+    if !cfg.enable_notify_after_pop_order_lock_release {
+        return deadline;
+    }
+    let now = now_millis();
+    let free = qids
+        .into_iter()
+        .filter_map(|q| b.order_info.lock_free_timestamp((topic, group, q), now))
+        .min();
+    match free {
+        // One millisecond late rather than early: the two clocks are read apart.
+        Some(t) => deadline.min(
+            tokio::time::Instant::now() + std::time::Duration::from_millis((t - now) as u64 + 1),
+        ),
+        None => deadline,
     }
 }
 

@@ -4,8 +4,9 @@
 //! A peek reads like a pop from the group's offset (or the queue's minimum) but writes no CK
 //! and moves nothing; it answers PULL_NOT_FOUND when there is nothing. A notification answers
 //! at once whether a pop would find something, else parks like a pop until a message arrives
-//! or `pollTime` passes (`hasMsg=false`). POLLING_INFO counts the pops and notifications parked
-//! on one `topic@group@queueId`.
+//! or `pollTime` passes (`hasMsg=false`); an orderly one (`order=true`) does not count the
+//! queues an orderly pop of another attempt blocks, and also looks again when one is freed.
+//! POLLING_INFO counts the pops and notifications parked on one `topic@group@queueId`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,9 +21,9 @@ use remoting::headers::{
 use remoting::Command;
 use store::{GetRequest, GetStatus};
 
-use super::pop_message::{check_group, check_topic, wait_any, watched_queues};
+use super::pop_message::{asked_queues, check_group, check_topic, wait_any, watched_queues};
 use super::records::pop_retry_topic;
-use super::{lock_key, random_100, Parked};
+use super::{lock_key, order_wake, random_100, Parked};
 use crate::broker::Broker;
 use crate::config::BrokerConfig;
 use crate::error::{Reject, Reply};
@@ -156,9 +157,6 @@ pub async fn notification(b: &Arc<Broker>, conn: &remoting::Connection, req: Com
     broker_readable(&cfg)?;
     let tc = check_topic(b, &h.topic, h.queue_id, conn.peer(), "peeking")?;
     check_group(b, &cfg, &h.consumer_group)?;
-    if h.order {
-        return Err(super::pop_message::orderly_refused());
-    }
     let as_pop = PopMessageRequestHeader {
         consumer_group: h.consumer_group.clone(),
         topic: h.topic.clone(),
@@ -169,6 +167,9 @@ pub async fn notification(b: &Arc<Broker>, conn: &remoting::Connection, req: Com
         .into_iter()
         .filter_map(|(t, q)| b.store.subscribe(&t, q).ok())
         .collect();
+    if h.order {
+        watchers.push(b.pop.order_released());
+    }
     let now = now_millis();
     let born = if h.born_time == 0 { now } else { h.born_time };
     let deadline = tokio::time::Instant::now()
@@ -193,7 +194,13 @@ pub async fn notification(b: &Arc<Broker>, conn: &remoting::Connection, req: Com
                 break false;
             }
         }
-        if !wait_any(&mut watchers, deadline).await {
+        let wake = if h.order {
+            let qids = asked_queues(h.queue_id, tc.read_queue_nums);
+            order_wake(b, &cfg, (&h.topic, &h.consumer_group), qids, deadline)
+        } else {
+            deadline
+        };
+        if !wait_any(&mut watchers, wake).await && tokio::time::Instant::now() >= deadline {
             break has_message(b, &cfg, &h, &tc.topic_name);
         }
     };
@@ -215,8 +222,20 @@ fn has_message(b: &Broker, cfg: &BrokerConfig, h: &NotificationRequestHeader, to
     if cfg.enable_retry_topic_v2 && cfg.retrieve_message_from_pop_retry_topic_v1 {
         topics.push(pop_retry_topic(topic, &h.consumer_group, false));
     }
-    let ahead =
-        |t: &str, q: i32| b.store.max_offset(t, q) - offset_of(b, &h.consumer_group, t, q) > 0;
+    // Java checks the block of the topic asked for, under the queue id of the queue it looks
+    // at, retry topics' included.
+    let blocked = |q: i32| {
+        h.order
+            && b.order_info.check_block(
+                h.attempt_id.as_deref(),
+                (&h.topic, &h.consumer_group, q),
+                0,
+                now_millis(),
+            )
+    };
+    let ahead = |t: &str, q: i32| {
+        !blocked(q) && b.store.max_offset(t, q) - offset_of(b, &h.consumer_group, t, q) > 0
+    };
     let normal = if h.queue_id < 0 {
         queues(b, topic, random)
             .into_iter()

@@ -2,8 +2,7 @@
 //!
 //! Checks in Java's order: poll already late by more than 500 ms (210) → broker readable →
 //! `maxMsgNums` ≤ 32 (29) → timer wheel on (1) → topic (17) → topic readable → queue id (29)
-//! → group (26) → group consume enabled → a non-TAG filter is refused as in pulls. Orderly pops
-//! are refused (see [`super`]).
+//! → group (26) → group consume enabled → a non-TAG filter is refused as in pulls.
 //!
 //! One pop draws 0..99: below `popFromRetryProbability` the group's POP retry topic is read
 //! first, else the topic first and the retry topic only to fill the batch. `queueId=-1` walks
@@ -13,6 +12,13 @@
 //! `POP_CK` set (unless `popResponseReturnActualRetryTopic`); for the others the client builds
 //! `POP_CK` from `startOffsetInfo` / `msgOffsetInfo`. Nothing found: the request is parked until
 //! a message arrives in one of its queues or `pollTime` passes (210, `NO_MESSAGE_IN_QUEUE`).
+//!
+//! An orderly pop (`order=true`, Java's FIFO consumers) reads no retry topic and writes no CK:
+//! it skips the queues still blocked by an earlier pop of another attempt, records what it hands
+//! out in [`super::order_info`], and leaves the group's offset where the pop started. It reports
+//! revive queue 999 and each message's earlier deliveries in `orderCountInfo`. A parked orderly
+//! pop also wakes when an ack frees one of its queues, or when the invisible time of what blocks
+//! one runs out (`enableNotifyAfterPopOrderLockRelease`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,8 +30,8 @@ use remoting::Command;
 use store::props::{parse_properties, put, to_java_string};
 use store::{GetRequest, GetResult, GetStatus, StoredMessage};
 
-use super::records::{self, CheckPoint, ExtraInfo};
-use super::{lock_key, put_revive_record, random_100, Parked};
+use super::records::{self, CheckPoint, ExtraInfo, POP_ORDER_REVIVE_QUEUE};
+use super::{lock_key, order_wake, put_revive_record, random_100, Parked};
 use crate::broker::Broker;
 use crate::config::BrokerConfig;
 use crate::error::{Reject, Reply};
@@ -62,9 +68,6 @@ pub async fn handle(b: &Arc<Broker>, conn: &remoting::Connection, req: Command) 
     if let Some(refused) = sub.unsupported_filter() {
         return Err(refused);
     }
-    if h.order {
-        return Err(orderly_refused());
-    }
     let deadline = tokio::time::Instant::now()
         + Duration::from_millis((born + h.poll_time - now).max(0) as u64);
     serve(b, &cfg, &h, &tc, &sub, deadline).await
@@ -84,6 +87,9 @@ async fn serve(
         .into_iter()
         .filter_map(|(t, q)| b.store.subscribe(&t, q).ok())
         .collect();
+    if h.order {
+        watchers.push(b.pop.order_released());
+    }
     let mut parked = None;
     loop {
         let popped = pop_once(b, cfg, h, tc, sub);
@@ -105,7 +111,13 @@ async fn serve(
                 return Ok(respond(rc::POLLING_FULL, "NO_MESSAGE_IN_QUEUE", h, popped));
             }
         }
-        if !wait_any(&mut watchers, deadline).await {
+        let wake = if h.order {
+            let qids = asked_queues(h.queue_id, tc.read_queue_nums);
+            order_wake(b, cfg, (&h.topic, &h.consumer_group), qids, deadline)
+        } else {
+            deadline
+        };
+        if !wait_any(&mut watchers, wake).await && tokio::time::Instant::now() >= deadline {
             let popped = pop_once(b, cfg, h, tc, sub);
             let (code, remark) = if popped.records.is_empty() {
                 (rc::POLLING_TIMEOUT, "NO_MESSAGE_IN_QUEUE")
@@ -115,14 +127,6 @@ async fn serve(
             return Ok(respond(code, remark, h, popped));
         }
     }
-}
-
-/// Orderly POP is not implemented.
-pub(crate) fn orderly_refused() -> Reject {
-    Reject::code(
-        rc::REQUEST_CODE_NOT_SUPPORTED,
-        "orderly POP (order=true, consumerOrderInfo.json) is not supported by this broker",
-    )
 }
 
 fn check(
@@ -226,6 +230,15 @@ pub(crate) fn watched_queues(
     v
 }
 
+/// The queue ids a request names: one, or all read queues for −1.
+pub(crate) fn asked_queues(queue_id: i32, read_queue_nums: i32) -> Vec<i32> {
+    if queue_id < 0 {
+        (0..read_queue_nums).collect()
+    } else {
+        vec![queue_id]
+    }
+}
+
 /// Waits until one of the queues moves (true) or the deadline passes (false).
 pub(crate) async fn wait_any(
     watchers: &mut [tokio::sync::watch::Receiver<i64>],
@@ -250,6 +263,8 @@ pub(crate) struct Popped {
     pub msg_info: String,
     pub pop_time: i64,
     pub revive_qid: i32,
+    /// An orderly pop's delivery counts (`orderCountInfo`).
+    pub order_count_info: Option<String>,
 }
 
 /// One pass: retry topic and queues in Java's order, until `maxMsgNums` are found.
@@ -267,7 +282,12 @@ fn pop_once(
         start_info: String::new(),
         msg_info: String::new(),
         pop_time: now_millis(),
-        revive_qid: b.pop.next_revive_qid(cfg.revive_queue_num),
+        revive_qid: if h.order {
+            POP_ORDER_REVIVE_QUEUE
+        } else {
+            b.pop.next_revive_qid(cfg.revive_queue_num)
+        },
+        order_count_info: h.order.then(String::new),
     };
     let need_retry = random < cfg.pop_from_retry_probability;
     let retry_v1 = cfg.enable_retry_topic_v2
@@ -279,7 +299,8 @@ fn pop_once(
         cfg.enable_retry_topic_v2 && !retry_v1,
     );
     let all = SubscriptionData::build(&retry_topic, "*", None);
-    if need_retry {
+    // Orderly pops read no retry topic: what is not acked comes back from the queue itself.
+    if need_retry && !h.order {
         pop_topic(b, cfg, h, &retry_topic, &all, random, &mut p);
     }
     if h.queue_id < 0 {
@@ -287,7 +308,7 @@ fn pop_once(
     } else {
         pop_queue(b, cfg, h, &h.topic, h.queue_id, sub, &mut p);
     }
-    if !need_retry && (p.records.len() as i32) < h.max_msg_nums {
+    if !need_retry && (p.records.len() as i32) < h.max_msg_nums && !h.order {
         pop_topic(b, cfg, h, &retry_topic, &all, random, &mut p);
     }
     p
@@ -353,8 +374,10 @@ fn pop_queue(
     let group = &h.consumer_group;
     let key = lock_key(topic, group, qid);
     if !b.pop.try_lock(&key) {
-        let offset = pop_offset(b, cfg, group, topic, qid, h.init_mode, false);
-        p.rest += b.store.max_offset(topic, qid) - offset;
+        if !h.order {
+            let offset = pop_offset(b, cfg, group, topic, qid, h.init_mode, false);
+            p.rest += b.store.max_offset(topic, qid) - offset;
+        }
         return;
     }
     pop_locked(b, cfg, h, topic, qid, sub, p);
@@ -374,8 +397,21 @@ fn pop_locked(
     let mut offset = pop_offset(b, cfg, group, topic, qid, h.init_mode, true);
     // Java `resetPopOffset`: a reset asked by `mqadmin resetOffsetByTime` wins.
     if let Some(reset) = b.offsets.take_reset(group, topic, qid) {
+        b.order_info.clear_block(topic, group, qid);
         b.offsets.commit(group, topic, qid, reset);
         offset = reset;
+    }
+    // A blocked queue adds nothing to `restNum`: its backlog would wake parked pops for
+    // messages they cannot have (Java's note); the ack that frees it wakes them.
+    if h.order
+        && b.order_info.check_block(
+            h.attempt_id.as_deref(),
+            (topic, group, qid),
+            h.invisible_time,
+            now_millis(),
+        )
+    {
+        return;
     }
     let want = h.max_msg_nums - p.records.len() as i32;
     if want <= 0 {
@@ -392,7 +428,9 @@ fn pop_locked(
         r = read(b, topic, qid, offset, want, sub);
     }
     if r.status == GetStatus::Found && !r.messages.is_empty() {
-        if !hide(b, cfg, h, (topic, qid), offset, &r, p) {
+        if h.order {
+            hand_out_orderly(b, cfg, h, (topic, qid), offset, &r, p);
+        } else if !hide(b, cfg, h, (topic, qid), offset, &r, p) {
             p.rest += r.messages.len() as i64;
             return;
         }
@@ -462,6 +500,35 @@ fn hide(
     records::push_msg_offset_info(&mut p.msg_info, topic, qid, &r.queue_offsets);
     count(b, cfg, group, topic, r);
     true
+}
+
+/// Java's orderly path: no CK; the queue's order info records what was handed out (blocking
+/// the queue until it is acked or visible again) and the group's offset stays at the start,
+/// where acks move it.
+fn hand_out_orderly(
+    b: &Broker,
+    cfg: &BrokerConfig,
+    h: &PopMessageRequestHeader,
+    (topic, qid): (&str, i32),
+    offset: i64,
+    r: &GetResult,
+    p: &mut Popped,
+) {
+    let group = &h.consumer_group;
+    let counts = p.order_count_info.get_or_insert_with(String::new);
+    b.order_info.update(
+        h.attempt_id.as_deref(),
+        (topic, group, qid),
+        p.pop_time,
+        h.invisible_time,
+        &r.queue_offsets,
+        now_millis(),
+        counts,
+    );
+    b.offsets.commit(group, topic, qid, offset);
+    records::push_start_offset_info(&mut p.start_info, topic, qid, offset);
+    records::push_msg_offset_info(&mut p.msg_info, topic, qid, &r.queue_offsets);
+    count(b, cfg, group, topic, r);
 }
 
 fn read(
@@ -543,7 +610,7 @@ fn respond(code: i32, remark: &str, h: &PopMessageRequestHeader, p: Popped) -> C
         rest_num: p.rest,
         start_offset_info: Some(p.start_info),
         msg_offset_info: Some(p.msg_info),
-        order_count_info: None,
+        order_count_info: p.order_count_info,
     };
     let cmd = Command::response(code, Some(remark.to_string())).with_header(&header);
     if code != rc::SUCCESS {
