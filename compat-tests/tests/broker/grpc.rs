@@ -346,7 +346,6 @@ fn java_grpc_sdk_through_java_proxy() {
 }
 
 #[test]
-#[ignore = "needs orderly POP (the FIFO receiver) on Thrust's broker (issue 13); the rest passes"]
 fn ours_grpc_sdk_through_java_proxy() {
     let _s = compat_tests::scenario::heavy(300);
     grpc_sdk_through_java_proxy(Kind::Ours);

@@ -4,8 +4,9 @@
 //! (ACK_MESSAGE). A message its listener fails once is hidden again for 10 s
 //! (CHANGE_MESSAGE_INVISIBLETIME) and comes back through the POP retry topic with
 //! `reconsumeTimes` 1, put there by the broker's revive service. A second group on the same
-//! topic consumes it by pull as usual. [`raw`] sends every POP request itself, and moves a
-//! store with a pop in flight from each broker to the other.
+//! topic consumes it by pull as usual. [`raw`] sends every POP request itself, orderly pops
+//! included, and moves a store with a pop (and an orderly pop) in flight from each broker to
+//! the other.
 //!
 //! The Java side is `thrust.compat.PopDriver` (compat-tests/java/client).
 
@@ -168,7 +169,7 @@ fn ours_pop_consumption() {
 mod raw {
     //! Every POP request on the wire, the same assertions on both brokers: PEEK, NOTIFICATION,
     //! POP, ACK, BATCH_ACK, CHANGE_MESSAGE_INVISIBLETIME, POLLING_INFO with a pop parked, and
-    //! the revive of what was not acked.
+    //! the revive of what was not acked; then the same requests for orderly pops.
 
     use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -225,6 +226,152 @@ mod raw {
             ("initMode", "0"),
         ];
         request(addr, POP, &ext, Duration::from_secs(30)).expect("pop")
+    }
+
+    /// An orderly pop (`order=true`, as Java's proxy sends for FIFO groups) of queue 0.
+    fn pop_orderly(
+        addr: &str,
+        topic: &str,
+        group: &str,
+        attempt: &str,
+        invisible: &str,
+        poll: &str,
+    ) -> Reply {
+        let born = now();
+        let ext = [
+            ("consumerGroup", group),
+            ("topic", topic),
+            ("queueId", "0"),
+            ("maxMsgNums", "32"),
+            ("invisibleTime", invisible),
+            ("pollTime", poll),
+            ("bornTime", born.as_str()),
+            ("initMode", "0"),
+            ("order", "true"),
+            ("attemptId", attempt),
+        ];
+        request(addr, POP, &ext, Duration::from_secs(60)).expect("orderly pop")
+    }
+
+    fn bodies(r: &Reply) -> Vec<String> {
+        records(r).iter().map(body).collect()
+    }
+
+    fn owned(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn peeked(addr: &str, topic: &str, group: &str) -> Vec<String> {
+        let ext = [
+            ("consumerGroup", group),
+            ("topic", topic),
+            ("queueId", "0"),
+            ("maxMsgNums", "32"),
+        ];
+        bodies(&request(addr, PEEK, &ext, Duration::from_secs(10)).expect("peek"))
+    }
+
+    fn ack_orderly(addr: &str, topic: &str, group: &str, extra: &str, offset: &str) -> Reply {
+        let ext = [
+            ("consumerGroup", group),
+            ("topic", topic),
+            ("queueId", "0"),
+            ("extraInfo", extra),
+            ("offset", offset),
+        ];
+        request(addr, ACK, &ext, Duration::from_secs(10)).expect("orderly ack")
+    }
+
+    /// Orderly POP on the wire: a pop blocks the queue for other attempts until its messages
+    /// are acked or visible again (a parked pop wakes then), hands the same offsets out again
+    /// with their counts in `orderCountInfo`, and only acks move the group's offset. The
+    /// topic's single queue holds `raw-0`..`raw-3`.
+    fn orderly(s: &Stack, topic: &str) {
+        let (addr, broker) = (s.broker_addr.as_str(), s.broker_name);
+        let group = unique("rawfifo");
+        mqadmin(s.ns(), &["updateSubGroup", "-c", CLUSTER, "-g", &group]).assert_ok();
+        let all = ["raw-0", "raw-1", "raw-2", "raw-3"];
+
+        let p = pop_orderly(addr, topic, &group, "a1", "3000", "1000");
+        assert_eq!((p.code, bodies(&p)), (0, owned(&all)), "{p:?}");
+        assert_eq!(p.ext_str("reviveQid"), Some("999"), "{p:?}");
+        assert_eq!(p.ext_str("startOffsetInfo"), Some("0 0 0"), "{p:?}");
+        assert_eq!(p.ext_str("msgOffsetInfo"), Some("0 0 0,1,2,3"), "{p:?}");
+        assert_eq!(p.ext_str("orderCountInfo"), Some("0 0 0"), "{p:?}");
+        let popped_at = Instant::now();
+        let pt = p.ext_str("popTime").expect("popTime").to_string();
+        assert_eq!(
+            peeked(addr, topic, &group).len(),
+            4,
+            "the offset stays at pop time"
+        );
+
+        let blocked = pop_orderly(addr, topic, &group, "a2", "3000", "0");
+        assert_eq!(blocked.code, POLLING_TIMEOUT, "blocked: {blocked:?}");
+        let e0 = format!("0 {pt} 3000 999 0 {broker} 0 0");
+        let a = ack_orderly(addr, topic, &group, &e0, "0");
+        assert_eq!(a.code, 0, "ack: {a:?}");
+        assert_eq!(
+            peeked(addr, topic, &group),
+            all[1..],
+            "the ack moved the offset"
+        );
+        let still = pop_orderly(addr, topic, &group, "a2", "3000", "0");
+        assert_eq!(
+            still.code, POLLING_TIMEOUT,
+            "raw-1..3 still block: {still:?}"
+        );
+
+        // Parked until raw-1..3 are visible again, then handed out again, counted.
+        let p = pop_orderly(addr, topic, &group, "a2", "60000", "20000");
+        let waited = popped_at.elapsed();
+        assert_eq!((p.code, bodies(&p)), (0, owned(&all[1..])), "{p:?}");
+        assert!(
+            waited >= Duration::from_millis(2500) && waited < Duration::from_secs(15),
+            "woken when the queue was free, after {waited:?}"
+        );
+        assert_eq!(p.ext_str("startOffsetInfo"), Some("0 0 1"), "{p:?}");
+        assert_eq!(
+            p.ext_str("orderCountInfo"),
+            Some("0 qo0%1 1;0 qo0%2 1;0 qo0%3 1;0 0 1"),
+            "{p:?}"
+        );
+        let pt = p.ext_str("popTime").expect("popTime").to_string();
+        let e1 = format!("1 {pt} 60000 999 0 {broker} 0 1");
+        let change = [
+            ("consumerGroup", group.as_str()),
+            ("topic", topic),
+            ("queueId", "0"),
+            ("extraInfo", e1.as_str()),
+            ("offset", "1"),
+            ("invisibleTime", "30000"),
+        ];
+        let c = request(addr, CHANGE_INVISIBLE, &change, Duration::from_secs(10)).expect("change");
+        assert_eq!(
+            (c.code, c.ext_str("popTime"), c.ext_str("reviveQid")),
+            (0, Some(pt.as_str()), Some("999")),
+            "change: {c:?}"
+        );
+        // BitSet {1,2} from start offset 1 (offsets 2 and 3): base64 of [0x06].
+        let batch = format!(
+            r#"{{"acks":[{{"b":"Bg==","c":"{group}","it":60000,"pt":{pt},"q":0,"r":"0","rq":999,"so":1,"t":"{topic}"}}],"brokerName":"{broker}"}}"#
+        );
+        let t = Duration::from_secs(10);
+        let b = request_body(addr, BATCH_ACK, VERSION_5_3_3, &[], batch.as_bytes(), t)
+            .expect("batch ack");
+        assert_eq!(b.code, 0, "batch ack: {b:?}");
+        assert_eq!(
+            peeked(addr, topic, &group),
+            ["raw-1", "raw-2", "raw-3"],
+            "raw-1 first"
+        );
+        let late = ack_orderly(addr, topic, &group, &e0, "0");
+        assert_eq!(late.code, 0, "a late ack changes nothing: {late:?}");
+        let a = ack_orderly(addr, topic, &group, &e1, "1");
+        assert_eq!(a.code, 0, "ack: {a:?}");
+        assert!(peeked(addr, topic, &group).is_empty(), "all acked");
+        let last = pop_orderly(addr, topic, &group, "a3", "3000", "0");
+        assert_eq!(last.code, POLLING_TIMEOUT, "{:?}", bodies(&last));
     }
 
     fn requests(kind: Kind) {
@@ -392,6 +539,7 @@ mod raw {
             "nothing else comes back: {:?}",
             records(&last).iter().map(body).collect::<Vec<_>>()
         );
+        orderly(s, &topic);
     }
 
     #[test]
@@ -482,6 +630,89 @@ mod raw {
             records(&last).iter().map(body).collect::<Vec<_>>()
         );
         second.stop();
+    }
+
+    /// An orderly pop in flight crosses a store takeover: the first broker pops two messages
+    /// orderly and acks one; the second, reading `consumerOrderInfo.json`, keeps the queue
+    /// blocked for other attempts until the other one is visible again, then hands it out as a
+    /// second delivery; its ack empties the queue.
+    fn orderly_in_flight(first: Kind) {
+        compat_tests::env::require_setup();
+        let ns = compat_tests::servers::Namesrv::start(compat_tests::servers::NsKind::Ours);
+        let store = compat_tests::env::work_dir("fifotk").join("store");
+        let (topic, group) = (unique("tkfifo"), unique("tkfifog"));
+        let start = |kind: Kind| match kind {
+            Kind::Java => {
+                let j =
+                    start_java_broker_with(&ns.addr, "broker-p", &store, CLUSTER, &[TIMER_WHEEL]);
+                (j.server, j.addr)
+            }
+            Kind::Ours => {
+                start_ours_broker_with(&ns.addr, "broker-p", &store, CLUSTER, &[TIMER_WHEEL])
+            }
+        };
+        let (first_server, first_addr) = start(first);
+        update_topic(&ns.addr, CLUSTER, &topic, 1);
+        mqadmin(&ns.addr, &["updateSubGroup", "-c", CLUSTER, "-g", &group]).assert_ok();
+        let args = kv(
+            "produce",
+            &[
+                ("ns", ns.addr.as_str()),
+                ("topic", &topic),
+                ("group", &unique("tkpg")),
+                ("count", "2"),
+                ("body", "tk"),
+            ],
+        );
+        send_results(&java_driver(JavaClient::V5_3_3, &args), 2);
+        let p = pop_orderly(&first_addr, &topic, &group, "a1", "40000", "1000");
+        assert_eq!(
+            (p.code, bodies(&p)),
+            (0, vec!["tk-0".to_string(), "tk-1".to_string()]),
+            "{p:?}"
+        );
+        let pt = p.ext_str("popTime").expect("popTime").to_string();
+        let e0 = format!("0 {pt} 40000 999 0 broker-p 0 0");
+        let a = ack_orderly(&first_addr, &topic, &group, &e0, "0");
+        assert_eq!(a.code, 0, "first ack: {a:?}");
+        first_server.stop();
+        let other = match first {
+            Kind::Java => Kind::Ours,
+            Kind::Ours => Kind::Java,
+        };
+        let (second, addr) = start(other);
+        let blocked = pop_orderly(&addr, &topic, &group, "a2", "40000", "0");
+        assert_eq!(
+            blocked.code,
+            POLLING_TIMEOUT,
+            "still blocked: {:?}",
+            bodies(&blocked)
+        );
+        let p = pop_orderly(&addr, &topic, &group, "a2", "60000", "55000");
+        assert_eq!((p.code, bodies(&p)), (0, vec!["tk-1".to_string()]), "{p:?}");
+        assert_eq!(
+            p.ext_str("orderCountInfo"),
+            Some("0 qo0%1 1;0 0 1"),
+            "{p:?}"
+        );
+        let pt = p.ext_str("popTime").expect("popTime").to_string();
+        let e1 = format!("1 {pt} 60000 999 0 broker-p 0 1");
+        let a = ack_orderly(&addr, &topic, &group, &e1, "1");
+        assert_eq!(a.code, 0, "second ack: {a:?}");
+        assert!(peeked(&addr, &topic, &group).is_empty(), "all acked");
+        second.stop();
+    }
+
+    #[test]
+    fn takeover_orderly_pop_in_flight_java_to_ours() {
+        let _s = compat_tests::scenario::heavy(240);
+        orderly_in_flight(Kind::Java);
+    }
+
+    #[test]
+    fn takeover_orderly_pop_in_flight_ours_to_java() {
+        let _s = compat_tests::scenario::heavy(240);
+        orderly_in_flight(Kind::Ours);
     }
 
     #[test]
