@@ -210,6 +210,43 @@ impl Connection {
         ));
     }
 
+    /// A connection with no socket: what is sent on it waits in its queue for the owner to take
+    /// with [`Connection::next_sent`]. The gRPC endpoint's clients are such connections, held in
+    /// the broker's client tables like any remoting client (Java's proxy `GrpcClientChannel`), so
+    /// the broker's own requests to them (a transaction check) reach their gRPC stream.
+    pub fn detached(peer: SocketAddr) -> Connection {
+        Connection {
+            inner: Arc::new(Inner {
+                id: NEXT_CONNECTION_ID.fetch_add(1, Ordering::Relaxed),
+                peer,
+                queue: WriteQueue::new(WRITE_QUEUE),
+                pending: Mutex::new(HashMap::new()),
+                closed: AtomicBool::new(false),
+                closing: Notify::new(),
+                in_flight: Semaphore::new(ConnectionOptions::default().max_in_flight),
+                born: tokio::time::Instant::now(),
+                last_io_ms: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// The next frame sent on a [`Connection::detached`] connection, `None` once it is closed.
+    pub async fn next_sent(&self) -> Option<Command> {
+        loop {
+            if let Some(cmd) = self.inner.queue.pop() {
+                return Some(cmd);
+            }
+            if self.is_closed() {
+                return None;
+            }
+            // A push between the pop and this wait leaves its notification stored.
+            tokio::select! {
+                _ = self.inner.queue.queued() => {}
+                _ = self.wait_closed() => {}
+            }
+        }
+    }
+
     /// Process-unique id of this connection.
     pub fn id(&self) -> u64 {
         self.inner.id
