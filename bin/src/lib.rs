@@ -83,6 +83,50 @@ pub fn parse_args(argv: &[String], opts: &[Opt]) -> Result<Args, String> {
     Ok(args)
 }
 
+/// The gRPC endpoint's options (Java's `mqbroker` script: `--enable-proxy` starts
+/// `ProxyStartup -pm local`, which reads `-pc/--proxyConfigPath <file>`).
+#[derive(Debug, Default)]
+pub struct ProxyArgs {
+    pub enabled: bool,
+    pub file: Option<String>,
+}
+
+impl ProxyArgs {
+    /// The endpoint's config when it is on: the file's keys, or Java's defaults.
+    pub fn config(&self) -> Result<Option<broker::grpc::ProxyConfig>, String> {
+        if !self.enabled {
+            if let Some(f) = &self.file {
+                return Err(format!("-pc {f} is read only with --enable-proxy"));
+            }
+            return Ok(None);
+        }
+        match &self.file {
+            Some(f) => broker::grpc::ProxyConfig::load(f).map(Some),
+            None => Ok(Some(broker::grpc::ProxyConfig::default())),
+        }
+    }
+}
+
+/// Takes the gRPC endpoint's options out of `argv`: their two-letter short form does not fit
+/// [`parse_args`]' one-letter options.
+pub fn split_proxy_args(argv: Vec<String>) -> (Vec<String>, ProxyArgs) {
+    let mut rest = Vec::with_capacity(argv.len());
+    let mut proxy = ProxyArgs::default();
+    let mut it = argv.into_iter();
+    while let Some(a) = it.next() {
+        if a == "--enable-proxy" {
+            proxy.enabled = true;
+        } else if a == "-pc" || a == "--proxyConfigPath" {
+            proxy.file = it.next();
+        } else if let Some(v) = a.strip_prefix("--proxyConfigPath=") {
+            proxy.file = Some(v.to_string());
+        } else {
+            rest.push(a);
+        }
+    }
+    (rest, proxy)
+}
+
 /// The process's own command line as a Java startup class reacts to it: a refused option prints
 /// the error (stderr) and `usage` (stdout), exit `bad_code`; `-h` prints `usage`, exit 0.
 pub fn command_line(opts: &[Opt], usage: &str, bad_code: u8) -> Result<Args, ExitCode> {

@@ -1,10 +1,11 @@
 //! `thrust`: NameServer and Broker in one process, ready for a client with
-//! `namesrvAddr=127.0.0.1:9876`.
+//! `namesrvAddr=127.0.0.1:9876`, and for a 5.x gRPC SDK with endpoints `127.0.0.1:8081`.
 //!
 //! ```text
-//! usage: thrust [-c <broker.conf>] [-h]
+//! usage: thrust [-c <broker.conf>] [-pc <rmq-proxy.json>] [-h]
 //! ```
-//! The NameServer listens on 127.0.0.1:9876 and the Broker on 127.0.0.1:10911 (VIP 10909), with
+//! The NameServer listens on 127.0.0.1:9876, the Broker on 127.0.0.1:10911 (VIP 10909) and its
+//! gRPC endpoint on 127.0.0.1:8081 (`grpcServerPort` of a `-pc` file changes it), with
 //! Java's defaults for everything else: store under `~/store`, NameServer KV config under
 //! `~/namesrv`. A `-c` file (broker.conf keys) overrides the Broker's defaults, e.g.
 //! `storePathRootDir` or `listenPort`; `namesrvAddr` always points at the embedded NameServer.
@@ -13,15 +14,17 @@
 use std::process::ExitCode;
 
 use broker::config::BrokerConfig;
+use broker::grpc::ProxyConfig;
 use namesrv::ConfigState;
 use thrust::{
-    announce, home_from_executable, init_logging, init_tls, parse_args, serve, Opt, Stop,
-    CONFIG_FILE, HELP,
+    announce, home_from_executable, init_logging, init_tls, parse_args, serve, split_proxy_args,
+    Opt, Stop, CONFIG_FILE, HELP,
 };
 
-const USAGE: &str = "usage: thrust [-c <arg>] [-h]
- -c,--configFile <arg>   Broker config properties file (broker.conf keys)
- -h,--help               Print help";
+const USAGE: &str = "usage: thrust [-c <arg>] [-pc <arg>] [-h]
+ -c,--configFile <arg>         Broker config properties file (broker.conf keys)
+ -pc,--proxyConfigPath <arg>   gRPC endpoint config json file (rmq-proxy.json keys)
+ -h,--help                     Print help";
 
 const OPTS: &[Opt] = &[CONFIG_FILE, HELP];
 
@@ -30,6 +33,9 @@ const NAMESRV_ADDR: &str = "127.0.0.1:9876";
 fn main() -> ExitCode {
     init_logging("thrust.log");
     let argv: Vec<String> = std::env::args().skip(1).collect();
+    let (argv, mut proxy) = split_proxy_args(argv);
+    // The endpoint is always on here.
+    proxy.enabled = true;
     let args = match parse_args(&argv, OPTS) {
         Ok(a) => a,
         Err(e) => {
@@ -51,10 +57,17 @@ fn main() -> ExitCode {
             return ExitCode::from(255);
         }
     };
+    let grpc = match proxy.config() {
+        Ok(g) => g.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(255);
+        }
+    };
     let mut namesrv = ConfigState::default();
     namesrv.config.rocketmq_home = home;
     namesrv.config.bind_address = "127.0.0.1".into();
-    serve(None, "stopped", |stop| run(namesrv, broker, stop))
+    serve(None, "stopped", |stop| run(namesrv, broker, grpc, stop))
 }
 
 /// Java's broker defaults, advertised and bound on loopback, then the `-c` file.
@@ -79,9 +92,15 @@ fn broker_config(file: Option<&str>, home: Option<String>) -> Result<BrokerConfi
     Ok(cfg)
 }
 
-async fn run(namesrv: ConfigState, broker: BrokerConfig, stop: Stop) -> Result<(), String> {
+async fn run(
+    namesrv: ConfigState,
+    broker: BrokerConfig,
+    grpc: ProxyConfig,
+    stop: Stop,
+) -> Result<(), String> {
     let ns = namesrv::start(namesrv).await.map_err(|e| e.to_string())?;
     let name = broker.broker_name.clone();
+    let host = broker.bind_address.clone();
     let running = match broker::start(broker).await {
         Ok(r) => r,
         Err(e) => {
@@ -89,13 +108,23 @@ async fn run(namesrv: ConfigState, broker: BrokerConfig, stop: Stop) -> Result<(
             return Err(e.to_string());
         }
     };
+    let endpoint = match broker::grpc::start(running.broker.clone(), grpc, &host).await {
+        Ok(e) => e,
+        Err(e) => {
+            running.shutdown().await;
+            ns.shutdown().await;
+            return Err(e);
+        }
+    };
     announce(&format!(
         "The Name Server boot success. serializeType=JSON, address {}\n\
-         The broker[{name}, {}] boot success. serializeType=JSON and name server is {NAMESRV_ADDR}",
-        ns.local_addr, running.addr
+         The broker[{name}, {}] boot success. serializeType=JSON and name server is {NAMESRV_ADDR}\n\
+         The gRPC endpoint boot success, address {host}:{}",
+        ns.local_addr, running.addr, endpoint.port
     ));
     stop.await;
     tracing::info!("shutdown signal received, stopping the Broker and the Name Server");
+    endpoint.shutdown();
     running.shutdown().await;
     ns.shutdown().await;
     Ok(())

@@ -18,6 +18,7 @@ pub mod dispatch;
 pub mod error;
 pub mod feature_off;
 pub mod groups;
+pub mod grpc;
 pub mod ha;
 pub mod locks;
 pub mod offset_table;

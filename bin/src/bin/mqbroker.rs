@@ -1,7 +1,7 @@
 //! `mqbroker`: the Broker, started with Java `BrokerStartup`'s command line.
 //!
 //! ```text
-//! usage: mqbroker [-c <arg>] [-h] [-m] [-n <arg>] [-p]
+//! usage: mqbroker [-c <arg>] [-h] [-m] [-n <arg>] [-p] [--enable-proxy [-pc <arg>]]
 //! ```
 //! * `-c/--configFile <file>`: broker.conf (Java properties; `BrokerConfig`, `NettyServerConfig`,
 //!   `NettyClientConfig`, `MessageStoreConfig` keys), where updates persist (Java
@@ -11,6 +11,10 @@
 //! * `-n/--namesrvAddr <a:p;b:p>`: overrides `namesrvAddr` (validated like Java: exit -3).
 //! * `-p/--printConfigItem`, `-m/--printImportantConfig`: print all / important items, exit 0.
 //! * `-h/--help`: usage.
+//! * `--enable-proxy`: also serve the 5.x gRPC SDKs (Java's `mqbroker --enable-proxy`, the proxy
+//!   in local mode), on `grpcServerPort` (8081) of `brokerIP1`'s bind address; `-pc
+//!   <rmq-proxy.json>` gives the proxy's keys (`ProxyConfig` names; a key Thrust does not read
+//!   stops the start naming it, exit 255).
 //!
 //! `ROCKETMQ_HOME` must be set (exit -2), `NAMESRV_ADDR` is the default name server list. Once
 //! serving it prints Java's `The broker[<name>, <ip:port>] boot success. serializeType=JSON and
@@ -18,10 +22,12 @@
 
 use std::process::ExitCode;
 
+use broker::grpc::ProxyConfig;
+
 use broker::config::{validate_namesrv_addr, BrokerConfig};
 use thrust::{
-    announce, command_line, init_logging, init_tls, print_config_items, serve, Args, Opt, Stop,
-    CONFIG_FILE, HELP, NAMESRV_ADDR, PRINT_CONFIG_ITEM,
+    announce, init_logging, init_tls, parse_args, print_config_items, serve, split_proxy_args,
+    Args, Opt, Stop, CONFIG_FILE, HELP, NAMESRV_ADDR, PRINT_CONFIG_ITEM,
 };
 
 const USAGE: &str = "usage: mqbroker [-c <arg>] [-h] [-m] [-n <arg>] [-p]
@@ -29,7 +35,9 @@ const USAGE: &str = "usage: mqbroker [-c <arg>] [-h] [-m] [-n <arg>] [-p]
  -h,--help                      Print help
  -m,--printImportantConfig      Print important config item
  -n,--namesrvAddr <arg>         Name server address list, eg: '192.168.0.1:9876;192.168.0.2:9876'
- -p,--printConfigItem           Print all config item";
+ -p,--printConfigItem           Print all config item
+    --enable-proxy              Also serve the 5.x gRPC SDKs (the proxy in local mode)
+ -pc,--proxyConfigPath <arg>    Proxy config json file (with --enable-proxy)";
 
 const OPTS: &[Opt] = &[
     CONFIG_FILE,
@@ -78,15 +86,32 @@ fn load_config(args: &Args) -> Result<BrokerConfig, (String, u8)> {
 
 fn main() -> ExitCode {
     init_logging("broker.log");
-    let args = match command_line(OPTS, USAGE, 255) {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let (argv, proxy) = split_proxy_args(argv);
+    let args = match parse_args(&argv, OPTS) {
         Ok(a) => a,
-        Err(code) => return code,
+        Err(e) => {
+            eprintln!("{e}");
+            println!("{USAGE}");
+            return ExitCode::from(255);
+        }
     };
+    if args.has('h') {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
     let cfg = match load_config(&args) {
         Ok(c) => c,
         Err((msg, code)) => {
             println!("{msg}");
             return ExitCode::from(code);
+        }
+    };
+    let grpc = match proxy.config() {
+        Ok(g) => g,
+        Err(msg) => {
+            println!("{msg}");
+            return ExitCode::from(255);
         }
     };
     if args.has('p') || args.has('m') {
@@ -97,14 +122,25 @@ fn main() -> ExitCode {
         tracing::debug!("{line}");
     }
     serve(Some("BrokerServer"), "the broker stopped", |stop| {
-        run(cfg, stop)
+        run(cfg, grpc, stop)
     })
 }
 
-async fn run(cfg: BrokerConfig, stop: Stop) -> Result<(), String> {
+async fn run(cfg: BrokerConfig, grpc: Option<ProxyConfig>, stop: Stop) -> Result<(), String> {
     let name = cfg.broker_name.clone();
+    let host = cfg.bind_address.clone();
     let ns = cfg.namesrv_addr.clone().filter(|s| !s.is_empty());
     let running = broker::start(cfg).await.map_err(|e| e.to_string())?;
+    let endpoint = match grpc {
+        Some(g) => match broker::grpc::start(running.broker.clone(), g, &host).await {
+            Ok(e) => Some(e),
+            Err(e) => {
+                running.shutdown().await;
+                return Err(e);
+            }
+        },
+        None => None,
+    };
     let mut tip = format!(
         "The broker[{name}, {}] boot success. serializeType=JSON",
         running.addr
@@ -112,9 +148,18 @@ async fn run(cfg: BrokerConfig, stop: Stop) -> Result<(), String> {
     if let Some(ns) = ns {
         tip.push_str(&format!(" and name server is {ns}"));
     }
+    if let Some(e) = &endpoint {
+        tip.push_str(&format!(
+            "\nThe gRPC endpoint boot success, port {}",
+            e.port
+        ));
+    }
     announce(&tip);
     stop.await;
     tracing::info!("shutdown signal received, stopping the broker");
+    if let Some(e) = &endpoint {
+        e.shutdown();
+    }
     running.shutdown().await;
     Ok(())
 }
@@ -143,5 +188,16 @@ mod tests {
             .unwrap()
             .has('m'));
         assert_eq!(parse(&["-z"]).unwrap_err(), "Unrecognized option: -z");
+    }
+
+    #[test]
+    fn proxy_options_come_off_before_the_broker_reads_its_own() {
+        let (rest, p) =
+            split_proxy_args(argv(&["-c", "b.conf", "--enable-proxy", "-pc", "p.json"]));
+        assert_eq!(rest, argv(&["-c", "b.conf"]));
+        assert!(p.enabled);
+        assert_eq!(p.file.as_deref(), Some("p.json"));
+        let (_, p) = split_proxy_args(argv(&["-pc", "p.json"]));
+        assert!(!p.enabled);
     }
 }
