@@ -105,6 +105,18 @@ pub(crate) fn start_ours_broker_with(
     cluster: &str,
     extra: &[(&str, &str)],
 ) -> (Server, String) {
+    start_ours_broker_args(ns, name, store, cluster, extra, &[])
+}
+
+/// [`start_ours_broker_with`] with more `mqbroker` arguments (`--enable-proxy -pc <file>`).
+pub(crate) fn start_ours_broker_args(
+    ns: &str,
+    name: &str,
+    store: &std::path::Path,
+    cluster: &str,
+    extra: &[(&str, &str)],
+    args: &[String],
+) -> (Server, String) {
     let bin = release_bin("mqbroker");
     assert!(
         bin.exists(),
@@ -131,6 +143,7 @@ pub(crate) fn start_ours_broker_with(
     let cmd = Cmd::new(bin.display().to_string(), &dir)
         .args(["-c".to_string(), conf_path.display().to_string()])
         .args(["-n".to_string(), ns.to_string()])
+        .args(args.iter().cloned())
         .env("ROCKETMQ_HOME", dir.display().to_string())
         .env("HOME", dir.display().to_string());
     let broker = Server::spawn(&format!("ours-broker-{name}"), &cmd, Vec::new());

@@ -1,27 +1,30 @@
-//! The RocketMQ 5.x gRPC SDK (rocketmq-client-java 5.0.8) through Java's proxy 5.3.3 in cluster
-//! mode, in front of each shared stack: the proxy turns every gRPC call into remoting requests
-//! to the NameServer and the broker (SEND_MESSAGE, POP_MESSAGE, ACK_MESSAGE,
-//! CHANGE_MESSAGE_INVISIBLETIME, the transaction check-back, ...), so the scenario proves the
-//! broker serves what the proxy asks of it.
+//! The RocketMQ 5.x gRPC SDK (rocketmq-client-java 5.0.8) against two gRPC endpoints: Java's
+//! proxy 5.3.3 in cluster mode in front of each shared stack, which turns every gRPC call into
+//! remoting requests to the NameServer and the broker (SEND_MESSAGE, POP_MESSAGE, ACK_MESSAGE,
+//! CHANGE_MESSAGE_INVISIBLETIME, the transaction check-back, ...), and Thrust's own endpoint
+//! (`mqbroker --enable-proxy`), with no Java server at all.
 //!
 //! ```text
 //!   GrpcDriver ──gRPC──▶ ProxyStartup -pm cluster ──remoting──▶ NameServer + broker (stack)
+//!   GrpcDriver ──gRPC──▶ Thrust mqbroker --enable-proxy (its own NameServer)
 //!   ClientDriver (remoting) ─────────────────────────────────▶ %DLQ%<group>
 //! ```
 //!
-//! One scenario per broker kind, its steps sharing one proxy: one producer sends every message
-//! type (normal, FIFO, delay, transaction) to topics of that type, then five consumers run at
-//! once, each in its own group: a SimpleConsumer that receives and acks the normal, delay and
-//! committed transactional messages; one in a FIFO group (`consumeMessageOrderly`); one that
-//! changes a message's invisible duration and lets it come back twice; one that never acks, in a
-//! group with `retryMaxTimes` 1, until the messages reach `%DLQ%<group>` (read back by the
-//! remoting client); and a PushConsumer.
+//! One scenario per endpoint and broker kind, its steps sharing one endpoint: one producer sends
+//! every message type (normal, FIFO, delay, transaction) to topics of that type, then five
+//! consumers run at once, each in its own group: a SimpleConsumer that receives and acks the
+//! normal, delay and committed transactional messages; one in a FIFO group
+//! (`consumeMessageOrderly`); one that changes a message's invisible duration and lets it come
+//! back twice; one that never acks, in a group with `retryMaxTimes` 1, until the messages reach
+//! `%DLQ%<group>` (read back by the remoting client); and a PushConsumer.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use compat_tests::env::work_dir;
+use compat_tests::ports::free_port;
 use compat_tests::process::{run, Background, LogDump, Output};
-use compat_tests::servers::Proxy;
+use compat_tests::servers::{Namesrv, NsKind, Proxy};
 use compat_tests::tools::{grpc_driver, java_driver, kv, mqadmin, update_topic_with, JavaClient};
 use compat_tests::traffic::bodies;
 use compat_tests::wire;
@@ -267,12 +270,23 @@ fn check_dlq(s: &Stack, group: &str, dlq: Background, sent: &BTreeMap<String, St
     assert_eq!(attempts.len(), COUNT, "{deliveries}");
 }
 
+/// Whether a scenario's FIFO group receives (orderly POP on the broker behind the endpoint).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fifo {
+    Receive,
+    SendOnly,
+}
+
 fn grpc_sdk_through_java_proxy(kind: Kind) {
     let s = stack(kind);
     let _dump = s.dump();
     let proxy = Proxy::start(s.ns(), CLUSTER, PROXY_KEYS);
     let _proxy_dump = LogDump(vec![&proxy.server]);
-    let ep = proxy.grpc.as_str();
+    grpc_sdk(s, proxy.grpc.as_str(), Fifo::Receive);
+}
+
+/// Every step against the gRPC endpoint `ep` in front of stack `s`.
+fn grpc_sdk(s: &Stack, ep: &str, fifo_receive: Fifo) {
     let t = Topics {
         normal: typed_topic(s, "gnorm", "NORMAL"),
         fifo: typed_topic(s, "gfifo", "FIFO"),
@@ -298,15 +312,17 @@ fn grpc_sdk_through_java_proxy(kind: Kind) {
             ("expect", &all),
         ],
     ));
-    let fifo = start(kv(
-        "receive",
-        &[
-            ("ep", ep),
-            ("group", &fifo_group),
-            ("topics", &t.fifo),
-            ("expect", &count),
-        ],
-    ));
+    let fifo = (fifo_receive == Fifo::Receive).then(|| {
+        start(kv(
+            "receive",
+            &[
+                ("ep", ep),
+                ("group", &fifo_group),
+                ("topics", &t.fifo),
+                ("expect", &count),
+            ],
+        ))
+    });
     let group = unique("ginv");
     let invisible = start(kv(
         "invisible",
@@ -328,7 +344,9 @@ fn grpc_sdk_through_java_proxy(kind: Kind) {
     ));
 
     check_receive(&receive.finish(Duration::from_secs(180)), &sent);
-    check_fifo(&fifo.finish(Duration::from_secs(180)), &sent);
+    if let Some(fifo) = fifo {
+        check_fifo(&fifo.finish(Duration::from_secs(180)), &sent);
+    }
     check_invisible(&invisible.finish(Duration::from_secs(180)));
     let pushed = push.finish(Duration::from_secs(180));
     pushed.assert_ok();
@@ -337,6 +355,35 @@ fn grpc_sdk_through_java_proxy(kind: Kind) {
     got.dedup();
     assert_eq!(got, named("normal", 0..COUNT), "push consumer\n{pushed}");
     check_dlq(s, &dlq_group, dlq, &sent);
+}
+
+/// Thrust's NameServer and a broker of its own with the gRPC endpoint on (`--enable-proxy`, a
+/// `-pc` file with the proxy keys the Java scenarios give the proxy); returns the stack and
+/// the endpoint.
+fn ours_with_endpoint() -> (Stack, String) {
+    let ns = Namesrv::start(NsKind::Ours);
+    let dir = work_dir("ours-grpc");
+    let port = free_port();
+    let mut keys = vec![format!("  \"grpcServerPort\": {port}")];
+    keys.extend(PROXY_KEYS.iter().map(|(k, v)| format!("  \"{k}\": {v}")));
+    let pc = dir.join("rmq-proxy.json");
+    std::fs::write(&pc, format!("{{\n{}\n}}\n", keys.join(",\n"))).expect("write rmq-proxy.json");
+    let store = dir.join("store");
+    let args = [
+        "--enable-proxy".to_string(),
+        "-pc".to_string(),
+        pc.display().to_string(),
+    ];
+    let (broker, addr) =
+        start_ours_broker_args(&ns.addr, "broker-g", &store, CLUSTER, &[TIMER_WHEEL], &args);
+    let stack = Stack {
+        ns,
+        broker_name: "broker-g",
+        broker_addr: addr,
+        broker,
+        store,
+    };
+    (stack, format!("127.0.0.1:{port}"))
 }
 
 #[test]
@@ -349,4 +396,14 @@ fn java_grpc_sdk_through_java_proxy() {
 fn ours_grpc_sdk_through_java_proxy() {
     let _s = compat_tests::scenario::heavy(300);
     grpc_sdk_through_java_proxy(Kind::Ours);
+}
+
+#[test]
+fn ours_grpc_sdk_direct() {
+    let _s = compat_tests::scenario::heavy(300);
+    let (s, ep) = ours_with_endpoint();
+    let _dump = s.dump();
+    // The FIFO group's receive needs orderly POP, which Thrust's broker does not serve yet
+    // (issue 13): the FIFO messages are sent and checked at the send, not received.
+    grpc_sdk(&s, &ep, Fifo::SendOnly);
 }
