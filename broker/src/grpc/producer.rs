@@ -542,11 +542,7 @@ pub fn check_transaction(ep: &Endpoint, client: &Client, cmd: Command) {
     let Ok(h) = cmd.decode_header::<CheckTransactionStateRequestHeader>() else {
         return;
     };
-    let Some(msg) = cmd
-        .body
-        .as_ref()
-        .and_then(store::StoredMessage::decode)
-    else {
+    let Some(msg) = cmd.body.as_ref().and_then(store::StoredMessage::decode) else {
         return;
     };
     let group = store::props::property(&msg.properties, "PGROUP")

@@ -270,23 +270,16 @@ fn check_dlq(s: &Stack, group: &str, dlq: Background, sent: &BTreeMap<String, St
     assert_eq!(attempts.len(), COUNT, "{deliveries}");
 }
 
-/// Whether a scenario's FIFO group receives (orderly POP on the broker behind the endpoint).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Fifo {
-    Receive,
-    SendOnly,
-}
-
 fn grpc_sdk_through_java_proxy(kind: Kind) {
     let s = stack(kind);
     let _dump = s.dump();
     let proxy = Proxy::start(s.ns(), CLUSTER, PROXY_KEYS);
     let _proxy_dump = LogDump(vec![&proxy.server]);
-    grpc_sdk(s, proxy.grpc.as_str(), Fifo::Receive);
+    grpc_sdk(s, proxy.grpc.as_str());
 }
 
 /// Every step against the gRPC endpoint `ep` in front of stack `s`.
-fn grpc_sdk(s: &Stack, ep: &str, fifo_receive: Fifo) {
+fn grpc_sdk(s: &Stack, ep: &str) {
     let t = Topics {
         normal: typed_topic(s, "gnorm", "NORMAL"),
         fifo: typed_topic(s, "gfifo", "FIFO"),
@@ -312,17 +305,15 @@ fn grpc_sdk(s: &Stack, ep: &str, fifo_receive: Fifo) {
             ("expect", &all),
         ],
     ));
-    let fifo = (fifo_receive == Fifo::Receive).then(|| {
-        start(kv(
-            "receive",
-            &[
-                ("ep", ep),
-                ("group", &fifo_group),
-                ("topics", &t.fifo),
-                ("expect", &count),
-            ],
-        ))
-    });
+    let fifo = start(kv(
+        "receive",
+        &[
+            ("ep", ep),
+            ("group", &fifo_group),
+            ("topics", &t.fifo),
+            ("expect", &count),
+        ],
+    ));
     let group = unique("ginv");
     let invisible = start(kv(
         "invisible",
@@ -344,9 +335,7 @@ fn grpc_sdk(s: &Stack, ep: &str, fifo_receive: Fifo) {
     ));
 
     check_receive(&receive.finish(Duration::from_secs(180)), &sent);
-    if let Some(fifo) = fifo {
-        check_fifo(&fifo.finish(Duration::from_secs(180)), &sent);
-    }
+    check_fifo(&fifo.finish(Duration::from_secs(180)), &sent);
     check_invisible(&invisible.finish(Duration::from_secs(180)));
     let pushed = push.finish(Duration::from_secs(180));
     pushed.assert_ok();
@@ -403,7 +392,5 @@ fn ours_grpc_sdk_direct() {
     let _s = compat_tests::scenario::heavy(300);
     let (s, ep) = ours_with_endpoint();
     let _dump = s.dump();
-    // The FIFO group's receive needs orderly POP, which Thrust's broker does not serve yet
-    // (issue 13): the FIFO messages are sent and checked at the send, not received.
-    grpc_sdk(&s, &ep, Fifo::SendOnly);
+    grpc_sdk(&s, &ep);
 }
