@@ -4,8 +4,11 @@
 #   .cache/java/classes/<set>/      our Java driver programs, compiled against those jars (driver.jar)
 #   .cache/java/cds/<name>.jsa      class-data-sharing archives of the JVMs the suite starts most
 #   .cache/go/godriver              our Go driver, built against rocketmq-client-go/v2 (Go proxy)
+#   .cache/go/go5driver             our driver of the Go 5.x gRPC SDK (rocketmq-clients/golang/v5)
 #   .cache/python/rocketmq/         the C++ client: librocketmq as bundled by the PyPI package
 #                                   `rocketmq`, with its ctypes binding (compat-tests/python drives it)
+#   .cache/python5/                 the Python 5.x gRPC SDK (PyPI `rocketmq-python-client`) and its
+#                                   dependencies, pinned in compat-tests/python/sdk5-requirements.txt
 # Idempotent: every step is skipped when its stamp matches, so a cached run takes well under a second.
 # Needs only java/javac, mvn, go and python3 (with pip) plus the package registries (first run);
 # later runs work offline.
@@ -92,6 +95,15 @@ if [ ! -x "$cache/go/godriver" ] || [ "$(cat "$cache/go/.stamp" 2>/dev/null)" !=
   echo "$go_stamp" > "$cache/go/.stamp"
 fi
 
+# The Go 5.x gRPC SDK's driver, a module of its own (the SDK's dependencies differ from v2's).
+go5_stamp="$(sources_hash "$here/go5")"
+if [ ! -x "$cache/go/go5driver" ] || [ "$(cat "$cache/go/.stamp-go5" 2>/dev/null)" != "$go5_stamp" ]; then
+  log "building the Go 5.x SDK driver"
+  (cd "$here/go5" && GOMODCACHE="$cache/gomod" GOFLAGS=-modcacherw bounded 900 \
+    go build -o "$cache/go/go5driver" . >&2)
+  echo "$go5_stamp" > "$cache/go/.stamp-go5"
+fi
+
 # The C++ client (librocketmq 1.x, x86-64 Linux, bundled with its ctypes binding in the PyPI wheel
 # `rocketmq`), installed under .cache; the import check loads the shared library once.
 cpp_pkg="rocketmq==0.4.4"
@@ -102,6 +114,22 @@ if [ "$(cat "$cache/python/.stamp" 2>/dev/null)" != "$cpp_pkg" ]; then
     --target "$cache/python" "$cpp_pkg" >&2
   PYTHONPATH="$cache/python" python3 -c 'import rocketmq.client' >&2
   echo "$cpp_pkg" > "$cache/python/.stamp"
+fi
+
+# The Python 5.x gRPC SDK with exactly the pinned dependencies (wheels for this python3), into a
+# directory swapped in whole; the import check loads grpcio and the generated protocol once.
+py5_reqs="$here/python/sdk5-requirements.txt"
+py5_stamp="$(python3 --version 2>&1) $(sha256sum < "$py5_reqs" | cut -d' ' -f1)"
+if [ "$(cat "$cache/python5/.stamp" 2>/dev/null)" != "$py5_stamp" ]; then
+  log "installing the Python 5.x gRPC SDK"
+  rm -rf "$cache/.python5-"*
+  tmp="$cache/.python5-$$"
+  PIP_ROOT_USER_ACTION=ignore bounded 900 python3 -m pip install --quiet --disable-pip-version-check --no-deps \
+    --target "$tmp" -r "$py5_reqs" >&2
+  HOME="$tmp" PYTHONPATH="$tmp" python3 -c 'import rocketmq; rocketmq.SimpleConsumer' >&2
+  rm -rf "$tmp/logs"
+  echo "$py5_stamp" > "$tmp/.stamp"
+  rm -rf "$cache/python5" && mv "$tmp" "$cache/python5"
 fi
 
 # Class-data-sharing archives (-XX:SharedArchiveFile, JDK 17's dynamic archives) for the JVMs the
