@@ -61,6 +61,25 @@ pub fn go_driver() -> PathBuf {
     cache_dir().join("go").join("godriver")
 }
 
+/// Our driver of the Go 5.x gRPC SDK (`compat-tests/go5`).
+pub fn go5_driver() -> PathBuf {
+    cache_dir().join("go").join("go5driver")
+}
+
+/// Where setup.sh installs the Python 5.x gRPC SDK (PyPI `rocketmq-python-client` and its pinned
+/// dependencies): the `PYTHONPATH` of [`sdk5_driver`].
+pub fn python5_sdk_dir() -> PathBuf {
+    cache_dir().join("python5")
+}
+
+/// The Python 5.x gRPC SDK's driver script (`compat-tests/python/sdk5driver.py`).
+pub fn sdk5_driver() -> PathBuf {
+    repo_root()
+        .join("compat-tests")
+        .join("python")
+        .join("sdk5driver.py")
+}
+
 /// Where setup.sh installs the C++ client (the PyPI package `rocketmq`, which bundles
 /// librocketmq): the `PYTHONPATH` of the C++ driver.
 pub fn cpp_client_dir() -> PathBuf {
@@ -112,7 +131,9 @@ pub fn require_setup() {
             .join(".complete"),
         driver_classes("grpc-5.0.8").join(".stamp"),
         go_driver(),
+        go5_driver(),
         cpp_client_dir().join(".stamp"),
+        python5_sdk_dir().join(".stamp"),
     ];
     for path in needed {
         assert!(

@@ -1,13 +1,16 @@
 //! Running the client-side programs: `mqadmin` (rocketmq-tools 5.3.3), our Java driver
 //! (`compat-tests/java/client`, against client 5.3.3 or 4.9.8), our Go driver
 //! (`compat-tests/go`, rocketmq-client-go/v2 v2.1.2), our gRPC SDK driver (`compat-tests/java/grpc`,
-//! rocketmq-client-java 5.0.8) and our C++ driver (`compat-tests/python`,
-//! librocketmq through the PyPI package `rocketmq` 0.4.4).
+//! rocketmq-client-java 5.0.8), our C++ driver (`compat-tests/python`,
+//! librocketmq through the PyPI package `rocketmq` 0.4.4) and our drivers of the Go and Python
+//! 5.x gRPC SDKs (`compat-tests/go5`, golang/v5 v5.1.2; `compat-tests/python/sdk5driver.py`,
+//! `rocketmq-python-client` 5.1.2).
 
 use std::time::Duration;
 
 use crate::env::{
-    classpath, cpp_client_dir, cpp_driver, driver_classpath, driver_jar, go_driver, work_dir,
+    classpath, cpp_client_dir, cpp_driver, driver_classpath, driver_jar, go5_driver, go_driver,
+    python5_sdk_dir, sdk5_driver, work_dir,
 };
 use crate::process::{run, Cmd, Output};
 use crate::servers::java_cmd;
@@ -189,6 +192,37 @@ pub fn cpp_driver_cmd(args: &[String]) -> Cmd {
         .arg(cpp_driver().display().to_string())
         .args(args.iter().cloned())
         .env("PYTHONPATH", cpp_client_dir().display().to_string())
+        .env("HOME", dir.display().to_string())
+}
+
+/// Our driver of the Go 5.x gRPC SDK (`compat-tests/go5`): the modes and JSON lines of
+/// [`grpc_driver`] but `dlq` and `push` (the SDK has no PushConsumer in v5.1.2). The SDK logs
+/// under the work directory.
+pub fn go5_driver_cmd(args: &[String]) -> Cmd {
+    let dir = work_dir(&format!(
+        "go5-{}",
+        args.first().map(String::as_str).unwrap_or("driver")
+    ));
+    Cmd::new(go5_driver().display().to_string(), &dir)
+        .args(args.iter().cloned())
+        .env("HOME", dir.display().to_string())
+        .env(
+            "rocketmq.client.logRoot",
+            dir.join("logs").display().to_string(),
+        )
+}
+
+/// Our driver of the Python 5.x gRPC SDK (`compat-tests/python/sdk5driver.py`): the modes and
+/// JSON lines of [`grpc_driver`] but `dlq`. The SDK logs under the work directory.
+pub fn python5_driver_cmd(args: &[String]) -> Cmd {
+    let dir = work_dir(&format!(
+        "py5-{}",
+        args.first().map(String::as_str).unwrap_or("driver")
+    ));
+    Cmd::new("python3", &dir)
+        .arg(sdk5_driver().display().to_string())
+        .args(args.iter().cloned())
+        .env("PYTHONPATH", python5_sdk_dir().display().to_string())
         .env("HOME", dir.display().to_string())
 }
 

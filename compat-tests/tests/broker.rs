@@ -21,6 +21,7 @@ mod durability;
 mod failover;
 mod features;
 mod grpc;
+mod grpc_sdks;
 mod ha;
 mod limits;
 mod mqadmin;

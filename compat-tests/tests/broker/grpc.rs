@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use compat_tests::env::work_dir;
 use compat_tests::ports::free_port;
-use compat_tests::process::{run, Background, LogDump, Output};
+use compat_tests::process::{run, Background, Cmd, LogDump, Output};
 use compat_tests::servers::{Namesrv, NsKind, Proxy};
 use compat_tests::tools::{grpc_driver, java_driver, kv, mqadmin, update_topic_with, JavaClient};
 use compat_tests::traffic::bodies;
@@ -33,25 +33,25 @@ use serde_json::Value;
 use super::common::*;
 
 /// Messages per kind.
-const COUNT: usize = 6;
+pub(super) const COUNT: usize = 6;
 
 /// How far ahead the delay messages' delivery timestamp is.
 const DELAY_MS: i64 = 4000;
 
 /// The proxy refuses a receive with an invisible duration under 10 s by default; the retry
 /// steps use 2 s so that they take seconds, not minutes.
-const PROXY_KEYS: &[(&str, &str)] = &[("minInvisibleTimeMillsForRecv", "1000")];
+pub(super) const PROXY_KEYS: &[(&str, &str)] = &[("minInvisibleTimeMillsForRecv", "1000")];
 
-struct Topics {
-    normal: String,
-    fifo: String,
-    delay: String,
-    tx: String,
+pub(super) struct Topics {
+    pub(super) normal: String,
+    pub(super) fifo: String,
+    pub(super) delay: String,
+    pub(super) tx: String,
 }
 
 /// A topic of `message.type` `ty` (the proxy refuses a message whose type differs from its
 /// topic's), through mqadmin, routed by the NameServer.
-fn typed_topic(s: &Stack, prefix: &str, ty: &str) -> String {
+pub(super) fn typed_topic(s: &Stack, prefix: &str, ty: &str) -> String {
     let topic = unique(prefix);
     let attr = format!("+message.type={ty}");
     update_topic_with(s.ns(), CLUSTER, &topic, QUEUES, &["-a", &attr]);
@@ -59,7 +59,7 @@ fn typed_topic(s: &Stack, prefix: &str, ty: &str) -> String {
 }
 
 /// A subscription group with more `mqadmin updateSubGroup` options.
-fn sub_group(s: &Stack, prefix: &str, options: &[&str]) -> String {
+pub(super) fn sub_group(s: &Stack, prefix: &str, options: &[&str]) -> String {
     let group = unique(prefix);
     let mut args = vec!["updateSubGroup", "-c", CLUSTER, "-g", &group];
     args.extend_from_slice(options);
@@ -92,9 +92,14 @@ fn check_messages(msgs: &[&Value], sent: &BTreeMap<String, String>, out: &Output
     }
 }
 
-/// The producer step: every kind sent, the open transactions checked back and committed.
-/// Returns the msgId each body was sent with.
-fn produce(ep: &str, t: &Topics) -> BTreeMap<String, String> {
+/// The producer step on `driver` (the Java SDK's or another SDK's, with the same arguments and
+/// JSON lines): every kind sent, the open transactions checked back and committed. Returns the
+/// msgId each body was sent with.
+pub(super) fn produce(
+    driver: fn(&[String]) -> Cmd,
+    ep: &str,
+    t: &Topics,
+) -> BTreeMap<String, String> {
     let count = COUNT.to_string();
     let delay = DELAY_MS.to_string();
     let args = kv(
@@ -109,7 +114,7 @@ fn produce(ep: &str, t: &Topics) -> BTreeMap<String, String> {
             ("delay_ms", &delay),
         ],
     );
-    let out = run(&grpc_driver(&args), Duration::from_secs(180));
+    let out = run(&driver(&args), Duration::from_secs(180));
     out.assert_ok();
     let lines = out.json_lines();
     let sent: BTreeMap<String, String> = lines_with(&lines, "status")
@@ -135,14 +140,14 @@ fn produce(ep: &str, t: &Topics) -> BTreeMap<String, String> {
 }
 
 /// `kind-i` for every i in `range`.
-fn named(kind: &str, range: impl Iterator<Item = usize>) -> Vec<String> {
+pub(super) fn named(kind: &str, range: impl Iterator<Item = usize>) -> Vec<String> {
     range.map(|i| format!("{kind}-{i}")).collect()
 }
 
 /// Receive and ack: exactly the normal, delay and committed transactional messages, each once,
 /// none of the delay messages before its delivery timestamp (the broker's timer has a
 /// precision of one second).
-fn check_receive(out: &Output, sent: &BTreeMap<String, String>) {
+pub(super) fn check_receive(out: &Output, sent: &BTreeMap<String, String>) {
     out.assert_ok();
     let lines = out.json_lines();
     let msgs = lines_with(&lines, "body");
@@ -170,7 +175,7 @@ fn check_receive(out: &Output, sent: &BTreeMap<String, String>) {
 }
 
 /// A FIFO group receives each message group's messages in the order they were sent.
-fn check_fifo(out: &Output, sent: &BTreeMap<String, String>) {
+pub(super) fn check_fifo(out: &Output, sent: &BTreeMap<String, String>) {
     out.assert_ok();
     let lines = out.json_lines();
     let msgs = lines_with(&lines, "body");
@@ -195,7 +200,7 @@ fn check_fifo(out: &Output, sent: &BTreeMap<String, String>) {
 /// changeInvisibleDuration brings the message back long before the invisible time it was
 /// received with, as delivery attempt 2; not acked, it comes back after its invisible time as
 /// attempt 3; acked, it stays gone.
-fn check_invisible(out: &Output) {
+pub(super) fn check_invisible(out: &Output) {
     out.assert_ok();
     let lines = out.json_lines();
     let step = |name: &str| {
@@ -288,7 +293,7 @@ fn grpc_sdk(s: &Stack, ep: &str) {
     };
     let fifo_group = sub_group(s, "gfifocg", &["-o", "true"]);
     let dlq_group = sub_group(s, "gdlqcg", &["-r", "1"]);
-    let sent = produce(ep, &t);
+    let sent = produce(grpc_driver, ep, &t);
 
     let count = COUNT.to_string();
     let all = (3 * COUNT - COUNT / 3).to_string();
