@@ -354,7 +354,7 @@ fn grpc_sdk(s: &Stack, ep: &str) {
 /// Thrust's NameServer and a broker of its own with the gRPC endpoint on (`--enable-proxy`, a
 /// `-pc` file with the proxy keys the Java scenarios give the proxy); returns the stack and
 /// the endpoint.
-fn ours_with_endpoint() -> (Stack, String) {
+pub(super) fn ours_with_endpoint() -> (Stack, String) {
     let ns = Namesrv::start(NsKind::Ours);
     let dir = work_dir("ours-grpc");
     let port = free_port();
@@ -377,7 +377,11 @@ fn ours_with_endpoint() -> (Stack, String) {
         broker,
         store,
     };
-    (stack, format!("127.0.0.1:{port}"))
+    let ep = format!("127.0.0.1:{port}");
+    wait_until(Duration::from_secs(30), "the gRPC endpoint's port", || {
+        wire::port_open(&ep)
+    });
+    (stack, ep)
 }
 
 #[test]

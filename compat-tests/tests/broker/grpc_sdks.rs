@@ -24,18 +24,15 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use compat_tests::env::work_dir;
-use compat_tests::ports::free_port;
 use compat_tests::process::{Background, Cmd, LogDump};
-use compat_tests::servers::{Namesrv, NsKind, Proxy};
+use compat_tests::servers::Proxy;
 use compat_tests::tools::{go5_driver_cmd, kv, python5_driver_cmd};
 use compat_tests::traffic::bodies;
-use compat_tests::wire;
 
 use super::common::*;
 use super::grpc::{
-    check_fifo, check_invisible, check_receive, named, produce, sub_group, typed_topic, Topics,
-    COUNT, PROXY_KEYS,
+    check_fifo, check_invisible, check_receive, named, ours_with_endpoint, produce, sub_group,
+    typed_topic, Topics, COUNT, PROXY_KEYS,
 };
 
 #[derive(Clone, Copy, Debug)]
@@ -149,51 +146,7 @@ fn java_python_sdk_through_java_proxy() {
     through_java_proxy(Sdk::Python);
 }
 
-/// Thrust's NameServer and a broker with its gRPC endpoint on (`--enable-proxy`, the proxy keys
-/// from a `-pc` file as Java's `mqbroker` takes them), on a free port; returns the stack and the
-/// endpoint's address once it accepts connections.
-fn ours_with_endpoint() -> (Stack, String) {
-    let ns = Namesrv::start(NsKind::Ours);
-    let store = work_dir("ours-broker-grpc").join("store");
-    let port = free_port();
-    let mut keys = vec![
-        ("rocketMQClusterName".to_string(), format!("\"{CLUSTER}\"")),
-        ("grpcServerPort".to_string(), port.to_string()),
-    ];
-    keys.extend(
-        PROXY_KEYS
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string())),
-    );
-    let body: Vec<String> = keys
-        .iter()
-        .map(|(k, v)| format!("  \"{k}\": {v}"))
-        .collect();
-    let conf = work_dir("ours-proxy-conf").join("rmq-proxy.json");
-    std::fs::write(&conf, format!("{{\n{}\n}}\n", body.join(",\n"))).expect("write rmq-proxy.json");
-    let args = [
-        "--enable-proxy".to_string(),
-        "-pc".to_string(),
-        conf.display().to_string(),
-    ];
-    let (broker, addr) =
-        start_ours_broker_args(&ns.addr, "broker-g", &store, CLUSTER, &[TIMER_WHEEL], &args);
-    let ep = format!("127.0.0.1:{port}");
-    wait_until(Duration::from_secs(30), "the gRPC endpoint's port", || {
-        wire::port_open(&ep)
-    });
-    let s = Stack {
-        ns,
-        broker_name: "broker-g",
-        broker_addr: addr,
-        broker,
-        store,
-    };
-    (s, ep)
-}
-
 #[test]
-#[ignore = "needs Thrust's gRPC endpoint (issue 13)"]
 fn ours_go5_python_sdk_direct() {
     let _s = compat_tests::scenario::heavy(300);
     let (s, ep) = ours_with_endpoint();
