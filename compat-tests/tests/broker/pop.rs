@@ -705,25 +705,25 @@ mod raw {
 
     #[test]
     fn takeover_orderly_pop_in_flight_java_to_ours() {
-        let _s = compat_tests::scenario::heavy(240);
+        let _s = compat_tests::scenario::heavy(400);
         orderly_in_flight(Kind::Java);
     }
 
     #[test]
     fn takeover_orderly_pop_in_flight_ours_to_java() {
-        let _s = compat_tests::scenario::heavy(240);
+        let _s = compat_tests::scenario::heavy(400);
         orderly_in_flight(Kind::Ours);
     }
 
     #[test]
     fn takeover_pop_in_flight_java_to_ours() {
-        let _s = compat_tests::scenario::heavy(240);
+        let _s = compat_tests::scenario::heavy(400);
         pop_in_flight(Kind::Java);
     }
 
     #[test]
     fn takeover_pop_in_flight_ours_to_java() {
-        let _s = compat_tests::scenario::heavy(240);
+        let _s = compat_tests::scenario::heavy(400);
         pop_in_flight(Kind::Ours);
     }
 }
