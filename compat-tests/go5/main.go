@@ -109,6 +109,12 @@ func fail(format string, x ...interface{}) {
 // share a loaded machine (the drivers of every client use 15 s).
 const requestTimeout = 15 * time.Second
 
+// consumerTimeout is a SimpleConsumer's: the SDK sends no long-polling timeout, so the server
+// polls for what the call's deadline (await duration + this) leaves after half of this (Java's
+// proxy rule). With 15 s each receive of an empty topic would take 9.5 s, and a receive over
+// several topics, which picks one at random per call, could miss one for a minute.
+const consumerTimeout = 8 * time.Second
+
 func main() {
 	if len(os.Args) < 2 {
 		fail("usage: go5driver produce|receive|invisible key=value...")
@@ -158,6 +164,10 @@ func config(a args, group string) *rmq.Config {
 
 func newClient(c *rmq.Config, opts ...rmq.ClientOption) (rmq.Client, error) {
 	return rmq.NewClient(c, append(opts, rmq.WithQueryRouteTimeout(requestTimeout))...)
+}
+
+func newConsumerClient(c *rmq.Config, opts ...rmq.ClientOption) (rmq.Client, error) {
+	return rmq.NewClient(c, append(opts, rmq.WithQueryRouteTimeout(consumerTimeout))...)
 }
 
 func messageLine(m *rmq.MessageView) map[string]interface{} {
@@ -287,7 +297,7 @@ func simple(a args, topics []string) rmq.SimpleConsumer {
 	c, err := rmq.NewSimpleConsumer(config(a, a.need("group")),
 		rmq.WithAwaitDuration(2*time.Second),
 		rmq.WithSubscriptionExpressions(subs),
-		rmq.WithClientFuncForSimpleConsumer(newClient))
+		rmq.WithClientFuncForSimpleConsumer(newConsumerClient))
 	if err != nil {
 		fail("new simple consumer: %v", err)
 	}

@@ -107,7 +107,8 @@ async fn pop(
         .backoff_policy
         .as_ref()
         .map_or(17, |b| b.max_attempts);
-    let poll_time = polling_time(ep, ctx, req)?;
+    let request_timeout = settings.request_timeout.as_ref().map_or(0, |d| d.millis());
+    let poll_time = polling_time(ep, ctx, req, request_timeout)?;
     let mq = req.message_queue.clone().unwrap_or_default();
     let topic = validate_topic(ep, mq.topic.as_ref())?;
     let group = validate_group(req.group.as_ref())?;
@@ -182,18 +183,20 @@ fn tag_matched(sub: &SubscriptionData, tags: Option<&str>) -> bool {
     tags.is_some_and(|t| sub.tags_set.iter().any(|s| s == t))
 }
 
-/// Java's polling time: the request's long-polling timeout (else what the deadline leaves
-/// after half the request timeout), within the configured bounds and the deadline.
+/// Java's polling time: the request's long-polling timeout, else what the deadline leaves
+/// after half the request timeout the client's settings declare (`request_timeout_ms`), within
+/// the configured bounds and the deadline.
 fn polling_time(
     ep: &Endpoint,
     ctx: &Ctx,
     req: &proto::ReceiveMessageRequest,
+    request_timeout_ms: i64,
 ) -> Result<i64, Refused> {
     let cfg = &ep.config;
     let remaining = ctx.remaining_ms();
     let mut t = match &req.long_polling_timeout {
         Some(d) => d.millis(),
-        None => remaining - 1_500,
+        None => remaining - request_timeout_ms / 2,
     };
     t = t
         .max(cfg.grpc_client_consumer_min_long_polling_timeout_millis)

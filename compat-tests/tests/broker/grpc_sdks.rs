@@ -71,6 +71,8 @@ fn sdk_steps(sdk: Sdk, s: &Stack, ep: &str) {
         |args: Vec<String>| Background::spawn(&sdk.driver()(&args), Duration::from_secs(240));
     let group = unique("s5recv");
     let topics = format!("{},{},{}", t.normal, t.delay, t.tx);
+    // A receive picks one of its topics at random per call and an empty one long-polls for
+    // seconds, so the three topics get the time for many calls; the step ends once all arrive.
     let receive = start(kv(
         "receive",
         &[
@@ -78,6 +80,7 @@ fn sdk_steps(sdk: Sdk, s: &Stack, ep: &str) {
             ("group", &group),
             ("topics", &topics),
             ("expect", &all),
+            ("timeout_ms", "150000"),
         ],
     ));
     let fifo = start(kv(
