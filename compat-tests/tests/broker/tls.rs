@@ -38,6 +38,15 @@ fn tls_driver(client: JavaClient, jvm: &[&str], args: &[String]) -> Cmd {
     java_program_jvm(client, "ClientDriver", &all, args)
 }
 
+/// A TLS producer's arguments on a created topic: the route is looked up before the checked
+/// sends, whose first lookup a TLS handshake on a loaded machine can push past the client's
+/// fixed 3 s lock wait.
+fn tls_producer_args(ns: &str, topic: &str, b: &Batch) -> Vec<String> {
+    let mut args = producer_args(ns, topic, b);
+    args.push("await_route=true".to_string());
+    args
+}
+
 fn tls_and_plain_clients(kind: Kind) {
     let s = stack(kind);
     let _logs = s.dump();
@@ -62,12 +71,12 @@ fn tls_and_plain_clients(kind: Kind) {
     let tls_cmd = tls_driver(
         CLIENT,
         &["-Dcom.rocketmq.sendMessageWithVIPChannel=true"],
-        &producer_args(s.ns(), &topic, &tls),
+        &tls_producer_args(s.ns(), &topic, &tls),
     );
     let tls5_cmd = tls_driver(
         JavaClient::V5_3_3,
         &[],
-        &producer_args(s.ns(), &topic, &tls5),
+        &tls_producer_args(s.ns(), &topic, &tls5),
     );
     let plain_cmd = java_driver(CLIENT, &producer_args(s.ns(), &topic, &plain));
     let (tls_ids, tls5_ids, plain_ids) = std::thread::scope(|scope| {

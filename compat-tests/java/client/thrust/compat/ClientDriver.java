@@ -14,6 +14,7 @@ import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
 import org.apache.rocketmq.client.consumer.PullResult;
 import org.apache.rocketmq.client.consumer.rebalance.AllocateMessageQueueAveragely;
 import org.apache.rocketmq.client.exception.MQBrokerException;
+import org.apache.rocketmq.client.exception.MQClientException;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
@@ -32,7 +33,7 @@ import org.apache.rocketmq.remoting.RPCHook;
  *
  * <pre>
  * produce ns=ADDR[;ADDR] topic=T group=G count=N [mode=sync|async|oneway] [tag=TagA] [keys=k1 k2]
- *         [prop.NAME=VALUE ...] [body=prefix]
+ *         [prop.NAME=VALUE ...] [body=prefix] [await_route=true]
  * consume ns=ADDR topic=T group=G expect=N [timeout_ms=60000] [from=first|last] [expr=*] [linger_ms=1500]
  *         [heartbeat_v2=true] [heartbeat_ms=30000]
  * roundtrip ns=ADDR topic=T group=G count=N expect=N   (produce, then consume, in one JVM)
@@ -40,6 +41,10 @@ import org.apache.rocketmq.remoting.RPCHook;
  * </pre>
  * {@code ak=KEY sk=SECRET} on any mode signs the client's requests with the client's
  * {@code AclClientRPCHook}. An error line carries the exception and its cause.
+ * {@code await_route=true} looks the topic's route up (up to 60 s) before the first send: that
+ * send's own lookup waits at most 3 s for the client's NameServer lock, which the start-up route
+ * task holds through its first query (a TLS handshake, a cold JVM), so on a loaded machine it can
+ * fail with "No route info" though the route is there.
  * {@code heartbeat_v2=true} (5.x clients only) turns on the client's heartbeat V2; the final line
  * then lists the brokers that acknowledged V2 ({@code v2Brokers}).
  */
@@ -109,6 +114,9 @@ public final class ClientDriver {
         p.setInstanceName("driver-" + ProcessHandle.current().pid());
         p.setSendMsgTimeout(a.sendTimeoutMs());
         p.start();
+        if (a.str("await_route", "false").equals("true")) {
+            awaitRoute(p, a.need("topic"));
+        }
         int count = a.num("count", 1);
         String mode = a.str("mode", "sync");
         AtomicInteger failed = new AtomicInteger();
@@ -155,6 +163,22 @@ public final class ClientDriver {
         p.shutdown();
         new Json().put("done", true).put("sent", count - failed.get()).put("failed", failed.get()).emit();
         return failed.get() == 0 ? 0 : 2;
+    }
+
+    static void awaitRoute(DefaultMQProducer p, String topic) throws Exception {
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (true) {
+            try {
+                if (!p.fetchPublishMessageQueues(topic).isEmpty()) {
+                    return;
+                }
+            } catch (MQClientException e) {
+                if (System.currentTimeMillis() > deadline) {
+                    throw e;
+                }
+            }
+            Thread.sleep(200);
+        }
     }
 
     static int consume(Args a) throws Exception {
