@@ -25,28 +25,61 @@ log() { echo "compat-tests/setup: $*" >&2; }
 # Runs a command under a time limit so a stuck registry can never stall the suite.
 bounded() { timeout -k 10 "$@"; }
 
-# fetch NAME ARTIFACT VERSION: resolve the runtime classpath of org.apache.rocketmq:ARTIFACT:VERSION.
-fetch() {
-  local dir="$cache/java/$1-$3"
-  if [ -f "$dir/.complete" ]; then return; fi
-  log "resolving org.apache.rocketmq:$2:$3"
-  rm -rf "$dir"
-  bounded 900 mvn -B -q -Dstyle.color=never -f "$here/java/fetch-pom.xml" -Dmaven.repo.local="$m2" \
-    -Drmq.artifact="$2" -Drmq.version="$3" -Drmq.out="$dir" dependency:copy-dependencies >&2
-  touch "$dir/.complete"
+# want NAME ARTIFACT VERSION: the runtime classpath of org.apache.rocketmq:ARTIFACT:VERSION goes to
+# .cache/java/NAME-VERSION, unless it is there already.
+pending=()
+want() {
+  if [ ! -f "$cache/java/$1-$3/.complete" ]; then pending+=("$1 $2 $3"); fi
 }
 
-fetch namesrv rocketmq-namesrv 5.3.3
-fetch broker rocketmq-broker 5.3.3
-fetch broker rocketmq-broker 4.9.7
-fetch tools rocketmq-tools 5.3.3
-fetch client rocketmq-client 5.3.3
-fetch client rocketmq-client 4.9.8
-fetch tools rocketmq-tools 4.9.8
+want namesrv rocketmq-namesrv 5.3.3
+want broker rocketmq-broker 5.3.3
+want broker rocketmq-broker 4.9.7
+want tools rocketmq-tools 5.3.3
+want client rocketmq-client 5.3.3
+want client rocketmq-client 4.9.8
+want tools rocketmq-tools 4.9.8
 # The 5.x gRPC side: Java's proxy (in cluster mode in front of a NameServer and broker) and the
 # gRPC SDK, whose newest 5.0.x is one shaded jar.
-fetch proxy rocketmq-proxy 5.3.3
-fetch grpc-client rocketmq-client-java 5.0.8
+want proxy rocketmq-proxy 5.3.3
+want grpc-client rocketmq-client-java 5.0.8
+
+# All of them in one Maven run (one JVM start, not one per artifact): a reactor with a module per
+# artifact, each a copy of fetch-pom.xml with its coordinates and output directory.
+if [ "${#pending[@]}" -gt 0 ]; then
+  reactor="$cache/java/.fetch"
+  rm -rf "$reactor" && mkdir -p "$reactor"
+  modules=""
+  for p in "${pending[@]}"; do
+    read -r name artifact version <<< "$p"
+    log "resolving org.apache.rocketmq:$artifact:$version"
+    rm -rf "$cache/java/$name-$version"
+    mkdir -p "$reactor/$name-$version"
+    sed -e "s|<artifactId>fetch</artifactId>|<artifactId>fetch-$name-$version</artifactId>|" \
+        -e "s|<rmq.artifact>.*</rmq.artifact>|<rmq.artifact>$artifact</rmq.artifact>|" \
+        -e "s|<rmq.version>.*</rmq.version>|<rmq.version>$version</rmq.version>|" \
+        -e "s|<rmq.out>.*</rmq.out>|<rmq.out>$cache/java/$name-$version</rmq.out>|" \
+        "$here/java/fetch-pom.xml" > "$reactor/$name-$version/pom.xml"
+    modules+="<module>$name-$version</module>"
+  done
+  cat > "$reactor/pom.xml" <<EOF
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>thrust.compat</groupId>
+  <artifactId>fetch-all</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <modules>$modules</modules>
+</project>
+EOF
+  bounded 1800 mvn -B -q -Dstyle.color=never -f "$reactor/pom.xml" -Dmaven.repo.local="$m2" \
+    dependency:copy-dependencies >&2
+  for p in "${pending[@]}"; do
+    read -r name artifact version <<< "$p"
+    touch "$cache/java/$name-$version/.complete"
+  done
+  rm -rf "$reactor"
+fi
 
 # sources_hash DIR...: a digest of every source file, so a stamp can tell when to rebuild.
 sources_hash() { find "$@" -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1; }
