@@ -203,8 +203,20 @@ async fn classify(
     stream: TcpStream,
     peer: SocketAddr,
 ) -> Option<Stream> {
+    classify_stream(tls, options.idle_timeout, stream, peer).await
+}
+
+/// What an accepted connection is by its first byte (waited for at most `idle`): TLS after its
+/// handshake, plain, or closed (`None`). For servers of other protocols in the same modes, as
+/// the gRPC endpoint is.
+pub async fn classify_stream(
+    tls: &ServerTls,
+    idle: Option<Duration>,
+    stream: TcpStream,
+    peer: SocketAddr,
+) -> Option<Stream> {
     let mut first = [0u8; 1];
-    let wait = options.idle_timeout.unwrap_or(Duration::MAX / 4);
+    let wait = idle.unwrap_or(Duration::MAX / 4);
     match tokio::time::timeout(wait, stream.peek(&mut first)).await {
         Ok(Ok(1..)) => {}
         // Closed, failed or silent before sending anything.

@@ -39,6 +39,14 @@ pub struct ProxyConfig {
     pub enable_proxy_auto_renew: bool,
     pub renew_ahead_time_millis: i64,
     pub renew_max_time_millis: i64,
+    /// TLS as Java's proxy serves it, in the process's `tls.server.mode` (`-Dtls.server.mode`
+    /// in `JAVA_OPT`; permissive by default: TLS and plain text on the one port): a certificate
+    /// of the endpoint's own in test mode, else the PEM files below.
+    pub tls_test_mode_enable: bool,
+    /// Default `$RMQ_PROXY_HOME/conf/tls/rocketmq.key` (`$ROCKETMQ_HOME` without it, else `./`).
+    pub tls_key_path: Option<String>,
+    /// Default `$RMQ_PROXY_HOME/conf/tls/rocketmq.crt`, likewise.
+    pub tls_cert_path: Option<String>,
 }
 
 impl Default for ProxyConfig {
@@ -68,6 +76,9 @@ impl Default for ProxyConfig {
             enable_proxy_auto_renew: true,
             renew_ahead_time_millis: 10_000,
             renew_max_time_millis: 3 * 3600 * 1000,
+            tls_test_mode_enable: true,
+            tls_key_path: None,
+            tls_cert_path: None,
         }
     }
 }
@@ -93,6 +104,20 @@ impl ProxyConfig {
             ));
         }
         Ok(cfg)
+    }
+
+    /// The TLS key and certificate files, Java's defaults under the proxy home when unset.
+    pub fn tls_paths(&self) -> (String, String) {
+        let home = ["RMQ_PROXY_HOME", "ROCKETMQ_HOME"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+            .unwrap_or_else(|| "./".into());
+        let key = self.tls_key_path.clone();
+        let cert = self.tls_cert_path.clone();
+        (
+            key.unwrap_or_else(|| format!("{home}/conf/tls/rocketmq.key")),
+            cert.unwrap_or_else(|| format!("{home}/conf/tls/rocketmq.crt")),
+        )
     }
 
     /// The checks that need the broker's own configuration.

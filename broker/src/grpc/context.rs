@@ -59,6 +59,16 @@ impl Ctx {
         }
     }
 
+    /// Java `GrpcMessagingApplication.validateContext`: a call must name its client.
+    pub fn refused(&self) -> Option<Refused> {
+        self.client_id.trim().is_empty().then(|| {
+            refuse(
+                super::proto::code::CLIENT_ID_REQUIRED,
+                "client id cannot be empty",
+            )
+        })
+    }
+
     /// The born host Java's proxy records (`ip:port` of the caller).
     pub fn remote_address(&self) -> String {
         self.peer.to_string()
@@ -154,5 +164,29 @@ mod tests {
         assert_eq!(parse_timeout("2S"), Some(Duration::from_secs(2)));
         assert_eq!(parse_timeout("x"), None);
         assert_eq!(parse_timeout(""), None);
+    }
+
+    #[test]
+    fn a_call_must_name_its_client_as_java() {
+        use super::super::proto::{code, QueryRouteResponse, ReceiveContent};
+        use super::super::proto::{ReceiveMessageResponse, StatusOnly};
+        let peer: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let ctx = |id: Option<&str>| {
+            let mut h = http::HeaderMap::new();
+            if let Some(id) = id {
+                h.insert("x-mq-client-id", http::HeaderValue::from_str(id).unwrap());
+            }
+            Ctx::new(&h, peer)
+        };
+        for id in [None, Some(""), Some("  ")] {
+            let refused = ctx(id).refused().expect("refused");
+            assert_eq!(refused.code, code::CLIENT_ID_REQUIRED);
+            assert_eq!(refused.message, "client id cannot be empty");
+            let unary = QueryRouteResponse::with_status(refused.clone());
+            assert_eq!(unary.status, Some(refused.clone()));
+            let streamed = ReceiveMessageResponse::with_status(refused.clone());
+            assert_eq!(streamed.content, Some(ReceiveContent::Status(refused)));
+        }
+        assert!(ctx(Some("c1")).refused().is_none());
     }
 }

@@ -25,7 +25,9 @@
 //! the CommitLog offset), so an SDK may move between Thrust and Java's proxy.
 //!
 //! Where it stops: the broker's ACL 1.0 and 5.x auth are not applied to gRPC calls, so the
-//! endpoint refuses to start on a broker that has them on. Plain text only (no TLS). The
+//! endpoint refuses to start on a broker that has them on. TLS as Java's proxy: in the process's
+//! `tls.server.mode`, permissive by default (a connection's first byte tells TLS from plain
+//! text), with a certificate of its own in test mode. The
 //! `PullMessage`, `UpdateOffset`, `GetOffset`, `QueryOffset`, `RecallMessage` and lite-topic
 //! calls answer UNIMPLEMENTED, as Java 5.3.3's proxy has no lite topics and the 5.0.x SDKs
 //! never call the others.
@@ -57,6 +59,7 @@ pub struct Endpoint {
     pub renewals: consumer::Renewals,
     /// The port the endpoint listens on, which routes name.
     pub port: u16,
+    tls: Arc<remoting::tls::ServerTls>,
     stop: Notify,
 }
 
@@ -91,6 +94,9 @@ pub async fn start(
         );
     }
     config.check_for(&broker.config().broker_cluster_name)?;
+    let (key, cert) = config.tls_paths();
+    let tls = remoting::tls::ServerTls::grpc(config.tls_test_mode_enable, &cert, &key)
+        .map_err(|e| format!("gRPC endpoint TLS: {e}"))?;
     let addr = format!("{host}:{}", config.grpc_server_port);
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
@@ -106,6 +112,7 @@ pub async fn start(
         transactions: producer::Transactions::default(),
         renewals: consumer::Renewals::default(),
         port,
+        tls: Arc::new(tls),
         stop: Notify::new(),
     });
     tokio::spawn(server::accept(endpoint.clone(), listener));

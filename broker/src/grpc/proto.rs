@@ -420,6 +420,43 @@ pub struct ReceiveMessageResponse {
     pub content: Option<ReceiveContent>,
 }
 
+/// A response that carries only its status: a call refused before its handler runs.
+pub trait StatusOnly {
+    fn with_status(status: Status) -> Self;
+}
+
+macro_rules! status_only {
+    ($($t:ty),* $(,)?) => {$(
+        impl StatusOnly for $t {
+            // Some of these responses are their status alone.
+            #[allow(clippy::needless_update)]
+            fn with_status(status: Status) -> Self {
+                Self { status: Some(status), ..Default::default() }
+            }
+        }
+    )*};
+}
+
+status_only!(
+    QueryRouteResponse,
+    SendMessageResponse,
+    QueryAssignmentResponse,
+    AckMessageResponse,
+    ForwardMessageToDeadLetterQueueResponse,
+    HeartbeatResponse,
+    EndTransactionResponse,
+    NotifyClientTerminationResponse,
+    ChangeInvisibleDurationResponse,
+);
+
+impl StatusOnly for ReceiveMessageResponse {
+    fn with_status(status: Status) -> Self {
+        ReceiveMessageResponse {
+            content: Some(ReceiveContent::Status(status)),
+        }
+    }
+}
+
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct AckMessageEntry {
     #[prost(string, tag = "1")]

@@ -71,13 +71,13 @@ pub(super) fn sub_group(s: &Stack, prefix: &str, options: &[&str]) -> String {
     group
 }
 
-fn lines_with<'a>(lines: &'a [Value], key: &str) -> Vec<&'a Value> {
+pub(super) fn lines_with<'a>(lines: &'a [Value], key: &str) -> Vec<&'a Value> {
     lines.iter().filter(|l| l.get(key).is_some()).collect()
 }
 
 /// Every message line carries its kind's tag, keys and user property, a msgId a send
 /// returned, and (unless `retried`) its first delivery attempt.
-fn check_messages(msgs: &[&Value], sent: &BTreeMap<String, String>, out: &Output) {
+pub(super) fn check_messages(msgs: &[&Value], sent: &BTreeMap<String, String>, out: &Output) {
     for m in msgs {
         let body = m["body"].as_str().unwrap_or_default();
         let kind = body.rsplit_once('-').map(|(k, _)| k).unwrap_or_default();

@@ -18,21 +18,32 @@
 //! Python, a PushConsumer (Go's v5.1.2 has none). The DLQ step stays with the Java SDK's
 //! scenario: it proves the broker side, which does not depend on the SDK.
 //!
-//! The two Java scenarios share one proxy (started by whichever comes first, alive until the
-//! test binary exits), as they share the Java stack.
+//! TLS (`*_sdks_over_tls`): the Java SDK (`enableSsl(true)`) and the Go SDK (its own TLS dial)
+//! each send to a topic over TLS and receive the other's over TLS, while a plain-text Go
+//! consumer on the same port receives the Java SDK's too: Java's proxy and Thrust's endpoint in
+//! their default `permissive` mode, with the certificate each makes for itself (test mode). A
+//! remoting push consumer (Java client 5.3.3) in a group of its own receives the Java SDK's
+//! messages as well.
+//!
+//! The Java scenarios share one proxy (started by whichever comes first, alive until the test
+//! binary exits), as they share the Java stack.
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use compat_tests::process::{Background, Cmd, LogDump};
+use std::collections::BTreeMap;
+
+use compat_tests::process::{run, Background, Cmd, LogDump, Output};
 use compat_tests::servers::Proxy;
-use compat_tests::tools::{go5_driver_cmd, kv, python5_driver_cmd};
+use compat_tests::tools::{
+    go5_driver_cmd, grpc_driver, java_driver, kv, python5_driver_cmd, JavaClient,
+};
 use compat_tests::traffic::bodies;
 
 use super::common::*;
 use super::grpc::{
-    check_fifo, check_invisible, check_receive, named, ours_with_endpoint, produce, sub_group,
-    typed_topic, Topics, COUNT, PROXY_KEYS,
+    check_fifo, check_invisible, check_messages, check_receive, lines_with, named,
+    ours_with_endpoint, produce, sub_group, typed_topic, Topics, COUNT, PROXY_KEYS,
 };
 
 #[derive(Clone, Copy, Debug)]
@@ -123,6 +134,94 @@ fn sdk_steps(sdk: Sdk, s: &Stack, ep: &str) {
     }
 }
 
+/// Sends `count` normal messages over TLS with `driver` (`tls_arg=true`): body to msgId.
+fn send_over_tls(
+    driver: fn(&[String]) -> Cmd,
+    tls_arg: &str,
+    ep: &str,
+    topic: &str,
+) -> BTreeMap<String, String> {
+    let count = TLS_COUNT.to_string();
+    let args = kv(
+        "produce",
+        &[
+            ("ep", ep),
+            ("count", &count),
+            ("normal", topic),
+            (tls_arg, "true"),
+        ],
+    );
+    let out = run(&driver(&args), Duration::from_secs(180));
+    out.assert_ok();
+    let lines = out.json_lines();
+    let sent: BTreeMap<String, String> = lines_with(&lines, "status")
+        .iter()
+        .map(|l| {
+            assert_eq!(l["status"], "SEND_OK", "{l}\n{out}");
+            let body = l["body"].as_str().unwrap_or_default().to_string();
+            (body, l["msgId"].as_str().unwrap_or_default().to_string())
+        })
+        .collect();
+    assert_eq!(sent.len(), TLS_COUNT, "one receipt per message\n{out}");
+    sent
+}
+
+const TLS_COUNT: usize = 4;
+
+/// Every message of `sent` received once, each the one sent.
+fn check_tls_receive(out: &Output, sent: &BTreeMap<String, String>, who: &str) {
+    out.assert_ok();
+    let lines = out.json_lines();
+    check_messages(&lines_with(&lines, "body"), sent, out);
+    let mut got = bodies(&lines);
+    got.sort();
+    assert_eq!(got, named("normal", 0..TLS_COUNT), "{who}\n{out}");
+}
+
+fn over_tls(s: &Stack, ep: &str) {
+    let java_topic = typed_topic(s, "tlsj", "NORMAL");
+    let go_topic = typed_topic(s, "tlsg", "NORMAL");
+    let from_java = send_over_tls(grpc_driver, "ssl", ep, &java_topic);
+    let from_go = send_over_tls(go5_driver_cmd, "tls", ep, &go_topic);
+    let expect = TLS_COUNT.to_string();
+    let receive = |driver: fn(&[String]) -> Cmd, topic: &str, tls: Option<&str>| {
+        let group = unique("tlscg");
+        let mut pairs = vec![
+            ("ep", ep),
+            ("group", group.as_str()),
+            ("topics", topic),
+            ("expect", expect.as_str()),
+        ];
+        if let Some(arg) = tls {
+            pairs.push((arg, "true"));
+        }
+        Background::spawn(&driver(&kv("receive", &pairs)), Duration::from_secs(240))
+    };
+    let java_tls = receive(grpc_driver, &go_topic, Some("ssl"));
+    let go_tls = receive(go5_driver_cmd, &java_topic, Some("tls"));
+    let go_plain = receive(go5_driver_cmd, &java_topic, None);
+    // A remoting push consumer (Java client 5.3.3, through the NameServer) in a group of its
+    // own gets the gRPC SDK's messages too.
+    let remoting = consumer(&java_driver(
+        JavaClient::V5_3_3,
+        &consumer_args(s.ns(), &java_topic, &unique("tlsrem"), TLS_COUNT),
+    ));
+    let wait = Duration::from_secs(180);
+    check_tls_receive(&java_tls.finish(wait), &from_go, "Java SDK over TLS");
+    check_tls_receive(&go_tls.finish(wait), &from_java, "Go SDK over TLS");
+    check_tls_receive(&go_plain.finish(wait), &from_java, "Go SDK in plain text");
+    let pushed = remoting.finish(wait);
+    pushed.assert_ok();
+    let mut got = bodies(&pushed.json_lines());
+    got.sort();
+    got.dedup();
+    assert_eq!(
+        got,
+        named("normal", 0..TLS_COUNT),
+        "remoting push consumer\n{pushed}"
+    );
+}
+
 /// Java's proxy in front of the shared Java stack, for both Java scenarios.
 fn java_proxy() -> &'static Proxy {
     static PROXY: OnceLock<Proxy> = OnceLock::new();
@@ -158,4 +257,22 @@ fn ours_go5_python_sdk_direct() {
         scope.spawn(|| sdk_steps(Sdk::Go5, &s, &ep));
         sdk_steps(Sdk::Python, &s, &ep);
     });
+}
+
+#[test]
+fn java_sdks_over_tls() {
+    let _s = compat_tests::scenario::heavy(300);
+    let s = stack(Kind::Java);
+    let _dump = s.dump();
+    let proxy = java_proxy();
+    let _proxy_dump = LogDump(vec![&proxy.server]);
+    over_tls(s, &proxy.grpc);
+}
+
+#[test]
+fn ours_sdks_over_tls() {
+    let _s = compat_tests::scenario::heavy(300);
+    let (s, ep) = ours_with_endpoint();
+    let _dump = s.dump();
+    over_tls(&s, &ep);
 }

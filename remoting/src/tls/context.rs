@@ -123,6 +123,34 @@ pub(super) fn client_config(s: &TlsSettings) -> Result<ClientConfig, TlsError> {
     }
 }
 
+/// A gRPC server's side (Java proxy's `ProxyAndTlsProtocolNegotiator.loadSslContext`): its own
+/// certificate in test mode, else the PEM files `cert` and `key` (each named by its config key);
+/// no client certificate asked; HTTP/2 agreed by ALPN, which gRPC clients require.
+pub(super) fn grpc_server_config(
+    test_mode: bool,
+    cert: (&'static str, &str),
+    key: (&'static str, &str),
+) -> Result<ServerConfig, TlsError> {
+    let builder = ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(TlsError::Rustls)?
+        .with_no_client_auth();
+    let (certs, private) = if test_mode {
+        let (c, k) = self_signed()?;
+        (vec![c], k)
+    } else {
+        (
+            read_certs(cert.0, Some(cert.1))?,
+            read_key(key.0, Some(key.1))?,
+        )
+    };
+    let mut config = builder
+        .with_single_cert(certs, private)
+        .map_err(TlsError::Rustls)?;
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    Ok(config)
+}
+
 /// Netty's `SelfSignedCertificate`: a fresh key and certificate for `localhost`.
 fn self_signed() -> Result<(CertificateDer<'static>, PrivateKeyDer<'static>), TlsError> {
     let made = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])

@@ -105,6 +105,24 @@ impl ServerTls {
         })
     }
 
+    /// A gRPC server's (Java proxy's `tlsTestModeEnable`, `tlsCertPath`, `tlsKeyPath`), in the
+    /// process's `tls.server.mode`: its connections are told apart as the remoting servers' are.
+    pub fn grpc(test_mode: bool, cert_path: &str, key_path: &str) -> Result<ServerTls, TlsError> {
+        let mode = settings().mode;
+        if mode == TlsMode::Disabled {
+            return Ok(ServerTls::disabled());
+        }
+        let config = context::grpc_server_config(
+            test_mode,
+            ("tlsCertPath", cert_path),
+            ("tlsKeyPath", key_path),
+        )?;
+        Ok(ServerTls {
+            mode,
+            acceptor: Some(tokio_rustls::TlsAcceptor::from(Arc::new(config))),
+        })
+    }
+
     pub fn mode(&self) -> TlsMode {
         self.mode
     }

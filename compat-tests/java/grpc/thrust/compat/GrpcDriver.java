@@ -64,11 +64,14 @@ public final class GrpcDriver {
             "push", GrpcDriver::push));
     }
 
-    /** Plain text (the proxy accepts both), with the drivers' generous request timeout. */
+    /**
+     * Plain text (the proxy accepts both), TLS with ssl=true (the SDK trusts any server
+     * certificate), with the drivers' generous request timeout.
+     */
     static ClientConfiguration config(Args a) {
         return ClientConfiguration.newBuilder()
             .setEndpoints(a.need("ep"))
-            .enableSsl(false)
+            .enableSsl(a.str("ssl", "false").equals("true"))
             .setRequestTimeout(Duration.ofMillis(Args.CLIENT_API_TIMEOUT_MS))
             .build();
     }
