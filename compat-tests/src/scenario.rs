@@ -31,10 +31,10 @@ static EPOCH: OnceLock<Instant> = OnceLock::new();
 pub const DEFAULT_UNITS: u32 = 10;
 
 /// Units the pool may lend beyond its size while the machine is idle (`THRUST_COMPAT_IDLE_LOAN`).
-pub const IDLE_LOAN: u32 = 6;
+pub const IDLE_LOAN: u32 = 4;
 
 /// Busy share of all cores (%) below which a unit is lent.
-pub const IDLE_BUSY: u32 = 85;
+pub const IDLE_BUSY: u32 = 80;
 
 /// How often the cores' busy share is sampled, and the window it is measured over.
 const SAMPLE: Duration = Duration::from_secs(2);
