@@ -62,25 +62,25 @@ fn ours_clients_survive_one_namesrv_killed() {
 
 #[test]
 fn java_stopped_broker_dropped_from_routes() {
-    let _s = compat_tests::scenario::heavy(300);
+    let _s = compat_tests::scenario::heavy(400);
     brokers::broker_leaves(Java, Exit::Graceful);
 }
 
 #[test]
 fn ours_stopped_broker_dropped_from_routes() {
-    let _s = compat_tests::scenario::heavy(300);
+    let _s = compat_tests::scenario::heavy(400);
     brokers::broker_leaves(Ours, Exit::Graceful);
 }
 
 #[test]
 fn java_crashed_broker_dropped_from_routes() {
-    let _s = compat_tests::scenario::heavy(300);
+    let _s = compat_tests::scenario::heavy(400);
     brokers::broker_leaves(Java, Exit::Crash);
 }
 
 #[test]
 fn ours_crashed_broker_dropped_from_routes() {
-    let _s = compat_tests::scenario::heavy(300);
+    let _s = compat_tests::scenario::heavy(400);
     brokers::broker_leaves(Ours, Exit::Crash);
 }
 

@@ -468,12 +468,12 @@ fn after_restart(r: &mut Run, topic_row: &str, group_row: &str) {
 
 #[test]
 fn java_auth_users_and_acls() {
-    let _s = compat_tests::scenario::heavy(300);
+    let _s = compat_tests::scenario::heavy(400);
     users_and_acls(NsKind::Java);
 }
 
 #[test]
 fn ours_auth_users_and_acls() {
-    let _s = compat_tests::scenario::heavy(300);
+    let _s = compat_tests::scenario::heavy(400);
     users_and_acls(NsKind::Ours);
 }

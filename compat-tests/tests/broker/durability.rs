@@ -278,13 +278,13 @@ fn offsets_survive_restart(kind: Kind) {
 
 #[test]
 fn java_offsets_survive_restart() {
-    let _s = compat_tests::scenario::heavy(300);
+    let _s = compat_tests::scenario::heavy(400);
     offsets_survive_restart(Kind::Java);
 }
 
 #[test]
 fn ours_offsets_survive_restart() {
-    let _s = compat_tests::scenario::heavy(300);
+    let _s = compat_tests::scenario::heavy(400);
     offsets_survive_restart(Kind::Ours);
 }
 
@@ -503,12 +503,12 @@ fn new_group_start_after_retention(kind: Kind) {
 
 #[test]
 fn java_new_group_start_after_retention() {
-    let _s = compat_tests::scenario::heavy(300);
+    let _s = compat_tests::scenario::heavy(400);
     new_group_start_after_retention(Kind::Java);
 }
 
 #[test]
 fn ours_new_group_start_after_retention() {
-    let _s = compat_tests::scenario::heavy(300);
+    let _s = compat_tests::scenario::heavy(400);
     new_group_start_after_retention(Kind::Ours);
 }

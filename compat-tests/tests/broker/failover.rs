@@ -467,14 +467,14 @@ fn java_controller_failover() {
 /// Three Thrust brokers under Thrust's standalone controller.
 #[test]
 fn ours_controller_failover() {
-    let _s = compat_tests::scenario::heavy(300);
+    let _s = compat_tests::scenario::heavy(400);
     failover([Impl::Ours; 3], Ctl::OursStandalone);
 }
 
 /// Three Thrust brokers under Java's controller.
 #[test]
 fn ours_controller_failover_java_controller() {
-    let _s = compat_tests::scenario::heavy(300);
+    let _s = compat_tests::scenario::heavy(400);
     failover([Impl::Ours; 3], Ctl::JavaEmbedded);
 }
 
@@ -506,7 +506,7 @@ fn ours_controller_failover_ours_master_java_slaves() {
 /// leader, and the killed controller catches up when started again.
 #[test]
 fn ours_three_controllers_leader_killed() {
-    let _s = compat_tests::scenario::heavy(300);
+    let _s = compat_tests::scenario::heavy(400);
     failover([Impl::Ours; 3], Ctl::OursGroup);
 }
 

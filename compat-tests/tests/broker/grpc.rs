@@ -386,13 +386,13 @@ pub(super) fn ours_with_endpoint() -> (Stack, String) {
 
 #[test]
 fn java_grpc_sdk_through_java_proxy() {
-    let _s = compat_tests::scenario::heavy(300);
+    let _s = compat_tests::scenario::heavy(400);
     grpc_sdk_through_java_proxy(Kind::Java);
 }
 
 #[test]
 fn ours_grpc_sdk_through_java_proxy() {
-    let _s = compat_tests::scenario::heavy(300);
+    let _s = compat_tests::scenario::heavy(400);
     grpc_sdk_through_java_proxy(Kind::Ours);
 }
 

@@ -238,13 +238,13 @@ fn through_java_proxy(sdk: Sdk) {
 
 #[test]
 fn java_go5_sdk_through_java_proxy() {
-    let _s = compat_tests::scenario::heavy(300);
+    let _s = compat_tests::scenario::heavy(400);
     through_java_proxy(Sdk::Go5);
 }
 
 #[test]
 fn java_python_sdk_through_java_proxy() {
-    let _s = compat_tests::scenario::heavy(300);
+    let _s = compat_tests::scenario::heavy(400);
     through_java_proxy(Sdk::Python);
 }
 
