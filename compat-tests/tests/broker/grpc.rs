@@ -115,6 +115,21 @@ pub(super) fn produce(
         ],
     );
     let out = run(&driver(&args), Duration::from_secs(180));
+    let sent = receipts(&out, 4 * COUNT);
+    let lines = out.json_lines();
+    let checked: BTreeSet<&str> = lines.iter().filter_map(|l| l["check"].as_str()).collect();
+    assert_eq!(
+        checked,
+        BTreeSet::from(["tx-2", "tx-5"]),
+        "the checker is asked about the open transactions only\n{out}"
+    );
+    sent
+}
+
+/// `kind-i` for every i in `range`.
+/// A producer driver's receipts, body to msgId: it exited 0 with `count` SEND_OK results, each
+/// with a msgId.
+pub(super) fn receipts(out: &Output, count: usize) -> BTreeMap<String, String> {
     out.assert_ok();
     let lines = out.json_lines();
     let sent: BTreeMap<String, String> = lines_with(&lines, "status")
@@ -129,17 +144,10 @@ pub(super) fn produce(
             )
         })
         .collect();
-    assert_eq!(sent.len(), 4 * COUNT, "one receipt per message\n{out}");
-    let checked: BTreeSet<&str> = lines.iter().filter_map(|l| l["check"].as_str()).collect();
-    assert_eq!(
-        checked,
-        BTreeSet::from(["tx-2", "tx-5"]),
-        "the checker is asked about the open transactions only\n{out}"
-    );
+    assert_eq!(sent.len(), count, "one receipt per message\n{out}");
     sent
 }
 
-/// `kind-i` for every i in `range`.
 pub(super) fn named(kind: &str, range: impl Iterator<Item = usize>) -> Vec<String> {
     range.map(|i| format!("{kind}-{i}")).collect()
 }

@@ -43,7 +43,7 @@ use compat_tests::traffic::bodies;
 use super::common::*;
 use super::grpc::{
     check_fifo, check_invisible, check_messages, check_receive, lines_with, named,
-    ours_with_endpoint, produce, sub_group, typed_topic, Topics, COUNT, PROXY_KEYS,
+    ours_with_endpoint, produce, receipts, sub_group, typed_topic, Topics, COUNT, PROXY_KEYS,
 };
 
 #[derive(Clone, Copy, Debug)]
@@ -151,19 +151,7 @@ fn send_over_tls(
             (tls_arg, "true"),
         ],
     );
-    let out = run(&driver(&args), Duration::from_secs(180));
-    out.assert_ok();
-    let lines = out.json_lines();
-    let sent: BTreeMap<String, String> = lines_with(&lines, "status")
-        .iter()
-        .map(|l| {
-            assert_eq!(l["status"], "SEND_OK", "{l}\n{out}");
-            let body = l["body"].as_str().unwrap_or_default().to_string();
-            (body, l["msgId"].as_str().unwrap_or_default().to_string())
-        })
-        .collect();
-    assert_eq!(sent.len(), TLS_COUNT, "one receipt per message\n{out}");
-    sent
+    receipts(&run(&driver(&args), Duration::from_secs(180)), TLS_COUNT)
 }
 
 const TLS_COUNT: usize = 4;
