@@ -80,10 +80,21 @@ impl RunningEndpoint {
 
 /// Binds `host:grpcServerPort` and serves. Refused on a broker whose ACL or auth is on (the
 /// endpoint would let every client past them) and for a config the broker's own contradicts.
-pub async fn start(
+/// Boxed like `broker::start`: the endpoint's whole call stack then compiles once, here, and not
+/// again in every program that starts it.
+#[inline(never)]
+pub fn start(
     broker: Arc<Broker>,
     config: ProxyConfig,
     host: &str,
+) -> remoting::BoxFuture<Result<RunningEndpoint, String>> {
+    Box::pin(boot(broker, config, host.to_string()))
+}
+
+async fn boot(
+    broker: Arc<Broker>,
+    config: ProxyConfig,
+    host: String,
 ) -> Result<RunningEndpoint, String> {
     if broker.acl.is_some() || broker.auth.is_some() {
         return Err(
