@@ -486,15 +486,20 @@ const LOGBACK_4X: &str = r#"<configuration>
 /// send flow control relaxed (Java answers SYSTEM_BUSY when a send waits over 200 ms in its queue,
 /// which a shared 2-core machine starting JVMs can cause), and 5.x's timer wheel off: it keeps an
 /// idle Java broker a twentieth of a core busy and costs its start-up a 38.7 MB wheel file, so
-/// only the scenarios that need it turn it on ([`TIMER_WHEEL`] in `spec.extra`); `spec.extra`
-/// lines come last (a later key wins in a Java properties file, as in ours).
+/// only the scenarios that need it turn it on ([`TIMER_WHEEL`] in `spec.extra`). A 5.3.3 broker's
+/// TransactionMetricsFlushService spins without sleeping until its first
+/// `transactionMetricFlushInterval` has passed (3 s by default: 2.5 s of CPU per start-up); 200 ms
+/// makes that spin short and persists the (empty) transaction metrics five times a second, which
+/// costs next to nothing (ours takes the key without effect, docs/config.md). `spec.extra` lines
+/// come last (a later key wins in a Java properties file, as in ours).
 fn broker_conf(spec: &BrokerSpec, port: u16, store: &Path) -> String {
     let mut conf = format!(
         "brokerClusterName={}\nbrokerName={}\nbrokerId=0\nbrokerRole=ASYNC_MASTER\nflushDiskType=ASYNC_FLUSH\n\
          listenPort={port}\nhaListenPort={}\nbindAddress=127.0.0.1\nbrokerIP1=127.0.0.1\nbrokerIP2=127.0.0.1\n\
          namesrvAddr={}\nstorePathRootDir={}\nstorePathCommitLog={}\nmappedFileSizeCommitLog=67108864\n\
          autoCreateTopicEnable=true\nautoCreateSubscriptionGroup=true\n\
-         waitTimeMillsInSendQueue=3000\nosPageCacheBusyTimeOutMills=5000\ntimerWheelEnable=false\n",
+         waitTimeMillsInSendQueue=3000\nosPageCacheBusyTimeOutMills=5000\ntimerWheelEnable=false\n\
+         transactionMetricFlushInterval=200\n",
         spec.cluster,
         spec.name,
         port + 1,
