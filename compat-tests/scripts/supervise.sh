@@ -22,6 +22,13 @@ stop() {
   kill -KILL "$child" 2>/dev/null
   exit 0
 }
+# TIMER_SLACK_NS (set by the harness for the Java servers, see servers.rs): the kernel's timer
+# slack for this script and so for COMMAND, which inherits it. Best effort: a kernel or user that
+# may not set it runs COMMAND with the default.
+if [ -n "${TIMER_SLACK_NS:-}" ]; then
+  { echo "$TIMER_SLACK_NS" > "/proc/$$/timerslack_ns"; } 2>/dev/null || true
+fi
+
 # Trapped before COMMAND starts: a stop that comes while this script is still starting (a loaded
 # machine) would otherwise end the script alone and leave COMMAND running with no supervisor.
 trap stop TERM INT HUP
