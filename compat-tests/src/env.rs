@@ -94,10 +94,21 @@ pub fn cpp_driver() -> PathBuf {
         .join("cppdriver.py")
 }
 
-/// A release binary of this workspace (`mqnamesrv`, `mqbroker`), built by `cargo build --release --bins`.
-pub fn release_bin(name: &str) -> PathBuf {
-    repo_root().join("target").join("release").join(name)
+/// A binary of this workspace (`mqnamesrv`, `mqbroker`, `thrust`) built with the profile of the
+/// running test program, beside it in `target/<profile>/`: `./test` builds both with the `suite`
+/// profile, `cargo test --release` both with `release`.
+pub fn workspace_bin(name: &str) -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.to_path_buf()))
+        .filter(|dir| dir.join("deps").is_dir())
+        .unwrap_or_else(|| repo_root().join("target").join("release"))
+        .join(name)
 }
+
+/// What to run when a [`workspace_bin`] is missing.
+pub const BUILD_BINS: &str =
+    "cargo build --bins with the test program's profile: --profile suite or --release";
 
 /// The supervisor script that ties a server's life to the test process.
 pub fn supervise_script() -> PathBuf {

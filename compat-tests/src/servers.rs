@@ -1,5 +1,5 @@
-//! Starting the NameServers and brokers under test: ours (`target/release/mqnamesrv`,
-//! `target/release/mqbroker`) and Java's
+//! Starting the NameServers and brokers under test: ours (`target/<profile>/mqnamesrv`,
+//! `target/<profile>/mqbroker`, see [`crate::env::workspace_bin`]) and Java's
 //! (`org.apache.rocketmq.namesrv.NamesrvStartup` / `org.apache.rocketmq.broker.BrokerStartup`
 //! 5.3.3 from Maven Central), each with the same command line and config-file keys
 //! (tools-and-clients.md §5.3/§5.4), listening on 127.0.0.1 only, in its own work directory.
@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use crate::env::{cds_archive, classpath, release_bin, work_dir};
+use crate::env::{cds_archive, classpath, work_dir, workspace_bin};
 use crate::ports::{free_broker_port, free_port};
 use crate::process::{Cmd, Server};
 use crate::wire;
@@ -58,7 +58,7 @@ impl NsKind {
 
 /// True when our NameServer binary has been built.
 pub fn ours_namesrv_built() -> bool {
-    release_bin("mqnamesrv").exists()
+    workspace_bin("mqnamesrv").exists()
 }
 
 /// A java command line with the harness's JVM flags, run with `user.home` and `ROCKETMQ_HOME` in `dir`
@@ -150,11 +150,12 @@ impl Namesrv {
                 )
             }
             NsKind::Ours => {
-                let bin = release_bin("mqnamesrv");
+                let bin = workspace_bin("mqnamesrv");
                 assert!(
                     bin.exists(),
-                    "{} is not built (cargo build --release --bins)",
-                    bin.display()
+                    "{} is not built ({})",
+                    bin.display(),
+                    crate::env::BUILD_BINS
                 );
                 let cmd = Cmd::new(bin.display().to_string(), &dir)
                     .args(["-c", conf_arg.as_str()])
@@ -313,8 +314,8 @@ impl BrokerSpec {
     }
 }
 
-/// A running broker: Java's (5.3.3, or 4.9.7 by [`BrokerSpec::java_version`]) or ours (`target/release/mqbroker`), started from the same
-/// broker.conf.
+/// A running broker: Java's (5.3.3, or 4.9.7 by [`BrokerSpec::java_version`]) or ours
+/// (`mqbroker`), started from the same broker.conf.
 pub struct Broker {
     pub kind: NsKind,
     pub spec: BrokerSpec,
@@ -330,7 +331,7 @@ pub type JavaBroker = Broker;
 
 /// True when our broker binary has been built.
 pub fn ours_broker_built() -> bool {
-    release_bin("mqbroker").exists()
+    workspace_bin("mqbroker").exists()
 }
 
 impl Broker {
@@ -398,11 +399,12 @@ impl Broker {
                 Server::spawn(&name, &cmd, vec![dir.join("logs/rocketmqlogs/broker.log")])
             }
             NsKind::Ours => {
-                let bin = release_bin("mqbroker");
+                let bin = workspace_bin("mqbroker");
                 assert!(
                     bin.exists(),
-                    "{} is not built (cargo build --release --bins)",
-                    bin.display()
+                    "{} is not built ({})",
+                    bin.display(),
+                    crate::env::BUILD_BINS
                 );
                 let cmd = Cmd::new(bin.display().to_string(), &dir)
                     .args(["-c", conf_arg.as_str()])

@@ -1,7 +1,7 @@
 //! The shared fixture of a NameServer test binary, started once on first use:
 //!
 //! ```text
-//!   ours  ─┐  ours-spare ─┐   java ─┐  java-spare ─┐      (ours only when target/release/mqnamesrv exists)
+//!   ours  ─┐  ours-spare ─┐   java ─┐  java-spare ─┐      (ours only when our mqnamesrv is built)
 //!          └──────────────┴────────┴──────────────┴── Java broker "broker-a", cluster DefaultCluster
 //! ```
 //! One Java broker registers with every NameServer, so each scenario runs the same way against
@@ -91,10 +91,7 @@ impl World {
     pub fn ns(&self, kind: NsKind) -> &Namesrv {
         match kind {
             NsKind::Java => &self.java,
-            NsKind::Ours => self
-                .ours
-                .as_ref()
-                .expect("target/release/mqnamesrv is not built"),
+            NsKind::Ours => self.ours.as_ref().expect("our mqnamesrv is not built"),
         }
     }
 
@@ -105,7 +102,7 @@ impl World {
             NsKind::Ours => self
                 .ours_spare
                 .as_ref()
-                .expect("target/release/mqnamesrv is not built"),
+                .expect("our mqnamesrv is not built"),
         }
     }
 
