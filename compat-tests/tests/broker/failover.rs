@@ -415,7 +415,14 @@ fn pull_code(addr: &str, topic: &str, offset: i64) -> i32 {
 /// once the slave runs again and acknowledges it, both do.
 fn unconfirmed_send_stays_hidden(g: &Group, master: &str, topic: &str) {
     const FLUSH_SLAVE_TIMEOUT: i32 = 12;
-    let before = max_offset(master, topic, 0).expect("GET_MAX_OFFSET");
+    // The probe send is answered once stored; Java's master dispatches it to the ConsumeQueue,
+    // where GET_MAX_OFFSET and pulls see it, only after the slave's ack has moved the confirm
+    // offset past it.
+    let before = compat_tests::wait::eventually(
+        Duration::from_secs(30),
+        "the probe send confirmed on the master",
+        || max_offset(master, topic, 0).filter(|o| *o > 0),
+    );
     assert_eq!(
         pull_code(master, topic, before - 1),
         0,
