@@ -106,9 +106,17 @@ pub fn workspace_bin(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// What to run when a [`workspace_bin`] is missing.
-pub const BUILD_BINS: &str =
-    "cargo build --bins with the test program's profile: --profile suite or --release";
+/// [`workspace_bin`], which must have been built.
+pub fn require_workspace_bin(name: &str) -> PathBuf {
+    let bin = workspace_bin(name);
+    assert!(
+        bin.exists(),
+        "{} is not built (cargo build --bins with the test program's profile: --profile suite \
+         or --release)",
+        bin.display()
+    );
+    bin
+}
 
 /// The supervisor script that ties a server's life to the test process.
 pub fn supervise_script() -> PathBuf {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use crate::env::{cds_archive, classpath, work_dir, workspace_bin};
+use crate::env::{cds_archive, classpath, require_workspace_bin, work_dir, workspace_bin};
 use crate::ports::{free_broker_port, free_port};
 use crate::process::{Cmd, Server};
 use crate::wire;
@@ -89,7 +89,8 @@ fn java_cmd_with(flags: &[&str], dir: &Path, heap: &[&str], classpath: &str, mai
         .env("TIMER_SLACK_NS", JAVA_TIMER_SLACK_NS)
 }
 
-/// The timer slack a supervised Java server runs with (`scripts/supervise.sh`). An idle 5.3.3
+/// The timer slack a supervised Java server runs with (`scripts/supervise.sh` sets it; the drivers
+/// run unsupervised and keep the default). An idle 5.3.3
 /// broker wakes a thousand times a second (ReputMessageService sleeps 1 ms per loop,
 /// BrokerFastFailure runs every 10 ms, PopBufferMergeService every 5 ms), a twentieth of a core
 /// per broker on this machine; with 20 ms of slack the kernel batches those wake-ups and the
@@ -150,13 +151,7 @@ impl Namesrv {
                 )
             }
             NsKind::Ours => {
-                let bin = workspace_bin("mqnamesrv");
-                assert!(
-                    bin.exists(),
-                    "{} is not built ({})",
-                    bin.display(),
-                    crate::env::BUILD_BINS
-                );
+                let bin = require_workspace_bin("mqnamesrv");
                 let cmd = Cmd::new(bin.display().to_string(), &dir)
                     .args(["-c", conf_arg.as_str()])
                     .env("ROCKETMQ_HOME", dir.display().to_string())
@@ -399,13 +394,7 @@ impl Broker {
                 Server::spawn(&name, &cmd, vec![dir.join("logs/rocketmqlogs/broker.log")])
             }
             NsKind::Ours => {
-                let bin = workspace_bin("mqbroker");
-                assert!(
-                    bin.exists(),
-                    "{} is not built ({})",
-                    bin.display(),
-                    crate::env::BUILD_BINS
-                );
+                let bin = require_workspace_bin("mqbroker");
                 let cmd = Cmd::new(bin.display().to_string(), &dir)
                     .args(["-c", conf_arg.as_str()])
                     .env("ROCKETMQ_HOME", dir.display().to_string())
@@ -498,12 +487,12 @@ const LOGBACK_4X: &str = r#"<configuration>
 /// send flow control relaxed (Java answers SYSTEM_BUSY when a send waits over 200 ms in its queue,
 /// which a shared 2-core machine starting JVMs can cause), and 5.x's timer wheel off: it keeps an
 /// idle Java broker a twentieth of a core busy and costs its start-up a 38.7 MB wheel file, so
-/// only the scenarios that need it turn it on ([`TIMER_WHEEL`] in `spec.extra`). A 5.3.3 broker's
-/// TransactionMetricsFlushService spins without sleeping until its first
-/// `transactionMetricFlushInterval` has passed (3 s by default: 2.5 s of CPU per start-up); at 500 ms
-/// the spin is short and persisting the transaction metrics twice a second costs 0.4 % of a core
-/// (ours takes the key without effect, docs/config.md). `spec.extra` lines
-/// come last (a later key wins in a Java properties file, as in ours).
+/// only the scenarios that need it turn it on ([`TIMER_WHEEL`] in `spec.extra`). A 5.3.3
+/// broker's TransactionMetricsFlushService spins without sleeping until its first
+/// `transactionMetricFlushInterval` has passed (3 s by default: 2.5 s of CPU per start-up); at
+/// 500 ms the spin is short and persisting the transaction metrics twice a second costs 0.4 % of
+/// a core (ours takes the key without effect, docs/config.md). `spec.extra` lines come last (a
+/// later key wins in a Java properties file, as in ours).
 fn broker_conf(spec: &BrokerSpec, port: u16, store: &Path) -> String {
     let mut conf = format!(
         "brokerClusterName={}\nbrokerName={}\nbrokerId=0\nbrokerRole=ASYNC_MASTER\nflushDiskType=ASYNC_FLUSH\n\

@@ -15,7 +15,7 @@ mod admin;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use compat_tests::env::{classpath, store_dir, work_dir, workspace_bin};
+use compat_tests::env::{classpath, require_workspace_bin, store_dir, work_dir};
 use compat_tests::ports::free_port;
 use compat_tests::process::{Cmd, Server};
 use compat_tests::servers::{java_cmd, Broker, BrokerSpec, Namesrv, NsKind};
@@ -354,13 +354,7 @@ pub(crate) fn master_of(ctl: &str, broker_name: &str) -> Option<(i64, String, i6
 }
 
 fn ours(bin: &str, dir: &std::path::Path, conf: &str) -> Cmd {
-    let bin = workspace_bin(bin);
-    assert!(
-        bin.exists(),
-        "{} is not built ({})",
-        bin.display(),
-        compat_tests::env::BUILD_BINS
-    );
+    let bin = require_workspace_bin(bin);
     Cmd::new(bin.display().to_string(), dir)
         .args(["-c", conf])
         .env("ROCKETMQ_HOME", dir.display().to_string())

@@ -9,7 +9,7 @@
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use compat_tests::env::{require_setup, work_dir, workspace_bin};
+use compat_tests::env::{require_setup, require_workspace_bin, work_dir};
 use compat_tests::process::{run, Cmd, Server};
 use compat_tests::tools::{java_driver, kv, JavaClient};
 use compat_tests::wire;
@@ -20,7 +20,7 @@ const BROKER: &str = "127.0.0.1:10911";
 /// Starts `thrust` with `home` as its HOME; `run` names the process's own log directory.
 fn start(home: &std::path::Path, run: &str) -> Server {
     let cmd = Cmd::new(
-        workspace_bin("thrust").display().to_string(),
+        require_workspace_bin("thrust").display().to_string(),
         &work_dir(run),
     )
     .env("HOME", home.display().to_string())

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use compat_tests::env::{require_setup, work_dir, workspace_bin};
+use compat_tests::env::{require_setup, require_workspace_bin, work_dir};
 use compat_tests::ports::free_broker_port;
 use compat_tests::process::{run, Cmd, LogDump, Output, Server};
 pub(crate) use compat_tests::servers::TIMER_WHEEL;
@@ -117,13 +117,7 @@ pub(crate) fn start_ours_broker_args(
     extra: &[(&str, &str)],
     args: &[String],
 ) -> (Server, String) {
-    let bin = workspace_bin("mqbroker");
-    assert!(
-        bin.exists(),
-        "{} is not built ({})",
-        bin.display(),
-        compat_tests::env::BUILD_BINS
-    );
+    let bin = require_workspace_bin("mqbroker");
     let dir = work_dir(&format!("ours-broker-{name}"));
     let port = free_broker_port();
     let mut conf = format!(

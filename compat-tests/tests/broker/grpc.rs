@@ -126,7 +126,6 @@ pub(super) fn produce(
     sent
 }
 
-/// `kind-i` for every i in `range`.
 /// A producer driver's receipts, body to msgId: it exited 0 with `count` SEND_OK results, each
 /// with a msgId.
 pub(super) fn receipts(out: &Output, count: usize) -> BTreeMap<String, String> {
@@ -148,6 +147,7 @@ pub(super) fn receipts(out: &Output, count: usize) -> BTreeMap<String, String> {
     sent
 }
 
+/// `kind-i` for every i in `range`.
 pub(super) fn named(kind: &str, range: impl Iterator<Item = usize>) -> Vec<String> {
     range.map(|i| format!("{kind}-{i}")).collect()
 }
