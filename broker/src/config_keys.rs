@@ -283,8 +283,8 @@ config_table! {
     Broker false clear_retry_topic_when_delete_topic: bool = "clearRetryTopicWhenDeleteTopic" => true, USE;
     Broker false enable_lmq_stats: bool = "enableLmqStats" => false, no(STATS);
     Broker false config_manager_version: String = "configManagerVersion" => "v1".into(), only_default("config storage v2 (RocksDB)");
-    Broker false allow_recall_when_broker_not_writeable: bool = "allowRecallWhenBrokerNotWriteable" => true, no(RECALL);
-    Broker false recall_message_enable: bool = "recallMessageEnable" => false, only_default("message recall (RECALL_MESSAGE)");
+    Broker false allow_recall_when_broker_not_writeable: bool = "allowRecallWhenBrokerNotWriteable" => true, USE;
+    Broker false recall_message_enable: bool = "recallMessageEnable" => false, USE;
     Broker false enable_register_producer: bool = "enableRegisterProducer" => true, only_default("turning producer registration off");
     Broker false enable_create_sys_group: bool = "enableCreateSysGroup" => true, USE;
     // NettyServerConfig

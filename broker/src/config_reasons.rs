@@ -73,7 +73,6 @@ pub const SPLIT_REGISTRATION: &str = "splits a large registration into several r
     NameServer ends up with the same routes";
 pub const CHANNEL_EVENTS: &str = "a Java shortcut for closed-channel events; the client tables \
     end the same";
-pub const RECALL: &str = "acts only with recallMessageEnable=true, which Thrust refuses";
 pub const NETTY: &str = "tunes Java's Netty transport (threads, buffers, semaphores, the \
     client's sockets); Thrust's transport is its own";
 pub const DLEDGER: &str = "acts only with enableDLegerCommitLog=true, which Thrust refuses";

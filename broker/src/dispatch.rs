@@ -12,7 +12,7 @@ use crate::broker::Broker;
 use crate::error::{Reject, Reply};
 use crate::{
     admin, admin_views, auth, clients, cold_data, consumer_admin, controller, feature_off, ha,
-    offsets, pop, pull, queries, reply, request_mode, runtime_info, send, store_admin,
+    offsets, pop, pull, queries, recall, reply, request_mode, runtime_info, send, store_admin,
     topics_admin, transaction,
 };
 
@@ -59,6 +59,7 @@ async fn route(b: &Arc<Broker>, conn: &Connection, req: Command, vip: bool) -> R
         rq::SEND_MESSAGE => send::handle(b, conn, req).await,
         rq::SEND_MESSAGE_V2 => send::handle(b, conn, req).await,
         rq::SEND_BATCH_MESSAGE => send::handle(b, conn, req).await,
+        rq::RECALL_MESSAGE => recall::handle(b, conn, req).await,
         rq::SEND_REPLY_MESSAGE => reply::handle(b, conn, req).await,
         rq::SEND_REPLY_MESSAGE_V2 => reply::handle(b, conn, req).await,
         rq::PULL_MESSAGE => pull::handle(b, conn, req).await,

@@ -27,6 +27,7 @@ pub mod persist;
 pub mod pop;
 pub mod pull;
 pub mod queries;
+pub mod recall;
 pub mod register;
 pub mod reply;
 pub mod request_mode;

@@ -82,7 +82,16 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
         return Err(Reject::system("in-sync replicas not enough"));
     }
     let acks = crate::ha::needed_acks(&cfg, wait);
-    store_and_reply(b, &cfg, msgs, target.queue_id, store_host, acks).await
+    let recall_handle = match msgs.as_slice() {
+        [m] if req.code != rq::SEND_BATCH_MESSAGE => crate::recall::handle_of(m, &cfg.broker_name),
+        _ => None,
+    };
+    let reply = Stored {
+        queue_id: target.queue_id,
+        store_host,
+        recall_handle,
+    };
+    store_and_reply(b, &cfg, msgs, reply, acks).await
 }
 
 /// Java `Message.isWaitStoreMsgOK`: true unless the `WAIT` property is there and not "true".
@@ -113,16 +122,28 @@ fn build_messages(
     Ok(vec![prepare_or_schedule(msg, cfg)?])
 }
 
+/// What a successful send answers besides the stored offsets.
+struct Stored {
+    queue_id: i32,
+    store_host: SocketAddr,
+    /// A single timer message's (Java `attachRecallHandle`).
+    recall_handle: Option<String>,
+}
+
 /// Puts the messages, waits for durability (SYNC_FLUSH) and for `acks` replicas (SYNC_MASTER),
 /// answers with msgId/queueId/queueOffset.
 async fn store_and_reply(
     b: &Broker,
     cfg: &BrokerConfig,
     msgs: Vec<NewMessage>,
-    queue_id: i32,
-    store_host: SocketAddr,
+    reply: Stored,
     acks: Option<crate::ha::Acks>,
 ) -> Reply {
+    let Stored {
+        queue_id,
+        store_host,
+        recall_handle,
+    } = reply;
     // Java answers a single message's UNIQ_KEY as the transaction id ("" when it has none).
     let transaction_id = match msgs.as_slice() {
         [m] => Some(
@@ -181,7 +202,7 @@ async fn store_and_reply(
         queue_offset: first.queue_offset,
         transaction_id,
         batch_uniq_id: None,
-        recall_handle: None,
+        recall_handle,
     };
     Ok(Command::response(code, None).with_header(&header))
 }

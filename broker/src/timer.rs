@@ -9,6 +9,10 @@
 //! in-memory index rebuilt at start by reading the timer queue from a low-water mark (the
 //! smallest queue offset not yet delivered), kept as the consumer offset of group
 //! `CID_RMQ_SYS_TIMER`. Delivery is at-least-once across a crash.
+//!
+//! A record with `TIMER_DEL_UNIQKEY` (`topic+uniqId`, a recall or a producer's delete) is a
+//! delete marker: it is never delivered, and the message of that key due in the same slot is
+//! not delivered either (Java's `deleteList` of a slot).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -28,6 +32,24 @@ use crate::topics::TIMER_TOPIC;
 
 const PROGRESS_GROUP: &str = "CID_RMQ_SYS_TIMER";
 const TIMER_KEYS: [&str; 3] = ["TIMER_DELIVER_MS", "TIMER_DELAY_SEC", "TIMER_DELAY_MS"];
+/// Java `MessageConst.PROPERTY_TIMER_DEL_UNIQKEY`.
+const DELETE_KEY: &str = "TIMER_DEL_UNIQKEY";
+
+/// The slot a delivery time falls in, its `TIMER_OUT_MS` (Java `transformTimerMessage`): rounded
+/// down to `timerPrecisionMs`, a time on the boundary into the slot before.
+pub fn slot_of(deliver_ms: i64, precision_ms: i32) -> i64 {
+    let precision = i64::from(precision_ms.max(1));
+    if deliver_ms % precision == 0 {
+        deliver_ms - precision
+    } else {
+        deliver_ms / precision * precision
+    }
+}
+
+/// Java `TimerMessageStore.buildDeleteKey`: what a delete marker names.
+pub fn delete_key(real_topic: &str, uniq_key: &str) -> String {
+    format!("{real_topic}+{uniq_key}")
+}
 
 /// Moves a timer message into the timer topic; others pass unchanged (a `DELAY` level wins and
 /// drops the timer properties, as Java's `checkIfTimerMessage` does).
@@ -85,17 +107,16 @@ pub fn to_timer_topic_in(
         (None, None, None) => return Ok(msg),
     };
     if deliver <= now {
+        // A delete marker for a time already past could delete nothing.
+        if get(&props, DELETE_KEY).is_some() {
+            return Err(illegal());
+        }
         return Ok(msg);
     }
     if deliver - now > i64::from(cfg.timer_max_delay_sec) * 1000 {
         return Err(illegal());
     }
-    let precision = i64::from(cfg.timer_precision_ms.max(1));
-    let deliver = if deliver % precision == 0 {
-        deliver - precision
-    } else {
-        deliver / precision * precision
-    };
+    let deliver = slot_of(deliver, cfg.timer_precision_ms);
     put(&mut props, "TIMER_OUT_MS", deliver.to_string());
     put(&mut props, "REAL_TOPIC", msg.topic.clone());
     put(&mut props, "REAL_QID", msg.queue_id.to_string());
@@ -114,6 +135,8 @@ struct TimerState {
     counts: BTreeMap<String, (i64, i64)>,
     /// When the last round delivered everything due (Java checkpoint `lastReadTimeMs`).
     last_round_ms: i64,
+    /// Delete markers not yet applied: (slot, delete key) → real topic.
+    deletes: BTreeMap<(i64, String), String>,
 }
 
 /// What a slave last got from its master's GET_TIMER_CHECK_POINT / GET_TIMER_METRICS; a slave
@@ -240,6 +263,7 @@ pub fn step(b: &Broker) {
         read,
         counts,
         last_round_ms,
+        deletes,
     } = &mut *guard;
     let now = now_millis();
     let indexed_from = *read;
@@ -257,9 +281,17 @@ pub fn step(b: &Broker) {
             let at = get(&props, "TIMER_OUT_MS")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0);
-            pending.insert((at, next));
             let topic = get(&props, "REAL_TOPIC").unwrap_or_default();
-            count_change(counts, topic, 1, now);
+            match get(&props, DELETE_KEY) {
+                Some(key) => {
+                    deletes.insert((at, key.to_string()), topic.to_string());
+                    count_change(counts, topic, -1, now);
+                }
+                None => {
+                    pending.insert((at, next));
+                    count_change(counts, topic, 1, now);
+                }
+            }
             b.timers.metrics_version.next();
         }
         next += 1;
@@ -273,7 +305,8 @@ pub fn step(b: &Broker) {
         if at > now {
             break;
         }
-        if let Some(real) = record(b, offset).and_then(|m| real_message(m, now, precision)) {
+        let due = record(b, offset).filter(|m| !deleted(deletes, at, m));
+        if let Some(real) = due.and_then(|m| real_message(m, now, precision)) {
             let topic = real.topic.clone();
             match b.store.put(real) {
                 Ok(put) => {
@@ -289,6 +322,17 @@ pub fn step(b: &Broker) {
         }
         pending.pop_first();
     }
+    // A marker whose message was not in its slot deletes nothing; Java counts it back. The
+    // markers of a slot still pending (a failed put above) wait for it.
+    let done_until = pending.first().map_or(now, |&(at, _)| now.min(at - 1));
+    while let Some(entry) = deletes.first_entry() {
+        if entry.key().0 > done_until {
+            break;
+        }
+        let topic = entry.remove();
+        count_change(counts, &topic, 1, now);
+        b.timers.metrics_version.next();
+    }
     *last_round_ms = now;
     let low = pending.iter().map(|(_, o)| *o).min().unwrap_or(next);
     // Recorded only when it moves: a broker that never had a timer message keeps no offsets
@@ -301,6 +345,19 @@ pub fn step(b: &Broker) {
     {
         b.offsets.commit(PROGRESS_GROUP, TIMER_TOPIC, 0, low);
     }
+}
+
+/// Whether a delete marker of slot `at` names `m` (its real topic and `UNIQ_KEY`); the marker is
+/// used up.
+fn deleted(deletes: &mut BTreeMap<(i64, String), String>, at: i64, m: &StoredMessage) -> bool {
+    if deletes.is_empty() {
+        return false;
+    }
+    let props = store::props::parse_pairs(&m.properties);
+    let (Some(topic), Some(uniq)) = (get(&props, "REAL_TOPIC"), get(&props, "UNIQ_KEY")) else {
+        return false;
+    };
+    deletes.remove(&(at, delete_key(topic, uniq))).is_some()
 }
 
 /// Java `TimerMessageStore.convert`: real topic and queue, the timer record's properties plus

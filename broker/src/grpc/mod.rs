@@ -9,7 +9,8 @@
 //!     QueryRoute / QueryAssignment        route.rs      this broker's queues, this endpoint
 //!     Heartbeat / Telemetry / NotifyClientTermination
 //!                                         clients.rs    HEART_BEAT on a detached connection
-//!     SendMessage / EndTransaction        producer.rs   SEND_MESSAGE_V2 / END_TRANSACTION
+//!     SendMessage / EndTransaction /      producer.rs   SEND_MESSAGE_V2 / END_TRANSACTION /
+//!     RecallMessage                                     RECALL_MESSAGE
 //!     ReceiveMessage / AckMessage / ChangeInvisibleDuration / ForwardMessageToDeadLetterQueue
 //!                                         consumer.rs   POP_MESSAGE / ACK_MESSAGE /
 //!                                                       CHANGE_MESSAGE_INVISIBLETIME /
@@ -28,9 +29,8 @@
 //! endpoint refuses to start on a broker that has them on. TLS as Java's proxy: in the process's
 //! `tls.server.mode`, permissive by default (a connection's first byte tells TLS from plain
 //! text), with a certificate of its own in test mode. The
-//! `PullMessage`, `UpdateOffset`, `GetOffset`, `QueryOffset`, `RecallMessage` and lite-topic
-//! calls answer UNIMPLEMENTED, as Java 5.3.3's proxy has no lite topics and the 5.0.x SDKs
-//! never call the others.
+//! `PullMessage`, `UpdateOffset`, `GetOffset`, `QueryOffset` and lite-topic calls answer
+//! UNIMPLEMENTED, as Java 5.3.3's proxy does (it implements none of them).
 
 pub mod clients;
 pub mod config;

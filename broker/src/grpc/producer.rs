@@ -1,5 +1,6 @@
-//! SendMessage and EndTransaction (Java proxy `SendMessageActivity`, `ProducerProcessor`,
-//! `EndTransactionActivity`), and the transaction check-back the broker asks for.
+//! SendMessage, EndTransaction and RecallMessage (Java proxy `SendMessageActivity`,
+//! `ProducerProcessor`, `EndTransactionActivity`, `RecallMessageActivity`), and the transaction
+//! check-back the broker asks for.
 //!
 //! A message becomes SEND_MESSAGE for the broker with Java's properties (the client's
 //! `message_id` as `UNIQ_KEY`, the topic as producer group `PGROUP`, `TIMER_DELIVER_MS` for a
@@ -18,8 +19,8 @@ use std::time::{Duration, Instant};
 use remoting::code::request as rq;
 use remoting::code::response as rc;
 use remoting::headers::{
-    CheckTransactionStateRequestHeader, EndTransactionRequestHeader, SendMessageRequestHeader,
-    SendMessageResponseHeader,
+    CheckTransactionStateRequestHeader, EndTransactionRequestHeader, RecallMessageRequestHeader,
+    RecallMessageResponseHeader, SendMessageRequestHeader, SendMessageResponseHeader,
 };
 use remoting::Command;
 use store::message::sysflag;
@@ -164,6 +165,11 @@ fn check_type(topic_type: &str, props: &[(String, String)]) -> Result<(), Refuse
     } else {
         "NORMAL"
     };
+    validate_type(topic_type, actual)
+}
+
+/// Java `DefaultTopicMessageTypeValidator.validate`.
+fn validate_type(topic_type: &str, actual: &str) -> Result<(), Refused> {
     if actual != topic_type && topic_type != "MIXED" {
         return Err(refuse(
             code::MESSAGE_PROPERTY_CONFLICT_WITH_TYPE,
@@ -173,6 +179,57 @@ fn check_type(topic_type: &str, props: &[(String, String)]) -> Result<(), Refuse
         ));
     }
     Ok(())
+}
+
+/// Java `RecallMessageActivity` and `ProducerProcessor.recallMessage` over
+/// `LocalMessageService.recallMessage`: the topic must be a DELAY (or MIXED) topic, the handle
+/// readable; the broker's refusal comes back as INTERNAL_SERVER_ERROR with its remark.
+pub async fn recall(
+    ep: Arc<Endpoint>,
+    ctx: Ctx,
+    req: proto::RecallMessageRequest,
+) -> proto::RecallMessageResponse {
+    match recall_one(&ep, &ctx, &req).await {
+        Ok(message_id) => proto::RecallMessageResponse {
+            status: Some(Status::ok()),
+            message_id,
+        },
+        Err(s) => proto::RecallMessageResponse {
+            status: Some(s),
+            message_id: String::new(),
+        },
+    }
+}
+
+async fn recall_one(
+    ep: &Endpoint,
+    ctx: &Ctx,
+    req: &proto::RecallMessageRequest,
+) -> Result<String, Refused> {
+    let topic = validate_topic(ep, req.topic.as_ref())?;
+    if ep.config.enable_topic_message_type_check {
+        // Java's local metadata has no type for an unknown topic.
+        let tc = ep.broker.topics.get(&topic);
+        let topic_type = tc.as_ref().map_or("UNSPECIFIED", topic_message_type);
+        validate_type(topic_type, "DELAY")?;
+    }
+    crate::recall::Handle::decode(&req.recall_handle)
+        .map_err(|e| refuse(code::INTERNAL_SERVER_ERROR, e))?;
+    let header = RecallMessageRequestHeader {
+        producer_group: None,
+        topic,
+        recall_handle: req.recall_handle.clone(),
+    };
+    let cmd = Command::request(rq::RECALL_MESSAGE).with_header(&header);
+    let resp = invoke(ep, &call_connection(ctx), cmd).await;
+    if resp.code != rc::SUCCESS {
+        let remark = resp.remark.clone().unwrap_or_else(|| resp.code.to_string());
+        return Err(refuse(code::INTERNAL_SERVER_ERROR, remark));
+    }
+    let h: RecallMessageResponseHeader = resp
+        .decode_header()
+        .map_err(|e| refuse(code::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok(h.msg_id)
 }
 
 /// Java `buildSysFlag`: compressed body, prepared transaction.

@@ -367,6 +367,22 @@ pub struct SendMessageResponse {
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
+pub struct RecallMessageRequest {
+    #[prost(message, optional, tag = "1")]
+    pub topic: Option<Resource>,
+    #[prost(string, tag = "2")]
+    pub recall_handle: String,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct RecallMessageResponse {
+    #[prost(message, optional, tag = "1")]
+    pub status: Option<Status>,
+    #[prost(string, tag = "2")]
+    pub message_id: String,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
 pub struct QueryAssignmentRequest {
     #[prost(message, optional, tag = "1")]
     pub topic: Option<Resource>,
@@ -447,6 +463,7 @@ status_only!(
     EndTransactionResponse,
     NotifyClientTerminationResponse,
     ChangeInvisibleDurationResponse,
+    RecallMessageResponse,
 );
 
 impl StatusOnly for ReceiveMessageResponse {

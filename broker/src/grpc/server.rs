@@ -96,6 +96,7 @@ async fn call(
         "Telemetry" => streaming(req, move |r| clients::telemetry(ep, ctx, r)).await,
         "SendMessage" => unary(req, pre, move |r| producer::send(ep, ctx, r)).await,
         "EndTransaction" => unary(req, pre, move |r| producer::end_transaction(ep, ctx, r)).await,
+        "RecallMessage" => unary(req, pre, move |r| producer::recall(ep, ctx, r)).await,
         "ReceiveMessage" => {
             server_streaming(req, pre, move |r| consumer::receive(ep, ctx, r)).await
         }

@@ -13,6 +13,7 @@ mod common;
 mod config;
 mod connections;
 mod paths;
+mod recall;
 mod replication;
 mod send_pull;
 mod transactions;

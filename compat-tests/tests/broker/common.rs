@@ -24,6 +24,10 @@ pub(crate) const QUEUES: u32 = 4;
 /// markers in batches every 3 s, and a shorter timeout would have it check resolved messages.
 pub(crate) const EXTRA: &[(&str, &str)] = &[("transactionCheckInterval", "2000")];
 
+/// Message recall (RECALL_MESSAGE, 5.3.2+) on, for the brokers whose scenarios recall timer
+/// messages: the shared stacks and the gRPC endpoint's.
+pub(crate) const RECALL: (&str, &str) = ("recallMessageEnable", "true");
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
     Ours,
@@ -61,13 +65,13 @@ pub(crate) fn stack(kind: Kind) -> &'static Stack {
 }
 
 /// The shared stacks carry the timer-message scenarios (`features`, `records`) and delete topics:
-/// their brokers run the timer wheel ([`TIMER_WHEEL`]).
+/// their brokers run the timer wheel ([`TIMER_WHEEL`]) and take recalls ([`RECALL`]).
 pub(crate) fn start_java() -> Stack {
     let ns = Namesrv::start(NsKind::Java);
     let mut spec = BrokerSpec::new(CLUSTER, "broker-j", &[ns.addr.as_str()]);
     spec.extra = EXTRA
         .iter()
-        .chain([&TIMER_WHEEL])
+        .chain([&TIMER_WHEEL, &RECALL])
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let broker = JavaBroker::start(spec);
@@ -85,8 +89,13 @@ pub(crate) fn start_java() -> Stack {
 pub(crate) fn start_ours() -> Stack {
     let ns = Namesrv::start(NsKind::Ours);
     let store = work_dir("ours-broker").join("store");
-    let (broker, addr) =
-        start_ours_broker_with(&ns.addr, "broker-o", &store, CLUSTER, &[TIMER_WHEEL]);
+    let (broker, addr) = start_ours_broker_with(
+        &ns.addr,
+        "broker-o",
+        &store,
+        CLUSTER,
+        &[TIMER_WHEEL, RECALL],
+    );
     Stack {
         ns,
         broker_name: "broker-o",

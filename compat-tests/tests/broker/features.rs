@@ -201,25 +201,73 @@ fn ours_pull_and_broadcast() {
     pull_and_broadcast(Kind::Ours);
 }
 
-/// 5.x timer messages (TIMER_DELAY_SEC) arrive only after their delivery time.
+/// 5.x timer messages (TIMER_DELAY_SEC) arrive only after their delivery time; each send
+/// answers a recall handle, and a recalled message never arrives (5.3.2+ `recallMessage`, the
+/// shared brokers run with `recallMessageEnable`). Recalls naming another broker or a time
+/// already past are refused with Java's code and remark.
 fn timer_messages(kind: Kind) {
     let s = stack(kind);
     let _dump = s.dump();
     let (topic, group) = (unique("timer"), unique("tcg"));
     create_topic(s, &topic);
+    // The recalled messages fall due within a second of the others: a 3 s linger would see them.
     let c = consumer(&java_driver(
         JavaClient::V5_3_3,
-        &consumer_args(s.ns(), &topic, &group, 3),
+        &consumer_args_linger(s.ns(), &topic, &group, 2, 3000),
     ));
     let producer_group = unique("tpg");
     let pairs = [
         ("group", producer_group.as_str()),
-        ("count", "3"),
+        ("count", "4"),
         ("delay_sec", "3"),
+        ("recall", "1,3"),
+        ("bad_recall", "true"),
     ];
-    drive(JavaClient::V5_3_3, "timer", s, &topic, &pairs, 60);
+    let sent = drive(JavaClient::V5_3_3, "timer", s, &topic, &pairs, 60);
+    let lines = sent.json_lines();
+    let sends: Vec<_> = lines.iter().filter(|l| l.get("status").is_some()).collect();
+    assert_eq!(sends.len(), 4, "{sent}");
+    for l in &sends {
+        assert_eq!(l["status"], "SEND_OK", "{sent}");
+        assert!(
+            l["recallHandle"].as_str().is_some_and(|h| !h.is_empty()),
+            "a timer message's send answers a recall handle: {l}"
+        );
+    }
+    let recall = |which: &str| {
+        lines
+            .iter()
+            .find(|l| l["recall"] == which)
+            .unwrap_or_else(|| panic!("no recall {which}\n{sent}"))
+    };
+    for i in ["1", "3"] {
+        let r = recall(i);
+        assert!(
+            r["msgId"].as_str().is_some_and(|id| id.len() == 32),
+            "recall {i} answers the message id: {r}"
+        );
+    }
+    let refused = [
+        (
+            "other-broker",
+            "recall failed, broker service not available",
+        ),
+        ("past", "recall failed, timestamp invalid"),
+    ];
+    for (which, remark) in refused {
+        let r = recall(which);
+        assert_eq!(r["code"], 604, "ILLEGAL_OPERATION for {which}: {r}");
+        assert_eq!(r["remark"], remark, "{r}");
+    }
     let got = c.finish(Duration::from_secs(120));
     got.assert_ok();
+    let mut received = bodies(&got.json_lines());
+    received.sort();
+    assert_eq!(
+        received,
+        ["timer-0", "timer-2"],
+        "the recalled messages never arrive\n{got}"
+    );
     for m in got.json_lines().iter().filter(|m| m.get("body").is_some()) {
         let due: i64 = m["props"]["TIMER_OUT_MS"]
             .as_str()

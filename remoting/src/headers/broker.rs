@@ -352,3 +352,20 @@ header! {
         offset: i64 = "offset",
     }
 }
+
+header! {
+    /// RECALL_MESSAGE (370), 5.3.2+. Clients also send `brokerName` (the handle's), for a
+    /// proxy's routing.
+    pub struct RecallMessageRequestHeader {
+        producer_group: Option<String> = "producerGroup",
+        topic: String = "topic",
+        recall_handle: String = "recallHandle",
+    }
+}
+
+header! {
+    /// RECALL_MESSAGE response: the recalled message's id (its `UNIQ_KEY`).
+    pub struct RecallMessageResponseHeader {
+        msg_id: String = "msgId",
+    }
+}

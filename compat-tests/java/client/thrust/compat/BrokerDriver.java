@@ -1,7 +1,9 @@
 package thrust.compat;
 
+import java.lang.reflect.InvocationTargetException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -18,6 +20,7 @@ import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.ConsumeOrderlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerOrderly;
+import org.apache.rocketmq.client.exception.MQBrokerException;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.LocalTransactionState;
 import org.apache.rocketmq.client.producer.RequestCallback;
@@ -47,8 +50,11 @@ import org.apache.rocketmq.common.message.MessageExt;
  *         DefaultLitePullConsumer (subscribe, auto commit); done after N messages
  * broadcast ns=ADDR topic=T group=G expect=N [timeout_ms=60000]
  *         BROADCASTING push consumer; every instance must receive all N messages
- * timer   ns=ADDR topic=T group=G count=N delay_sec=S
- *         producer setting TIMER_DELAY_SEC=S on every message (5.x timer messages)
+ * timer   ns=ADDR topic=T group=G count=N delay_sec=S [recall=I,J..] [bad_recall=true]
+ *         producer setting TIMER_DELAY_SEC=S on every message (5.x timer messages), printing
+ *         each send's recall handle; then recallMessage (5.3.2+ clients) of messages I, J.. by
+ *         their handles; with bad_recall, two recalls the broker refuses: a handle naming
+ *         another broker and one whose delivery time has passed
  * rpc     ns=ADDR topic=T group=G count=N
  *         request/reply: a responder consumer answers every request with "re:" + body;
  *         the requester's DefaultMQProducer.request(msg, callback, 10000) must get each answer
@@ -271,15 +277,64 @@ public final class BrokerDriver {
         p.setSendMsgTimeout(a.sendTimeoutMs());
         p.start();
         int count = a.num("count", 3);
+        String topic = a.need("topic");
+        List<String> handles = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            Message m = new Message(a.need("topic"), ("timer-" + i).getBytes(StandardCharsets.UTF_8));
+            Message m = new Message(topic, ("timer-" + i).getBytes(StandardCharsets.UTF_8));
             MessageAccessor.putProperty(m, "TIMER_DELAY_SEC", a.need("delay_sec"));
             SendResult r = p.send(m);
+            String handle = recallHandle(r);
+            handles.add(handle);
             new Json().put("i", i).put("status", r.getSendStatus().name())
-                .put("sentAt", System.currentTimeMillis()).emit();
+                .put("sentAt", System.currentTimeMillis()).put("recallHandle", handle).emit();
+        }
+        for (String i : a.str("recall", "").split(",")) {
+            if (!i.isEmpty()) {
+                recall(p, topic, handles.get(Integer.parseInt(i)), new Json().put("recall", i));
+            }
+        }
+        if (a.str("bad_recall", "false").equals("true")) {
+            // v1 <topic> <brokerName> <timestamp> <uniqId>
+            String[] h = new String(Base64.getUrlDecoder().decode(handles.get(0)), StandardCharsets.UTF_8)
+                .split(" ");
+            recall(p, topic, handle(h[1], "no-such-broker", h[3], h[4]),
+                new Json().put("recall", "other-broker"));
+            String past = String.valueOf(System.currentTimeMillis() - 1000);
+            recall(p, topic, handle(h[1], h[2], past, h[4]), new Json().put("recall", "past"));
         }
         p.shutdown();
         return 0;
+    }
+
+    /** {@code SendResult.getRecallHandle()} of a 5.3.2+ client; null on older ones. */
+    static String recallHandle(SendResult r) throws Exception {
+        try {
+            return (String) SendResult.class.getMethod("getRecallHandle").invoke(r);
+        } catch (NoSuchMethodException e) {
+            return null;
+        }
+    }
+
+    static String handle(String topic, String broker, String timestamp, String id) {
+        String raw = String.join(" ", "v1", topic, broker, timestamp, id);
+        return Base64.getUrlEncoder().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** {@code DefaultMQProducer.recallMessage} (5.3.2+): the message id, or the broker's refusal. */
+    static void recall(DefaultMQProducer p, String topic, String handle, Json out) throws Exception {
+        try {
+            Object id = DefaultMQProducer.class.getMethod("recallMessage", String.class, String.class)
+                .invoke(p, topic, handle);
+            out.put("msgId", String.valueOf(id));
+        } catch (InvocationTargetException e) {
+            if (e.getCause() instanceof MQBrokerException) {
+                MQBrokerException b = (MQBrokerException) e.getCause();
+                out.put("code", b.getResponseCode()).put("remark", b.getErrorMessage());
+            } else {
+                out.put("error", String.valueOf(e.getCause()));
+            }
+        }
+        out.emit();
     }
 
     static int rpc(Args a) throws Exception {

@@ -50,6 +50,10 @@ import org.apache.rocketmq.client.apis.producer.TransactionResolution;
  *         SimpleConsumer that never acks: prints every delivery until killed or timeout
  * push    ep=ADDR group=G topic=T expect=N [timeout_ms=60000] [linger_ms=1500]
  *         PushConsumer answering SUCCESS; done after N distinct bodies plus linger_ms
+ * recall  ep=ADDR topic=T count=N [delay_ms=4000] [recall=I,J..]
+ *         one Producer sends N messages (bodies recall-i) with a delivery timestamp delay_ms
+ *         ahead and prints each receipt's recall handle; then recallMessage of messages I, J..;
+ *         then a recall the broker refuses: message 0's handle with a time already past
  * </pre>
  */
 public final class GrpcDriver {
@@ -61,7 +65,8 @@ public final class GrpcDriver {
             "receive", GrpcDriver::receive,
             "invisible", GrpcDriver::invisible,
             "dlq", GrpcDriver::dlq,
-            "push", GrpcDriver::push));
+            "push", GrpcDriver::push,
+            "recall", GrpcDriver::recall));
     }
 
     /**
@@ -159,6 +164,47 @@ public final class GrpcDriver {
             new Json().put("done", true).put("open", open).put("checked", checked.size()).emit();
             return checked.size() >= open ? 0 : 2;
         }
+    }
+
+    static int recall(Args a) throws Exception {
+        String topic = a.need("topic");
+        List<String> handles = new java.util.ArrayList<>();
+        try (Producer p = PROVIDER.newProducerBuilder().setClientConfiguration(config(a))
+            .setTopics(topic).build()) {
+            for (int i = 0; i < a.num("count", 4); i++) {
+                long at = System.currentTimeMillis() + a.num("delay_ms", 4000);
+                Message m = PROVIDER.newMessageBuilder().setTopic(topic).setTag("TagA")
+                    .setKeys("key_recall").addProperty("origin", "recall").setDeliveryTimestamp(at)
+                    .setBody(("recall-" + i).getBytes(StandardCharsets.UTF_8)).build();
+                SendReceipt r = p.send(m);
+                handles.add(r.getRecallHandle());
+                new Json().put("kind", "recall").put("body", "recall-" + i).put("status", "SEND_OK")
+                    .put("msgId", r.getMessageId().toString()).put("recallHandle", r.getRecallHandle())
+                    .emit();
+            }
+            for (String i : a.str("recall", "").split(",")) {
+                if (!i.isEmpty()) {
+                    recallOne(p, topic, handles.get(Integer.parseInt(i)), new Json().put("recall", i));
+                }
+            }
+            // v1 <topic> <brokerName> <timestamp> <uniqId>, with the timestamp a second ago
+            String[] h = new String(java.util.Base64.getUrlDecoder().decode(handles.get(0)),
+                StandardCharsets.UTF_8).split(" ");
+            h[3] = String.valueOf(System.currentTimeMillis() - 1000);
+            String past = java.util.Base64.getUrlEncoder()
+                .encodeToString(String.join(" ", h).getBytes(StandardCharsets.UTF_8));
+            recallOne(p, topic, past, new Json().put("recall", "past"));
+        }
+        return 0;
+    }
+
+    static void recallOne(Producer p, String topic, String handle, Json out) {
+        try {
+            out.put("msgId", p.recallMessage(topic, handle).getMessageId().toString());
+        } catch (Exception e) {
+            out.put("error", e.getClass().getSimpleName()).put("message", String.valueOf(e.getMessage()));
+        }
+        out.emit();
     }
 
     static SimpleConsumer simple(Args a, List<String> topics, int awaitMs) throws Exception {
