@@ -6,8 +6,9 @@
 //! proxy uses the topic as the producer group, which is what the transaction checker looks
 //! up), a consumer in its group with `CONSUME_ACTIVELY` (simple) or `CONSUME_PASSIVELY` (push),
 //! clustering, from the last offset. A task per client takes what the broker sends on that
-//! connection: a transaction check goes to the client's Telemetry stream, the rest (consumer
-//! id changes) has no gRPC form and is dropped, as Java's `GrpcClientChannel` drops it.
+//! connection: a transaction check, a running-info or consume-directly question ([`super::relay`])
+//! go to the client's Telemetry stream, the rest (consumer id changes) has no gRPC form and is
+//! dropped, as Java's `GrpcClientChannel` drops it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -117,6 +118,8 @@ async fn forward(ep: std::sync::Weak<Endpoint>, client: Arc<Client>) {
         let Some(ep) = ep.upgrade() else { return };
         match cmd.code {
             rq::CHECK_TRANSACTION_STATE => super::producer::check_transaction(&ep, &client, cmd),
+            rq::GET_CONSUMER_RUNNING_INFO => ep.relays.running_info(&client, &cmd),
+            rq::CONSUME_MESSAGE_DIRECTLY => ep.relays.consume_directly(&client, &cmd),
             other => tracing::trace!(client = %client.id, code = other, "no gRPC form; dropped"),
         }
     }
@@ -318,10 +321,10 @@ pub async fn telemetry(
                     }
                 }
                 Some(proto::Command::ThreadStackTrace(t)) => {
-                    tracing::debug!(client = %ctx.client_id, nonce = %t.nonce, "thread stack trace reported");
+                    ep.relays.thread_stack(cmd.status.as_ref(), &t);
                 }
                 Some(proto::Command::VerifyMessageResult(v)) => {
-                    tracing::debug!(client = %ctx.client_id, nonce = %v.nonce, "verify message result reported");
+                    ep.relays.verified(cmd.status.as_ref(), &v);
                 }
                 _ => {}
             }

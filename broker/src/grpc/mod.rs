@@ -17,6 +17,9 @@
 //!                                                       CONSUMER_SEND_MSG_BACK
 //!  broker ──CHECK_TRANSACTION_STATE──▶ detached connection ──▶ Telemetry stream
 //!                                        (RecoverOrphanedTransactionCommand)
+//!  broker ──GET_CONSUMER_RUNNING_INFO / CONSUME_MESSAGE_DIRECTLY──▶ relay.rs ──▶ Telemetry
+//!                                        (PrintThreadStackTraceCommand / VerifyMessageCommand,
+//!                                         the client's answer completes the broker's request)
 //! ```
 //!
 //! Each gRPC client (`x-mq-client-id`) is one detached [`remoting::Connection`] registered in
@@ -39,6 +42,7 @@ pub mod context;
 pub mod convert;
 pub mod producer;
 pub mod proto;
+pub mod relay;
 pub mod route;
 pub mod server;
 
@@ -57,6 +61,8 @@ pub struct Endpoint {
     pub clients: clients::Clients,
     pub transactions: producer::Transactions,
     pub renewals: consumer::Renewals,
+    /// The broker's questions to clients awaiting their Telemetry answers.
+    pub relays: relay::Relays,
     /// The port the endpoint listens on, which routes name.
     pub port: u16,
     tls: Arc<remoting::tls::ServerTls>,
@@ -122,6 +128,7 @@ async fn boot(
         clients: clients::Clients::default(),
         transactions: producer::Transactions::default(),
         renewals: consumer::Renewals::default(),
+        relays: relay::Relays::default(),
         port,
         tls: Arc::new(tls),
         stop: Notify::new(),

@@ -670,7 +670,7 @@ pub struct ChangeInvisibleDurationResponse {
     pub receipt_handle: String,
 }
 
-/// `apache.rocketmq.v2.Code` values the endpoint answers with.
+/// `apache.rocketmq.v2.Code` values the endpoint answers with or reads.
 pub mod code {
     pub const OK: i32 = 20000;
     pub const MULTIPLE_RESULTS: i32 = 30000;
@@ -708,6 +708,8 @@ pub mod code {
     pub const MASTER_PERSISTENCE_TIMEOUT: i32 = 50401;
     pub const SLAVE_PERSISTENCE_TIMEOUT: i32 = 50402;
     pub const UNSUPPORTED: i32 = 50500;
+    pub const VERIFY_FIFO_MESSAGE_UNSUPPORTED: i32 = 50502;
+    pub const FAILED_TO_CONSUME_MESSAGE: i32 = 60000;
 }
 
 pub mod client_type {

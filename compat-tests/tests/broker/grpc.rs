@@ -395,6 +395,59 @@ fn grpc_sdk(s: &Stack, ep: &str) {
     );
 }
 
+/// `mqadmin consumerStatus -s` on a gRPC PushConsumer of Thrust's endpoint: the broker's
+/// GET_CONSUMER_RUNNING_INFO with `jstackEnable` reaches the client as a
+/// PrintThreadStackTraceCommand on its Telemetry stream, and the client's ThreadStackTrace comes
+/// back as the consumer's running info, as Java's proxy relays it. The broker asks only clients
+/// in its own tables, so only an endpoint inside the broker can answer (Java's cluster-mode proxy
+/// keeps its clients to itself: the broker answers that the group is not online). Java's
+/// local-mode proxy 5.3.3, started the same way, did not answer within mqadmin's 5 s here, so
+/// this scenario has no Java run.
+fn running_info() {
+    let (s, ep) = ours_with_endpoint();
+    let _dump = s.dump();
+    let (s, ep) = (&s, ep.as_str());
+    let topic = typed_topic(s, "gstackt", "NORMAL");
+    let produce = kv("produce", &[("ep", ep), ("count", "1"), ("normal", &topic)]);
+    run(&grpc_driver(&produce), Duration::from_secs(120)).assert_ok();
+    let group = unique("gstack");
+    let mut push = Background::spawn(
+        &grpc_driver(&kv(
+            "push",
+            &[
+                ("ep", ep),
+                ("group", &group),
+                ("topic", &topic),
+                ("expect", "1"),
+                ("linger_ms", "120000"),
+            ],
+        )),
+        Duration::from_secs(200),
+    );
+    // A delivery means the client is registered and its Telemetry stream is open.
+    let first = push.wait_json(Duration::from_secs(60), |l| l.get("body").is_some());
+    assert!(first.is_some(), "no delivery\n{}", push.stdout());
+    let conns = mqadmin(s.ns(), &["consumerConnection", "-g", &group]);
+    let client_id = conns
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .find(|w| w.contains('@'))
+        .unwrap_or_else(|| panic!("no client id in\n{conns}"))
+        .to_string();
+    let status = mqadmin(
+        s.ns(),
+        &["consumerStatus", "-g", &group, "-i", &client_id, "-s"],
+    );
+    push.stop();
+    let out = status.stdout.as_str();
+    let stacks = out.split_once("#Consumer jstack#").map(|(_, j)| j.trim());
+    assert!(
+        stacks.is_some_and(|j| j.contains("Thread")),
+        "the client's thread stacks in its running info\n{status}"
+    );
+}
+
 /// Each delay message's receipt carries a recall handle; recalling messages 1 and 3 answers
 /// their message ids; a handle whose time has passed is refused by the broker, which the
 /// endpoint answers as INTERNAL_SERVER_ERROR with the broker's remark (Java's proxy maps no
@@ -470,6 +523,12 @@ pub(super) fn ours_with_endpoint() -> (Stack, String) {
         wire::port_open(&ep)
     });
     (stack, ep)
+}
+
+#[test]
+fn ours_running_info_direct() {
+    let _s = compat_tests::scenario::heavy(200);
+    running_info();
 }
 
 #[test]

@@ -332,6 +332,13 @@ impl Connection {
         self.inner.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Answers a request sent on a [`Connection::detached`] connection, as a response read from
+    /// a socket answers one: its owner relays the request elsewhere (a gRPC client's Telemetry
+    /// stream) and hands the answer back here. One matching no request is dropped.
+    pub fn deliver_response(&self, response: Command) {
+        self.complete(response);
+    }
+
     fn complete(&self, response: Command) {
         match self.lock_pending().remove(&response.opaque) {
             Some(done) => {
