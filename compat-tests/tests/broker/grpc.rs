@@ -401,8 +401,10 @@ fn grpc_sdk(s: &Stack, ep: &str) {
 /// back as the consumer's running info, as Java's proxy relays it. The broker asks only clients
 /// in its own tables, so only an endpoint inside the broker can answer (Java's cluster-mode proxy
 /// keeps its clients to itself: the broker answers that the group is not online). Java's
-/// local-mode proxy 5.3.3, started the same way, did not answer within mqadmin's 5 s here, so
-/// this scenario has no Java run.
+/// local-mode proxy 5.3.3 never answers: its broker forwards the request rebuilt from ext fields
+/// only (`AdminBrokerProcessor.callConsumer`), and the proxy reads `jstackEnable` from the decoded
+/// header, which is then null. So this scenario has no Java run; Thrust answers as Java's proxy
+/// means to.
 fn running_info() {
     let (s, ep) = ours_with_endpoint();
     let _dump = s.dump();
