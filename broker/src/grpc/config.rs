@@ -26,6 +26,10 @@ pub struct ProxyConfig {
     pub max_invisible_time_mills: i64,
     pub max_delay_time_mills: i64,
     pub max_transaction_recovery_second: i64,
+    /// How long a prepared message's place is kept for its EndTransaction (from the send, or
+    /// from the broker's check), and how many per producer group and transaction id.
+    pub transaction_data_expire_millis: i64,
+    pub transaction_data_max_num: i32,
     pub enable_topic_message_type_check: bool,
     pub grpc_client_producer_max_attempts: i32,
     pub grpc_client_producer_backoff_initial_millis: i64,
@@ -65,6 +69,8 @@ impl Default for ProxyConfig {
             max_invisible_time_mills: 12 * 3600 * 1000,
             max_delay_time_mills: 24 * 3600 * 1000,
             max_transaction_recovery_second: 3600,
+            transaction_data_expire_millis: 30_000,
+            transaction_data_max_num: 15,
             enable_topic_message_type_check: true,
             grpc_client_producer_max_attempts: 3,
             grpc_client_producer_backoff_initial_millis: 10,

@@ -37,40 +37,59 @@ use super::Endpoint;
 use crate::persist::now_millis;
 use crate::topics::{AUTO_CREATE_TOPIC, PERM_WRITE};
 
-/// How long the endpoint keeps a prepared message's offsets waiting for its end.
-const TRANSACTION_KEEP: Duration = Duration::from_secs(3600);
-
 /// A prepared message's place, for END_TRANSACTION.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct TransactionData {
     tran_state_table_offset: i64,
     commit_log_offset: i64,
-    added: Instant,
+    expires: Instant,
 }
 
-/// `producerGroup@transactionId` → offsets. A std mutex: held for one insert or removal.
+/// `producerGroup@transactionId` → the places remembered for it, oldest first (Java
+/// `TransactionDataManager`): each kept `transactionDataExpireMillis`, at most
+/// `transactionDataMaxNum` per key, the newest unexpired one used. A std mutex: held for one
+/// insert or removal.
 #[derive(Default)]
 pub struct Transactions {
-    map: Mutex<HashMap<String, TransactionData>>,
+    map: Mutex<HashMap<String, Vec<TransactionData>>>,
 }
 
 impl Transactions {
-    fn add(&self, group: &str, id: &str, tran_state_table_offset: i64, commit_log_offset: i64) {
+    fn add(
+        &self,
+        cfg: &super::ProxyConfig,
+        key: (&str, &str),
+        tran_state_table_offset: i64,
+        commit_log_offset: i64,
+    ) {
+        let now = Instant::now();
+        let keep = Duration::from_millis(cfg.transaction_data_expire_millis.max(0).unsigned_abs());
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        map.retain(|_, t| t.added.elapsed() < TRANSACTION_KEEP);
-        map.insert(
-            format!("{group}@{id}"),
-            TransactionData {
-                tran_state_table_offset,
-                commit_log_offset,
-                added: Instant::now(),
-            },
-        );
+        map.retain(|_, list| {
+            list.retain(|t| t.expires >= now);
+            !list.is_empty()
+        });
+        let list = map.entry(format!("{}@{}", key.0, key.1)).or_default();
+        list.push(TransactionData {
+            tran_state_table_offset,
+            commit_log_offset,
+            expires: now + keep,
+        });
+        if list.len() > cfg.transaction_data_max_num.max(0) as usize {
+            list.remove(0);
+        }
     }
 
     fn take(&self, group: &str, id: &str) -> Option<TransactionData> {
+        let now = Instant::now();
+        let key = format!("{group}@{id}");
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(&format!("{group}@{id}"))
+        let list = map.get_mut(&key)?;
+        let found = std::iter::from_fn(|| list.pop()).find(|t| t.expires >= now);
+        if list.is_empty() {
+            map.remove(&key);
+        }
+        found
     }
 }
 
@@ -588,7 +607,7 @@ fn remember(ep: &Endpoint, topic: &str, resp: &Command, transaction_id: &str) {
     };
     if !transaction_id.is_empty() {
         ep.transactions
-            .add(topic, transaction_id, h.queue_offset, phys);
+            .add(&ep.config, (topic, transaction_id), h.queue_offset, phys);
     }
 }
 
@@ -606,8 +625,12 @@ pub fn check_transaction(ep: &Endpoint, client: &Client, cmd: Command) {
         .unwrap_or_default()
         .to_string();
     let id = h.transaction_id.clone().unwrap_or_default();
-    ep.transactions
-        .add(&group, &id, h.tran_state_table_offset, h.commit_log_offset);
+    ep.transactions.add(
+        &ep.config,
+        (&group, &id),
+        h.tran_state_table_offset,
+        h.commit_log_offset,
+    );
     let topic = msg.topic.clone();
     let command = proto::TelemetryCommand {
         status: None,
@@ -677,6 +700,35 @@ async fn end(ep: &Endpoint, ctx: &Ctx, req: &proto::EndTransactionRequest) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn transaction_data_expires_and_the_newest_is_used() {
+        let t = Transactions::default();
+        let mut cfg = super::super::ProxyConfig {
+            transaction_data_max_num: 2,
+            ..Default::default()
+        };
+        for offset in 1..=3 {
+            t.add(&cfg, ("g", "id"), offset, offset * 10);
+        }
+        assert_eq!(
+            t.take("g", "id").map(|d| d.tran_state_table_offset),
+            Some(3)
+        );
+        assert_eq!(
+            t.take("g", "id").map(|d| d.tran_state_table_offset),
+            Some(2)
+        );
+        assert_eq!(
+            t.take("g", "id"),
+            None,
+            "at most transactionDataMaxNum kept"
+        );
+        cfg.transaction_data_expire_millis = 0;
+        t.add(&cfg, ("g", "old"), 1, 10);
+        std::thread::sleep(Duration::from_millis(2));
+        assert_eq!(t.take("g", "old"), None, "expired");
+    }
 
     #[test]
     fn consistent_hash_matches_guava() {
