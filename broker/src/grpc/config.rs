@@ -47,7 +47,7 @@ pub struct ProxyConfig {
     /// in `JAVA_OPT`; permissive by default: TLS and plain text on the one port): a certificate
     /// of the endpoint's own in test mode, else the PEM files below.
     pub tls_test_mode_enable: bool,
-    /// Default `$RMQ_PROXY_HOME/conf/tls/rocketmq.key` (`$ROCKETMQ_HOME` without it, else `./`).
+    /// Default `<proxy home>/conf/tls/rocketmq.key` (see [`proxy_home`]).
     pub tls_key_path: Option<String>,
     /// Default `$RMQ_PROXY_HOME/conf/tls/rocketmq.crt`, likewise.
     pub tls_cert_path: Option<String>,
@@ -114,10 +114,14 @@ impl ProxyConfig {
 
     /// The TLS key and certificate files, Java's defaults under the proxy home when unset.
     pub fn tls_paths(&self) -> (String, String) {
-        let home = ["RMQ_PROXY_HOME", "ROCKETMQ_HOME"]
-            .iter()
-            .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-            .unwrap_or_else(|| "./".into());
+        let home = proxy_home(
+            |k| std::env::var(k).ok(),
+            &[
+                std::env::var("JAVA_OPT").unwrap_or_default(),
+                std::env::var("JAVA_OPT_EXT").unwrap_or_default(),
+            ]
+            .join(" "),
+        );
         let key = self.tls_key_path.clone();
         let cert = self.tls_cert_path.clone();
         (
@@ -136,6 +140,25 @@ impl ProxyConfig {
             _ => Ok(()),
         }
     }
+}
+
+/// Java `ConfigurationManager.initEnv`: the `RMQ_PROXY_HOME` environment variable when not
+/// empty, else the `-DRMQ_PROXY_HOME=` system property (from `java_opts`, the last one winning),
+/// else `ROCKETMQ_HOME`, else `./`.
+fn proxy_home(env: impl Fn(&str) -> Option<String>, java_opts: &str) -> String {
+    if let Some(home) = env("RMQ_PROXY_HOME").filter(|h| !h.is_empty()) {
+        return home;
+    }
+    let property = java_opts.split_whitespace().rev().find_map(|w| {
+        let rest = w.strip_prefix("-DRMQ_PROXY_HOME")?;
+        match rest.strip_prefix('=') {
+            Some(v) => Some(v.to_string()),
+            None => rest.is_empty().then(String::new),
+        }
+    });
+    property
+        .or_else(|| env("ROCKETMQ_HOME"))
+        .unwrap_or_else(|| "./".into())
 }
 
 #[cfg(test)]
@@ -157,5 +180,26 @@ mod tests {
         assert!(e.contains("remotingListenPort"), "{e}");
         assert!(ProxyConfig::parse(r#"{"proxyMode": "cluster"}"#).is_err());
         assert_eq!(ProxyConfig::parse("").unwrap(), ProxyConfig::default());
+    }
+
+    #[test]
+    fn proxy_home_as_java_finds_it() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let opts = "-Xmx1g -DRMQ_PROXY_HOME=/a -DRMQ_PROXY_HOME=/b";
+        assert_eq!(proxy_home(env(&[("RMQ_PROXY_HOME", "/env")]), opts), "/env");
+        assert_eq!(proxy_home(env(&[("RMQ_PROXY_HOME", "")]), opts), "/b");
+        assert_eq!(proxy_home(env(&[("ROCKETMQ_HOME", "/rmq")]), opts), "/b");
+        assert_eq!(
+            proxy_home(env(&[("ROCKETMQ_HOME", "/rmq")]), "-Dx=1"),
+            "/rmq"
+        );
+        assert_eq!(proxy_home(env(&[]), ""), "./");
     }
 }
