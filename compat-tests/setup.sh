@@ -119,8 +119,9 @@ javac_set acl-4.9.8 "$cache/java/tools-4.9.8" "$here/java/acl"
 javac_set grpc-5.0.8 "$cache/java/grpc-client-5.0.8" "$here/java/grpc" \
   "$here/java/client/thrust/compat/"{Args,Json,Modes}.java
 
-# The Go driver: module cache under .cache so a fresh clone needs nothing from $HOME.
-go_stamp="$(sources_hash "$here/go")"
+# The Go driver: module cache under .cache so a fresh clone needs nothing from $HOME. Both Go
+# drivers take their output and argument helpers from the local module godriverio.
+go_stamp="$(sources_hash "$here/go" "$here/godriverio")"
 if [ ! -x "$cache/go/godriver" ] || [ "$(cat "$cache/go/.stamp" 2>/dev/null)" != "$go_stamp" ]; then
   log "building the Go driver"
   (cd "$here/go" && GOMODCACHE="$cache/gomod" GOFLAGS=-modcacherw bounded 900 \
@@ -129,7 +130,7 @@ if [ ! -x "$cache/go/godriver" ] || [ "$(cat "$cache/go/.stamp" 2>/dev/null)" !=
 fi
 
 # The Go 5.x gRPC SDK's driver, a module of its own (the SDK's dependencies differ from v2's).
-go5_stamp="$(sources_hash "$here/go5")"
+go5_stamp="$(sources_hash "$here/go5" "$here/godriverio")"
 if [ ! -x "$cache/go/go5driver" ] || [ "$(cat "$cache/go/.stamp-go5" 2>/dev/null)" != "$go5_stamp" ]; then
   log "building the Go 5.x SDK driver"
   (cd "$here/go5" && GOMODCACHE="$cache/gomod" GOFLAGS=-modcacherw bounded 900 \

@@ -16,11 +16,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -30,68 +28,19 @@ import (
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 	"github.com/apache/rocketmq-client-go/v2/producer"
 	"github.com/apache/rocketmq-client-go/v2/rlog"
+	driverio "thrust/compat-tests/godriverio"
 )
 
-var outMu sync.Mutex
+// The shared helpers under this driver's short names.
+type args = driverio.Args
 
-func emit(v map[string]interface{}) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "json:", err)
-		os.Exit(3)
-	}
-	outMu.Lock()
-	defer outMu.Unlock()
-	os.Stdout.Write(append(b, '\n'))
-}
+var (
+	emit      = driverio.Emit
+	fail      = driverio.Fail
+	parseArgs = driverio.ParseArgs
+)
 
-type args map[string]string
-
-func parseArgs(list []string) args {
-	a := args{}
-	for _, kv := range list {
-		i := strings.IndexByte(kv, '=')
-		if i < 0 {
-			fail("bad argument %q (want key=value)", kv)
-		}
-		a[kv[:i]] = kv[i+1:]
-	}
-	return a
-}
-
-func (a args) str(k, def string) string {
-	if v, ok := a[k]; ok {
-		return v
-	}
-	return def
-}
-
-func (a args) need(k string) string {
-	v, ok := a[k]
-	if !ok {
-		fail("missing argument %s=", k)
-	}
-	return v
-}
-
-func (a args) num(k string, def int) int {
-	v, ok := a[k]
-	if !ok {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		fail("argument %s=%q is not a number", k, v)
-	}
-	return n
-}
-
-func fail(format string, x ...interface{}) {
-	emit(map[string]interface{}{"error": fmt.Sprintf(format, x...)})
-	os.Exit(1)
-}
-
-func nsList(a args) []string { return strings.Split(a.need("ns"), ";") }
+func nsList(a args) []string { return strings.Split(a.Need("ns"), ";") }
 
 func main() {
 	if len(os.Args) < 2 {
@@ -112,12 +61,12 @@ func main() {
 }
 
 func buildMessage(a args, i int) *primitive.Message {
-	body := fmt.Sprintf("%s-%d", a.str("body", "go"), i)
-	msg := primitive.NewMessage(a.need("topic"), []byte(body))
-	if tag := a.str("tag", ""); tag != "" {
+	body := fmt.Sprintf("%s-%d", a.Str("body", "go"), i)
+	msg := primitive.NewMessage(a.Need("topic"), []byte(body))
+	if tag := a.Str("tag", ""); tag != "" {
 		msg.WithTag(tag)
 	}
-	if keys := a.str("keys", ""); keys != "" {
+	if keys := a.Str("keys", ""); keys != "" {
 		msg.WithKeys(strings.Split(keys, ","))
 	}
 	for k, v := range a {
@@ -156,13 +105,13 @@ func sendStatus(s primitive.SendStatus) string {
 func produce(a args) {
 	opts := []producer.Option{
 		producer.WithNsResolver(primitive.NewPassthroughResolver(nsList(a))),
-		producer.WithGroupName(a.need("group")),
-		producer.WithRetry(a.num("retry", 2)),
-		producer.WithSendMsgTimeout(time.Duration(a.num("send_timeout_ms", 15000))*time.Millisecond),
+		producer.WithGroupName(a.Need("group")),
+		producer.WithRetry(a.Num("retry", 2)),
+		producer.WithSendMsgTimeout(time.Duration(a.Num("send_timeout_ms", 15000)) * time.Millisecond),
 	}
 	// ACL 1.0: ak= and sk= sign every request (primitive.Credentials).
-	if ak := a.str("ak", ""); ak != "" {
-		opts = append(opts, producer.WithCredentials(primitive.Credentials{AccessKey: ak, SecretKey: a.need("sk")}))
+	if ak := a.Str("ak", ""); ak != "" {
+		opts = append(opts, producer.WithCredentials(primitive.Credentials{AccessKey: ak, SecretKey: a.Need("sk")}))
 	}
 	p, err := rocketmq.NewProducer(opts...)
 	if err != nil {
@@ -171,7 +120,7 @@ func produce(a args) {
 	if err := p.Start(); err != nil {
 		fail("start producer: %v", err)
 	}
-	count, mode := a.num("count", 1), a.str("mode", "sync")
+	count, mode := a.Num("count", 1), a.Str("mode", "sync")
 	if mode == "batch" {
 		produceBatch(p, a, count)
 		return
@@ -235,7 +184,7 @@ func produce(a args) {
 // yet put on the wire: the fence's answer comes after the broker has read every oneway frame
 // sent before it on that connection. Scenarios with one broker; consumers select TagA.
 func fence(p rocketmq.Producer, a args) {
-	msg := primitive.NewMessage(a.need("topic"), []byte("fence"))
+	msg := primitive.NewMessage(a.Need("topic"), []byte("fence"))
 	msg.WithTag("Fence")
 	if _, err := p.SendSync(context.Background(), msg); err != nil {
 		emit(map[string]interface{}{"fence": err.Error()})
@@ -261,24 +210,24 @@ func produceBatch(p rocketmq.Producer, a args, count int) {
 
 func consume(a args) {
 	from := consumer.ConsumeFromFirstOffset
-	if a.str("from", "first") == "last" {
+	if a.Str("from", "first") == "last" {
 		from = consumer.ConsumeFromLastOffset
 	}
 	c, err := rocketmq.NewPushConsumer(
 		consumer.WithNsResolver(primitive.NewPassthroughResolver(nsList(a))),
-		consumer.WithGroupName(a.need("group")),
+		consumer.WithGroupName(a.Need("group")),
 		consumer.WithConsumeFromWhere(from),
 		consumer.WithConsumerModel(consumer.Clustering),
 	)
 	if err != nil {
 		fail("new push consumer: %v", err)
 	}
-	expect := a.num("expect", 1)
+	expect := a.Num("expect", 1)
 	seen := map[string]bool{}
 	var mu sync.Mutex
 	all := make(chan struct{})
-	selector := consumer.MessageSelector{Type: consumer.TAG, Expression: a.str("expr", "*")}
-	err = c.Subscribe(a.need("topic"), selector, func(_ context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
+	selector := consumer.MessageSelector{Type: consumer.TAG, Expression: a.Str("expr", "*")}
+	err = c.Subscribe(a.Need("topic"), selector, func(_ context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
 		for _, m := range msgs {
 			props := m.GetProperties()
 			keys := make([]string, 0, len(props))
@@ -306,12 +255,12 @@ func consume(a args) {
 		fail("start push consumer: %v", err)
 	}
 	emit(map[string]interface{}{"ready": true})
-	timeout := time.Duration(a.num("timeout_ms", 60000)) * time.Millisecond
+	timeout := time.Duration(a.Num("timeout_ms", 60000)) * time.Millisecond
 	code := 0
 	select {
 	case <-all:
 		// Stay a moment longer so duplicates would show up in the output.
-		time.Sleep(time.Duration(a.num("linger_ms", 1500)) * time.Millisecond)
+		time.Sleep(time.Duration(a.Num("linger_ms", 1500)) * time.Millisecond)
 	case <-time.After(timeout):
 		code = 2
 	}

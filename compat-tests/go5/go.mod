@@ -37,3 +37,7 @@ require (
 	google.golang.org/genproto v0.0.0-20200526211855-cb27e3aa2013 // indirect
 	google.golang.org/protobuf v1.28.1 // indirect
 )
+
+require thrust/compat-tests/godriverio v0.0.0
+
+replace thrust/compat-tests/godriverio => ../godriverio

@@ -26,11 +26,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -40,70 +38,17 @@ import (
 	v2 "github.com/apache/rocketmq-clients/golang/v5/protocol/v2"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	driverio "thrust/compat-tests/godriverio"
 )
 
-var outMu sync.Mutex
+// The shared helpers under this driver's short names.
+type args = driverio.Args
 
-func emit(v map[string]interface{}) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "json:", err)
-		os.Exit(3)
-	}
-	outMu.Lock()
-	defer outMu.Unlock()
-	os.Stdout.Write(append(b, '\n'))
-}
-
-type args map[string]string
-
-func parseArgs(list []string) args {
-	a := args{}
-	for _, kv := range list {
-		i := strings.IndexByte(kv, '=')
-		if i < 0 {
-			fail("bad argument %q (want key=value)", kv)
-		}
-		a[kv[:i]] = kv[i+1:]
-	}
-	return a
-}
-
-func (a args) str(k, def string) string {
-	if v, ok := a[k]; ok {
-		return v
-	}
-	return def
-}
-
-func (a args) need(k string) string {
-	v, ok := a[k]
-	if !ok {
-		fail("missing argument %s=", k)
-	}
-	return v
-}
-
-func (a args) num(k string, def int) int {
-	v, ok := a[k]
-	if !ok {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		fail("argument %s=%q is not a number", k, v)
-	}
-	return n
-}
-
-func (a args) millis(k string, def int) time.Duration {
-	return time.Duration(a.num(k, def)) * time.Millisecond
-}
-
-func fail(format string, x ...interface{}) {
-	emit(map[string]interface{}{"error": fmt.Sprintf(format, x...)})
-	os.Exit(1)
-}
+var (
+	emit      = driverio.Emit
+	fail      = driverio.Fail
+	parseArgs = driverio.ParseArgs
+)
 
 // requestTimeout is every SDK call's timeout: the SDK's 3 s default is exceeded when scenarios
 // share a loaded machine (the drivers of every client use 15 s).
@@ -126,7 +71,7 @@ func main() {
 	}
 	rmq.ResetLogger()
 	a := parseArgs(os.Args[2:])
-	if a.str("tls", "false") != "true" {
+	if a.Str("tls", "false") != "true" {
 		plainText()
 	}
 	var code int
@@ -155,7 +100,7 @@ func plainText() {
 
 func config(a args, group string) *rmq.Config {
 	return &rmq.Config{
-		Endpoint:      a.need("ep"),
+		Endpoint:      a.Need("ep"),
 		ConsumerGroup: group,
 		// The SDK signs every request; an empty key is what a server without auth ignores.
 		Credentials: &credentials.SessionCredentials{},
@@ -191,7 +136,7 @@ func messageLine(m *rmq.MessageView) map[string]interface{} {
 }
 
 func produce(a args) int {
-	count := a.num("count", 4)
+	count := a.Num("count", 4)
 	var kinds, topics []string
 	for _, kind := range []string{"normal", "fifo", "delay", "tx"} {
 		if t, ok := a[kind]; ok {
@@ -232,11 +177,11 @@ func produce(a args) int {
 			m.AddProperty("origin", kind)
 			switch kind {
 			case "fifo":
-				group := fmt.Sprintf("g%d", i%a.num("groups", 2))
+				group := fmt.Sprintf("g%d", i%a.Num("groups", 2))
 				m.SetMessageGroup(group)
 				out["group"] = group
 			case "delay":
-				at := time.Now().Add(a.millis("delay_ms", 4000))
+				at := time.Now().Add(a.Millis("delay_ms", 4000))
 				m.SetDelayTimestamp(at)
 				out["deliverAt"] = at.UnixMilli()
 			}
@@ -273,7 +218,7 @@ func produce(a args) int {
 			emit(out)
 		}
 	}
-	deadline := time.Now().Add(a.millis("check_timeout_ms", 60000))
+	deadline := time.Now().Add(a.Millis("check_timeout_ms", 60000))
 	seen := func() int {
 		mu.Lock()
 		defer mu.Unlock()
@@ -294,7 +239,7 @@ func simple(a args, topics []string) rmq.SimpleConsumer {
 	for _, t := range topics {
 		subs[t] = rmq.SUB_ALL
 	}
-	c, err := rmq.NewSimpleConsumer(config(a, a.need("group")),
+	c, err := rmq.NewSimpleConsumer(config(a, a.Need("group")),
 		rmq.WithAwaitDuration(2*time.Second),
 		rmq.WithSubscriptionExpressions(subs),
 		rmq.WithClientFuncForSimpleConsumer(newConsumerClient))
@@ -328,12 +273,12 @@ func ack(c rmq.SimpleConsumer, m *rmq.MessageView) {
 }
 
 func receive(a args) int {
-	expect := a.num("expect", 1)
-	invisible := a.millis("invisible_ms", 15000)
-	c := simple(a, strings.Split(a.need("topics"), ","))
+	expect := a.Num("expect", 1)
+	invisible := a.Millis("invisible_ms", 15000)
+	c := simple(a, strings.Split(a.Need("topics"), ","))
 	emit(map[string]interface{}{"ready": true})
 	seen := map[string]bool{}
-	deadline := time.Now().Add(a.millis("timeout_ms", 60000))
+	deadline := time.Now().Add(a.Millis("timeout_ms", 60000))
 	var lingerEnd time.Time
 	for time.Now().Before(deadline) && (lingerEnd.IsZero() || time.Now().Before(lingerEnd)) {
 		for _, m := range receiveSome(c, 16, invisible) {
@@ -342,7 +287,7 @@ func receive(a args) int {
 			ack(c, m)
 		}
 		if len(seen) >= expect && lingerEnd.IsZero() {
-			lingerEnd = time.Now().Add(a.millis("linger_ms", 2000))
+			lingerEnd = time.Now().Add(a.Millis("linger_ms", 2000))
 		}
 	}
 	emit(map[string]interface{}{"done": true, "received": len(seen)})
@@ -369,9 +314,9 @@ func await(c rmq.SimpleConsumer, target string, invisible time.Duration, deadlin
 }
 
 func invisible(a args) int {
-	longer, shorter := a.millis("long_ms", 30000), a.millis("short_ms", 2000)
-	deadline := time.Now().Add(a.millis("timeout_ms", 60000))
-	c := simple(a, []string{a.need("topic")})
+	longer, shorter := a.Millis("long_ms", 30000), a.Millis("short_ms", 2000)
+	deadline := time.Now().Add(a.Millis("timeout_ms", 60000))
+	c := simple(a, []string{a.Need("topic")})
 	emit(map[string]interface{}{"ready": true})
 	var m *rmq.MessageView
 	for m == nil && time.Now().Before(deadline) {

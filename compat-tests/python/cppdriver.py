@@ -20,49 +20,12 @@ A message object carries topic, body, tags, keys, msgId, queueId, queueOffset, r
 bornTimestamp, storeTimestamp, delayTimeLevel and props (the properties named by props=).
 """
 
-import json
 import sys
 import threading
 import time
 
+from driverio import emit, fail, need, num, parse_args
 from rocketmq.client import Message, Producer, PullConsumer, PushConsumer
-
-_out = threading.Lock()
-
-
-def emit(obj):
-    line = json.dumps(obj, sort_keys=True)
-    with _out:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-
-
-def fail(why, code=1):
-    emit({"error": why})
-    sys.exit(code)
-
-
-def parse_args(argv):
-    args = {}
-    for kv in argv:
-        key, sep, value = kv.partition("=")
-        if not sep:
-            fail("bad argument %r (want key=value)" % kv)
-        args[key] = value
-    return args
-
-
-def need(args, key):
-    if key not in args:
-        fail("missing argument %s=" % key)
-    return args[key]
-
-
-def num(args, key, default):
-    try:
-        return int(args.get(key, default))
-    except ValueError:
-        fail("argument %s=%r is not a number" % (key, args[key]))
 
 
 def text(value):

@@ -25,63 +25,19 @@ The SDK takes durations and a delivery timestamp in whole seconds: *_ms argument
 messages' timestamp are rounded up to seconds.
 """
 
-import json
-import os
 import sys
 import threading
 import time
 
+from driverio import emit, fail, finish, need, num, parse_args
 from rocketmq import (ClientConfiguration, ConsumeResult, Credentials,
                       FilterExpression, Message, MessageListener, Producer,
                       PushConsumer, SimpleConsumer, TransactionChecker,
                       TransactionResolution)
 
-_out = threading.Lock()
-
 # Every SDK call's timeout (seconds): the SDK's 3 s default is exceeded when scenarios share a
 # loaded machine (the drivers of every client use 15 s).
 REQUEST_TIMEOUT = 15
-
-
-def emit(obj):
-    line = json.dumps(obj, sort_keys=True)
-    with _out:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-
-
-def fail(why, code=1):
-    emit({"error": why})
-    finish(code)
-
-
-def finish(code):
-    """Exits at once: the SDK's threads and long polls would hold the interpreter."""
-    sys.stdout.flush()
-    os._exit(code)
-
-
-def parse_args(argv):
-    args = {}
-    for kv in argv:
-        key, sep, value = kv.partition("=")
-        if not sep:
-            fail("bad argument %r (want key=value)" % kv)
-        args[key] = value
-    return args
-
-
-def need(args, key):
-    if key not in args:
-        fail("missing argument %s=" % key)
-    return args[key]
-
-
-def num(args, key, default):
-    try:
-        return int(args.get(key, default))
-    except ValueError:
-        fail("argument %s=%r is not a number" % (key, args[key]))
 
 
 def seconds(args, key, default_ms):

@@ -1,0 +1,3 @@
+module thrust/compat-tests/godriverio
+
+go 1.21
