@@ -109,6 +109,13 @@ bench_ratio() {
         else printf "%.2f\n", a / b }'
 }
 
+# bench_median: the median of the numbers on stdin, "n/a" lines left out ("n/a" when none).
+bench_median() {
+    grep -v n/a | sort -g | awk '{ v[NR] = $1 }
+        END { if (!NR) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2];
+              else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 # bench_mib KIB: KiB as MiB with one decimal ("n/a" when empty).
 bench_mib() {
     awk -v k="$1" 'BEGIN { if (k == "") print "n/a"; else printf "%.1f\n", k / 1024 }'
