@@ -194,8 +194,13 @@ cpu_us_per_msg() {
         if (n == "n/a" || n + 0 == 0) print "n/a"; else printf "%.0f\n", t / hz * 1e6 / n }'
 }
 
+# busy CPU_MS WALL_MS: the load tool's CPU use in % of one CPU.
+busy() {
+    awk -v c="$1" -v w="$2" 'BEGIN { if (w == "n/a" || w + 0 == 0) print "n/a"; else printf "%.0f\n", c * 100 / w }'
+}
+
 declare -A send_tps send_p50 send_p99 send_p999 send_max send_fail sent recv_tps distinct dups \
-    recv_p50 recv_p99 ack_p50 ack_p99 ack_fail send_cpu recv_cpu hwm anon
+    recv_p50 recv_p99 ack_p50 ack_p99 ack_fail send_cpu recv_cpu send_tool recv_tool hwm anon
 # run_set KIND ROUND: one send + receive against a fresh server set; results under KIND.ROUND.
 run_set() {
     local kind=$1 r=$2 k="$1.$2" topic sampler t0 t1 t2 mem_end
@@ -244,6 +249,8 @@ run_set() {
     ack_p50[$k]=$(value "$work/$k.recv" receive ack_p50_us)
     ack_p99[$k]=$(value "$work/$k.recv" receive ack_p99_us)
     ack_fail[$k]=$(value "$work/$k.recv" receive ack_failed)
+    send_tool[$k]=$(busy "$(value "$work/$k.send" send client_cpu_ms)" "$(value "$work/$k.send" send wall_ms)")
+    recv_tool[$k]=$(busy "$(value "$work/$k.recv" receive client_cpu_ms)" "$(value "$work/$k.recv" receive wall_ms)")
     # Over the whole send (warm-up included) and the whole receive: every message the server
     # took in or gave out in that time.
     send_cpu[$k]=$(cpu_us_per_msg "$((t1 - t0))" "${sent[$k]}")
@@ -273,10 +280,11 @@ echo "==== gRPC endpoint: ${size} B SendMessage from $connections clients x $con
 echo "     then $receivers ReceiveMessage (batch $batch) + AckMessage loops drain the backlog (<= ${receive_s} s)"
 echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); $BENCH_PIN_NOTE"
 echo "java: $(java -version 2>&1 | head -n1); NamesrvStartup + ProxyStartup -pm local 5.3.3, -Xms$java_heap -Xmx$java_heap ${BENCH_JVM_OPTS[*]}"
-echo "latencies in ms; CPU = the server's CPU time per message (µs); memory of the broker process only"
-fmt='%-24s %8s %7s %7s %7s %7s %5s %8s %15s %7s %7s %7s %7s %5s %6s %6s %9s %9s\n'
+echo "latencies in ms; CPU s/r = the server's CPU time per message sent/received (µs); tool s/r = the"
+echo "load tool's CPU use (% of one CPU) while sending/receiving; memory of the broker process only"
+fmt='%-24s %8s %7s %7s %7s %7s %5s %8s %15s %7s %7s %7s %7s %5s %6s %6s %6s %6s %9s %9s\n'
 printf "$fmt" server "send/s" p50 p99 p999 max fail "recv/s" "distinct/sent" "rcv p50" "rcv p99" \
-    "ack p50" "ack p99" dup "CPU s" "CPU r" "VmHWM MiB" "anon MiB"
+    "ack p50" "ack p99" dup "CPU s" "CPU r" "tool s" "tool r" "VmHWM MiB" "anon MiB"
 for round in $(seq 1 "$rounds"); do
     for kind in java ours; do
         k="$kind.$round"
@@ -287,7 +295,8 @@ for round in $(seq 1 "$rounds"); do
             "$(ms "${send_p999[$k]}")" "$(ms "${send_max[$k]}")" "${send_fail[$k]}" \
             "${recv_tps[$k]}" "${distinct[$k]}/${sent[$k]}" "$(ms "${recv_p50[$k]}")" \
             "$(ms "${recv_p99[$k]}")" "$(ms "${ack_p50[$k]}")" "$(ms "${ack_p99[$k]}")" \
-            "${dups[$k]}" "${send_cpu[$k]}" "${recv_cpu[$k]}" "$(bench_mib "${hwm[$k]}")" \
+            "${dups[$k]}" "${send_cpu[$k]}" "${recv_cpu[$k]}" "${send_tool[$k]}%" \
+            "${recv_tool[$k]}%" "$(bench_mib "${hwm[$k]}")" \
             "$(bench_mib "${anon[$k]}")"
     done
 done

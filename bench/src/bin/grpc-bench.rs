@@ -408,7 +408,10 @@ fn now_millis() -> i64 {
 
 /// `x-mq-date-time`: the SDKs' `yyyyMMdd'T'HHmmss'Z'` in UTC.
 fn date_time() -> String {
-    let secs = now_millis().div_euclid(1000);
+    date_time_of(now_millis().div_euclid(1000))
+}
+
+fn date_time_of(secs: i64) -> String {
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Days since 1970-01-01 to a civil date (the proleptic Gregorian calendar in 400-year eras).
     let z = days + 719_468;
@@ -465,6 +468,21 @@ impl Ids {
             self.seq.fetch_add(1, Ordering::Relaxed)
         )
     }
+}
+
+/// This process's CPU time so far in ms (utime + stime of /proc/self/stat, in the kernel's fixed
+/// 100 Hz USER_HZ), so that a run shows whether the load tool had CPU to spare.
+fn own_cpu_ms() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which may hold spaces: state is the first, utime the 12th.
+    let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
+    let f: Vec<u64> = rest
+        .split(' ')
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    f.iter().sum::<u64>() * 10
 }
 
 /// The value at quantile `q` of sorted `v` (0 when empty).
@@ -648,6 +666,7 @@ async fn send(o: Arc<Opts>) -> Result<(), String> {
         o.seconds
     );
     let ids = Arc::new(Ids::new());
+    let (cpu0, wall0) = (own_cpu_ms(), Instant::now());
     let measure_from = Instant::now() + Duration::from_secs(o.warmup);
     let end = measure_from + Duration::from_secs(o.seconds);
     let mut tasks = Vec::new();
@@ -672,6 +691,7 @@ async fn send(o: Arc<Opts>) -> Result<(), String> {
             all.first_error = s.first_error;
         }
     }
+    let (cpu, wall) = (own_cpu_ms() - cpu0, wall0.elapsed().as_millis());
     all.micros.sort_unstable();
     let v = &all.micros;
     let tps = v.len() as f64 / o.seconds as f64;
@@ -691,7 +711,8 @@ async fn send(o: Arc<Opts>) -> Result<(), String> {
     );
     println!(
         "phase=send connections={} concurrency={} size={} seconds={} ok={} tps={tps:.0} \
-         p50_us={p50} p99_us={p99} p999_us={p999} max_us={max} failed={} sent_total={}",
+         p50_us={p50} p99_us={p99} p999_us={p999} max_us={max} failed={} sent_total={} \
+         wall_ms={wall} client_cpu_ms={cpu}",
         o.connections,
         o.concurrency,
         o.size,
@@ -890,7 +911,7 @@ async fn receive(o: Arc<Opts>) -> Result<(), String> {
         acking: AtomicUsize::new(0),
         all_in: tokio::sync::Notify::new(),
     });
-    let started = Instant::now();
+    let (cpu0, started) = (own_cpu_ms(), Instant::now());
     let mut tasks: Vec<_> = (0..o.receivers)
         .map(|i| {
             tokio::spawn(receiver(
@@ -921,6 +942,7 @@ async fn receive(o: Arc<Opts>) -> Result<(), String> {
     for t in &tasks {
         t.abort();
     }
+    let (cpu, wall) = (own_cpu_ms() - cpu0, started.elapsed().as_millis());
     let mut s = std::mem::take(&mut *shared.stats());
     s.recv_micros.sort_unstable();
     s.ack_micros.sort_unstable();
@@ -964,7 +986,7 @@ async fn receive(o: Arc<Opts>) -> Result<(), String> {
         "phase=receive receivers={} batch={} expected={expected} distinct={distinct} \
          received={} duplicates={} wrong_body={} drain_ms={:.0} tps={tps:.0} recv_calls={} \
          empty={} recv_p50_us={r50} recv_p99_us={r99} recv_p999_us={r999} ack_p50_us={a50} \
-         ack_p99_us={a99} acked={} ack_failed={} errors={}",
+         ack_p99_us={a99} acked={} ack_failed={} errors={} wall_ms={wall} client_cpu_ms={cpu}",
         o.receivers,
         o.batch,
         s.received,
@@ -991,4 +1013,25 @@ async fn main() -> std::process::ExitCode {
         Mode::Receive => receive(opts).await,
     };
     bench::finish("grpc-bench", run)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sdk_date_time() {
+        assert_eq!(date_time_of(0), "19700101T000000Z");
+        assert_eq!(date_time_of(951_782_400), "20000229T000000Z");
+        assert_eq!(date_time_of(1_796_560_496), "20261206T123456Z");
+    }
+
+    #[test]
+    fn sdk_shaped_ids() {
+        let ids = Ids::new();
+        let (a, b) = (ids.next(), ids.next());
+        assert_eq!(a.len(), 34);
+        assert!(a.starts_with("01"));
+        assert_ne!(a, b);
+    }
 }
