@@ -162,6 +162,12 @@ EOF
         tail -n 40 "$dir/stdout" >&2
         exit 1
     }
+    # A broker registers a topic named after itself (brokerTopicEnable, on by default for both):
+    # once the NameServer routes it, mqadmin finds the cluster.
+    bench_wait_route "$ns" "$broker_name" "$broker_name" 60 || {
+        tail -n 40 "$dir/stdout" >&2
+        exit 1
+    }
     bench_log "$kind: NameServer $ns, broker 127.0.0.1:$port, gRPC endpoint $grpc (pid $server)"
 }
 
