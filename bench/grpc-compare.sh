@@ -14,7 +14,8 @@
 # from the same broker.conf keys (127.0.0.1, ASYNC_FLUSH, autoCreateSubscriptionGroup) and the
 # same gRPC keys (grpcServerPort; Java's file also names its remoting port and cluster), it
 # creates a NORMAL topic of 8 queues with mqadmin (rocketmq-tools 5.3.3), waits for its route,
-# then runs target/release/grpc-bench (bench/src/bin/grpc-bench.rs): `send` (CONNECTIONS SDK-like
+# subscribes the consumer group (one receive on the empty topic), then runs
+# target/release/grpc-bench (bench/src/bin/grpc-bench.rs): `send` (CONNECTIONS SDK-like
 # clients, CONCURRENCY unary SendMessage calls in flight on each, SIZE-byte bodies,
 # WARMUP_SECONDS then SEND_SECONDS measured), then `receive` (RECEIVERS ReceiveMessage loops of
 # BATCH, each followed by an AckMessage, until every message sent has arrived, at most
@@ -209,12 +210,25 @@ declare -A send_tps send_p50 send_p99 send_p999 send_max send_fail sent recv_tps
     recv_p50 recv_p99 ack_p50 ack_p99 ack_fail send_cpu recv_cpu send_tool recv_tool hwm anon
 # run_set KIND ROUND: one send + receive against a fresh server set; results under KIND.ROUND.
 run_set() {
-    local kind=$1 r=$2 k="$1.$2" topic sampler t0 t1 t2 mem_end
+    local kind=$1 r=$2 k="$1.$2" topic group sampler t0 t1 t2 mem_end
     start_server "$kind" "$r"
     sampler=$(bench_sample_anon "$server" "$work/$k.anon")
     pids+=("$sampler")
     topic="GrpcBench_${kind}_$r"
+    group="GrpcBench_${kind}_$r"
     create_topic "$topic"
+    # The group subscribes before the sends, as a consumer that exists before the messages: a
+    # group's first POP on a queue starts at the queue's end unless the queue's first message is
+    # still in the page cache (initMode MAX with initPopOffsetByCheckMsgInMem, Java's and ours),
+    # which a backlog of a GiB written seconds before cannot promise. One receive on the empty
+    # topic commits offset 0 on every queue; the tool gives up waiting after 3 s.
+    "${BENCH_LOAD_TASKSET[@]}" timeout -k 5 60 "$work/bin/grpc-bench" receive --endpoint "$grpc" \
+        --topic "$topic" --group "$group" --connections 1 --receivers 1 --seconds 3 \
+        > "$work/$k.subscribe" 2>&1 || {
+        echo "grpc-bench could not subscribe $group on $kind:" >&2
+        cat "$work/$k.subscribe" >&2
+        exit 1
+    }
 
     bench_log "$kind (round $r): send, $connections x $concurrency in flight, ${size} B, ${warmup_s}+${send_s} s"
     t0=$(cpu_ticks "$server")
@@ -232,7 +246,7 @@ run_set() {
 
     bench_log "$kind (round $r): receive ${sent[$k]} messages, $receivers receivers, batch $batch, <= ${receive_s} s"
     "${BENCH_LOAD_TASKSET[@]}" timeout -k 5 $((receive_s + 30)) "$work/bin/grpc-bench" receive \
-        --endpoint "$grpc" --topic "$topic" --group "GrpcBench_${kind}_$r" \
+        --endpoint "$grpc" --topic "$topic" --group "$group" \
         --connections "$connections" --receivers "$receivers" --batch "$batch" \
         --seconds "$receive_s" --expect "${sent[$k]}" --size "$size" \
         > "$work/$k.recv" 2> "$work/$k.recv.err" || {
