@@ -36,6 +36,11 @@ pub(crate) struct CommitLog {
     max_offset: AtomicU64,
     /// `dataReadAheadEnable`: new segments read ahead (else `MADV_RANDOM`).
     pub read_ahead: AtomicBool,
+    /// The span of records read since the residency pass last took it (`u64::MAX`, 0 when
+    /// none): that pass releases it often, where a sweep of every cold segment would cost a
+    /// page-table walk per segment ([`crate::flush::release_cold_pages`]).
+    read_lo: AtomicU64,
+    read_hi: AtomicU64,
 }
 
 /// Where an append landed.
@@ -51,7 +56,16 @@ impl CommitLog {
             segs,
             max_offset: AtomicU64::new(0),
             read_ahead: AtomicBool::new(read_ahead),
+            read_lo: AtomicU64::new(u64::MAX),
+            read_hi: AtomicU64::new(0),
         }
+    }
+
+    /// The span of records read since the last call, if any was.
+    pub fn take_read_span(&self) -> Option<(u64, u64)> {
+        let lo = self.read_lo.swap(u64::MAX, Ordering::Relaxed);
+        let hi = self.read_hi.swap(0, Ordering::Relaxed);
+        (lo < hi).then_some((lo, hi))
     }
 
     pub fn seg_size(&self) -> u64 {
@@ -181,6 +195,13 @@ impl CommitLog {
         let pos = (offset - seg.base) as usize;
         if pos + size > seg.file.len() {
             return None;
+        }
+        // Loads first: a drain reads forward, so the stores are rare.
+        if offset < self.read_lo.load(Ordering::Relaxed) {
+            self.read_lo.fetch_min(offset, Ordering::Relaxed);
+        }
+        if end > self.read_hi.load(Ordering::Relaxed) {
+            self.read_hi.fetch_max(end, Ordering::Relaxed);
         }
         Some(seg.file.bytes(pos, size))
     }

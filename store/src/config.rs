@@ -89,8 +89,9 @@ pub struct StoreConfig {
     /// Thrust-specific (`truncateOnOldCorruption`).
     pub truncate_on_old_corruption: bool,
     /// Bytes of the CommitLog, ending at its write position, whose mapped pages stay in the
-    /// process's resident set; every 100 ms the pages below (and the cold part of every
-    /// consume queue file) are released with `MADV_DONTNEED`, which keeps them in the page
+    /// process's resident set; the pages below (records read: every 20 ms; all, and the cold
+    /// part of every consume queue file: every 100 ms and every second) are released with
+    /// `MADV_DONTNEED`, which keeps them in the page
     /// cache and on disk. Bounds the broker's RSS to this window instead of to the data
     /// written. `0` keeps every touched page resident (Java's behaviour). Thrust-specific
     /// (`commitLogResidentWindow`; Java has no equivalent), default 8 MiB: the pages the

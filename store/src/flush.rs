@@ -294,14 +294,19 @@ pub(crate) fn flush_logics(inner: &Inner) -> Result<()> {
     inner.checkpoint.flush()
 }
 
-/// How often cold CommitLog pages are released ([`release_cold_pages`]). A drain of an old
-/// backlog re-faults pages at up to ~150 MB/s, so this period bounds how far RSS overshoots
-/// the window; releasing a range that holds no pages costs only a page-table walk.
-const RELEASE_INTERVAL: Duration = Duration::from_millis(100);
+/// How often the CommitLog records read since the last round are released, when cold
+/// ([`release_read_pages`]). A drain of an old backlog re-faults pages at up to ~150 MB/s, so this
+/// period bounds how far RSS overshoots the window.
+const RELEASE_INTERVAL: Duration = Duration::from_millis(20);
+
+/// Every this many rounds, every cold CommitLog page is released ([`release_cold_pages`]), also
+/// those a reader other than the record reads touched (replication, recovery); releasing a range
+/// that holds no pages costs only a page-table walk, but one per segment.
+const SWEEP_EVERY: u32 = 5;
 
 /// Consume-queue files are released every this many rounds: there can be thousands of them, one
 /// madvise each, and they grow ~50 times slower than the CommitLog.
-const CQ_RELEASE_EVERY: u32 = 10;
+const CQ_RELEASE_EVERY: u32 = 50;
 
 /// Bytes at the end of each consume queue kept resident: the part tail consumers read.
 const CQ_RESIDENT_WINDOW: u64 = 64 * 1024;
@@ -339,14 +344,40 @@ pub(crate) fn release_cold_pages(inner: &Inner, with_queues: bool) {
     }
 }
 
+/// Releases the cold part of the CommitLog records read since the last round: what a drain of an
+/// old backlog faulted in, without a walk of every cold segment.
+pub(crate) fn release_read_pages(inner: &Inner) {
+    let window = inner.cfg().commit_log_resident_window;
+    let Some((lo, hi)) = inner.commitlog.take_read_span() else {
+        return;
+    };
+    if window == 0 {
+        return;
+    }
+    let hot_from = inner.commitlog.max_offset().saturating_sub(window);
+    release_range(&inner.commitlog.segs, lo, hi.min(hot_from));
+}
+
 /// Release every segment's pages below the queue offset `hot_from`.
 fn release_below(segs: &SegmentQueue, hot_from: u64) {
+    release_range(segs, 0, hot_from);
+}
+
+/// Release the pages of `[from, to)` (offsets of the segment queue), segment by segment.
+fn release_range(segs: &SegmentQueue, from: u64, to: u64) {
+    if from >= to {
+        return;
+    }
     for seg in segs.snapshot() {
-        if seg.base >= hot_from {
+        if seg.base >= to {
             break;
         }
-        let len = (hot_from.min(seg.end()) - seg.base) as usize;
-        if let Err(e) = seg.file.release_resident(0, len) {
+        if seg.end() <= from {
+            continue;
+        }
+        let start = from.saturating_sub(seg.base) as usize;
+        let end = (to.min(seg.end()) - seg.base) as usize;
+        if let Err(e) = seg.file.release_resident(start, end - start) {
             // Only residency is at stake, never data: note it and go on.
             warn!(error = %e, file = %seg.file.path().display(), "madvise failed");
         }
@@ -419,11 +450,15 @@ pub(crate) fn spawn_logics_flusher(inner: &Arc<Inner>, alive: Weak<()>) -> Resul
     let mut last_release = Instant::now();
     let mut rounds = 0u32;
     spawn_loop("store-flush-logics", inner, alive, move |inner| {
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(RELEASE_INTERVAL);
         if last_release.elapsed() >= RELEASE_INTERVAL {
             last_release = Instant::now();
             rounds = rounds.wrapping_add(1);
-            release_cold_pages(inner, rounds % CQ_RELEASE_EVERY == 0);
+            if rounds % SWEEP_EVERY == 0 {
+                release_cold_pages(inner, rounds % CQ_RELEASE_EVERY == 0);
+            } else {
+                release_read_pages(inner);
+            }
         }
         if last.elapsed() < inner.cfg().flush_interval_consume_queue {
             return;
@@ -439,6 +474,42 @@ pub(crate) fn spawn_logics_flusher(inner: &Arc<Inner>, alive: Weak<()>) -> Resul
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    /// The records a reader faulted in below the window leave the resident set at the next
+    /// round, without a sweep; a read in the window stays.
+    #[test]
+    fn cold_records_read_are_released_at_the_next_round() {
+        let dir = crate::testutil::TempDir::new("read-residency");
+        let mut cfg =
+            crate::StoreConfig::new(dir.path()).with_small_files(1 << 20, 1000, 64, 40_000);
+        cfg.commit_log_resident_window = 128 * 1024;
+        let store = crate::Store::open(cfg).unwrap();
+        let mut msg = crate::store::tests::message();
+        msg.body = bytes::Bytes::from(vec![b'z'; 500]);
+        for _ in 0..5000 {
+            store.put(msg.clone()).unwrap();
+        }
+        let inner = &store.inner;
+        crate::flush::release_cold_pages(inner, false);
+        let first = inner.commitlog.segs.snapshot()[0].file.clone();
+        let span = 64 * 1024;
+        let read = inner.commitlog.read(4096, span).unwrap();
+        // Touch every byte, as a socket write does. (The store's own flusher may release them
+        // before this test does; either way they are out of the resident set below.)
+        std::hint::black_box(read.iter().map(|b| u64::from(*b)).sum::<u64>());
+        crate::flush::release_read_pages(inner);
+        assert_eq!(first.present_pages(8192, span - 8192), 0, "released");
+        assert_eq!(&read[..], first.read(4096, span), "the view still reads");
+        assert_eq!(inner.commitlog.take_read_span(), None, "the span was taken");
+        let end = inner.commitlog.max_offset();
+        let hot = inner.commitlog.read(end - 4096, 4096).unwrap();
+        std::hint::black_box(hot.iter().map(|b| u64::from(*b)).sum::<u64>());
+        crate::flush::release_read_pages(inner);
+        let tail = inner.commitlog.segs.snapshot().last().unwrap().clone();
+        let pos = (end - 4096 - tail.base) as usize;
+        assert!(tail.file.present_pages(pos, 4096) > 0, "the window stays");
+        store.shutdown().unwrap();
+    }
 
     /// The residency policy releases the CommitLog below its window and the cold part of each
     /// consume queue; the released bytes read back identical and the store keeps working.
