@@ -1,5 +1,6 @@
 //! Numbers as Java prints them, for values a Java tool parses or shows as text: `Double.toString`
-//! (`String.valueOf(double)`), `String.format("%.Nf")` and `MixAll.humanReadableByteCount`.
+//! (`String.valueOf(double)`), `String.format("%.Nf")` and `MixAll.humanReadableByteCount`; and
+//! the civil date that Java's date patterns print.
 //!
 //! Java's `%.Nf` rounds the shortest decimal form of the double half-up (`0.125` → `0.13`,
 //! `1.005` → `1.01`); Rust's `{:.N}` rounds the exact binary value half-to-even, so the two
@@ -111,9 +112,32 @@ pub fn human_bytes(bytes: i64, si: bool) -> String {
     format!("{} {}{i}B", fixed(value, 1), char::from(prefix))
 }
 
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm), for
+/// timestamps printed in Java's date patterns.
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_414), (2025, 11, 22));
+        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+    }
 
     #[test]
     fn double_to_string() {

@@ -63,6 +63,7 @@ pub mod connection;
 pub mod error;
 pub mod header;
 pub mod headers;
+pub mod java_opts;
 pub mod jfmt;
 pub mod props;
 pub mod reject;

@@ -114,14 +114,7 @@ impl ProxyConfig {
 
     /// The TLS key and certificate files, Java's defaults under the proxy home when unset.
     pub fn tls_paths(&self) -> (String, String) {
-        let home = proxy_home(
-            |k| std::env::var(k).ok(),
-            &[
-                std::env::var("JAVA_OPT").unwrap_or_default(),
-                std::env::var("JAVA_OPT_EXT").unwrap_or_default(),
-            ]
-            .join(" "),
-        );
+        let home = proxy_home(|k| std::env::var(k).ok(), &remoting::java_opts::from_env());
         let key = self.tls_key_path.clone();
         let cert = self.tls_cert_path.clone();
         (
@@ -149,14 +142,8 @@ fn proxy_home(env: impl Fn(&str) -> Option<String>, java_opts: &str) -> String {
     if let Some(home) = env("RMQ_PROXY_HOME").filter(|h| !h.is_empty()) {
         return home;
     }
-    let property = java_opts.split_whitespace().rev().find_map(|w| {
-        let rest = w.strip_prefix("-DRMQ_PROXY_HOME")?;
-        match rest.strip_prefix('=') {
-            Some(v) => Some(v.to_string()),
-            None => rest.is_empty().then(String::new),
-        }
-    });
-    property
+    remoting::java_opts::property(java_opts, "RMQ_PROXY_HOME")
+        .map(str::to_string)
         .or_else(|| env("ROCKETMQ_HOME"))
         .unwrap_or_else(|| "./".into())
 }

@@ -116,25 +116,15 @@ impl TlsSettings {
     /// The settings of this process: the `-Dtls.*` words of `$JAVA_OPT` and `$JAVA_OPT_EXT`,
     /// then the `tls.config.file` file if it exists.
     pub fn from_env() -> Result<TlsSettings, TlsError> {
-        let opts = [
-            std::env::var("JAVA_OPT").unwrap_or_default(),
-            std::env::var("JAVA_OPT_EXT").unwrap_or_default(),
-        ];
-        let mut settings = TlsSettings::from_java_opts(&opts.join(" "));
+        let mut settings = TlsSettings::from_java_opts(&crate::java_opts::from_env());
         settings.read_config_file()?;
         Ok(settings)
     }
 
-    /// The settings the `-Dkey=value` words of `opts` give (split on white space, as the
-    /// scripts' unquoted `${JAVA_OPT}` is); other words are JVM options and are skipped.
+    /// The settings the `-Dkey=value` words of `opts` give ([`crate::java_opts`]).
     pub fn from_java_opts(opts: &str) -> TlsSettings {
         let mut settings = TlsSettings::default();
-        for word in opts.split_whitespace() {
-            let Some(prop) = word.strip_prefix("-D") else {
-                continue;
-            };
-            // `-Dkey` alone sets the property to "".
-            let (key, value) = prop.split_once('=').unwrap_or((prop, ""));
+        for (key, value) in crate::java_opts::properties(opts) {
             settings.set(key, value);
         }
         settings
