@@ -36,11 +36,20 @@ pub(crate) struct CommitLog {
     max_offset: AtomicU64,
     /// `dataReadAheadEnable`: new segments read ahead (else `MADV_RANDOM`).
     pub read_ahead: AtomicBool,
-    /// The span of records read since the residency pass last took it (`u64::MAX`, 0 when
-    /// none): that pass releases it often, where a sweep of every cold segment would cost a
-    /// page-table walk per segment ([`crate::flush::release_cold_pages`]).
-    read_lo: AtomicU64,
-    read_hi: AtomicU64,
+    /// `commit_log_resident_window`: reads that end below the last this many bytes are cold.
+    resident_window: u64,
+    cold_reads: ColdReads,
+}
+
+/// The span of cold records read since the residency pass last took it (`u64::MAX`, 0 when
+/// none): that pass releases it often, where a sweep of every cold segment would cost a
+/// page-table walk per segment ([`crate::flush::release_read_pages`]). On a cache line of its
+/// own, apart from `max_offset`, which every append stores and every read loads.
+#[derive(Debug)]
+#[repr(align(64))]
+struct ColdReads {
+    lo: AtomicU64,
+    hi: AtomicU64,
 }
 
 /// Where an append landed.
@@ -51,20 +60,23 @@ pub(crate) struct Appended {
 }
 
 impl CommitLog {
-    pub fn new(segs: SegmentQueue, read_ahead: bool) -> CommitLog {
+    pub fn new(segs: SegmentQueue, read_ahead: bool, resident_window: u64) -> CommitLog {
         CommitLog {
             segs,
             max_offset: AtomicU64::new(0),
             read_ahead: AtomicBool::new(read_ahead),
-            read_lo: AtomicU64::new(u64::MAX),
-            read_hi: AtomicU64::new(0),
+            resident_window,
+            cold_reads: ColdReads {
+                lo: AtomicU64::new(u64::MAX),
+                hi: AtomicU64::new(0),
+            },
         }
     }
 
-    /// The span of records read since the last call, if any was.
-    pub fn take_read_span(&self) -> Option<(u64, u64)> {
-        let lo = self.read_lo.swap(u64::MAX, Ordering::Relaxed);
-        let hi = self.read_hi.swap(0, Ordering::Relaxed);
+    /// The span of cold records read since the last call, if any was.
+    pub fn take_cold_reads(&self) -> Option<(u64, u64)> {
+        let lo = self.cold_reads.lo.swap(u64::MAX, Ordering::Relaxed);
+        let hi = self.cold_reads.hi.swap(0, Ordering::Relaxed);
         (lo < hi).then_some((lo, hi))
     }
 
@@ -188,7 +200,8 @@ impl CommitLog {
     /// written, or spanning segments).
     pub fn read(&self, offset: u64, size: usize) -> Option<Bytes> {
         let end = offset.checked_add(size as u64)?;
-        if end > self.max_offset() {
+        let max = self.max_offset();
+        if end > max {
             return None;
         }
         let seg = self.segs.find(offset)?;
@@ -196,14 +209,21 @@ impl CommitLog {
         if pos + size > seg.file.len() {
             return None;
         }
-        // Loads first: a drain reads forward, so the stores are rare.
-        if offset < self.read_lo.load(Ordering::Relaxed) {
-            self.read_lo.fetch_min(offset, Ordering::Relaxed);
-        }
-        if end > self.read_hi.load(Ordering::Relaxed) {
-            self.read_hi.fetch_max(end, Ordering::Relaxed);
+        if self.resident_window > 0 && end < max.saturating_sub(self.resident_window) {
+            self.note_cold_read(offset, end);
         }
         Some(seg.file.bytes(pos, size))
+    }
+
+    /// Widens the cold span; loads first, as a drain reads forward and the stores are rare.
+    fn note_cold_read(&self, offset: u64, end: u64) {
+        let span = &self.cold_reads;
+        if offset < span.lo.load(Ordering::Relaxed) {
+            span.lo.fetch_min(offset, Ordering::Relaxed);
+        }
+        if end > span.hi.load(Ordering::Relaxed) {
+            span.hi.fetch_max(end, Ordering::Relaxed);
+        }
     }
 
     /// Java `checkInMemByCommitOffset` (5.3.3): the record's bytes are written and resident in

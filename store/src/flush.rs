@@ -347,15 +347,9 @@ pub(crate) fn release_cold_pages(inner: &Inner, with_queues: bool) {
 /// Releases the cold part of the CommitLog records read since the last round: what a drain of an
 /// old backlog faulted in, without a walk of every cold segment.
 pub(crate) fn release_read_pages(inner: &Inner) {
-    let window = inner.cfg().commit_log_resident_window;
-    let Some((lo, hi)) = inner.commitlog.take_read_span() else {
-        return;
-    };
-    if window == 0 {
-        return;
+    if let Some((lo, hi)) = inner.commitlog.take_cold_reads() {
+        release_range(&inner.commitlog.segs, lo, hi);
     }
-    let hot_from = inner.commitlog.max_offset().saturating_sub(window);
-    release_range(&inner.commitlog.segs, lo, hi.min(hot_from));
 }
 
 /// Release every segment's pages below the queue offset `hot_from`.
@@ -500,7 +494,11 @@ mod tests {
         crate::flush::release_read_pages(inner);
         assert_eq!(first.present_pages(8192, span - 8192), 0, "released");
         assert_eq!(&read[..], first.read(4096, span), "the view still reads");
-        assert_eq!(inner.commitlog.take_read_span(), None, "the span was taken");
+        assert_eq!(
+            inner.commitlog.take_cold_reads(),
+            None,
+            "the span was taken"
+        );
         let end = inner.commitlog.max_offset();
         let hot = inner.commitlog.read(end - 4096, 4096).unwrap();
         std::hint::black_box(hot.iter().map(|b| u64::from(*b)).sum::<u64>());

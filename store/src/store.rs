@@ -244,6 +244,7 @@ impl Store {
                 DirSync::Immediate,
             )?,
             cfg.data_read_ahead_enable,
+            cfg.commit_log_resident_window,
         );
         if !cfg.data_read_ahead_enable {
             // Java `CommitLog.load`: every segment found is read without read-ahead.
