@@ -87,7 +87,7 @@ pub struct Progress {
     pub first_error: Mutex<Option<String>>,
     /// Send→receive latencies of stamped messages sent at or after `stamped_from` ns.
     pub latency: Mutex<Histogram>,
-    pub stamped_from: AtomicU64,
+    pub stamped_from: Arc<AtomicU64>,
     pub stop: AtomicBool,
 }
 
@@ -104,12 +104,17 @@ impl Consumer {
         o: &Opts,
         start: Vec<i64>,
         target: Option<Vec<i64>>,
-        clock: Option<Instant>,
+        clock: Option<(Instant, Arc<AtomicU64>)>,
     ) -> Consumer {
         let clients: Vec<Arc<Client>> = (0..o.connections)
             .map(|_| Arc::new(Client::new()))
             .collect();
-        let progress = Arc::new(Progress::default());
+        let mut progress = Progress::default();
+        if let Some((_, from)) = &clock {
+            progress.stamped_from = from.clone();
+        }
+        let progress = Arc::new(progress);
+        let clock = clock.map(|(c, _)| c);
         let mut tasks = Vec::new();
         for (q, &offset) in start.iter().enumerate() {
             let target = target.as_ref().map(|t| t[q]);

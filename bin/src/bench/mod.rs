@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod consume;
 pub mod frame;
+pub mod latency;
 pub mod produce;
 
 use std::collections::BTreeMap;
@@ -166,6 +167,10 @@ impl Histogram {
         }
         self.total += other.total;
         self.max = self.max.max(other.max);
+    }
+
+    pub fn samples(&self) -> u64 {
+        self.total
     }
 
     /// The value at quantile `q` (0..=1), 0 when empty.

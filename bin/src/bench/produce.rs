@@ -8,7 +8,7 @@
 //! waiting for anything (the broker does not answer them).
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicI64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -56,6 +56,10 @@ pub const USAGE: &str = "thrust-bench produce --addr HOST:PORT --topic T [--crea
 [--seconds 20 | --messages N] [--warmup-seconds 2] [--pid BROKER_PID] [--serialize json|rocketmq] \
 [--group G] [--no-create]";
 
+/// How far behind its schedule a paced connection may fall and still catch up: a timer that
+/// wakes a little late must not lower the rate, a long stall must not end in a huge burst.
+const CATCH_UP: Duration = Duration::from_millis(50);
+
 const WARMUP: u8 = 0;
 const MEASURE: u8 = 1;
 const STOP: u8 = 2;
@@ -66,6 +70,9 @@ pub struct Shared {
     budget: AtomicI64,
     limited: bool,
     pub clock: Instant,
+    /// When the measured window began, ns since `clock` (`u64::MAX` before): stamps from then
+    /// on are counted by a consumer of the same run.
+    pub measure_ns: Arc<AtomicU64>,
 }
 
 impl Shared {
@@ -75,10 +82,13 @@ impl Shared {
             budget: AtomicI64::new(messages.map_or(i64::MAX, |m| m as i64)),
             limited: messages.is_some(),
             clock,
+            measure_ns: Arc::new(AtomicU64::new(u64::MAX)),
         })
     }
 
     pub fn measure(&self) {
+        let now = self.clock.elapsed().as_nanos() as u64;
+        self.measure_ns.store(now, Ordering::SeqCst);
         self.phase.store(MEASURE, Ordering::SeqCst);
     }
 
@@ -391,7 +401,7 @@ impl Conn {
                 busy += 1;
                 sent += 1;
                 if let Some(iv) = self.interval {
-                    next_at = (next_at + iv).max(Instant::now() - iv * 4);
+                    next_at = (next_at + iv).max(Instant::now() - CATCH_UP);
                 }
             }
             if !out.is_empty() {

@@ -8,6 +8,7 @@
 //!              [--seconds 20 | --messages N] [--warmup-seconds 2] [--pid BROKER_PID]
 //! thrust-bench consume --addr HOST:PORT --topic T --group G [--from first|last]
 //!              [--connections 1] [--mode drain|tail] [--seconds N] [--batch 32] [--commit]
+//! thrust-bench latency --addr HOST:PORT --topic T [--rate 1000] [--seconds 10] [--size 1024]
 //! ```
 //! Every mode prints human lines and `key=value` lines for scripts (`bench/remoting-compare.sh`).
 //! With `--pid` (a broker on this machine) it adds the broker's CPU µs per message over the
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
     let usage = match mode.as_str() {
         "produce" => bench::produce::USAGE,
         "consume" => bench::consume::USAGE,
+        "latency" => bench::latency::USAGE,
         "-h" | "--help" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
         match mode.as_str() {
             "produce" => bench::produce::run(&args).await,
             "consume" => bench::consume::run(&args).await,
+            "latency" => bench::latency::run(&args).await,
             _ => unreachable!(),
         }
     });
