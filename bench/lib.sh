@@ -230,3 +230,54 @@ bench_ours_namesrv() {
     ns="127.0.0.1:$port"
     bench_log "NameServer (ours) at $ns"
 }
+
+# bench_start_broker KIND DIR NAME [KEY=VALUE...]: starts one broker of KIND (ours:
+# $work/bin/mqbroker; java: BrokerStartup 5.3.3, -Xms1g -Xmx1g and BENCH_JVM_OPTS as
+# bin/runbroker.sh) named NAME with a fresh store in DIR, on a free port of 127.0.0.1, pinned like
+# the servers, added to $pids; waits for its boot line. broker.conf has the keys both brokers
+# take alike (ASYNC_MASTER, ASYNC_FLUSH, auto-created topics and groups, the NameServer $ns when
+# set); each KEY=VALUE replaces the key of that name. Sets $broker (pid) and $broker_port.
+bench_start_broker() {
+    local kind=$1 dir=$2 name=$3 kv key
+    shift 3
+    mkdir -p "$dir"
+    broker_port=$(bench_free_broker_port)
+    {
+        echo "brokerClusterName=BenchCluster"
+        echo "brokerName=$name"
+        echo "brokerId=0"
+        echo "brokerRole=ASYNC_MASTER"
+        echo "flushDiskType=ASYNC_FLUSH"
+        echo "listenPort=$broker_port"
+        echo "haListenPort=$((broker_port + 1))"
+        echo "bindAddress=127.0.0.1"
+        echo "brokerIP1=127.0.0.1"
+        echo "brokerIP2=127.0.0.1"
+        [[ -z "${ns:-}" ]] || echo "namesrvAddr=$ns"
+        echo "storePathRootDir=$dir/store"
+        echo "storePathCommitLog=$dir/store/commitlog"
+        echo "autoCreateTopicEnable=true"
+        echo "autoCreateSubscriptionGroup=true"
+    } > "$dir/broker.conf"
+    for kv in "$@"; do
+        key=${kv%%=*}
+        sed -i "/^$key=/d" "$dir/broker.conf"
+        echo "$kv" >> "$dir/broker.conf"
+    done
+    if [[ $kind == java ]]; then
+        ROCKETMQ_HOME="$dir" "${BENCH_SERVER_TASKSET[@]}" java -Xms1g -Xmx1g "${BENCH_JVM_OPTS[@]}" \
+            "-Duser.home=$dir" -cp "$BENCH_CACHE/java/broker-5.3.3/*" \
+            org.apache.rocketmq.broker.BrokerStartup -c "$dir/broker.conf" > "$dir/stdout" 2>&1 &
+    else
+        ROCKETMQ_HOME="$dir" HOME="$dir" "${BENCH_SERVER_TASKSET[@]}" "$work/bin/mqbroker" \
+            -c "$dir/broker.conf" > "$dir/stdout" 2>&1 &
+    fi
+    broker=$!
+    pids+=("$broker")
+    if ! bench_wait_line "$dir/stdout" 'boot success' 120 "$broker"; then
+        echo "the $kind broker did not start:" >&2
+        tail -n 40 "$dir/stdout" >&2
+        exit 1
+    fi
+    bench_log "$kind broker $name up (pid $broker, 127.0.0.1:$broker_port)"
+}

@@ -8,7 +8,7 @@ use super::produce::{self, Mode, Shared};
 use super::{admin, consume, Args, BrokerWatch};
 
 pub const USAGE: &str = "thrust-bench latency --addr HOST:PORT --topic T [--rate 1000] \
-[--seconds 10] [--warmup-seconds 1] [--size 1024] [--connections 1] [--inflight 16] \
+[--seconds 10] [--warmup-seconds 1] [--size 1024] [--connections 1] [--inflight 64] \
 [--create-queues 8] [--group G] [--consumer-connections 1] [--pid BROKER_PID] \
 [--serialize json|rocketmq] [--no-create]";
 
@@ -19,7 +19,7 @@ pub async fn run(args: &Args) -> Result<(), String> {
         return Err("--rate must be positive".into());
     }
     let serialize = super::serialize_type(args)?;
-    let inflight = args.number("inflight", 16)?;
+    let inflight = args.number("inflight", 64)?;
     let p = produce::Opts {
         addr: args.required("addr")?,
         topic: args.required("topic")?,
