@@ -237,6 +237,8 @@ pub fn status_kib(pid: u32, field: &str) -> Option<u64> {
 pub struct BrokerWatch {
     pid: Option<u32>,
     start: Option<u64>,
+    /// The tool's own CPU at the start: a tool near 100 % of its CPUs measures itself.
+    tool_start: Option<u64>,
 }
 
 impl BrokerWatch {
@@ -248,16 +250,27 @@ impl BrokerWatch {
                 );
             }
         }
-        BrokerWatch { pid, start: None }
+        BrokerWatch {
+            pid,
+            start: None,
+            tool_start: None,
+        }
     }
 
     pub fn start(&mut self) {
         self.start = self.pid.and_then(cpu_micros);
+        self.tool_start = cpu_micros(std::process::id());
     }
 
     /// Prints CPU µs per message over the window (since [`BrokerWatch::start`]) and the
     /// broker's VmHWM / VmRSS / RssAnon now.
     pub fn report(&self, messages: u64, window: Duration) {
+        if let (Some(a), Some(b)) = (self.tool_start, cpu_micros(std::process::id())) {
+            let cores = b.saturating_sub(a) as f64 / window.as_micros().max(1) as f64;
+            let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+            println!("tool CPU: {cores:.2} cores busy of the {cpus} it may use");
+            println!("tool_cpu_cores={cores:.3}");
+        }
         let Some(pid) = self.pid else { return };
         if let (Some(a), Some(b)) = (self.start, cpu_micros(pid)) {
             let used = b.saturating_sub(a);
