@@ -6,8 +6,8 @@
 #   bench/remoting-compare.sh                 # one round, 20 s per load, a 2 GiB backlog to drain
 #   QUICK=1 bench/remoting-compare.sh         # a few seconds per load, a 100 MiB backlog
 #   ROUNDS=3 bench/remoting-compare.sh        # three rounds, the order alternating; medians
-#   RUN_SECONDS=20 WARMUP_SECONDS=2 JIT_SECONDS=15 SIZE=1024 SCALE=1 LAT_RATE=10000 DD_MIB=1024 PIN=1 \
-#     ORDER="ours java" bench/remoting-compare.sh
+#   RUN_SECONDS=20 WARMUP_SECONDS=2 JIT_SECONDS=15 SIZE=1024 SCALE=1 LAT_RATE=10000 DD_MIB=1024 \
+#     DRAIN_PIPELINE=4 DRAIN_CONNECTIONS=2 PIN=1 ORDER="ours java" bench/remoting-compare.sh
 #
 # Per broker and round, each on a fresh store (broker.conf: 127.0.0.1, ASYNC_MASTER, ASYNC_FLUSH,
 # auto-created topics and groups; Java with -Xms1g -Xmx1g and G1 as bin/runbroker.sh), SIZE-byte
@@ -18,7 +18,8 @@
 #   batches         16 × 16, batches of 16 (SEND_BATCH_MESSAGE): msg/s and MiB/s, also as % of
 #                   the disk's raw write bandwidth
 #   drain           a backlog of SCALE × 2 GiB (written in batches), then PULL_MESSAGE with long
-#                   polling on 1 connection until every queue's max offset: msg/s
+#                   polling, DRAIN_PIPELINE (4) pulls in flight per queue on DRAIN_CONNECTIONS (2)
+#                   connections, until every queue's max offset: msg/s
 #   tail latency    LAT_RATE msg/s produced with the send time in the body, tail-consumed by
 #                   long-polling pulls: send→receive p50/p99
 #   SYNC_FLUSH      a second broker with flushDiskType=SYNC_FLUSH, 64 connections sync: msg/s
@@ -38,6 +39,8 @@ quick=${QUICK:-0}
 rounds=${ROUNDS:-1}
 size=${SIZE:-1024}
 lat_rate=${LAT_RATE:-10000}
+drain_pipeline=${DRAIN_PIPELINE:-4}
+drain_connections=${DRAIN_CONNECTIONS:-2}
 if ((quick)); then
     secs=${RUN_SECONDS:-3} warm=${WARMUP_SECONDS:-1} scale=${SCALE:-0.05} dd_mib=${DD_MIB:-256}
     jit=${JIT_SECONDS:-3}
@@ -115,7 +118,7 @@ run_async() {
     measure "$kind" "$r" backlog produce --addr "$addr" --size "$size" --topic Backlog \
         --connections 16 --inflight 16 --batch 16 --messages "$backlog_msgs" --warmup-seconds 0
     measure "$kind" "$r" drain consume --addr "$addr" --topic Backlog --group "drain_$kind" \
-        --mode drain --pid "$broker"
+        --mode drain --pipeline "$drain_pipeline" --connections "$drain_connections" --pid "$broker"
     res[drain_rate.$k]=$(kv "$work/$k.drain" msg_per_s)
     [[ "$(kv "$work/$k.drain" drained)" == 1 ]] || res[drain_rate.$k]=n/a
 

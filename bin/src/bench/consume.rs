@@ -3,9 +3,13 @@
 //! commit-offset flag). `drain` reads every queue up to the max offset it had at the start
 //! (GET_MAX_OFFSET) and reports the rate; `tail` keeps pulling for `--seconds`.
 //!
+//! A drain may keep `--pipeline` pulls in flight per queue (a Java consumer keeps one), so that
+//! the broker's read path, not the round trip, sets the rate.
+//!
 //! The subscription travels with each pull (the subscription flag, expression `*`), so neither
 //! broker needs a heartbeat from the tool.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -13,14 +17,15 @@ use std::time::{Duration, Instant};
 use remoting::code::request as rq;
 use remoting::code::response as rc;
 use remoting::headers::{PullMessageRequestHeader, PullMessageResponseHeader};
-use remoting::{Client, Command};
+use remoting::{Client, Command, RemotingError};
+use tokio::task::JoinHandle;
 
 use super::frame::STAMP_MAGIC;
 use super::{admin, Args, BrokerWatch, Histogram};
 
 pub const USAGE: &str = "thrust-bench consume --addr HOST:PORT --topic T --group G \
 [--from first|last] [--connections 1] [--mode drain|tail] [--seconds N] [--batch 32] \
-[--queues N] [--commit] [--suspend-ms 15000] [--pid BROKER_PID] [--serialize json|rocketmq]";
+[--pipeline 1] [--queues N] [--commit] [--suspend-ms 15000] [--pid BROKER_PID] [--serialize json|rocketmq]";
 
 const FLAG_COMMIT_OFFSET: i32 = 0x1;
 const FLAG_SUSPEND: i32 = 0x2;
@@ -35,6 +40,8 @@ pub struct Opts {
     pub drain: bool,
     pub seconds: f64,
     pub batch: i32,
+    /// Pulls in flight per queue in a drain.
+    pub pipeline: usize,
     pub queues: Option<i32>,
     pub commit: bool,
     pub suspend: Duration,
@@ -66,14 +73,15 @@ pub fn parse(args: &Args) -> Result<Opts, String> {
         // A drain stops at its target; the limit only ends a drain that cannot finish.
         seconds: args.number("seconds", if drain { 600.0 } else { 20.0 })?,
         batch: args.number("batch", 32)?,
+        pipeline: args.number("pipeline", 1)?,
         queues: args.optional("queues")?,
         commit: args.switch("commit"),
         suspend: Duration::from_millis(args.number("suspend-ms", 15_000)?),
         pid: args.optional("pid")?,
         serialize: super::serialize_type(args)?,
     };
-    if o.connections < 1 || o.batch < 1 {
-        return Err("--connections and --batch must be positive".into());
+    if o.connections < 1 || o.batch < 1 || o.pipeline < 1 {
+        return Err("--connections, --batch and --pipeline must be positive".into());
     }
     Ok(o)
 }
@@ -128,6 +136,7 @@ impl Consumer {
                 group: o.group.clone(),
                 queue: q as i32,
                 batch: o.batch,
+                pipeline: o.pipeline,
                 commit: o.commit,
                 suspend: o.suspend,
                 serialize: o.serialize,
@@ -166,6 +175,7 @@ struct Puller {
     group: String,
     queue: i32,
     batch: i32,
+    pipeline: usize,
     commit: bool,
     suspend: Duration,
     serialize: remoting::SerializeType,
@@ -189,41 +199,76 @@ impl Puller {
         first.get_or_insert(why);
     }
 
+    /// PULL_MESSAGE of `queue_offset` on its own task.
+    fn spawn_pull(&self, offset: i64) -> JoinHandle<Result<Command, RemotingError>> {
+        let mut sys_flag = FLAG_SUSPEND | FLAG_SUBSCRIPTION;
+        if self.commit && offset > 0 {
+            sys_flag |= FLAG_COMMIT_OFFSET;
+        }
+        let h = PullMessageRequestHeader {
+            consumer_group: self.group.clone(),
+            topic: self.topic.clone(),
+            queue_id: self.queue,
+            queue_offset: offset,
+            max_msg_nums: self.batch,
+            sys_flag,
+            commit_offset: offset,
+            suspend_timeout_millis: self.suspend.as_millis() as i64,
+            subscription: Some("*".into()),
+            sub_version: 0,
+            expression_type: Some("TAG".into()),
+            max_msg_bytes: None,
+            request_source: None,
+            proxy_froward_client_id: None,
+        };
+        let mut cmd = Command::request(rq::PULL_MESSAGE).with_header(&h);
+        cmd.serialize_type = self.serialize;
+        let timeout = self.suspend + Duration::from_secs(15);
+        let (client, addr) = (self.client.clone(), self.addr.clone());
+        tokio::spawn(async move { client.invoke(&addr, cmd, timeout).await })
+    }
+
+    /// Pulls from `offset` until `target` (a drain) or the stop. A drain keeps up to
+    /// `pipeline` pulls in flight at consecutive offsets (`batch` apart, as a queue's offsets
+    /// are dense); a reply that ends elsewhere drops the pulls after it and starts again from
+    /// its `nextBeginOffset`.
     async fn run(self, mut offset: i64, target: Option<i64>) {
         let mut errors = 0;
+        let mut window: VecDeque<(i64, JoinHandle<Result<Command, RemotingError>>)> =
+            VecDeque::new();
+        let mut next_ask = offset;
         while !self.progress.stop.load(Ordering::Relaxed) {
-            let mut sys_flag = FLAG_SUSPEND | FLAG_SUBSCRIPTION;
-            if self.commit && offset > 0 {
-                sys_flag |= FLAG_COMMIT_OFFSET;
+            if window.front().map(|w| w.0) != Some(offset) {
+                for (_, pull) in window.drain(..) {
+                    pull.abort();
+                }
+                next_ask = offset;
             }
-            let h = PullMessageRequestHeader {
-                consumer_group: self.group.clone(),
-                topic: self.topic.clone(),
-                queue_id: self.queue,
-                queue_offset: offset,
-                max_msg_nums: self.batch,
-                sys_flag,
-                commit_offset: offset,
-                suspend_timeout_millis: self.suspend.as_millis() as i64,
-                subscription: Some("*".into()),
-                sub_version: 0,
-                expression_type: Some("TAG".into()),
-                max_msg_bytes: None,
-                request_source: None,
-                proxy_froward_client_id: None,
+            while window.is_empty()
+                || (window.len() < self.pipeline && target.is_some_and(|t| next_ask < t))
+            {
+                window.push_back((next_ask, self.spawn_pull(next_ask)));
+                next_ask += i64::from(self.batch);
+            }
+            let Some((_, pull)) = window.pop_front() else {
+                continue;
             };
-            let mut cmd = Command::request(rq::PULL_MESSAGE).with_header(&h);
-            cmd.serialize_type = self.serialize;
-            let timeout = self.suspend + Duration::from_secs(15);
-            let reply = match self.client.invoke(&self.addr, cmd, timeout).await {
-                Ok(r) => r,
-                Err(e) => {
-                    self.failed(rc::RPC_TIME_OUT, format!("queue {}: {e}", self.queue));
+            let reply = match pull.await {
+                Ok(Ok(r)) => r,
+                failed => {
+                    let why = match failed {
+                        Ok(Err(e)) => e.to_string(),
+                        Err(e) => e.to_string(),
+                        Ok(Ok(_)) => String::new(),
+                    };
+                    self.failed(rc::RPC_TIME_OUT, format!("queue {}: {why}", self.queue));
                     errors += 1;
                     if errors > 10 {
-                        return;
+                        break;
                     }
                     tokio::time::sleep(Duration::from_millis(100)).await;
+                    // Ask the same offset again, after the pulls behind it.
+                    window.clear();
                     continue;
                 }
             };
@@ -250,14 +295,17 @@ impl Puller {
                     );
                     errors += 1;
                     if errors > 10 {
-                        return;
+                        break;
                     }
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             }
             if target.is_some_and(|t| offset >= t) {
-                return;
+                break;
             }
+        }
+        for (_, pull) in window {
+            pull.abort();
         }
     }
 
@@ -343,12 +391,13 @@ pub async fn run(args: &Args) -> Result<(), String> {
     };
     let backlog: i64 = max.iter().sum::<i64>() - start.iter().sum::<i64>();
     println!(
-        "consume ({}): topic {} ({queues} queues), group {}, {} connection(s), {} per pull, {backlog} messages up to the max offsets",
+        "consume ({}): topic {} ({queues} queues), group {}, {} connection(s), {} per pull, {} in flight per queue, {backlog} messages up to the max offsets",
         if o.drain { "drain" } else { "tail" },
         o.topic,
         o.group,
         o.connections,
-        o.batch
+        o.batch,
+        if o.drain { o.pipeline } else { 1 }
     );
     let mut watch = BrokerWatch::new(o.pid);
     watch.start();

@@ -52,6 +52,7 @@ pub async fn run(args: &Args) -> Result<(), String> {
         drain: false,
         seconds: 0.0,
         batch: 32,
+        pipeline: 1,
         queues: Some(p.queues),
         commit: false,
         suspend: Duration::from_millis(15_000),
