@@ -273,12 +273,61 @@ pub fn next_reply(buf: &mut BytesMut) -> Result<Option<Reply>, String> {
             remark,
         }));
     }
+    if let Some((0, opaque)) = json_code_opaque(header) {
+        return Ok(Some(Reply {
+            code: 0,
+            opaque,
+            remark: None,
+        }));
+    }
+    // A failure (or a header the scan does not follow): the codec's full parse, for the remark.
     let cmd = remoting::codec::json::read_header(header).map_err(|e| e.to_string())?;
     Ok(Some(Reply {
         code: cmd.code,
         opaque: cmd.opaque,
         remark: cmd.remark,
     }))
+}
+
+/// The top-level `code` and `opaque` of a JSON header, read without building the command: a
+/// successful reply needs nothing else. `None` when either is missing or not a plain integer.
+fn json_code_opaque(h: &[u8]) -> Option<(i32, i32)> {
+    let (mut code, mut opaque) = (None, None);
+    let (mut depth, mut i) = (0usize, 0usize);
+    while i < h.len() {
+        match h[i] {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.checked_sub(1)?,
+            b'"' => {
+                let start = i + 1;
+                i = start;
+                while i < h.len() && h[i] != b'"' {
+                    i += if h[i] == b'\\' { 2 } else { 1 };
+                }
+                let key = h.get(start..i)?;
+                if depth == 1 && h.get(i + 1) == Some(&b':') && (key == b"code" || key == b"opaque")
+                {
+                    let digits = h[i + 2..]
+                        .iter()
+                        .take_while(|c| c.is_ascii_digit() || **c == b'-')
+                        .count();
+                    let v: i32 = std::str::from_utf8(&h[i + 2..i + 2 + digits])
+                        .ok()?
+                        .parse()
+                        .ok()?;
+                    if key == b"code" {
+                        code = Some(v);
+                    } else {
+                        opaque = Some(v);
+                    }
+                    i += 1 + digits;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Some((code?, opaque?))
 }
 
 #[cfg(test)]
@@ -296,6 +345,24 @@ mod tests {
             oneway: false,
             stamped: true,
         }
+    }
+
+    #[test]
+    fn json_scan_reads_the_top_level_code_and_opaque_only() {
+        let h = br#"{"code":0,"extFields":{"opaque":"7","msgId":"a\"code\":3","queueId":"1"},"flag":1,"language":"JAVA","opaque":1000000042,"serializeTypeCurrentRPC":"JSON","version":479}"#;
+        assert_eq!(json_code_opaque(h), Some((0, 1_000_000_042)));
+        assert_eq!(
+            json_code_opaque(br#"{"code":-1006,"opaque":5}"#),
+            Some((-1006, 5))
+        );
+        assert_eq!(json_code_opaque(br#"{"flag":1,"opaque":5}"#), None);
+        let mut cmd = Command::response(0, None).with_ext("queueOffset", "12");
+        cmd.opaque = OPAQUE_BASE + 9;
+        cmd.serialize_type = SerializeType::Json;
+        let mut buf = BytesMut::new();
+        remoting::codec::encode(&cmd, &mut buf);
+        let r = next_reply(&mut buf).unwrap().unwrap();
+        assert_eq!((r.code, r.opaque), (0, OPAQUE_BASE + 9));
     }
 
     #[test]
