@@ -223,6 +223,26 @@ pub fn cpu_micros(pid: u32) -> Option<u64> {
     Some((utime + stime) * 10_000)
 }
 
+/// Time the threads of `pid` spent runnable but waiting for a CPU, in µs (the second field of
+/// each `/proc/PID/task/TID/schedstat`): on a shared machine, what the CPU figures leave out.
+/// Threads that ended in between are missed, which only lowers the figure.
+pub fn wait_micros(pid: u32) -> Option<u64> {
+    let mut total = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .ok()?
+        .flatten()
+    {
+        let stat = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
+        total += stat
+            .split_whitespace()
+            .nth(1)
+            .and_then(|ns| ns.parse::<u64>().ok())
+            .unwrap_or(0)
+            / 1000;
+    }
+    Some(total)
+}
+
 /// A `/proc/PID/status` field in KiB (VmHWM, VmRSS, RssAnon).
 pub fn status_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -239,6 +259,8 @@ pub struct BrokerWatch {
     start: Option<u64>,
     /// The tool's own CPU at the start: a tool near 100 % of its CPUs measures itself.
     tool_start: Option<u64>,
+    /// Run-queue waits (µs) of the broker and the tool at the start.
+    waits: (Option<u64>, Option<u64>),
 }
 
 impl BrokerWatch {
@@ -254,12 +276,17 @@ impl BrokerWatch {
             pid,
             start: None,
             tool_start: None,
+            waits: (None, None),
         }
     }
 
     pub fn start(&mut self) {
         self.start = self.pid.and_then(cpu_micros);
         self.tool_start = cpu_micros(std::process::id());
+        self.waits = (
+            self.pid.and_then(wait_micros),
+            wait_micros(std::process::id()),
+        );
     }
 
     /// Prints CPU µs per message over the window (since [`BrokerWatch::start`]) and the
@@ -270,6 +297,29 @@ impl BrokerWatch {
             let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
             println!("tool CPU: {cores:.2} cores busy of the {cpus} it may use");
             println!("tool_cpu_cores={cores:.3}");
+        }
+        let waited = |start: Option<u64>, pid: Option<u32>| {
+            let (a, b) = (start?, wait_micros(pid?)?);
+            Some(b.saturating_sub(a) as f64 / window.as_micros().max(1) as f64)
+        };
+        // Threads waiting for a CPU: a run on a busy machine that measured contention.
+        let (broker_wait, tool_wait) = (
+            waited(self.waits.0, self.pid),
+            waited(self.waits.1, Some(std::process::id())),
+        );
+        if broker_wait.is_some() || tool_wait.is_some() {
+            let show = |w: Option<f64>| w.map_or("n/a".into(), |w| format!("{w:.2}"));
+            println!(
+                "waiting for a CPU (runnable, not running; threads summed): broker {}, tool {} of the window",
+                show(broker_wait),
+                show(tool_wait)
+            );
+            if let Some(w) = broker_wait {
+                println!("broker_cpu_wait={w:.3}");
+            }
+            if let Some(w) = tool_wait {
+                println!("tool_cpu_wait={w:.3}");
+            }
         }
         let Some(pid) = self.pid else { return };
         if let (Some(a), Some(b)) = (self.start, cpu_micros(pid)) {
