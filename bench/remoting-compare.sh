@@ -108,6 +108,7 @@ run_async() {
     res[single_rate.$k]=$(kv "$work/$k.single" msg_per_s)
     res[single_cpu.$k]=$(kv "$work/$k.single" broker_cpu_us_per_msg)
     res[single_p99.$k]=$(kv "$work/$k.single" latency_p99_us)
+    res[single_wait.$k]=$(kv "$work/$k.single" broker_cpu_wait)
 
     measure "$kind" "$r" batch produce "${common[@]}" --topic Batch --connections 16 --inflight 16 \
         --batch 16
@@ -211,6 +212,8 @@ o=$(med single_rate ours) j=$(med single_rate java) x=$(bench_ratio "$o" "$j")
 line "single, 16x16: msg/s" "$o" "$j" "$x" ">= 250 k msg/s, >= 2.5x Java" "$(verdict "$o" '>=' 250000 "$x" '>=' 2.5)"
 o=$(med single_cpu ours) j=$(med single_cpu java)
 line "single: broker CPU us/msg" "$o" "$j" "$(bench_ratio "$j" "$o")" "<= 3 us" "$(verdict "$o" '<=' 3)"
+o=$(med single_wait ours) j=$(med single_wait java)
+line "single: broker CPU wait" "$o" "$j" "" "(runnable, not running)" ""
 o=$(med single_p99 ours) j=$(med single_p99 java)
 line "single: p99 us" "$o" "$j" "$(bench_ratio "$j" "$o")" "" ""
 o=$(med batch_rate ours) j=$(med batch_rate java)
@@ -236,3 +239,4 @@ line "peak RSS (VmHWM) MiB" "$(bench_mib "${o/n\/a/}")" "$(bench_mib "${j/n\/a/}
 o=$(med anon ours) j=$(med anon java)
 line "peak RssAnon MiB" "$(bench_mib "${o/n\/a/}")" "$(bench_mib "${j/n\/a/}")" "$(bench_ratio "$j" "$o")" "" ""
 echo "ratio: Thrust/Java for rates, Java/Thrust for times, CPU and memory (above 1 = Thrust better)"
+echo "CPU wait: the fraction of the window the broker's threads waited runnable for a CPU (others' load)"
