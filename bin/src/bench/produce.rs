@@ -5,7 +5,8 @@
 //! whatever replies have come, and sends again for each slot they free: `remoting`'s client
 //! would add a channel, a timer and a table lookup per request, a cost of the tool, not the
 //! broker. sync = 1 in flight per connection, async = `--inflight`, oneway = written without
-//! waiting for anything (the broker does not answer them).
+//! waiting for anything (the broker does not answer them; each connection ends with one two-way
+//! send, whose reply closes the window once the broker has read everything before it).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicU8, Ordering};
@@ -227,6 +228,18 @@ pub async fn drive(
         })
         .collect::<Result<_, _>>()?;
     let templates = Arc::new(templates);
+    // Oneway sends end with one two-way send on the same connection: its reply comes after the
+    // broker has read every frame before it, which is when the window may close.
+    let fence = Arc::new(Template::send(&SendSpec {
+        serialize: o.serialize,
+        group: &o.group,
+        topic: &o.topic,
+        queue: 0,
+        size: o.size,
+        batch: 1,
+        oneway: false,
+        stamped: false,
+    })?);
     if o.warmup.is_zero() {
         // Nothing before the window: `--messages N` sends exactly N.
         shared.measure();
@@ -240,6 +253,7 @@ pub async fn drive(
         let conn = Conn {
             index: c,
             templates: templates.clone(),
+            fence: fence.clone(),
             shared: shared.clone(),
             inflight: if o.mode == Mode::Oneway {
                 0
@@ -269,6 +283,13 @@ pub async fn drive(
 }
 
 fn report(o: &Opts, s: &Stats, window: Duration, watch: &BrokerWatch) {
+    if o.mode == Mode::Oneway {
+        println!(
+            "oneway: the messages written, not confirmed; a broker may drop some (Java's flow \
+             control discards requests queued longer than waitTimeMillsInSendQueue): consume \
+             counts what was stored"
+        );
+    }
     let what = if o.mode == Mode::Oneway {
         "sent (oneway)"
     } else {
@@ -295,6 +316,7 @@ struct Slot {
 struct Conn {
     index: usize,
     templates: Arc<Vec<Template>>,
+    fence: Arc<Template>,
     shared: Arc<Shared>,
     /// Requests in flight; 0 = oneway.
     inflight: usize,
@@ -354,10 +376,31 @@ impl Conn {
                 tokio::time::sleep_until(next_at.into()).await;
             }
         }
-        if !out.is_empty() {
-            stream.write_all(&out).await.map_err(|e| e.to_string())?;
+        self.fence.write(&mut out, n, &mut ids, 0);
+        stream
+            .write_all(&out)
+            .await
+            .map_err(|e| format!("write: {e}"))?;
+        let mut input = BytesMut::with_capacity(4096);
+        loop {
+            match tokio::time::timeout(self.timeout, stream.read_buf(&mut input)).await {
+                Err(_) => {
+                    return Err(format!(
+                        "no reply to the two-way send after the oneway ones in {:?} (a broker \
+                         under flow control drops queued requests unanswered)",
+                        self.timeout
+                    ))
+                }
+                Ok(Err(e)) => return Err(format!("read: {e}")),
+                Ok(Ok(0)) => return Err("the broker closed the connection".into()),
+                Ok(Ok(_)) => {}
+            }
+            while let Some(reply) = next_reply(&mut input)? {
+                if reply.opaque.wrapping_sub(OPAQUE_BASE) as u32 == n % super::frame::OPAQUE_SPAN {
+                    return Ok(());
+                }
+            }
         }
-        stream.flush().await.map_err(|e| e.to_string())
     }
 
     async fn two_way(&self, mut stream: TcpStream, stats: &mut Stats) -> Result<(), String> {
