@@ -79,6 +79,8 @@ pub struct Broker {
     pub auth: Option<Arc<crate::auth::v2::Auth>>,
     /// Version of the broker configuration (GET_BROKER_CONFIG header).
     pub config_version: DataVersion,
+    /// The metrics exporter's counters (`metricsExporterType`).
+    pub metrics: crate::metrics::Metrics,
     /// The connections of both ports, and their limit (`serverMaxConnections`).
     pub connections: Arc<Connections>,
     pub(crate) ns_client: Arc<Client>,
@@ -138,6 +140,7 @@ impl Broker {
             acl,
             auth,
             config_version: DataVersion::default(),
+            metrics: crate::metrics::Metrics::new(&config),
             connections: Arc::new(Connections::with_max(max_connections(&config))),
             // Java `BrokerOuterAPI`'s client: NameServers, controllers, a slave's master.
             ns_client: Arc::new(
@@ -200,7 +203,9 @@ pub struct BrokerHandler {
 
 impl Handler for BrokerHandler {
     async fn handle(&self, conn: &Connection, req: Command) -> Option<Command> {
-        Some(dispatch::dispatch(&self.broker, conn, req, self.vip).await)
+        let b = &self.broker;
+        let handle = |req| dispatch::dispatch(b, conn, req, self.vip);
+        Some(b.metrics.observe(req, handle).await)
     }
 
     /// Plain sends under ASYNC_FLUSH never wait (the put is done when `put_batch` returns), so
@@ -267,6 +272,7 @@ async fn boot(config: BrokerConfig) -> Result<RunningBroker, StartError> {
             Err(e) => tracing::warn!("VIP port not opened: {e}"),
         }
     }
+    crate::metrics::start(&broker).await?;
     spawn_periodic(&broker);
     crate::auth::spawn_watcher(&broker);
     stats_items::spawn_samplers(&broker);

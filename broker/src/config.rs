@@ -438,10 +438,10 @@ mod tests {
                     Some("false") => "true".to_string(),
                     Some("true") => "false".to_string(),
                     Some("ASYNC_MASTER") => "SLAVE".to_string(),
-                    Some("DISABLE") => "PROM".to_string(),
                     Some(n) if n.parse::<i32>().is_ok() => "2".to_string(),
                     _ => "x".to_string(),
                 },
+                Effect::RefusedWhen { .. } if k.name == "metricsExporterType" => "LOG".to_string(),
                 Effect::RefusedWhen { .. } => "/a,/b".to_string(),
                 Effect::Honoured | Effect::NoEffect(_) => continue,
             };

@@ -62,8 +62,16 @@ pub const STRICT_LOCK: &str = "strict mode locks a queue on a quorum (totalRepli
     with the default totalReplicas=1 that quorum is this broker";
 pub const TOTAL_REPLICAS: &str = "sizes the quorum of lockInStrictMode (see there) and the \
     replica count of enableSlaveActingMaster, which Thrust refuses";
-pub const METRICS: &str = "configures the metrics exporter, which is off \
-    (metricsExporterType=DISABLE, the only value Thrust accepts)";
+pub const OTLP: &str = "configures the OTLP gRPC metrics exporter \
+    (metricsExporterType=OTLP_GRPC), which Thrust refuses";
+pub const LOG_EXPORTER: &str = "configures the logging metrics exporter \
+    (metricsExporterType=LOG), which Thrust refuses";
+pub const OTHER_EXPORTER_CONDITION: &str = "`OTLP_GRPC`, `LOG` (`DISABLE` and `PROM` are served)";
+
+/// `metricsExporterType` values Thrust does not serve.
+pub fn other_exporter(v: &str) -> bool {
+    matches!(v, "OTLP_GRPC" | "LOG")
+}
 pub const COMPENSATION: &str = "expires the subscriptions Java compensates for proxy (gRPC) \
     consumers; Thrust keeps none";
 pub const COLD: &str = "acts only with coldDataFlowControlEnable=true, which Thrust refuses";

@@ -74,6 +74,8 @@ pub fn send_msg_back(b: &Arc<Broker>, req: Command) -> Reply {
     let reconsume = msg.reconsume_times;
     let to_dlq = reconsume >= max || h.delay_level < 0;
     let (topic, queues) = if to_dlq {
+        let origin = h.origin_topic.as_deref().unwrap_or_default();
+        b.metrics.on_send_to_dlq(&h.group, origin);
         (topics::dlq_topic(&h.group), 1)
     } else {
         (topics::retry_topic(&h.group), group.retry_queue_nums)

@@ -21,6 +21,7 @@ pub mod groups;
 pub mod grpc;
 pub mod ha;
 pub mod locks;
+pub mod metrics;
 pub mod offset_table;
 pub mod offsets;
 pub mod persist;

@@ -82,6 +82,7 @@ pub async fn handle(b: &Arc<Broker>, conn: &remoting::Connection, req: Command) 
             cfg.short_polling_time_mills
         };
         let deadline = tokio::time::Instant::now() + Duration::from_millis(hold.max(0) as u64);
+        crate::metrics::note_long_polling();
         loop {
             match tokio::time::timeout_at(deadline, rx.changed()).await {
                 Ok(Ok(())) => {
@@ -113,10 +114,22 @@ fn decide(
     crate::ha::reads::decide(cfg, group, r, code_of(h, r))
 }
 
-/// The pull's share of the broker's statistics (the store counts every get itself).
+/// The pull's share of the broker's statistics (the store counts every get itself) and metrics.
 fn count(b: &Broker, h: &PullMessageRequestHeader, r: &GetResult) {
-    if r.status == GetStatus::Found {
-        let bytes: usize = r.messages.iter().map(|m| m.len()).sum();
+    let found = r.status == GetStatus::Found;
+    let bytes: usize = if found {
+        r.messages.iter().map(|m| m.len()).sum()
+    } else {
+        0
+    };
+    b.metrics.on_pull(
+        &h.consumer_group,
+        &h.topic,
+        h.queue_id,
+        r.next_begin_offset,
+        (r.messages.len() as u64, bytes as u64),
+    );
+    if found {
         let cfg = b.config();
         b.stats_items.get_found(
             &cfg.broker_cluster_name,

@@ -173,7 +173,10 @@ fn deliver_due(b: &Broker, level: i32) {
             if let Some(real) = real_message(msg) {
                 let topic = real.topic.clone();
                 match b.store.put(real) {
-                    Ok(put) => b.stats_items.put_result(b, &topic, &put),
+                    Ok(put) => {
+                        b.stats_items.put_result(b, &topic, &put);
+                        b.metrics.on_schedule_delivery(&topic, &put);
+                    }
                     Err(e) => {
                         tracing::warn!(level, offset, "deliver delayed message: {e}");
                         return;

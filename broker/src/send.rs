@@ -90,6 +90,7 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
         queue_id: target.queue_id,
         store_host,
         recall_handle,
+        properties: h.properties.as_deref(),
     };
     store_and_reply(b, &cfg, msgs, reply, acks).await
 }
@@ -123,11 +124,13 @@ fn build_messages(
 }
 
 /// What a successful send answers besides the stored offsets.
-struct Stored {
+struct Stored<'a> {
     queue_id: i32,
     store_host: SocketAddr,
     /// A single timer message's (Java `attachRecallHandle`).
     recall_handle: Option<String>,
+    /// The request's properties (the metrics' message type).
+    properties: Option<&'a str>,
 }
 
 /// Puts the messages, waits for durability (SYNC_FLUSH) and for `acks` replicas (SYNC_MASTER),
@@ -136,13 +139,14 @@ async fn store_and_reply(
     b: &Broker,
     cfg: &BrokerConfig,
     msgs: Vec<NewMessage>,
-    reply: Stored,
+    reply: Stored<'_>,
     acks: Option<crate::ha::Acks>,
 ) -> Reply {
     let Stored {
         queue_id,
         store_host,
         recall_handle,
+        properties,
     } = reply;
     // Java answers a single message's UNIQ_KEY as the transaction id ("" when it has none).
     let transaction_id = match msgs.as_slice() {
@@ -167,6 +171,12 @@ async fn store_and_reply(
         &cfg.broker_cluster_name,
         &topic,
         crate::topics::is_system_topic(&topic, cfg),
+        records.len() as u64,
+        wrote.unsigned_abs(),
+    );
+    b.metrics.on_send(
+        &topic,
+        properties,
         records.len() as u64,
         wrote.unsigned_abs(),
     );
@@ -355,6 +365,7 @@ fn redirect_retry(
         _ => gc.retry_max_times,
     };
     if h.reconsume_times.unwrap_or(0) > max {
+        b.metrics.on_send_to_dlq(&h.producer_group, &h.topic);
         let dlq = topics::dlq_topic(group);
         let (_, fresh) = b
             .topics

@@ -122,6 +122,9 @@ pub fn end_transaction(b: &Arc<Broker>, req: Command) -> Reply {
         b.stats_items.put_result(b, &topic, &put);
     }
     write_op(b, &half)?;
+    let real_topic = get(&props, "REAL_TOPIC").unwrap_or_default();
+    b.metrics
+        .on_end_transaction(real_topic, commit, half.born_timestamp);
     Ok(Command::response(rc::SUCCESS, None))
 }
 

@@ -12,6 +12,7 @@ mod clients;
 mod common;
 mod config;
 mod connections;
+mod metrics;
 mod paths;
 mod recall;
 mod replication;

@@ -1,0 +1,368 @@
+//! One scrape: every family Java's broker exports, from the recorded series and from the
+//! broker's tables as they are now (Java's gauge callbacks).
+
+use std::collections::BTreeMap;
+
+use super::registry::{Counter, Histogram, SeriesKey};
+use super::text::{Family, Value};
+use super::{names, Flow, Registry, RpcKey};
+use super::{CREATE_TIME_BOUNDS, FINISH_LATENCY_BOUNDS, MESSAGE_SIZE_BOUNDS, RPC_LATENCY_BOUNDS};
+use crate::broker::Broker;
+use crate::config::BrokerConfig;
+use crate::persist::now_millis;
+use crate::topics::is_system_topic;
+
+/// Java's request processors with a queue (`rocketmq_processor_watermark`'s `processor`).
+const PROCESSORS: [&str; 12] = [
+    "send",
+    "async_put",
+    "pull",
+    "ack",
+    "query_message",
+    "client_manager",
+    "heartbeat",
+    "lite_pull",
+    "transaction",
+    "consumer_manager",
+    "admin",
+    "reply",
+];
+
+/// Builds a sample's attributes: the common labels, then `extra` (a later key replaces an
+/// earlier one, as Java's attribute builder does).
+struct Labels<'a> {
+    common: &'a [(String, String)],
+}
+
+impl Labels<'_> {
+    fn of(&self, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = self.common.to_vec();
+        for (k, val) in extra {
+            v.retain(|(key, _)| key != k);
+            v.push((k.to_string(), val.to_string()));
+        }
+        v
+    }
+}
+
+fn b(v: bool) -> &'static str {
+    super::bool_label(v)
+}
+
+fn hist<const B: usize>(bounds: &'static [u64], h: &Histogram<B>) -> Value {
+    let (counts, sum) = h.snapshot();
+    Value::Histogram {
+        bounds,
+        counts,
+        sum,
+    }
+}
+
+pub fn families(br: &Broker) -> Vec<Family> {
+    let Some(r) = br.metrics.registry.as_deref() else {
+        return Vec::new();
+    };
+    let cfg = br.config();
+    let l = Labels { common: &r.common };
+    let mut out = Vec::new();
+    stats(br, &cfg, &l, &mut out);
+    requests(r, &cfg, &l, &mut out);
+    connections(br, &l, &mut out);
+    lag(br, &cfg, &l, &mut out);
+    transactions(r, &l, &mut out);
+    rpc(r, &l, &mut out);
+    storage(br, &l, &mut out);
+    out
+}
+
+fn stats(br: &Broker, cfg: &BrokerConfig, l: &Labels, out: &mut Vec<Family>) {
+    // Thrust runs each request as a task of its own: no request waits in a processor queue.
+    let mut f = Family::gauge("rocketmq_processor_watermark", None);
+    for p in PROCESSORS {
+        f.push(l.of(&[("processor", p)]), Value::Int(0));
+    }
+    out.push(f);
+    let mut f = Family::gauge("rocketmq_broker_permission", None);
+    f.push(l.of(&[]), Value::Int(i64::from(cfg.broker_permission)));
+    out.push(f);
+    let mut f = Family::gauge("rocketmq_topic_number", None);
+    f.push(l.of(&[]), Value::Int(br.topics.names().len() as i64));
+    out.push(f);
+    let mut f = Family::gauge("rocketmq_consumer_group_number", None);
+    f.push(l.of(&[]), Value::Int(br.groups.names().len() as i64));
+    out.push(f);
+}
+
+fn requests(r: &Registry, cfg: &BrokerConfig, l: &Labels, out: &mut Vec<Family>) {
+    let mut msgs = Family::counter("rocketmq_messages_in_total");
+    let mut bytes = Family::counter("rocketmq_throughput_in_total");
+    let mut size = Family::histogram("rocketmq_message_size", None, "Incoming messages size");
+    r.messages_in.each(
+        |k, f: &Flow| {
+            let labels = match k {
+                Some(SeriesKey([topic, kind])) => l.of(&[
+                    ("topic", topic),
+                    ("message_type", kind),
+                    ("is_system", b(is_system_topic(topic, cfg))),
+                ]),
+                None => overflow(l),
+            };
+            msgs.push(labels.clone(), Value::Int(f.messages.get() as i64));
+            bytes.push(labels.clone(), Value::Int(f.bytes.get() as i64));
+            size.push(labels, hist(&MESSAGE_SIZE_BOUNDS, &f.sizes));
+        },
+        |f| f.messages.get() > 0,
+    );
+    let mut out_msgs = Family::counter("rocketmq_messages_out_total");
+    let mut out_bytes = Family::counter("rocketmq_throughput_out_total");
+    r.messages_out.each(
+        |k, f: &Flow| {
+            let labels = match k {
+                Some(SeriesKey([topic, group, retry])) => {
+                    let system = is_system_topic(topic, cfg) || names::is_sys_consumer_group(group);
+                    let mut extra = vec![
+                        ("topic", &**topic),
+                        ("consumer_group", &**group),
+                        ("is_system", b(system)),
+                    ];
+                    if !retry.is_empty() {
+                        extra.push(("is_retry", retry));
+                    }
+                    l.of(&extra)
+                }
+                None => overflow(l),
+            };
+            out_msgs.push(labels.clone(), Value::Int(f.messages.get() as i64));
+            out_bytes.push(labels, Value::Int(f.bytes.get() as i64));
+        },
+        |f| f.messages.get() > 0,
+    );
+    let mut dlq = Family::counter("rocketmq_send_to_dlq_messages_total");
+    r.send_to_dlq.each(
+        |k, c: &Counter| {
+            let labels = match k {
+                Some(SeriesKey([group, topic])) => {
+                    let system = is_system_topic(topic, cfg) || names::is_system_group(group);
+                    l.of(&[
+                        ("consumer_group", group),
+                        ("topic", topic),
+                        ("is_system", b(system)),
+                    ])
+                }
+                None => overflow(l),
+            };
+            dlq.push(labels, Value::Int(c.get() as i64));
+        },
+        |c| c.get() > 0,
+    );
+    let mut topic_create = Family::histogram(
+        "rocketmq_topic_create_execution_time",
+        Some("milliseconds"),
+        "The distribution of create topic time",
+    );
+    r.topic_create.each(
+        |k, h: &Histogram<6>| {
+            let labels = match k {
+                Some(SeriesKey([status, system])) => {
+                    l.of(&[("invocation_status", status), ("is_system", system)])
+                }
+                None => overflow(l),
+            };
+            topic_create.push(labels, hist(&CREATE_TIME_BOUNDS, h));
+        },
+        |h| h.count() > 0,
+    );
+    let mut group_create = Family::histogram(
+        "rocketmq_consumer_group_create_execution_time",
+        Some("milliseconds"),
+        "The distribution of create subscription time",
+    );
+    r.group_create.each(
+        |k, h: &Histogram<6>| {
+            let labels = match k {
+                Some(SeriesKey([status])) => l.of(&[("invocation_status", status)]),
+                None => overflow(l),
+            };
+            group_create.push(labels, hist(&CREATE_TIME_BOUNDS, h));
+        },
+        |h| h.count() > 0,
+    );
+    out.extend([
+        msgs,
+        bytes,
+        size,
+        out_msgs,
+        out_bytes,
+        dlq,
+        topic_create,
+        group_create,
+    ]);
+}
+
+/// OTel's overflow series: the common labels and `otel_metric_overflow="true"`.
+fn overflow(l: &Labels) -> Vec<(String, String)> {
+    l.of(&[("otel_metric_overflow", "true")])
+}
+
+fn connections(br: &Broker, l: &Labels, out: &mut Vec<Family>) {
+    let mut producers: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for chans in br.clients.producer_groups().values() {
+        for c in chans {
+            let key = (
+                c.language.name().unwrap_or("null").to_ascii_lowercase(),
+                names::version_desc(c.version),
+            );
+            *producers.entry(key).or_default() += 1;
+        }
+    }
+    let mut f = Family::gauge("rocketmq_producer_connections", None);
+    for ((language, version), n) in producers {
+        f.push(
+            l.of(&[
+                ("language", &language),
+                ("version", &version),
+                ("protocol_type", "remoting"),
+            ]),
+            Value::Int(n),
+        );
+    }
+    out.push(f);
+    let mut consumers: BTreeMap<(String, String, String, &str), i64> = BTreeMap::new();
+    for group in br.clients.consumer_groups() {
+        let Some(info) = br.clients.consumer_group(&group) else {
+            continue;
+        };
+        let mode = match info.consume_type {
+            Some(remoting::body::heartbeat::ConsumeType::Actively) => "pull",
+            Some(remoting::body::heartbeat::ConsumeType::Pop) => "pop",
+            _ => "push",
+        };
+        for c in info.channels.values() {
+            let key = (
+                group.clone(),
+                c.language.name().unwrap_or("null").to_ascii_lowercase(),
+                names::version_desc(c.version),
+                mode,
+            );
+            *consumers.entry(key).or_default() += 1;
+        }
+    }
+    let mut f = Family::gauge("rocketmq_consumer_connections", None);
+    for ((group, language, version, mode), n) in consumers {
+        f.push(
+            l.of(&[
+                ("consumer_group", &group),
+                ("language", &language),
+                ("version", &version),
+                ("consume_mode", mode),
+                ("protocol_type", "remoting"),
+                ("is_system", b(names::is_system_group(&group))),
+            ]),
+            Value::Int(n),
+        );
+    }
+    out.push(f);
+}
+
+fn lag(br: &Broker, cfg: &BrokerConfig, l: &Labels, out: &mut Vec<Family>) {
+    let now = now_millis();
+    let mut lag = Family::gauge("rocketmq_consumer_lag_messages", None);
+    let mut lag_latency = Family::gauge("rocketmq_consumer_lag_latency", Some("milliseconds"));
+    let mut inflight = Family::gauge("rocketmq_consumer_inflight_messages", None);
+    let mut queueing = Family::gauge("rocketmq_consumer_queueing_latency", Some("milliseconds"));
+    let mut ready = Family::gauge("rocketmq_consumer_ready_messages", None);
+    for row in super::lag::rows(br) {
+        let system = is_system_topic(&row.topic, cfg) || names::is_system_group(&row.group);
+        let labels = l.of(&[
+            ("consumer_group", &row.group),
+            ("topic", &row.topic),
+            ("is_retry", b(row.is_retry)),
+            ("is_system", b(system)),
+        ]);
+        lag.push(labels.clone(), Value::Int(row.lag));
+        lag_latency.push(labels.clone(), Value::Int(row.lag_latency(now)));
+        inflight.push(labels.clone(), Value::Int(row.inflight));
+        queueing.push(labels.clone(), Value::Int(row.queueing_latency(now)));
+        ready.push(labels, Value::Int(row.ready));
+    }
+    out.extend([lag, lag_latency, inflight, queueing, ready]);
+}
+
+fn transactions(r: &Registry, l: &Labels, out: &mut Vec<Family>) {
+    let topic_labels = |k: Option<&SeriesKey<1>>| match k {
+        Some(SeriesKey([topic])) => l.of(&[("topic", topic)]),
+        None => overflow(l),
+    };
+    let mut commits = Family::counter("rocketmq_commit_messages_total");
+    r.commits.each(
+        |k, c| commits.push(topic_labels(k), Value::Int(c.get() as i64)),
+        |c| c.get() > 0,
+    );
+    let mut rollbacks = Family::counter("rocketmq_rollback_messages_total");
+    r.rollbacks.each(
+        |k, c| rollbacks.push(topic_labels(k), Value::Int(c.get() as i64)),
+        |c| c.get() > 0,
+    );
+    let mut latency = Family::histogram(
+        "rocketmq_finish_message_latency",
+        Some("milliseconds"),
+        "Transaction finish latency",
+    );
+    r.finish_latency.each(
+        |k, h| latency.push(topic_labels(k), hist(&FINISH_LATENCY_BOUNDS, h)),
+        |h| h.count() > 0,
+    );
+    out.extend([commits, rollbacks, latency]);
+}
+
+fn rpc(r: &Registry, l: &Labels, out: &mut Vec<Family>) {
+    let mut f = Family::histogram("rocketmq_rpc_latency", Some("milliseconds"), "Rpc latency");
+    r.rpc.each(
+        |k: Option<&RpcKey>, h| {
+            let labels = match k {
+                Some((code, resp, long_polling, result)) => l.of(&[
+                    ("protocol_type", "remoting"),
+                    ("request_code", &names::request_code(*code)),
+                    ("response_code", &names::response_code(*resp)),
+                    ("is_long_polling", b(*long_polling)),
+                    ("result", result.label()),
+                ]),
+                None => overflow(l),
+            };
+            f.push(labels, hist(&RPC_LATENCY_BOUNDS, h));
+        },
+        |h| h.count() > 0,
+    );
+    out.push(f);
+}
+
+/// `DefaultStoreMetricsManager`'s store gauges, labelled with the local disk.
+fn storage(br: &Broker, l: &Labels, out: &mut Vec<Family>) {
+    let disk = |extra: &[(&str, &str)]| {
+        let mut v = vec![("storage_medium", "disk"), ("storage_type", "local")];
+        v.extend_from_slice(extra);
+        l.of(&v)
+    };
+    let mut size = Family::gauge("rocketmq_storage_size", Some("bytes"));
+    if let Some(space) = br.store.disk_space().filter(|s| s.total > 0) {
+        size.push(
+            disk(&[]),
+            Value::Int(space.total.saturating_sub(space.free) as i64),
+        );
+    }
+    let mut flush = Family::gauge("rocketmq_storage_flush_behind_bytes", Some("bytes"));
+    flush.push(disk(&[]), Value::Int(br.store.flush_behind_bytes() as i64));
+    // Java `ReputMessageService.behind`: appended but not yet in the consume queues.
+    let mut dispatch = Family::gauge("rocketmq_storage_dispatch_behind_bytes", Some("bytes"));
+    let behind = br.store.commitlog_offsets().1 - br.store.dispatched_end();
+    dispatch.push(disk(&[]), Value::Int(behind.max(0)));
+    let mut reserve = Family::gauge(
+        "rocketmq_storage_message_reserve_time",
+        Some("milliseconds"),
+    );
+    let earliest = br.store.earliest_commitlog_time();
+    if earliest > 0 {
+        reserve.push(disk(&[]), Value::Int(now_millis() - earliest));
+    }
+    out.extend([size, flush, dispatch, reserve]);
+}

@@ -1,0 +1,112 @@
+//! `metricsExporterType=PROM`: the broker serves `/metrics` over HTTP with Java's names.
+
+use remoting::code::response as rc;
+use remoting::Client;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::common::*;
+
+/// One HTTP/1.1 GET over a fresh connection; returns the status line, headers and body.
+async fn http_get(addr: std::net::SocketAddr, path: &str, accept: &str) -> (String, String) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req =
+        format!("GET {path} HTTP/1.1\r\nHost: x\r\nAccept: {accept}\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(TIMEOUT, s.read_to_end(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    (head.to_string(), body.to_string())
+}
+
+fn line_value(body: &str, prefix: &str) -> Option<f64> {
+    body.lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+#[tokio::test]
+async fn prom_exporter_serves_java_metric_names() {
+    let tb = boot(
+        "metrics",
+        "brokerClusterName=MC\nmetricsExporterType=PROM\nmetricsPromExporterHost=127.0.0.1\n\
+         metricsPromExporterPort=0\nmetricsLabel=env:test,bad\n",
+    )
+    .await;
+    let prom = tb.broker().metrics.prom_addr().expect("listener bound");
+    let client = Client::new();
+    let create = call(&client, &tb.addr, create_topic_cmd("MT", 2, 6)).await;
+    assert_eq!(create.code, rc::SUCCESS);
+    for i in 0..3 {
+        let r = call(
+            &client,
+            &tb.addr,
+            send_cmd("MT", 0, format!("m{i}").as_bytes(), ""),
+        )
+        .await;
+        assert_eq!(r.code, rc::SUCCESS, "{:?}", r.remark);
+    }
+    let pulled = call(&client, &tb.addr, pull_cmd("MG", "MT", 0, 0, 4, 0)).await;
+    assert_eq!(pulled.code, rc::SUCCESS);
+
+    let (head, body) = http_get(prom, "/metrics", "text/plain").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.contains("text/plain; version=0.0.4; charset=utf-8"),
+        "{head}"
+    );
+    assert!(body.starts_with("# TYPE target info\n"), "{body}");
+    let common = "otel_scope_name=\"broker-meter\",cluster=\"MC\",env=\"test\"";
+    let in_total = format!(
+        "rocketmq_messages_in_total{{{common},is_system=\"false\",message_type=\"normal\",\
+         node_id=\"broker-t\",node_type=\"broker\",topic=\"MT\"}} "
+    );
+    assert_eq!(line_value(&body, &in_total), Some(3.0), "{body}");
+    let out_total = "rocketmq_messages_out_total{otel_scope_name=\"broker-meter\",cluster=\"MC\",\
+         consumer_group=\"MG\",env=\"test\",is_system=\"false\",node_id=\"broker-t\",\
+         node_type=\"broker\",topic=\"MT\"} ";
+    assert_eq!(line_value(&body, out_total), Some(3.0), "{body}");
+    assert!(body.contains("# TYPE rocketmq_rpc_latency histogram\n"));
+    assert!(body.contains(
+        "request_code=\"send_message_v2\",response_code=\"success\",result=\"success\"} 3.0 "
+    ));
+    assert!(body.contains("rocketmq_message_size_bucket{"));
+    assert!(body.contains("le=\"1024.0\"} 3.0 "));
+    assert!(body.contains("# TYPE rocketmq_topic_create_execution_time histogram\n"));
+    assert!(body.contains("# TYPE rocketmq_storage_size gauge\n"));
+    assert!(body.contains("rocketmq_storage_size_bytes{"));
+    assert!(body.contains("\nrocketmq_broker_permission{") && body.contains("} 6.0 "));
+
+    // Prometheus asks for OpenMetrics first, and gets it, as from Java.
+    let (head, body) = http_get(
+        prom,
+        "/",
+        "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5",
+    )
+    .await;
+    assert!(
+        head.contains("application/openmetrics-text; version=1.0.0"),
+        "{head}"
+    );
+    assert!(body.ends_with("# EOF\n"));
+    let (head, body) = http_get(prom, "/-/healthy", "*/*").await;
+    assert!(head.starts_with("HTTP/1.1 200"));
+    assert_eq!(body, "Exporter is Healthy.");
+    tb.stop().await;
+}
+
+#[test]
+fn exporters_thrust_lacks_are_refused_at_start() {
+    for value in ["OTLP_GRPC", "LOG", "1", "3"] {
+        let mut cfg = BrokerConfig::default();
+        cfg.apply_text(&format!("metricsExporterType={value}\n"))
+            .unwrap();
+        let err = cfg.check_supported().unwrap_err().to_string();
+        assert!(err.contains("metricsExporterType"), "{err}");
+        assert!(err.contains("is not supported yet"), "{err}");
+    }
+}
