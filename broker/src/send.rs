@@ -90,7 +90,10 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
         queue_id: target.queue_id,
         store_host,
         recall_handle,
-        properties: h.properties.as_deref(),
+        request: crate::metrics::SendRequest {
+            topic: &h.topic,
+            properties: h.properties.as_deref(),
+        },
     };
     store_and_reply(b, &cfg, msgs, reply, acks).await
 }
@@ -129,8 +132,8 @@ struct Stored<'a> {
     store_host: SocketAddr,
     /// A single timer message's (Java `attachRecallHandle`).
     recall_handle: Option<String>,
-    /// The request's properties (the metrics' message type).
-    properties: Option<&'a str>,
+    /// The request's topic and properties (for the metrics).
+    request: crate::metrics::SendRequest<'a>,
 }
 
 /// Puts the messages, waits for durability (SYNC_FLUSH) and for `acks` replicas (SYNC_MASTER),
@@ -146,7 +149,7 @@ async fn store_and_reply(
         queue_id,
         store_host,
         recall_handle,
-        properties,
+        request,
     } = reply;
     // Java answers a single message's UNIQ_KEY as the transaction id ("" when it has none).
     let transaction_id = match msgs.as_slice() {
@@ -174,12 +177,8 @@ async fn store_and_reply(
         records.len() as u64,
         wrote.unsigned_abs(),
     );
-    b.metrics.on_send(
-        &topic,
-        properties,
-        records.len() as u64,
-        wrote.unsigned_abs(),
-    );
+    b.metrics
+        .on_send(&topic, request, records.len() as u64, wrote.unsigned_abs());
     let code = match acks {
         None => flush_code(put.durability.wait().await, b, cfg)?,
         Some(need) => {

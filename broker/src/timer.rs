@@ -232,6 +232,49 @@ impl TimerIndex {
     }
 }
 
+/// What the timer metrics read (Java `TimerMessageStore`'s behind figures, `TimerMetrics`).
+pub struct TimerView {
+    /// Records of the timer topic not yet indexed, and the store time of the first of them.
+    pub enqueue_behind: i64,
+    pub first_unindexed_store_ms: Option<i64>,
+    /// Pending timers already due, and the oldest due time.
+    pub due: i64,
+    pub oldest_due_ms: Option<i64>,
+    /// Pending timers per real topic.
+    pub counts: Vec<(String, i64)>,
+    /// The delivery times of every pending timer.
+    pub pending_at: Vec<i64>,
+}
+
+impl TimerIndex {
+    /// A snapshot for the metrics.
+    pub fn view(&self, b: &Broker, now: i64) -> TimerView {
+        let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let max = b.store.max_offset(TIMER_TOPIC, 0);
+        let read = st.read.unwrap_or(max);
+        let due: Vec<i64> = st
+            .pending
+            .iter()
+            .map(|(at, _)| *at)
+            .take_while(|at| *at <= now)
+            .collect();
+        TimerView {
+            enqueue_behind: (max - read).max(0),
+            first_unindexed_store_ms: (read < max)
+                .then(|| b.store.message_store_time(TIMER_TOPIC, 0, read))
+                .filter(|t| *t > 0),
+            due: due.len() as i64,
+            oldest_due_ms: due.first().copied(),
+            counts: st
+                .counts
+                .iter()
+                .map(|(t, (n, _))| (t.clone(), *n))
+                .collect(),
+            pending_at: st.pending.iter().map(|(at, _)| *at).collect(),
+        }
+    }
+}
+
 fn count_change(counts: &mut BTreeMap<String, (i64, i64)>, topic: &str, by: i64, now: i64) {
     let e = counts.entry(topic.to_string()).or_insert((0, now));
     e.0 += by;
@@ -290,6 +333,7 @@ pub fn step(b: &Broker) {
                 None => {
                     pending.insert((at, next));
                     count_change(counts, topic, 1, now);
+                    b.metrics.on_timer_enqueue(topic, at - m.born_timestamp);
                 }
             }
             b.timers.metrics_version.next();
@@ -311,6 +355,7 @@ pub fn step(b: &Broker) {
             match b.store.put(real) {
                 Ok(put) => {
                     b.stats_items.put_result(b, &topic, &put);
+                    b.metrics.on_timer_dequeue(&topic);
                     count_change(counts, &topic, -1, now);
                     b.timers.metrics_version.next();
                 }

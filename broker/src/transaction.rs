@@ -177,6 +177,8 @@ fn read_ops(b: &Broker, op_offset: i64) -> Vec<(i64, Vec<i64>)> {
         .filter_map(|o| {
             let unit = b.store.unit(TRANS_OP_HALF_TOPIC, 0, o)?;
             let rec = b.store.read_range(unit.physical_offset, unit.size)?;
+            b.metrics
+                .on_broker_read(CHECK_GROUP, TRANS_OP_HALF_TOPIC, 1, rec.len() as u64);
             let m = StoredMessage::decode(&rec)?;
             let halves = std::str::from_utf8(&m.body)
                 .unwrap_or_default()
@@ -256,9 +258,13 @@ fn check_one(
         .unwrap_or(0);
     if checks >= cfg.transaction_check_max {
         b.topics.create_if_absent(TRANS_CHECK_MAX_TIME_TOPIC, 1, 6);
-        let _ = b
+        let put = b
             .store
             .put(new_from(&msg, TRANS_CHECK_MAX_TIME_TOPIC, 0, &props));
+        if put.is_ok() {
+            b.metrics
+                .on_half_discarded(get(&props, "REAL_TOPIC").unwrap_or_default());
+        }
         return Step::Next;
     }
     let immunity = get(&props, "CHECK_IMMUNITY_TIME_IN_SECONDS")
@@ -288,6 +294,8 @@ fn check_one(
 fn half_message(b: &Broker, offset: i64) -> Option<StoredMessage> {
     let unit = b.store.unit(TRANS_HALF_TOPIC, 0, offset)?;
     let rec = b.store.read_range(unit.physical_offset, unit.size)?;
+    b.metrics
+        .on_broker_read(CHECK_GROUP, TRANS_HALF_TOPIC, 1, rec.len() as u64);
     StoredMessage::decode(&rec)
 }
 

@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 use super::registry::{Counter, Histogram, SeriesKey};
 use super::text::{Family, Value};
 use super::{names, Flow, Registry, RpcKey};
-use super::{CREATE_TIME_BOUNDS, FINISH_LATENCY_BOUNDS, MESSAGE_SIZE_BOUNDS, RPC_LATENCY_BOUNDS};
+use super::{
+    CREATE_TIME_BOUNDS, DELAY_LATENCY_BOUNDS, FINISH_LATENCY_BOUNDS, MESSAGE_SIZE_BOUNDS,
+    RPC_LATENCY_BOUNDS, TIMER_DIST_SECONDS,
+};
 use crate::broker::Broker;
 use crate::config::BrokerConfig;
 use crate::persist::now_millis;
@@ -72,7 +75,64 @@ pub fn families(br: &Broker) -> Vec<Family> {
     transactions(r, &l, &mut out);
     rpc(r, &l, &mut out);
     storage(br, &l, &mut out);
+    if cfg.timer_wheel_enable {
+        timer(br, r, &cfg, &l, &mut out);
+    }
+    pop(br, &cfg, &l, &mut out);
+    revive(r, &l, &mut out);
     out
+}
+
+/// `PopMetricsManager`'s revive counters.
+fn revive(r: &Registry, l: &Labels, out: &mut Vec<Family>) {
+    let mut put = Family::counter("rocketmq_pop_revive_in_message_total");
+    r.revive_in.each(
+        |k, c| {
+            let labels = match k {
+                Some(SeriesKey([group, topic, kind, status])) => l.of(&[
+                    ("consumer_group", group),
+                    ("topic", topic),
+                    ("revive_message_type", kind),
+                    ("put_status", status),
+                ]),
+                None => overflow(l),
+            };
+            put.push(labels, Value::Int(c.get() as i64));
+        },
+        |c| c.get() > 0,
+    );
+    let mut get = Family::counter("rocketmq_pop_revive_out_message_total");
+    r.revive_out.each(
+        |k, c| {
+            let labels = match k {
+                Some(SeriesKey([group, topic, qid, kind])) => l.of(&[
+                    ("consumer_group", group),
+                    ("topic", topic),
+                    ("queue_id", qid),
+                    ("revive_message_type", kind),
+                ]),
+                None => overflow(l),
+            };
+            get.push(labels, Value::Int(c.get() as i64));
+        },
+        |c| c.get() > 0,
+    );
+    let mut retry = Family::counter("rocketmq_pop_revive_retry_messages_total");
+    r.revive_retry.each(
+        |k, c| {
+            let labels = match k {
+                Some(SeriesKey([group, topic, status])) => l.of(&[
+                    ("consumer_group", group),
+                    ("topic", topic),
+                    ("put_status", status),
+                ]),
+                None => overflow(l),
+            };
+            retry.push(labels, Value::Int(c.get() as i64));
+        },
+        |c| c.get() > 0,
+    );
+    out.extend([put, get, retry]);
 }
 
 fn stats(br: &Broker, cfg: &BrokerConfig, l: &Labels, out: &mut Vec<Family>) {
@@ -312,7 +372,17 @@ fn transactions(r: &Registry, l: &Labels, out: &mut Vec<Family>) {
         |k, h| latency.push(topic_labels(k), hist(&FINISH_LATENCY_BOUNDS, h)),
         |h| h.count() > 0,
     );
-    out.extend([commits, rollbacks, latency]);
+    let mut half = Family::gauge("rocketmq_half_messages", None);
+    r.half_messages.each(
+        |k, n| {
+            half.push(
+                topic_labels(k),
+                Value::Int(n.0.load(std::sync::atomic::Ordering::Relaxed)),
+            )
+        },
+        |_| false,
+    );
+    out.extend([commits, rollbacks, latency, half]);
 }
 
 fn rpc(r: &Registry, l: &Labels, out: &mut Vec<Family>) {
@@ -336,13 +406,16 @@ fn rpc(r: &Registry, l: &Labels, out: &mut Vec<Family>) {
     out.push(f);
 }
 
+/// The store's labels (Java `DefaultStoreMetricsManager.newAttributesBuilder`) and `extra`.
+fn disk(l: &Labels, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut v = vec![("storage_medium", "disk"), ("storage_type", "local")];
+    v.extend_from_slice(extra);
+    l.of(&v)
+}
+
 /// `DefaultStoreMetricsManager`'s store gauges, labelled with the local disk.
 fn storage(br: &Broker, l: &Labels, out: &mut Vec<Family>) {
-    let disk = |extra: &[(&str, &str)]| {
-        let mut v = vec![("storage_medium", "disk"), ("storage_type", "local")];
-        v.extend_from_slice(extra);
-        l.of(&v)
-    };
+    let disk = |extra: &[(&str, &str)]| disk(l, extra);
     let mut size = Family::gauge("rocketmq_storage_size", Some("bytes"));
     if let Some(space) = br.store.disk_space().filter(|s| s.total > 0) {
         size.push(
@@ -365,4 +438,118 @@ fn storage(br: &Broker, l: &Labels, out: &mut Vec<Family>) {
         reserve.push(disk(&[]), Value::Int(now_millis() - earliest));
     }
     out.extend([size, flush, dispatch, reserve]);
+}
+
+/// `DefaultStoreMetricsManager`'s timer metrics (with `timerWheelEnable`). Java reports the
+/// dequeue latency in seconds under its milliseconds unit; so does Thrust.
+fn timer(br: &Broker, r: &Registry, cfg: &BrokerConfig, l: &Labels, out: &mut Vec<Family>) {
+    let now = now_millis();
+    let v = br.timers.view(br, now);
+    let gauge = |name, unit, value| {
+        let mut f = Family::gauge(name, unit);
+        f.push(disk(l, &[]), Value::Int(value));
+        f
+    };
+    out.push(gauge("rocketmq_timer_enqueue_lag", None, v.enqueue_behind));
+    let enqueue_ms = v.first_unindexed_store_ms.map_or(0, |t| (now - t).max(0));
+    out.push(gauge(
+        "rocketmq_timer_enqueue_latency",
+        Some("milliseconds"),
+        enqueue_ms,
+    ));
+    out.push(gauge("rocketmq_timer_dequeue_lag", None, v.due));
+    let dequeue_s = v.oldest_due_ms.map_or(0, |at| (now - at).max(0) / 1000);
+    out.push(gauge(
+        "rocketmq_timer_dequeue_latency",
+        Some("milliseconds"),
+        dequeue_s,
+    ));
+    let mut timing = Family::gauge("rocketmq_timing_messages", None);
+    for (topic, n) in &v.counts {
+        timing.push(disk(l, &[("topic", topic)]), Value::Int(*n));
+    }
+    out.push(timing);
+    // Java `TimerMetrics.getTimerDistList`: the timers due in each band of seconds from now.
+    let precision = i64::from(cfg.timer_precision_ms.max(1));
+    let base = now / precision * precision;
+    let mut snapshot = Family::gauge("rocketmq_timer_message_snapshot", None);
+    let mut lower = 0;
+    for bound in TIMER_DIST_SECONDS {
+        let (from, to) = (base + lower * 1000, base + bound * 1000);
+        let n = v
+            .pending_at
+            .iter()
+            .filter(|at| (from..to).contains(*at))
+            .count();
+        let bound_label = bound.to_string();
+        snapshot.push(
+            disk(l, &[("timer_bound_s", &bound_label)]),
+            Value::Int(n as i64),
+        );
+        lower = bound;
+    }
+    out.push(snapshot);
+    let topic_labels = |k: Option<&SeriesKey<1>>| match k {
+        Some(SeriesKey([topic])) => disk(l, &[("topic", topic)]),
+        None => disk(l, &[("otel_metric_overflow", "true")]),
+    };
+    for (name, series) in [
+        ("rocketmq_timer_enqueue_total", &r.timer_enqueued),
+        ("rocketmq_timer_dequeue_total", &r.timer_dequeued),
+    ] {
+        let mut f = Family::counter(name);
+        series.each(
+            |k, c| f.push(topic_labels(k), Value::Int(c.get() as i64)),
+            |c| c.get() > 0,
+        );
+        out.push(f);
+    }
+    let mut latency = Family::histogram(
+        "rocketmq_delay_message_latency",
+        Some("seconds"),
+        "Timer message set latency distribution",
+    );
+    r.delay_latency.each(
+        |k, h| latency.push(topic_labels(k), hist(&DELAY_LATENCY_BOUNDS, h)),
+        |h| h.count() > 0,
+    );
+    out.push(latency);
+}
+
+/// `PopMetricsManager`'s gauges. Thrust writes check-points and acks at once (Java's
+/// `enablePopBufferMerge=false`, which Thrust requires): its buffers are always empty.
+fn pop(br: &Broker, cfg: &BrokerConfig, l: &Labels, out: &mut Vec<Family>) {
+    for name in [
+        "rocketmq_pop_offset_buffer_size",
+        "rocketmq_pop_checkpoint_buffer_size",
+    ] {
+        let mut f = Family::gauge(name, None);
+        f.push(l.of(&[]), Value::Int(0));
+        out.push(f);
+    }
+    let now = now_millis();
+    let topic = crate::pop::records::revive_topic(&cfg.broker_cluster_name);
+    let group = crate::pop::records::REVIVE_GROUP;
+    let mut lag = Family::gauge("rocketmq_pop_revive_lag", Some("milliseconds"));
+    let mut latency = Family::gauge("rocketmq_pop_revive_latency", Some("milliseconds"));
+    for q in 0..cfg.revive_queue_num {
+        let max = br.store.max_offset(&topic, q).max(0);
+        let offset = br.offsets.query(group, &topic, q).unwrap_or(0);
+        // Java `getReviveBehindMessages` / `getReviveBehindMillis`.
+        let behind = (max - offset).max(0);
+        let millis = if behind > 1 {
+            let ts = br.store.message_store_time(&topic, q, offset);
+            if ts > 0 {
+                (now - ts).max(0)
+            } else {
+                0
+            }
+        } else {
+            0
+        };
+        let qid = q.to_string();
+        lag.push(l.of(&[("queue_id", &qid)]), Value::Int(behind));
+        latency.push(l.of(&[("queue_id", &qid)]), Value::Int(millis));
+    }
+    out.extend([lag, latency]);
 }

@@ -19,7 +19,7 @@ pub mod text;
 use std::cell::Cell;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicI64;
+use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -39,6 +39,11 @@ pub const CREATE_TIME_BOUNDS: [u64; 5] = [10, 100, 1000, 3000, 5000];
 /// Transaction finish latency buckets (Java records seconds against them).
 pub const FINISH_LATENCY_BOUNDS: [u64; 6] = [5, 60, 600, 3600, 43_200, 86_400];
 
+/// Timer set-latency buckets, seconds: 1 min, 10 min, 1 h, 12 h, 1 day, 3 days.
+pub const DELAY_LATENCY_BOUNDS: [u64; 6] = [60, 600, 3600, 43_200, 86_400, 259_200];
+/// `rocketmq_timer_message_snapshot`'s `timer_bound_s` (Java `TimerMetrics` distribution).
+pub const TIMER_DIST_SECONDS: [i64; 8] = [5, 60, 300, 900, 3600, 14_400, 28_800, 86_400];
+
 /// Java `RemotingMetricsConstant` results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RpcResult {
@@ -57,6 +62,13 @@ impl RpcResult {
     }
 }
 
+/// What a send asked for: its topic and properties (the message type).
+#[derive(Clone, Copy)]
+pub struct SendRequest<'a> {
+    pub topic: &'a str,
+    pub properties: Option<&'a str>,
+}
+
 /// One RPC latency series: request code, response code, long-polling, result.
 type RpcKey = (i32, i32, bool, RpcResult);
 
@@ -68,9 +80,10 @@ struct Flow {
     sizes: Histogram<7>,
 }
 
-/// A consumer's pull position on one queue (Java `ConsumerOffsetManager.pullOffsetTable`).
+/// A gauge kept up to date by the requests (a consumer's pull offset on one queue, Java
+/// `ConsumerOffsetManager.pullOffsetTable`; a topic's half messages).
 #[derive(Default)]
-struct PullOffset(AtomicI64);
+struct Level(AtomicI64);
 
 /// The recording side, present when an exporter is on.
 struct Registry {
@@ -93,7 +106,20 @@ struct Registry {
     /// invocation_status (`rocketmq_consumer_group_create_execution_time`).
     group_create: Labelled<1, Histogram<6>>,
     /// topic, group, queue id.
-    pull_offsets: Labelled<3, PullOffset>,
+    pull_offsets: Labelled<3, Level>,
+    /// consumer_group, topic, revive_message_type, put_status.
+    revive_in: Labelled<4, Counter>,
+    /// consumer_group, topic, queue_id, revive_message_type.
+    revive_out: Labelled<4, Counter>,
+    /// consumer_group, topic, put_status.
+    revive_retry: Labelled<3, Counter>,
+    /// topic (real): timer messages indexed and delivered, and their set latency.
+    timer_enqueued: Labelled<1, Counter>,
+    timer_dequeued: Labelled<1, Counter>,
+    delay_latency: Labelled<1, Histogram<7>>,
+    /// topic: half messages not yet committed or rolled back (Java `TransactionMetrics`, which
+    /// Java also persists; here they count from start).
+    half_messages: Labelled<1, Level>,
     /// `enableScheduleMessageStats`: Java counts delayed deliveries only with it.
     schedule_stats: bool,
     /// The configuration at start (which topics are system topics).
@@ -206,15 +232,26 @@ impl Metrics {
     }
 
     /// A stored send (Java `SendMessageProcessor.handlePutMessageResult`): `topic` as stored
-    /// (the schedule or half topic when rewritten), the type from the request's properties.
-    /// Retry and DLQ topics are not counted.
-    pub fn on_send(&self, topic: &str, properties: Option<&str>, msgs: u64, bytes: u64) {
+    /// (the schedule or half topic when rewritten), the type from the request's topic and
+    /// properties. Retry and DLQ topics are not counted. A half message counts for its topic's
+    /// `rocketmq_half_messages` (Java `TransactionMetrics`).
+    pub fn on_send(&self, topic: &str, request: SendRequest<'_>, msgs: u64, bytes: u64) {
         let Some(r) = &self.registry else { return };
+        if topic == crate::topics::TRANS_HALF_TOPIC {
+            r.half_messages
+                .with([request.topic], |n| n.0.fetch_add(msgs as i64, Relaxed));
+        }
         if is_retry_or_dlq(topic) || msgs == 0 {
             return;
         }
-        let kind = names::message_type(properties.unwrap_or(""));
+        let kind = names::message_type(request.properties.unwrap_or(""));
         r.record_in(topic, kind, msgs, bytes);
+    }
+
+    /// A half message of `topic` discarded after too many checks.
+    pub fn on_half_discarded(&self, topic: &str) {
+        let Some(r) = &self.registry else { return };
+        r.half_messages.with([topic], |n| n.0.fetch_sub(1, Relaxed));
     }
 
     /// A delayed message delivered to its topic (Java `ScheduleMessageService`): out of the
@@ -245,26 +282,76 @@ impl Metrics {
         let Some(r) = &self.registry else { return };
         let mut qid = itoa_buf();
         let q = fmt_i32(&mut qid, queue_id);
-        r.pull_offsets.with([topic, group, q], |p| {
-            p.0.store(next, std::sync::atomic::Ordering::Relaxed)
-        });
+        r.pull_offsets
+            .with([topic, group, q], |p| p.0.store(next, Relaxed));
         if found.0 > 0 && !is_retry_or_dlq(topic) {
             r.record_out(topic, group, "", found.0, found.1);
         }
     }
 
-    /// Messages a POP found (Java `PopMessageProcessor`), `retry` when from the retry topic.
-    pub fn on_pop(&self, group: &str, topic: &str, retry: bool, msgs: u64, bytes: u64) {
+    /// Messages the broker read for itself as `group` (Java `TransactionalMessageBridge`: the
+    /// transaction check's reads; `PopReviveService`: the revive topic's).
+    pub fn on_broker_read(&self, group: &str, topic: &str, msgs: u64, bytes: u64) {
         let Some(r) = &self.registry else { return };
         if msgs > 0 {
-            r.record_out(
-                topic,
-                group,
-                if retry { "true" } else { "false" },
-                msgs,
-                bytes,
-            );
+            r.record_out(topic, group, "", msgs, bytes);
         }
+    }
+
+    /// A POP check-point (`ck`) or ack record of `owner` (group, topic) put to the revive topic
+    /// (Java `PopMetricsManager.incPopRevive*PutCount`).
+    pub fn on_revive_put(&self, owner: (&str, &str), ck: bool, ok: bool) {
+        let Some(r) = &self.registry else { return };
+        let (group, topic) = owner;
+        let kind = if ck { "CK" } else { "ACK" };
+        r.revive_in
+            .with([group, topic, kind, put_status(ok)], |c| c.add(1));
+    }
+
+    /// A check-point or ack of `owner` read from revive queue `qid`.
+    pub fn on_revive_get(&self, owner: (&str, &str), ck: bool, qid: i32) {
+        let Some(r) = &self.registry else { return };
+        let (group, topic) = owner;
+        let kind = if ck { "CK" } else { "ACK" };
+        let mut buf = itoa_buf();
+        let q = fmt_i32(&mut buf, qid);
+        r.revive_out.with([group, topic, q, kind], |c| c.add(1));
+    }
+
+    /// A message of `owner` the revive task put back to the POP retry topic.
+    pub fn on_revive_retry(&self, owner: (&str, &str), ok: bool) {
+        let Some(r) = &self.registry else { return };
+        let (group, topic) = owner;
+        r.revive_retry
+            .with([group, topic, put_status(ok)], |c| c.add(1));
+    }
+
+    /// Messages a POP found reading `read_topic` (Java `PopMessageProcessor`): counted under
+    /// the topic popped, `is_retry` when read from its POP retry topic.
+    pub fn on_pop(&self, group: &str, read_topic: &str, msgs: u64, bytes: u64) {
+        let Some(r) = &self.registry else { return };
+        if msgs == 0 {
+            return;
+        }
+        let retry = read_topic.starts_with(crate::topics::RETRY_PREFIX);
+        let topic = crate::pop::records::normal_topic(read_topic, group);
+        r.record_out(topic, group, bool_label(retry), msgs, bytes);
+    }
+
+    /// A timer message of `topic` indexed, due `delay_ms` after it was born (Java
+    /// `incTimerEnqueueCount`, `timerMessageSetLatency` in seconds).
+    pub fn on_timer_enqueue(&self, topic: &str, delay_ms: i64) {
+        let Some(r) = &self.registry else { return };
+        r.timer_enqueued.with([topic], |c| c.add(1));
+        let secs = u64::try_from(delay_ms / 1000).unwrap_or(0);
+        r.delay_latency
+            .with([topic], |h| h.record(&DELAY_LATENCY_BOUNDS, secs));
+    }
+
+    /// A timer message delivered to `topic` (Java `incTimerDequeueCount`).
+    pub fn on_timer_dequeue(&self, topic: &str) {
+        let Some(r) = &self.registry else { return };
+        r.timer_dequeued.with([topic], |c| c.add(1));
     }
 
     /// A message sent back to the DLQ (Java `sendToDlqMessages`): the group, the original topic.
@@ -278,6 +365,7 @@ impl Metrics {
     pub fn on_end_transaction(&self, topic: &str, commit: bool, born_ms: i64) {
         let Some(r) = &self.registry else { return };
         let latency_s = u64::try_from((crate::persist::now_millis() - born_ms) / 1000).unwrap_or(0);
+        r.half_messages.with([topic], |n| n.0.fetch_sub(1, Relaxed));
         if commit {
             r.commits.with([topic], |c| c.add(1));
             r.finish_latency
@@ -293,9 +381,7 @@ impl Metrics {
         let mut qid = itoa_buf();
         let q = fmt_i32(&mut qid, queue_id);
         r.pull_offsets
-            .find([topic, group, q], |p| {
-                p.0.load(std::sync::atomic::Ordering::Relaxed)
-            })
+            .find([topic, group, q], |p| p.0.load(Relaxed))
             .filter(|o| *o >= 0)
     }
 }
@@ -318,6 +404,13 @@ impl Registry {
             group_create: Series::new(limit),
             // Not a metric: one entry per queue pulled.
             pull_offsets: Series::new(usize::MAX),
+            half_messages: Series::new(limit),
+            revive_in: Series::new(limit),
+            revive_out: Series::new(limit),
+            revive_retry: Series::new(limit),
+            timer_enqueued: Series::new(limit),
+            timer_dequeued: Series::new(limit),
+            delay_latency: Series::new(limit),
             schedule_stats: cfg.enable_schedule_message_stats,
             start_config: cfg.clone(),
         }
@@ -365,6 +458,16 @@ fn common_labels(cfg: &BrokerConfig) -> Vec<(String, String)> {
 
 fn is_retry_or_dlq(topic: &str) -> bool {
     topic.starts_with(crate::topics::RETRY_PREFIX) || topic.starts_with(crate::topics::DLQ_PREFIX)
+}
+
+/// Java `PutMessageStatus.name()`: PUT_OK, or (Thrust's store errors not being told apart here)
+/// UNKNOWN_ERROR.
+fn put_status(ok: bool) -> &'static str {
+    if ok {
+        "PUT_OK"
+    } else {
+        "UNKNOWN_ERROR"
+    }
 }
 
 fn bool_label(b: bool) -> &'static str {

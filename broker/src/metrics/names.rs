@@ -85,23 +85,29 @@ pub fn version_desc(v: i32) -> String {
 }
 
 /// Java `TopicMessageType.getMetricsValue()` of `BrokerMetricsManager.getMessageType`, read from
-/// the send's properties.
+/// the send's properties in one pass (empty values count as absent, the last `TRAN_MSG` wins).
 pub fn message_type(properties: &str) -> &'static str {
-    let prop = |k: &str| store::props::property(properties, k);
-    if prop("TRAN_MSG").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+    let (mut transaction, mut fifo, mut delay) = (false, false, false);
+    for part in properties.split('\u{2}') {
+        let Some((name, value)) = part.split_once('\u{1}') else {
+            continue;
+        };
+        if value.is_empty() {
+            continue;
+        }
+        match name {
+            "TRAN_MSG" => transaction = value.eq_ignore_ascii_case("true"),
+            "__SHARDINGKEY" => fifo = true,
+            "__STARTDELIVERTIME" | "DELAY" | "TIMER_DELIVER_MS" | "TIMER_DELAY_SEC"
+            | "TIMER_DELAY_MS" => delay = true,
+            _ => {}
+        }
+    }
+    if transaction {
         "transaction"
-    } else if prop("__SHARDINGKEY").is_some() {
+    } else if fifo {
         "fifo"
-    } else if [
-        "__STARTDELIVERTIME",
-        "DELAY",
-        "TIMER_DELIVER_MS",
-        "TIMER_DELAY_SEC",
-        "TIMER_DELAY_MS",
-    ]
-    .iter()
-    .any(|k| prop(k).is_some())
-    {
+    } else if delay {
         "delay"
     } else {
         "normal"

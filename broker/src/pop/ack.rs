@@ -242,6 +242,7 @@ fn append(b: &Broker, ack: &Ack, revive_qid: i32, deliver_ms: i64) {
     };
     if let Err(e) = put_revive_record(
         b,
+        (&ack.consumer_group, &ack.topic),
         revive_qid,
         tag,
         ack.unique_id(),
@@ -284,6 +285,7 @@ pub async fn change_invisible_time(
     let deliver = ck.revive_time() - records::ACK_TIME_INTERVAL;
     if let Err(e) = put_revive_record(
         b,
+        (&ck.cid, &ck.topic),
         info.revive_qid,
         records::CK_TAG,
         ck.unique_id(),

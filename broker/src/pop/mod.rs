@@ -136,6 +136,7 @@ impl<'a> Parked<'a> {
         *n += 1;
         state.parked_total.fetch_add(1, Ordering::Relaxed);
         drop(p);
+        crate::metrics::note_long_polling();
         Some(Parked { state, key })
     }
 }
@@ -190,10 +191,12 @@ fn random_100() -> i32 {
     crate::send::random_queue(100)
 }
 
-/// Stores a CK or ack record in the revive topic as Java's `buildCkMsg` / `appendAck` build it:
-/// tag, `UNIQ_KEY`, and `TIMER_DELIVER_MS` so the timer holds it until it is due.
+/// Stores a CK or ack record of `owner` (group, topic) in the revive topic as Java's
+/// `buildCkMsg` / `appendAck` build it: tag, `UNIQ_KEY`, and `TIMER_DELIVER_MS` so the timer
+/// holds it until it is due.
 pub(crate) fn put_revive_record(
     b: &Broker,
+    owner: (&str, &str),
     revive_qid: i32,
     tag: &str,
     uniq_key: String,
@@ -206,7 +209,10 @@ pub(crate) fn put_revive_record(
     let msg = revive_record(topic, host, revive_qid, tag, uniq_key, body, deliver_ms);
     let msg = crate::timer::to_timer_topic_in(msg, &cfg, MESSAGE_MAP_CAPACITY)?;
     let topic = msg.topic.clone();
-    match b.store.put(msg) {
+    let put = b.store.put(msg);
+    b.metrics
+        .on_revive_put(owner, tag == records::CK_TAG, put.is_ok());
+    match put {
         Ok(put) => {
             b.stats_items.put_result(b, &topic, &put);
             Ok(())

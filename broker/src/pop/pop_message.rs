@@ -491,7 +491,9 @@ fn hide(
     };
     let deliver = ck.revive_time() - records::ACK_TIME_INTERVAL;
     let (uniq, json) = (ck.unique_id(), ck.to_json());
-    if let Err(e) = put_revive_record(b, p.revive_qid, records::CK_TAG, uniq, json, deliver) {
+    let owner = (ck.cid.as_str(), ck.topic.as_str());
+    if let Err(e) = put_revive_record(b, owner, p.revive_qid, records::CK_TAG, uniq, json, deliver)
+    {
         tracing::warn!(topic, qid, "pop check-point not stored: {e}");
         return false;
     }
@@ -556,6 +558,8 @@ fn read(
 
 fn count(b: &Broker, cfg: &BrokerConfig, group: &str, topic: &str, r: &GetResult) {
     let bytes: usize = r.messages.iter().map(|m| m.len()).sum();
+    b.metrics
+        .on_pop(group, topic, r.messages.len() as u64, bytes as u64);
     b.stats_items.get_found(
         &cfg.broker_cluster_name,
         group,

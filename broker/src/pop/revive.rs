@@ -127,6 +127,9 @@ fn scan(
             max_bytes: usize::MAX,
         };
         let r = b.store.get(&req, None);
+        let bytes: usize = r.messages.iter().map(|m| m.len()).sum();
+        b.metrics
+            .on_broker_read(REVIVE_GROUP, topic, r.messages.len() as u64, bytes as u64);
         if r.status != GetStatus::Found || r.messages.is_empty() {
             if r.next_begin_offset > offset && r.next_begin_offset < r.max_offset {
                 offset = r.next_begin_offset;
@@ -136,15 +139,23 @@ fn scan(
         }
         for (rec, qo) in r.messages.iter().zip(&r.queue_offsets) {
             if let Some(m) = StoredMessage::decode(rec) {
-                end_time = end_time.max(apply(&mut cks, &m, *qo, &cfg.broker_name));
+                let at = (*qo, qid);
+                end_time = end_time.max(apply(b, &mut cks, &m, at, &cfg.broker_name));
             }
         }
         offset = r.next_begin_offset;
     }
 }
 
-/// Applies one revive record; returns its delivery time (Java `getDeliverTimeMs`).
-fn apply(cks: &mut HashMap<String, CheckPoint>, m: &StoredMessage, qo: i64, broker: &str) -> i64 {
+/// Applies one revive record, read at `(queue offset, revive queue)`; returns its delivery
+/// time (Java `getDeliverTimeMs`).
+fn apply(
+    b: &Broker,
+    cks: &mut HashMap<String, CheckPoint>,
+    m: &StoredMessage,
+    (qo, qid): (i64, i32),
+    broker: &str,
+) -> i64 {
     let props = parse_properties(&m.properties);
     let deliver = get(&props, "TIMER_DELIVER_MS")
         .and_then(|d| d.parse().ok())
@@ -152,12 +163,15 @@ fn apply(cks: &mut HashMap<String, CheckPoint>, m: &StoredMessage, qo: i64, brok
     match get(&props, "TAGS") {
         Some(records::CK_TAG) => {
             if let Some(mut ck) = CheckPoint::parse(&m.body).filter(names_legal) {
+                b.metrics.on_revive_get((&ck.cid, &ck.topic), true, qid);
                 ck.revive_offset = qo;
                 cks.insert(ck.merge_key(broker), ck);
             }
         }
         Some(records::ACK_TAG) | Some(records::BATCH_ACK_TAG) => {
             if let Some(ack) = Ack::parse(&m.body) {
+                b.metrics
+                    .on_revive_get((&ack.consumer_group, &ack.topic), false, qid);
                 mark_acked(cks, &ack, broker);
             }
         }
@@ -261,7 +275,9 @@ fn revive_message(b: &Broker, cfg: &BrokerConfig, ck: &CheckPoint, m: StoredMess
         prepared_transaction_offset: 0,
     };
     add_retry_topic_if_absent(b, &topic, &ck.cid);
-    match b.store.put(msg) {
+    let put = b.store.put(msg);
+    b.metrics.on_revive_retry((&ck.cid, &ck.topic), put.is_ok());
+    match put {
         Ok(put) => {
             b.stats_items.put_result(b, &topic, &put);
             true
@@ -309,6 +325,7 @@ fn re_put_ck(b: &Broker, old: &CheckPoint, offset: i64, revive_qid: i32) {
     let deliver = ck.revive_time() - ACK_TIME_INTERVAL;
     if let Err(e) = put_revive_record(
         b,
+        (&ck.cid, &ck.topic),
         revive_qid,
         records::CK_TAG,
         ck.unique_id(),

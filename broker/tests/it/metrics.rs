@@ -1,7 +1,8 @@
 //! `metricsExporterType=PROM`: the broker serves `/metrics` over HTTP with Java's names.
 
-use remoting::code::response as rc;
-use remoting::Client;
+use remoting::code::{request as rq, response as rc};
+use remoting::headers::UpdateConsumerOffsetRequestHeader;
+use remoting::{Client, Command};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::common::*;
@@ -52,6 +53,18 @@ async fn prom_exporter_serves_java_metric_names() {
     }
     let pulled = call(&client, &tb.addr, pull_cmd("MG", "MT", 0, 0, 4, 0)).await;
     assert_eq!(pulled.code, rc::SUCCESS);
+    // A live consumer of MG that committed 1 of the 3 it pulled: lag 2, inflight 2, ready 0.
+    let hb = heartbeat_cmd("c1", "MG", "MT", "*");
+    assert_eq!(call(&client, &tb.addr, hb).await.code, rc::SUCCESS);
+    let commit = Command::request(rq::UPDATE_CONSUMER_OFFSET).with_header(
+        &UpdateConsumerOffsetRequestHeader {
+            consumer_group: "MG".into(),
+            topic: "MT".into(),
+            queue_id: 0,
+            commit_offset: 1,
+        },
+    );
+    assert_eq!(call(&client, &tb.addr, commit).await.code, rc::SUCCESS);
 
     let (head, body) = http_get(prom, "/metrics", "text/plain").await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
@@ -70,7 +83,28 @@ async fn prom_exporter_serves_java_metric_names() {
          consumer_group=\"MG\",env=\"test\",is_system=\"false\",node_id=\"broker-t\",\
          node_type=\"broker\",topic=\"MT\"} ";
     assert_eq!(line_value(&body, out_total), Some(3.0), "{body}");
-    assert!(body.contains("# TYPE rocketmq_rpc_latency histogram\n"));
+    let lag = |name: &str| {
+        let prefix = format!(
+            "{name}{{otel_scope_name=\"broker-meter\",cluster=\"MC\",consumer_group=\"MG\",\
+             env=\"test\",is_retry=\"false\",is_system=\"false\",node_id=\"broker-t\",\
+             node_type=\"broker\",topic=\"MT\"}} "
+        );
+        line_value(&body, &prefix)
+    };
+    assert_eq!(lag("rocketmq_consumer_lag_messages"), Some(2.0), "{body}");
+    assert_eq!(lag("rocketmq_consumer_inflight_messages"), Some(2.0));
+    assert_eq!(lag("rocketmq_consumer_ready_messages"), Some(0.0));
+    assert!(lag("rocketmq_consumer_lag_latency_milliseconds").is_some());
+    assert!(body.contains("rocketmq_consumer_connections{"));
+    for family in [
+        "# TYPE rocketmq_rpc_latency histogram\n",
+        "# TYPE rocketmq_timer_message_snapshot gauge\n",
+        "# TYPE rocketmq_pop_revive_lag gauge\n",
+        "# TYPE rocketmq_processor_watermark gauge\n",
+        "# TYPE rocketmq_storage_flush_behind_bytes gauge\n",
+    ] {
+        assert!(body.contains(family), "{family}");
+    }
     assert!(body.contains(
         "request_code=\"send_message_v2\",response_code=\"success\",result=\"success\"} 3.0 "
     ));
