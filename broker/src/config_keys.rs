@@ -246,7 +246,7 @@ config_table! {
     Broker false controller_heart_beat_timeout_mills: i64 = "controllerHeartBeatTimeoutMills" => 10_000, USE;
     Broker false validate_system_topic_when_update_topic: bool = "validateSystemTopicWhenUpdateTopic" => true, USE;
     Broker false broker_election_priority: i32 = "brokerElectionPriority" => 2_147_483_647, USE;
-    Broker false use_static_subscription: bool = "useStaticSubscription" => false, no(STATS);
+    Broker false use_static_subscription: bool = "useStaticSubscription" => false, USE;
     Broker false metrics_exporter_type: MetricsExporterType = "metricsExporterType" => MetricsExporterType::Disable, refused_when(other_exporter, OTHER_EXPORTER_CONDITION, "the OTLP gRPC and logging metrics exporters"), START;
     Broker false metrics_otel_cardinality_limit: i32 = "metricsOtelCardinalityLimit" => 50_000, USE, START;
     Broker false metrics_grpc_exporter_target: String = "metricsGrpcExporterTarget" => String::new(), no(OTLP);
@@ -260,7 +260,7 @@ config_table! {
     Broker false metrics_in_delta: bool = "metricsInDelta" => false, USE, START;
     Broker false channel_expired_timeout: i64 = "channelExpiredTimeout" => 120_000, USE, min(1);
     Broker false subscription_expired_timeout: i64 = "subscriptionExpiredTimeout" => 600_000, no(COMPENSATION);
-    Broker false estimate_accumulation: bool = "estimateAccumulation" => true, no(STATS);
+    Broker false estimate_accumulation: bool = "estimateAccumulation" => true, USE;
     Broker false cold_ctr_strategy_enable: bool = "coldCtrStrategyEnable" => false, no(COLD);
     Broker false use_p_i_d_cold_ctr_strategy: bool = "usePIDColdCtrStrategy" => true, no(COLD);
     Broker false cg_cold_read_threshold: i64 = "cgColdReadThreshold" => 3_145_728, no(COLD);
@@ -484,8 +484,8 @@ config_table! {
     Store false max_slave_resend_length: i64 = "maxSlaveResendLength" => 268_435_456, no(UNUSED);
     Store false sync_from_last_file: bool = "syncFromLastFile" => false, USE;
     Store false async_learner: bool = "asyncLearner" => false, USE;
-    Store false max_consume_queue_scan: i32 = "maxConsumeQueueScan" => 20_000, no(SCAN);
-    Store false sample_count_threshold: i32 = "sampleCountThreshold" => 5000, no(SCAN);
+    Store false max_consume_queue_scan: i32 = "maxConsumeQueueScan" => 20_000, USE;
+    Store false sample_count_threshold: i32 = "sampleCountThreshold" => 5000, USE;
     Store false cold_data_flow_control_enable: bool = "coldDataFlowControlEnable" => false, only_default("cold-data flow control");
     Store false cold_data_scan_enable: bool = "coldDataScanEnable" => false, no(COLD);
     Store false data_read_ahead_enable: bool = "dataReadAheadEnable" => true, USE;

@@ -80,6 +80,11 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
                 let system = crate::topics::is_system_topic(&h.topic, &cfg);
                 b.stats_items
                     .put(&cfg.broker_cluster_name, &h.topic, system, 1, size);
+                let request = crate::metrics::SendRequest {
+                    topic: &h.topic,
+                    properties: h.properties.as_deref(),
+                };
+                b.metrics.on_send(&h.topic, request, 1, size);
             }
             Err(e) => tracing::warn!(topic = %h.topic, "store reply message: {e}"),
         }

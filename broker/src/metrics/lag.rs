@@ -8,15 +8,20 @@
 //!   the first message not yet pulled.
 //! * ready: the max offset − the pull offset.
 //!
+//! With `estimateAccumulation` (Java's default) a tag subscription counts only the messages whose
+//! tag matches, sampled as Java samples (`maxConsumeQueueScan`, `sampleCountThreshold`). With
+//! `useStaticSubscription` the topics and filters are the subscription group's
+//! `subscriptionDataSet` instead of what the live consumers subscribed.
+//!
 //! A POP group also gets an `is_retry=true` series for its POP retry topic. Thrust has no
 //! in-memory POP inflight counter (Java's `PopInflightMessageCounter`): a POP group's offset
 //! already moves at pop time, so its lag counts what was never popped and its inflight is 0.
-//! Java's `estimateAccumulation` (counting only tag-matching messages) is not applied: every
-//! message between the offsets counts.
 
 use remoting::body::heartbeat::ConsumeType;
 
 use crate::broker::Broker;
+use crate::config::BrokerConfig;
+use crate::subscription::SubscriptionData;
 use crate::topics::{PERM_READ, PERM_WRITE, RETRY_PREFIX};
 
 /// One (group, topic, is_retry) row of the three calculations.
@@ -55,26 +60,56 @@ pub fn rows(b: &Broker) -> Vec<LagRow> {
     let cfg = b.config();
     let mut out = Vec::new();
     for group in b.groups.names() {
-        let Some(info) = b.clients.consumer_group(&group) else {
+        let Some((is_pop, subs)) = subscriptions(b, &cfg, &group) else {
             continue;
         };
-        let is_pop = info.consume_type == Some(ConsumeType::Pop);
-        for topic in info.subscriptions.keys() {
-            if topic.starts_with(RETRY_PREFIX) {
+        for sub in &subs {
+            let topic = &sub.topic;
+            if topic.starts_with(RETRY_PREFIX) || !usable(b, topic, cfg.broker_permission) {
                 continue;
             }
-            if !usable(b, topic, cfg.broker_permission) {
-                continue;
-            }
-            out.push(row(b, &group, topic, topic, false));
+            let at = Place {
+                group: &group,
+                topic,
+                sub,
+            };
+            out.push(row(b, &cfg, &at, topic, false));
             if is_pop {
                 let retry =
                     crate::pop::records::pop_retry_topic(topic, &group, cfg.enable_retry_topic_v2);
-                out.push(row(b, &group, topic, &retry, true));
+                out.push(row(b, &cfg, &at, &retry, true));
             }
         }
     }
     out
+}
+
+/// Whether the group pops, and its subscriptions: the live consumers' (none: skipped), or with
+/// `useStaticSubscription` the group config's `subscriptionDataSet` (empty: skipped).
+fn subscriptions(
+    b: &Broker,
+    cfg: &BrokerConfig,
+    group: &str,
+) -> Option<(bool, Vec<SubscriptionData>)> {
+    let info = b.clients.consumer_group(group);
+    let is_pop = info
+        .as_ref()
+        .is_some_and(|i| i.consume_type == Some(ConsumeType::Pop));
+    let subs: Vec<SubscriptionData> = if cfg.use_static_subscription {
+        let set = b.groups.get(group)?.subscription_data_set?;
+        set.as_array()?
+            .iter()
+            .filter_map(|s| {
+                let topic = s.get("topic")?.as_str()?;
+                let expression = s.get("expression").and_then(|e| e.as_str()).unwrap_or("*");
+                let kind = s.get("expressionType").and_then(|e| e.as_str());
+                Some(SubscriptionData::build(topic, expression, kind))
+            })
+            .collect()
+    } else {
+        info?.subscriptions.into_values().collect()
+    };
+    (!subs.is_empty()).then_some((is_pop, subs))
 }
 
 fn usable(b: &Broker, topic: &str, broker_perm: i32) -> bool {
@@ -83,11 +118,19 @@ fn usable(b: &Broker, topic: &str, broker_perm: i32) -> bool {
         .is_some_and(|tc| tc.perm & broker_perm & (PERM_READ | PERM_WRITE) != 0)
 }
 
-/// The sums over `queue_topic`'s write queues, reported under `topic`.
-fn row(b: &Broker, group: &str, topic: &str, queue_topic: &str, is_retry: bool) -> LagRow {
+/// The group and subscription a row is computed for.
+struct Place<'a> {
+    group: &'a str,
+    topic: &'a str,
+    sub: &'a SubscriptionData,
+}
+
+/// The sums over `queue_topic`'s write queues, reported under the subscribed topic.
+fn row(b: &Broker, cfg: &BrokerConfig, at: &Place, queue_topic: &str, is_retry: bool) -> LagRow {
+    let group = at.group;
     let mut r = LagRow {
         group: group.to_string(),
-        topic: topic.to_string(),
+        topic: at.topic.to_string(),
         is_retry,
         lag: 0,
         earliest_unconsumed: i64::MAX,
@@ -99,20 +142,21 @@ fn row(b: &Broker, group: &str, topic: &str, queue_topic: &str, is_retry: bool) 
         .topics
         .get(queue_topic)
         .map_or(0, |tc| tc.write_queue_nums);
+    let count = |q: i32, from: i64, to: i64| estimate(b, cfg, at.sub, (queue_topic, q), from, to);
     for q in 0..queues {
         let max = b.store.max_offset(queue_topic, q).max(0);
         let committed = b.offsets.query(group, queue_topic, q).filter(|o| *o >= 0);
         let consumer = committed.unwrap_or(max);
-        r.lag += (max - consumer).max(0);
+        r.lag += count(q, consumer, max);
         r.earliest_unconsumed = r
             .earliest_unconsumed
             .min(store_time(b, queue_topic, q, consumer));
         // Java `queryPullOffset`: the pull table, else the committed offset.
         let pulled = b.metrics.pull_offset(group, queue_topic, q).or(committed);
         let pull = pulled.unwrap_or(0);
-        r.inflight += (pull - committed.unwrap_or(pull)).max(0);
+        r.inflight += count(q, committed.unwrap_or(pull), pull);
         r.earliest_unpulled = r.earliest_unpulled.min(store_time(b, queue_topic, q, pull));
-        r.ready += (max - pulled.unwrap_or(max)).max(0);
+        r.ready += count(q, pulled.unwrap_or(max), max);
     }
     for ts in [&mut r.earliest_unconsumed, &mut r.earliest_unpulled] {
         if *ts == i64::MAX || *ts < 0 {
@@ -120,6 +164,52 @@ fn row(b: &Broker, group: &str, topic: &str, queue_topic: &str, is_retry: bool) 
         }
     }
     r
+}
+
+/// Java `calculateMessageCount`: the messages between two offsets, or with
+/// `estimateAccumulation` and a tag filter, those whose tag matches (Java
+/// `ConsumeQueue.estimateMessageCount`: past `maxConsumeQueueScan` units read or
+/// `sampleCountThreshold` matches, the share found so far of the whole range).
+fn estimate(
+    b: &Broker,
+    cfg: &BrokerConfig,
+    sub: &SubscriptionData,
+    (topic, q): (&str, i32),
+    from: i64,
+    to: i64,
+) -> i64 {
+    let all = (to - from).max(0);
+    if !cfg.estimate_accumulation || all == 0 || !sub.is_tag_type() || sub.matches_all() {
+        return all;
+    }
+    let (mut from, mut to) = (from.max(0), to);
+    let min = b.store.min_offset(topic, q);
+    if from < min {
+        let span = to - from;
+        from = min;
+        to = from + span;
+    }
+    let (mut raw, mut matched, mut sampled) = (0i64, 0i64, false);
+    for o in from..to {
+        let Some(unit) = b.store.unit(topic, q, o) else {
+            break;
+        };
+        if sub.matches_tags_code(unit.tags_code) {
+            matched += 1;
+        }
+        raw += 1;
+        if raw >= i64::from(cfg.max_consume_queue_scan)
+            || matched > i64::from(cfg.sample_count_threshold)
+        {
+            sampled = true;
+            break;
+        }
+    }
+    if sampled {
+        (matched as f64 * (to - from) as f64 / raw as f64) as i64
+    } else {
+        matched
+    }
 }
 
 /// Java `getStoreTimeStamp`: the message's store time, `i64::MAX` when there is none.

@@ -65,6 +65,18 @@ async fn prom_exporter_serves_java_metric_names() {
         },
     );
     assert_eq!(call(&client, &tb.addr, commit).await.code, rc::SUCCESS);
+    // MG2 takes only TagA, which none of the 3 carries: its lag from offset 0 is estimated 0.
+    let hb = heartbeat_cmd("c2", "MG2", "MT", "TagA");
+    assert_eq!(call(&client, &tb.addr, hb).await.code, rc::SUCCESS);
+    let commit = Command::request(rq::UPDATE_CONSUMER_OFFSET).with_header(
+        &UpdateConsumerOffsetRequestHeader {
+            consumer_group: "MG2".into(),
+            topic: "MT".into(),
+            queue_id: 0,
+            commit_offset: 0,
+        },
+    );
+    assert_eq!(call(&client, &tb.addr, commit).await.code, rc::SUCCESS);
 
     let (head, body) = http_get(prom, "/metrics", "text/plain").await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
@@ -83,18 +95,23 @@ async fn prom_exporter_serves_java_metric_names() {
          consumer_group=\"MG\",env=\"test\",is_system=\"false\",node_id=\"broker-t\",\
          node_type=\"broker\",topic=\"MT\"} ";
     assert_eq!(line_value(&body, out_total), Some(3.0), "{body}");
-    let lag = |name: &str| {
+    let lag = |name: &str, group: &str| {
         let prefix = format!(
-            "{name}{{otel_scope_name=\"broker-meter\",cluster=\"MC\",consumer_group=\"MG\",\
+            "{name}{{otel_scope_name=\"broker-meter\",cluster=\"MC\",consumer_group=\"{group}\",\
              env=\"test\",is_retry=\"false\",is_system=\"false\",node_id=\"broker-t\",\
              node_type=\"broker\",topic=\"MT\"}} "
         );
         line_value(&body, &prefix)
     };
-    assert_eq!(lag("rocketmq_consumer_lag_messages"), Some(2.0), "{body}");
-    assert_eq!(lag("rocketmq_consumer_inflight_messages"), Some(2.0));
-    assert_eq!(lag("rocketmq_consumer_ready_messages"), Some(0.0));
-    assert!(lag("rocketmq_consumer_lag_latency_milliseconds").is_some());
+    assert_eq!(
+        lag("rocketmq_consumer_lag_messages", "MG"),
+        Some(2.0),
+        "{body}"
+    );
+    assert_eq!(lag("rocketmq_consumer_inflight_messages", "MG"), Some(2.0));
+    assert_eq!(lag("rocketmq_consumer_ready_messages", "MG"), Some(0.0));
+    assert!(lag("rocketmq_consumer_lag_latency_milliseconds", "MG").is_some());
+    assert_eq!(lag("rocketmq_consumer_lag_messages", "MG2"), Some(0.0));
     assert!(body.contains("rocketmq_consumer_connections{"));
     for family in [
         "# TYPE rocketmq_rpc_latency histogram\n",
