@@ -1,10 +1,13 @@
 //! The Prometheus listener: a small HTTP/1.1 responder, as Java's exporter (a JDK `HttpServer`)
-//! answers: `GET /metrics` and `GET /` the exposition, `GET /-/healthy` "Exporter is Healthy.",
-//! anything else 404. Connections stay open between scrapes (keep-alive) unless the client
+//! answers: `GET /-/healthy` "Exporter is Healthy.", any other path the exposition (only the
+//! metrics named by `name[]` query parameters when there are any), gzip-compressed when the
+//! scraper accepts it. Connections stay open between scrapes (keep-alive) unless the client
 //! says `Connection: close`; a request head is at most 8 KiB and must arrive within 30 s.
 
 use std::sync::Arc;
 use std::time::Duration;
+
+use std::io::Write;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -46,7 +49,10 @@ pub async fn serve(b: Arc<Broker>, listener: TcpListener) {
 pub(crate) struct Head {
     method: String,
     path: String,
+    /// The decoded values of `name[]` query parameters.
+    names: Vec<String>,
     accept: Option<String>,
+    gzip: bool,
     close: bool,
 }
 
@@ -99,8 +105,15 @@ pub(crate) fn parse_head(raw: &[u8]) -> Option<Head> {
     let method = first.next()?.to_string();
     let target = first.next()?;
     let version = first.next().unwrap_or("HTTP/1.0");
-    let path = target.split('?').next().unwrap_or("/").to_string();
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let names = query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .filter(|(k, _)| percent_decode(k) == "name[]")
+        .map(|(_, v)| percent_decode(v))
+        .collect();
     let mut accept = None;
+    let mut gzip = false;
     let mut close = version == "HTTP/1.0";
     for line in lines {
         let Some((name, value)) = line.split_once(':') else {
@@ -109,47 +122,81 @@ pub(crate) fn parse_head(raw: &[u8]) -> Option<Head> {
         let value = value.trim();
         if name.eq_ignore_ascii_case("accept") {
             accept = Some(value.to_string());
+        } else if name.eq_ignore_ascii_case("accept-encoding") {
+            gzip = value.contains("gzip");
         } else if name.eq_ignore_ascii_case("connection") {
             close = value.eq_ignore_ascii_case("close");
         }
     }
     Some(Head {
         method,
-        path,
+        path: path.to_string(),
+        names,
         accept,
+        gzip,
         close,
     })
 }
 
-fn respond(b: &Broker, head: &Head) -> Vec<u8> {
-    let (status, content_type, body) = match (head.method.as_str(), head.path.as_str()) {
-        ("GET" | "HEAD", "/" | "/metrics") => {
-            let format = Format::negotiate(head.accept.as_deref());
-            let body = super::scrape(b, format);
-            ("200 OK", format.content_type(), body)
+/// `%XX` escapes and `+` as space, as a query string is decoded; a bad escape stays as is.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => match (hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            c => out.push(c),
         }
-        ("GET" | "HEAD", "/-/healthy") => (
-            "200 OK",
-            "text/plain; charset=utf-8",
-            "Exporter is Healthy.".to_string(),
-        ),
-        ("GET" | "HEAD", _) => ("404 Not Found", "text/plain; charset=utf-8", String::new()),
-        _ => (
-            "405 Method Not Allowed",
-            "text/plain; charset=utf-8",
-            String::new(),
-        ),
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn respond(b: &Broker, head: &Head) -> Vec<u8> {
+    let text = "text/plain; charset=utf-8";
+    let (status, content_type, body, scraped) = match (head.method.as_str(), head.path.as_str()) {
+        ("GET" | "HEAD", "/-/healthy") => {
+            ("200 OK", text, "Exporter is Healthy.".to_string(), false)
+        }
+        ("GET" | "HEAD", _) => {
+            let format = Format::negotiate(head.accept.as_deref());
+            let body = super::scrape(b, format, &head.names);
+            ("200 OK", format.content_type(), body, true)
+        }
+        _ => ("405 Method Not Allowed", text, String::new(), false),
+    };
+    let (body, encoding) = match scraped && head.gzip {
+        true => (gzip(body.as_bytes()), "Content-Encoding: gzip\r\n"),
+        false => (body.into_bytes(), ""),
     };
     let connection = if head.close { "close" } else { "keep-alive" };
     let mut out = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: {connection}\r\n\r\n",
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n{encoding}Content-Length: {}\r\nConnection: {connection}\r\n\r\n",
         body.len()
     )
     .into_bytes();
     if head.method != "HEAD" {
-        out.extend_from_slice(body.as_bytes());
+        out.extend_from_slice(&body);
     }
     out
+}
+
+fn hex(c: Option<&u8>) -> Option<u8> {
+    char::from(*c?).to_digit(16).map(|d| d as u8)
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let _ = enc.write_all(data);
+    enc.finish().unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -158,9 +205,15 @@ mod tests {
 
     #[test]
     fn heads_parse() {
-        let h = parse_head(b"GET /metrics?x=1 HTTP/1.1\r\nHost: a\r\nAccept: text/plain").unwrap();
+        let h = parse_head(
+            b"GET /metrics?x=1&name%5B%5D=rocketmq_topic_number&name[]=a+b HTTP/1.1\r\n\
+              Host: a\r\nAccept: text/plain\r\nAccept-Encoding: gzip, deflate",
+        )
+        .unwrap();
         assert_eq!(h.method, "GET");
         assert_eq!(h.path, "/metrics");
+        assert_eq!(h.names, ["rocketmq_topic_number", "a b"]);
+        assert!(h.gzip);
         assert_eq!(h.accept.as_deref(), Some("text/plain"));
         assert!(!h.close);
         let h = parse_head(b"GET / HTTP/1.0").unwrap();

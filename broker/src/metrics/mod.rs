@@ -518,8 +518,8 @@ pub async fn start(b: &Arc<Broker>) -> Result<(), StartError> {
     Ok(())
 }
 
-/// The exposition of everything, as one scrape answers.
-pub fn scrape(b: &Broker, format: text::Format) -> String {
+/// The exposition, as one scrape answers (`names`: only those metrics; empty: all).
+pub fn scrape(b: &Broker, format: text::Format, names: &[String]) -> String {
     let families = collect::families(b);
-    text::write(&families, format, crate::persist::now_millis())
+    text::write(&families, format, crate::persist::now_millis(), names)
 }

@@ -150,11 +150,16 @@ impl Family {
     }
 }
 
-/// Writes the whole exposition; families without samples are left out, as Java leaves out
-/// instruments that recorded nothing.
-pub fn write(families: &[Family], format: Format, now_ms: i64) -> String {
+/// Writes the exposition; families without samples are left out, as Java leaves out instruments
+/// that recorded nothing, and so are those whose sample name `names` does not list (Java's
+/// `name[]` query parameters; empty: all).
+pub fn write(families: &[Family], format: Format, now_ms: i64, names: &[String]) -> String {
     let mut out = String::with_capacity(16 * 1024);
-    let present: Vec<&Family> = families.iter().filter(|f| !f.samples.is_empty()).collect();
+    let wanted = |f: &Family| names.is_empty() || names.contains(&f.sample_name());
+    let present: Vec<&Family> = families
+        .iter()
+        .filter(|f| !f.samples.is_empty() && wanted(f))
+        .collect();
     if !present.is_empty() {
         out.push_str("# TYPE target info\n# HELP target Target metadata\ntarget_info{} 1\n");
         out.push_str("# TYPE otel_scope_info info\n# HELP otel_scope_info Scope metadata\n");
@@ -336,7 +341,12 @@ mod tests {
             },
         );
         let empty = Family::gauge("rocketmq_half_messages", None);
-        let text = write(&[g, h, empty], Format::Prometheus004, 1_796_547_521_202);
+        let text = write(
+            &[g, h, empty],
+            Format::Prometheus004,
+            1_796_547_521_202,
+            &[],
+        );
         let expected = "\
 # TYPE target info
 # HELP target Target metadata
@@ -362,12 +372,16 @@ rocketmq_pop_buffer_scan_time_consume_milliseconds_bucket{otel_scope_name=\"brok
     fn counters_in_both_formats() {
         let mut c = Family::counter("rocketmq_messages_in_total");
         c.push(labels(&[("topic", "T\"1")]), Value::Int(3));
-        let text = write(&[c], Format::OpenMetrics, 1_796_547_521_002);
+        let mut other = Family::gauge("rocketmq_storage_size", Some("bytes"));
+        other.push(labels(&[]), Value::Int(1));
+        let names = ["rocketmq_messages_in_total".to_string()];
+        let text = write(&[c, other], Format::OpenMetrics, 1_796_547_521_002, &names);
+        assert!(!text.contains("rocketmq_storage_size"));
         assert!(text.contains("# TYPE rocketmq_messages_in_total counter\n"));
         assert!(text.contains(
             "rocketmq_messages_in_total{otel_scope_name=\"broker-meter\",topic=\"T\\\"1\"} 3.0 1796547521.002\n"
         ));
         assert!(text.ends_with("# EOF\n"));
-        assert!(write(&[], Format::Prometheus004, 0).is_empty());
+        assert!(write(&[], Format::Prometheus004, 0, &[]).is_empty());
     }
 }

@@ -7,20 +7,24 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::common::*;
 
-/// One HTTP/1.1 GET over a fresh connection; returns the status line, headers and body.
+/// One HTTP/1.1 GET over a fresh connection; returns the status line and headers, and the body.
 async fn http_get(addr: std::net::SocketAddr, path: &str, accept: &str) -> (String, String) {
+    let (head, body) = http_get_raw(addr, path, &format!("Accept: {accept}\r\n")).await;
+    (head, String::from_utf8(body).unwrap())
+}
+
+async fn http_get_raw(addr: std::net::SocketAddr, path: &str, headers: &str) -> (String, Vec<u8>) {
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let req =
-        format!("GET {path} HTTP/1.1\r\nHost: x\r\nAccept: {accept}\r\nConnection: close\r\n\r\n");
+    let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\n{headers}Connection: close\r\n\r\n");
     s.write_all(req.as_bytes()).await.unwrap();
     let mut out = Vec::new();
     tokio::time::timeout(TIMEOUT, s.read_to_end(&mut out))
         .await
         .unwrap()
         .unwrap();
-    let text = String::from_utf8(out).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    (head.to_string(), body.to_string())
+    let end = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8(out[..end].to_vec()).unwrap();
+    (head, out[end + 4..].to_vec())
 }
 
 fn line_value(body: &str, prefix: &str) -> Option<f64> {
@@ -144,6 +148,25 @@ async fn prom_exporter_serves_java_metric_names() {
         "{head}"
     );
     assert!(body.ends_with("# EOF\n"));
+    // Any path, `name[]` filters, gzip when accepted: as Java's exporter.
+    let (head, gz) = http_get_raw(
+        prom,
+        "/any?name[]=rocketmq_topic_number",
+        "Accept-Encoding: gzip\r\n",
+    )
+    .await;
+    assert!(head.contains("Content-Encoding: gzip"), "{head}");
+    let mut body = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut body).unwrap();
+    let types: Vec<&str> = body.lines().filter(|l| l.starts_with("# TYPE")).collect();
+    assert_eq!(
+        types,
+        [
+            "# TYPE target info",
+            "# TYPE otel_scope_info info",
+            "# TYPE rocketmq_topic_number gauge"
+        ]
+    );
     let (head, body) = http_get(prom, "/-/healthy", "*/*").await;
     assert!(head.starts_with("HTTP/1.1 200"));
     assert_eq!(body, "Exporter is Healthy.");
