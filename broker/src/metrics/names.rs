@@ -4,10 +4,13 @@
 use remoting::code::{request, response};
 
 /// Java `RemotingHelper.getRequestCodeDesc`: the `RequestCode` field's name in lower case, or
-/// the number when 5.3.3 has no field for it.
+/// the number when 5.3.3 has no `int` field for it (its map skips the 4.x-only ACL codes, gone
+/// from the class, and 1014–1018, declared `short`).
 pub fn request_code(code: i32) -> String {
     match request::name(code) {
-        Some(n) if !is_4x_only_request(code) => n.to_ascii_lowercase(),
+        Some(n) if !is_4x_only_request(code) && !(1014..=1018).contains(&code) => {
+            n.to_ascii_lowercase()
+        }
         _ => code.to_string(),
     }
 }
@@ -153,6 +156,7 @@ mod tests {
         assert_eq!(request_code(310), "send_message_v2");
         assert_eq!(request_code(9999), "9999");
         assert_eq!(request_code(request::DELETE_ACL_CONFIG), "51");
+        assert_eq!(request_code(1014), "1014");
         assert_eq!(response_code(0), "success");
         assert_eq!(response_code(19), "pull_not_found");
     }
