@@ -13,9 +13,9 @@
 //! `useStaticSubscription` the topics and filters are the subscription group's
 //! `subscriptionDataSet` instead of what the live consumers subscribed.
 //!
-//! A POP group also gets an `is_retry=true` series for its POP retry topic. Thrust has no
-//! in-memory POP inflight counter (Java's `PopInflightMessageCounter`): a POP group's offset
-//! already moves at pop time, so its lag counts what was never popped and its inflight is 0.
+//! A POP group (Java's branch without buffer merge) counts from the offset its pops moved, plus
+//! its messages popped and not yet acked (Java `PopInflightMessageCounter`, counted since this
+//! start) in lag and inflight; it also gets an `is_retry=true` series for its POP retry topic.
 
 use remoting::body::heartbeat::ConsumeType;
 
@@ -72,6 +72,7 @@ pub fn rows(b: &Broker) -> Vec<LagRow> {
                 group: &group,
                 topic,
                 sub,
+                is_pop,
             };
             out.push(row(b, &cfg, &at, topic, false));
             if is_pop {
@@ -123,6 +124,7 @@ struct Place<'a> {
     group: &'a str,
     topic: &'a str,
     sub: &'a SubscriptionData,
+    is_pop: bool,
 }
 
 /// The sums over `queue_topic`'s write queues, reported under the subscribed topic.
@@ -142,10 +144,28 @@ fn row(b: &Broker, cfg: &BrokerConfig, at: &Place, queue_topic: &str, is_retry: 
         .topics
         .get(queue_topic)
         .map_or(0, |tc| tc.write_queue_nums);
-    let count = |q: i32, from: i64, to: i64| estimate(b, cfg, at.sub, (queue_topic, q), from, to);
+    // A POP retry topic has no subscription of its own: all its messages count (Java finds
+    // none for it).
+    let sub = (!is_retry).then_some(at.sub);
+    let count = |q: i32, from: i64, to: i64| estimate(b, cfg, sub, (queue_topic, q), from, to);
     for q in 0..queues {
         let max = b.store.max_offset(queue_topic, q).max(0);
         let committed = b.offsets.query(group, queue_topic, q).filter(|o| *o >= 0);
+        if at.is_pop {
+            // Java's POP branch (no buffer merge): the offset moved at pop time, plus what is
+            // popped and not yet acked.
+            let popped = committed.unwrap_or(max);
+            let inflight = b.metrics.pop_inflight(group, queue_topic, q);
+            r.lag += count(q, popped, max) + inflight;
+            let first_unacked = store_time(b, queue_topic, q, popped - inflight);
+            r.earliest_unconsumed = r.earliest_unconsumed.min(first_unacked);
+            r.inflight += inflight;
+            r.earliest_unpulled = r
+                .earliest_unpulled
+                .min(store_time(b, queue_topic, q, popped));
+            r.ready += count(q, popped, max);
+            continue;
+        }
         let consumer = committed.unwrap_or(max);
         r.lag += count(q, consumer, max);
         r.earliest_unconsumed = r
@@ -173,13 +193,16 @@ fn row(b: &Broker, cfg: &BrokerConfig, at: &Place, queue_topic: &str, is_retry: 
 fn estimate(
     b: &Broker,
     cfg: &BrokerConfig,
-    sub: &SubscriptionData,
+    sub: Option<&SubscriptionData>,
     (topic, q): (&str, i32),
     from: i64,
     to: i64,
 ) -> i64 {
     let all = (to - from).max(0);
-    if !cfg.estimate_accumulation || all == 0 || !sub.is_tag_type() || sub.matches_all() {
+    let Some(sub) = sub.filter(|s| s.is_tag_type() && !s.matches_all()) else {
+        return all;
+    };
+    if !cfg.estimate_accumulation || all == 0 {
         return all;
     }
     let (mut from, mut to) = (from.max(0), to);

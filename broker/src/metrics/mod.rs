@@ -120,6 +120,10 @@ struct Registry {
     /// topic: half messages not yet committed or rolled back (Java `TransactionMetrics`, which
     /// Java also persists; here they count from start).
     half_messages: Labelled<1, Level>,
+    /// topic (as read), group, queue id: POP messages in flight.
+    pop_inflight: Labelled<3, Level>,
+    /// When the metrics started: pops from before are not counted in flight.
+    started_ms: i64,
     /// `enableScheduleMessageStats`: Java counts delayed deliveries only with it.
     schedule_stats: bool,
     /// The configuration at start (which topics are system topics).
@@ -326,16 +330,47 @@ impl Metrics {
             .with([group, topic, put_status(ok)], |c| c.add(1));
     }
 
-    /// Messages a POP found reading `read_topic` (Java `PopMessageProcessor`): counted under
-    /// the topic popped, `is_retry` when read from its POP retry topic.
-    pub fn on_pop(&self, group: &str, read_topic: &str, msgs: u64, bytes: u64) {
+    /// Messages a POP found reading queue `qid` of `read_topic` (Java `PopMessageProcessor`):
+    /// counted under the topic popped, `is_retry` when read from its POP retry topic, and in
+    /// flight until acked or revived (Java `PopInflightMessageCounter`).
+    pub fn on_pop(&self, group: &str, (read_topic, qid): (&str, i32), msgs: u64, bytes: u64) {
         let Some(r) = &self.registry else { return };
         if msgs == 0 {
             return;
         }
+        let mut buf = itoa_buf();
+        let q = fmt_i32(&mut buf, qid);
+        r.pop_inflight.with([read_topic, group, q], |n| {
+            n.0.fetch_add(msgs as i64, Relaxed)
+        });
         let retry = read_topic.starts_with(crate::topics::RETRY_PREFIX);
         let topic = crate::pop::records::normal_topic(read_topic, group);
         r.record_out(topic, group, bool_label(retry), msgs, bytes);
+    }
+
+    /// `n` messages of queue `qid` popped at `pop_time` acked, their invisible time changed, or
+    /// revived: no longer in flight (popped before this start: never counted, as in Java).
+    pub fn on_pop_done(&self, group: &str, (topic, qid): (&str, i32), pop_time: i64, n: u64) {
+        let Some(r) = &self.registry else { return };
+        if pop_time < r.started_ms {
+            return;
+        }
+        let mut buf = itoa_buf();
+        let q = fmt_i32(&mut buf, qid);
+        r.pop_inflight.find([topic, group, q], |c| {
+            let _ =
+                c.0.fetch_update(Relaxed, Relaxed, |v| Some((v - n as i64).max(0)));
+        });
+    }
+
+    /// The messages of a queue popped and not yet acked.
+    fn pop_inflight(&self, group: &str, topic: &str, queue_id: i32) -> i64 {
+        let Some(r) = &self.registry else { return 0 };
+        let mut buf = itoa_buf();
+        let q = fmt_i32(&mut buf, queue_id);
+        r.pop_inflight
+            .find([topic, group, q], |c| c.0.load(Relaxed))
+            .unwrap_or(0)
     }
 
     /// A timer message of `topic` indexed, due `delay_ms` after it was born (Java
@@ -405,6 +440,8 @@ impl Registry {
             // Not a metric: one entry per queue pulled.
             pull_offsets: Series::new(usize::MAX),
             half_messages: Series::new(limit),
+            pop_inflight: Series::new(usize::MAX),
+            started_ms: crate::persist::now_millis(),
             revive_in: Series::new(limit),
             revive_out: Series::new(limit),
             revive_retry: Series::new(limit),

@@ -235,6 +235,13 @@ async fn ack_orderly(
 
 /// Stores an ack record; Java logs a failed put and still answers SUCCESS.
 fn append(b: &Broker, ack: &Ack, revive_qid: i32, deliver_ms: i64) {
+    let acked = ack.ack_offset_list.as_ref().map_or(1, Vec::len) as u64;
+    b.metrics.on_pop_done(
+        &ack.consumer_group,
+        (&ack.topic, ack.queue_id),
+        ack.pop_time,
+        acked,
+    );
     let tag = if ack.ack_offset_list.is_some() {
         records::BATCH_ACK_TAG
     } else {

@@ -500,7 +500,7 @@ fn hide(
     b.offsets.commit(group, topic, qid, r.next_begin_offset);
     records::push_start_offset_info(&mut p.start_info, topic, qid, offset);
     records::push_msg_offset_info(&mut p.msg_info, topic, qid, &r.queue_offsets);
-    count(b, cfg, group, topic, r);
+    count(b, cfg, group, (topic, qid), r);
     true
 }
 
@@ -530,7 +530,7 @@ fn hand_out_orderly(
     b.offsets.commit(group, topic, qid, offset);
     records::push_start_offset_info(&mut p.start_info, topic, qid, offset);
     records::push_msg_offset_info(&mut p.msg_info, topic, qid, &r.queue_offsets);
-    count(b, cfg, group, topic, r);
+    count(b, cfg, group, (topic, qid), r);
 }
 
 fn read(
@@ -556,10 +556,10 @@ fn read(
     }
 }
 
-fn count(b: &Broker, cfg: &BrokerConfig, group: &str, topic: &str, r: &GetResult) {
+fn count(b: &Broker, cfg: &BrokerConfig, group: &str, (topic, qid): (&str, i32), r: &GetResult) {
     let bytes: usize = r.messages.iter().map(|m| m.len()).sum();
     b.metrics
-        .on_pop(group, topic, r.messages.len() as u64, bytes as u64);
+        .on_pop(group, (topic, qid), r.messages.len() as u64, bytes as u64);
     b.stats_items.get_found(
         &cfg.broker_cluster_name,
         group,

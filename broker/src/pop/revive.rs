@@ -277,6 +277,10 @@ fn revive_message(b: &Broker, cfg: &BrokerConfig, ck: &CheckPoint, m: StoredMess
     add_retry_topic_if_absent(b, &topic, &ck.cid);
     let put = b.store.put(msg);
     b.metrics.on_revive_retry((&ck.cid, &ck.topic), put.is_ok());
+    if put.is_ok() {
+        let queue = (ck.topic.as_str(), ck.queue_id);
+        b.metrics.on_pop_done(&ck.cid, queue, ck.pop_time, 1);
+    }
     match put {
         Ok(put) => {
             b.stats_items.put_result(b, &topic, &put);

@@ -184,3 +184,92 @@ fn exporters_thrust_lacks_are_refused_at_start() {
         assert!(err.contains("is not supported yet"), "{err}");
     }
 }
+
+/// HEART_BEAT registering `group` as a POP consumer of `topic` (all tags).
+fn pop_heartbeat(client_id: &str, group: &str, topic: &str) -> Command {
+    let body = serde_json::json!({
+        "clientID": client_id,
+        "consumerDataSet": [{
+            "consumeFromWhere": "CONSUME_FROM_FIRST_OFFSET",
+            "consumeType": "CONSUME_POP",
+            "groupName": group,
+            "messageModel": "CLUSTERING",
+            "subscriptionDataSet": [{
+                "classFilterMode": false, "codeSet": [], "expressionType": "TAG",
+                "subString": "*", "subVersion": 1, "tagsSet": [], "topic": topic
+            }],
+            "unitMode": false
+        }],
+        "producerDataSet": []
+    });
+    Command::request(rq::HEART_BEAT).with_body(serde_json::to_vec(&body).unwrap())
+}
+
+#[tokio::test]
+async fn pop_consumers_count_their_messages_in_flight() {
+    let tb = boot(
+        "metrics-pop",
+        "brokerClusterName=MC\nmetricsExporterType=PROM\nmetricsPromExporterHost=127.0.0.1\n\
+         metricsPromExporterPort=0\n",
+    )
+    .await;
+    let prom = tb.broker().metrics.prom_addr().expect("listener bound");
+    let client = Client::new();
+    assert_eq!(
+        call(&client, &tb.addr, create_topic_cmd("PT", 1, 6))
+            .await
+            .code,
+        rc::SUCCESS
+    );
+    for i in 0..3 {
+        let r = call(
+            &client,
+            &tb.addr,
+            send_cmd("PT", 0, format!("p{i}").as_bytes(), ""),
+        )
+        .await;
+        assert_eq!(r.code, rc::SUCCESS);
+    }
+    let hb = pop_heartbeat("pc1", "PG", "PT");
+    assert_eq!(call(&client, &tb.addr, hb).await.code, rc::SUCCESS);
+    let pop = Command::request(rq::POP_MESSAGE).with_header(
+        &remoting::headers::PopMessageRequestHeader {
+            consumer_group: "PG".into(),
+            topic: "PT".into(),
+            queue_id: 0,
+            max_msg_nums: 2,
+            invisible_time: 60_000,
+            poll_time: 0,
+            born_time: broker::persist::now_millis(),
+            init_mode: 0,
+            exp_type: Some("TAG".into()),
+            exp: Some("*".into()),
+            order: false,
+            attempt_id: None,
+        },
+    );
+    let popped = call(&client, &tb.addr, pop).await;
+    assert_eq!(popped.code, rc::SUCCESS, "{:?}", popped.remark);
+
+    let (_, body) = http_get(prom, "/metrics", "text/plain").await;
+    let row = |name: &str| {
+        let prefix = format!(
+            "{name}{{otel_scope_name=\"broker-meter\",cluster=\"MC\",consumer_group=\"PG\",\
+             is_retry=\"false\",is_system=\"false\",node_id=\"broker-t\",node_type=\"broker\",\
+             topic=\"PT\"}} "
+        );
+        line_value(&body, &prefix)
+    };
+    // 2 popped and not acked, 1 never popped.
+    assert_eq!(
+        row("rocketmq_consumer_inflight_messages"),
+        Some(2.0),
+        "{body}"
+    );
+    assert_eq!(row("rocketmq_consumer_lag_messages"), Some(3.0));
+    assert_eq!(row("rocketmq_consumer_ready_messages"), Some(1.0));
+    assert_eq!(row("rocketmq_messages_out_total"), Some(2.0));
+    assert!(body.contains("consume_mode=\"pop\",consumer_group=\"PG\""));
+    assert!(body.contains("rocketmq_pop_revive_in_message_total{"));
+    tb.stop().await;
+}
