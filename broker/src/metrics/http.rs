@@ -56,15 +56,19 @@ pub(crate) struct Head {
     close: bool,
 }
 
-async fn connection(b: &Broker, mut stream: TcpStream) {
+async fn connection(b: &Arc<Broker>, mut stream: TcpStream) {
     let mut buf = Vec::with_capacity(1024);
     loop {
         let head = match read_head(&mut stream, &mut buf).await {
             Some(h) => h,
             None => return,
         };
-        let response = respond(b, &head);
-        if stream.write_all(&response).await.is_err() || head.close {
+        // A scrape reads the store (consume queues, record times): off the async workers.
+        let b = b.clone();
+        let Ok(response) = tokio::task::spawn_blocking(move || respond(&b, &head)).await else {
+            return;
+        };
+        if stream.write_all(&response.0).await.is_err() || response.1 {
             return;
         }
     }
@@ -160,7 +164,8 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn respond(b: &Broker, head: &Head) -> Vec<u8> {
+/// The response's bytes, and whether the connection closes after it.
+fn respond(b: &Broker, head: &Head) -> (Vec<u8>, bool) {
     let text = "text/plain; charset=utf-8";
     let (status, content_type, body, scraped) = match (head.method.as_str(), head.path.as_str()) {
         ("GET" | "HEAD", "/-/healthy") => {
@@ -186,7 +191,7 @@ fn respond(b: &Broker, head: &Head) -> Vec<u8> {
     if head.method != "HEAD" {
         out.extend_from_slice(&body);
     }
-    out
+    (out, head.close)
 }
 
 fn hex(c: Option<&u8>) -> Option<u8> {
