@@ -237,8 +237,7 @@ pub struct TimerView {
     /// Records of the timer topic not yet indexed, and the store time of the first of them.
     pub enqueue_behind: i64,
     pub first_unindexed_store_ms: Option<i64>,
-    /// Pending timers already due, and the oldest due time.
-    pub due: i64,
+    /// The oldest due time of the pending timers already due.
     pub oldest_due_ms: Option<i64>,
     /// Pending timers per real topic.
     pub counts: Vec<(String, i64)>,
@@ -252,19 +251,16 @@ impl TimerIndex {
         let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let max = b.store.max_offset(TIMER_TOPIC, 0);
         let read = st.read.unwrap_or(max);
-        let due: Vec<i64> = st
-            .pending
-            .iter()
-            .map(|(at, _)| *at)
-            .take_while(|at| *at <= now)
-            .collect();
         TimerView {
             enqueue_behind: (max - read).max(0),
             first_unindexed_store_ms: (read < max)
                 .then(|| b.store.message_store_time(TIMER_TOPIC, 0, read))
                 .filter(|t| *t > 0),
-            due: due.len() as i64,
-            oldest_due_ms: due.first().copied(),
+            oldest_due_ms: st
+                .pending
+                .first()
+                .map(|(at, _)| *at)
+                .filter(|at| *at <= now),
             counts: st
                 .counts
                 .iter()

@@ -457,7 +457,9 @@ fn timer(br: &Broker, r: &Registry, cfg: &BrokerConfig, l: &Labels, out: &mut Ve
         Some("milliseconds"),
         enqueue_ms,
     ));
-    out.push(gauge("rocketmq_timer_dequeue_lag", None, v.due));
+    // Java `TimerWheel.getAllNum(currReadTimeMs)`: every timer from the read slot on, due or not.
+    let pending = v.pending_at.len() as i64;
+    out.push(gauge("rocketmq_timer_dequeue_lag", None, pending));
     let dequeue_s = v.oldest_due_ms.map_or(0, |at| (now - at).max(0) / 1000);
     out.push(gauge(
         "rocketmq_timer_dequeue_latency",
