@@ -536,11 +536,12 @@ fn pop(br: &Broker, cfg: &BrokerConfig, l: &Labels, out: &mut Vec<Family>) {
     let mut latency = Family::gauge("rocketmq_pop_revive_latency", Some("milliseconds"));
     for q in 0..cfg.revive_queue_num {
         let max = br.store.max_offset(&topic, q).max(0);
-        let offset = br.offsets.query(group, &topic, q).unwrap_or(0);
-        // Java `getReviveBehindMessages` / `getReviveBehindMillis`.
+        // Java `getReviveBehindMessages` / `getReviveBehindMillis`, from the revive offset Java
+        // reads (-1 while the group has none: an empty queue is 1 behind, as on Java).
+        let offset = br.offsets.query(group, &topic, q).unwrap_or(-1);
         let behind = (max - offset).max(0);
         let millis = if behind > 1 {
-            let ts = br.store.message_store_time(&topic, q, offset);
+            let ts = br.store.message_store_time(&topic, q, offset.max(0));
             if ts > 0 {
                 (now - ts).max(0)
             } else {
