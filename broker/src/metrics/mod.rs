@@ -44,12 +44,12 @@ pub const DELAY_LATENCY_BOUNDS: [u64; 6] = [60, 600, 3600, 43_200, 86_400, 259_2
 /// `rocketmq_timer_message_snapshot`'s `timer_bound_s` (Java `TimerMetrics` distribution).
 pub const TIMER_DIST_SECONDS: [i64; 8] = [5, 60, 300, 900, 3600, 14_400, 28_800, 86_400];
 
-/// Java `RemotingMetricsConstant` results.
+/// Java `RemotingMetricsConstant` results. Java's `write_channel_failed` and `cancelled` follow
+/// the socket write, which here is queued to the connection's writer and never refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RpcResult {
     Success,
     Oneway,
-    WriteChannelFailed,
 }
 
 impl RpcResult {
@@ -57,7 +57,6 @@ impl RpcResult {
         match self {
             RpcResult::Success => "success",
             RpcResult::Oneway => "oneway",
-            RpcResult::WriteChannelFailed => "write_channel_failed",
         }
     }
 }
