@@ -15,6 +15,9 @@ use crate::config::BrokerConfig;
 use crate::persist::now_millis;
 use crate::topics::is_system_topic;
 
+/// `rocketmq_pop_buffer_scan_time_consume`'s buckets, ms (Java `PopMetricsManager`).
+const POP_SCAN_BOUNDS: [u64; 6] = [1, 10, 100, 1000, 2000, 3000];
+
 /// Java's request processors with a queue (`rocketmq_processor_watermark`'s `processor`).
 const PROCESSORS: [&str; 12] = [
     "send",
@@ -529,6 +532,22 @@ fn pop(br: &Broker, cfg: &BrokerConfig, l: &Labels, out: &mut Vec<Family>) {
         f.push(l.of(&[]), Value::Int(0));
         out.push(f);
     }
+    // Java's buffer service scans its (empty) buffers every few milliseconds; Thrust has none
+    // to scan: the family is there, with no scan in it.
+    let mut scans = Family::histogram(
+        "rocketmq_pop_buffer_scan_time_consume",
+        Some("milliseconds"),
+        "Time consuming of pop buffer scan",
+    );
+    scans.push(
+        l.of(&[]),
+        Value::Histogram {
+            bounds: &POP_SCAN_BOUNDS,
+            counts: vec![0; POP_SCAN_BOUNDS.len() + 1],
+            sum: 0,
+        },
+    );
+    out.push(scans);
     let now = now_millis();
     let topic = crate::pop::records::revive_topic(&cfg.broker_cluster_name);
     let group = crate::pop::records::REVIVE_GROUP;
