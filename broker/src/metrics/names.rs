@@ -88,21 +88,36 @@ pub fn version_desc(v: i32) -> String {
 }
 
 /// Java `TopicMessageType.getMetricsValue()` of `BrokerMetricsManager.getMessageType`, read from
-/// the send's properties in one pass (empty values count as absent, the last `TRAN_MSG` wins).
+/// the send's properties in one pass over the bytes (empty values count as absent, the last
+/// `TRAN_MSG` wins). Every send pays for it, so a property whose name cannot be one of those
+/// asked for is skipped on its first byte.
 pub fn message_type(properties: &str) -> &'static str {
     let (mut transaction, mut fifo, mut delay) = (false, false, false);
-    for part in properties.split('\u{2}') {
-        let Some((name, value)) = part.split_once('\u{1}') else {
+    let bytes = properties.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() {
+        let rest = &bytes[start..];
+        let end = rest.iter().position(|&c| c == 2).unwrap_or(rest.len());
+        let prop = &rest[..end];
+        start += end + 1;
+        if !matches!(prop.first(), Some(b'T' | b'_' | b'D')) {
+            continue;
+        }
+        let Some(sep) = prop.iter().position(|&c| c == 1) else {
             continue;
         };
+        let (name, value) = (&prop[..sep], &prop[sep + 1..]);
         if value.is_empty() {
             continue;
         }
         match name {
-            "TRAN_MSG" => transaction = value.eq_ignore_ascii_case("true"),
-            "__SHARDINGKEY" => fifo = true,
-            "__STARTDELIVERTIME" | "DELAY" | "TIMER_DELIVER_MS" | "TIMER_DELAY_SEC"
-            | "TIMER_DELAY_MS" => delay = true,
+            b"TRAN_MSG" => transaction = value.eq_ignore_ascii_case(b"true"),
+            b"__SHARDINGKEY" => fifo = true,
+            b"__STARTDELIVERTIME"
+            | b"DELAY"
+            | b"TIMER_DELIVER_MS"
+            | b"TIMER_DELAY_SEC"
+            | b"TIMER_DELAY_MS" => delay = true,
             _ => {}
         }
     }
@@ -170,6 +185,13 @@ mod tests {
             "fifo"
         );
         assert_eq!(message_type("KEYS\u{1}k\u{2}"), "normal");
+        assert_eq!(
+            message_type("TRAN_MSG\u{1}true\u{2}TRAN_MSG\u{1}false"),
+            "normal"
+        );
+        assert_eq!(message_type("DELAY\u{1}\u{2}TAGS\u{1}a"), "normal");
+        assert_eq!(message_type("TIMER_DELAY_SEC\u{1}5"), "delay");
+        assert_eq!(message_type(""), "normal");
         assert!(is_system_group("cid_rmq_sys_x"));
         assert!(!is_sys_consumer_group("cid_rmq_sys_x"));
     }
