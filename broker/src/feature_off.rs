@@ -157,7 +157,7 @@ mod tests {
     fn req(code: i32, ext: &[(&str, &str)], body: &str) -> Command {
         let mut c = Command::request(code);
         for (k, v) in ext {
-            c.ext_fields.insert(*k, v.to_string());
+            c.ext_fields.insert(*k, v);
         }
         if !body.is_empty() {
             c.body = Some(body.as_bytes().to_vec().into());

@@ -7,9 +7,9 @@
 use std::sync::atomic::{AtomicI32, Ordering};
 
 use bytes::Bytes;
-use indexmap::IndexMap;
 
 use crate::error::HeaderError;
+pub use crate::ext::ExtFields;
 use crate::header::CustomHeader;
 
 /// `flag` bit 0 (Java `RPC_TYPE`): the frame is a response.
@@ -175,58 +175,6 @@ impl LanguageCode {
     }
 }
 
-/// A command's `extFields`: string keys to string values in insertion order. Absent and empty are
-/// the same. Inserting an existing key replaces its value in place (Java's `HashMap.put`, which is
-/// also how duplicate keys in a binary header resolve: last wins). Hash-indexed, so a peer sending
-/// a 16 MiB header full of keys costs linear time, not quadratic.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ExtFields(IndexMap<String, String>);
-
-impl ExtFields {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).map(String::as_str)
-    }
-
-    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        self.0.insert(key.into(), value.into());
-    }
-
-    /// Removes `key`; the last entry takes its place (order carries no meaning on the wire).
-    pub fn remove(&mut self, key: &str) -> Option<String> {
-        self.0.swap_remove(key)
-    }
-
-    pub fn contains_key(&self, key: &str) -> bool {
-        self.0.contains_key(key)
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
-    }
-}
-
-impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for ExtFields {
-    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        let mut ext = ExtFields::new();
-        for (k, v) in iter {
-            ext.insert(k, v);
-        }
-        ext
-    }
-}
-
 /// One request or response (Java `RemotingCommand`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Command {
@@ -292,7 +240,7 @@ impl Command {
     }
 
     /// Adds one ext field (e.g. `MSG_REGION` next to a typed header).
-    pub fn with_ext(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn with_ext(mut self, key: impl AsRef<str>, value: impl AsRef<str>) -> Self {
         self.ext_fields.insert(key, value);
         self
     }
@@ -344,15 +292,6 @@ mod tests {
         assert_eq!(LanguageCode::from_code(127), LanguageCode::Unknown);
         assert_eq!(LanguageCode::Rust.code(), Some(12));
         assert_eq!(LanguageCode::Unknown.name(), None);
-    }
-
-    #[test]
-    fn ext_fields_replace_in_place() {
-        let mut ext: ExtFields = [("a", "1"), ("b", "2")].into_iter().collect();
-        ext.insert("a", "3");
-        assert_eq!(ext.iter().collect::<Vec<_>>(), vec![("a", "3"), ("b", "2")]);
-        assert_eq!(ext.remove("a").as_deref(), Some("3"));
-        assert_eq!(ext.len(), 1);
     }
 
     #[test]

@@ -26,6 +26,8 @@
 //! }
 //! ```
 
+use std::fmt::Write as _;
+
 use crate::command::ExtFields;
 use crate::error::HeaderError;
 
@@ -46,15 +48,16 @@ pub enum ValueError {
 
 /// A field type usable in [`header!`](crate::header!).
 pub trait HeaderValue: Sized {
-    /// The wire text, `None` to omit the key.
-    fn to_wire(&self) -> Option<String>;
+    /// Appends the wire text to `out`; false (and nothing appended) to omit the key.
+    fn write_wire(&self, out: &mut String) -> bool;
     /// From the wire text (`None` when the key is absent).
     fn from_wire(raw: Option<&str>) -> Result<Self, ValueError>;
 }
 
 impl HeaderValue for String {
-    fn to_wire(&self) -> Option<String> {
-        Some(self.clone())
+    fn write_wire(&self, out: &mut String) -> bool {
+        out.push_str(self);
+        true
     }
 
     fn from_wire(raw: Option<&str>) -> Result<Self, ValueError> {
@@ -65,8 +68,10 @@ impl HeaderValue for String {
 macro_rules! int_value {
     ($t:ty, $what:literal) => {
         impl HeaderValue for $t {
-            fn to_wire(&self) -> Option<String> {
-                Some(self.to_string())
+            fn write_wire(&self, out: &mut String) -> bool {
+                // Writing to a String cannot fail.
+                let _ = write!(out, "{self}");
+                true
             }
 
             /// Java `Integer.parseInt` / `Long.parseLong`: optional sign, decimal digits.
@@ -81,8 +86,9 @@ int_value!(i32, "int");
 int_value!(i64, "long");
 
 impl HeaderValue for bool {
-    fn to_wire(&self) -> Option<String> {
-        Some(self.to_string())
+    fn write_wire(&self, out: &mut String) -> bool {
+        out.push_str(if *self { "true" } else { "false" });
+        true
     }
 
     fn from_wire(raw: Option<&str>) -> Result<Self, ValueError> {
@@ -91,8 +97,8 @@ impl HeaderValue for bool {
 }
 
 impl<T: HeaderValue> HeaderValue for Option<T> {
-    fn to_wire(&self) -> Option<String> {
-        self.as_ref().and_then(T::to_wire)
+    fn write_wire(&self, out: &mut String) -> bool {
+        self.as_ref().is_some_and(|v| v.write_wire(out))
     }
 
     fn from_wire(raw: Option<&str>) -> Result<Self, ValueError> {
@@ -131,9 +137,7 @@ pub fn field<T: HeaderValue>(
 /// Writes one field under its wire name unless it is null.
 #[doc(hidden)]
 pub fn put<T: HeaderValue>(ext: &mut ExtFields, key: &'static str, value: &T) {
-    if let Some(v) = value.to_wire() {
-        ext.insert(key, v);
-    }
+    ext.insert_with(key, |out| value.write_wire(out));
 }
 
 /// Declares a typed custom header: a struct with `pub` fields plus its [`CustomHeader`] impl.

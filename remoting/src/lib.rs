@@ -61,6 +61,7 @@ pub mod config_effect;
 mod config_keys;
 pub mod connection;
 pub mod error;
+mod ext;
 pub mod header;
 pub mod headers;
 pub mod java_opts;

@@ -79,7 +79,7 @@ pub fn sign(req: &Command, secret: &str) -> String {
 /// Java 5.x `AclClientRPCHook.doBeforeRequest`: adds `AccessKey` and the `Signature` over every
 /// ext field (the broker's own requests under `innerClientAuthenticationCredentials`).
 pub fn sign_request(req: &mut Command, access_key: &str, secret: &str) {
-    req.ext_fields.insert(ACCESS_KEY, access_key.to_string());
+    req.ext_fields.insert(ACCESS_KEY, access_key);
     let s = request_mac(req, secret, false)
         .map_or_else(String::new, |m| STANDARD.encode(m.finalize().into_bytes()));
     req.ext_fields.insert(SIGNATURE, s);

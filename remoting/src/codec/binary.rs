@@ -14,6 +14,8 @@
 //! `version` are written as 16-bit values, so codes above 32767 do not survive this encoding
 //! (Java has the same limit).
 
+use std::borrow::Cow;
+
 use bytes::{BufMut, BytesMut};
 
 use crate::command::{Command, ExtFields, LanguageCode, SerializeType};
@@ -80,6 +82,11 @@ impl<'a> Reader<'a> {
 
     /// Java `readStr`: length 0 → null; negative or longer than the header → error.
     fn string(&mut self, len: i64, what: &str) -> Result<Option<String>, CodecError> {
+        Ok(self.text(len, what)?.map(Cow::into_owned))
+    }
+
+    /// [`Reader::string`] borrowing the header's bytes when they are valid UTF-8.
+    fn text(&mut self, len: i64, what: &str) -> Result<Option<Cow<'a, str>>, CodecError> {
         if len == 0 {
             return Ok(None);
         }
@@ -90,7 +97,7 @@ impl<'a> Reader<'a> {
             )));
         }
         let bytes = self.take(len as usize, what)?;
-        Ok(Some(String::from_utf8_lossy(bytes).into_owned()))
+        Ok(Some(String::from_utf8_lossy(bytes)))
     }
 }
 
@@ -122,12 +129,13 @@ pub fn read_header(buf: &[u8]) -> Result<Command, CodecError> {
 
 fn read_ext(block: &[u8]) -> Result<ExtFields, CodecError> {
     let mut r = Reader { buf: block, pos: 0 };
-    let mut ext = ExtFields::new();
+    // Keys and values are the block less its length fields.
+    let mut ext = ExtFields::with_text_capacity(block.len());
     while r.pos < block.len() {
         let key_len = r.i16("ext key length")?;
-        let key = r.string(i64::from(key_len), "ext key")?;
+        let key = r.text(i64::from(key_len), "ext key")?;
         let value_len = r.i32("ext value length")?;
-        let value = r.string(i64::from(value_len), "ext value")?;
+        let value = r.text(i64::from(value_len), "ext value")?;
         match (key, value) {
             (Some(k), Some(v)) => ext.insert(k, v),
             (Some(k), None) => {

@@ -364,7 +364,7 @@ impl<'de> Deserialize<'de> for Ext {
                 let mut ext = ExtFields::new();
                 while let Some(Key(k)) = map.next_key()? {
                     match map.next_value::<Text>()?.0 {
-                        Some(v) => ext.insert(k.into_owned(), v),
+                        Some(v) => ext.insert(&k, v),
                         // fastjson puts null; the key then reads as absent.
                         None => {
                             ext.remove(&k);

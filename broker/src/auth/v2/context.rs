@@ -228,7 +228,7 @@ mod tests {
     fn req(code: i32, ext: &[(&'static str, &str)]) -> Command {
         let mut c = Command::request(code);
         for (k, v) in ext {
-            c.ext_fields.insert(*k, v.to_string());
+            c.ext_fields.insert(*k, v);
         }
         c
     }

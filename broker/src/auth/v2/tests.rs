@@ -25,7 +25,7 @@ fn broker_config(tag: &str, extra: &[(&str, &str)]) -> BrokerConfig {
 fn signed(code: i32, ext: &[(&'static str, &str)], user: &str, pw: &str) -> Command {
     let mut c = Command::request(code);
     for (k, v) in ext {
-        c.ext_fields.insert(*k, v.to_string());
+        c.ext_fields.insert(*k, v);
     }
     sign::sign_request(&mut c, user, pw);
     c

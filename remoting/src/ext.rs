@@ -1,0 +1,272 @@
+//! A command's `extFields`: string keys to string values.
+//!
+//! Every key and value lives in one text buffer, each entry is a pair of spans into it:
+//! decoding a header of a dozen fields costs two allocations instead of two per field, and a
+//! lookup compares a few short keys, which is quicker than hashing one. Past [`INDEXED_FROM`]
+//! keys a hash index takes over, so a peer sending a 16 MiB header full of keys still costs
+//! linear time.
+//!
+//! ```text
+//! text:    topic T1 queueId 3 …        entries: [(key 0..5, value 5..7), (key 7..14, value 14..15), …]
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Range;
+
+/// Keys up to which lookups scan; beyond it they go through the index.
+const INDEXED_FROM: usize = 24;
+
+/// Text left unreferenced by replaced values and removed entries before it is reclaimed.
+const COMPACT_FROM: usize = 4096;
+
+/// Absent and empty are the same. Inserting an existing key replaces its value in place (Java's
+/// `HashMap.put`, which is also how duplicate keys in a binary header resolve: last wins).
+/// Iteration is in insertion order, except that a removal moves the last entry into the
+/// removed one's place (order carries no meaning on the wire).
+#[derive(Clone, Default)]
+pub struct ExtFields {
+    text: String,
+    entries: Vec<Entry>,
+    /// Key → position in `entries`, once there are more than [`INDEXED_FROM`] of them.
+    index: Option<HashMap<Box<str>, usize>>,
+    /// Bytes of `text` no entry refers to any more.
+    dead: usize,
+}
+
+#[derive(Clone)]
+struct Entry {
+    key: Range<usize>,
+    value: Range<usize>,
+}
+
+impl ExtFields {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Room for `text` bytes of keys and values (a decoder knows the header's size).
+    pub fn with_text_capacity(text: usize) -> Self {
+        Self {
+            text: String::with_capacity(text),
+            entries: Vec::with_capacity(16),
+            ..Self::default()
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.position(key)
+            .map(|i| &self.text[self.entries[i].value.clone()])
+    }
+
+    pub fn insert(&mut self, key: impl AsRef<str>, value: impl AsRef<str>) {
+        let value = value.as_ref();
+        self.insert_with(key.as_ref(), |text| {
+            text.push_str(value);
+            true
+        });
+    }
+
+    /// Inserts `key` with the value `write` appends to the text, unless it returns false (a
+    /// null): a typed header writes its numbers here without a string of their own.
+    pub fn insert_with(&mut self, key: &str, write: impl FnOnce(&mut String) -> bool) {
+        let start = self.text.len();
+        if !write(&mut self.text) {
+            self.text.truncate(start);
+            return;
+        }
+        let value = start..self.text.len();
+        match self.position(key) {
+            Some(i) => {
+                let old = std::mem::replace(&mut self.entries[i].value, value);
+                self.dead += old.len();
+                self.compact_if_wasteful();
+            }
+            None => {
+                let key_start = self.text.len();
+                self.text.push_str(key);
+                let key = key_start..self.text.len();
+                self.entries.push(Entry { key, value });
+                self.index_last();
+            }
+        }
+    }
+
+    /// Removes `key`; the last entry takes its place.
+    pub fn remove(&mut self, key: &str) -> Option<String> {
+        let i = self.position(key)?;
+        let gone = self.entries.swap_remove(i);
+        let value = self.text[gone.value.clone()].to_owned();
+        self.dead += gone.key.len() + gone.value.len();
+        if let Some(index) = &mut self.index {
+            index.remove(key);
+            if let Some(moved) = self.entries.get(i) {
+                index.insert(self.text[moved.key.clone()].into(), i);
+            }
+        }
+        self.compact_if_wasteful();
+        Some(value)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.position(key).is_some()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.entries
+            .iter()
+            .map(|e| (&self.text[e.key.clone()], &self.text[e.value.clone()]))
+    }
+
+    fn position(&self, key: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.get(key).copied(),
+            None => {
+                // Length and first byte first: most keys are a few bytes (SEND_MESSAGE_V2's are
+                // one letter each), where calling memcmp would cost more than the comparison.
+                let key = key.as_bytes();
+                self.entries.iter().position(|e| {
+                    let k = &self.text.as_bytes()[e.key.clone()];
+                    k.len() == key.len() && k.first() == key.first() && k == key
+                })
+            }
+        }
+    }
+
+    /// Keeps the index in step with a pushed entry, building it when the entries outgrow a scan.
+    fn index_last(&mut self) {
+        let last = self.entries.len() - 1;
+        if let Some(index) = &mut self.index {
+            index.insert(self.text[self.entries[last].key.clone()].into(), last);
+        } else if self.entries.len() > INDEXED_FROM {
+            let index = self
+                .entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (self.text[e.key.clone()].into(), i))
+                .collect();
+            self.index = Some(index);
+        }
+    }
+
+    /// Rewrites the text without its unreferenced bytes once they are most of it, so a value
+    /// replaced over and over does not grow the buffer without bound.
+    fn compact_if_wasteful(&mut self) {
+        if self.dead < COMPACT_FROM || self.dead < self.text.len() / 2 {
+            return;
+        }
+        let mut text = String::with_capacity(self.text.len() - self.dead);
+        for e in &mut self.entries {
+            for span in [&mut e.key, &mut e.value] {
+                let start = text.len();
+                text.push_str(&self.text[span.clone()]);
+                *span = start..text.len();
+            }
+        }
+        self.text = text;
+        self.dead = 0;
+    }
+}
+
+/// Equal when they hold the same keys with the same values, in any order.
+impl PartialEq for ExtFields {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
+    }
+}
+
+impl Eq for ExtFields {}
+
+impl fmt::Debug for ExtFields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for ExtFields {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let mut ext = ExtFields::new();
+        for (k, v) in iter {
+            ext.insert(k, v);
+        }
+        ext
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replace_in_place_and_remove() {
+        let mut ext: ExtFields = [("a", "1"), ("b", "2")].into_iter().collect();
+        ext.insert("a", "3");
+        assert_eq!(ext.iter().collect::<Vec<_>>(), vec![("a", "3"), ("b", "2")]);
+        assert_eq!(ext.remove("a").as_deref(), Some("3"));
+        assert_eq!(ext.iter().collect::<Vec<_>>(), vec![("b", "2")]);
+        assert_eq!(ext.remove("a"), None);
+        assert!(!ext.contains_key("a") && ext.contains_key("b"));
+    }
+
+    #[test]
+    fn a_null_value_inserts_nothing() {
+        let mut ext = ExtFields::new();
+        ext.insert_with("a", |t| {
+            t.push_str("half");
+            false
+        });
+        assert!(ext.is_empty());
+        ext.insert("b", "1");
+        assert_eq!(ext.get("b"), Some("1"));
+    }
+
+    #[test]
+    fn equality_ignores_order() {
+        let a: ExtFields = [("a", "1"), ("b", "2")].into_iter().collect();
+        let mut b: ExtFields = [("b", "2"), ("a", "0")].into_iter().collect();
+        assert_ne!(a, b);
+        b.insert("a", "1");
+        assert_eq!(a, b);
+        assert_eq!(format!("{a:?}"), r#"{"a": "1", "b": "2"}"#);
+    }
+
+    /// Past the scan limit the index answers, and stays right through replacements and swaps.
+    #[test]
+    fn many_keys_go_through_the_index() {
+        let mut ext = ExtFields::new();
+        for i in 0..1000 {
+            ext.insert(format!("k{i}"), i.to_string());
+        }
+        assert!(ext.index.is_some());
+        ext.insert("k7", "seven");
+        assert_eq!(ext.remove("k3").as_deref(), Some("3"));
+        // The last entry moved into k3's place and is still found.
+        assert_eq!(ext.get("k999"), Some("999"));
+        assert_eq!(ext.get("k7"), Some("seven"));
+        assert_eq!(ext.get("k3"), None);
+        assert_eq!(ext.len(), 999);
+        for i in (0..1000).filter(|&i| i != 3 && i != 7) {
+            assert_eq!(ext.get(&format!("k{i}")), Some(i.to_string().as_str()));
+        }
+    }
+
+    /// A value replaced again and again leaves the text bounded.
+    #[test]
+    fn replaced_values_are_reclaimed() {
+        let mut ext: ExtFields = [("a", "1"), ("b", "2")].into_iter().collect();
+        for i in 0..100_000 {
+            ext.insert("a", format!("value {i}"));
+        }
+        assert!(ext.text.len() < 2 * COMPACT_FROM, "{}", ext.text.len());
+        assert_eq!(ext.get("a"), Some("value 99999"));
+        assert_eq!(ext.get("b"), Some("2"));
+    }
+}
