@@ -68,10 +68,11 @@ pub fn to_timer_topic_in(
         java_map_order(props, capacity);
         properties_to_string(props.iter().map(|(k, v)| (k.as_str(), v.as_str())))
     };
-    let mut props = parse_properties(&msg.properties);
-    if !TIMER_KEYS.iter().any(|k| get(&props, k).is_some()) {
+    // Most messages carry no timer property: answered without parsing them into a map.
+    if !store::props::has_any(&msg.properties, &TIMER_KEYS) {
         return Ok(msg);
     }
+    let mut props = parse_properties(&msg.properties);
     let delay_level = get(&props, "DELAY")
         .and_then(|d| d.parse::<i32>().ok())
         .unwrap_or(0);

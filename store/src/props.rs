@@ -143,18 +143,39 @@ pub fn properties_to_string<'a>(
 /// The value of one property, found without building the whole map (hot path). Same rules as
 /// [`parse_properties`] with "last one wins".
 pub fn property<'a>(s: &'a str, name: &str) -> Option<&'a str> {
-    let mut found = None;
-    for part in s.split(PROPERTY_SEPARATOR) {
-        if let Some(v) = part
-            .strip_prefix(name)
-            .and_then(|r| r.strip_prefix(NAME_VALUE_SEPARATOR))
-        {
-            if !v.is_empty() {
-                found = Some(v);
-            }
+    raw_pairs(s)
+        .filter(|&(n, v)| !v.is_empty() && same_name(n, name))
+        .last()
+        .map(|(_, v)| v)
+}
+
+/// Whether any of `names` has a non-empty value in `s` ([`property`] of each, in one pass).
+pub fn has_any(s: &str, names: &[&str]) -> bool {
+    raw_pairs(s).any(|(n, v)| !v.is_empty() && names.iter().any(|name| same_name(n, name)))
+}
+
+/// Name and value of every part of `s` holding a [`NAME_VALUE_SEPARATOR`], in order. Scanned
+/// as bytes: both separators are ASCII, so every cut falls on a character boundary, and the
+/// properties of a send are scanned several times, where a plain byte loop beats a char
+/// searcher's set-up.
+fn raw_pairs(s: &str) -> impl Iterator<Item = (&str, &str)> {
+    let mut rest = s;
+    std::iter::from_fn(move || loop {
+        if rest.is_empty() {
+            return None;
         }
-    }
-    found
+        let end = rest.bytes().position(|b| b == PROPERTY_SEPARATOR as u8);
+        let part = &rest[..end.unwrap_or(rest.len())];
+        rest = end.map_or("", |e| &rest[e + 1..]);
+        if let Some(i) = part.bytes().position(|b| b == NAME_VALUE_SEPARATOR as u8) {
+            return Some((&part[..i], &part[i + 1..]));
+        }
+    })
+}
+
+/// Length and first byte before the bytes: names are short, most differ in their first byte.
+fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
 }
 
 #[cfg(test)]
@@ -299,5 +320,13 @@ mod tests {
             properties_to_string([("a", "b"), ("c", "d")]),
             "a\u{1}b\u{2}c\u{1}d\u{2}"
         );
+    }
+
+    #[test]
+    fn has_any_needs_a_value() {
+        let s = "KEYS\u{1}k\u{2}TIMER_DELAY_MS\u{1}\u{2}TAGS\u{1}t\u{2}";
+        assert!(!has_any(s, &["TIMER_DELAY_MS", "TIMER_DELAY_SEC"]));
+        assert!(has_any(s, &["TIMER_DELAY_SEC", "TAGS"]));
+        assert!(!has_any("", &["TAGS"]));
     }
 }
