@@ -379,9 +379,22 @@ fn redirect_retry(
     Ok(())
 }
 
+/// The properties that make a send a half, delayed or timer message.
+const SPECIAL_KEYS: [&str; 5] = [
+    "TRAN_MSG",
+    "DELAY",
+    "TIMER_DELIVER_MS",
+    "TIMER_DELAY_SEC",
+    "TIMER_DELAY_MS",
+];
+
 /// A `TRAN_MSG=true` send becomes a half message (unless refused by `rejectTransactionMessage`);
 /// Java skips that for old clients' retries carrying both reconsume times and a delay.
 fn prepare_or_schedule(msg: NewMessage, cfg: &BrokerConfig) -> Result<NewMessage, Reject> {
+    // Most messages are none of these: one scan answers for the four checks below.
+    if !store::props::has_any(&msg.properties, &SPECIAL_KEYS) {
+        return Ok(msg);
+    }
     let delayed = store::props::property(&msg.properties, "DELAY")
         .and_then(|d| d.parse::<i32>().ok())
         .is_some_and(|d| d > 0);

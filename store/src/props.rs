@@ -154,23 +154,11 @@ pub fn has_any(s: &str, names: &[&str]) -> bool {
     raw_pairs(s).any(|(n, v)| !v.is_empty() && names.iter().any(|name| same_name(n, name)))
 }
 
-/// Name and value of every part of `s` holding a [`NAME_VALUE_SEPARATOR`], in order. Scanned
-/// as bytes: both separators are ASCII, so every cut falls on a character boundary, and the
-/// properties of a send are scanned several times, where a plain byte loop beats a char
-/// searcher's set-up.
+/// Name and value of every part of `s` holding a [`NAME_VALUE_SEPARATOR`], in order (both
+/// separators are one byte, so `find` is a memchr).
 fn raw_pairs(s: &str) -> impl Iterator<Item = (&str, &str)> {
-    let mut rest = s;
-    std::iter::from_fn(move || loop {
-        if rest.is_empty() {
-            return None;
-        }
-        let end = rest.bytes().position(|b| b == PROPERTY_SEPARATOR as u8);
-        let part = &rest[..end.unwrap_or(rest.len())];
-        rest = end.map_or("", |e| &rest[e + 1..]);
-        if let Some(i) = part.bytes().position(|b| b == NAME_VALUE_SEPARATOR as u8) {
-            return Some((&part[..i], &part[i + 1..]));
-        }
-    })
+    s.split(PROPERTY_SEPARATOR)
+        .filter_map(|part| part.split_once(NAME_VALUE_SEPARATOR))
 }
 
 /// Length and first byte before the bytes: names are short, most differ in their first byte.
