@@ -51,8 +51,8 @@ pub fn is_send_code(code: i32) -> bool {
 /// Java adds `MSG_REGION` and `TRACE_ON` to every send response, errors included.
 pub fn add_region_ext(b: &Broker, resp: Command) -> Command {
     let cfg = b.config();
-    resp.with_ext(MSG_REGION, cfg.region_id.clone())
-        .with_ext(TRACE_ON, cfg.trace_on.to_string())
+    resp.with_ext(MSG_REGION, &cfg.region_id)
+        .with_ext(TRACE_ON, if cfg.trace_on { "true" } else { "false" })
 }
 
 pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
@@ -198,13 +198,16 @@ async fn store_and_reply(
             }
         }
     };
-    let mut msg_id = String::with_capacity(records.len() * 33);
-    for (i, p) in records.iter().enumerate() {
-        if i > 0 {
-            msg_id.push(',');
+    let msg_id = match records.as_slice() {
+        [one] => store::offset_msg_id(&store_host, one.physical_offset),
+        _ => {
+            let ids: Vec<String> = records
+                .iter()
+                .map(|p| store::offset_msg_id(&store_host, p.physical_offset))
+                .collect();
+            ids.join(",")
         }
-        msg_id.push_str(&store::offset_msg_id(&store_host, p.physical_offset));
-    }
+    };
     let header = SendMessageResponseHeader {
         msg_id,
         queue_id,

@@ -50,9 +50,10 @@ pub(crate) struct IndexKeys {
 
 impl IndexKeys {
     pub fn of(m: &NewMessage) -> IndexKeys {
+        let [keys, uniq_key] = props::properties(&m.properties, [keys::KEYS, keys::UNIQ_KEY]);
         IndexKeys {
-            keys: props::property(&m.properties, keys::KEYS).map(str::to_string),
-            uniq_key: props::property(&m.properties, keys::UNIQ_KEY).map(str::to_string),
+            keys: keys.map(str::to_string),
+            uniq_key: uniq_key.map(str::to_string),
         }
     }
 

@@ -149,6 +149,17 @@ pub fn property<'a>(s: &'a str, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
+/// [`property`] of each of `names`, in one pass.
+pub fn properties<'a, const N: usize>(s: &'a str, names: [&str; N]) -> [Option<&'a str>; N] {
+    let mut found = [None; N];
+    for (n, v) in raw_pairs(s).filter(|(_, v)| !v.is_empty()) {
+        if let Some(i) = names.iter().position(|name| same_name(n, name)) {
+            found[i] = Some(v);
+        }
+    }
+    found
+}
+
 /// Whether any of `names` has a non-empty value in `s` ([`property`] of each, in one pass).
 pub fn has_any(s: &str, names: &[&str]) -> bool {
     raw_pairs(s).any(|(n, v)| !v.is_empty() && names.iter().any(|name| same_name(n, name)))
@@ -308,6 +319,18 @@ mod tests {
             properties_to_string([("a", "b"), ("c", "d")]),
             "a\u{1}b\u{2}c\u{1}d\u{2}"
         );
+    }
+
+    #[test]
+    fn properties_in_one_pass_as_property_each() {
+        let s = "KEYS\u{1}a\u{2}UNIQ_KEY\u{1}\u{2}KEYS\u{1}b\u{2}TAGS\u{1}t";
+        assert_eq!(
+            properties(s, ["KEYS", "UNIQ_KEY", "TAGS"]),
+            [Some("b"), None, Some("t")]
+        );
+        for name in ["KEYS", "UNIQ_KEY", "TAGS", "X"] {
+            assert_eq!(properties(s, [name])[0], property(s, name));
+        }
     }
 
     #[test]
