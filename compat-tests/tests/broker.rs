@@ -24,6 +24,7 @@ mod grpc;
 mod grpc_sdks;
 mod ha;
 mod limits;
+mod metrics;
 mod mqadmin;
 mod mqadmin_admin;
 mod mqadmin_env;
