@@ -109,6 +109,9 @@ run_async() {
     res[single_cpu.$k]=$(kv "$work/$k.single" broker_cpu_us_per_msg)
     res[single_p99.$k]=$(kv "$work/$k.single" latency_p99_us)
     res[single_wait.$k]=$(kv "$work/$k.single" broker_cpu_wait)
+    res[single_user.$k]=$(kv "$work/$k.single" broker_cpu_user_us_per_msg)
+    res[single_sys.$k]=$(kv "$work/$k.single" broker_cpu_sys_us_per_msg)
+    res[single_faults.$k]=$(kv "$work/$k.single" broker_faults_per_msg)
 
     measure "$kind" "$r" batch produce "${common[@]}" --topic Batch --connections 16 --inflight 16 \
         --batch 16
@@ -212,6 +215,12 @@ o=$(med single_rate ours) j=$(med single_rate java) x=$(bench_ratio "$o" "$j")
 line "single, 16x16: msg/s" "$o" "$j" "$x" ">= 250 k msg/s, >= 2.5x Java" "$(verdict "$o" '>=' 250000 "$x" '>=' 2.5)"
 o=$(med single_cpu ours) j=$(med single_cpu java)
 line "single: broker CPU us/msg" "$o" "$j" "$(bench_ratio "$j" "$o")" "<= 3 us" "$(verdict "$o" '<=' 3)"
+o=$(med single_user ours) j=$(med single_user java)
+line "  of which user" "$o" "$j" "$(bench_ratio "$j" "$o")" "" ""
+o=$(med single_sys ours) j=$(med single_sys java)
+line "  of which kernel" "$o" "$j" "$(bench_ratio "$j" "$o")" "" ""
+o=$(med single_faults ours) j=$(med single_faults java)
+line "single: page faults/msg" "$o" "$j" "" "(first writes to new store pages)" ""
 o=$(med single_wait ours) j=$(med single_wait java)
 line "single: broker CPU wait" "$o" "$j" "" "(runnable, not running)" ""
 o=$(med single_p99 ours) j=$(med single_p99 java)

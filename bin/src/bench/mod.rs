@@ -210,17 +210,35 @@ impl Histogram {
     }
 }
 
-/// utime + stime of `pid` in µs (`/proc/PID/stat` fields 14 and 15, in clock ticks).
+/// utime + stime of `pid` in µs.
 pub fn cpu_micros(pid: u32) -> Option<u64> {
+    proc_stat(pid).map(|s| s.user_us + s.system_us)
+}
+
+/// What `/proc/PID/stat` counts for a process.
+#[derive(Clone, Copy)]
+pub struct ProcStat {
+    /// CPU in user mode and in the kernel on its behalf, µs (fields 14 and 15).
+    pub user_us: u64,
+    pub system_us: u64,
+    /// Minor page faults (field 10): for a broker, mostly first writes to new store pages.
+    pub minor_faults: u64,
+}
+
+pub fn proc_stat(pid: u32) -> Option<ProcStat> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) may hold spaces; the fields after its ')' are plain.
+    // The command name (field 2) may hold spaces; the fields after its ')' are plain, the
+    // first of them being field 3.
     let rest = &stat[stat.rfind(')')? + 2..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
+    let field = |n: usize| fields.get(n - 3)?.parse::<u64>().ok();
     // /proc counts in USER_HZ, 100 per second on the architectures Linux runs this on,
     // whatever the kernel's own tick rate.
-    Some((utime + stime) * 10_000)
+    Some(ProcStat {
+        user_us: field(14)? * 10_000,
+        system_us: field(15)? * 10_000,
+        minor_faults: field(10)?,
+    })
 }
 
 /// Time the threads of `pid` spent runnable but waiting for a CPU, in µs (the second field of
@@ -256,7 +274,7 @@ pub fn status_kib(pid: u32, field: &str) -> Option<u64> {
 /// The broker's CPU over a window and its memory at the end, when `--pid` was given.
 pub struct BrokerWatch {
     pid: Option<u32>,
-    start: Option<u64>,
+    start: Option<ProcStat>,
     /// The tool's own CPU at the start: a tool near 100 % of its CPUs measures itself.
     tool_start: Option<u64>,
     /// Run-queue waits (µs) of the broker and the tool at the start.
@@ -281,7 +299,7 @@ impl BrokerWatch {
     }
 
     pub fn start(&mut self) {
-        self.start = self.pid.and_then(cpu_micros);
+        self.start = self.pid.and_then(proc_stat);
         self.tool_start = cpu_micros(std::process::id());
         self.waits = (
             self.pid.and_then(wait_micros),
@@ -322,18 +340,28 @@ impl BrokerWatch {
             }
         }
         let Some(pid) = self.pid else { return };
-        if let (Some(a), Some(b)) = (self.start, cpu_micros(pid)) {
-            let used = b.saturating_sub(a);
-            let per_msg = used as f64 / messages.max(1) as f64;
+        if let (Some(a), Some(b)) = (self.start, proc_stat(pid)) {
+            let user = b.user_us.saturating_sub(a.user_us);
+            let system = b.system_us.saturating_sub(a.system_us);
+            let used = user + system;
+            let n = messages.max(1) as f64;
+            let per_msg = used as f64 / n;
             let cores = used as f64 / window.as_micros().max(1) as f64;
+            let faults = b.minor_faults.saturating_sub(a.minor_faults) as f64 / n;
             println!(
-                "broker CPU: {:.2} µs per message, {:.2} cores busy ({} ms over {:.2} s)",
+                "broker CPU: {:.2} µs per message (user {:.2}, kernel {:.2}), {:.2} cores busy ({} ms over {:.2} s); {:.3} page faults per message",
                 per_msg,
+                user as f64 / n,
+                system as f64 / n,
                 cores,
                 used / 1000,
-                window.as_secs_f64()
+                window.as_secs_f64(),
+                faults
             );
             println!("broker_cpu_us_per_msg={per_msg:.3}");
+            println!("broker_cpu_user_us_per_msg={:.3}", user as f64 / n);
+            println!("broker_cpu_sys_us_per_msg={:.3}", system as f64 / n);
+            println!("broker_faults_per_msg={faults:.4}");
             println!("broker_cpu_cores={cores:.3}");
         }
         let mem = |f| status_kib(pid, f).map_or("n/a".to_string(), |k| k.to_string());
