@@ -3,7 +3,9 @@
 //! largest cost of answering a small request (a visitor call, a UTF-8 check and an escape scan
 //! per string); this reads the common shape in one pass over an input checked for UTF-8 once.
 //!
-//! It gives up (`None`) on anything else — an escape or control character in a string, a
+//! Ext values may hold JSON escapes: the properties of every send a Java client makes carry
+//! their 0x01/0x02 separators as `\u0001`/`\u0002`. It gives up (`None`) on anything else — an
+//! escape in any other string, a surrogate escape, a raw control character in a string, a
 //! non-integer or out-of-range number, a numeric string, `language` as an ordinal, a nested
 //! value under an unknown key, a null ext value, trailing text — and the caller then uses the
 //! general reader in [`super::json`], so the result is always the one that reader gives
@@ -88,6 +90,49 @@ impl<'a> Parser<'a> {
         self.text.get(start..start + len)
     }
 
+    /// A string whose escapes are decoded into `out`: the two-character ones and `\uXXXX`
+    /// outside the surrogates (a pair, or a lone one, is left to the general reader).
+    fn string_into(&mut self, out: &mut String) -> Option<()> {
+        self.expect(b'"')?;
+        let bytes = self.text.as_bytes();
+        loop {
+            let start = self.pos;
+            let len = bytes[start..]
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+            // Both ends sit next to ASCII bytes, so they are character boundaries.
+            out.push_str(self.text.get(start..start + len)?);
+            self.pos = start + len;
+            let c = match (bytes[self.pos], bytes.get(self.pos + 1)) {
+                (b'"', _) => {
+                    self.pos += 1;
+                    return Some(());
+                }
+                (b'\\', Some(b'u')) => {
+                    let hex = self.text.get(self.pos + 2..self.pos + 6)?;
+                    // from_str_radix would also take a sign.
+                    if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                        return None;
+                    }
+                    self.pos += 4;
+                    char::from_u32(u32::from_str_radix(hex, 16).ok()?)?
+                }
+                (b'\\', Some(b'"')) => '"',
+                (b'\\', Some(b'\\')) => '\\',
+                (b'\\', Some(b'/')) => '/',
+                (b'\\', Some(b'b')) => '\u{8}',
+                (b'\\', Some(b'f')) => '\u{c}',
+                (b'\\', Some(b'n')) => '\n',
+                (b'\\', Some(b'r')) => '\r',
+                (b'\\', Some(b't')) => '\t',
+                // Another escape, or a raw control character (JSON forbids them).
+                _ => return None,
+            };
+            self.pos += 2;
+            out.push(c);
+        }
+    }
+
     fn literal(&mut self, word: &str) -> bool {
         self.skip_ws();
         let found = self.text[self.pos..].starts_with(word);
@@ -140,7 +185,8 @@ impl<'a> Parser<'a> {
 
     /// `extFields`: an object of plain strings, or null (empty).
     fn ext(&mut self) -> Option<ExtFields> {
-        let mut ext = ExtFields::new();
+        // The rest of the header bounds what its keys and values decode to.
+        let mut ext = ExtFields::with_text_capacity(self.text.len() - self.pos);
         if self.literal("null") {
             return Some(ext);
         }
@@ -151,7 +197,14 @@ impl<'a> Parser<'a> {
         loop {
             let key = self.string()?;
             self.expect(b':')?;
-            ext.insert(key, self.string()?);
+            let mut ok = true;
+            ext.insert_with(key, |text| {
+                ok = self.string_into(text).is_some();
+                ok
+            });
+            if !ok {
+                return None;
+            }
             if self.eat(b',') {
                 continue;
             }
@@ -170,6 +223,8 @@ mod tests {
     const JAVA: &str = r#"{"code":105,"extFields":{"topic":"TopicTest"},"flag":0,"language":"JAVA","opaque":7,"serializeTypeCurrentRPC":"JSON","version":479}"#;
     /// rocketmq-client-go v2: its own field order, an empty remark.
     const GO: &str = r#"{"code":105,"language":"GO","version":317,"opaque":3,"flag":0,"remark":"","extFields":{"topic":"TopicTest"}}"#;
+    /// A Java 5.3.3 SEND_MESSAGE_V2: fastjson writes the properties' separators as escapes.
+    const SEND: &str = r#"{"code":310,"extFields":{"a":"PG","b":"TopicTest","c":"TBW102","d":"4","e":"1","f":"0","g":"1733472000000","h":"0","i":"UNIQ_KEY\u0001AC11000100002A9F0000000000000000\u0002WAIT\u0001true\u0002TAGS\u0001TagA\u0002","j":"0","k":"false","m":"false","n":"broker-a"},"flag":0,"language":"JAVA","opaque":12,"serializeTypeCurrentRPC":"JSON","version":479}"#;
     /// The C++ client ends its header with a newline.
     const CPP: &str = "{\"code\":105,\"extFields\":{\"topic\":\"T\"},\"flag\":0,\"language\":\"CPP\",\"opaque\":1,\"remark\":null,\"serializeTypeCurrentRPC\":\"JSON\",\"version\":0}\n";
 
@@ -190,9 +245,24 @@ mod tests {
 
     #[test]
     fn client_headers_take_the_fast_path() {
-        for header in [JAVA, GO, CPP, "{}", " { } ", r#"{"extFields":null}"#] {
+        let escapes = r#"{"extFields":{"a":"x\"y\\z\/\b\f\n\r\t\u00e9\u20AC"}}"#;
+        for header in [
+            JAVA,
+            GO,
+            CPP,
+            SEND,
+            "{}",
+            " { } ",
+            r#"{"extFields":null}"#,
+            escapes,
+        ] {
             assert!(agrees(header.as_bytes()), "{header}");
         }
+        let send = read_header(SEND.as_bytes()).unwrap();
+        assert_eq!(
+            send.ext("i"),
+            Some("UNIQ_KEY\u{1}AC11000100002A9F0000000000000000\u{2}WAIT\u{1}true\u{2}TAGS\u{1}TagA\u{2}")
+        );
         let cmd = read_header(JAVA.as_bytes()).unwrap();
         assert_eq!((cmd.code, cmd.opaque, cmd.version), (105, 7, 479));
         assert_eq!(cmd.ext("topic"), Some("TopicTest"));
@@ -213,7 +283,12 @@ mod tests {
             r#"{"remark":5}"#,
             r#"{"extFields":{"a":null}}"#,
             r#"{"extFields":{"a":1}}"#,
-            r#"{"extFields":{"a":"x\"y"}}"#,
+            r#"{"extFields":{"a\u0041":"x"}}"#,
+            r#"{"extFields":{"a":"\ud83d\ude00"}}"#,
+            r#"{"extFields":{"a":"\ud800"}}"#,
+            r#"{"extFields":{"a":"\u+041"}}"#,
+            r#"{"extFields":{"a":"\x"}}"#,
+            "{\"extFields\":{\"a\":\"x\u{1}\"}}",
             r#"{"other":{"nested":1}}"#,
             r#"{"other":[1]}"#,
             r#"{code:105}"#,
@@ -239,7 +314,7 @@ mod tests {
     fn mutated_headers_never_disagree() {
         let replacements = b" \"\\0-9}{,:.enx\n\x01\xc3";
         let mut fast = 0;
-        for base in [JAVA, GO, CPP] {
+        for base in [JAVA, GO, CPP, SEND] {
             let base = base.as_bytes();
             for i in 0..base.len() {
                 let mut deleted = base.to_vec();
