@@ -134,6 +134,19 @@ tokio::task_local! {
     static LONG_POLLING: Cell<bool>;
 }
 
+/// The requests a handler may hold for long polling (pull, POP and its notification).
+fn may_long_poll(code: i32) -> bool {
+    use remoting::code::request as rq;
+    matches!(
+        code,
+        rq::PULL_MESSAGE
+            | rq::LITE_PULL_MESSAGE
+            | rq::POP_MESSAGE
+            | rq::PEEK_MESSAGE
+            | rq::NOTIFICATION
+    )
+}
+
 /// Marks the request being handled as held for long polling (`is_long_polling=true`); nothing
 /// when metrics are off.
 pub fn note_long_polling() {
@@ -185,12 +198,17 @@ impl Metrics {
         let created_topic = (code == remoting::code::request::UPDATE_AND_CREATE_TOPIC)
             .then(|| req.ext_fields.get("topic").unwrap_or_default().to_string());
         let start = Instant::now();
-        let (resp, long_polling) = LONG_POLLING
-            .scope(Cell::new(false), async {
-                let resp = handle(req).await;
-                (resp, LONG_POLLING.with(Cell::get))
-            })
-            .await;
+        // Only these can be held; every other request skips the task-local's scope.
+        let (resp, long_polling) = if may_long_poll(code) {
+            LONG_POLLING
+                .scope(Cell::new(false), async {
+                    let resp = handle(req).await;
+                    (resp, LONG_POLLING.with(Cell::get))
+                })
+                .await
+        } else {
+            (handle(req).await, false)
+        };
         let ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.on_rpc(code, resp.code, oneway, long_polling, ms);
         self.on_create(code, created_topic.as_deref(), resp.code, ms);
