@@ -31,42 +31,6 @@ const V3_0_7_SNAPSHOT: i32 = 28;
 /// Java `Broker2Client.getConsumeStatus` waits 5 s for each client.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Java `MQVersion.getVersionDesc` for the versions this refusal can name (below
-/// V3_0_7_SNAPSHOT); negative values clamp to the first, as Java's lookup does.
-fn old_version_name(v: i32) -> &'static str {
-    const NAMES: [&str; 28] = [
-        "V3_0_0_SNAPSHOT",
-        "V3_0_0_ALPHA1",
-        "V3_0_0_BETA1",
-        "V3_0_0_BETA2",
-        "V3_0_0_BETA3",
-        "V3_0_0_BETA4",
-        "V3_0_0_BETA5",
-        "V3_0_0_BETA6_SNAPSHOT",
-        "V3_0_0_BETA6",
-        "V3_0_0_BETA7_SNAPSHOT",
-        "V3_0_0_BETA7",
-        "V3_0_0_BETA8_SNAPSHOT",
-        "V3_0_0_BETA8",
-        "V3_0_0_BETA9_SNAPSHOT",
-        "V3_0_0_BETA9",
-        "V3_0_0_FINAL",
-        "V3_0_1_SNAPSHOT",
-        "V3_0_1",
-        "V3_0_2_SNAPSHOT",
-        "V3_0_2",
-        "V3_0_3_SNAPSHOT",
-        "V3_0_3",
-        "V3_0_4_SNAPSHOT",
-        "V3_0_4",
-        "V3_0_5_SNAPSHOT",
-        "V3_0_5",
-        "V3_0_6_SNAPSHOT",
-        "V3_0_6",
-    ];
-    NAMES[v.clamp(0, 27) as usize]
-}
-
 /// INVOKE_BROKER_TO_GET_CONSUMER_STATUS (223).
 pub async fn consumer_status(b: &Arc<Broker>, req: Command) -> Reply {
     let h: GetConsumerStatusRequestHeader = req.decode_header()?;
@@ -94,7 +58,7 @@ pub async fn consumer_status(b: &Arc<Broker>, req: Command) -> Reply {
         if chan.version < V3_0_7_SNAPSHOT {
             return Err(Reject::system(format!(
                 "the client does not support this feature. version={}",
-                old_version_name(chan.version)
+                remoting::command::version_desc(chan.version)
             )));
         }
         if origin.as_ref().is_some_and(|o| *o != chan.client_id) {

@@ -25,6 +25,58 @@ pub const VERSION_5_3_3: i32 = 479;
 /// SQL92 check on the heartbeat response version), see protocol.md §2.7.
 pub const DEFAULT_VERSION: i32 = VERSION_5_3_3;
 
+/// The first names of Java's `MQVersion.Version`, before the regular `V<a>_<b>_<c>_SNAPSHOT`,
+/// `V<a>_<b>_<c>` pairs start at ordinal 16 (`V3_0_1_SNAPSHOT`).
+const FIRST_VERSIONS: [&str; 16] = [
+    "V3_0_0_SNAPSHOT",
+    "V3_0_0_ALPHA1",
+    "V3_0_0_BETA1",
+    "V3_0_0_BETA2",
+    "V3_0_0_BETA3",
+    "V3_0_0_BETA4",
+    "V3_0_0_BETA5",
+    "V3_0_0_BETA6_SNAPSHOT",
+    "V3_0_0_BETA6",
+    "V3_0_0_BETA7_SNAPSHOT",
+    "V3_0_0_BETA7",
+    "V3_0_0_BETA8_SNAPSHOT",
+    "V3_0_0_BETA8",
+    "V3_0_0_BETA9_SNAPSHOT",
+    "V3_0_0_BETA9",
+    "V3_0_0_FINAL",
+];
+
+/// Java `MQVersion.getVersionDesc` (`V5_3_3`); below 0 the first name. The enum after its first 16
+/// names: 3.0.1–3.0.15, all of 3.1.x and 3.2.x, then 3.3–3.9 without their `.0`, then every
+/// version from 4.0.0 to 5.9.9, each as a SNAPSHOT and a release; `HIGHER_VERSION` above.
+pub fn version_desc(v: i32) -> String {
+    let v = v.max(0) as usize;
+    if v < FIRST_VERSIONS.len() {
+        return FIRST_VERSIONS[v].to_owned();
+    }
+    let mut i = v - FIRST_VERSIONS.len();
+    let pair = |a: usize, b: usize, c: usize, i: usize| {
+        let snapshot = if i % 2 == 0 { "_SNAPSHOT" } else { "" };
+        format!("V{a}_{b}_{c}{snapshot}")
+    };
+    if i < 30 {
+        return pair(3, 0, i / 2 + 1, i);
+    }
+    i -= 30;
+    if i < 40 {
+        return pair(3, 1 + i / 20, (i % 20) / 2, i);
+    }
+    i -= 40;
+    if i < 7 * 18 {
+        return pair(3, 3 + i / 18, (i % 18) / 2 + 1, i);
+    }
+    i -= 7 * 18;
+    if i < 400 {
+        return pair(4 + i / 200, (i % 200) / 20, (i % 20) / 2, i);
+    }
+    "HIGHER_VERSION".into()
+}
+
 /// Java's `RemotingCommand.requestId`: one counter per process, starting at 0, wrapping.
 static NEXT_OPAQUE: AtomicI32 = AtomicI32::new(0);
 
@@ -292,6 +344,24 @@ mod tests {
         assert_eq!(LanguageCode::from_code(127), LanguageCode::Unknown);
         assert_eq!(LanguageCode::Rust.code(), Some(12));
         assert_eq!(LanguageCode::Unknown.name(), None);
+    }
+
+    #[test]
+    fn versions_as_java_names_them() {
+        assert_eq!(version_desc(VERSION_5_3_3), "V5_3_3");
+        assert_eq!(version_desc(VERSION_4_9_8), "V4_9_8");
+        assert_eq!(version_desc(0), "V3_0_0_SNAPSHOT");
+        assert_eq!(version_desc(15), "V3_0_0_FINAL");
+        assert_eq!(version_desc(16), "V3_0_1_SNAPSHOT");
+        assert_eq!(version_desc(45), "V3_0_15");
+        assert_eq!(version_desc(46), "V3_1_0_SNAPSHOT");
+        assert_eq!(version_desc(85), "V3_2_9");
+        assert_eq!(version_desc(86), "V3_3_1_SNAPSHOT");
+        assert_eq!(version_desc(211), "V3_9_9");
+        assert_eq!(version_desc(212), "V4_0_0_SNAPSHOT");
+        assert_eq!(version_desc(611), "V5_9_9");
+        assert_eq!(version_desc(612), "HIGHER_VERSION");
+        assert_eq!(version_desc(5000), "HIGHER_VERSION");
     }
 
     #[test]

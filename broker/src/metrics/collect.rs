@@ -273,7 +273,7 @@ fn connections(br: &Broker, l: &Labels, out: &mut Vec<Family>) {
         for c in chans {
             let key = (
                 c.language.name().unwrap_or("null").to_ascii_lowercase(),
-                names::version_desc(c.version),
+                remoting::command::version_desc(c.version).to_ascii_lowercase(),
             );
             *producers.entry(key).or_default() += 1;
         }
@@ -304,7 +304,7 @@ fn connections(br: &Broker, l: &Labels, out: &mut Vec<Family>) {
             let key = (
                 group.clone(),
                 c.language.name().unwrap_or("null").to_ascii_lowercase(),
-                names::version_desc(c.version),
+                remoting::command::version_desc(c.version).to_ascii_lowercase(),
                 mode,
             );
             *consumers.entry(key).or_default() += 1;

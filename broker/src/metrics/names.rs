@@ -1,5 +1,5 @@
-//! Label values as Java's broker writes them: request and response code names, client
-//! versions, message types, the system-group test.
+//! Label values as Java's broker writes them: request and response code names, message types,
+//! the system-group test (client versions: `remoting::command::version_desc`).
 
 use remoting::code::{request, response};
 
@@ -33,58 +33,6 @@ fn is_4x_only_request(code: i32) -> bool {
             | request::GET_BROKER_CLUSTER_ACL_INFO
             | request::UPDATE_GLOBAL_WHITE_ADDRS_CONFIG
     )
-}
-
-/// The first names of Java's `MQVersion.Version`, before the regular `V<a>_<b>_<c>_SNAPSHOT`,
-/// `V<a>_<b>_<c>` pairs start at ordinal 16 (`V3_0_1_SNAPSHOT`).
-const FIRST_VERSIONS: [&str; 16] = [
-    "V3_0_0_SNAPSHOT",
-    "V3_0_0_ALPHA1",
-    "V3_0_0_BETA1",
-    "V3_0_0_BETA2",
-    "V3_0_0_BETA3",
-    "V3_0_0_BETA4",
-    "V3_0_0_BETA5",
-    "V3_0_0_BETA6_SNAPSHOT",
-    "V3_0_0_BETA6",
-    "V3_0_0_BETA7_SNAPSHOT",
-    "V3_0_0_BETA7",
-    "V3_0_0_BETA8_SNAPSHOT",
-    "V3_0_0_BETA8",
-    "V3_0_0_BETA9_SNAPSHOT",
-    "V3_0_0_BETA9",
-    "V3_0_0_FINAL",
-];
-
-/// Java `MQVersion.getVersionDesc(v).toLowerCase()` (`v5_3_3`). The enum after its first 16
-/// names: 3.0.1–3.0.15, all of 3.1.x and 3.2.x, then 3.3–3.9 without their `.0`, then every
-/// version from 4.0.0 to 5.9.9, each as a SNAPSHOT and a release; `higher_version` above.
-pub fn version_desc(v: i32) -> String {
-    let v = v.max(0) as usize;
-    if v < FIRST_VERSIONS.len() {
-        return FIRST_VERSIONS[v].to_ascii_lowercase();
-    }
-    let mut i = v - FIRST_VERSIONS.len();
-    let pair = |a: usize, b: usize, c: usize, i: usize| {
-        let snapshot = if i % 2 == 0 { "_snapshot" } else { "" };
-        format!("v{a}_{b}_{c}{snapshot}")
-    };
-    if i < 30 {
-        return pair(3, 0, i / 2 + 1, i);
-    }
-    i -= 30;
-    if i < 40 {
-        return pair(3, 1 + i / 20, (i % 20) / 2, i);
-    }
-    i -= 40;
-    if i < 7 * 18 {
-        return pair(3, 3 + i / 18, (i % 18) / 2 + 1, i);
-    }
-    i -= 7 * 18;
-    if i < 400 {
-        return pair(4 + i / 200, (i % 200) / 20, (i % 20) / 2, i);
-    }
-    "higher_version".into()
 }
 
 /// Java `TopicMessageType.getMetricsValue()` of `BrokerMetricsManager.getMessageType`, read from
@@ -147,24 +95,6 @@ pub fn is_sys_consumer_group(group: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn versions_as_java_names_them() {
-        assert_eq!(version_desc(remoting::command::VERSION_5_3_3), "v5_3_3");
-        assert_eq!(version_desc(remoting::command::VERSION_4_9_8), "v4_9_8");
-        assert_eq!(version_desc(0), "v3_0_0_snapshot");
-        assert_eq!(version_desc(15), "v3_0_0_final");
-        assert_eq!(version_desc(16), "v3_0_1_snapshot");
-        assert_eq!(version_desc(45), "v3_0_15");
-        assert_eq!(version_desc(46), "v3_1_0_snapshot");
-        assert_eq!(version_desc(85), "v3_2_9");
-        assert_eq!(version_desc(86), "v3_3_1_snapshot");
-        assert_eq!(version_desc(211), "v3_9_9");
-        assert_eq!(version_desc(212), "v4_0_0_snapshot");
-        assert_eq!(version_desc(611), "v5_9_9");
-        assert_eq!(version_desc(612), "higher_version");
-        assert_eq!(version_desc(5000), "higher_version");
-    }
 
     #[test]
     fn code_names() {
