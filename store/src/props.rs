@@ -29,22 +29,15 @@ pub const MESSAGE_MAP_CAPACITY: usize = 16;
 
 /// Parse like Java: split on 0x02, keep a pair only if its name and value are non-empty; a later
 /// duplicate overwrites an earlier one (order of first appearance kept, as in a `HashMap`).
+/// (Java also skips parts shorter than 3 UTF-16 units: a non-empty name, the separator and a
+/// non-empty value are at least 3.)
 pub fn parse_pairs(s: &str) -> Vec<(&str, &str)> {
     // Room for the pairs of a typical message and the few the broker adds.
     let mut out: Vec<(&str, &str)> = Vec::with_capacity(16);
-    for part in s.split(PROPERTY_SEPARATOR) {
-        // Java skips parts shorter than 3 UTF-16 units; 12 bytes are at least 3 of any kind.
-        if part.len() < 12 && part.encode_utf16().count() < 3 {
-            continue;
+    for (name, value) in raw_pairs(s) {
+        if !name.is_empty() && !value.is_empty() {
+            put(&mut out, name, value);
         }
-        let Some(i) = part.find(NAME_VALUE_SEPARATOR) else {
-            continue;
-        };
-        let (name, value) = (&part[..i], &part[i + 1..]);
-        if name.is_empty() || value.is_empty() {
-            continue;
-        }
-        put(&mut out, name, value);
     }
     out
 }
@@ -165,11 +158,66 @@ pub fn has_any(s: &str, names: &[&str]) -> bool {
     raw_pairs(s).any(|(n, v)| !v.is_empty() && names.iter().any(|name| same_name(n, name)))
 }
 
-/// Name and value of every part of `s` holding a [`NAME_VALUE_SEPARATOR`], in order (both
-/// separators are one byte, so `find` is a memchr).
-fn raw_pairs(s: &str) -> impl Iterator<Item = (&str, &str)> {
-    s.split(PROPERTY_SEPARATOR)
-        .filter_map(|part| part.split_once(NAME_VALUE_SEPARATOR))
+/// Name and value (split at its first [`NAME_VALUE_SEPARATOR`]) of every part of `s` between
+/// [`PROPERTY_SEPARATOR`]s that holds one, in order. Every send reads its properties several
+/// times: the separators are found eight bytes a step ([`next_separator`]), where `str::split` on
+/// a `char` pays a searcher's set-up per part.
+pub fn raw_pairs(s: &str) -> RawPairs<'_> {
+    RawPairs { s, at: 0 }
+}
+
+/// The iterator of [`raw_pairs`].
+pub struct RawPairs<'a> {
+    s: &'a str,
+    at: usize,
+}
+
+impl<'a> Iterator for RawPairs<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<(&'a str, &'a str)> {
+        let bytes = self.s.as_bytes();
+        let mut start = self.at;
+        let mut sep = None;
+        let mut from = self.at;
+        // The separators are ASCII: every cut falls on a character boundary.
+        while let Some(i) = next_separator(bytes, from) {
+            match bytes[i] {
+                2 => match sep {
+                    Some(sep) => {
+                        self.at = i + 1;
+                        return Some((&self.s[start..sep], &self.s[sep + 1..i]));
+                    }
+                    None => start = i + 1,
+                },
+                1 if sep.is_none() => sep = Some(i),
+                _ => {}
+            }
+            from = i + 1;
+        }
+        self.at = bytes.len();
+        sep.map(|sep| (&self.s[start..sep], &self.s[sep + 1..]))
+    }
+}
+
+/// The index of the first byte below 3 (one of the two separators, or NUL) at or after `from`,
+/// eight bytes a step: `(w - 0x03…) & !w & 0x80…` flags a byte below 3 at its lowest hit (a borrow can flag
+/// bytes above a hit, never below one), and little-endian puts the first byte lowest.
+pub fn next_separator(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let hit = w.wrapping_sub(ONES * 3) & !w & HIGHS;
+        if hit != 0 {
+            return Some(i + (hit.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    bytes.get(i..)?.iter().position(|&b| b < 3).map(|p| i + p)
 }
 
 /// Length and first byte before the bytes: names are short, most differ in their first byte.
@@ -183,6 +231,43 @@ mod tests {
 
     fn names(s: &str) -> Vec<&str> {
         parse_pairs(s).into_iter().map(|(k, _)| k).collect()
+    }
+
+    #[test]
+    fn raw_pairs_cut_each_part_at_its_first_name_value_separator() {
+        let s = "a\u{1}b\u{2}\u{2}c\u{2}d\u{1}e\u{1}f\u{2}\u{1}g\u{2}h\u{1}\u{2}é\u{1}ü";
+        let got: Vec<_> = raw_pairs(s).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("a", "b"),
+                ("d", "e\u{1}f"),
+                ("", "g"),
+                ("h", ""),
+                ("é", "ü")
+            ]
+        );
+        assert_eq!(raw_pairs("").count(), 0);
+        // Longer than a step, with NUL and multi-byte characters around the separators.
+        let s = "WAIT\u{1}true\u{2}UNIQ_KEY\u{1}0123456789ABCDEF0123456789ABCDEF\u{2}k\u{0}ey\u{1}v\u{0}ä\u{1}x\u{2}nothing here at all\u{2}€€€€\u{1}日本\u{2}";
+        let got: Vec<_> = raw_pairs(s).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("WAIT", "true"),
+                ("UNIQ_KEY", "0123456789ABCDEF0123456789ABCDEF"),
+                ("k\u{0}ey", "v\u{0}ä\u{1}x"),
+                ("€€€€", "日本")
+            ]
+        );
+        for (i, b) in s.bytes().enumerate() {
+            let want = s.bytes().skip(i).position(|c| c < 3).map(|p| p + i);
+            assert_eq!(next_separator(s.as_bytes(), i), want, "from {i} ({b})");
+        }
+        assert_eq!(
+            parse_pairs("a\u{1}1\u{2}\u{1}g\u{2}h\u{1}\u{2}a\u{1}2"),
+            vec![("a", "2")]
+        );
     }
 
     /// Orders the Java 5.3.3 broker stored for the same traffic (compat-tests `records`).
