@@ -36,8 +36,21 @@ pub struct ExtFields {
 
 #[derive(Clone)]
 struct Entry {
+    /// [`tag`] of the key.
+    tag: u64,
     key: Range<usize>,
     value: Range<usize>,
+}
+
+/// A key's first seven bytes and its length in one word: equal tags mean equal keys up to seven
+/// bytes long (SEND_MESSAGE_V2's are one letter, most others under eight), so a lookup compares
+/// one word per entry and reads the text only for longer keys.
+fn tag(key: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    let n = key.len().min(7);
+    word[..n].copy_from_slice(&key[..n]);
+    word[7] = key.len().min(255) as u8;
+    u64::from_le_bytes(word)
 }
 
 impl ExtFields {
@@ -86,7 +99,11 @@ impl ExtFields {
                 let key_start = self.text.len();
                 self.text.push_str(key);
                 let key = key_start..self.text.len();
-                self.entries.push(Entry { key, value });
+                self.entries.push(Entry {
+                    tag: tag(self.text[key.clone()].as_bytes()),
+                    key,
+                    value,
+                });
                 self.index_last();
             }
         }
@@ -130,13 +147,14 @@ impl ExtFields {
         match &self.index {
             Some(index) => index.get(key).copied(),
             None => {
-                // Length and first byte first: most keys are a few bytes (SEND_MESSAGE_V2's are
-                // one letter each), where calling memcmp would cost more than the comparison.
                 let key = key.as_bytes();
-                self.entries.iter().position(|e| {
-                    let k = &self.text.as_bytes()[e.key.clone()];
-                    k.len() == key.len() && k.first() == key.first() && k == key
-                })
+                let t = tag(key);
+                if key.len() <= 7 {
+                    return self.entries.iter().position(|e| e.tag == t);
+                }
+                self.entries
+                    .iter()
+                    .position(|e| e.tag == t && &self.text.as_bytes()[e.key.clone()] == key)
             }
         }
     }
@@ -204,6 +222,28 @@ impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for ExtFields {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_sharing_their_first_bytes_stay_apart() {
+        let keys = [
+            "consumerGroup",
+            "consumerGroupX",
+            "consumeGroup!",
+            "consume",
+            "consum",
+            "",
+        ];
+        let mut ext = ExtFields::new();
+        for (i, k) in keys.iter().enumerate() {
+            ext.insert(k, i.to_string());
+        }
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(ext.get(k), Some(i.to_string().as_str()), "{k}");
+        }
+        assert_eq!(ext.get("consumerGroupY"), None);
+        assert_eq!(ext.get("consumerGroupXX"), None);
+        assert_eq!(ext.len(), keys.len());
+    }
 
     #[test]
     fn replace_in_place_and_remove() {
