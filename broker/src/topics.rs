@@ -78,7 +78,7 @@ pub fn is_system_topic(topic: &str, config: &BrokerConfig) -> bool {
         || topic == BENCHMARK_TOPIC
         || topic == config.broker_cluster_name
         || topic == config.broker_name
-        || topic == format!("{}_REPLY_TOPIC", config.broker_cluster_name)
+        || topic.strip_suffix("_REPLY_TOPIC") == Some(config.broker_cluster_name.as_str())
         || (config.trace_topic_enable && topic == config.msg_trace_topic_name)
 }
 

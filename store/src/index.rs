@@ -401,12 +401,21 @@ impl IndexService {
         if d.sys_flag & sysflag::TRANSACTION_MASK == sysflag::TRANSACTION_ROLLBACK {
             return Ok(());
         }
+        // Every key is indexed as `topic#key`, built in one buffer.
+        let mut key = String::with_capacity(d.topic.len() + 64);
+        let mut put = |k: &str| {
+            key.clear();
+            key.push_str(&d.topic);
+            key.push('#');
+            key.push_str(k);
+            self.put(&key, d)
+        };
         if let Some(u) = &d.uniq_key {
-            self.put(&format!("{}#{u}", d.topic), d)?;
+            put(u)?;
         }
         if let Some(keys) = &d.keys {
             for k in keys.split(' ').filter(|k| !k.is_empty()) {
-                self.put(&format!("{}#{k}", d.topic), d)?;
+                put(k)?;
             }
         }
         Ok(())
