@@ -5,6 +5,7 @@
 //! of the frame (see [`crate::codec`]).
 
 use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::Instant;
 
 use bytes::Bytes;
 
@@ -243,6 +244,10 @@ pub struct Command {
     pub body: Option<Bytes>,
     /// The serialization the frame arrived in; a reply is written the same way.
     pub serialize_type: SerializeType,
+    /// When the read that completed the frame returned (Java's `processTimer`, started as the
+    /// frame is decoded): set by a server's reader, `None` on commands built here. Not on the
+    /// wire.
+    pub received: Option<Instant>,
 }
 
 impl Command {
@@ -257,6 +262,7 @@ impl Command {
             ext_fields: ExtFields::new(),
             body: None,
             serialize_type: SerializeType::configured(),
+            received: None,
         }
     }
 

@@ -16,10 +16,10 @@ pub mod names;
 pub mod registry;
 pub mod text;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -89,7 +89,12 @@ struct Registry {
     /// Java `LABEL_MAP`: the `metricsLabel` pairs, `aggregation=delta` with `metricsInDelta`,
     /// then node_type, cluster and node_id (later keys win, as Java's map puts).
     common: Vec<(String, String)>,
+    /// Tells this registry's series apart in a thread's [`LAST_IN`].
+    id: u64,
     rpc: Series<RpcKey, Histogram<10>>,
+    /// The `rpc` series of a successful two-way answer not held, by request code below
+    /// [`RPC_DIRECT`]: most requests find theirs with one load instead of a lookup.
+    rpc_direct: Box<[OnceLock<Arc<Histogram<10>>>]>,
     /// topic, message_type.
     messages_in: Labelled<2, Flow>,
     /// topic, consumer_group, is_retry ("" when the label is absent: only POP sets it).
@@ -127,6 +132,26 @@ struct Registry {
     schedule_stats: bool,
     /// The configuration at start (which topics are system topics).
     start_config: BrokerConfig,
+}
+
+/// Request codes with a slot in `Registry::rpc_direct` (every code a client sends per message).
+const RPC_DIRECT: usize = 512;
+
+/// Source of `Registry::id`.
+static NEXT_REGISTRY: AtomicU64 = AtomicU64::new(0);
+
+/// The `messages_in` series a thread last counted a send under.
+struct LastIn {
+    registry: u64,
+    topic: String,
+    kind: &'static str,
+    flow: Arc<Flow>,
+}
+
+thread_local! {
+    /// Sends come in runs of one topic: the next one finds its series with a comparison, not a
+    /// lookup.
+    static LAST_IN: RefCell<Option<LastIn>> = const { RefCell::new(None) };
 }
 
 tokio::task_local! {
@@ -197,7 +222,8 @@ impl Metrics {
         let (code, oneway) = (req.code, req.is_oneway());
         let created_topic = (code == remoting::code::request::UPDATE_AND_CREATE_TOPIC)
             .then(|| req.ext_fields.get("topic").unwrap_or_default().to_string());
-        let start = Instant::now();
+        // From the read that brought the frame, as Java's from its decoding.
+        let start = req.received.unwrap_or_else(Instant::now);
         // Only these can be held; every other request skips the task-local's scope.
         let (resp, long_polling) = if may_long_poll(code) {
             LONG_POLLING
@@ -248,8 +274,19 @@ impl Metrics {
             RpcResult::Success
         };
         let key = (code, response, long_polling, result);
-        r.rpc
-            .with_key(&key, |k| *k, |h| h.record(&RPC_LATENCY_BOUNDS, ms));
+        let direct = (response == remoting::code::response::SUCCESS
+            && !long_polling
+            && result == RpcResult::Success)
+            .then(|| usize::try_from(code).ok().and_then(|c| r.rpc_direct.get(c)))
+            .flatten();
+        match direct {
+            Some(slot) => slot
+                .get_or_init(|| r.rpc.handle_key(&key, |k| *k))
+                .record(&RPC_LATENCY_BOUNDS, ms),
+            None => r
+                .rpc
+                .with_key(&key, |k| *k, |h| h.record(&RPC_LATENCY_BOUNDS, ms)),
+        }
     }
 
     /// A stored send (Java `SendMessageProcessor.handlePutMessageResult`): `topic` as stored
@@ -445,7 +482,9 @@ impl Registry {
             .max(1);
         Registry {
             common: common_labels(cfg),
+            id: NEXT_REGISTRY.fetch_add(1, Relaxed),
             rpc: Series::new(limit),
+            rpc_direct: (0..RPC_DIRECT).map(|_| OnceLock::new()).collect(),
             messages_in: Series::new(limit),
             messages_out: Series::new(limit),
             send_to_dlq: Series::new(limit),
@@ -470,11 +509,36 @@ impl Registry {
         }
     }
 
-    fn record_in(&self, topic: &str, kind: &str, msgs: u64, bytes: u64) {
-        self.messages_in.with([topic, kind], |f| {
-            f.messages.add(msgs);
-            f.bytes.add(bytes);
-            f.sizes.record(&MESSAGE_SIZE_BOUNDS, bytes / msgs.max(1));
+    fn record_in(&self, topic: &str, kind: &'static str, msgs: u64, bytes: u64) {
+        LAST_IN.with_borrow_mut(|last| {
+            let same = last
+                .as_ref()
+                .is_some_and(|l| l.registry == self.id && l.kind == kind && l.topic == topic);
+            if !same {
+                let flow = self.messages_in.handle([topic, kind]);
+                match last {
+                    Some(l) => {
+                        l.topic.clear();
+                        l.topic.push_str(topic);
+                        (l.registry, l.kind, l.flow) = (self.id, kind, flow);
+                    }
+                    None => {
+                        *last = Some(LastIn {
+                            registry: self.id,
+                            topic: topic.to_owned(),
+                            kind,
+                            flow,
+                        })
+                    }
+                }
+            }
+            if let Some(l) = last {
+                l.flow.messages.add(msgs);
+                l.flow.bytes.add(bytes);
+                l.flow
+                    .sizes
+                    .record(&MESSAGE_SIZE_BOUNDS, bytes / msgs.max(1));
+            }
         });
     }
 
@@ -576,4 +640,86 @@ pub async fn start(b: &Arc<Broker>) -> Result<(), StartError> {
 pub fn scrape(b: &Broker, format: text::Format, names: &[String]) -> String {
     let families = collect::families(b);
     text::write(&families, format, crate::persist::now_millis(), names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prom() -> Metrics {
+        Metrics::new(&BrokerConfig {
+            metrics_exporter_type: MetricsExporterType::Prom,
+            ..BrokerConfig::default()
+        })
+    }
+
+    fn messages_in(m: &Metrics) -> Vec<(String, u64, u64)> {
+        let mut seen = Vec::new();
+        if let Some(r) = &m.registry {
+            r.messages_in.each(
+                |k, f| {
+                    let k = k.map(|k| k.0.join("/")).unwrap_or_default();
+                    seen.push((k, f.messages.get(), f.bytes.get()));
+                },
+                |f| f.messages.get() > 0,
+            );
+        }
+        seen
+    }
+
+    /// A thread's remembered series is one registry's: two brokers in one process, topics
+    /// alternating, each count lands where it belongs.
+    #[test]
+    fn sends_count_under_their_own_registry_and_topic() {
+        let (a, b) = (prom(), prom());
+        let send = |m: &Metrics, topic: &str, props: &str| {
+            let request = SendRequest {
+                topic,
+                properties: Some(props),
+            };
+            m.on_send(topic, request, 1, 100);
+        };
+        for _ in 0..3 {
+            send(&a, "T1", "");
+            send(&b, "T1", "");
+            send(&a, "T2", "");
+            send(&a, "T2", "DELAY\u{1}3");
+        }
+        assert_eq!(
+            messages_in(&a),
+            vec![
+                ("T1/normal".to_string(), 3, 300),
+                ("T2/normal".to_string(), 3, 300),
+                ("T2/delay".to_string(), 3, 300)
+            ]
+        );
+        assert_eq!(messages_in(&b), vec![("T1/normal".to_string(), 3, 300)]);
+    }
+
+    /// Successful answers take the direct slot, the rest the table; both end in one series per
+    /// label set.
+    #[test]
+    fn rpc_latency_series_are_one_per_label_set() {
+        let m = prom();
+        for ms in [0, 2, 50] {
+            m.on_rpc(310, 0, false, false, ms);
+            m.on_rpc(310, 1, false, false, ms);
+            m.on_rpc(11, 0, false, true, ms);
+            m.on_rpc(2001, 0, false, false, ms);
+        }
+        let mut seen = Vec::new();
+        if let Some(r) = &m.registry {
+            r.rpc
+                .each(|k, h| seen.push((k.copied(), h.count())), |h| h.count() > 0);
+        }
+        assert_eq!(
+            seen,
+            vec![
+                (Some((310, 0, false, RpcResult::Success)), 3),
+                (Some((310, 1, false, RpcResult::Success)), 3),
+                (Some((11, 0, true, RpcResult::Success)), 3),
+                (Some((2001, 0, false, RpcResult::Success)), 3)
+            ]
+        );
+    }
 }

@@ -36,29 +36,19 @@ fn is_4x_only_request(code: i32) -> bool {
 }
 
 /// Java `TopicMessageType.getMetricsValue()` of `BrokerMetricsManager.getMessageType`, read from
-/// the send's properties in one pass over the bytes (empty values count as absent, the last
-/// `TRAN_MSG` wins). Every send pays for it, so a property whose name cannot be one of those
-/// asked for is skipped on its first byte.
+/// the send's properties in one pass (empty values count as absent, the last `TRAN_MSG` wins).
 pub fn message_type(properties: &str) -> &'static str {
+    if !may_be_typed(properties.as_bytes()) {
+        return "normal";
+    }
     let (mut transaction, mut fifo, mut delay) = (false, false, false);
-    let bytes = properties.as_bytes();
-    let mut start = 0;
-    while start < bytes.len() {
-        let rest = &bytes[start..];
-        let end = rest.iter().position(|&c| c == 2).unwrap_or(rest.len());
-        let prop = &rest[..end];
-        start += end + 1;
-        if !matches!(prop.first(), Some(b'T' | b'_' | b'D')) {
+    for (name, value) in store::props::raw_pairs(properties) {
+        // Most names cannot be one of those asked for: passed over on their first byte.
+        if value.is_empty() || !matches!(name.as_bytes().first(), Some(b'T' | b'_' | b'D')) {
             continue;
         }
-        let Some(sep) = prop.iter().position(|&c| c == 1) else {
-            continue;
-        };
-        let (name, value) = (&prop[..sep], &prop[sep + 1..]);
-        if value.is_empty() {
-            continue;
-        }
-        match name {
+        let value = value.as_bytes();
+        match name.as_bytes() {
             b"TRAN_MSG" => transaction = value.eq_ignore_ascii_case(b"true"),
             b"__SHARDINGKEY" => fifo = true,
             b"__STARTDELIVERTIME"
@@ -78,6 +68,30 @@ pub fn message_type(properties: &str) -> &'static str {
     } else {
         "normal"
     }
+}
+
+/// Whether a property named like one [`message_type`] looks for may be in `p`: a name at the
+/// start or after a separator beginning `TR`, `TI`, `__` or `DE` (not `TAGS`, `KEYS`, `UNIQ_KEY`,
+/// `WAIT`, what most sends carry). Every send pays for this instead of a parse: a jump from
+/// separator to separator, two bytes looked at after each.
+fn may_be_typed(p: &[u8]) -> bool {
+    let starts = |i: usize| {
+        matches!(
+            p.get(i..i + 2),
+            Some([b'T', b'R' | b'I'] | [b'_', b'_'] | [b'D', b'E'])
+        )
+    };
+    let mut from = 0;
+    if starts(0) {
+        return true;
+    }
+    while let Some(i) = store::props::next_separator(p, from) {
+        if p[i] == 2 && starts(i + 1) {
+            return true;
+        }
+        from = i + 1;
+    }
+    false
 }
 
 /// Java `BrokerMetricsManager.isSystemGroup`: starts with `CID_RMQ_SYS_`, any case.
@@ -122,6 +136,21 @@ mod tests {
         assert_eq!(message_type("DELAY\u{1}\u{2}TAGS\u{1}a"), "normal");
         assert_eq!(message_type("TIMER_DELAY_SEC\u{1}5"), "delay");
         assert_eq!(message_type(""), "normal");
+        assert_eq!(message_type("T"), "normal");
+        assert_eq!(
+            message_type("WAIT\u{1}true\u{2}TAGS\u{1}a\u{2}__SHARDINGKEY\u{1}k"),
+            "fifo"
+        );
+        assert_eq!(
+            message_type("TAGS\u{1}TRAN_MSG\u{2}KEYS\u{1}DELAY\u{2}__x\u{1}1"),
+            "normal"
+        );
+        assert_eq!(message_type("__STARTDELIVERTIME\u{1}1"), "delay");
+        assert_eq!(
+            message_type("a\u{1}b\u{2}TIMER_DELAY_MS\u{1}1\u{2}"),
+            "delay"
+        );
+        assert_eq!(message_type("a\u{1}b\u{2}TRAN_MSG\u{1}TRUE"), "transaction");
         assert!(is_system_group("cid_rmq_sys_x"));
         assert!(!is_sys_consumer_group("cid_rmq_sys_x"));
     }

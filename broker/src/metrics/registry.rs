@@ -11,8 +11,9 @@
 
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
+use foldhash::fast::RandomState as FastHash;
 use indexmap::{Equivalent, IndexMap};
 
 /// The label values of one series, in the order the metric declares its label names.
@@ -48,9 +49,11 @@ impl<const N: usize> Equivalent<SeriesKey<N>> for Look<'_, N> {
 /// The series of one metric (or of several metrics sharing label names, the value then holding
 /// them all), keyed by `K`.
 pub struct Series<K, V> {
-    /// Written only when a label set is seen for the first time.
-    map: RwLock<IndexMap<K, V>>,
-    overflow: V,
+    /// Written only when a label set is seen for the first time. foldhash (seeded per process)
+    /// rather than SipHash: every request hashes its labels, and the cardinality limit already
+    /// bounds what a client's chosen names can do to a table.
+    map: RwLock<IndexMap<K, Arc<V>, FastHash>>,
+    overflow: Arc<V>,
     limit: usize,
 }
 
@@ -60,8 +63,8 @@ pub type Labelled<const N: usize, V> = Series<SeriesKey<N>, V>;
 impl<K: Hash + Eq, V: Default> Series<K, V> {
     pub fn new(limit: usize) -> Self {
         Series {
-            map: RwLock::new(IndexMap::new()),
-            overflow: V::default(),
+            map: RwLock::new(IndexMap::with_hasher(FastHash::default())),
+            overflow: Arc::default(),
             limit: limit.max(1),
         }
     }
@@ -77,13 +80,25 @@ impl<K: Hash + Eq, V: Default> Series<K, V> {
                 return f(v);
             }
         }
+        f(&self.handle_key(q, own))
+    }
+
+    /// The series `q` finds, created on first use, to be kept and updated without a lookup.
+    pub fn handle_key<Q>(&self, q: &Q, own: impl FnOnce(&Q) -> K) -> Arc<V>
+    where
+        Q: ?Sized + Hash + Equivalent<K>,
+    {
+        {
+            let map = self.map.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(v) = map.get(q) {
+                return Arc::clone(v);
+            }
+        }
         let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
         if !map.contains_key(q) && map.len() + 1 >= self.limit {
-            drop(map);
-            return f(&self.overflow);
+            return Arc::clone(&self.overflow);
         }
-        let v = map.entry(own(q)).or_default();
-        f(v)
+        Arc::clone(map.entry(own(q)).or_default())
     }
 
     /// Visits every series (in creation order), then the overflow series if `used` says it
@@ -106,10 +121,15 @@ impl<const N: usize, V: Default> Series<SeriesKey<N>, V> {
         self.with_key(&Look(&labels), |l| SeriesKey(l.0.map(Box::from)), f)
     }
 
+    /// The series of `labels`, created on first use ([`Series::handle_key`]).
+    pub fn handle(&self, labels: [&str; N]) -> Arc<V> {
+        self.handle_key(&Look(&labels), |l| SeriesKey(l.0.map(Box::from)))
+    }
+
     /// Runs `f` on the series of `labels` if it exists.
     pub fn find<R>(&self, labels: [&str; N], f: impl FnOnce(&V) -> R) -> Option<R> {
         let map = self.map.read().unwrap_or_else(|e| e.into_inner());
-        map.get(&Look(&labels)).map(f)
+        map.get(&Look(&labels)).map(|v| f(v))
     }
 }
 

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use tokio_util::codec::Decoder;
@@ -56,7 +56,9 @@ pub(super) async fn read_loop<H: Handler, R: ReadSide>(
                 Ok(0) => break,
                 Ok(_) => {
                     conn.touch();
-                    if let Err(e) = handle_frames(&conn, &handler, &mut buf).await {
+                    // One clock read per read, shared by the frames it completes.
+                    let received = Instant::now();
+                    if let Err(e) = handle_frames(&conn, &handler, &mut buf, received).await {
                         tracing::warn!(peer = %conn.peer(), error = %e, "undecodable frame; closing connection");
                         break;
                     }
@@ -101,14 +103,15 @@ pub(super) async fn read_loop<H: Handler, R: ReadSide>(
     handler.on_close(&conn);
 }
 
-/// Handles every complete frame in `buf`: responses complete our requests, requests are
-/// dispatched.
+/// Handles every complete frame in `buf`: responses complete our requests, requests (stamped
+/// `received`) are dispatched.
 async fn handle_frames<H: Handler>(
     conn: &Connection,
     handler: &Arc<H>,
     buf: &mut ReadBuffer,
+    received: Instant,
 ) -> Result<(), CodecError> {
-    while let Some(wait) = next_wait(conn, handler, buf)? {
+    while let Some(wait) = next_wait(conn, handler, buf, received)? {
         wait.await;
     }
     Ok(())
@@ -120,11 +123,15 @@ fn next_wait<'a, H: Handler>(
     conn: &'a Connection,
     handler: &'a Arc<H>,
     buf: &mut ReadBuffer,
+    received: Instant,
 ) -> Result<Option<Wait<'a>>, CodecError> {
-    while let Some(cmd) = RemotingCodec.decode(buf.bytes())? {
+    while let Some(mut cmd) = RemotingCodec.decode(buf.bytes())? {
         if cmd.is_response() {
             conn.complete(cmd);
-        } else if let Some(wait) = dispatch(conn, handler, cmd) {
+            continue;
+        }
+        cmd.received = Some(received);
+        if let Some(wait) = dispatch(conn, handler, cmd) {
             return Ok(Some(wait));
         }
     }
