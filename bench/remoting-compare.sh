@@ -23,6 +23,10 @@
 #   tail latency    LAT_RATE msg/s produced with the send time in the body, tail-consumed by
 #                   long-polling pulls: send→receive p50/p99
 #   SYNC_FLUSH      a second broker with flushDiskType=SYNC_FLUSH, 64 connections sync: msg/s
+#   floor           per round, no broker: the loopback round trip between two processes on the
+#                   same CPUs (under "one in flight") and one durable SIZE-byte append, whose p50
+#                   bounds SYNC_FLUSH with 64 producers to 64 per fsync (thrust-bench echo,
+#                   pingpong, fsync)
 # Each broker first gets JIT_SECONDS (15; QUICK 3) of pipelined sends and their drain, unmeasured,
 # so that Java's JIT has compiled the request path before anything counts.
 # The broker's peak RSS (VmHWM, which also counts the mapped store pages) and peak RssAnon (the
@@ -170,12 +174,33 @@ raw_disk() {
         else print "n/a" }')
 }
 
+# floor ROUND: what the machine allows without a broker, on the same CPUs and disk: a loopback
+# round trip between two processes (thrust-bench echo on the broker's CPU, pingpong on the load
+# generator's: a request of SIZE + 300 bytes, a 250-byte reply, about a send's frames), and one
+# SIZE-byte append made durable (write + fdatasync), which bounds a group commit with 64 producers
+# to 64 per fsync.
+floor() {
+    local port echo_pid
+    port=$(bench_free_port)
+    "${BENCH_SERVER_TASKSET[@]}" "$work/bin/thrust-bench" echo --port "$port" > "$work/echo.$1" 2>&1 &
+    echo_pid=$!
+    pids+=("$echo_pid")
+    bench_wait_line "$work/echo.$1" 'listening' 30 "$echo_pid" || true
+    measure floor "$1" pingpong pingpong --addr "127.0.0.1:$port" --size "$((size + 300))" \
+        --reply 250 --seconds "$secs" --warmup-seconds "$warm"
+    bench_stop "$echo_pid"
+    measure floor "$1" fsync fsync --dir "$work" --size "$size" --seconds "$secs" --warmup-seconds "$warm"
+    res[floor_rtt.$1]=$(kv "$work/floor.$1.pingpong" floor_rtt_p50_us)
+    res[fsync_p50.$1]=$(kv "$work/floor.$1.fsync" fsync_p50_us)
+}
+
 order=(${ORDER:-ours java})
 for round in $(seq 1 "$rounds"); do
     # Odd rounds run ORDER as given, even rounds reversed.
     kinds=("${order[@]}")
     ((round % 2 == 1 || ${#order[@]} < 2)) || kinds=("${order[1]}" "${order[0]}")
     raw_disk "$round"
+    floor "$round"
     for kind in "${kinds[@]}"; do
         run_async "$kind" "$round"
         run_sync "$kind" "$round"
@@ -233,10 +258,15 @@ po=$(pct "$o") pj=$(pct "$j")
 line "batches: % of raw write" "$po" "$pj" "" ">= 90% of ${raw} MiB/s" "$(verdict "${po%\%}" '>=' 90)"
 o=$(med one_p50 ours) j=$(med one_p50 java)
 line "one in flight: p50 us" "$o" "$j" "$(bench_ratio "$j" "$o")" "<= 40 us" "$(verdict "$o" '<=' 40)"
+f=$(for r in $(seq 1 "$rounds"); do echo "${res[floor_rtt.$r]:-n/a}"; done | bench_median)
+line "  floor: loopback p50 us" "$f" "" "" "(no broker: thrust-bench pingpong)" ""
 o=$(med one_rate ours) j=$(med one_rate java)
 line "one in flight: msg/s" "$o" "$j" "$(bench_ratio "$o" "$j")" "" ""
 o=$(med sync_rate ours) j=$(med sync_rate java) x=$(bench_ratio "$o" "$j")
 line "SYNC_FLUSH, 64 sync: msg/s" "$o" "$j" "$x" ">= 100 k msg/s, >= 2x Java" "$(verdict "$o" '>=' 100000 "$x" '>=' 2)"
+f=$(for r in $(seq 1 "$rounds"); do echo "${res[fsync_p50.$r]:-n/a}"; done | bench_median)
+c=$(awk -v f="$f" 'BEGIN { if (f == "n/a" || f + 0 == 0) print "n/a"; else printf "%.0f\n", 64 * 1e6 / f }')
+line "  ceiling: 64 / fsync p50" "$c" "" "" "(fdatasync p50 ${f} us)" ""
 o=$(med drain_rate ours) j=$(med drain_rate java) x=$(bench_ratio "$o" "$j")
 line "drain: msg/s" "$o" "$j" "$x" ">= 500 k msg/s, >= 2x Java" "$(verdict "$o" '>=' 500000 "$x" '>=' 2)"
 o=$(med tail_p50 ours) j=$(med tail_p50 java)

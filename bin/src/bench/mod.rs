@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod consume;
+pub mod floor;
 pub mod frame;
 pub mod latency;
 pub mod produce;

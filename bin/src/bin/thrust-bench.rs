@@ -9,11 +9,14 @@
 //! thrust-bench consume --addr HOST:PORT --topic T --group G [--from first|last]
 //!              [--connections 1] [--mode drain|tail] [--seconds N] [--batch 32] [--commit]
 //! thrust-bench latency --addr HOST:PORT --topic T [--rate 1000] [--seconds 10] [--size 1024]
+//! thrust-bench echo --port PORT | pingpong --addr HOST:PORT | fsync --dir DIR
 //! ```
 //! Every mode prints human lines and `key=value` lines for scripts (`bench/remoting-compare.sh`).
 //! With `--pid` (a broker on this machine) it adds the broker's CPU µs per message over the
 //! measured window and its VmHWM / VmRSS / RssAnon at the end. `--serialize rocketmq` sends
-//! ROCKETMQ binary headers instead of JSON (what Java clients send by default).
+//! ROCKETMQ binary headers instead of JSON (what Java clients send by default). `echo`,
+//! `pingpong` and `fsync` measure the machine without a broker (the floor under the broker's
+//! figures).
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -23,7 +26,7 @@ use std::process::ExitCode;
 mod bench;
 
 const USAGE: &str =
-    "usage: thrust-bench <produce|consume|latency> [options]  (--help after a mode lists them)";
+    "usage: thrust-bench <produce|consume|latency|echo|pingpong|fsync> [options]  (--help after a mode lists them)";
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
         "produce" => bench::produce::USAGE,
         "consume" => bench::consume::USAGE,
         "latency" => bench::latency::USAGE,
+        "echo" | "pingpong" | "fsync" => bench::floor::USAGE,
         "-h" | "--help" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -55,6 +59,22 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The machine's floor is measured with plain blocking threads: no runtime in the way.
+    let floor = match mode.as_str() {
+        "echo" => Some(bench::floor::echo(&args)),
+        "pingpong" => Some(bench::floor::pingpong(&args)),
+        "fsync" => Some(bench::floor::fsync(&args)),
+        _ => None,
+    };
+    if let Some(result) = floor {
+        return match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("thrust-bench {mode}: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
