@@ -15,8 +15,12 @@
 # single SIZE-byte sends for RUN_SECONDS after WARMUP_SECONDS: msg/s and the broker's CPU per
 # message. With metrics on, a curl (on the load generator's CPUs) scrapes /metrics every
 # SCRAPE_SECONDS meanwhile (5; Prometheus' default interval is 15 s). The two settings alternate
-# which goes first from round to round; every figure is the median over the rounds.
+# which goes first from round to round; rates and CPU are medians over the rounds, the costs the
+# median of each round's pair.
 # PIN=1 (default) runs the brokers on the last CPU and thrust-bench on the others (bench/lib.sh).
+# INSTRUCTIONS=1 (default) then also counts, under valgrind's callgrind, the instructions Thrust's
+# broker executes per send (CG_MESSAGES, 20000, after 3000 unmeasured) with metrics off and on:
+# the cost as a figure that the machine's other load does not move.
 # BENCH_NO_BUILD=1 skips the cargo build and uses target/release as it is.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -117,6 +121,49 @@ run() {
     rm -rf "$dir/store"
 }
 
+# instructions SETTING: Thrust's broker under callgrind (instrumented only once warmed up),
+# CG_MESSAGES pipelined sends: the instructions it executed per send with metrics SETTING. Unlike
+# time, an instruction count does not move with what else the machine runs.
+instructions() {
+    local setting=$1 dir="$work/cg.$1" prom vg n=$cg_messages i
+    mkdir -p "$dir"
+    broker_port=$(bench_free_broker_port)
+    prom=$(bench_free_port)
+    {
+        echo "brokerClusterName=BenchCluster"; echo "brokerName=cg-$setting"; echo "brokerId=0"
+        echo "brokerRole=ASYNC_MASTER"; echo "flushDiskType=ASYNC_FLUSH"
+        echo "listenPort=$broker_port"; echo "haListenPort=$((broker_port + 1))"
+        echo "bindAddress=127.0.0.1"; echo "brokerIP1=127.0.0.1"; echo "brokerIP2=127.0.0.1"
+        echo "storePathRootDir=$dir/store"; echo "storePathCommitLog=$dir/store/commitlog"
+        echo "autoCreateTopicEnable=true"; echo "autoCreateSubscriptionGroup=true"
+        if [[ $setting == on ]]; then
+            echo "metricsExporterType=PROM"; echo "metricsPromExporterHost=127.0.0.1"
+            echo "metricsPromExporterPort=$prom"
+        fi
+    } > "$dir/broker.conf"
+    ROCKETMQ_HOME="$dir" HOME="$dir" valgrind --tool=callgrind --instr-atstart=no \
+        --callgrind-out-file="$dir/callgrind.out" "$work/bin/mqbroker" -c "$dir/broker.conf" \
+        > "$dir/stdout" 2>&1 &
+    vg=$!
+    pids+=("$vg")
+    bench_wait_line "$dir/stdout" 'boot success' 240 "$vg" || { echo "no broker under callgrind" >&2; exit 1; }
+    tool produce --addr "127.0.0.1:$broker_port" --size "$size" --topic Send --connections "$conns" \
+        --inflight "$inflight" --messages 3000 --warmup-seconds 0 > "$dir/warmup" 2>&1
+    callgrind_control -i on "$vg" > /dev/null
+    tool produce --addr "127.0.0.1:$broker_port" --size "$size" --topic Send --connections "$conns" \
+        --inflight "$inflight" --messages "$n" --warmup-seconds 0 --no-create > "$dir/send" 2>&1
+    callgrind_control -d "$vg" > /dev/null
+    # The dump is written by the broker's process after the command returns.
+    for _ in $(seq 1 300); do
+        i=$(cat "$dir"/callgrind.out.* 2>/dev/null | awk '/^totals:/ { print $2; exit }' || true)
+        [[ -z "$i" ]] || break
+        sleep 0.1
+    done
+    bench_stop "$vg"
+    res[ir.$setting]=$(awk -v i="${i:-}" -v n="$n" 'BEGIN { if (i == "") print "n/a"; else printf "%.0f\n", i / n }')
+    echo "---- ours under callgrind, metrics $setting: ${res[ir.$setting]} instructions per send"
+}
+
 for round in $(seq 1 "$rounds"); do
     settings=(off on)
     ((round % 2 == 1)) || settings=(on off)
@@ -126,6 +173,16 @@ for round in $(seq 1 "$rounds"); do
         done
     done
 done
+
+cg_messages=${CG_MESSAGES:-20000}
+if [[ ${INSTRUCTIONS:-1} == 1 ]] && [[ " ${kinds[*]} " == *" ours "* ]]; then
+    if command -v callgrind_control > /dev/null; then
+        instructions off
+        instructions on
+    else
+        echo "valgrind is not installed: no instruction counts" >&2
+    fi
+fi
 
 # med METRIC KIND SETTING: the median over the rounds.
 med() {
@@ -148,10 +205,18 @@ echo "==== Send throughput, broker metrics off vs on (PROM, scraped every ${scra
     "${conns}x${inflight} in flight, ${secs} s per load after ${warm} s, $rounds round(s)$( ((quick)) && echo ", QUICK")"
 echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); $BENCH_PIN_NOTE"
 echo "java broker: $(java -version 2>&1 | head -n1); -Xms1g -Xmx1g ${BENCH_JVM_OPTS[*]}"
+# paired METRIC KIND FN: the median over the rounds of FN(off, on) within each round (the two
+# ran back to back, so the machine's drift from round to round cancels out).
+paired() {
+    local r
+    for r in $(seq 1 "$rounds"); do
+        "$3" "${res[$1.$2.off.$r]:-n/a}" "${res[$1.$2.on.$r]:-n/a}"
+    done | sed 's/%$//' | bench_median | awk '{ print ($1 == "n/a" ? $1 : $1 "%") }'
+}
 fmt='%-12s %12s %12s %8s %14s %14s %9s %9s %8s\n'
 printf "$fmt" broker "off msg/s" "on msg/s" cost "off CPU us/msg" "on CPU us/msg" "CPU cost" "CPU wait" "met?"
 for kind in "${kinds[@]}"; do
-    off=$(med rate "$kind" off) on=$(med rate "$kind" on) c=$(cost "$off" "$on")
+    off=$(med rate "$kind" off) on=$(med rate "$kind" on) c=$(paired rate "$kind" cost)
     met=""
     if [[ $kind == ours ]]; then
         met=$(awk -v c="${c%\%}" 'BEGIN { if (c == "n/a") print "n/a"; else print (c + 0 <= 2 ? "met" : "missed") }')
@@ -159,8 +224,13 @@ for kind in "${kinds[@]}"; do
     name=$([[ $kind == ours ]] && echo Thrust || echo "Java 5.3.3")
     coff=$(med cpu "$kind" off) con=$(med cpu "$kind" on)
     wait=$(for st in off on; do for r in $(seq 1 "$rounds"); do echo "${res[wait.$kind.$st.$r]:-n/a}"; done; done | bench_median)
-    printf "$fmt" "$name" "$off" "$on" "$c" "$coff" "$con" "$(rise "$coff" "$con")" "$wait" "$met"
+    printf "$fmt" "$name" "$off" "$on" "$c" "$coff" "$con" "$(paired cpu "$kind" rise)" "$wait" "$met"
 done
-echo "cost: how much lower the send rate is with metrics on (target for Thrust: <= 2 %); CPU cost:"
-echo "how much more broker CPU a message takes with metrics on (steadier than the rate on a busy machine);"
+if [[ -n "${res[ir.off]:-}" ]]; then
+    echo "Thrust under callgrind, ${cg_messages} sends: ${res[ir.off]} -> ${res[ir.on]} instructions per send," \
+        "metrics on costs $(rise "${res[ir.off]}" "${res[ir.on]}") (steady whatever else the machine runs)"
+fi
+echo "msg/s and CPU: medians over the rounds; cost: how much lower the send rate is with metrics on, the"
+echo "median over the rounds of each round's pair (target for Thrust: <= 2 %); CPU cost: likewise, how much"
+echo "more broker CPU a message takes with metrics on;"
 echo "CPU wait: the median fraction of a window the broker's threads waited runnable for a CPU (others' load)"
