@@ -32,6 +32,10 @@ pub struct ExtFields {
     index: Option<HashMap<Box<str>, usize>>,
     /// Bytes of `text` no entry refers to any more.
     dead: usize,
+    /// One bit ([`bit`]) per key ever inserted, never cleared: a key whose bit is unset is
+    /// absent without a scan. A decoder inserts every key after a check for a duplicate, and a
+    /// typed header asks for optional fields that are mostly absent.
+    seen: u64,
 }
 
 #[derive(Clone)]
@@ -40,6 +44,11 @@ struct Entry {
     tag: u64,
     key: Range<usize>,
     value: Range<usize>,
+}
+
+/// The bit of `seen` for a key's tag.
+fn bit(tag: u64) -> u64 {
+    1 << (tag.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58)
 }
 
 /// A key's first seven bytes and its length in one word: equal tags mean equal keys up to seven
@@ -99,11 +108,9 @@ impl ExtFields {
                 let key_start = self.text.len();
                 self.text.push_str(key);
                 let key = key_start..self.text.len();
-                self.entries.push(Entry {
-                    tag: tag(self.text[key.clone()].as_bytes()),
-                    key,
-                    value,
-                });
+                let tag = tag(self.text[key.clone()].as_bytes());
+                self.seen |= bit(tag);
+                self.entries.push(Entry { tag, key, value });
                 self.index_last();
             }
         }
@@ -149,6 +156,9 @@ impl ExtFields {
             None => {
                 let key = key.as_bytes();
                 let t = tag(key);
+                if self.seen & bit(t) == 0 {
+                    return None;
+                }
                 if key.len() <= 7 {
                     return self.entries.iter().position(|e| e.tag == t);
                 }
