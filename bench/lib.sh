@@ -111,7 +111,7 @@ bench_ratio() {
 
 # bench_median: the median of the numbers on stdin, "n/a" lines left out ("n/a" when none).
 bench_median() {
-    grep -v n/a | sort -g | awk '{ v[NR] = $1 }
+    { grep -v n/a || true; } | sort -g | awk '{ v[NR] = $1 }
         END { if (!NR) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2];
               else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
@@ -231,10 +231,18 @@ bench_ours_namesrv() {
     bench_log "NameServer (ours) at $ns"
 }
 
+# bench_tool ARGS...: $work/bin/thrust-bench on the load generator's CPUs.
+bench_tool() { "${BENCH_LOAD_TASKSET[@]}" "$work/bin/thrust-bench" "$@"; }
+
+# bench_kv FILE KEY: the last KEY=value of a thrust-bench output, "n/a" when absent.
+bench_kv() { awk -F= -v k="$2" '$1 == k { v = $2 } END { print (v == "" ? "n/a" : v) }' "$1" 2>/dev/null || echo n/a; }
+
 # bench_start_broker KIND DIR NAME [KEY=VALUE...]: starts one broker of KIND (ours:
-# $work/bin/mqbroker; java: BrokerStartup 5.3.3, -Xms1g -Xmx1g and BENCH_JVM_OPTS as
-# bin/runbroker.sh) named NAME with a fresh store in DIR, on a free port of 127.0.0.1, pinned like
-# the servers, added to $pids; waits for its boot line. broker.conf has the keys both brokers
+# $work/bin/mqbroker; callgrind: the same under valgrind's callgrind, not instrumented until
+# `callgrind_control -i on`, its profile dumped to DIR/callgrind.out.N; java: BrokerStartup 5.3.3,
+# -Xms1g -Xmx1g and BENCH_JVM_OPTS as bin/runbroker.sh) named NAME with a fresh store in DIR, on a
+# free port of 127.0.0.1, pinned like the servers (callgrind: not pinned), added to $pids; waits
+# for its boot line. broker.conf has the keys both brokers
 # take alike (ASYNC_MASTER, ASYNC_FLUSH, auto-created topics and groups, the NameServer $ns when
 # set); each KEY=VALUE replaces the key of that name. Sets $broker (pid) and $broker_port.
 bench_start_broker() {
@@ -268,13 +276,17 @@ bench_start_broker() {
         ROCKETMQ_HOME="$dir" "${BENCH_SERVER_TASKSET[@]}" java -Xms1g -Xmx1g "${BENCH_JVM_OPTS[@]}" \
             "-Duser.home=$dir" -cp "$BENCH_CACHE/java/broker-5.3.3/*" \
             org.apache.rocketmq.broker.BrokerStartup -c "$dir/broker.conf" > "$dir/stdout" 2>&1 &
+    elif [[ $kind == callgrind ]]; then
+        ROCKETMQ_HOME="$dir" HOME="$dir" valgrind --tool=callgrind --instr-atstart=no \
+            --callgrind-out-file="$dir/callgrind.out" "$work/bin/mqbroker" -c "$dir/broker.conf" \
+            > "$dir/stdout" 2>&1 &
     else
         ROCKETMQ_HOME="$dir" HOME="$dir" "${BENCH_SERVER_TASKSET[@]}" "$work/bin/mqbroker" \
             -c "$dir/broker.conf" > "$dir/stdout" 2>&1 &
     fi
     broker=$!
     pids+=("$broker")
-    if ! bench_wait_line "$dir/stdout" 'boot success' 120 "$broker"; then
+    if ! bench_wait_line "$dir/stdout" 'boot success' 240 "$broker"; then
         echo "the $kind broker did not start:" >&2
         tail -n 40 "$dir/stdout" >&2
         exit 1

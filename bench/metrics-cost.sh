@@ -43,11 +43,6 @@ bench_build_bins "$work/bin" mqbroker thrust-bench
 bench_java_classpaths broker-5.3.3
 bench_pinning
 
-tool() { "${BENCH_LOAD_TASKSET[@]}" "$work/bin/thrust-bench" "$@"; }
-
-# kv FILE KEY: the last KEY=value of a thrust-bench output, "n/a" when absent.
-kv() { awk -F= -v k="$2" '$1 == k { v = $2 } END { print (v == "" ? "n/a" : v) }' "$1" 2>/dev/null || echo n/a; }
-
 declare -A res
 
 # scraper URL OUT: in the background, GETs URL every $scrape_every s until killed, counting the
@@ -94,7 +89,7 @@ run() {
         }
     fi
     bench_log "$kind, metrics $setting (round $r): warm-up"
-    tool produce --addr "127.0.0.1:$broker_port" --size "$size" --topic Warmup --connections "$conns" \
+    bench_tool produce --addr "127.0.0.1:$broker_port" --size "$size" --topic Warmup --connections "$conns" \
         --inflight "$inflight" --seconds "$jit" --warmup-seconds 0 > "$work/$k.warmup" 2>&1 || true
     if [[ $setting == on ]]; then
         scr=$(scraper "http://127.0.0.1:$prom/metrics" "$work/$k.scrapes")
@@ -102,7 +97,7 @@ run() {
     fi
     bench_log "$kind, metrics $setting (round $r): ${conns}x${inflight} single sends, ${secs} s"
     out="$work/$k.send"
-    if ! tool produce --addr "127.0.0.1:$broker_port" --size "$size" --topic Send --pid "$broker" \
+    if ! bench_tool produce --addr "127.0.0.1:$broker_port" --size "$size" --topic Send --pid "$broker" \
         --connections "$conns" --inflight "$inflight" --seconds "$secs" --warmup-seconds "$warm" \
         > "$out" 2> "$out.err"; then
         echo "FAILED: thrust-bench produce against the $kind broker (metrics $setting):" >&2
@@ -110,10 +105,10 @@ run() {
         : > "$out"
     fi
     [[ -z "$scr" ]] || bench_stop "$scr"
-    res[rate.$k]=$(kv "$out" msg_per_s)
-    res[cpu.$k]=$(kv "$out" broker_cpu_us_per_msg)
-    res[p99.$k]=$(kv "$out" latency_p99_us)
-    res[wait.$k]=$(kv "$out" broker_cpu_wait)
+    res[rate.$k]=$(bench_kv "$out" msg_per_s)
+    res[cpu.$k]=$(bench_kv "$out" broker_cpu_us_per_msg)
+    res[p99.$k]=$(bench_kv "$out" latency_p99_us)
+    res[wait.$k]=$(bench_kv "$out" broker_cpu_wait)
     res[scrapes.$k]=$(cat "$work/$k.scrapes" 2>/dev/null || echo 0)
     echo "---- $kind, metrics $setting (round $r): ${res[rate.$k]} msg/s, ${res[cpu.$k]} us CPU/msg," \
         "p99 ${res[p99.$k]} us, CPU wait ${res[wait.$k]}$([[ $setting == on ]] && echo ", ${res[scrapes.$k]} scrapes")"
@@ -125,32 +120,16 @@ run() {
 # CG_MESSAGES pipelined sends: the instructions it executed per send with metrics SETTING. Unlike
 # time, an instruction count does not move with what else the machine runs.
 instructions() {
-    local setting=$1 dir="$work/cg.$1" prom vg n=$cg_messages i
-    mkdir -p "$dir"
-    broker_port=$(bench_free_broker_port)
-    prom=$(bench_free_port)
-    {
-        echo "brokerClusterName=BenchCluster"; echo "brokerName=cg-$setting"; echo "brokerId=0"
-        echo "brokerRole=ASYNC_MASTER"; echo "flushDiskType=ASYNC_FLUSH"
-        echo "listenPort=$broker_port"; echo "haListenPort=$((broker_port + 1))"
-        echo "bindAddress=127.0.0.1"; echo "brokerIP1=127.0.0.1"; echo "brokerIP2=127.0.0.1"
-        echo "storePathRootDir=$dir/store"; echo "storePathCommitLog=$dir/store/commitlog"
-        echo "autoCreateTopicEnable=true"; echo "autoCreateSubscriptionGroup=true"
-        if [[ $setting == on ]]; then
-            echo "metricsExporterType=PROM"; echo "metricsPromExporterHost=127.0.0.1"
-            echo "metricsPromExporterPort=$prom"
-        fi
-    } > "$dir/broker.conf"
-    ROCKETMQ_HOME="$dir" HOME="$dir" valgrind --tool=callgrind --instr-atstart=no \
-        --callgrind-out-file="$dir/callgrind.out" "$work/bin/mqbroker" -c "$dir/broker.conf" \
-        > "$dir/stdout" 2>&1 &
-    vg=$!
-    pids+=("$vg")
-    bench_wait_line "$dir/stdout" 'boot success' 240 "$vg" || { echo "no broker under callgrind" >&2; exit 1; }
-    tool produce --addr "127.0.0.1:$broker_port" --size "$size" --topic Send --connections "$conns" \
+    local setting=$1 dir="$work/cg.$1" n=$cg_messages i extra=()
+    if [[ $setting == on ]]; then
+        extra=(metricsExporterType=PROM metricsPromExporterHost=127.0.0.1 "metricsPromExporterPort=$(bench_free_port)")
+    fi
+    bench_start_broker callgrind "$dir" "cg-$setting" "${extra[@]}"
+    local vg=$broker
+    bench_tool produce --addr "127.0.0.1:$broker_port" --size "$size" --topic Send --connections "$conns" \
         --inflight "$inflight" --messages 3000 --warmup-seconds 0 > "$dir/warmup" 2>&1
     callgrind_control -i on "$vg" > /dev/null
-    tool produce --addr "127.0.0.1:$broker_port" --size "$size" --topic Send --connections "$conns" \
+    bench_tool produce --addr "127.0.0.1:$broker_port" --size "$size" --topic Send --connections "$conns" \
         --inflight "$inflight" --messages "$n" --warmup-seconds 0 --no-create > "$dir/send" 2>&1
     callgrind_control -d "$vg" > /dev/null
     # The dump is written by the broker's process after the command returns.

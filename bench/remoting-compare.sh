@@ -59,11 +59,6 @@ bench_build_bins "$work/bin" mqbroker thrust-bench
 bench_java_classpaths broker-5.3.3
 bench_pinning
 
-tool() { "${BENCH_LOAD_TASKSET[@]}" "$work/bin/thrust-bench" "$@"; }
-
-# kv FILE KEY: the last KEY=value of a thrust-bench output, "n/a" when absent.
-kv() { awk -F= -v k="$2" '$1 == k { v = $2 } END { print (v == "" ? "n/a" : v) }' "$1" 2>/dev/null || echo n/a; }
-
 declare -A res
 
 # measure KIND ROUND NAME ARGS...: one thrust-bench run against $addr, its output kept in
@@ -74,7 +69,7 @@ measure() {
     shift 3
     out="$work/$kind.$r.$name"
     bench_log "$kind (round $r): $name"
-    if ! tool "$@" > "$out" 2> "$out.err"; then
+    if ! bench_tool "$@" > "$out" 2> "$out.err"; then
         echo "FAILED: thrust-bench $* against the $kind broker:" >&2
         cat "$out" "$out.err" >&2
         : > "$out"
@@ -105,35 +100,35 @@ run_async() {
     common=(--addr "$addr" --size "$size" --pid "$broker" --seconds "$secs" --warmup-seconds "$warm")
 
     measure "$kind" "$r" one produce "${common[@]}" --topic OneInFlight --mode sync --connections 1
-    res[one_p50.$k]=$(kv "$work/$k.one" latency_p50_us)
-    res[one_rate.$k]=$(kv "$work/$k.one" msg_per_s)
+    res[one_p50.$k]=$(bench_kv "$work/$k.one" latency_p50_us)
+    res[one_rate.$k]=$(bench_kv "$work/$k.one" msg_per_s)
 
     measure "$kind" "$r" single produce "${common[@]}" --topic Single --connections 16 --inflight 16
-    res[single_rate.$k]=$(kv "$work/$k.single" msg_per_s)
-    res[single_cpu.$k]=$(kv "$work/$k.single" broker_cpu_us_per_msg)
-    res[single_p99.$k]=$(kv "$work/$k.single" latency_p99_us)
-    res[single_wait.$k]=$(kv "$work/$k.single" broker_cpu_wait)
-    res[single_user.$k]=$(kv "$work/$k.single" broker_cpu_user_us_per_msg)
-    res[single_sys.$k]=$(kv "$work/$k.single" broker_cpu_sys_us_per_msg)
-    res[single_faults.$k]=$(kv "$work/$k.single" broker_faults_per_msg)
+    res[single_rate.$k]=$(bench_kv "$work/$k.single" msg_per_s)
+    res[single_cpu.$k]=$(bench_kv "$work/$k.single" broker_cpu_us_per_msg)
+    res[single_p99.$k]=$(bench_kv "$work/$k.single" latency_p99_us)
+    res[single_wait.$k]=$(bench_kv "$work/$k.single" broker_cpu_wait)
+    res[single_user.$k]=$(bench_kv "$work/$k.single" broker_cpu_user_us_per_msg)
+    res[single_sys.$k]=$(bench_kv "$work/$k.single" broker_cpu_sys_us_per_msg)
+    res[single_faults.$k]=$(bench_kv "$work/$k.single" broker_faults_per_msg)
 
     measure "$kind" "$r" batch produce "${common[@]}" --topic Batch --connections 16 --inflight 16 \
         --batch 16
-    res[batch_rate.$k]=$(kv "$work/$k.batch" msg_per_s)
-    res[batch_mib.$k]=$(kv "$work/$k.batch" mib_per_s)
-    res[batch_cpu.$k]=$(kv "$work/$k.batch" broker_cpu_us_per_msg)
+    res[batch_rate.$k]=$(bench_kv "$work/$k.batch" msg_per_s)
+    res[batch_mib.$k]=$(bench_kv "$work/$k.batch" mib_per_s)
+    res[batch_cpu.$k]=$(bench_kv "$work/$k.batch" broker_cpu_us_per_msg)
 
     measure "$kind" "$r" backlog produce --addr "$addr" --size "$size" --topic Backlog \
         --connections 16 --inflight 16 --batch 16 --messages "$backlog_msgs" --warmup-seconds 0
     measure "$kind" "$r" drain consume --addr "$addr" --topic Backlog --group "drain_$kind" \
         --mode drain --pipeline "$drain_pipeline" --connections "$drain_connections" --pid "$broker"
-    res[drain_rate.$k]=$(kv "$work/$k.drain" msg_per_s)
-    [[ "$(kv "$work/$k.drain" drained)" == 1 ]] || res[drain_rate.$k]=n/a
+    res[drain_rate.$k]=$(bench_kv "$work/$k.drain" msg_per_s)
+    [[ "$(bench_kv "$work/$k.drain" drained)" == 1 ]] || res[drain_rate.$k]=n/a
 
     measure "$kind" "$r" latency latency --addr "$addr" --size "$size" --topic Latency \
         --rate "$lat_rate" --seconds "$secs" --warmup-seconds "$warm" --pid "$broker"
-    res[tail_p50.$k]=$(kv "$work/$k.latency" e2e_p50_us)
-    res[tail_p99.$k]=$(kv "$work/$k.latency" e2e_p99_us)
+    res[tail_p50.$k]=$(bench_kv "$work/$k.latency" e2e_p50_us)
+    res[tail_p99.$k]=$(bench_kv "$work/$k.latency" e2e_p99_us)
 
     res[hwm.$k]=$(bench_status_kib "$broker" VmHWM)
     bench_stop "$broker"
@@ -151,8 +146,8 @@ run_sync() {
     measure "$kind" "$r" syncflush produce --addr "127.0.0.1:$broker_port" --size "$size" \
         --pid "$broker" --seconds "$secs" --warmup-seconds "$warm" --topic SyncFlush \
         --mode sync --connections 64
-    res[sync_rate.$k]=$(kv "$work/$k.syncflush" msg_per_s)
-    res[sync_p99.$k]=$(kv "$work/$k.syncflush" latency_p99_us)
+    res[sync_rate.$k]=$(bench_kv "$work/$k.syncflush" msg_per_s)
+    res[sync_p99.$k]=$(bench_kv "$work/$k.syncflush" latency_p99_us)
     hwm=$(bench_status_kib "$broker" VmHWM)
     bench_stop "$broker"
     anon=$(cat "$work/$k.sync.anon" 2>/dev/null || echo "")
@@ -190,8 +185,8 @@ floor() {
         --reply 250 --seconds "$secs" --warmup-seconds "$warm"
     bench_stop "$echo_pid"
     measure floor "$1" fsync fsync --dir "$work" --size "$size" --seconds "$secs" --warmup-seconds "$warm"
-    res[floor_rtt.$1]=$(kv "$work/floor.$1.pingpong" floor_rtt_p50_us)
-    res[fsync_p50.$1]=$(kv "$work/floor.$1.fsync" fsync_p50_us)
+    res[floor_rtt.$1]=$(bench_kv "$work/floor.$1.pingpong" floor_rtt_p50_us)
+    res[fsync_p50.$1]=$(bench_kv "$work/floor.$1.fsync" fsync_p50_us)
 }
 
 order=(${ORDER:-ours java})
