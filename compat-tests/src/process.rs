@@ -80,6 +80,12 @@ impl Cmd {
         Command::new(&argv[0])
             .args(&argv[1..])
             .envs(self.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            // Which test started the process (libtest names a test's thread after it), so the
+            // machine's CPU can be charged to scenarios from /proc (`scripts/cpu-by-test.py`).
+            .env(
+                "THRUST_COMPAT_TEST",
+                std::thread::current().name().unwrap_or("-"),
+            )
             .current_dir(&self.dir)
             .stdin(match &self.stdin {
                 Some(path) => Stdio::from(
