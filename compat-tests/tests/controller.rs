@@ -18,7 +18,7 @@ use std::time::Duration;
 use compat_tests::env::{classpath, require_workspace_bin, store_dir, work_dir};
 use compat_tests::ports::free_port;
 use compat_tests::process::{Cmd, Server};
-use compat_tests::servers::{java_cmd, Broker, BrokerSpec, Namesrv, NsKind};
+use compat_tests::servers::{java_cmd, Broker, BrokerSpec, Namesrv, NsKind, TLS_DISABLED};
 use compat_tests::wait::{eventually, wait_until};
 use compat_tests::wire;
 use serde_json::Value;
@@ -182,7 +182,7 @@ fn controller_node(java: bool, dir: &std::path::Path, keys: &[(String, String)])
     let (name, cmd, logs) = if java {
         let cmd = java_cmd(
             dir,
-            &["-Xms128m", "-Xmx256m"],
+            &["-Xms128m", "-Xmx256m", TLS_DISABLED],
             &classpath("namesrv-5.3.3"),
             "org.apache.rocketmq.controller.ControllerStartup",
         )

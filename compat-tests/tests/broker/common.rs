@@ -10,7 +10,7 @@ use compat_tests::env::{require_setup, require_workspace_bin, work_dir};
 use compat_tests::ports::free_broker_port;
 use compat_tests::process::{run, Cmd, LogDump, Output, Server};
 pub(crate) use compat_tests::servers::TIMER_WHEEL;
-use compat_tests::servers::{BrokerSpec, JavaBroker, Namesrv, NsKind};
+use compat_tests::servers::{BrokerSpec, JavaBroker, Namesrv, NsKind, TLS_PERMISSIVE};
 use compat_tests::tools::{java_driver, java_program, kv, update_topic, JavaClient};
 use compat_tests::traffic::{msg_ids, send_results};
 use compat_tests::wire;
@@ -66,9 +66,12 @@ pub(crate) fn stack(kind: Kind) -> &'static Stack {
 
 /// The shared stacks carry the timer-message scenarios (`features`, `records`) and delete topics:
 /// their brokers run the timer wheel ([`TIMER_WHEEL`]) and take recalls ([`RECALL`]).
+/// They also serve TLS and plain connections alike, as Java's servers do by default: the
+/// default-server TLS scenarios (`tls`) run on them.
 pub(crate) fn start_java() -> Stack {
-    let ns = Namesrv::start(NsKind::Java);
+    let ns = Namesrv::start_props(NsKind::Java, &[], &[TLS_PERMISSIVE.to_string()]);
     let mut spec = BrokerSpec::new(CLUSTER, "broker-j", &[ns.addr.as_str()]);
+    spec.props.push(TLS_PERMISSIVE.to_string());
     spec.extra = EXTRA
         .iter()
         .chain([&TIMER_WHEEL, &RECALL])
