@@ -30,8 +30,10 @@ static EPOCH: OnceLock<Instant> = OnceLock::new();
 /// Pool size when `THRUST_COMPAT_UNITS` is unset.
 pub const DEFAULT_UNITS: u32 = 10;
 
-/// Units the pool may lend beyond its size while the machine is idle (`THRUST_COMPAT_IDLE_LOAN`).
-pub const IDLE_LOAN: u32 = 4;
+/// Units the pool may lend beyond its size while the machine is idle (`THRUST_COMPAT_IDLE_LOAN`):
+/// in the second half of a run the scenarios left are heavy ones that mostly wait (elections,
+/// restarts), five of them fill the pool, and the cores stand a quarter idle or more.
+pub const IDLE_LOAN: u32 = 8;
 
 /// Busy share of all cores (%) below which a unit is lent.
 pub const IDLE_BUSY: u32 = 80;
