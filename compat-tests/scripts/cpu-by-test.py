@@ -55,8 +55,8 @@ def program(pid):
             if skip:
                 skip = False
                 continue
-            if a in ("-cp", "-classpath", "--class-path", "--add-exports", "--add-opens", "-jar"):
-                skip = a != "-jar"
+            if a in ("-cp", "-classpath", "--class-path", "--add-exports", "--add-opens"):
+                skip = True
                 continue
             if a.startswith("-"):
                 continue
@@ -79,9 +79,13 @@ def sample():
         key = (name, fields[19])
         entry = seen.get(key)
         if entry is None:
-            test = tag(name)
-            entry = seen[key] = [test, program(name) if test else None, 0]
+            entry = seen[key] = [tag(name), None, 0]
         if entry[0] is not None:
+            # Named at every reading: a process first seen between its fork and its exec (a
+            # shell starting a server) is named by what it runs.
+            prog = program(name)
+            if prog != "?" or entry[1] is None:
+                entry[1] = prog
             entry[2] = ticks
 
 
