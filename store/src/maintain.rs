@@ -93,11 +93,7 @@ impl Store {
         let mut next = (*self.config()).clone();
         next.data_read_ahead_enable = enabled;
         self.update_config(&next);
-        for seg in self.inner.commitlog.segs.snapshot() {
-            if let Err(e) = seg.file.set_read_ahead(enabled) {
-                warn!(file = %seg.file.path().display(), "madvise: {e}");
-            }
-        }
+        self.inner.commitlog.set_read_ahead(enabled);
     }
 
     /// Whether new CommitLog segments read ahead (`dataReadAheadEnable`).
@@ -193,6 +189,43 @@ mod tests {
         let root = dir.path().join("consumequeue");
         assert!(!root.join("Drop").exists());
         assert!(root.join("Keep/0").exists() && root.join("rmq_sys_x/0").exists());
+    }
+
+    /// Read-ahead of each CommitLog segment, oldest first.
+    fn read_ahead(store: &Store) -> Vec<bool> {
+        let segs = store.inner.commitlog.segs.snapshot();
+        segs.iter().map(|s| s.file.reads_ahead()).collect()
+    }
+
+    #[test]
+    fn sync_flush_writes_without_read_ahead_and_gives_it_back_when_full() {
+        let dir = TempDir::new("maintain-sync-readahead");
+        let mut cfg = StoreConfig::new(dir.path()).with_small_files(4096, 64, 64, 256);
+        cfg.flush_disk_type = crate::FlushDiskType::Sync;
+        let store = Store::open(cfg.clone()).unwrap();
+        store.put(msg("T", 0, b"m")).unwrap();
+        assert_eq!(read_ahead(&store), [false]);
+        while read_ahead(&store).len() < 3 {
+            store.put(msg("T", 0, &[b'y'; 800])).unwrap();
+        }
+        assert_eq!(read_ahead(&store), [true, true, false]);
+        // dataReadAheadEnable=false: none reads ahead, the one being written included.
+        store.set_commitlog_read_ahead(false);
+        assert_eq!(read_ahead(&store), [false, false, false]);
+        store.set_commitlog_read_ahead(true);
+        assert_eq!(read_ahead(&store), [true, true, false]);
+        store.shutdown().unwrap();
+        drop(store);
+        // Reopened: the last segment is the one written next.
+        let store = Store::open(cfg).unwrap();
+        assert_eq!(read_ahead(&store), [true, true, false]);
+        // ASYNC_FLUSH keeps the kernel's read-ahead everywhere.
+        let dir = TempDir::new("maintain-async-readahead");
+        let store = open(&dir);
+        while read_ahead(&store).len() < 2 {
+            store.put(msg("T", 0, &[b'y'; 800])).unwrap();
+        }
+        assert_eq!(read_ahead(&store), [true, true]);
     }
 
     #[test]

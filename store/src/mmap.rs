@@ -330,6 +330,20 @@ impl MappedFile {
         self.reserved.load(Ordering::Acquire)
     }
 
+    /// Whether the kernel reads ahead on faults in this mapping: its `/proc/self/smaps` entry
+    /// lacks the `rr` (`MADV_RANDOM`) flag.
+    #[allow(clippy::unwrap_used)]
+    pub(crate) fn reads_ahead(&self) -> bool {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+        let start = format!("{:x}-", self.map.as_ptr() as usize);
+        let entry = smaps
+            .split_inclusive('\n')
+            .skip_while(|l| !l.starts_with(&start))
+            .find(|l| l.starts_with("VmFlags:"))
+            .unwrap();
+        !entry.split_whitespace().any(|f| f == "rr")
+    }
+
     /// How many pages of `[pos, pos+len)` are in this process's page tables (the present bit of
     /// `/proc/self/pagemap`, readable without privilege).
     #[allow(clippy::unwrap_used)]

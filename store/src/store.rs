@@ -244,16 +244,9 @@ impl Store {
                 DirSync::Immediate,
             )?,
             cfg.data_read_ahead_enable,
+            cfg.flush_disk_type.is_sync(),
             cfg.commit_log_resident_window,
         );
-        if !cfg.data_read_ahead_enable {
-            // Java `CommitLog.load`: every segment found is read without read-ahead.
-            for seg in commitlog.segs.snapshot() {
-                if let Err(e) = seg.file.set_read_ahead(false) {
-                    warn!(file = %seg.file.path().display(), "madvise: {e}");
-                }
-            }
-        }
         let (queues, full_rescan) = crate::recovery::load_queues(&cfg, &paths)?;
         let checkpoint = Checkpoint::open(&paths.checkpoint())?;
         let index = if cfg.message_index_enable {
