@@ -159,10 +159,12 @@ fn dispatch<'a, H: Handler>(
         Ok(permit) => {
             permit.forget();
             let (conn, handler) = (conn.clone(), handler.clone());
-            tokio::spawn(async move {
+            // Boxed: a task's cell is the size of its future, copied in when it is spawned and
+            // written over when it ends; a handler's future is kilobytes, a box is a pointer.
+            tokio::spawn(Box::pin(async move {
                 let _permit = InFlight(&conn);
                 answer(&conn, handler.as_ref(), req).await;
-            });
+            }));
             None
         }
         Err(_) if req.is_oneway() => {
