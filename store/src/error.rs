@@ -5,7 +5,7 @@
 //! (see [`StoreError::put_status`]).
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
@@ -81,13 +81,18 @@ pub enum PutStatus {
 impl StoreError {
     /// Build an [`StoreError::Io`] from an operation name and path; a full filesystem (ENOSPC,
     /// EDQUOT) is [`StoreError::DiskFull`], which the broker answers like Java's disk-full check.
-    pub fn io(op: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> StoreError {
-        let path = path.into();
+    /// The path is copied only when there is an error: the put path calls this on every write.
+    pub fn io<P: AsRef<Path>>(op: &'static str, path: P) -> impl FnOnce(io::Error) -> StoreError {
         move |source| {
+            let path = path.as_ref();
             if matches!(source.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT)) {
                 StoreError::DiskFull(format!("{op} {}: {source}", path.display()))
             } else {
-                StoreError::Io { op, path, source }
+                StoreError::Io {
+                    op,
+                    path: path.to_path_buf(),
+                    source,
+                }
             }
         }
     }
