@@ -12,15 +12,16 @@
 //! * A failed msync poisons the store: writes are refused from then on and every waiter gets
 //!   [`StoreError::Poisoned`].
 //!
-//! Waiting for durability is exposed as [`Durability`], awaitable from async code (a
-//! `tokio::sync::watch` receiver) or blockable from a thread.
+//! Waiting for durability is exposed as [`Durability`], awaitable from async code (a oneshot
+//! answered by the flush that covers the put) or blockable from a thread.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use tokio::sync::watch;
+use tokio::sync::oneshot;
 use tracing::{error, warn};
 
 use crate::config::{DispatchLimit, FlushDiskType};
@@ -29,15 +30,21 @@ use crate::layout::{CQ_UNIT_SIZE, OS_PAGE_SIZE};
 use crate::segments::SegmentQueue;
 use crate::store::Inner;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 struct Progress {
     flushed: u64,
     poisoned: Option<Arc<str>>,
+    /// Async waits not yet answered, by target offset: a flush answers those it covers and no
+    /// other, where waking every waiter at each flush would poll each one once per group
+    /// commit until its own. `Err` carries the reason the store was poisoned.
+    waiters: VecDeque<(u64, Answer)>,
 }
+
+/// What a flush tells a waiting put: durable, or the reason the store was poisoned.
+type Answer = oneshot::Sender<std::result::Result<(), Arc<str>>>;
 
 #[derive(Debug)]
 struct Shared {
-    progress: watch::Sender<Progress>,
     done: Mutex<Progress>,
     done_cv: Condvar,
 }
@@ -57,7 +64,6 @@ impl FlushState {
         FlushState {
             flushed: AtomicU64::new(0),
             shared: Arc::new(Shared {
-                progress: watch::channel(Progress::default()).0,
                 done: Mutex::new(Progress::default()),
                 done_cv: Condvar::new(),
             }),
@@ -93,10 +99,23 @@ impl FlushState {
         if poisoned.is_some() {
             d.poisoned = poisoned;
         }
-        let p = d.clone();
+        let answered = match &d.poisoned {
+            Some(_) => d.waiters.len(),
+            None => d
+                .waiters
+                .partition_point(|(target, _)| *target <= d.flushed),
+        };
+        let answered: Vec<_> = d.waiters.drain(..answered).collect();
+        let (flushed, poisoned) = (d.flushed, d.poisoned.clone());
         drop(d);
         self.shared.done_cv.notify_all();
-        self.shared.progress.send_replace(p);
+        for (target, tx) in answered {
+            // A wait that timed out has dropped its receiver.
+            let _ = tx.send(match &poisoned {
+                Some(reason) if target > flushed => Err(Arc::clone(reason)),
+                _ => Ok(()),
+            });
+        }
     }
 
     pub(crate) fn poison(&self, reason: String) {
@@ -106,7 +125,14 @@ impl FlushState {
 
     /// Wake the flusher (a SYNC_FLUSH put, or shutdown).
     pub fn wake_all(&self) {
-        *self.wake.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        let mut pending = self.wake.lock().unwrap_or_else(|e| e.into_inner());
+        // A wake not yet taken covers this one: the flusher checks the flag before it sleeps.
+        // Skipping the notify (a futex call) spares every put of a group commit but the first.
+        if *pending {
+            return;
+        }
+        *pending = true;
+        drop(pending);
         self.wake_cv.notify_all();
     }
 
@@ -130,11 +156,7 @@ impl FlushState {
         self.wake_all();
         Durability {
             target: end,
-            wait: Some((
-                self.shared.progress.subscribe(),
-                Arc::clone(&self.shared),
-                self.timeout,
-            )),
+            wait: Some((Arc::clone(&self.shared), self.timeout)),
         }
     }
 }
@@ -143,7 +165,7 @@ impl FlushState {
 #[derive(Debug)]
 pub struct Durability {
     target: u64,
-    wait: Option<(watch::Receiver<Progress>, Arc<Shared>, Duration)>,
+    wait: Option<(Arc<Shared>, Duration)>,
 }
 
 impl Durability {
@@ -155,28 +177,37 @@ impl Durability {
     /// Await durability from async code. `FlushTimeout` after `syncFlushTimeout` (the message is
     /// stored; Java answers FLUSH_DISK_TIMEOUT), `Poisoned` if the sync failed.
     pub async fn wait(self) -> Result<()> {
-        let Some((mut rx, _, timeout)) = self.wait else {
+        let Some((shared, timeout)) = self.wait else {
             return Ok(());
         };
         let target = self.target;
-        let res = tokio::time::timeout(
-            timeout,
-            rx.wait_for(|p| p.flushed >= target || p.poisoned.is_some()),
-        )
-        .await;
-        match res {
+        let rx = {
+            let mut d = shared.done.lock().unwrap_or_else(|e| e.into_inner());
+            if d.flushed >= target {
+                return Ok(());
+            }
+            if let Some(r) = &d.poisoned {
+                return Err(StoreError::Poisoned(r.to_string()));
+            }
+            let (tx, rx) = oneshot::channel();
+            // Waits come in about the order of their puts: nearly always the last place.
+            let at = d.waiters.partition_point(|(t, _)| *t <= target);
+            d.waiters.insert(at, (target, tx));
+            rx
+        };
+        // Not held while waiting: the store going away drops the sender, which ends the wait.
+        drop(shared);
+        match tokio::time::timeout(timeout, rx).await {
             Err(_) => Err(StoreError::FlushTimeout(timeout.as_millis() as u64)),
             Ok(Err(_)) => Err(StoreError::NotRunning),
-            Ok(Ok(p)) => match &p.poisoned {
-                Some(r) if p.flushed < target => Err(StoreError::Poisoned(r.to_string())),
-                _ => Ok(()),
-            },
+            Ok(Ok(Err(reason))) => Err(StoreError::Poisoned(reason.to_string())),
+            Ok(Ok(Ok(()))) => Ok(()),
         }
     }
 
     /// Block the calling thread until durable (never call on a tokio worker).
     pub fn wait_blocking(self) -> Result<()> {
-        let Some((_, shared, timeout)) = self.wait else {
+        let Some((shared, timeout)) = self.wait else {
             return Ok(());
         };
         let g = shared.done.lock().unwrap_or_else(|e| e.into_inner());
@@ -621,6 +652,36 @@ mod tests {
         flush_commitlog_and_dispatch(&store.inner, true).unwrap();
         assert_eq!(store.max_offset("P", 0), 1);
         store.shutdown().unwrap();
+    }
+
+    #[test]
+    fn a_flush_answers_the_waits_it_covers_and_no_other() {
+        let fs = FlushState::new(Duration::from_secs(60));
+        let waiting = |fs: &FlushState| fs.shared.done.lock().unwrap().waiters.len();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let w30 = tokio::spawn(fs.durability(30, FlushDiskType::Sync).wait());
+            let w10 = tokio::spawn(fs.durability(10, FlushDiskType::Sync).wait());
+            let w20 = tokio::spawn(fs.durability(20, FlushDiskType::Sync).wait());
+            while waiting(&fs) < 3 {
+                tokio::task::yield_now().await;
+            }
+            fs.publish(20, None);
+            assert_eq!(waiting(&fs), 1);
+            w10.await.unwrap().unwrap();
+            w20.await.unwrap().unwrap();
+            tokio::task::yield_now().await;
+            assert!(!w30.is_finished());
+            // A put already covered does not wait at all.
+            fs.durability(15, FlushDiskType::Sync).wait().await.unwrap();
+            assert_eq!(waiting(&fs), 1);
+            fs.publish(30, None);
+            w30.await.unwrap().unwrap();
+            assert_eq!(waiting(&fs), 0);
+        });
     }
 
     #[test]
