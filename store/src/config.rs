@@ -78,7 +78,8 @@ pub struct StoreConfig {
     /// `maxFilterMessageSize` (16000 bytes of CQ scanned per pull).
     pub max_filter_message_size: usize,
     /// `dataReadAheadEnable` (true): CommitLog segments without read-ahead (`MADV_RANDOM`)
-    /// when false.
+    /// when false. Under SYNC_FLUSH the segment being written never reads ahead; it takes this
+    /// mode once full (see `CommitLog::sync_flush`).
     pub data_read_ahead_enable: bool,
     /// `maxMsgsNumBatch` (64): cap on index query results.
     pub max_msgs_num_batch: usize,
