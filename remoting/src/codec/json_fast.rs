@@ -45,6 +45,37 @@ pub(super) fn read_header(bytes: &[u8]) -> Option<Command> {
     (p.pos == text.len()).then_some(cmd)
 }
 
+/// The length of the run of string bytes before the first that ends it: a quote, a backslash or
+/// a control character (`None` when there is none). Eight bytes a step, as strings are most of a
+/// header's bytes: in each word a byte is flagged where it equals `"` or `\` (XOR leaves it
+/// zero) or is below 0x20; a subtraction's borrow can flag bytes only above a real hit, so the
+/// lowest flag is the first hit, and little-endian puts the first byte lowest.
+fn plain_run(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let hits = (zero_byte(w ^ (ONES * u64::from(b'"')))
+            | zero_byte(w ^ (ONES * u64::from(b'\\')))
+            | (w.wrapping_sub(ONES * 0x20) & !w))
+            & HIGHS;
+        if hits != 0 {
+            return Some(at + (hits.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let tail = chunks.remainder();
+    let len = tail
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+    Some(at + len)
+}
+
 struct Parser<'a> {
     text: &'a str,
     pos: usize,
@@ -79,9 +110,7 @@ impl<'a> Parser<'a> {
     fn string(&mut self) -> Option<&'a str> {
         self.expect(b'"')?;
         let start = self.pos;
-        let len = self.text.as_bytes()[start..]
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        let len = plain_run(&self.text.as_bytes()[start..])?;
         if self.text.as_bytes()[start + len] != b'"' {
             return None;
         }
@@ -97,9 +126,7 @@ impl<'a> Parser<'a> {
         let bytes = self.text.as_bytes();
         loop {
             let start = self.pos;
-            let len = bytes[start..]
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+            let len = plain_run(&bytes[start..])?;
             // Both ends sit next to ASCII bytes, so they are character boundaries.
             out.push_str(self.text.get(start..start + len)?);
             self.pos = start + len;
@@ -241,6 +268,37 @@ mod tests {
             String::from_utf8_lossy(header)
         );
         true
+    }
+
+    #[test]
+    fn plain_run_finds_the_first_quote_backslash_or_control() {
+        let naive = |b: &[u8]| b.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+        // Every length up to three words, the stop byte at every place, over bytes either side
+        // of the ones that stop a run (0x1F/0x20, '!'/'#' around '"', '['/']' around '\\', and
+        // non-ASCII).
+        let fillers = [b'a', b' ', b'!', b'#', b'[', b']', 0x7F, 0x80, 0xA0, 0xFF];
+        let stops = [b'"', b'\\', 0x00, 0x01, 0x1F];
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        for len in 0..24 {
+            for stop_at in 0..=len {
+                for &stop in &stops {
+                    let mut b: Vec<u8> = (0..len)
+                        .map(|_| {
+                            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                            fillers[(seed >> 33) as usize % fillers.len()]
+                        })
+                        .collect();
+                    if stop_at < len {
+                        b[stop_at] = stop;
+                        // A second stop after the first must not be the one found.
+                        if stop_at + 3 < len {
+                            b[stop_at + 3] = b'"';
+                        }
+                    }
+                    assert_eq!(plain_run(&b), naive(&b), "{b:?}");
+                }
+            }
+        }
     }
 
     #[test]
