@@ -17,6 +17,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use foldhash::fast::RandomState as FastHash;
+
 use crate::broker::Broker;
 use crate::persist::now_millis;
 
@@ -131,10 +133,14 @@ fn compute(list: &VecDeque<Snap>) -> WindowStats {
     }
 }
 
+/// Items by key. foldhash (seeded per process) rather than SipHash: every send and pull hashes
+/// three keys here, and the keys are topics and groups the broker already holds.
+type ItemSet = HashMap<String, Item, FastHash>;
+
 /// All items, by stats name then key.
 #[derive(Default)]
 pub struct StatsItems {
-    items: Mutex<HashMap<&'static str, HashMap<String, Item>>>,
+    items: Mutex<HashMap<&'static str, ItemSet, FastHash>>,
     /// Java `BROKER_PUT_NUMS_WITHOUT_SYSTEM_TOPIC` / `BROKER_GET_NUMS_WITHOUT_SYSTEM_TOPIC`:
     /// records put to and pulled from topics that are not system topics, since start.
     put_user: AtomicU64,
