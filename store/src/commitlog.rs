@@ -46,8 +46,8 @@ pub(crate) struct CommitLog {
     /// SYNC_FLUSH: the segment being written never reads ahead, whatever `dataReadAheadEnable`
     /// says, and takes that setting once full. msync writes back whole page-cache folios, and a
     /// fault with read-ahead brings a fresh segment in as folios of up to 2 MiB: each group commit
-    /// then wrote back the 2 MiB under the write position for its few KiB of records (a fifth of
-    /// the commits per second). Without read-ahead a fault brings one 4 KiB page.
+    /// then wrote back the 2 MiB under the write position for its few KiB of records. Without
+    /// read-ahead a fault brings one 4 KiB page.
     sync_flush: bool,
     /// `commit_log_resident_window`: reads that end below the last this many bytes are cold.
     resident_window: u64,
@@ -208,7 +208,7 @@ impl CommitLog {
         if !read_ahead || self.sync_flush {
             advise(&seg, false);
         }
-        if let (true, true, Some(full)) = (read_ahead, self.sync_flush, full) {
+        if let Some(full) = full.filter(|_| read_ahead && self.sync_flush) {
             advise(&full, true);
         }
         Ok(seg)
