@@ -23,3 +23,18 @@ pub fn eventually<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Optio
 pub fn wait_until(timeout: Duration, what: &str, mut f: impl FnMut() -> bool) {
     eventually(timeout, what, || f().then_some(()))
 }
+
+/// Polls `f` every 200 ms until it holds or `timeout` passes; whether it held. For a caller
+/// whose failure message needs what `f` saw last.
+pub fn poll(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if f() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        sleep(Duration::from_millis(200));
+    }
+}

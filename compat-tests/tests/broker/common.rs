@@ -13,6 +13,7 @@ pub(crate) use compat_tests::servers::TIMER_WHEEL;
 use compat_tests::servers::{BrokerSpec, JavaBroker, Namesrv, NsKind, TLS_PERMISSIVE};
 use compat_tests::tools::{java_driver, java_program, kv, update_topic, JavaClient};
 use compat_tests::traffic::{msg_ids, send_results};
+use compat_tests::wait;
 use compat_tests::wire;
 
 pub(crate) const CLUSTER: &str = "DefaultCluster";
@@ -264,12 +265,17 @@ pub(crate) fn group_size(s: &Stack, group: &str) -> usize {
     .map_or(0, |v| v["consumerIdList"].as_array().map_or(0, Vec::len))
 }
 
-/// Whether the broker holds `group`'s committed offset of every queue `0..queues` of `topic` at
-/// the queue's end: what a consumer persists (every 5 s) has reached the broker.
-pub(crate) fn offsets_committed(s: &Stack, topic: &str, group: &str, queues: u32) -> bool {
+/// `group`'s committed offset and the end (max offset) of each queue `0..queues` of `topic` on
+/// the broker at `addr`; `None` where the broker answers without one.
+pub(crate) fn committed_and_ends(
+    addr: &str,
+    topic: &str,
+    group: &str,
+    queues: u32,
+) -> Vec<(Option<i64>, Option<i64>)> {
     let ask = |code: i32, q: &str| {
         wire::request(
-            &s.broker_addr,
+            addr,
             code,
             &[("consumerGroup", group), ("topic", topic), ("queueId", q)],
             Duration::from_secs(3),
@@ -278,11 +284,28 @@ pub(crate) fn offsets_committed(s: &Stack, topic: &str, group: &str, queues: u32
         .filter(|r| r.code == 0)
         .and_then(|r| r.ext_str("offset").and_then(|o| o.parse::<i64>().ok()))
     };
-    (0..queues).all(|q| {
-        let q = q.to_string();
-        let end = ask(GET_MAX_OFFSET, &q);
-        end.is_some() && ask(QUERY_CONSUMER_OFFSET, &q) == end
-    })
+    (0..queues)
+        .map(|q| {
+            let q = q.to_string();
+            (ask(QUERY_CONSUMER_OFFSET, &q), ask(GET_MAX_OFFSET, &q))
+        })
+        .collect()
+}
+
+/// Waits until the broker at `addr` holds `group`'s committed offset of every queue `0..queues`
+/// of `topic` at the queue's end: what a consumer persists (every 5 s) has reached the broker.
+/// A timeout names what the broker held.
+pub(crate) fn wait_offsets_committed(addr: &str, topic: &str, group: &str, queues: u32) {
+    let mut last = Vec::new();
+    let reached = wait::poll(Duration::from_secs(60), || {
+        last = committed_and_ends(addr, topic, group, queues);
+        last.iter().all(|(done, end)| end.is_some() && done == end)
+    });
+    assert!(
+        reached,
+        "{group}'s offsets of {topic} on {addr} never reached the queues' ends: \
+         (committed, end) per queue {last:?}"
+    );
 }
 
 /// The queue ids and group size of a consumer's latest allocation, from the `alloc` lines

@@ -155,11 +155,7 @@ fn phase(
     assert_once(&outputs(), prefix);
     // Members persist offsets every 5 s: membership changes only once they reached the broker,
     // so a queue's next owner starts after these messages.
-    wait_until(
-        Duration::from_secs(60),
-        &format!("{group}'s offsets of {prefix} committed"),
-        || offsets_committed(s, topic, group, 8),
-    );
+    wait_offsets_committed(&s.broker_addr, topic, group, 8);
 }
 
 /// Every body of `prefix` was delivered exactly once.

@@ -40,6 +40,9 @@ fn takeover_java_store_and_back() {
         &consumer_args_linger(&ns.addr, &topic, &group, 5, 12_000),
     ));
     check_received(&c.finish(Duration::from_secs(150)), &[first], &ids);
+    // The driver's consumer commits only through its periodic persist (oneway, every 5 s), and
+    // consumerOffset.json keeps what the broker holds when stopped: phase two resumes from it.
+    wait_offsets_committed(&java.addr, &topic, &group, 4);
     java.server.stop();
 
     let (ours, _) = start_ours_broker_with(&ns.addr, "broker-t", &store, CLUSTER, &timer);
