@@ -55,11 +55,28 @@ fn bit(tag: u64) -> u64 {
 /// bytes long (SEND_MESSAGE_V2's are one letter, most others under eight), so a lookup compares
 /// one word per entry and reads the text only for longer keys.
 fn tag(key: &[u8]) -> u64 {
-    let mut word = [0u8; 8];
-    let n = key.len().min(7);
-    word[..n].copy_from_slice(&key[..n]);
-    word[7] = key.len().min(255) as u8;
-    u64::from_le_bytes(word)
+    let n = key.len();
+    // Little-endian loads that may overlap rather than a copy of `n` bytes, which is a call.
+    let word = match n {
+        0 => 0,
+        1..=3 => {
+            u64::from(key[0])
+                | u64::from(key[n / 2]) << (8 * (n / 2))
+                | u64::from(key[n - 1]) << (8 * (n - 1))
+        }
+        4..=7 => {
+            let lo = u32::from_le_bytes([key[0], key[1], key[2], key[3]]);
+            let hi = u32::from_le_bytes([key[n - 4], key[n - 3], key[n - 2], key[n - 1]]);
+            u64::from(lo) | u64::from(hi) << (8 * (n - 4))
+        }
+        _ => {
+            let first = [
+                key[0], key[1], key[2], key[3], key[4], key[5], key[6], key[7],
+            ];
+            u64::from_le_bytes(first) & 0x00FF_FFFF_FFFF_FFFF
+        }
+    };
+    word | (n.min(255) as u64) << 56
 }
 
 impl ExtFields {
@@ -232,6 +249,18 @@ impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for ExtFields {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tag_is_the_first_seven_bytes_and_the_length() {
+        let text: Vec<u8> = (1..=40u8).map(|b| b.wrapping_mul(37)).collect();
+        for n in 0..text.len() {
+            let key = &text[..n];
+            let mut want = [0u8; 8];
+            want[..n.min(7)].copy_from_slice(&key[..n.min(7)]);
+            want[7] = n as u8;
+            assert_eq!(tag(key), u64::from_le_bytes(want), "length {n}");
+        }
+    }
 
     #[test]
     fn keys_sharing_their_first_bytes_stay_apart() {
