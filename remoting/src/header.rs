@@ -26,8 +26,6 @@
 //! }
 //! ```
 
-use std::fmt::Write as _;
-
 use crate::command::ExtFields;
 use crate::error::HeaderError;
 
@@ -69,8 +67,7 @@ macro_rules! int_value {
     ($t:ty, $what:literal) => {
         impl HeaderValue for $t {
             fn write_wire(&self, out: &mut String) -> bool {
-                // Writing to a String cannot fail.
-                let _ = write!(out, "{self}");
+                out.push_str(itoa::Buffer::new().format(*self));
                 true
             }
 
