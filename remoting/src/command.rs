@@ -26,6 +26,10 @@ pub const VERSION_5_3_3: i32 = 479;
 /// SQL92 check on the heartbeat response version), see protocol.md §2.7.
 pub const DEFAULT_VERSION: i32 = VERSION_5_3_3;
 
+/// Text bytes a command's ext fields start with when a typed header is written into them: a
+/// send's reply (a 32-digit message id, its offsets, region and trace flag) fits.
+const HEADER_TEXT_ROOM: usize = 192;
+
 /// The first names of Java's `MQVersion.Version`, before the regular `V<a>_<b>_<c>_SNAPSHOT`,
 /// `V<a>_<b>_<c>` pairs start at ordinal 16 (`V3_0_1_SNAPSHOT`).
 const FIRST_VERSIONS: [&str; 16] = [
@@ -305,6 +309,11 @@ impl Command {
 
     /// Flattens a typed header into the ext fields (Java `makeCustomHeaderToNet`).
     pub fn with_header<H: CustomHeader>(mut self, header: &H) -> Self {
+        if self.ext_fields.is_empty() {
+            // Room for a header's fields and the few a handler adds next to them: growing from
+            // nothing takes four reallocations.
+            self.ext_fields = ExtFields::with_text_capacity(HEADER_TEXT_ROOM);
+        }
         header.to_ext(&mut self.ext_fields);
         self
     }
