@@ -136,13 +136,13 @@ impl<'a> Parser<'a> {
                     return Some(());
                 }
                 (b'\\', Some(b'u')) => {
-                    let hex = self.text.get(self.pos + 2..self.pos + 6)?;
-                    // from_str_radix would also take a sign.
-                    if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                        return None;
-                    }
+                    let hex = bytes.get(self.pos + 2..self.pos + 6)?;
+                    let code = hex.iter().try_fold(0u32, |code, &b| {
+                        Some(code << 4 | char::from(b).to_digit(16)?)
+                    })?;
                     self.pos += 4;
-                    char::from_u32(u32::from_str_radix(hex, 16).ok()?)?
+                    // A surrogate is no char: the general reader decides.
+                    char::from_u32(code)?
                 }
                 (b'\\', Some(b'"')) => '"',
                 (b'\\', Some(b'\\')) => '\\',
