@@ -76,16 +76,23 @@ impl DelayLevels {
 /// The consume-queue tags field for a record: `TAGS` hash, or the delivery time for
 /// `SCHEDULE_TOPIC_XXXX` records carrying `DELAY` > 0.
 pub fn cq_tags_code(topic: &str, properties: &str, store_ts: i64, delays: &DelayLevels) -> i64 {
-    if topic == SCHEDULE_TOPIC {
-        if let Some(level) =
-            props::property(properties, keys::DELAY).and_then(|d| d.parse::<i32>().ok())
-        {
-            if level > 0 {
-                return delays.deliver_timestamp(level, store_ts);
-            }
-        }
+    let [tags, delay] = props::properties(properties, [keys::TAGS, keys::DELAY]);
+    scheduled_delivery(topic, delay, store_ts, delays).unwrap_or_else(|| tags_code(tags))
+}
+
+/// The delivery time that is the tags code of a `SCHEDULE_TOPIC_XXXX` record whose `DELAY`
+/// (the property's value) is above 0.
+pub(crate) fn scheduled_delivery(
+    topic: &str,
+    delay: Option<&str>,
+    store_ts: i64,
+    delays: &DelayLevels,
+) -> Option<i64> {
+    if topic != SCHEDULE_TOPIC {
+        return None;
     }
-    tags_code(props::property(properties, keys::TAGS))
+    let level = delay?.parse::<i32>().ok()?;
+    (level > 0).then(|| delays.deliver_timestamp(level, store_ts))
 }
 
 struct Reader<'a> {
@@ -298,10 +305,15 @@ fn parse_dispatch(
         usize::try_from(r.i16().ok_or_else(short)?).map_err(|_| "negative properties length")?;
     let properties = std::str::from_utf8(r.take(props_len).ok_or_else(short)?)
         .map_err(|_| "properties are not UTF-8")?;
+    let [tags, delay, index_keys, uniq_key] = props::properties(
+        properties,
+        [keys::TAGS, keys::DELAY, keys::KEYS, keys::UNIQ_KEY],
+    );
     Ok(DispatchInfo {
-        tags_code: cq_tags_code(&topic, properties, store_timestamp, delays),
-        keys: props::property(properties, keys::KEYS).map(str::to_string),
-        uniq_key: props::property(properties, keys::UNIQ_KEY).map(str::to_string),
+        tags_code: scheduled_delivery(&topic, delay, store_timestamp, delays)
+            .unwrap_or_else(|| tags_code(tags)),
+        keys: index_keys.map(str::to_string),
+        uniq_key: uniq_key.map(str::to_string),
         topic,
         queue_id,
         physical_offset,

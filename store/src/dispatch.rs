@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::consume_queue::{ConsumeQueue, CqUnit};
-use crate::decode::{cq_tags_code, DispatchInfo};
+use crate::decode::{scheduled_delivery, DispatchInfo};
 use crate::error::Result;
 use crate::layout::round_cq_file_size;
 use crate::message::{sysflag, NewMessage};
@@ -40,20 +40,30 @@ pub(crate) fn queue_or_create(
     Ok(q)
 }
 
-/// A record's `KEYS` and `UNIQ_KEY` properties, read before the append lock is taken: they size
-/// the index entries [`prepare`] makes room for, then go into its [`DispatchInfo`].
+/// A record's `KEYS`, `UNIQ_KEY`, `TAGS` and `DELAY` properties, read in one pass before the
+/// append lock is taken: the first two size the index entries [`prepare`] makes room for, then
+/// all go into its [`DispatchInfo`].
 #[derive(Debug, Default)]
 pub(crate) struct IndexKeys {
     keys: Option<String>,
     uniq_key: Option<String>,
+    /// `TAGS`' hash, the consume-queue tags code unless a delay replaces it.
+    tags_code: i64,
+    /// `DELAY`, which replaces the tags code in the schedule topic.
+    delay: Option<String>,
 }
 
 impl IndexKeys {
     pub fn of(m: &NewMessage) -> IndexKeys {
-        let [keys, uniq_key] = props::properties(&m.properties, [keys::KEYS, keys::UNIQ_KEY]);
+        let [keys, uniq_key, tags, delay] = props::properties(
+            &m.properties,
+            [keys::KEYS, keys::UNIQ_KEY, keys::TAGS, keys::DELAY],
+        );
         IndexKeys {
             keys: keys.map(str::to_string),
             uniq_key: uniq_key.map(str::to_string),
+            tags_code: crate::message::tags_code(tags),
+            delay: delay.map(str::to_string),
         }
     }
 
@@ -101,7 +111,8 @@ pub(crate) fn dispatch_new(
         queue_id: m.queue_id,
         physical_offset: p.physical_offset,
         size: p.size,
-        tags_code: cq_tags_code(&m.topic, &m.properties, store_ts, &inner.delays),
+        tags_code: scheduled_delivery(&m.topic, keys.delay.as_deref(), store_ts, &inner.delays)
+            .unwrap_or(keys.tags_code),
         store_timestamp: store_ts,
         queue_offset: p.queue_offset,
         keys: keys.keys,
