@@ -295,6 +295,7 @@ impl Store {
         let threads = vec![
             crate::flush::spawn_commitlog_flusher(&inner, Arc::downgrade(&alive))?,
             crate::flush::spawn_logics_flusher(&inner, Arc::downgrade(&alive))?,
+            crate::flush::spawn_releaser(&inner, Arc::downgrade(&alive))?,
             crate::clean::spawn_cleaner(&inner, Arc::downgrade(&alive))?,
             crate::flush::spawn_loop("store-stats", &inner, Arc::downgrade(&alive), |inner| {
                 crate::stats::sampler_step(&inner.stats)
