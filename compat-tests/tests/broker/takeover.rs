@@ -35,13 +35,17 @@ fn takeover_java_store_and_back() {
     let java = start_java_broker_with(&ns.addr, "broker-t", &store, CLUSTER, &timer);
     update_topic(&ns.addr, CLUSTER, &topic, 4);
     let ids = produce_any(&ns.addr, &topic, &first);
+    // The driver's consumer commits only through its periodic persist (every 5 s, one oneway
+    // request per queue), and phase two resumes from what the broker holds when stopped. Java
+    // 5.3.3's ConsumerOffsetManager.commitOffset creates a group's offset map by get-then-put:
+    // of a new group's first commits, handled together on different threads, one can be lost.
+    // Lingering 16 s after the last message takes at least two persists, the second into an
+    // existing map.
     let c = consumer(&java_driver(
         JavaClient::V5_3_3,
-        &consumer_args_linger(&ns.addr, &topic, &group, 5, 12_000),
+        &consumer_args_linger(&ns.addr, &topic, &group, 5, 16_000),
     ));
     check_received(&c.finish(Duration::from_secs(150)), &[first], &ids);
-    // The driver's consumer commits only through its periodic persist (oneway, every 5 s), and
-    // consumerOffset.json keeps what the broker holds when stopped: phase two resumes from it.
     wait_offsets_committed(&java.addr, &topic, &group, 4);
     java.server.stop();
 
