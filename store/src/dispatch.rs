@@ -44,7 +44,7 @@ pub(crate) fn queue_or_create(
 /// append lock is taken: the first two size the index entries [`prepare`] makes room for, then
 /// all go into its [`DispatchInfo`].
 #[derive(Debug, Default)]
-pub(crate) struct IndexKeys {
+pub(crate) struct DispatchProps {
     keys: Option<String>,
     uniq_key: Option<String>,
     /// `TAGS`' hash, the consume-queue tags code unless a delay replaces it.
@@ -53,13 +53,13 @@ pub(crate) struct IndexKeys {
     delay: Option<String>,
 }
 
-impl IndexKeys {
-    pub fn of(m: &NewMessage) -> IndexKeys {
+impl DispatchProps {
+    pub fn of(m: &NewMessage) -> DispatchProps {
         let [keys, uniq_key, tags, delay] = props::properties(
             &m.properties,
             [keys::KEYS, keys::UNIQ_KEY, keys::TAGS, keys::DELAY],
         );
-        IndexKeys {
+        DispatchProps {
             keys: keys.map(str::to_string),
             uniq_key: uniq_key.map(str::to_string),
             tags_code: crate::message::tags_code(tags),
@@ -102,7 +102,7 @@ pub(crate) fn dispatch_new(
     inner: &Inner,
     cq: &ConsumeQueue,
     m: &NewMessage,
-    keys: IndexKeys,
+    props: DispatchProps,
     p: &Placed,
     store_ts: i64,
 ) -> Result<()> {
@@ -111,12 +111,12 @@ pub(crate) fn dispatch_new(
         queue_id: m.queue_id,
         physical_offset: p.physical_offset,
         size: p.size,
-        tags_code: scheduled_delivery(&m.topic, keys.delay.as_deref(), store_ts, &inner.delays)
-            .unwrap_or(keys.tags_code),
+        tags_code: scheduled_delivery(&m.topic, props.delay.as_deref(), store_ts, &inner.delays)
+            .unwrap_or(props.tags_code),
         store_timestamp: store_ts,
         queue_offset: p.queue_offset,
-        keys: keys.keys,
-        uniq_key: keys.uniq_key,
+        keys: props.keys,
+        uniq_key: props.uniq_key,
         sys_flag: crate::message::effective_sys_flag(m),
         prepared_transaction_offset: m.prepared_transaction_offset,
     };

@@ -23,7 +23,7 @@ use crate::commitlog::CommitLog;
 use crate::config::{FlushDiskType, StoreConfig};
 use crate::consume_queue::ConsumeQueue;
 use crate::decode::DelayLevels;
-use crate::dispatch::IndexKeys;
+use crate::dispatch::DispatchProps;
 use crate::error::{Result, StoreError};
 use crate::flush::{Durability, FlushState};
 use crate::index::IndexService;
@@ -397,9 +397,9 @@ impl Store {
         }
         let crcs: Vec<i32> = msgs.iter().map(|m| crc32(&m.body)).collect();
         let total: usize = lens.iter().map(|l| l.0).sum();
-        let keys: Vec<IndexKeys> = msgs.iter().map(IndexKeys::of).collect();
+        let props: Vec<DispatchProps> = msgs.iter().map(DispatchProps::of).collect();
         let index_keys: usize = match inner.index {
-            Some(_) => msgs.iter().zip(&keys).map(|(m, k)| k.count(m)).sum(),
+            Some(_) => msgs.iter().zip(&props).map(|(m, k)| k.count(m)).sum(),
             None => 0,
         };
         let cq = self.queue_or_create(&head.topic, head.queue_id)?;
@@ -437,7 +437,7 @@ impl Store {
         if inner.dispatch_cap().is_none() {
             if inner.dispatched_end.load(Ordering::Acquire) == start {
                 inner.dispatched_end.store(appended.end, Ordering::Release);
-                for ((m, k), p) in msgs.iter().zip(keys).zip(&placed) {
+                for ((m, k), p) in msgs.iter().zip(props).zip(&placed) {
                     if let Err(e) = crate::dispatch::dispatch_new(inner, &cq, m, k, p, store_ts) {
                         warn!(error = %e, offset = p.physical_offset, "dispatch failed after append");
                     }

@@ -157,13 +157,9 @@ fn committed(addr: &str, group: &str, topic: &str, queues: u32) -> Vec<Option<i6
 /// driver has exited.
 fn assert_committed_eventually(addr: &str, group: &str, topic: &str, want: &[Option<i64>]) {
     let mut last = Vec::new();
-    let reached = (0..150).any(|_| {
+    let reached = compat_tests::wait::poll(Duration::from_secs(30), || {
         last = committed(addr, group, topic, want.len() as u32);
-        if last == want {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-        false
+        last == want
     });
     assert!(
         reached,
