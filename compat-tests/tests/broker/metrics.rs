@@ -840,13 +840,17 @@ fn prometheus_metrics(kind: Kind) {
     let (g_c, g_dlq) = (format!("{group}-c"), format!("{group}-dlq"));
     let (t, d_topic) = (topic.as_str(), dlq_topic.as_str());
     let retry = format!("%RETRY%{g_dlq}");
-    // Lag and the DLQ count settle once the consumers commit their offsets and the retries ran;
+    // Lag and the DLQ count settle once both consumers commit their offsets and the retries ran;
     // a broker that never gets there is then compared as it is.
     let settled = |m: &Scrape| {
         m.one(
             "rocketmq_consumer_lag_messages",
             &[("consumer_group", &g_c), ("topic", t)],
         ) == Some(LAG as f64)
+            && m.one(
+                "rocketmq_consumer_lag_messages",
+                &[("consumer_group", &g_dlq), ("topic", d_topic)],
+            ) == Some(0.0)
             && m.one(
                 "rocketmq_send_to_dlq_messages_total",
                 &[("consumer_group", &g_dlq), ("topic", d_topic)],
