@@ -12,7 +12,9 @@ use std::sync::{Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use crate::process::{LogDump, Server};
-use crate::servers::{ours_namesrv_built, BrokerSpec, JavaBroker, Namesrv, NsKind, TIMER_WHEEL};
+use crate::servers::{
+    ours_namesrv_built, BrokerSpec, JavaBroker, Namesrv, NsKind, JAVA_TIMER_FLUSH, TIMER_WHEEL,
+};
 
 pub const CLUSTER: &str = "DefaultCluster";
 pub const BROKER: &str = "broker-a";
@@ -72,6 +74,8 @@ impl World {
         let mut spec = BrokerSpec::new(CLUSTER, BROKER, &all);
         spec.extra
             .push((TIMER_WHEEL.0.into(), TIMER_WHEEL.1.into()));
+        spec.extra
+            .push((JAVA_TIMER_FLUSH.0.into(), JAVA_TIMER_FLUSH.1.into()));
         let broker = JavaBroker::start(spec);
         for ns in &all {
             broker.wait_registered(ns, Duration::from_secs(90));

@@ -10,7 +10,9 @@ use compat_tests::env::{require_setup, require_workspace_bin, work_dir};
 use compat_tests::ports::free_broker_port;
 use compat_tests::process::{run, Cmd, LogDump, Output, Server};
 pub(crate) use compat_tests::servers::TIMER_WHEEL;
-use compat_tests::servers::{BrokerSpec, JavaBroker, Namesrv, NsKind, TLS_PERMISSIVE};
+use compat_tests::servers::{
+    BrokerSpec, JavaBroker, Namesrv, NsKind, JAVA_TIMER_FLUSH, TLS_PERMISSIVE,
+};
 use compat_tests::tools::{java_driver, java_program, kv, update_topic, JavaClient};
 use compat_tests::traffic::{msg_ids, send_results};
 use compat_tests::wait;
@@ -66,7 +68,8 @@ pub(crate) fn stack(kind: Kind) -> &'static Stack {
 }
 
 /// The shared stacks carry the timer-message scenarios (`features`, `records`) and delete topics:
-/// their brokers run the timer wheel ([`TIMER_WHEEL`]) and take recalls ([`RECALL`]).
+/// their brokers run the timer wheel ([`TIMER_WHEEL`]; Java's flushed as [`JAVA_TIMER_FLUSH`] says)
+/// and take recalls ([`RECALL`]).
 /// They also serve TLS and plain connections alike, as Java's servers do by default: the
 /// default-server TLS scenarios (`tls`) run on them.
 pub(crate) fn start_java() -> Stack {
@@ -75,7 +78,7 @@ pub(crate) fn start_java() -> Stack {
     spec.props.push(TLS_PERMISSIVE.to_string());
     spec.extra = EXTRA
         .iter()
-        .chain([&TIMER_WHEEL, &RECALL])
+        .chain([&TIMER_WHEEL, &RECALL, &JAVA_TIMER_FLUSH])
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let broker = JavaBroker::start(spec);
