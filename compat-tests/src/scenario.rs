@@ -8,12 +8,16 @@
 //! [`DEFAULT_UNITS`], which suits two cores: JVM start-ups are the bursts that push clients past
 //! their request timeouts). Among the tests waiting, heavy ones go before light ones, and the
 //! longest budget first: the long scenarios start early instead of ending the run alone. While
-//! light tests wait, heavy ones hold at most three quarters of the pool.
+//! light tests wait, heavy ones leave [`LIGHT_ROOM`] units to them.
 //!
-//! When the machine stands partly idle (most scenarios left are waiting on their servers), the
-//! pool lends up to [`IDLE_LOAN`] units more: one admission at a time, each only when the cores
-//! were less than [`IDLE_BUSY`] % busy over the last seconds and the previous loan has had time to
-//! show in that measure (`THRUST_COMPAT_IDLE_LOAN=0` turns this off).
+//! When the machine stands partly idle (most scenarios running wait on their servers), the pool
+//! lends up to [`IDLE_LOAN`] units more: one admission at a time, each only when the cores were
+//! less than [`IDLE_BUSY`] % busy over the last seconds and the previous loan has had time to show
+//! in that measure (`THRUST_COMPAT_IDLE_LOAN=0` turns this off). A loan goes to a light test
+//! first: a short client run against the shared stacks fills idle cores in small steps, where a
+//! heavy test starts JVM servers in a burst. Light tests taking two units of ten, not a quarter,
+//! last into the run's second half, where the heavy tests left wait on elections and restarts and
+//! the loans need them.
 //!
 //! When the guard drops, the test's wall time is appended to
 //! `target/compat-work/timings.tsv` (`name`, seconds, budget, outcome, and when it was admitted,
@@ -45,11 +49,13 @@ const WINDOW_SAMPLES: usize = 3;
 /// Time a loan needs to show in the measure (a JVM start-up) before the next one.
 const LOAN_SPACING: Duration = Duration::from_secs(10);
 
-/// Units heavy tests may hold together while light ones wait: the rest is kept for those, so
-/// the heavy tests, which mostly wait on their servers, never leave the CPU idle with light ones
-/// still queued.
+/// Units kept for light tests while some wait: heavy tests, which mostly wait on their servers,
+/// never leave the CPU idle with light ones still queued.
+pub const LIGHT_ROOM: u32 = 2;
+
+/// Units heavy tests may hold together while light ones wait.
 fn heavy_cap(cap: u32) -> u32 {
-    (cap * 3 / 4).max(2)
+    cap.saturating_sub(LIGHT_ROOM).max(2)
 }
 
 /// Where finished tests record their times.
@@ -188,11 +194,15 @@ impl Pool {
                 }
                 w.want <= free && (w.want < 2 || w.want <= heavy_room)
             };
+            // Of the tests a loan would admit, only light ones rank first (see the module doc).
             let first = st
                 .waiting
                 .iter()
                 .filter(fits)
-                .max_by_key(|w| (w.want, w.budget, std::cmp::Reverse(w.seq)))
+                .max_by_key(|w| {
+                    let ranked = i64::from(w.want) <= owned || w.want < 2;
+                    (ranked, w.want, w.budget, std::cmp::Reverse(w.seq))
+                })
                 .map(|w| w.seq);
             if first == Some(seq) {
                 st.waiting.retain(|w| w.seq != seq);
