@@ -8,16 +8,17 @@
 //! [`DEFAULT_UNITS`], which suits two cores: JVM start-ups are the bursts that push clients past
 //! their request timeouts). Among the tests waiting, heavy ones go before light ones, and the
 //! longest budget first: the long scenarios start early instead of ending the run alone. While
-//! light tests wait, heavy ones leave [`LIGHT_ROOM`] units to them.
+//! both kinds wait, light tests hold [`LIGHT_ROOM`] units of the pool and heavy ones the rest, so
+//! neither starves the other (light tests would otherwise take every unit as it frees, one at a
+//! time, and a heavy test never find two).
 //!
-//! When the machine stands partly idle (most scenarios running wait on their servers), the pool
-//! lends up to [`IDLE_LOAN`] units more: one admission at a time, each only when the cores were
-//! less than [`IDLE_BUSY`] % busy over the last seconds and the previous loan has had time to show
-//! in that measure (`THRUST_COMPAT_IDLE_LOAN=0` turns this off). A loan goes to a light test
-//! first: a short client run against the shared stacks fills idle cores in small steps, where a
-//! heavy test starts JVM servers in a burst. Light tests taking two units of ten, not a quarter,
-//! last into the run's second half, where the heavy tests left wait on elections and restarts and
-//! the loans need them.
+//! When the machine stands partly idle (the scenarios running mostly wait on their servers), the
+//! pool lends up to [`IDLE_LOAN`] units more: one admission at a time, each only when the cores
+//! were less than [`IDLE_BUSY`] % busy over the last seconds and the previous loan has had time to
+//! show in that measure (`THRUST_COMPAT_IDLE_LOAN=0` turns this off). A loan goes to a light test
+//! first, even beyond its share: a short client run against the shared stacks fills idle cores in
+//! small steps, where a heavy test starts JVM servers in a burst. Kept to their share otherwise,
+//! light tests last into the run's second half, where the loans need them.
 //!
 //! When the guard drops, the test's wall time is appended to
 //! `target/compat-work/timings.tsv` (`name`, seconds, budget, outcome, and when it was admitted,
@@ -49,14 +50,9 @@ const WINDOW_SAMPLES: usize = 3;
 /// Time a loan needs to show in the measure (a JVM start-up) before the next one.
 const LOAN_SPACING: Duration = Duration::from_secs(10);
 
-/// Units kept for light tests while some wait: heavy tests, which mostly wait on their servers,
-/// never leave the CPU idle with light ones still queued.
+/// Units light tests hold, unlent, while heavy ones wait; heavy tests hold the rest while light
+/// ones wait.
 pub const LIGHT_ROOM: u32 = 2;
-
-/// Units heavy tests may hold together while light ones wait.
-fn heavy_cap(cap: u32) -> u32 {
-    cap.saturating_sub(LIGHT_ROOM).max(2)
-}
 
 /// Where finished tests record their times.
 pub fn timings_file() -> std::path::PathBuf {
@@ -80,6 +76,8 @@ struct State {
     last_loan: Option<Instant>,
     /// Units held by heavy tests (2 units or more).
     heavy: u32,
+    /// Units held by light tests.
+    light: u32,
     waiting: Vec<Waiter>,
     next_seq: u64,
 }
@@ -94,6 +92,7 @@ static POOL: Pool = Pool {
         free: None,
         last_loan: None,
         heavy: 0,
+        light: 0,
         waiting: Vec::new(),
         next_seq: 0,
     }),
@@ -161,8 +160,8 @@ fn start_sampler() {
 }
 
 impl Pool {
-    /// Admits, of the waiters that fit, heavy ones before light ones (within the heavy cap) and
-    /// the longest budget first: the long scenarios start early instead of ending the run
+    /// Admits, of the waiters that fit, heavy ones before light ones (each kind within its share)
+    /// and the longest budget first: the long scenarios start early instead of ending the run
     /// alone, and light ones fill the units left over.
     fn take(&self, want: u32, budget: u64) -> u32 {
         let cap = capacity();
@@ -178,40 +177,55 @@ impl Pool {
         loop {
             let owned = *st.free.get_or_insert(i64::from(cap));
             // While the cores idle, lend units (down to -loan free), one admission per spacing.
-            let lend = BUSY.load(Ordering::Relaxed) < IDLE_BUSY
+            let lend = loan > 0
+                && BUSY.load(Ordering::Relaxed) < IDLE_BUSY
                 && st.last_loan.map_or(true, |t| t.elapsed() >= LOAN_SPACING);
-            let free = if lend { owned + i64::from(loan) } else { owned }.max(0) as u32;
-            // The cap keeps room for light tests only while some wait.
-            let heavy_room = if st.waiting.iter().any(|w| w.want < 2) {
-                heavy_cap(cap).saturating_sub(st.heavy)
+            let exclusive = |w: &Waiter| w.want == cap;
+            let light_waits = st.waiting.iter().any(|w| w.want < 2 && !exclusive(w));
+            let heavy_waits = st.waiting.iter().any(|w| w.want >= 2 && !exclusive(w));
+            // Each kind's share while the other kind waits.
+            let heavy_share = if light_waits {
+                cap.saturating_sub(LIGHT_ROOM).max(2)
             } else {
                 cap
             };
-            // An exclusive test waits for the whole pool, never a loan.
+            let light_share = if heavy_waits { LIGHT_ROOM } else { cap };
+            // More units than the pool holds, or a light test beyond its share: only a loan admits it.
+            let (light, heavy) = (st.light, st.heavy);
+            let on_loan = |w: &Waiter| {
+                i64::from(w.want) > owned || (w.want < 2 && light + w.want > light_share)
+            };
             let fits = |w: &&Waiter| {
-                if w.want == cap {
+                // An exclusive test waits for the whole pool, never a loan.
+                if exclusive(w) {
                     return owned >= i64::from(cap);
                 }
-                w.want <= free && (w.want < 2 || w.want <= heavy_room)
+                if w.want >= 2 && heavy + w.want > heavy_share {
+                    return false;
+                }
+                !on_loan(w) || (lend && i64::from(w.want) <= owned + i64::from(loan))
             };
-            // Of the tests a loan would admit, only light ones rank first (see the module doc).
+            // Of the tests a loan would admit, light ones rank first (see the module doc).
             let first = st
                 .waiting
                 .iter()
                 .filter(fits)
                 .max_by_key(|w| {
-                    let ranked = i64::from(w.want) <= owned || w.want < 2;
+                    let ranked = !on_loan(w) || w.want < 2;
                     (ranked, w.want, w.budget, std::cmp::Reverse(w.seq))
                 })
                 .map(|w| w.seq);
             if first == Some(seq) {
-                st.waiting.retain(|w| w.seq != seq);
-                if i64::from(want) > owned {
+                let me = Waiter { budget, seq, want };
+                if on_loan(&me) {
                     st.last_loan = Some(Instant::now());
                 }
+                st.waiting.retain(|w| w.seq != seq);
                 st.free = Some(owned - i64::from(want));
                 if want >= 2 {
                     st.heavy += want;
+                } else {
+                    st.light += want;
                 }
                 // The next in line may fit in what is left.
                 self.freed.notify_all();
@@ -226,6 +240,8 @@ impl Pool {
         st.free = Some(st.free.unwrap_or(0) + i64::from(units));
         if units >= 2 {
             st.heavy = st.heavy.saturating_sub(units);
+        } else {
+            st.light = st.light.saturating_sub(units);
         }
         self.freed.notify_all();
     }
