@@ -184,11 +184,7 @@ impl Pool {
             let light_waits = st.waiting.iter().any(|w| w.want < 2 && !exclusive(w));
             let heavy_waits = st.waiting.iter().any(|w| w.want >= 2 && !exclusive(w));
             // Each kind's share while the other kind waits.
-            let heavy_share = if light_waits {
-                cap.saturating_sub(LIGHT_ROOM).max(2)
-            } else {
-                cap
-            };
+            let heavy_share = cap.saturating_sub(LIGHT_ROOM).max(2);
             let light_share = if heavy_waits { LIGHT_ROOM } else { cap };
             // More units than the pool holds, or a light test beyond its share: only a loan admits it.
             let (light, heavy) = (st.light, st.heavy);
@@ -200,7 +196,7 @@ impl Pool {
                 if exclusive(w) {
                     return owned >= i64::from(cap);
                 }
-                if w.want >= 2 && heavy + w.want > heavy_share {
+                if w.want >= 2 && light_waits && heavy + w.want > heavy_share {
                     return false;
                 }
                 !on_loan(w) || (lend && i64::from(w.want) <= owned + i64::from(loan))

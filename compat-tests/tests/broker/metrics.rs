@@ -840,13 +840,24 @@ fn prometheus_metrics(kind: Kind) {
     let (g_c, g_dlq) = (format!("{group}-c"), format!("{group}-dlq"));
     let (t, d_topic) = (topic.as_str(), dlq_topic.as_str());
     let retry = format!("%RETRY%{g_dlq}");
-    // Lag and the DLQ count settle once both consumers commit their offsets and the retries ran;
-    // a broker that never gets there is then compared as it is.
+    // Lag and the DLQ count settle once both consumers commit their offsets and the retries ran,
+    // and a push consumer's first periodic offset commit (UPDATE_CONSUMER_OFFSET) comes 10 s
+    // after it starts; a broker that never gets there is then compared as it is.
     let settled = |m: &Scrape| {
-        m.one(
-            "rocketmq_consumer_lag_messages",
-            &[("consumer_group", &g_c), ("topic", t)],
-        ) == Some(LAG as f64)
+        m.find(
+            "rocketmq_rpc_latency_milliseconds_count",
+            &[
+                ("request_code", "update_consumer_offset"),
+                ("protocol_type", "remoting"),
+                ("result", "oneway"),
+            ],
+        )
+        .count()
+            > 0
+            && m.one(
+                "rocketmq_consumer_lag_messages",
+                &[("consumer_group", &g_c), ("topic", t)],
+            ) == Some(LAG as f64)
             && m.one(
                 "rocketmq_consumer_lag_messages",
                 &[("consumer_group", &g_dlq), ("topic", d_topic)],
