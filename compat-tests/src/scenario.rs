@@ -188,9 +188,8 @@ impl Pool {
             let light_share = if heavy_waits { LIGHT_ROOM } else { cap };
             // More units than the pool holds, or a light test beyond its share: only a loan admits it.
             let (light, heavy) = (st.light, st.heavy);
-            let on_loan = |w: &Waiter| {
-                i64::from(w.want) > owned || (w.want < 2 && light + w.want > light_share)
-            };
+            let on_loan =
+                |want: u32| i64::from(want) > owned || (want < 2 && light + want > light_share);
             let fits = |w: &&Waiter| {
                 // An exclusive test waits for the whole pool, never a loan.
                 if exclusive(w) {
@@ -199,7 +198,7 @@ impl Pool {
                 if w.want >= 2 && light_waits && heavy + w.want > heavy_share {
                     return false;
                 }
-                !on_loan(w) || (lend && i64::from(w.want) <= owned + i64::from(loan))
+                !on_loan(w.want) || (lend && i64::from(w.want) <= owned + i64::from(loan))
             };
             // Of the tests a loan would admit, light ones rank first (see the module doc).
             let first = st
@@ -207,13 +206,12 @@ impl Pool {
                 .iter()
                 .filter(fits)
                 .max_by_key(|w| {
-                    let ranked = !on_loan(w) || w.want < 2;
+                    let ranked = !on_loan(w.want) || w.want < 2;
                     (ranked, w.want, w.budget, std::cmp::Reverse(w.seq))
                 })
                 .map(|w| w.seq);
             if first == Some(seq) {
-                let me = Waiter { budget, seq, want };
-                if on_loan(&me) {
+                if on_loan(want) {
                     st.last_loan = Some(Instant::now());
                 }
                 st.waiting.retain(|w| w.seq != seq);

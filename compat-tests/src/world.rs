@@ -73,9 +73,7 @@ impl World {
         // The scenarios delete topics: see [`TIMER_WHEEL`].
         let mut spec = BrokerSpec::new(CLUSTER, BROKER, &all);
         spec.extra
-            .push((TIMER_WHEEL.0.into(), TIMER_WHEEL.1.into()));
-        spec.extra
-            .push((JAVA_TIMER_FLUSH.0.into(), JAVA_TIMER_FLUSH.1.into()));
+            .extend([TIMER_WHEEL, JAVA_TIMER_FLUSH].map(|(k, v)| (k.to_string(), v.to_string())));
         let broker = JavaBroker::start(spec);
         for ns in &all {
             broker.wait_registered(ns, Duration::from_secs(90));
