@@ -100,6 +100,20 @@ impl Cmd {
     }
 }
 
+/// Runs `f` on a thread of scope `s` named after the current one: a process it starts is then
+/// charged to the same test (libtest names a test's thread after it; see `spawn_with`).
+pub fn spawn_scoped<'scope, T: Send + 'scope>(
+    s: &'scope std::thread::Scope<'scope, '_>,
+    f: impl FnOnce() -> T + Send + 'scope,
+) -> std::thread::ScopedJoinHandle<'scope, T> {
+    let mut b = std::thread::Builder::new();
+    if let Some(name) = std::thread::current().name() {
+        b = b.name(name.to_string());
+    }
+    b.spawn_scoped(s, f)
+        .unwrap_or_else(|e| panic!("spawn a thread: {e}"))
+}
+
 /// Sends a signal with the `kill` utility (the workspace denies `unsafe`, so no libc::kill).
 pub fn signal(pid: u32, sig: &str) {
     let _ = Command::new("kill")

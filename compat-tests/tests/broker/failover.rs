@@ -33,7 +33,7 @@
 
 use std::time::{Duration, Instant};
 
-use compat_tests::process::{signal, Background, Server};
+use compat_tests::process::{signal, spawn_scoped, Background, Server};
 use compat_tests::tools::{mqadmin, update_topic};
 use compat_tests::traffic::{acked_bodies, assert_none_lost};
 use compat_tests::wait::eventually;
@@ -106,7 +106,7 @@ fn start_group(imps: [Impl; 3], name: &str, ctl: Ctl) -> (Group, CtlGroup, Optio
     std::thread::scope(|s| {
         for (node, imp) in g.nodes.iter_mut().zip(imps).skip(1) {
             let ns = ns.as_str();
-            s.spawn(move || node.boot(ns, imp));
+            spawn_scoped(s, move || node.boot(ns, imp));
         }
     });
     wait_until(Duration::from_secs(90), "three replicas in sync", || {

@@ -33,7 +33,7 @@ use std::time::Duration;
 
 use std::collections::BTreeMap;
 
-use compat_tests::process::{run, Background, Cmd, LogDump, Output};
+use compat_tests::process::{run, spawn_scoped, Background, Cmd, LogDump, Output};
 use compat_tests::servers::Proxy;
 use compat_tests::tools::{
     go5_driver_cmd, grpc_driver, java_driver, kv, python5_driver_cmd, JavaClient,
@@ -242,7 +242,7 @@ fn ours_go5_python_sdk_direct() {
     let (s, ep) = ours_with_endpoint();
     let _dump = s.dump();
     std::thread::scope(|scope| {
-        scope.spawn(|| sdk_steps(Sdk::Go5, &s, &ep));
+        spawn_scoped(scope, || sdk_steps(Sdk::Go5, &s, &ep));
         sdk_steps(Sdk::Python, &s, &ep);
     });
 }

@@ -14,7 +14,7 @@
 
 use std::time::Duration;
 
-use compat_tests::process::Background;
+use compat_tests::process::{spawn_scoped, Background};
 use compat_tests::tools::kv;
 use compat_tests::wait::eventually;
 use compat_tests::wire;
@@ -447,8 +447,8 @@ fn save(e: &Env, log: &[Entry]) {
 /// Runs both stacks at once and compares their transcripts entry by entry.
 fn both() -> (Vec<Entry>, Vec<Entry>) {
     std::thread::scope(|s| {
-        let ours = s.spawn(|| transcript(Kind::Ours));
-        let java = s.spawn(|| transcript(Kind::Java));
+        let ours = spawn_scoped(s, || transcript(Kind::Ours));
+        let java = spawn_scoped(s, || transcript(Kind::Java));
         (ours.join().expect("ours"), java.join().expect("java"))
     })
 }

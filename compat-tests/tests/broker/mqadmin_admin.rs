@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use compat_tests::process::spawn_scoped;
 use compat_tests::wire;
 
 use super::common::wait_until;
@@ -27,7 +28,7 @@ pub(crate) fn chains(e: &Env) -> Vec<Entry> {
         auth_chain,
     ];
     out.extend(std::thread::scope(|s| {
-        let handles: Vec<_> = all.iter().map(|c| s.spawn(move || c(e))).collect();
+        let handles: Vec<_> = all.iter().map(|c| spawn_scoped(s, move || c(e))).collect();
         handles
             .into_iter()
             .flat_map(|h| h.join().expect("chain"))

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use compat_tests::env::work_dir;
-use compat_tests::process::{Cmd, Output};
+use compat_tests::process::{spawn_scoped, Cmd, Output};
 use compat_tests::servers::{Broker, BrokerSpec, Namesrv, NsKind, TIMER_WHEEL};
 use compat_tests::tools::{java_program, mqadmin, JavaClient};
 use compat_tests::wire;
@@ -188,7 +188,7 @@ impl Env {
             let handles: Vec<_> = cmds
                 .iter()
                 .map(|c| {
-                    scope.spawn(move || {
+                    spawn_scoped(scope, move || {
                         let args: Vec<&str> = c.iter().map(String::as_str).collect();
                         self.admin(&args)
                     })

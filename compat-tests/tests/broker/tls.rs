@@ -18,7 +18,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use compat_tests::env::work_dir;
-use compat_tests::process::{run, Cmd, LogDump};
+use compat_tests::process::{run, spawn_scoped, Cmd, LogDump};
 use compat_tests::servers::{Broker, BrokerSpec, Namesrv, NsKind};
 use compat_tests::tools::{java_driver, java_program_jvm, mqadmin_tls, JavaClient};
 use compat_tests::traffic::send_results;
@@ -80,8 +80,8 @@ fn tls_and_plain_clients(kind: Kind) {
     );
     let plain_cmd = java_driver(CLIENT, &producer_args(s.ns(), &topic, &plain));
     let (tls_ids, tls5_ids, plain_ids) = std::thread::scope(|scope| {
-        let tls_run = scope.spawn(|| produce(s, &tls_cmd, &tls));
-        let tls5_run = scope.spawn(|| produce(s, &tls5_cmd, &tls5));
+        let tls_run = spawn_scoped(scope, || produce(s, &tls_cmd, &tls));
+        let tls5_run = spawn_scoped(scope, || produce(s, &tls5_cmd, &tls5));
         let plain_ids = produce(s, &plain_cmd, &plain);
         (
             tls_run.join().expect("TLS producer"),

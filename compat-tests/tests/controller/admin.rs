@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use compat_tests::process::spawn_scoped;
 use compat_tests::tools::mqadmin;
 use compat_tests::wait::wait_until;
 
@@ -159,7 +160,7 @@ fn controller_mqadmin_commands_match_java() {
     let name = unique("ab");
     // Each controller has its own NameServer and broker: both transcripts are taken at once.
     let (java, ours) = std::thread::scope(|s| {
-        let java = s.spawn(|| transcript(Ctl::JavaStandalone, &cluster, &name));
+        let java = spawn_scoped(s, || transcript(Ctl::JavaStandalone, &cluster, &name));
         let ours = transcript(Ctl::OursStandalone, &cluster, &name);
         (java.join().expect("the Java transcript"), ours)
     });

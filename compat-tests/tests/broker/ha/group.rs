@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use compat_tests::env::{require_setup, store_dir};
-use compat_tests::process::Server;
+use compat_tests::process::{spawn_scoped, Server};
 use compat_tests::servers::{JavaBrokerVersion, Namesrv, NsKind};
 use compat_tests::wire;
 use serde_json::Value;
@@ -190,7 +190,7 @@ impl Group {
             for (i, node) in self.nodes.iter_mut().enumerate() {
                 if which.contains(&i) {
                     let ns = ns.as_str();
-                    s.spawn(move || node.boot(ns, imp));
+                    spawn_scoped(s, move || node.boot(ns, imp));
                 }
             }
         });
