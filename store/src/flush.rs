@@ -603,9 +603,11 @@ mod tests {
         let dir = crate::testutil::TempDir::new("index-residency");
         // 40,000 slots (40 pages) and 8,000 entries (40 pages) a file: 20,000 keys fill two
         // files and half of a third.
-        let mut cfg =
+        // Opened without a window, so the store's own releaser leaves the pages the check
+        // below counts (it would release the full files while the keys are still written);
+        // the window is set before the release under test.
+        let cfg =
             crate::StoreConfig::new(dir.path()).with_small_files(1 << 20, 1000, 40_000, 8_000);
-        cfg.commit_log_resident_window = 128 * 1024;
         let store = crate::Store::open(cfg).unwrap();
         let key = |i: u32| format!("k{}", u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         for i in 0..20_000 {
@@ -623,6 +625,12 @@ mod tests {
             files.iter().all(|f| resident(f) > slots_pages),
             "written pages are resident"
         );
+        {
+            let mut slot = inner.config.write().unwrap();
+            let mut cfg = (**slot).clone();
+            cfg.commit_log_resident_window = 128 * 1024;
+            *slot = std::sync::Arc::new(cfg);
+        }
         crate::flush::release_cold_pages(inner, true);
         for f in &files[..2] {
             assert!(

@@ -105,7 +105,7 @@ pub(crate) type QueueTable = HashMap<String, HashMap<i32, Arc<ConsumeQueue>>>;
 pub(crate) struct Inner {
     /// The settings in force: replaced whole by [`Store::update_config`], read through
     /// [`Inner::cfg`] at each use so an update acts at once.
-    config: RwLock<Arc<StoreConfig>>,
+    pub(crate) config: RwLock<Arc<StoreConfig>>,
     pub paths: StorePaths,
     pub delays: DelayLevels,
     pub commitlog: CommitLog,
