@@ -120,12 +120,14 @@ javac_set grpc-5.0.8 "$cache/java/grpc-client-5.0.8" "$here/java/grpc" \
   "$here/java/client/thrust/compat/"{Args,Json,Modes}.java
 
 # The Go driver: module cache under .cache so a fresh clone needs nothing from $HOME. Both Go
-# drivers take their output and argument helpers from the local module godriverio.
+# drivers take their output and argument helpers from the local module godriverio. Both are built
+# without cgo and without the compiler's optimizations and inlining (the clients' code is the same;
+# a driver sends a few messages): on a cold build cache the two take 81 s of CPU instead of 113 s.
+go_build() { CGO_ENABLED=0 bounded 900 go build -gcflags=all=-N\ -l "$@"; }
 go_stamp="$(sources_hash "$here/go" "$here/godriverio")"
 if [ ! -x "$cache/go/godriver" ] || [ "$(cat "$cache/go/.stamp" 2>/dev/null)" != "$go_stamp" ]; then
   log "building the Go driver"
-  (cd "$here/go" && GOMODCACHE="$cache/gomod" GOFLAGS=-modcacherw bounded 900 \
-    go build -o "$cache/go/godriver" . >&2)
+  (cd "$here/go" && GOMODCACHE="$cache/gomod" GOFLAGS=-modcacherw go_build -o "$cache/go/godriver" . >&2)
   echo "$go_stamp" > "$cache/go/.stamp"
 fi
 
@@ -133,8 +135,7 @@ fi
 go5_stamp="$(sources_hash "$here/go5" "$here/godriverio")"
 if [ ! -x "$cache/go/go5driver" ] || [ "$(cat "$cache/go/.stamp-go5" 2>/dev/null)" != "$go5_stamp" ]; then
   log "building the Go 5.x SDK driver"
-  (cd "$here/go5" && GOMODCACHE="$cache/gomod" GOFLAGS=-modcacherw bounded 900 \
-    go build -o "$cache/go/go5driver" . >&2)
+  (cd "$here/go5" && GOMODCACHE="$cache/gomod" GOFLAGS=-modcacherw go_build -o "$cache/go/go5driver" . >&2)
   echo "$go5_stamp" > "$cache/go/.stamp-go5"
 fi
 

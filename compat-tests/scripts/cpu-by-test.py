@@ -16,6 +16,8 @@ import time
 
 TICK = os.sysconf("SC_CLK_TCK")
 INTERVAL = 0.5
+# Readings at which a process's program is looked up.
+NAMINGS = 4
 
 # (pid, start time) -> [test, program, cpu ticks]
 seen = {}
@@ -79,13 +81,16 @@ def sample():
         key = (name, fields[19])
         entry = seen.get(key)
         if entry is None:
-            entry = seen[key] = [tag(name), None, 0]
+            entry = seen[key] = [tag(name), None, 0, 0]
         if entry[0] is not None:
-            # Named at every reading: a process first seen between its fork and its exec (a
-            # shell starting a server) is named by what it runs.
-            prog = program(name)
-            if prog != "?" or entry[1] is None:
-                entry[1] = prog
+            # Named at its first readings: a process first seen between its fork and its exec (a
+            # shell starting a server) is named by what it runs. Not at every reading: with a few
+            # hundred processes that cost the sampler a few percent of a core.
+            if entry[3] < NAMINGS:
+                entry[3] += 1
+                prog = program(name)
+                if prog != "?" or entry[1] is None:
+                    entry[1] = prog
             entry[2] = ticks
 
 
@@ -97,7 +102,7 @@ def main():
         sample()
         time.sleep(INTERVAL)
     by_test = {}
-    for test, prog, ticks in seen.values():
+    for test, prog, ticks, _ in seen.values():
         if test is None:
             continue
         t = by_test.setdefault(test, {})
