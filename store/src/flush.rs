@@ -494,6 +494,10 @@ pub(crate) fn spawn_releaser(inner: &Arc<Inner>, alive: Weak<()>) -> Result<Join
     let mut rounds = 0u32;
     spawn_loop("store-release", inner, alive, move |inner| {
         std::thread::sleep(RELEASE_INTERVAL);
+        #[cfg(test)]
+        if inner.releaser_paused.load(Ordering::Acquire) {
+            return;
+        }
         rounds = rounds.wrapping_add(1);
         if rounds % SWEEP_EVERY == 0 {
             release_cold_pages(inner, rounds % CQ_RELEASE_EVERY == 0);
@@ -508,6 +512,13 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    /// A store whose releaser thread leaves the release to the test.
+    fn paused(cfg: crate::StoreConfig) -> crate::Store {
+        let store = crate::Store::open(cfg).unwrap();
+        store.inner.releaser_paused.store(true, Ordering::Release);
+        store
+    }
+
     /// The records a reader faulted in below the window leave the resident set at the next
     /// round, without a sweep; a read in the window stays.
     #[test]
@@ -516,7 +527,7 @@ mod tests {
         let mut cfg =
             crate::StoreConfig::new(dir.path()).with_small_files(1 << 20, 1000, 64, 40_000);
         cfg.commit_log_resident_window = 128 * 1024;
-        let store = crate::Store::open(cfg).unwrap();
+        let store = paused(cfg);
         let mut msg = crate::store::tests::message();
         msg.body = bytes::Bytes::from(vec![b'z'; 500]);
         for _ in 0..5000 {
@@ -527,8 +538,7 @@ mod tests {
         let first = inner.commitlog.segs.snapshot()[0].file.clone();
         let span = 64 * 1024;
         let read = inner.commitlog.read(4096, span).unwrap();
-        // Touch every byte, as a socket write does. (The store's own flusher may release them
-        // before this test does; either way they are out of the resident set below.)
+        // Touch every byte, as a socket write does.
         std::hint::black_box(read.iter().map(|b| u64::from(*b)).sum::<u64>());
         crate::flush::release_read_pages(inner);
         assert_eq!(first.present_pages(8192, span - 8192), 0, "released");
@@ -556,7 +566,7 @@ mod tests {
         let mut cfg =
             crate::StoreConfig::new(dir.path()).with_small_files(1 << 20, 1000, 64, 40_000);
         cfg.commit_log_resident_window = 128 * 1024;
-        let store = crate::Store::open(cfg).unwrap();
+        let store = paused(cfg);
         let mut msg = crate::store::tests::message();
         msg.body = bytes::Bytes::from(vec![b'y'; 500]);
         for _ in 0..5000 {
@@ -603,12 +613,10 @@ mod tests {
         let dir = crate::testutil::TempDir::new("index-residency");
         // 40,000 slots (40 pages) and 8,000 entries (40 pages) a file: 20,000 keys fill two
         // files and half of a third.
-        // Opened without a window, so the store's own releaser leaves the pages the check
-        // below counts (it would release the full files while the keys are still written);
-        // the window is set before the release under test.
-        let cfg =
+        let mut cfg =
             crate::StoreConfig::new(dir.path()).with_small_files(1 << 20, 1000, 40_000, 8_000);
-        let store = crate::Store::open(cfg).unwrap();
+        cfg.commit_log_resident_window = 128 * 1024;
+        let store = paused(cfg);
         let key = |i: u32| format!("k{}", u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         for i in 0..20_000 {
             let mut msg = crate::store::tests::message();
@@ -625,12 +633,6 @@ mod tests {
             files.iter().all(|f| resident(f) > slots_pages),
             "written pages are resident"
         );
-        {
-            let mut slot = inner.config.write().unwrap();
-            let mut cfg = (**slot).clone();
-            cfg.commit_log_resident_window = 128 * 1024;
-            *slot = std::sync::Arc::new(cfg);
-        }
         crate::flush::release_cold_pages(inner, true);
         for f in &files[..2] {
             assert!(

@@ -105,7 +105,7 @@ pub(crate) type QueueTable = HashMap<String, HashMap<i32, Arc<ConsumeQueue>>>;
 pub(crate) struct Inner {
     /// The settings in force: replaced whole by [`Store::update_config`], read through
     /// [`Inner::cfg`] at each use so an update acts at once.
-    pub(crate) config: RwLock<Arc<StoreConfig>>,
+    config: RwLock<Arc<StoreConfig>>,
     pub paths: StorePaths,
     pub delays: DelayLevels,
     pub commitlog: CommitLog,
@@ -134,6 +134,10 @@ pub(crate) struct Inner {
     /// Manual clean-up rounds requested (`DELETE_EXPIRED_COMMITLOG` asks for 20).
     pub manual_clean_rounds: AtomicU32,
     pub running: AtomicBool,
+    /// Set by the residency tests, which call the release functions themselves: the store's
+    /// releaser thread then skips its rounds, so what a test counts is what its own call did.
+    #[cfg(test)]
+    pub(crate) releaser_paused: AtomicBool,
     /// `StoreConfig::replica` at open, then [`Store::set_replica`] (controller mode switches
     /// roles at runtime): puts are refused.
     pub replica: AtomicBool,
@@ -281,6 +285,8 @@ impl Store {
             disk_full_logged_ms: AtomicI64::new(0),
             manual_clean_rounds: AtomicU32::new(0),
             running: AtomicBool::new(true),
+            #[cfg(test)]
+            releaser_paused: AtomicBool::new(false),
             replica: AtomicBool::new(cfg_replica),
             total_memory: crate::mmap::total_physical_memory(),
             stats: crate::stats::StoreStats::default(),
