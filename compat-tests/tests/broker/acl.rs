@@ -44,7 +44,8 @@ accounts:
   admin: false
 ";
 
-/// Case → `None` when allowed, else (response code, text the remark carries).
+/// Case → `None` when allowed, else (response code, text the remark carries; where Java gives
+/// one of several, they are separated by newlines).
 const EXPECTED: &[(&str, Option<(i64, &str)>)] = &[
     ("create_topic_admin_aclTopicAll", None),
     ("create_topic_admin_aclTopicPub", None),
@@ -73,7 +74,14 @@ const EXPECTED: &[(&str, Option<(i64, &str)>)] = &[
     ("acl_create_short_key", Some((209, "The accessKey=short and secretKey=newSecret01 cannot be null and length should longer than 6"))),
     ("acl_version", None),
     ("acl_delete_account", None),
-    ("send_deleted_account", Some((1, "No acl config for newUser01"))),
+    // Java 4.9.7 answers either, by a race in its PlainPermissionManager: the deletion drops the
+    // key from its key table at once, but a reload of the file its file watcher (every 500 ms)
+    // began before the deletion can put the key back there, while the accounts it then loads lack
+    // it. Thrust answers the first.
+    (
+        "send_deleted_account",
+        Some((1, "No acl config for newUser01\nNo PlainAccessResource for accessKey=newUser01")),
+    ),
     ("acl_delete_unknown", Some((210, "The accesskey[nobodyUser] corresponding to accessConfig has been deleted failed."))),
     // 4.9.x decodes the missing @CFNotNull aclFileFullPath as null: the default file.
     ("global_white_no_path", None),
@@ -145,11 +153,9 @@ fn acl_matrix(kind: NsKind) {
                 assert_eq!(line["ok"], false, "{case} refused: {line}");
                 assert_eq!(line["code"].as_i64(), Some(*code), "{case}: {line}");
                 let remark = line["remark"].as_str().unwrap_or_default();
-                assert!(
-                    remark.contains(text),
-                    "{case}: {text:?} not in {remark:?}\n{}",
-                    out.stdout
-                );
+                let Some(text) = text.split('\n').find(|t| remark.contains(t)) else {
+                    panic!("{case}: {text:?} not in {remark:?}\n{}", out.stdout);
+                };
                 if *code == 1 {
                     let head = format!(
                         "{ACL_PREFIX}{text}, org.apache.rocketmq.acl.plain.PlainPermissionManager."
