@@ -19,7 +19,7 @@ INTERVAL = 0.5
 # Readings at which a process's program is looked up.
 NAMINGS = 4
 
-# (pid, start time) -> [test, program, cpu ticks]
+# (pid, start time) -> [test, program, cpu ticks, readings at which the program was looked up]
 seen = {}
 stop = False
 
