@@ -7,12 +7,12 @@
 //! refuses it with `enablePropertyFilter=false`. Then the store read; nothing new and the suspend bit set
 //! parks the request (its own task) until the queue's max offset moves or
 //! `suspendTimeoutMillis` passes, then reads once more. A piggy-backed commit (bit 0) is stored.
-//! The body is the stored records back to back, exactly as the CommitLog holds them.
+//! The body is the stored records back to back, exactly as the CommitLog holds them: each is a
+//! view of its segment, written to the socket from there (no copy in the broker).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
 use remoting::body::heartbeat::MessageModel;
 use remoting::code::{request as rq, response as rc};
 use remoting::headers::{PullMessageRequestHeader, PullMessageResponseHeader};
@@ -294,7 +294,7 @@ fn respond(code: i32, suggest: i64, group: &SubscriptionGroupConfig, r: GetResul
     };
     let cmd = Command::response(code, Some(status_name(r.status).to_string())).with_header(&header);
     if code == rc::SUCCESS {
-        cmd.with_body(concat(&r.messages))
+        cmd.with_body_parts(r.messages)
     } else {
         cmd
     }
@@ -317,18 +317,6 @@ fn reset_reply(
         forbidden_type: None,
     };
     Command::response(rc::PULL_OFFSET_MOVED, Some("OFFSET_RESET".to_string())).with_header(&header)
-}
-
-/// The records back to back; one record is passed through without a copy.
-fn concat(records: &[Bytes]) -> Bytes {
-    if let [one] = records {
-        return one.clone();
-    }
-    let mut body = BytesMut::with_capacity(records.iter().map(Bytes::len).sum());
-    for r in records {
-        body.extend_from_slice(r);
-    }
-    body.freeze()
 }
 
 #[cfg(test)]
@@ -372,13 +360,5 @@ mod tests {
             rc::PULL_RETRY_IMMEDIATELY
         );
         assert_eq!(code_of(&h, &result(GetStatus::Found)), rc::SUCCESS);
-    }
-
-    #[test]
-    fn concat_keeps_records_back_to_back() {
-        let a = Bytes::from_static(b"abc");
-        let c = Bytes::from_static(b"de");
-        assert_eq!(&concat(&[a.clone(), c])[..], b"abcde");
-        assert_eq!(concat(std::slice::from_ref(&a)).as_ptr(), a.as_ptr());
     }
 }

@@ -246,6 +246,10 @@ pub struct Command {
     pub ext_fields: ExtFields,
     /// The frame's body: a slice of the received frame, never copied. `None` when empty.
     pub body: Option<Bytes>,
+    /// Further parts of the body, sent after `body` as they are ([`Command::with_body_parts`]):
+    /// a PULL response's records, each a view of the CommitLog, reach the socket without being
+    /// gathered into one buffer first. Empty on every decoded command.
+    pub body_rest: Vec<Bytes>,
     /// The serialization the frame arrived in; a reply is written the same way.
     pub serialize_type: SerializeType,
     /// When the read that completed the frame returned (Java's `processTimer`, started as the
@@ -265,6 +269,7 @@ impl Command {
             remark: None,
             ext_fields: ExtFields::new(),
             body: None,
+            body_rest: Vec::new(),
             serialize_type: SerializeType::configured(),
             received: None,
         }
@@ -293,7 +298,34 @@ impl Command {
     pub fn with_body(mut self, body: impl Into<Bytes>) -> Self {
         let body = body.into();
         self.body = (!body.is_empty()).then_some(body);
+        self.body_rest.clear();
         self
+    }
+
+    /// Sets a body made of `parts` back to back, which are not copied into one buffer.
+    pub fn with_body_parts(mut self, parts: Vec<Bytes>) -> Self {
+        let mut parts = parts.into_iter().filter(|p| !p.is_empty());
+        self.body = parts.next();
+        self.body_rest = parts.collect();
+        self
+    }
+
+    /// The body's length, all parts.
+    pub fn body_len(&self) -> usize {
+        self.body.as_ref().map_or(0, Bytes::len)
+            + self.body_rest.iter().map(Bytes::len).sum::<usize>()
+    }
+
+    /// The whole body in one buffer: `body` itself unless it has further parts.
+    pub fn body_bytes(&self) -> Option<Bytes> {
+        if self.body_rest.is_empty() {
+            return self.body.clone();
+        }
+        let mut all = bytes::BytesMut::with_capacity(self.body_len());
+        for part in self.body.iter().chain(&self.body_rest) {
+            all.extend_from_slice(part);
+        }
+        Some(all.freeze())
     }
 
     pub fn with_remark(mut self, remark: impl Into<String>) -> Self {

@@ -54,11 +54,10 @@ pub fn decode_frame(frame: Bytes) -> Result<Command, CodecError> {
 
 /// Appends the complete frame of `cmd` (length prefix included) in `cmd.serialize_type`.
 pub fn encode(cmd: &Command, dst: &mut BytesMut) {
-    let body_len = cmd.body.as_ref().map_or(0, Bytes::len);
-    dst.reserve(8 + 256 + body_len);
+    dst.reserve(8 + 256 + cmd.body_len());
     encode_header(cmd, dst);
-    if let Some(body) = &cmd.body {
-        dst.put_slice(body);
+    for part in cmd.body.iter().chain(&cmd.body_rest) {
+        dst.put_slice(part);
     }
 }
 
@@ -66,7 +65,7 @@ pub fn encode(cmd: &Command, dst: &mut BytesMut) {
 /// length counts the body). Returns the frame's `length` value. Lets a writer send a large body
 /// from its own buffer instead of copying it.
 pub fn encode_header(cmd: &Command, dst: &mut BytesMut) -> usize {
-    let body_len = cmd.body.as_ref().map_or(0, Bytes::len);
+    let body_len = cmd.body_len();
     let start = dst.len();
     dst.put_u64(0); // length and header-length word, patched below
     match cmd.serialize_type {

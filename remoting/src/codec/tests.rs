@@ -276,6 +276,33 @@ fn body_is_a_slice_of_the_frame() {
 }
 
 #[test]
+fn a_body_in_parts_is_one_body_on_the_wire() {
+    let parts = vec![
+        Bytes::from_static(b"first "),
+        Bytes::new(),
+        Bytes::from_static(b"second"),
+    ];
+    for ser in [SerializeType::Json, SerializeType::RocketMq] {
+        let cmd = route_request(ser).with_body_parts(parts.clone());
+        assert_eq!(cmd.body_rest.len(), 1, "empty parts are dropped");
+        assert_eq!(cmd.body_len(), 12);
+        assert_eq!(&cmd.body_bytes().unwrap()[..], b"first second");
+        let mut buf = BytesMut::new();
+        RemotingCodec.encode(cmd, &mut buf).unwrap();
+        let decoded = decode_frame(buf.freeze().slice(4..)).unwrap();
+        assert_eq!(&decoded.body.unwrap()[..], b"first second");
+        assert!(decoded.body_rest.is_empty());
+    }
+    let one = route_request(SerializeType::Json).with_body_parts(vec![Bytes::from_static(b"x")]);
+    assert!(one.body_rest.is_empty());
+    assert_eq!(
+        one.with_body(&b"y"[..]).body_len(),
+        1,
+        "with_body replaces every part"
+    );
+}
+
+#[test]
 fn pipelined_frames_split_cleanly() {
     let mut buf = BytesMut::new();
     for i in 0..3 {

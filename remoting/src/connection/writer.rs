@@ -16,8 +16,8 @@ use crate::error::CodecError;
 
 /// Bodies up to this size are copied next to their header (one chunk beats a tiny extra iovec).
 const COPY_BODY_MAX: usize = 16 * 1024;
-/// iovecs per `writev` call (Linux allows 1024).
-const MAX_SLICES: usize = 64;
+/// iovecs per `writev` call (Linux allows 1024): a few PULL responses of 32 records each.
+const MAX_SLICES: usize = 256;
 /// Bytes reserved when the buffer cannot take the next header and small body.
 const WRITE_CHUNK: usize = 8 * 1024;
 /// Room kept for a header (most are a few hundred bytes; a longer one grows the buffer).
@@ -49,7 +49,7 @@ impl<W> FrameWriter<W> {
 
     /// Queues one frame, or refuses it if the peer's decoder would reject its length.
     pub(super) fn push(&mut self, cmd: &Command) -> Result<(), CodecError> {
-        let body_len = cmd.body.as_ref().map_or(0, Bytes::len);
+        let body_len = cmd.body_len();
         let room = HEADER_ROOM
             + if body_len > COPY_BODY_MAX {
                 0
@@ -69,13 +69,12 @@ impl<W> FrameWriter<W> {
             });
         }
         self.pending += length + 4;
-        match &cmd.body {
-            Some(body) if body.len() > COPY_BODY_MAX => {
-                self.chunks.push_back(self.buf.split().freeze());
-                self.chunks.push_back(body.clone());
-            }
-            Some(body) => self.buf.put_slice(body),
-            None => {}
+        let parts = cmd.body.iter().chain(&cmd.body_rest);
+        if body_len > COPY_BODY_MAX {
+            self.chunks.push_back(self.buf.split().freeze());
+            self.chunks.extend(parts.cloned());
+        } else {
+            parts.for_each(|part| self.buf.put_slice(part));
         }
         Ok(())
     }
@@ -129,5 +128,53 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
 
     pub(super) async fn shutdown(&mut self) -> std::io::Result<()> {
         self.io.shutdown().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::decode_frame;
+
+    fn written(parts: Vec<Bytes>) -> (Vec<u8>, usize) {
+        let cmd = Command::response(0, None).with_body_parts(parts);
+        let mut w = FrameWriter::new(Vec::new());
+        w.push(&cmd).unwrap();
+        w.push(&cmd).unwrap();
+        let chunks = w.chunks.len();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(w.flush()).unwrap();
+        (w.io, chunks)
+    }
+
+    fn bodies(mut wire: &[u8]) -> Vec<Bytes> {
+        let mut out = Vec::new();
+        while !wire.is_empty() {
+            let len = u32::from_be_bytes(wire[..4].try_into().unwrap()) as usize;
+            let frame = Bytes::copy_from_slice(&wire[4..4 + len]);
+            out.push(decode_frame(frame).unwrap().body.unwrap_or_default());
+            wire = &wire[4 + len..];
+        }
+        out
+    }
+
+    #[test]
+    fn large_body_parts_go_out_as_their_own_chunks() {
+        let part = |b: u8| Bytes::from(vec![b; COPY_BODY_MAX / 2 + 1]);
+        let (wire, chunks) = written(vec![part(1), part(2), part(3)]);
+        // Per frame: the header's chunk and the three parts, not copied.
+        assert_eq!(chunks, 8);
+        let expected: Vec<u8> = [part(1), part(2), part(3)].concat();
+        assert_eq!(bodies(&wire), vec![Bytes::from(expected.clone()); 2]);
+    }
+
+    #[test]
+    fn small_body_parts_are_copied_next_to_their_header() {
+        let parts = vec![Bytes::from_static(b"ab"), Bytes::from_static(b"cde")];
+        let (wire, chunks) = written(parts);
+        assert_eq!(chunks, 0, "nothing cut into a chunk before the flush");
+        assert_eq!(bodies(&wire), vec![Bytes::from_static(b"abcde"); 2]);
     }
 }
