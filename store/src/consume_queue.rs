@@ -9,18 +9,51 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
 
 use tokio::sync::watch;
 use tracing::warn;
 
 use crate::error::{Result, StoreError};
 use crate::layout::CQ_UNIT_SIZE;
+use crate::mmap::MappedFile;
 use crate::segments::{DirSync, Segment, SegmentQueue};
 
 /// Bytes of a queue file reserved at a time ahead of its write position (3,276 units): a store
 /// into an unreserved page of a full disk would be a SIGBUS, so appends only write reserved
 /// pages, and the reservation costs one `posix_fallocate` per this many bytes of the queue.
 const RESERVE_AHEAD: u64 = 64 * 1024;
+
+/// Units of one segment in queue order ([`ConsumeQueue::units_from`]).
+#[derive(Default)]
+pub struct Units {
+    file: Option<Arc<MappedFile>>,
+    pos: usize,
+    end: usize,
+    offset: i64,
+}
+
+impl Iterator for Units {
+    type Item = CqUnit;
+
+    fn next(&mut self) -> Option<CqUnit> {
+        if self.pos >= self.end {
+            return None;
+        }
+        let b = self.file.as_ref()?.read(self.pos, CQ_UNIT_SIZE as usize);
+        let unit = CqUnit::decode(self.offset, b);
+        self.pos += CQ_UNIT_SIZE as usize;
+        self.offset += 1;
+        Some(unit)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = (self.end - self.pos) / CQ_UNIT_SIZE as usize;
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Units {}
 
 /// One consume-queue unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,23 +287,29 @@ impl ConsumeQueue {
     /// Read up to `max` units from `offset`, within the written range. `None` if the unit's
     /// segment is gone (`OFFSET_FOUND_NULL`).
     pub fn units(&self, offset: i64, max: usize) -> Option<Vec<CqUnit>> {
+        self.units_from(offset, max).map(Iterator::collect)
+    }
+
+    /// [`Self::units`], each unit decoded as it is reached: a pull reads up to
+    /// `maxFilterMessageSize` worth of units (800) to find at most 32 messages.
+    pub fn units_from(&self, offset: i64, max: usize) -> Option<Units> {
         let max_pos = self.max_pos.load(Ordering::Acquire);
         let pos = u64::try_from(offset).ok()? * CQ_UNIT_SIZE;
         if pos >= max_pos {
-            return Some(Vec::new());
+            return Some(Units::default());
         }
         let seg = self.segs.find(pos)?;
         let start = (pos - seg.base) as usize;
         let end = (seg.end().min(max_pos) - seg.base) as usize;
         let n = ((end - start) / CQ_UNIT_SIZE as usize).min(max);
-        let bytes = seg.file.read(start, n * CQ_UNIT_SIZE as usize);
-        Some(
-            bytes
-                .chunks_exact(20)
-                .enumerate()
-                .map(|(i, b)| CqUnit::decode(offset + i as i64, b))
-                .collect(),
-        )
+        // Checks the span once; each unit is then read inside it.
+        seg.file.read(start, n * CQ_UNIT_SIZE as usize);
+        Some(Units {
+            file: Some(seg.file),
+            pos: start,
+            end: start + n * CQ_UNIT_SIZE as usize,
+            offset,
+        })
     }
 
     /// One unit by queue offset.

@@ -151,12 +151,15 @@ impl Store {
             .max(req.max_count * CQ_UNIT_SIZE as usize);
         let max_pull = req.max_bytes.clamp(100, MAX_PULL_MSG_SIZE);
         let mut r = GetResult::status(GetStatus::NoMatchedMessage, req.offset, min, max);
-        let Some(units) = cq.units(req.offset, max_filter / CQ_UNIT_SIZE as usize) else {
+        let Some(units) = cq.units_from(req.offset, max_filter / CQ_UNIT_SIZE as usize) else {
             let per_file = (cq.segs.seg_size() / CQ_UNIT_SIZE) as i64;
             r.status = GetStatus::OffsetFoundNull;
             r.next_begin_offset = req.offset + per_file - req.offset % per_file;
             return r;
         };
+        let room = req.max_count.min(units.len());
+        r.messages.reserve_exact(room);
+        r.queue_offsets.reserve_exact(room);
         let max_phy = inner.commitlog.max_offset();
         // Java `(long) (TOTAL_PHYSICAL_MEMORY_SIZE * (accessMessageInMemoryMaxRatio / 100.0))`.
         let ratio = f64::from(cfg.access_message_in_memory_max_ratio) / 100.0;
@@ -164,7 +167,7 @@ impl Store {
         let mut total = 0usize;
         let mut skip_below = None;
         let mut last_phy = 0u64;
-        for u in units.iter().filter(|u| u.queue_offset < max) {
+        for u in units.take_while(|u| u.queue_offset < max) {
             let phy = u.physical_offset as u64;
             let size = u.size.max(0) as usize;
             let in_mem = (max_phy as i64).saturating_sub(phy as i64) <= memory;
