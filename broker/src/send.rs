@@ -201,11 +201,14 @@ async fn store_and_reply(
     let msg_id = match records.as_slice() {
         [one] => store::offset_msg_id(&store_host, one.physical_offset),
         _ => {
-            let ids: Vec<String> = records
-                .iter()
-                .map(|p| store::offset_msg_id(&store_host, p.physical_offset))
-                .collect();
-            ids.join(",")
+            let mut ids = String::with_capacity(records.len() * 33);
+            for (i, p) in records.iter().enumerate() {
+                if i > 0 {
+                    ids.push(',');
+                }
+                store::push_offset_msg_id(&mut ids, &store_host, p.physical_offset);
+            }
+            ids
         }
     };
     let header = SendMessageResponseHeader {

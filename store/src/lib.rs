@@ -95,7 +95,9 @@ pub use error::{PutStatus, Result, StoreError};
 pub use flush::Durability;
 pub use index::IndexQuery;
 pub use maintain::DiskSpace;
-pub use message::{crc32, java_hash, offset_msg_id, tags_code, upper_hex, NewMessage};
+pub use message::{
+    crc32, java_hash, offset_msg_id, push_offset_msg_id, tags_code, upper_hex, NewMessage,
+};
 pub use read::{Boundary, DiskUsage, GetRequest, GetResult, GetStatus};
 pub use stats::StoreStats;
 pub use store::{Placed, PutResult, Store};

@@ -214,25 +214,48 @@ pub fn encode_blank(remaining: usize) -> [u8; 8] {
 /// Offset message id (`MessageDecoder.createMessageId`): store host + port + physical offset,
 /// upper-case hex.
 pub fn offset_msg_id(store_host: &SocketAddr, physical_offset: i64) -> String {
-    let mut raw = Vec::with_capacity(28);
-    match store_host.ip() {
-        IpAddr::V4(ip) => raw.extend_from_slice(&ip.octets()),
-        IpAddr::V6(ip) => raw.extend_from_slice(&ip.octets()),
-    }
-    raw.extend_from_slice(&i32::from(store_host.port()).to_be_bytes());
-    raw.extend_from_slice(&physical_offset.to_be_bytes());
-    upper_hex(&raw)
+    let mut s = String::with_capacity(56);
+    push_offset_msg_id(&mut s, store_host, physical_offset);
+    s
+}
+
+/// [`offset_msg_id`] appended to `out`: a batch's reply lists one per message.
+pub fn push_offset_msg_id(out: &mut String, store_host: &SocketAddr, physical_offset: i64) {
+    let mut raw = [0u8; 28];
+    let ip = match store_host.ip() {
+        IpAddr::V4(ip) => {
+            raw[..4].copy_from_slice(&ip.octets());
+            4
+        }
+        IpAddr::V6(ip) => {
+            raw[..16].copy_from_slice(&ip.octets());
+            16
+        }
+    };
+    raw[ip..ip + 4].copy_from_slice(&i32::from(store_host.port()).to_be_bytes());
+    raw[ip + 4..ip + 12].copy_from_slice(&physical_offset.to_be_bytes());
+    push_upper_hex(out, &raw[..ip + 12]);
 }
 
 /// Upper-case hex of `raw` (one allocation; msg ids are built on every send).
 pub fn upper_hex(raw: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
     let mut s = String::with_capacity(raw.len() * 2);
-    for b in raw {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0xF)]));
-    }
+    push_upper_hex(&mut s, raw);
     s
+}
+
+/// Upper-case hex of `raw` appended to `out`, 32 bytes of it at a time.
+fn push_upper_hex(out: &mut String, raw: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    out.reserve(raw.len() * 2);
+    for part in raw.chunks(32) {
+        let mut hex = [0u8; 64];
+        for (pair, b) in hex.chunks_exact_mut(2).zip(part) {
+            pair[0] = DIGITS[usize::from(b >> 4)];
+            pair[1] = DIGITS[usize::from(b & 0xF)];
+        }
+        out.push_str(std::str::from_utf8(&hex[..part.len() * 2]).expect("hex digits are ASCII"));
+    }
 }
 
 /// Decode an offset message id back to (store host, physical offset).

@@ -229,3 +229,23 @@ fn schedule_topic_tags_code_is_delivery_time() {
         2_598_919
     );
 }
+
+#[test]
+fn hex_ids_match_a_plain_formatting() {
+    let raw: Vec<u8> = (0..70u8).map(|i| i.wrapping_mul(37)).collect();
+    for n in [0, 1, 16, 32, 33, 70] {
+        let plain: String = raw[..n].iter().map(|b| format!("{b:02X}")).collect();
+        assert_eq!(upper_hex(&raw[..n]), plain);
+    }
+    let v6: SocketAddr = "[2001:db8::7]:10911".parse().unwrap();
+    let id = offset_msg_id(&v6, 0x0102_0304_0506_0708);
+    assert_eq!(
+        id,
+        "20010DB800000000000000000000000700002A9F0102030405060708"
+    );
+    assert_eq!(decode_offset_msg_id(&id), Some((v6, 0x0102_0304_0506_0708)));
+    let mut two = String::new();
+    push_offset_msg_id(&mut two, &v6, 1);
+    push_offset_msg_id(&mut two, &v6, 2);
+    assert_eq!(two.len(), 2 * id.len());
+}
