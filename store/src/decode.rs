@@ -12,25 +12,25 @@ use crate::props::{self, keys};
 
 /// What a consume queue and the index need from a record (Java `DispatchRequest`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DispatchInfo {
-    pub topic: String,
+pub struct DispatchInfo<'a> {
+    pub topic: &'a str,
     pub queue_id: i32,
     pub physical_offset: i64,
     pub size: i32,
     pub tags_code: i64,
     pub store_timestamp: i64,
     pub queue_offset: i64,
-    pub keys: Option<String>,
-    pub uniq_key: Option<String>,
+    pub keys: Option<&'a str>,
+    pub uniq_key: Option<&'a str>,
     pub sys_flag: i32,
     pub prepared_transaction_offset: i64,
 }
 
 /// Outcome of validating the bytes at one position.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Checked {
+pub enum Checked<'a> {
     /// A good record.
-    Message(DispatchInfo),
+    Message(DispatchInfo<'a>),
     /// End-of-segment blank: continue at the next segment.
     Blank,
     /// Not a valid record: end of data here. `reason` is for the log.
@@ -223,7 +223,7 @@ impl StoredMessage {
 
 /// Validate the record at the start of `buf` (the rest of its segment) like
 /// `checkMessageAndReturnSize`: size, magic, body CRC (if `check_crc`), field lengths, UTF-8.
-pub fn check_record(buf: &[u8], check_crc: bool, delays: &DelayLevels) -> Checked {
+pub fn check_record<'a>(buf: &'a [u8], check_crc: bool, delays: &DelayLevels) -> Checked<'a> {
     let bad = |reason: &str| Checked::Bad {
         reason: reason.to_string(),
     };
@@ -262,12 +262,12 @@ pub fn check_record(buf: &[u8], check_crc: bool, delays: &DelayLevels) -> Checke
     }
 }
 
-fn parse_dispatch(
-    r: &mut Reader<'_>,
+fn parse_dispatch<'a>(
+    r: &mut Reader<'a>,
     magic: i32,
     check_crc: bool,
     delays: &DelayLevels,
-) -> Result<DispatchInfo, String> {
+) -> Result<DispatchInfo<'a>, String> {
     let short = || "record shorter than its fields".to_string();
     let body_crc = r.i32().ok_or_else(short)?;
     let queue_id = r.i32().ok_or_else(short)?;
@@ -299,8 +299,7 @@ fn parse_dispatch(
         usize::try_from(i8::from_be_bytes([b])).map_err(|_| "negative topic length")?
     };
     let topic = std::str::from_utf8(r.take(topic_len).ok_or_else(short)?)
-        .map_err(|_| "topic is not UTF-8")?
-        .to_string();
+        .map_err(|_| "topic is not UTF-8")?;
     let props_len =
         usize::try_from(r.i16().ok_or_else(short)?).map_err(|_| "negative properties length")?;
     let properties = std::str::from_utf8(r.take(props_len).ok_or_else(short)?)
@@ -310,10 +309,10 @@ fn parse_dispatch(
         [keys::TAGS, keys::DELAY, keys::KEYS, keys::UNIQ_KEY],
     );
     Ok(DispatchInfo {
-        tags_code: scheduled_delivery(&topic, delay, store_timestamp, delays)
+        tags_code: scheduled_delivery(topic, delay, store_timestamp, delays)
             .unwrap_or_else(|| tags_code(tags)),
-        keys: index_keys.map(str::to_string),
-        uniq_key: uniq_key.map(str::to_string),
+        keys: index_keys,
+        uniq_key,
         topic,
         queue_id,
         physical_offset,

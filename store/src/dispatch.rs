@@ -44,26 +44,26 @@ pub(crate) fn queue_or_create(
 /// append lock is taken: the first two size the index entries [`prepare`] makes room for, then
 /// all go into its [`DispatchInfo`].
 #[derive(Debug, Default)]
-pub(crate) struct DispatchProps {
-    keys: Option<String>,
-    uniq_key: Option<String>,
+pub(crate) struct DispatchProps<'a> {
+    keys: Option<&'a str>,
+    uniq_key: Option<&'a str>,
     /// `TAGS`' hash, the consume-queue tags code unless a delay replaces it.
     tags_code: i64,
     /// `DELAY`, which replaces the tags code in the schedule topic.
-    delay: Option<String>,
+    delay: Option<&'a str>,
 }
 
-impl DispatchProps {
-    pub fn of(m: &NewMessage) -> DispatchProps {
+impl<'a> DispatchProps<'a> {
+    pub fn of(m: &'a NewMessage) -> DispatchProps<'a> {
         let [keys, uniq_key, tags, delay] = props::properties(
             &m.properties,
             [keys::KEYS, keys::UNIQ_KEY, keys::TAGS, keys::DELAY],
         );
         DispatchProps {
-            keys: keys.map(str::to_string),
-            uniq_key: uniq_key.map(str::to_string),
+            keys,
+            uniq_key,
             tags_code: crate::message::tags_code(tags),
-            delay: delay.map(str::to_string),
+            delay,
         }
     }
 
@@ -74,7 +74,6 @@ impl DispatchProps {
         }
         let keys = self
             .keys
-            .as_deref()
             .map_or(0, |k| k.split(' ').filter(|k| !k.is_empty()).count());
         usize::from(self.uniq_key.is_some()) + keys
     }
@@ -107,11 +106,11 @@ pub(crate) fn dispatch_new(
     store_ts: i64,
 ) -> Result<()> {
     let info = DispatchInfo {
-        topic: m.topic.clone(),
+        topic: &m.topic,
         queue_id: m.queue_id,
         physical_offset: p.physical_offset,
         size: p.size,
-        tags_code: scheduled_delivery(&m.topic, props.delay.as_deref(), store_ts, &inner.delays)
+        tags_code: scheduled_delivery(&m.topic, props.delay, store_ts, &inner.delays)
             .unwrap_or(props.tags_code),
         store_timestamp: store_ts,
         queue_offset: p.queue_offset,
@@ -131,7 +130,7 @@ pub(crate) fn dispatch(inner: &Inner, cq: Option<&ConsumeQueue>, d: &DispatchInf
         let cq = match cq {
             Some(q) => q,
             None => {
-                owned = queue_or_create(inner, &d.topic, d.queue_id)?;
+                owned = queue_or_create(inner, d.topic, d.queue_id)?;
                 &owned
             }
         };

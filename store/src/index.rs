@@ -405,15 +405,15 @@ impl IndexService {
         let mut key = String::with_capacity(d.topic.len() + 64);
         let mut put = |k: &str| {
             key.clear();
-            key.push_str(&d.topic);
+            key.push_str(d.topic);
             key.push('#');
             key.push_str(k);
             self.put(&key, d)
         };
-        if let Some(u) = &d.uniq_key {
+        if let Some(u) = d.uniq_key {
             put(u)?;
         }
-        if let Some(keys) = &d.keys {
+        if let Some(keys) = d.keys {
             for k in keys.split(' ').filter(|k| !k.is_empty()) {
                 put(k)?;
             }
@@ -528,16 +528,16 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    fn info(key: &str, phys: i64, ts: i64) -> DispatchInfo {
+    fn info(key: &str, phys: i64, ts: i64) -> DispatchInfo<'_> {
         DispatchInfo {
-            topic: "TopicTest".into(),
+            topic: "TopicTest",
             queue_id: 0,
             physical_offset: phys,
             size: 100,
             tags_code: 0,
             store_timestamp: ts,
             queue_offset: 0,
-            keys: Some(key.into()),
+            keys: Some(key),
             uniq_key: None,
             sys_flag: 0,
             prepared_transaction_offset: 0,

@@ -82,11 +82,8 @@ fn complete_v1_record() {
     assert_eq!(info.size, 177);
     assert_eq!(info.queue_offset, 42);
     assert_eq!(info.tags_code, 2_598_919);
-    assert_eq!(info.keys.as_deref(), Some("key1"));
-    assert_eq!(
-        info.uniq_key.as_deref(),
-        Some("7F0000010C3D18B4AAC2586F0D2A0000")
-    );
+    assert_eq!(info.keys, Some("key1"));
+    assert_eq!(info.uniq_key, Some("7F0000010C3D18B4AAC2586F0D2A0000"));
     assert_eq!(
         offset_msg_id(&msg.store_host, 1_073_745_920),
         "0A00000100002A9F0000000040001000"

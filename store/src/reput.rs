@@ -149,7 +149,7 @@ pub(crate) fn reassign_queue_offsets(inner: &Inner) {
     let mut pending = 0u64;
     let (_, r) = walk(inner, from, u64::MAX, false, |info| {
         if sysflag::takes_queue_offset(info.sys_flag) {
-            let q = queue_or_create(inner, &info.topic, info.queue_id)?;
+            let q = queue_or_create(inner, info.topic, info.queue_id)?;
             q.set_assigned(q.next_offset().max(info.queue_offset + 1));
             pending += 1;
         }
