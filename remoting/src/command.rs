@@ -316,18 +316,6 @@ impl Command {
             + self.body_rest.iter().map(Bytes::len).sum::<usize>()
     }
 
-    /// The whole body in one buffer: `body` itself unless it has further parts.
-    pub fn body_bytes(&self) -> Option<Bytes> {
-        if self.body_rest.is_empty() {
-            return self.body.clone();
-        }
-        let mut all = bytes::BytesMut::with_capacity(self.body_len());
-        for part in self.body.iter().chain(&self.body_rest) {
-            all.extend_from_slice(part);
-        }
-        Some(all.freeze())
-    }
-
     pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
         self.remark = Some(remark.into());
         self

@@ -286,7 +286,6 @@ fn a_body_in_parts_is_one_body_on_the_wire() {
         let cmd = route_request(ser).with_body_parts(parts.clone());
         assert_eq!(cmd.body_rest.len(), 1, "empty parts are dropped");
         assert_eq!(cmd.body_len(), 12);
-        assert_eq!(&cmd.body_bytes().unwrap()[..], b"first second");
         let mut buf = BytesMut::new();
         RemotingCodec.encode(cmd, &mut buf).unwrap();
         let decoded = decode_frame(buf.freeze().slice(4..)).unwrap();
