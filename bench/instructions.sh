@@ -41,24 +41,10 @@ bench_build_bins "$work/bin" mqbroker thrust-bench
 binaries=("$work/bin/mqbroker")
 [[ -z "$baseline" ]] || binaries+=("$baseline")
 
-# counted DIR N: the instructions of DIR's callgrind dump divided by N, once the dump is written
-# (by the broker's process, after callgrind_control returns).
-counted() {
-    local dir=$1 n=$2 i=""
-    for _ in $(seq 1 300); do
-        i=$(cat "$dir"/callgrind.out.* 2>/dev/null | awk '/^totals:/ { print $2; exit }' || true)
-        [[ -z "$i" ]] || break
-        sleep 0.1
-    done
-    awk -v i="$i" -v n="$n" 'BEGIN { if (i == "") print "n/a"; else printf "%.0f\n", i / n }'
-}
-
 # one BINARY LOAD TAG: starts BINARY under callgrind, runs LOAD, prints its count.
 one() {
     local bin=$1 load=$2 tag=$3 dir="$work/$3.$2" vg per
-    # bench_start_broker runs $work/bin/mqbroker: another binary takes its place meanwhile.
-    [[ $tag == ours ]] || work_bin_swap "$bin"
-    bench_start_broker callgrind "$dir" "cg-$tag-$load"
+    bench_mqbroker=$bin bench_start_broker callgrind "$dir" "cg-$tag-$load"
     vg=$broker
     local addr="127.0.0.1:$broker_port"
     if [[ $load == send || $load == batch ]]; then
@@ -71,7 +57,7 @@ one() {
             --inflight "$inflight" --batch "$batch" --messages "$send_n" --warmup-seconds 0 \
             --no-create > "$dir/send" 2>&1
         callgrind_control -d "$vg" > /dev/null 2>&1
-        per=$(counted "$dir" "$send_n")
+        per=$(bench_callgrind_per "$dir" "$send_n")
     else
         bench_tool produce --addr "$addr" --size "$size" --topic Drain --batch 16 --connections 8 \
             --inflight 8 --messages "$drain_n" --warmup-seconds 0 > "$dir/produce" 2>&1
@@ -81,19 +67,12 @@ one() {
         bench_tool consume --addr "$addr" --topic Drain --group Measured --mode drain \
             --pipeline 4 --connections 2 > "$dir/drain" 2>&1
         callgrind_control -d "$vg" > /dev/null 2>&1
-        per=$(counted "$dir" "$drain_n")
+        per=$(bench_callgrind_per "$dir" "$drain_n")
         [[ $(bench_kv "$dir/drain" drained) == 1 ]] || per="n/a (the drain did not complete)"
     fi
     bench_stop "$vg"
-    [[ $tag == ours ]] || work_bin_restore
     echo "$tag $load: $per instructions per message ($bin)"
 }
-
-work_bin_swap() {
-    mv "$work/bin/mqbroker" "$work/bin/mqbroker.own"
-    cp "$1" "$work/bin/mqbroker"
-}
-work_bin_restore() { mv -f "$work/bin/mqbroker.own" "$work/bin/mqbroker"; }
 
 for load in "${loads[@]}"; do
     for i in "${!binaries[@]}"; do

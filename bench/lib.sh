@@ -238,7 +238,7 @@ bench_tool() { "${BENCH_LOAD_TASKSET[@]}" "$work/bin/thrust-bench" "$@"; }
 bench_kv() { awk -F= -v k="$2" '$1 == k { v = $2 } END { print (v == "" ? "n/a" : v) }' "$1" 2>/dev/null || echo n/a; }
 
 # bench_start_broker KIND DIR NAME [KEY=VALUE...]: starts one broker of KIND (ours:
-# $work/bin/mqbroker; callgrind: the same under valgrind's callgrind, not instrumented until
+# $work/bin/mqbroker, or $bench_mqbroker when set; callgrind: the same under valgrind's callgrind, not instrumented until
 # `callgrind_control -i on`, its profile dumped to DIR/callgrind.out.N; java: BrokerStartup 5.3.3,
 # -Xms1g -Xmx1g and BENCH_JVM_OPTS as bin/runbroker.sh) named NAME with a fresh store in DIR, on a
 # free port of 127.0.0.1, pinned like the servers (callgrind: not pinned), added to $pids; waits
@@ -278,10 +278,11 @@ bench_start_broker() {
             org.apache.rocketmq.broker.BrokerStartup -c "$dir/broker.conf" > "$dir/stdout" 2>&1 &
     elif [[ $kind == callgrind ]]; then
         ROCKETMQ_HOME="$dir" HOME="$dir" valgrind --tool=callgrind --instr-atstart=no \
-            --callgrind-out-file="$dir/callgrind.out" "$work/bin/mqbroker" -c "$dir/broker.conf" \
+            --callgrind-out-file="$dir/callgrind.out" "${bench_mqbroker:-$work/bin/mqbroker}" \
+            -c "$dir/broker.conf" \
             > "$dir/stdout" 2>&1 &
     else
-        ROCKETMQ_HOME="$dir" HOME="$dir" "${BENCH_SERVER_TASKSET[@]}" "$work/bin/mqbroker" \
+        ROCKETMQ_HOME="$dir" HOME="$dir" "${BENCH_SERVER_TASKSET[@]}" "${bench_mqbroker:-$work/bin/mqbroker}" \
             -c "$dir/broker.conf" > "$dir/stdout" 2>&1 &
     fi
     broker=$!
@@ -292,4 +293,17 @@ bench_start_broker() {
         exit 1
     fi
     bench_log "$kind broker $name up (pid $broker, 127.0.0.1:$broker_port)"
+}
+
+# bench_callgrind_per DIR N: the instructions of the callgrind dump in DIR (bench_start_broker
+# callgrind, after `callgrind_control -d`) divided by N; "n/a" when no dump appears. The broker's
+# process writes the dump after callgrind_control returns.
+bench_callgrind_per() {
+    local dir=$1 n=$2 i=""
+    for _ in $(seq 1 300); do
+        i=$(cat "$dir"/callgrind.out.* 2>/dev/null | awk '/^totals:/ { print $2; exit }' || true)
+        [[ -z "$i" ]] || break
+        sleep 0.1
+    done
+    awk -v i="$i" -v n="$n" 'BEGIN { if (i == "") print "n/a"; else printf "%.0f\n", i / n }'
 }

@@ -141,7 +141,7 @@ measure() {
 # CG_MESSAGES pipelined sends: the instructions it executed per send with metrics SETTING. Unlike
 # time, an instruction count does not move with what else the machine runs.
 instructions() {
-    local setting=$1 dir="$work/cg.$1" n=$cg_messages i extra=()
+    local setting=$1 dir="$work/cg.$1" n=$cg_messages extra=()
     if [[ $setting == on ]]; then
         extra=(metricsExporterType=PROM metricsPromExporterHost=127.0.0.1 "metricsPromExporterPort=$(bench_free_port)")
     fi
@@ -153,14 +153,8 @@ instructions() {
     bench_tool produce --addr "127.0.0.1:$broker_port" --size "$size" --topic Send --connections "$conns" \
         --inflight "$inflight" --messages "$n" --warmup-seconds 0 --no-create > "$dir/send" 2>&1
     callgrind_control -d "$vg" > /dev/null
-    # The dump is written by the broker's process after the command returns.
-    for _ in $(seq 1 300); do
-        i=$(cat "$dir"/callgrind.out.* 2>/dev/null | awk '/^totals:/ { print $2; exit }' || true)
-        [[ -z "$i" ]] || break
-        sleep 0.1
-    done
+    res[ir.$setting]=$(bench_callgrind_per "$dir" "$n")
     bench_stop "$vg"
-    res[ir.$setting]=$(awk -v i="${i:-}" -v n="$n" 'BEGIN { if (i == "") print "n/a"; else printf "%.0f\n", i / n }')
     echo "---- ours under callgrind, metrics $setting: ${res[ir.$setting]} instructions per send"
 }
 

@@ -302,8 +302,6 @@ impl ConsumeQueue {
         let start = (pos - seg.base) as usize;
         let end = (seg.end().min(max_pos) - seg.base) as usize;
         let n = ((end - start) / CQ_UNIT_SIZE as usize).min(max);
-        // Checks the span once; each unit is then read inside it.
-        seg.file.read(start, n * CQ_UNIT_SIZE as usize);
         Some(Units {
             file: Some(seg.file),
             pos: start,

@@ -167,7 +167,7 @@ mod tests {
         // Per frame: the header's chunk and the three parts, not copied.
         assert_eq!(chunks, 8);
         let expected: Vec<u8> = [part(1), part(2), part(3)].concat();
-        assert_eq!(bodies(&wire), vec![Bytes::from(expected.clone()); 2]);
+        assert_eq!(bodies(&wire), vec![Bytes::from(expected); 2]);
     }
 
     #[test]
