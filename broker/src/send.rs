@@ -76,8 +76,11 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
         target.sys_flag |= 0x2;
     }
     let store_host = store_host(&cfg);
-    let msgs = build_messages(&req, &h, &cfg, &target, conn.peer(), store_host)?;
-    let wait = wait_store_msg_ok(h.properties.as_deref());
+    let Built {
+        msgs,
+        wait,
+        transaction_id,
+    } = build_messages(&req, &h, &cfg, &target, conn.peer(), store_host)?;
     if !crate::ha::enough_in_sync(b, &cfg, wait) {
         return Err(Reject::system("in-sync replicas not enough"));
     }
@@ -89,6 +92,7 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
     let reply = Stored {
         queue_id: target.queue_id,
         store_host,
+        transaction_id,
         recall_handle,
         request: crate::metrics::SendRequest {
             topic: &h.topic,
@@ -98,10 +102,13 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
     store_and_reply(b, &cfg, msgs, reply, acks).await
 }
 
-/// Java `Message.isWaitStoreMsgOK`: true unless the `WAIT` property is there and not "true".
-fn wait_store_msg_ok(properties: Option<&str>) -> bool {
-    store::props::property(properties.unwrap_or(""), "WAIT")
-        .map_or(true, |w| w.eq_ignore_ascii_case("true"))
+/// What a send stores, and what its header's properties ask of the reply.
+struct Built {
+    msgs: Vec<NewMessage>,
+    /// Java `Message.isWaitStoreMsgOK`.
+    wait: bool,
+    /// Java answers the sent message's `UNIQ_KEY` (a batch's own, not its items').
+    transaction_id: Option<String>,
 }
 
 /// The message(s) to store: one, or the items of a batch body.
@@ -112,24 +119,42 @@ fn build_messages(
     target: &Target,
     born_host: SocketAddr,
     store_host: SocketAddr,
-) -> Result<Vec<NewMessage>, Reject> {
+) -> Result<Built, Reject> {
     let body = req.body.clone().unwrap_or_default();
+    let client = h.properties.as_deref().unwrap_or("");
     if h.is_batch() {
         if h.topic.starts_with(RETRY_PREFIX) {
             return Err(Reject::illegal(
                 "batch request does not support retry group",
             ));
         }
-        return decode_batch(&body, h, cfg, target, born_host, store_host);
+        let props = stored_properties(client, cfg, false, false);
+        return Ok(Built {
+            msgs: decode_batch(&body, h, &props.text, target, born_host, store_host)?,
+            wait: props.wait,
+            transaction_id: props.uniq_key,
+        });
     }
-    let msg = single(h, cfg, target, body, born_host, store_host);
-    Ok(vec![prepare_or_schedule(msg, cfg)?])
+    let props = stored_properties(client, cfg, target.dlq, true);
+    let msg = single(h, target, body, props.text, born_host, store_host);
+    let msg = if props.special {
+        prepare_or_schedule(msg, cfg)?
+    } else {
+        msg
+    };
+    Ok(Built {
+        msgs: vec![msg],
+        wait: props.wait,
+        // Never absent: the broker makes one for a message without.
+        transaction_id: Some(props.uniq_key.unwrap_or_default()),
+    })
 }
 
 /// What a successful send answers besides the stored offsets.
 struct Stored<'a> {
     queue_id: i32,
     store_host: SocketAddr,
+    transaction_id: Option<String>,
     /// A single timer message's (Java `attachRecallHandle`).
     recall_handle: Option<String>,
     /// The request's topic and properties (for the metrics).
@@ -148,18 +173,10 @@ async fn store_and_reply(
     let Stored {
         queue_id,
         store_host,
+        transaction_id,
         recall_handle,
         request,
     } = reply;
-    // Java answers a single message's UNIQ_KEY as the transaction id ("" when it has none).
-    let transaction_id = match msgs.as_slice() {
-        [m] => Some(
-            store::props::property(&m.properties, UNIQ_KEY)
-                .unwrap_or_default()
-                .to_owned(),
-        ),
-        _ => None,
-    };
     // The stored topic: SCHEDULE_TOPIC_XXXX or the half topic when rewritten, as Java counts.
     let topic = msgs.first().map(|m| m.topic.clone()).unwrap_or_default();
     let put = match b.store.put_batch(msgs) {
@@ -395,12 +412,9 @@ const SPECIAL_KEYS: [&str; 5] = [
 ];
 
 /// A `TRAN_MSG=true` send becomes a half message (unless refused by `rejectTransactionMessage`);
-/// Java skips that for old clients' retries carrying both reconsume times and a delay.
+/// Java skips that for old clients' retries carrying both reconsume times and a delay. Only for
+/// a message with one of [`SPECIAL_KEYS`]: others pass all four checks unchanged.
 fn prepare_or_schedule(msg: NewMessage, cfg: &BrokerConfig) -> Result<NewMessage, Reject> {
-    // Most messages are none of these: one scan answers for the four checks below.
-    if !store::props::has_any(&msg.properties, &SPECIAL_KEYS) {
-        return Ok(msg);
-    }
     let delayed = store::props::property(&msg.properties, "DELAY")
         .and_then(|d| d.parse::<i32>().ok())
         .is_some_and(|d| d > 0);
@@ -422,7 +436,10 @@ fn prepare_or_schedule(msg: NewMessage, cfg: &BrokerConfig) -> Result<NewMessage
 /// a broker-made `UNIQ_KEY` when `add_uniq` and the client set none, and `CLUSTER`, in Java's
 /// `HashMap` order ([`store::props::to_java_string`]). Java re-parses the string between adding
 /// the first two and the rest, which drops pairs with an empty value.
-fn stored_properties(client: &str, cfg: &BrokerConfig, dlq: bool, add_uniq: bool) -> String {
+///
+/// What the send path reads from them comes from the pairs the text is encoded from: each
+/// would otherwise be another scan of the text.
+fn stored_properties(client: &str, cfg: &BrokerConfig, dlq: bool, add_uniq: bool) -> StoredProps {
     let mut pairs = parse_pairs(client);
     put(&mut pairs, MSG_REGION, cfg.region_id.as_str());
     put(
@@ -440,7 +457,28 @@ fn stored_properties(client: &str, cfg: &BrokerConfig, dlq: bool, add_uniq: bool
         put(&mut pairs, UNIQ_KEY, made.as_str());
     }
     put(&mut pairs, CLUSTER, cfg.broker_cluster_name.as_str());
-    to_java_string(&mut pairs)
+    // Every value but CLUSTER's is non-empty here, and no special key or WAIT is CLUSTER: the
+    // answers match `property`/`has_any` on the text, which skip empty values.
+    let wait = get(&pairs, "WAIT").map_or(true, |w| w.eq_ignore_ascii_case("true"));
+    let special = pairs.iter().any(|(k, _)| SPECIAL_KEYS.contains(k));
+    let uniq_key = get(&pairs, UNIQ_KEY).map(str::to_owned);
+    StoredProps {
+        text: to_java_string(&mut pairs),
+        wait,
+        special,
+        uniq_key,
+    }
+}
+
+/// [`stored_properties`]' result.
+struct StoredProps {
+    text: String,
+    /// `WAIT` absent or "true" (Java `Message.isWaitStoreMsgOK`).
+    wait: bool,
+    /// A value under one of [`SPECIAL_KEYS`]: maybe a half, delayed or timer message.
+    special: bool,
+    /// `UNIQ_KEY`, which no later rewrite of the properties changes.
+    uniq_key: Option<String>,
 }
 
 /// A batch item's stored properties (Java `MessageExtEncoder.encode(MessageExtBatch)`): its own
@@ -458,9 +496,9 @@ fn batch_item_properties(item: &str, batch: &str) -> String {
 
 fn single(
     h: &SendMessageRequestHeader,
-    cfg: &BrokerConfig,
     t: &Target,
     body: Bytes,
+    properties: String,
     born_host: SocketAddr,
     store_host: SocketAddr,
 ) -> NewMessage {
@@ -469,7 +507,7 @@ fn single(
         queue_id: t.queue_id,
         flag: h.flag,
         body,
-        properties: stored_properties(h.properties.as_deref().unwrap_or(""), cfg, t.dlq, true),
+        properties,
         sys_flag: t.sys_flag,
         born_timestamp: h.born_timestamp,
         born_host,
@@ -479,17 +517,17 @@ fn single(
     }
 }
 
-/// Splits a batch body into messages; the header's properties apply to every item.
+/// Splits a batch body into messages; `batch_props`, the header's stored properties, apply to
+/// every item.
 fn decode_batch(
     body: &Bytes,
     h: &SendMessageRequestHeader,
-    cfg: &BrokerConfig,
+    batch_props: &str,
     t: &Target,
     born_host: SocketAddr,
     store_host: SocketAddr,
 ) -> Result<Vec<NewMessage>, Reject> {
     let bad = || Reject::illegal("the message is illegal, batch body is malformed");
-    let batch_props = stored_properties(h.properties.as_deref().unwrap_or(""), cfg, false, false);
     let mut out = Vec::new();
     let mut rest = body.clone();
     while rest.has_remaining() {
@@ -516,7 +554,7 @@ fn decode_batch(
             queue_id: t.queue_id,
             flag,
             body: item_body,
-            properties: batch_item_properties(props, &batch_props),
+            properties: batch_item_properties(props, batch_props),
             sys_flag: t.sys_flag,
             born_timestamp: h.born_timestamp,
             born_host,
@@ -621,33 +659,75 @@ mod tests {
             &cfg,
             false,
             true,
-        );
+        )
+        .text;
         assert_eq!(
             p,
             "MSG_REGION\u{1}DefaultRegion\u{2}UNIQ_KEY\u{1}7F\u{2}CLUSTER\u{1}DefaultCluster\u{2}\
              TAGS\u{1}A\u{2}WAIT\u{1}true\u{2}TRACE_ON\u{1}true\u{2}"
         );
         // No client id: the broker makes one (before CLUSTER, in the bucket they share).
-        let made = stored_properties("TAGS\u{1}A\u{2}a\u{1}1\u{2}", &cfg, false, true);
+        let made = stored_properties("TAGS\u{1}A\u{2}a\u{1}1\u{2}", &cfg, false, true).text;
         assert_eq!(
             names(&made),
             ["MSG_REGION", "UNIQ_KEY", "CLUSTER", "TAGS", "a", "TRACE_ON"]
         );
         assert_eq!(get(&parse_pairs(&made), UNIQ_KEY).map(str::len), Some(32));
-        let batch = stored_properties("WAIT\u{1}true\u{2}", &cfg, false, false);
+        let batch = stored_properties("WAIT\u{1}true\u{2}", &cfg, false, false).text;
         assert!(
             !batch.contains(UNIQ_KEY),
             "no id is made for a batch: {batch:?}"
         );
-        let dlq = stored_properties("", &cfg, true, false);
+        let dlq = stored_properties("", &cfg, true, false).text;
         assert_eq!(get(&parse_pairs(&dlq), "DELAY"), Some("-1"));
         // Pairs Java drops on parsing stay dropped; an empty region is dropped on the re-parse.
         let cfg = BrokerConfig {
             region_id: String::new(),
             ..BrokerConfig::default()
         };
-        let odd = stored_properties("E\u{1}\u{2}\u{2}ab\u{2}TAGS\u{1}A", &cfg, false, false);
+        let odd = stored_properties("E\u{1}\u{2}\u{2}ab\u{2}TAGS\u{1}A", &cfg, false, false).text;
         assert_eq!(names(&odd), ["CLUSTER", "TAGS", "TRACE_ON"]);
+    }
+
+    /// What the send path takes from the pairs is what scanning the stored text answers.
+    #[test]
+    fn stored_property_answers_match_the_text() {
+        let cfg = BrokerConfig::default();
+        let clients = [
+            "",
+            "WAIT\u{1}true\u{2}",
+            "WAIT\u{1}false\u{2}",
+            "WAIT\u{1}TRUE",
+            "WAIT\u{1}false\u{2}WAIT\u{1}true\u{2}",
+            "WAIT\u{1}false\u{2}WAIT\u{1}\u{2}",
+            "WAIT\u{2}UNIQ_KEY\u{1}\u{2}",
+            "UNIQ_KEY\u{1}A\u{2}UNIQ_KEY\u{1}B\u{2}TAGS\u{1}t",
+            "DELAY\u{1}3\u{2}",
+            "DELAY\u{1}\u{2}TRAN_MSG\u{1}\u{2}",
+            "TRAN_MSG\u{1}true\u{2}",
+            "TIMER_DELAY_SEC\u{1}5",
+            "TIMER_DELIVER_MS\u{1}1\u{2}TIMER_DELAY_MS\u{1}2",
+            "KEYS\u{1}k1 k2\u{2}\u{1}x\u{2}a\u{1}b\u{1}c",
+        ];
+        for client in clients {
+            for (dlq, add_uniq) in [(false, false), (false, true), (true, false), (true, true)] {
+                let p = stored_properties(client, &cfg, dlq, add_uniq);
+                let text = p.text.as_str();
+                let scanned_wait = store::props::property(client, "WAIT")
+                    .map_or(true, |w| w.eq_ignore_ascii_case("true"));
+                assert_eq!(p.wait, scanned_wait, "{client:?}");
+                assert_eq!(
+                    p.special,
+                    store::props::has_any(text, &SPECIAL_KEYS),
+                    "{client:?} {dlq}"
+                );
+                assert_eq!(
+                    p.uniq_key.as_deref(),
+                    store::props::property(text, UNIQ_KEY),
+                    "{client:?} {add_uniq}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -679,7 +759,6 @@ mod tests {
         let mut body = item.clone();
         body.extend_from_slice(&item);
         let h = SendMessageRequestHeader::default();
-        let cfg = BrokerConfig::default();
         let t = Target {
             topic: "T".into(),
             queue_id: 0,
@@ -687,11 +766,11 @@ mod tests {
             dlq: false,
         };
         let a: SocketAddr = "127.0.0.1:1".parse().unwrap();
-        let msgs = decode_batch(&Bytes::from(body), &h, &cfg, &t, a, a).unwrap();
+        let msgs = decode_batch(&Bytes::from(body), &h, "", &t, a, a).unwrap();
         assert_eq!(msgs.len(), 2);
         assert_eq!(&msgs[1].body[..], b"x");
         assert!(msgs[0].properties.starts_with(props));
-        assert!(decode_batch(&Bytes::from_static(&[0, 0, 0, 9]), &h, &cfg, &t, a, a).is_err());
+        assert!(decode_batch(&Bytes::from_static(&[0, 0, 0, 9]), &h, "", &t, a, a).is_err());
     }
 
     #[test]
