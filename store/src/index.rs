@@ -20,7 +20,7 @@ use crate::error::{Result, StoreError};
 use crate::layout::{
     index_file_name, index_file_size, INDEX_ENTRY_SIZE, INDEX_HEADER_SIZE, INDEX_SLOT_SIZE,
 };
-use crate::message::{java_hash, sysflag};
+use crate::message::{java_hash, java_hash_from, sysflag};
 use crate::mmap::MappedFile;
 use crate::segments::sync_dir;
 
@@ -46,12 +46,17 @@ pub struct IndexHeader {
 
 /// `IndexService.indexKeyHashMethod`.
 pub fn key_hash(key: &str) -> i32 {
-    let h = java_hash(key).wrapping_abs();
-    if h < 0 {
-        0
-    } else {
-        h
-    }
+    positive(java_hash(key))
+}
+
+/// [`key_hash`] of `topic#key`, the form every key is indexed under, without building it.
+fn topic_key_hash(topic: &str, key: &str) -> i32 {
+    positive(java_hash_from(java_hash_from(java_hash(topic), "#"), key))
+}
+
+/// `Math.abs`, with `Integer.MIN_VALUE` (its own absolute value) taken as 0.
+fn positive(h: i32) -> i32 {
+    h.wrapping_abs().max(0)
 }
 
 /// One index file.
@@ -195,14 +200,13 @@ impl IndexFile {
             .map_err(StoreError::io("reserve blocks of", self.file.path()))
     }
 
-    /// `IndexFile.putKey`; false when the file is full.
-    fn put_key(&self, key: &str, phy_offset: i64, store_ts: i64) -> Result<bool> {
+    /// `IndexFile.putKey` of a key whose [`key_hash`] is `hash`; false when the file is full.
+    fn put_key(&self, hash: i32, phy_offset: i64, store_ts: i64) -> Result<bool> {
         let mut h = self.header.lock().unwrap_or_else(|e| e.into_inner());
         if h.index_count as u32 >= self.entries {
             return Ok(false);
         }
         self.reserve_entries(h.index_count + 1)?;
-        let hash = key_hash(key);
         let slot_pos = self.slot_pos(hash);
         let mut prev = rd_i32(self.file.read(slot_pos, 4));
         if prev <= 0 || prev > h.index_count {
@@ -401,15 +405,8 @@ impl IndexService {
         if d.sys_flag & sysflag::TRANSACTION_MASK == sysflag::TRANSACTION_ROLLBACK {
             return Ok(());
         }
-        // Every key is indexed as `topic#key`, built in one buffer.
-        let mut key = String::with_capacity(d.topic.len() + 64);
-        let mut put = |k: &str| {
-            key.clear();
-            key.push_str(d.topic);
-            key.push('#');
-            key.push_str(k);
-            self.put(&key, d)
-        };
+        // Every key is indexed as `topic#key`: only its hash is stored.
+        let put = |k: &str| self.put(topic_key_hash(d.topic, k), d);
         if let Some(u) = d.uniq_key {
             put(u)?;
         }
@@ -421,10 +418,10 @@ impl IndexService {
         Ok(())
     }
 
-    fn put(&self, key: &str, d: &DispatchInfo) -> Result<()> {
+    fn put(&self, hash: i32, d: &DispatchInfo) -> Result<()> {
         loop {
             let f = self.writable_file()?;
-            if f.put_key(key, d.physical_offset, d.store_timestamp)? {
+            if f.put_key(hash, d.physical_offset, d.store_timestamp)? {
                 return Ok(());
             }
         }
@@ -542,6 +539,31 @@ mod tests {
             sys_flag: 0,
             prepared_transaction_offset: 0,
         }
+    }
+
+    /// The hash of `topic#key` taken piece by piece is the hash of the string built.
+    #[test]
+    fn topic_key_hash_is_the_hash_of_the_joined_key() {
+        let topics = ["TopicTest", "", "%RETRY%g", "主题", "t\u{1F600}"];
+        let keys = [
+            "key1",
+            "",
+            "7F0000010C3D18B4AAC2586F0D2A0000",
+            "ключ",
+            "\u{10FFFF}#x",
+        ];
+        for topic in topics {
+            for key in keys {
+                assert_eq!(
+                    topic_key_hash(topic, key),
+                    key_hash(&format!("{topic}#{key}")),
+                    "{topic:?} {key:?}"
+                );
+            }
+        }
+        // Integer.MIN_VALUE's absolute value is itself: Java indexes it as 0 (hash "polygenelubricants").
+        assert_eq!(java_hash("polygenelubricants"), i32::MIN);
+        assert_eq!(key_hash("polygenelubricants"), 0);
     }
 
     /// Appendix C: `TopicTest#key1` → keyHash 1655984460 → slot 984460 at byte 3,937,880; first

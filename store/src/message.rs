@@ -55,12 +55,18 @@ pub fn crc32(data: &[u8]) -> i32 {
 
 /// Java `String.hashCode()` over UTF-16 code units with wrapping i32 arithmetic.
 pub fn java_hash(s: &str) -> i32 {
+    java_hash_from(0, s)
+}
+
+/// [`java_hash`] of a string that starts with one whose hash is `h` and goes on with `s`: the
+/// hash of a concatenation, taken piece by piece without building it.
+pub fn java_hash_from(h: i32, s: &str) -> i32 {
     let step = |h: i32, c: i32| h.wrapping_mul(31).wrapping_add(c);
     if s.is_ascii() {
         // One UTF-16 unit per byte: skip the decoding.
-        return s.bytes().fold(0i32, |h, b| step(h, i32::from(b)));
+        return s.bytes().fold(h, |h, b| step(h, i32::from(b)));
     }
-    s.encode_utf16().fold(0i32, |h, c| step(h, i32::from(c)))
+    s.encode_utf16().fold(h, |h, c| step(h, i32::from(c)))
 }
 
 /// Tags code of a message (`MessageExtBrokerInner.tagsString2tagsCode`): hash of `TAGS`,
