@@ -108,8 +108,10 @@ impl<T: HeaderValue> HeaderValue for Option<T> {
 }
 
 /// Decodes one field: the first present key among `keys` (the wire name, then its aliases).
-/// A field with a default never fails: absent or malformed → the default.
+/// A field with a default never fails: absent or malformed → the default. Inlined into each
+/// header's `from_ext` (a call per field cost as much as its lookup); the failures are not.
 #[doc(hidden)]
+#[inline(always)]
 pub fn field<T: HeaderValue>(
     ext: &ExtFields,
     header: &'static str,
@@ -117,12 +119,27 @@ pub fn field<T: HeaderValue>(
     default: Option<T>,
 ) -> Result<T, HeaderError> {
     let raw = keys.iter().find_map(|k| ext.get(k));
+    match T::from_wire(raw) {
+        Ok(v) => Ok(v),
+        Err(e) => field_failed(header, keys, default, raw, e),
+    }
+}
+
+/// [`field`] when the value is absent or malformed: the default, or the error naming it.
+#[cold]
+#[inline(never)]
+fn field_failed<T>(
+    header: &'static str,
+    keys: &[&'static str],
+    default: Option<T>,
+    raw: Option<&str>,
+    e: ValueError,
+) -> Result<T, HeaderError> {
     let field = keys.first().copied().unwrap_or("");
-    match (T::from_wire(raw), default) {
-        (Ok(v), _) => Ok(v),
-        (Err(_), Some(d)) => Ok(d),
-        (Err(ValueError::Missing), None) => Err(HeaderError::Missing { header, field }),
-        (Err(ValueError::Malformed(expected)), None) => Err(HeaderError::Malformed {
+    match (e, default) {
+        (_, Some(d)) => Ok(d),
+        (ValueError::Missing, None) => Err(HeaderError::Missing { header, field }),
+        (ValueError::Malformed(expected), None) => Err(HeaderError::Malformed {
             header,
             field,
             expected,

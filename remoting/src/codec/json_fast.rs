@@ -194,7 +194,15 @@ impl<'a> Parser<'a> {
         if digits == 0 || digits > 11 || leading_zero || minus_zero || fraction {
             return None;
         }
-        let value: i64 = self.text[start..end].parse().ok()?;
+        // Digits only, at most 11 of them: no overflow in an i64, and no parser's generality.
+        let magnitude = bytes[digits_start..end]
+            .iter()
+            .fold(0i64, |v, &d| v * 10 + i64::from(d - b'0'));
+        let value = if digits_start > start {
+            -magnitude
+        } else {
+            magnitude
+        };
         self.pos = end;
         i32::try_from(value).ok()
     }
@@ -358,6 +366,27 @@ mod tests {
         for header in unusual {
             assert!(read_header(header.as_bytes()).is_none(), "{header}");
         }
+    }
+
+    #[test]
+    fn integers_at_the_edges_of_int() {
+        for (n, fast) in [
+            ("0", true),
+            ("7", true),
+            ("-1", true),
+            ("2147483647", true),
+            ("-2147483648", true),
+            ("2147483648", false),
+            ("-2147483649", false),
+            ("99999999999", false),
+            ("-99999999999", false),
+            ("999999999999", false),
+        ] {
+            let header = format!(r#"{{"code":{n},"opaque":{n}}}"#);
+            assert_eq!(agrees(header.as_bytes()), fast, "{header}");
+        }
+        let cmd = read_header(br#"{"code":-2147483648,"opaque":2147483647}"#).unwrap();
+        assert_eq!((cmd.code, cmd.opaque), (i32::MIN, i32::MAX));
     }
 
     #[test]
