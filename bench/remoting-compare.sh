@@ -31,8 +31,9 @@
 # so that Java's JIT has compiled the request path before anything counts.
 # The broker's peak RSS (VmHWM, which also counts the mapped store pages) and peak RssAnon (the
 # process's own memory) over all of it. The raw bandwidth: `dd bs=1M conv=fdatasync` of DD_MIB
-# MiB in the work directory, once per round. With ROUNDS=n every figure is the median over the
-# rounds, each round with fresh brokers and the order of the two reversed from the previous one.
+# MiB in the work directory, once per round (and once more with oflag=direct, shown beside it).
+# With ROUNDS=n every figure is the median over the rounds, each round with fresh brokers and the
+# order of the two reversed from the previous one.
 # PIN=1 (default) runs the brokers on the last CPU and thrust-bench on the others (bench/lib.sh).
 # BENCH_NO_BUILD=1 skips the cargo build and uses target/release as it is.
 set -euo pipefail
@@ -157,16 +158,21 @@ run_sync() {
     rm -rf "$dir/store"
 }
 
-# raw_disk ROUND: sequential write bandwidth (MiB/s) of the work directory's disk.
+# raw_disk ROUND: sequential write bandwidth (MiB/s) of the work directory's disk, through the
+# page cache as a broker writes (res[raw.ROUND], the batches target's base), and with O_DIRECT
+# (res[direct.ROUND], the device alone): where the first is far below the second, the machine's
+# cost of fresh page-cache memory bounds it, not the disk.
 raw_disk() {
-    local line
-    bench_log "round $1: dd ${dd_mib} MiB, bs=1M conv=fdatasync"
-    line=$(dd if=/dev/zero of="$work/dd.bin" bs=1M count="$dd_mib" conv=fdatasync 2>&1 | tail -n1)
-    rm -f "$work/dd.bin"
-    echo "---- round $1: dd: $line"
-    res[raw.$1]=$(awk -v n="$dd_mib" -v l="$line" 'BEGIN {
-        if (match(l, /copied, [0-9.]+ s/)) { s = substr(l, RSTART + 8, RLENGTH - 10); printf "%.1f\n", n / s }
-        else print "n/a" }')
+    local line flags
+    for flags in conv=fdatasync "oflag=direct conv=fdatasync"; do
+        bench_log "round $1: dd ${dd_mib} MiB, bs=1M $flags"
+        line=$(dd if=/dev/zero of="$work/dd.bin" bs=1M count="$dd_mib" $flags 2>&1 | tail -n1)
+        rm -f "$work/dd.bin"
+        echo "---- round $1: dd $flags: $line"
+        res[$([[ $flags == oflag* ]] && echo direct || echo raw).$1]=$(awk -v n="$dd_mib" -v l="$line" 'BEGIN {
+            if (match(l, /copied, [0-9.]+ s/)) { s = substr(l, RSTART + 8, RLENGTH - 10); printf "%.1f\n", n / s }
+            else print "n/a" }')
+    done
 }
 
 # floor ROUND: what the machine allows without a broker, on the same CPUs and disk: a loopback
@@ -208,6 +214,7 @@ med() {
     for r in $(seq 1 "$rounds"); do echo "${res[$1.$2.$r]:-n/a}"; done | bench_median
 }
 raw=$(for r in $(seq 1 "$rounds"); do echo "${res[raw.$r]:-n/a}"; done | bench_median)
+direct=$(for r in $(seq 1 "$rounds"); do echo "${res[direct.$r]:-n/a}"; done | bench_median)
 # pct MIB: MIB as a percentage of the raw bandwidth.
 pct() { awk -v a="$1" -v b="$raw" 'BEGIN { if (a == "n/a" || b == "n/a" || b + 0 == 0) print "n/a"; else printf "%.0f%%\n", 100 * a / b }'; }
 # verdict EXPR...: "met" when every "value op limit" triple holds, "n/a" when a value is missing.
@@ -225,7 +232,7 @@ echo
 echo "==== Broker under remoting load (thrust-bench): ${size} B messages, ${secs} s per load after ${warm} s warm-up, $rounds round(s)$( ((quick)) && echo ", QUICK")"
 echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); $BENCH_PIN_NOTE"
 echo "java broker: $(java -version 2>&1 | head -n1); -Xms1g -Xmx1g ${BENCH_JVM_OPTS[*]}"
-echo "disk: $(df -h "$work" | awk 'NR == 2 { print $1 }'), raw sequential write ${raw} MiB/s (dd bs=1M conv=fdatasync, ${dd_mib} MiB)"
+echo "disk: $(df -h "$work" | awk 'NR == 2 { print $1 }'), raw sequential write ${raw} MiB/s (dd bs=1M conv=fdatasync, ${dd_mib} MiB); ${direct} MiB/s with oflag=direct"
 echo "drain backlog: $backlog_msgs messages ($(awk -v m="$backlog_msgs" -v z="$size" 'BEGIN { printf "%.2f", m * z / 1024 ^ 3 }') GiB); tail latency at $lat_rate msg/s"
 fmt='%-28s %10s %10s %7s  %-32s %s\n'
 printf "$fmt" load Thrust "Java 5.3.3" ratio "target (Thrust)" "met?"
