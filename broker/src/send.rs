@@ -12,6 +12,7 @@
 //! | total 4 | magic 4 | bodyCRC 4 | flag 4 | bodyLen 4 | body | propsLen 2 | props |
 //! ```
 
+use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
@@ -60,7 +61,7 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
     let cfg = b.config();
     let tc = check_topic(b, &cfg, &h, conn.peer())?;
     let mut target = Target {
-        topic: h.topic.clone(),
+        topic: Cow::Borrowed(&h.topic),
         queue_id: if h.queue_id < 0 {
             random_queue(tc.write_queue_nums)
         } else {
@@ -178,7 +179,12 @@ async fn store_and_reply(
         request,
     } = reply;
     // The stored topic: SCHEDULE_TOPIC_XXXX or the half topic when rewritten, as Java counts.
-    let topic = msgs.first().map(|m| m.topic.clone()).unwrap_or_default();
+    // Kept past the put, which takes the messages; nearly always the request's own.
+    let topic = match msgs.first() {
+        Some(m) if m.topic != request.topic => Cow::Owned(m.topic.clone()),
+        Some(_) => Cow::Borrowed(request.topic),
+        None => Cow::Borrowed(""),
+    };
     let put = match b.store.put_batch(msgs) {
         Ok(p) => p,
         Err(e) => return Err(put_error(&e, b, cfg)),
@@ -248,9 +254,9 @@ fn flush_code(r: store::Result<()>, b: &Broker, cfg: &BrokerConfig) -> Result<i3
     }
 }
 
-/// Where the message goes after retry/DLQ handling.
-struct Target {
-    topic: String,
+/// Where the message goes after retry/DLQ handling: the request's topic unless redirected.
+struct Target<'a> {
+    topic: Cow<'a, str>,
     queue_id: i32,
     sys_flag: i32,
     /// Redirected to the DLQ (Java marks it `DELAY=-1`).
@@ -395,7 +401,7 @@ fn redirect_retry(
         if fresh {
             b.request_register();
         }
-        t.topic = dlq;
+        t.topic = Cow::Owned(dlq);
         t.queue_id = random_queue(DLQ_QUEUES);
         t.dlq = true;
     }
@@ -503,7 +509,7 @@ fn single(
     store_host: SocketAddr,
 ) -> NewMessage {
     NewMessage {
-        topic: t.topic.clone(),
+        topic: t.topic.to_string(),
         queue_id: t.queue_id,
         flag: h.flag,
         body,
@@ -550,7 +556,7 @@ fn decode_batch(
         let props_bytes = rest.split_to(props_len);
         let props = std::str::from_utf8(&props_bytes).map_err(|_| bad())?;
         out.push(NewMessage {
-            topic: t.topic.clone(),
+            topic: t.topic.to_string(),
             queue_id: t.queue_id,
             flag,
             body: item_body,
