@@ -115,7 +115,9 @@ impl ExtFields {
             return;
         }
         let value = start..self.text.len();
-        match self.position(key) {
+        // The tag serves the lookup and, for a new key, its entry.
+        let t = tag(key.as_bytes());
+        match self.position_tagged(key, t) {
             Some(i) => {
                 let old = std::mem::replace(&mut self.entries[i].value, value);
                 self.dead += old.len();
@@ -125,10 +127,11 @@ impl ExtFields {
                 let key_start = self.text.len();
                 self.text.push_str(key);
                 let key = key_start..self.text.len();
-                let tag = tag(self.text[key.clone()].as_bytes());
-                self.seen |= bit(tag);
-                self.entries.push(Entry { tag, key, value });
-                self.index_last();
+                self.seen |= bit(t);
+                self.entries.push(Entry { tag: t, key, value });
+                if self.index.is_some() || self.entries.len() > INDEXED_FROM {
+                    self.index_last();
+                }
             }
         }
     }
@@ -170,11 +173,16 @@ impl ExtFields {
     // Inlined into its callers: a call cost as much as the scan of a dozen one-word tags.
     #[inline(always)]
     fn position(&self, key: &str) -> Option<usize> {
+        self.position_tagged(key, tag(key.as_bytes()))
+    }
+
+    /// [`position`](Self::position) of `key`, whose [`tag`] is `t`.
+    #[inline(always)]
+    fn position_tagged(&self, key: &str, t: u64) -> Option<usize> {
         match &self.index {
             Some(index) => index.get(key).copied(),
             None => {
                 let key = key.as_bytes();
-                let t = tag(key);
                 if self.seen & bit(t) == 0 {
                     return None;
                 }
@@ -188,7 +196,9 @@ impl ExtFields {
         }
     }
 
-    /// Keeps the index in step with a pushed entry, building it when the entries outgrow a scan.
+    /// Keeps the index in step with a pushed entry, building it when the entries outgrow a scan
+    /// (called only then: most commands never have an index).
+    #[cold]
     fn index_last(&mut self) {
         let last = self.entries.len() - 1;
         if let Some(index) = &mut self.index {
