@@ -93,6 +93,7 @@ impl ExtFields {
         }
     }
 
+    #[inline]
     pub fn get(&self, key: &str) -> Option<&str> {
         self.position(key)
             .map(|i| &self.text[self.entries[i].value.clone()])
