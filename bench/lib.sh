@@ -238,8 +238,9 @@ bench_tool() { "${BENCH_LOAD_TASKSET[@]}" "$work/bin/thrust-bench" "$@"; }
 bench_kv() { awk -F= -v k="$2" '$1 == k { v = $2 } END { print (v == "" ? "n/a" : v) }' "$1" 2>/dev/null || echo n/a; }
 
 # bench_start_broker KIND DIR NAME [KEY=VALUE...]: starts one broker of KIND (ours:
-# $work/bin/mqbroker, or $bench_mqbroker when set; callgrind: the same under valgrind's callgrind, not instrumented until
-# `callgrind_control -i on`, its profile dumped to DIR/callgrind.out.N; java: BrokerStartup 5.3.3,
+# $work/bin/mqbroker, or $bench_mqbroker when set; callgrind: the same under valgrind's
+# callgrind, not instrumented until `callgrind_control -i on`, its profile dumped to
+# DIR/callgrind.out.N; java: BrokerStartup 5.3.3,
 # -Xms1g -Xmx1g and BENCH_JVM_OPTS as bin/runbroker.sh) named NAME with a fresh store in DIR, on a
 # free port of 127.0.0.1, pinned like the servers (callgrind: not pinned), added to $pids; waits
 # for its boot line. broker.conf has the keys both brokers
@@ -282,8 +283,8 @@ bench_start_broker() {
             -c "$dir/broker.conf" \
             > "$dir/stdout" 2>&1 &
     else
-        ROCKETMQ_HOME="$dir" HOME="$dir" "${BENCH_SERVER_TASKSET[@]}" "${bench_mqbroker:-$work/bin/mqbroker}" \
-            -c "$dir/broker.conf" > "$dir/stdout" 2>&1 &
+        ROCKETMQ_HOME="$dir" HOME="$dir" "${BENCH_SERVER_TASKSET[@]}" \
+            "${bench_mqbroker:-$work/bin/mqbroker}" -c "$dir/broker.conf" > "$dir/stdout" 2>&1 &
     fi
     broker=$!
     pids+=("$broker")

@@ -348,6 +348,10 @@ fn batch_and_queries(kind: Kind, v: JavaClient) {
         5,
         "{out}"
     );
+    // The transaction id is the batch's own UNIQ_KEY (Java's handlePutMessageResult reads the
+    // batch, not an item): 5.x producers give the batch one, 4.9.8 producers do not.
+    let has_id = r["transactionId"].as_str().is_some_and(|t| !t.is_empty());
+    assert_eq!(has_id, v == JavaClient::V5_3_3, "{out}");
     // Java 5.3.3 producers give the batch its own UNIQ_KEY, which the broker appends to every
     // inner message's properties (Java's MessageExtEncoder does the same), so all five share
     // one msgId and the driver, which counts distinct msgIds, waits for one and lingers.

@@ -208,7 +208,8 @@ public final class BrokerDriver {
         SendResult r = p.send(msgs);
         new Json().put("status", r.getSendStatus().name()).put("msgId", r.getMsgId())
             .put("offsetMsgId", r.getOffsetMsgId()).put("queueId", r.getMessageQueue().getQueueId())
-            .put("queueOffset", r.getQueueOffset()).emit();
+            .put("queueOffset", r.getQueueOffset()).put("transactionId", r.getTransactionId())
+            .emit();
         p.shutdown();
         return 0;
     }
