@@ -30,6 +30,35 @@ pub const SNDBCK_PUT_NUMS: &str = "SNDBCK_PUT_NUMS";
 pub const BROKER_PUT_NUMS: &str = "BROKER_PUT_NUMS";
 pub const BROKER_GET_NUMS: &str = "BROKER_GET_NUMS";
 
+/// The item sets, by position in [`StatsItems`]: a put or a pull finds its three sets without
+/// hashing their names.
+#[derive(Clone, Copy)]
+enum Set {
+    TopicPutNums,
+    TopicPutSize,
+    GroupGetNums,
+    GroupGetSize,
+    SndbckPutNums,
+    BrokerPutNums,
+    BrokerGetNums,
+}
+
+/// The stats names, in [`Set`] order.
+const NAMES: [&str; 7] = [
+    TOPIC_PUT_NUMS,
+    TOPIC_PUT_SIZE,
+    GROUP_GET_NUMS,
+    GROUP_GET_SIZE,
+    SNDBCK_PUT_NUMS,
+    BROKER_PUT_NUMS,
+    BROKER_GET_NUMS,
+];
+
+/// The position of the set named `name`, `None` for a name Java does not keep.
+fn set_of(name: &str) -> Option<usize> {
+    NAMES.iter().position(|n| *n == name)
+}
+
 /// One sampling window: its period and how many snapshots it keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Window {
@@ -137,10 +166,10 @@ fn compute(list: &VecDeque<Snap>) -> WindowStats {
 /// three keys here, and the keys are topics and groups the broker already holds.
 type ItemSet = HashMap<String, Item, FastHash>;
 
-/// All items, by stats name then key.
+/// All items, by stats name ([`Set`]) then key.
 #[derive(Default)]
 pub struct StatsItems {
-    items: Mutex<HashMap<&'static str, ItemSet, FastHash>>,
+    items: Mutex<[ItemSet; NAMES.len()]>,
     /// Java `BROKER_PUT_NUMS_WITHOUT_SYSTEM_TOPIC` / `BROKER_GET_NUMS_WITHOUT_SYSTEM_TOPIC`:
     /// records put to and pulled from topics that are not system topics, since start.
     put_user: AtomicU64,
@@ -160,16 +189,19 @@ pub struct DailyTotals {
 }
 
 impl StatsItems {
-    /// Java `StatsItemSet.addValue`: the item is created on first use.
+    /// Java `StatsItemSet.addValue`: the item is created on first use. A name Java does not keep
+    /// counts nothing.
     pub fn add(&self, name: &'static str, key: &str, value: u64, times: u64) {
-        self.add_all(&[(name, key, value, times)]);
+        if let Some(set) = set_of(name) {
+            self.add_all(&[(set, key, value, times)]);
+        }
     }
 
     /// Several additions under one lock (a put or a pull counts three items).
-    fn add_all(&self, adds: &[(&'static str, &str, u64, u64)]) {
+    fn add_all(&self, adds: &[(usize, &str, u64, u64)]) {
         let mut t = self.items.lock().unwrap_or_else(|e| e.into_inner());
-        for &(name, key, value, times) in adds {
-            let set = t.entry(name).or_default();
+        for &(set, key, value, times) in adds {
+            let set = &mut t[set];
             let item = match set.get_mut(key) {
                 Some(i) => i,
                 None => set.entry(key.to_string()).or_default(),
@@ -183,15 +215,11 @@ impl StatsItems {
     pub fn on_topic_deleted(&self, topic: &str) {
         let prefix = format!("{topic}@");
         let mut t = self.items.lock().unwrap_or_else(|e| e.into_inner());
-        for name in [TOPIC_PUT_NUMS, TOPIC_PUT_SIZE] {
-            if let Some(set) = t.get_mut(name) {
-                set.remove(topic);
-            }
+        for set in [Set::TopicPutNums, Set::TopicPutSize] {
+            t[set as usize].remove(topic);
         }
-        for name in [GROUP_GET_NUMS, GROUP_GET_SIZE, SNDBCK_PUT_NUMS] {
-            if let Some(set) = t.get_mut(name) {
-                set.retain(|k, _| !k.starts_with(&prefix));
-            }
+        for set in [Set::GroupGetNums, Set::GroupGetSize, Set::SndbckPutNums] {
+            t[set as usize].retain(|k, _| !k.starts_with(&prefix));
         }
     }
 
@@ -199,10 +227,8 @@ impl StatsItems {
     pub fn on_group_deleted(&self, group: &str) {
         let suffix = format!("@{group}");
         let mut t = self.items.lock().unwrap_or_else(|e| e.into_inner());
-        for name in [GROUP_GET_NUMS, GROUP_GET_SIZE, SNDBCK_PUT_NUMS] {
-            if let Some(set) = t.get_mut(name) {
-                set.retain(|k, _| !k.ends_with(&suffix));
-            }
+        for set in [Set::GroupGetNums, Set::GroupGetSize, Set::SndbckPutNums] {
+            t[set as usize].retain(|k, _| !k.ends_with(&suffix));
         }
     }
 
@@ -210,7 +236,7 @@ impl StatsItems {
     pub fn sample(&self, w: Window) {
         let now = now_millis();
         let mut t = self.items.lock().unwrap_or_else(|e| e.into_inner());
-        for item in t.values_mut().flat_map(|s| s.values_mut()) {
+        for item in t.iter_mut().flat_map(|s| s.values_mut()) {
             item.sample(w, now);
         }
     }
@@ -218,7 +244,7 @@ impl StatsItems {
     /// Minute, hour and day statistics of an item; `None` if nothing was ever counted for it.
     pub fn get(&self, name: &str, key: &str) -> Option<[WindowStats; 3]> {
         let t = self.items.lock().unwrap_or_else(|e| e.into_inner());
-        let item = t.get(name)?.get(key)?;
+        let item = t[set_of(name)?].get(key)?;
         Some([
             compute(&item.minute),
             compute(&item.hour),
@@ -260,9 +286,9 @@ impl StatsItems {
         }
         // Java adds to the value only for the broker-wide item: it counts no times.
         self.add_all(&[
-            (TOPIC_PUT_NUMS, topic, msgs, 1),
-            (TOPIC_PUT_SIZE, topic, bytes, 1),
-            (BROKER_PUT_NUMS, cluster, msgs, 0),
+            (Set::TopicPutNums as usize, topic, msgs, 1),
+            (Set::TopicPutSize as usize, topic, bytes, 1),
+            (Set::BrokerPutNums as usize, cluster, msgs, 0),
         ]);
     }
 
@@ -281,9 +307,9 @@ impl StatsItems {
         }
         let key = format!("{topic}@{group}");
         self.add_all(&[
-            (GROUP_GET_NUMS, &key, msgs, 1),
-            (GROUP_GET_SIZE, &key, bytes, 1),
-            (BROKER_GET_NUMS, cluster, msgs, 0),
+            (Set::GroupGetNums as usize, &key, msgs, 1),
+            (Set::GroupGetSize as usize, &key, bytes, 1),
+            (Set::BrokerGetNums as usize, cluster, msgs, 0),
         ]);
     }
 
@@ -303,7 +329,8 @@ impl StatsItems {
 
     /// A message sent back for retry or to the DLQ (Java `incSendBackNums`).
     pub fn send_back(&self, group: &str, origin_topic: &str) {
-        self.add(SNDBCK_PUT_NUMS, &format!("{origin_topic}@{group}"), 1, 1);
+        let key = format!("{origin_topic}@{group}");
+        self.add_all(&[(Set::SndbckPutNums as usize, &key, 1, 1)]);
     }
 }
 
@@ -359,6 +386,8 @@ mod tests {
         s.put("C", "T", false, 3, 300);
         assert!(s.get(TOPIC_PUT_NUMS, "T").is_some());
         assert!(s.get(TOPIC_PUT_NUMS, "U").is_none());
+        assert!(s.get("NO_SUCH_STATS", "T").is_none());
+        s.add("NO_SUCH_STATS", "T", 1, 1);
         assert!(s.get("NO_SUCH_STATS", "T").is_none());
     }
 
