@@ -28,8 +28,10 @@ const COMPACT_FROM: usize = 4096;
 pub struct ExtFields {
     text: String,
     entries: Vec<Entry>,
-    /// Key → position in `entries`, once there are more than [`INDEXED_FROM`] of them.
-    index: Option<HashMap<Box<str>, usize>>,
+    /// Key → position in `entries`, once there are more than [`INDEXED_FROM`] of them. Boxed:
+    /// a command moves by value through every layer of its handling, and few ever have one.
+    #[allow(clippy::box_collection)]
+    index: Option<Box<HashMap<Box<str>, usize>>>,
     /// Bytes of `text` no entry refers to any more.
     dead: usize,
     /// One bit ([`bit`]) per key ever inserted, never cleared: a key whose bit is unset is
@@ -211,7 +213,7 @@ impl ExtFields {
                 .enumerate()
                 .map(|(i, e)| (self.text[e.key.clone()].into(), i))
                 .collect();
-            self.index = Some(index);
+            self.index = Some(Box::new(index));
         }
     }
 
