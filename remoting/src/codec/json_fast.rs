@@ -178,35 +178,38 @@ impl<'a> Parser<'a> {
         self.string().map(Some)
     }
 
-    /// An integer literal in `int` range: `-?(0|[1-9][0-9]*)`, not `-0`.
+    /// An integer literal in `int` range: `-?(0|[1-9][0-9]*)`, not `-0`. Digits are folded as
+    /// they are found, in one pass; more than 11 of them is out of range whatever they are, so
+    /// the fold cannot overflow an i64.
     fn int(&mut self) -> Option<i32> {
         self.skip_ws();
         let bytes = self.text.as_bytes();
         let start = self.pos;
-        let digits_start = start + usize::from(bytes.get(start) == Some(&b'-'));
-        let digits = bytes[digits_start..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count();
-        let end = digits_start + digits;
+        let negative = bytes.get(start) == Some(&b'-');
+        let digits_start = start + usize::from(negative);
+        let mut end = digits_start;
+        let mut magnitude = 0i64;
+        while let Some(&b) = bytes.get(end) {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            if end - digits_start == 11 {
+                return None;
+            }
+            magnitude = magnitude * 10 + i64::from(d);
+            end += 1;
+        }
+        let digits = end - digits_start;
         let leading_zero = digits > 1 && bytes[digits_start] == b'0';
-        let minus_zero = digits_start > start && digits == 1 && bytes[digits_start] == b'0';
+        let minus_zero = negative && digits == 1 && bytes[digits_start] == b'0';
         // A fraction or exponent follows: not an integer literal.
         let fraction = matches!(bytes.get(end), Some(b'.' | b'e' | b'E'));
-        if digits == 0 || digits > 11 || leading_zero || minus_zero || fraction {
+        if digits == 0 || leading_zero || minus_zero || fraction {
             return None;
         }
-        // Digits only, at most 11 of them: no overflow in an i64, and no parser's generality.
-        let magnitude = bytes[digits_start..end]
-            .iter()
-            .fold(0i64, |v, &d| v * 10 + i64::from(d - b'0'));
-        let value = if digits_start > start {
-            -magnitude
-        } else {
-            magnitude
-        };
         self.pos = end;
-        i32::try_from(value).ok()
+        i32::try_from(if negative { -magnitude } else { magnitude }).ok()
     }
 
     /// The value of a key the header does not use: a plain string, an integer or a literal.
