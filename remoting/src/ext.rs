@@ -167,6 +167,12 @@ impl ExtFields {
         self.entries.is_empty()
     }
 
+    /// Every key and value, side by side in no particular order, and the bytes of any replaced
+    /// since: a check that holds for all of it holds for each.
+    pub(crate) fn all_text(&self) -> &str {
+        &self.text
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.entries
             .iter()

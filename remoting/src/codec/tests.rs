@@ -94,6 +94,33 @@ fn json_ext_values_escaped_like_fastjson() {
 }
 
 #[test]
+fn json_ext_fields_escaped_when_any_other_field_needs_it() {
+    // Escaping is decided once for all fields' text; each field still comes out as fastjson
+    // writes it, and a replaced value that needed escapes leaves none behind.
+    let mut cmd = Command::request(310);
+    cmd.ext_fields.insert("a", "plain");
+    cmd.ext_fields.insert("b", "q\"uote");
+    cmd.ext_fields.insert("c", "x\u{1}y");
+    let text = |cmd: &Command| {
+        let mut out = BytesMut::new();
+        encode(cmd, &mut out);
+        String::from_utf8(out[8..].to_vec()).unwrap()
+    };
+    let mixed = text(&cmd);
+    assert!(
+        mixed.contains(r#""extFields":{"a":"plain","b":"q\"uote","c":"x\u0001y"}"#),
+        "{mixed}"
+    );
+    cmd.ext_fields.insert("b", "now plain");
+    cmd.ext_fields.insert("c", "too");
+    let replaced = text(&cmd);
+    assert!(
+        replaced.contains(r#""extFields":{"a":"plain","b":"now plain","c":"too"}"#),
+        "{replaced}"
+    );
+}
+
+#[test]
 fn java_send_v2_header_decodes() {
     let header = r#"{"code":310,"extFields":{"a":"PG","b":"TopicTest","c":"TBW102","d":"4","e":"1","f":"0","g":"1700000000000","h":"0","i":"TAGS\u0001TagA\u0002UNIQ_KEY\u00017F00000100002A9F0000000000000001\u0002WAIT\u0001true","j":"0","k":"false","m":"false","n":"broker-a"},"flag":0,"language":"JAVA","opaque":42,"serializeTypeCurrentRPC":"JSON","version":409}"#;
     let mut frame = (header.len() as u32).to_be_bytes().to_vec();
