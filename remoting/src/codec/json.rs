@@ -61,7 +61,8 @@ pub fn write_header(cmd: &Command, out: &mut BytesMut) {
     put_int(&mut h, i64::from(cmd.flag));
     if let Some(name) = cmd.language.name() {
         h.extend_from_slice(b",\"language\":");
-        put_str(&mut h, name);
+        // Java's enum names: upper-case ASCII letters and `_`.
+        put_plain(&mut h, name);
     }
     h.extend_from_slice(b",\"opaque\":");
     put_int(&mut h, i64::from(cmd.opaque));
