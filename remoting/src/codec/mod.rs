@@ -96,7 +96,11 @@ impl Decoder for RemotingCodec {
         let length = i32::from_be_bytes([src[0], src[1], src[2], src[3]]);
         let length = check_length(length)?;
         if src.len() < 4 + length {
-            src.reserve(4 + length - src.len());
+            // Room for the rest of this frame and a few more of its size (up to READ_AHEAD):
+            // reserving only the rest, every frame larger than the spare room would straddle the
+            // end of its buffer and be copied into a new one.
+            let ahead = (3 * (4 + length)).min(READ_AHEAD);
+            src.reserve(4 + length - src.len() + ahead);
             return Ok(None);
         }
         src.advance(4);
@@ -104,6 +108,9 @@ impl Decoder for RemotingCodec {
         decode_frame(frame).map(Some)
     }
 }
+
+/// Bytes a partial frame reserves beyond its own end, for the frames that follow it.
+const READ_AHEAD: usize = 64 * 1024;
 
 /// Netty rejects negative lengths and frames over the cap; a frame shorter than the
 /// header-length word cannot be a command.
