@@ -20,7 +20,10 @@ use bytes::{Buf, Bytes};
 use remoting::code::{request as rq, response as rc};
 use remoting::headers::{SendMessageRequestHeader, SendMessageResponseHeader};
 use remoting::{Command, Connection};
-use store::props::{get, parse_pairs, put, to_java_string, PROPERTY_SEPARATOR};
+use store::props::{
+    get, parse_pairs, property_spans, put, to_java_string_spans, DispatchSpans, DISPATCH_KEYS,
+    PROPERTY_SEPARATOR,
+};
 use store::{NewMessage, StoreError};
 
 use crate::broker::Broker;
@@ -79,6 +82,7 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
     let store_host = store_host(&cfg);
     let Built {
         msgs,
+        spans,
         wait,
         transaction_id,
     } = build_messages(&req, &h, &cfg, &target, conn.peer(), store_host)?;
@@ -100,16 +104,35 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
             properties: h.properties.as_deref(),
         },
     };
-    store_and_reply(b, &cfg, msgs, reply, acks).await
+    store_and_reply(b, &cfg, (msgs, spans.as_slice()), reply, acks).await
 }
 
 /// What a send stores, and what its header's properties ask of the reply.
 struct Built {
     msgs: Vec<NewMessage>,
+    /// Where each message's dispatch properties are, when known without a scan.
+    spans: Spans,
     /// Java `Message.isWaitStoreMsgOK`.
     wait: bool,
     /// Java answers the sent message's `UNIQ_KEY` (a batch's own, not its items').
     transaction_id: Option<String>,
+}
+
+/// [`Built::spans`]: a single message's, or each batch item's (no allocation for one).
+enum Spans {
+    Unknown,
+    One(DispatchSpans),
+    Each(Vec<DispatchSpans>),
+}
+
+impl Spans {
+    fn as_slice(&self) -> Option<&[DispatchSpans]> {
+        match self {
+            Spans::Unknown => None,
+            Spans::One(one) => Some(std::slice::from_ref(one)),
+            Spans::Each(each) => Some(each),
+        }
+    }
 }
 
 /// The message(s) to store: one, or the items of a batch body.
@@ -130,21 +153,25 @@ fn build_messages(
             ));
         }
         let props = stored_properties(client, cfg, false, false);
+        let (msgs, spans) = decode_batch(&body, h, &props.text, target, born_host, store_host)?;
         return Ok(Built {
-            msgs: decode_batch(&body, h, &props.text, target, born_host, store_host)?,
+            msgs,
+            spans: Spans::Each(spans),
             wait: props.wait,
             transaction_id: props.uniq_key,
         });
     }
     let props = stored_properties(client, cfg, target.dlq, true);
     let msg = single(h, target, body, props.text, born_host, store_host);
-    let msg = if props.special {
-        prepare_or_schedule(msg, cfg)?
+    // A half, delayed or timer message's properties are rewritten: the spans no longer hold.
+    let (msg, spans) = if props.special {
+        (prepare_or_schedule(msg, cfg)?, Spans::Unknown)
     } else {
-        msg
+        (msg, props.spans.map_or(Spans::Unknown, Spans::One))
     };
     Ok(Built {
         msgs: vec![msg],
+        spans,
         wait: props.wait,
         // Never absent: the broker makes one for a message without.
         transaction_id: Some(props.uniq_key.unwrap_or_default()),
@@ -167,7 +194,7 @@ struct Stored<'a> {
 async fn store_and_reply(
     b: &Broker,
     cfg: &BrokerConfig,
-    msgs: Vec<NewMessage>,
+    (msgs, spans): (Vec<NewMessage>, Option<&[DispatchSpans]>),
     reply: Stored<'_>,
     acks: Option<crate::ha::Acks>,
 ) -> Reply {
@@ -185,7 +212,7 @@ async fn store_and_reply(
         Some(_) => Cow::Borrowed(request.topic),
         None => Cow::Borrowed(""),
     };
-    let put = match b.store.put_batch(msgs) {
+    let put = match b.store.put_batch_spanned(msgs, spans) {
         Ok(p) => p,
         Err(e) => return Err(put_error(&e, b, cfg)),
     };
@@ -468,8 +495,15 @@ fn stored_properties(client: &str, cfg: &BrokerConfig, dlq: bool, add_uniq: bool
     let wait = get(&pairs, "WAIT").map_or(true, |w| w.eq_ignore_ascii_case("true"));
     let special = pairs.iter().any(|(k, _)| SPECIAL_KEYS.contains(k));
     let uniq_key = get(&pairs, UNIQ_KEY).map(str::to_owned);
+    let (text, spans) = to_java_string_spans(&mut pairs, DISPATCH_KEYS);
+    // The client's pairs come from a parse, so they hold no separator that would make a scan of
+    // the text see other pairs; the configured values are the broker's own to check.
+    let exact = ![&cfg.region_id, &cfg.broker_cluster_name]
+        .iter()
+        .any(|v| v.bytes().any(|b| b == 1 || b == 2));
     StoredProps {
-        text: to_java_string(&mut pairs),
+        text,
+        spans: exact.then_some(spans),
         wait,
         special,
         uniq_key,
@@ -479,6 +513,8 @@ fn stored_properties(client: &str, cfg: &BrokerConfig, dlq: bool, add_uniq: bool
 /// [`stored_properties`]' result.
 struct StoredProps {
     text: String,
+    /// Where the store's dispatch finds its properties in `text`.
+    spans: Option<DispatchSpans>,
     /// `WAIT` absent or "true" (Java `Message.isWaitStoreMsgOK`).
     wait: bool,
     /// A value under one of [`SPECIAL_KEYS`]: maybe a half, delayed or timer message.
@@ -489,15 +525,27 @@ struct StoredProps {
 
 /// A batch item's stored properties (Java `MessageExtEncoder.encode(MessageExtBatch)`): its own
 /// bytes as sent, a separator if they lack a final one, then the batch's properties, so a name
-/// set on both appears twice (a reader keeps the later value).
-fn batch_item_properties(item: &str, batch: &str) -> String {
+/// set on both appears twice (a reader keeps the later value). Also where the dispatch
+/// properties are, from those of the batch's (`batch_spans`) and a scan of the item's own.
+fn batch_item_properties(
+    item: &str,
+    batch: &str,
+    batch_spans: &DispatchSpans,
+) -> (String, DispatchSpans) {
     let mut s = String::with_capacity(item.len() + 1 + batch.len());
     s.push_str(item);
     if !item.is_empty() && !batch.is_empty() && !item.ends_with(PROPERTY_SEPARATOR) {
         s.push(PROPERTY_SEPARATOR);
     }
+    let shift = s.len();
     s.push_str(batch);
-    s
+    let mut spans = property_spans(item, DISPATCH_KEYS);
+    for (span, in_batch) in spans.iter_mut().zip(batch_spans) {
+        if let Some(r) = in_batch {
+            *span = Some(r.start + shift..r.end + shift);
+        }
+    }
+    (s, spans)
 }
 
 fn single(
@@ -532,9 +580,11 @@ fn decode_batch(
     t: &Target,
     born_host: SocketAddr,
     store_host: SocketAddr,
-) -> Result<Vec<NewMessage>, Reject> {
+) -> Result<(Vec<NewMessage>, Vec<DispatchSpans>), Reject> {
     let bad = || Reject::illegal("the message is illegal, batch body is malformed");
+    let batch_spans = property_spans(batch_props, DISPATCH_KEYS);
     let mut out = Vec::new();
+    let mut spans = Vec::new();
     let mut rest = body.clone();
     while rest.has_remaining() {
         if rest.remaining() < 20 {
@@ -555,12 +605,14 @@ fn decode_batch(
         }
         let props_bytes = rest.split_to(props_len);
         let props = std::str::from_utf8(&props_bytes).map_err(|_| bad())?;
+        let (properties, at) = batch_item_properties(props, batch_props, &batch_spans);
+        spans.push(at);
         out.push(NewMessage {
             topic: t.topic.to_string(),
             queue_id: t.queue_id,
             flag,
             body: item_body,
-            properties: batch_item_properties(props, batch_props),
+            properties,
             sys_flag: t.sys_flag,
             born_timestamp: h.born_timestamp,
             born_host,
@@ -572,7 +624,7 @@ fn decode_batch(
     if out.is_empty() {
         return Err(bad());
     }
-    Ok(out)
+    Ok((out, spans))
 }
 
 /// Java `handlePutMessageResult` codes and remarks for a put that failed.
@@ -732,6 +784,45 @@ mod tests {
                     store::props::property(text, UNIQ_KEY),
                     "{client:?} {add_uniq}"
                 );
+                assert_eq!(
+                    p.spans,
+                    Some(property_spans(text, DISPATCH_KEYS)),
+                    "{client:?} {dlq} {add_uniq}"
+                );
+            }
+        }
+        // A configured value holding a separator would make a scan see other pairs than were
+        // written: no spans are claimed then.
+        let odd = BrokerConfig {
+            region_id: "r\u{2}KEYS\u{1}k".into(),
+            ..Default::default()
+        };
+        let p = stored_properties("TAGS\u{1}t", &odd, false, true);
+        assert_eq!(p.spans, None);
+        assert_eq!(store::props::property(&p.text, "KEYS"), Some("k"));
+    }
+
+    /// A batch item's spans, made from the batch's and a scan of its own part, are those a scan
+    /// of its whole property string finds.
+    #[test]
+    fn batch_item_spans_match_a_scan() {
+        let parts = [
+            "",
+            "KEYS\u{1}k1 k2",
+            "KEYS\u{1}k\u{2}",
+            "TAGS\u{1}a\u{2}TAGS\u{1}\u{2}UNIQ_KEY\u{1}7F",
+            "DELAY\u{1}2\u{2}KEYS\u{1}\u{2}x\u{1}y\u{1}z",
+            "\u{2}\u{1}v\u{2}KEYS",
+        ];
+        for item in parts {
+            for batch in parts {
+                let batch_spans = property_spans(batch, DISPATCH_KEYS);
+                let (text, spans) = batch_item_properties(item, batch, &batch_spans);
+                assert_eq!(
+                    spans,
+                    property_spans(&text, DISPATCH_KEYS),
+                    "{item:?} + {batch:?}"
+                );
             }
         }
     }
@@ -739,6 +830,8 @@ mod tests {
     #[test]
     fn batch_items_keep_their_bytes() {
         let batch = "WAIT\u{1}true\u{2}CLUSTER\u{1}c\u{2}";
+        let batch_item_properties =
+            |item, batch| super::batch_item_properties(item, batch, &Default::default()).0;
         assert_eq!(
             batch_item_properties("KEYS\u{1}k\u{2}WAIT\u{1}true\u{2}", batch),
             "KEYS\u{1}k\u{2}WAIT\u{1}true\u{2}WAIT\u{1}true\u{2}CLUSTER\u{1}c\u{2}"
@@ -772,7 +865,8 @@ mod tests {
             dlq: false,
         };
         let a: SocketAddr = "127.0.0.1:1".parse().unwrap();
-        let msgs = decode_batch(&Bytes::from(body), &h, "", &t, a, a).unwrap();
+        let (msgs, spans) = decode_batch(&Bytes::from(body), &h, "", &t, a, a).unwrap();
+        assert_eq!(spans.len(), 2);
         assert_eq!(msgs.len(), 2);
         assert_eq!(&msgs[1].body[..], b"x");
         assert!(msgs[0].properties.starts_with(props));

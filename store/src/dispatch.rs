@@ -10,7 +10,7 @@ use crate::decode::{scheduled_delivery, DispatchInfo};
 use crate::error::Result;
 use crate::layout::round_cq_file_size;
 use crate::message::{sysflag, NewMessage};
-use crate::props::{self, keys};
+use crate::props::{self, DispatchSpans};
 use crate::store::{Inner, Placed};
 
 /// Look up a queue, creating its (file-less) entry if new, like Java's `findConsumeQueue`.
@@ -43,7 +43,7 @@ pub(crate) fn queue_or_create(
 /// A record's `KEYS`, `UNIQ_KEY`, `TAGS` and `DELAY` properties, read in one pass before the
 /// append lock is taken: the first two size the index entries [`prepare`] makes room for, then
 /// all go into its [`DispatchInfo`].
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(crate) struct DispatchProps<'a> {
     keys: Option<&'a str>,
     uniq_key: Option<&'a str>,
@@ -55,16 +55,28 @@ pub(crate) struct DispatchProps<'a> {
 
 impl<'a> DispatchProps<'a> {
     pub fn of(m: &'a NewMessage) -> DispatchProps<'a> {
-        let [keys, uniq_key, tags, delay] = props::properties(
-            &m.properties,
-            [keys::KEYS, keys::UNIQ_KEY, keys::TAGS, keys::DELAY],
-        );
+        let [keys, uniq_key, tags, delay] = props::properties(&m.properties, props::DISPATCH_KEYS);
         DispatchProps {
             keys,
             uniq_key,
             tags_code: crate::message::tags_code(tags),
             delay,
         }
+    }
+
+    /// [`of`](Self::of), from where its caller says the values are.
+    pub fn at(m: &'a NewMessage, spans: &DispatchSpans) -> DispatchProps<'a> {
+        let [keys, uniq_key, tags, delay] = spans
+            .clone()
+            .map(|span| span.and_then(|r| m.properties.get(r)));
+        let found = DispatchProps {
+            keys,
+            uniq_key,
+            tags_code: crate::message::tags_code(tags),
+            delay,
+        };
+        debug_assert_eq!(found, Self::of(m), "spans {spans:?} of {:?}", m.properties);
+        found
     }
 
     /// How many index entries the dispatch of `m` adds (see `IndexService::build`).

@@ -7,6 +7,8 @@
 //! insertion order. [`java_map_order`] reproduces it; a list kept in insertion order and sorted
 //! by it before encoding yields Java's bytes.
 
+use std::ops::Range;
+
 /// `NAME_VALUE_SEPARATOR`.
 pub const NAME_VALUE_SEPARATOR: char = '\u{1}';
 /// `PROPERTY_SEPARATOR`.
@@ -19,6 +21,14 @@ pub mod keys {
     pub const UNIQ_KEY: &str = "UNIQ_KEY";
     pub const DELAY: &str = "DELAY";
 }
+
+/// The properties a record's dispatch reads, in the order of [`DispatchSpans`].
+pub const DISPATCH_KEYS: [&str; 4] = [keys::KEYS, keys::UNIQ_KEY, keys::TAGS, keys::DELAY];
+
+/// Where the values of [`DISPATCH_KEYS`] are in a property string ([`property_spans`]): a caller
+/// that built the string knows, and spares the store a scan of it
+/// ([`Store::put_batch_spanned`](crate::Store::put_batch_spanned)).
+pub type DispatchSpans = [Option<Range<usize>>; 4];
 
 /// `new HashMap<>(128)` of `MessageDecoder.string2messageProperties`: the map behind every
 /// property string the broker builds from a parsed one.
@@ -107,6 +117,31 @@ pub fn to_java_string<K: AsRef<str>, V: AsRef<str>>(pairs: &mut [(K, V)]) -> Str
     properties_to_string(pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
 }
 
+/// [`to_java_string`], with where each of `names`' values went (as [`property_spans`] of the
+/// string would find them, provided no name holds a separator and no value a
+/// [`PROPERTY_SEPARATOR`], as in pairs from [`parse_pairs`]).
+pub fn to_java_string_spans<K: AsRef<str>, V: AsRef<str>, const N: usize>(
+    pairs: &mut [(K, V)],
+    names: [&str; N],
+) -> (String, [Option<Range<usize>>; N]) {
+    let s = to_java_string(pairs);
+    // Each value's place follows from the lengths of the pairs before it.
+    let mut found = [const { None }; N];
+    let mut at = 0;
+    for (n, v) in pairs.iter() {
+        let (n, v) = (n.as_ref(), v.as_ref());
+        let start = at + n.len() + 1;
+        at = start + v.len() + 1;
+        if v.is_empty() {
+            continue;
+        }
+        if let Some(i) = names.iter().position(|name| same_name(n, name)) {
+            found[i] = Some(start..start + v.len());
+        }
+    }
+    (s, found)
+}
+
 /// A stored property string as Java writes it again after decoding the record
 /// (`messageProperties2String(string2messageProperties(s))`).
 pub fn reencode(s: &str) -> String {
@@ -144,10 +179,16 @@ pub fn property<'a>(s: &'a str, name: &str) -> Option<&'a str> {
 
 /// [`property`] of each of `names`, in one pass.
 pub fn properties<'a, const N: usize>(s: &'a str, names: [&str; N]) -> [Option<&'a str>; N] {
-    let mut found = [None; N];
+    property_spans(s, names).map(|span| span.and_then(|r| s.get(r)))
+}
+
+/// Where each of [`properties`]' values is in `s`.
+pub fn property_spans<const N: usize>(s: &str, names: [&str; N]) -> [Option<Range<usize>>; N] {
+    let mut found = [const { None }; N];
     for (n, v) in raw_pairs(s).filter(|(_, v)| !v.is_empty()) {
         if let Some(i) = names.iter().position(|name| same_name(n, name)) {
-            found[i] = Some(v);
+            let start = v.as_ptr() as usize - s.as_ptr() as usize;
+            found[i] = Some(start..start + v.len());
         }
     }
     found
@@ -415,6 +456,23 @@ mod tests {
         );
         for name in ["KEYS", "UNIQ_KEY", "TAGS", "X"] {
             assert_eq!(properties(s, [name])[0], property(s, name));
+        }
+    }
+
+    #[test]
+    fn written_spans_are_where_a_scan_finds_the_values() {
+        for s in [
+            "",
+            "KEYS\u{1}a\u{2}UNIQ_KEY\u{1}\u{2}KEYS\u{1}b\u{2}TAGS\u{1}t",
+            "DELAY\u{1}3\u{2}x\u{1}y\u{1}z\u{2}\u{1}v\u{2}TAGS\u{1}é\u{2}UNIQ_KEY\u{1}7F",
+            "CLUSTER\u{1}\u{2}KEYS\u{1}k1 k2",
+        ] {
+            let mut pairs = parse_pairs(s);
+            pairs.push(("CLUSTER", ""));
+            let (text, spans) = to_java_string_spans(&mut pairs, DISPATCH_KEYS);
+            assert_eq!(spans, property_spans(&text, DISPATCH_KEYS), "{s:?}");
+            let values = spans.map(|r| r.map(|r| &text[r]));
+            assert_eq!(values, properties(&text, DISPATCH_KEYS), "{s:?}");
         }
     }
 

@@ -29,6 +29,7 @@ use crate::flush::{Durability, FlushState};
 use crate::index::IndexService;
 use crate::layout::{now_ms, StorePaths};
 use crate::message::{crc32, encode, record_len, sysflag, NewMessage, Placement};
+use crate::props::DispatchSpans;
 use crate::segments::{DirSync, SegmentQueue};
 
 /// Refuse store flavours this crate cannot take over (storage spec §1.4, §10.1): their data
@@ -362,8 +363,18 @@ impl Store {
     /// Store messages for one topic/queue as one contiguous block with consecutive queue offsets
     /// (SEND_BATCH_MESSAGE). An empty batch is refused.
     pub fn put_batch(&self, msgs: Vec<NewMessage>) -> Result<PutResult> {
+        self.put_batch_spanned(msgs, None)
+    }
+
+    /// [`put_batch`](Self::put_batch) of messages whose dispatch properties are at `spans` of
+    /// their property strings, one per message (see [`DispatchSpans`]).
+    pub fn put_batch_spanned(
+        &self,
+        msgs: Vec<NewMessage>,
+        spans: Option<&[DispatchSpans]>,
+    ) -> Result<PutResult> {
         let started = now_ms();
-        let result = self.put_batch_inner(msgs);
+        let result = self.put_batch_inner(msgs, spans);
         let elapsed = now_ms() - started;
         match &result {
             Ok(put) => {
@@ -380,7 +391,11 @@ impl Store {
         result
     }
 
-    fn put_batch_inner(&self, msgs: Vec<NewMessage>) -> Result<PutResult> {
+    fn put_batch_inner(
+        &self,
+        msgs: Vec<NewMessage>,
+        spans: Option<&[DispatchSpans]>,
+    ) -> Result<PutResult> {
         let inner = &self.inner;
         if inner.replica.load(Ordering::Acquire) {
             return Err(StoreError::Replica);
@@ -403,7 +418,14 @@ impl Store {
         }
         let crcs: Vec<i32> = msgs.iter().map(|m| crc32(&m.body)).collect();
         let total: usize = lens.iter().map(|l| l.0).sum();
-        let props: Vec<DispatchProps> = msgs.iter().map(DispatchProps::of).collect();
+        let props: Vec<DispatchProps> = match spans {
+            Some(spans) if spans.len() == msgs.len() => msgs
+                .iter()
+                .zip(spans)
+                .map(|(m, s)| DispatchProps::at(m, s))
+                .collect(),
+            _ => msgs.iter().map(DispatchProps::of).collect(),
+        };
         let index_keys: usize = match inner.index {
             Some(_) => msgs.iter().zip(&props).map(|(m, k)| k.count(m)).sum(),
             None => 0,
