@@ -250,19 +250,30 @@ pub fn upper_hex(raw: &[u8]) -> String {
     s
 }
 
-/// Upper-case hex of `raw` appended to `out`, 32 bytes of it at a time.
+/// Upper-case hex of `raw` appended to `out`, 32 bytes of it at a time, each byte's two digits
+/// from one table entry.
 fn push_upper_hex(out: &mut String, raw: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
     out.reserve(raw.len() * 2);
     for part in raw.chunks(32) {
         let mut hex = [0u8; 64];
-        for (pair, b) in hex.chunks_exact_mut(2).zip(part) {
-            pair[0] = DIGITS[usize::from(b >> 4)];
-            pair[1] = DIGITS[usize::from(b & 0xF)];
+        for (pair, &b) in hex.chunks_exact_mut(2).zip(part) {
+            pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
         }
         out.push_str(std::str::from_utf8(&hex[..part.len() * 2]).expect("hex digits are ASCII"));
     }
 }
+
+/// The two upper-case hex digits of every byte.
+static HEX_PAIRS: [[u8; 2]; 256] = {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let mut t = [[0u8; 2]; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = [DIGITS[b >> 4], DIGITS[b & 0xF]];
+        b += 1;
+    }
+    t
+};
 
 /// Decode an offset message id back to (store host, physical offset).
 pub fn decode_offset_msg_id(id: &str) -> Option<(SocketAddr, i64)> {

@@ -229,8 +229,9 @@ fn schedule_topic_tags_code_is_delivery_time() {
 
 #[test]
 fn hex_ids_match_a_plain_formatting() {
-    let raw: Vec<u8> = (0..70u8).map(|i| i.wrapping_mul(37)).collect();
-    for n in [0, 1, 16, 32, 33, 70] {
+    // Every byte value, in an order that puts each beside others.
+    let raw: Vec<u8> = (0..=255u8).map(|i| i.wrapping_mul(37)).collect();
+    for n in [0, 1, 16, 32, 33, 70, 256] {
         let plain: String = raw[..n].iter().map(|b| format!("{b:02X}")).collect();
         assert_eq!(upper_hex(&raw[..n]), plain);
     }
