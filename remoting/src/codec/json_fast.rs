@@ -76,6 +76,18 @@ fn plain_run(bytes: &[u8]) -> Option<usize> {
     Some(at + len)
 }
 
+/// A hex digit's value (`char::to_digit(16)` without its radix generality: every Java send's
+/// header has a dozen `\uXXXX` escapes).
+fn hex_value(b: u8) -> Option<u32> {
+    let v = match b {
+        b'0'..=b'9' => b - b'0',
+        b'a'..=b'f' => b - b'a' + 10,
+        b'A'..=b'F' => b - b'A' + 10,
+        _ => return None,
+    };
+    Some(u32::from(v))
+}
+
 struct Parser<'a> {
     text: &'a str,
     pos: usize,
@@ -92,8 +104,14 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Skips whitespace, then consumes `b` if it is next.
+    /// Skips whitespace, then consumes `b` if it is next. Clients write compact JSON: the byte
+    /// is nearly always there with no whitespace before it.
+    #[inline(always)]
     fn eat(&mut self, b: u8) -> bool {
+        if self.text.as_bytes().get(self.pos) == Some(&b) {
+            self.pos += 1;
+            return true;
+        }
         self.skip_ws();
         let found = self.text.as_bytes().get(self.pos) == Some(&b);
         if found {
@@ -139,9 +157,9 @@ impl<'a> Parser<'a> {
                 }
                 (b'\\', Some(b'u')) => {
                     let hex = bytes.get(self.pos + 2..self.pos + 6)?;
-                    let code = hex.iter().try_fold(0u32, |code, &b| {
-                        Some(code << 4 | char::from(b).to_digit(16)?)
-                    })?;
+                    let code = hex
+                        .iter()
+                        .try_fold(0u32, |code, &b| Some(code << 4 | hex_value(b)?))?;
                     self.pos += 4;
                     // A surrogate is no char: the general reader decides.
                     char::from_u32(code)?
