@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::future::OptionFuture;
 use futures::FutureExt;
 use tokio_util::codec::Decoder;
 
@@ -143,7 +144,8 @@ fn next_wait<'a, H: Handler>(
 ///
 /// Boxed: a task is allocated at the size of its largest state, and a handler's future can be
 /// kilobytes that every idle connection's reader would otherwise carry for nothing.
-type Wait<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+/// (`None` only for an empty slot, see [`in_box`].)
+type Wait<'a> = Pin<Box<dyn Future<Output = Option<()>> + Send + 'a>>;
 
 /// Answers the request on its own task, or hands back the wait for an answer on the reader (when
 /// the handler says it may) or for SYSTEM_BUSY (when too many are in flight).
@@ -153,7 +155,7 @@ fn dispatch<'a, H: Handler>(
     req: Command,
 ) -> Option<Wait<'a>> {
     if handler.answer_inline(&req) {
-        return Some(Box::pin(answer(conn, handler.as_ref(), req)));
+        return Some(in_box(|| answer(conn, handler.as_ref(), req)));
     }
     match conn.inner.in_flight.try_acquire() {
         Ok(permit) => {
@@ -161,7 +163,7 @@ fn dispatch<'a, H: Handler>(
             let (conn, handler) = (conn.clone(), handler.clone());
             // Boxed: a task's cell is the size of its future, copied in when it is spawned and
             // written over when it ends; a handler's future is kilobytes, a box is a pointer.
-            tokio::spawn(Box::pin(async move {
+            tokio::spawn(in_box(|| async move {
                 let _permit = InFlight(&conn);
                 answer(&conn, handler.as_ref(), req).await;
             }));
@@ -177,11 +179,21 @@ fn dispatch<'a, H: Handler>(
                 "[OVERLOAD]system busy, start flow control for a while".to_owned(),
             );
             let reply = busy.into_reply_to(&req);
-            Some(Box::pin(async move {
+            Some(in_box(|| async move {
                 let _ = conn.send(reply).await;
             }))
         }
     }
+}
+
+/// Boxes the future `make` returns, built in place: `Box::pin(fut)` builds it on the stack and
+/// then copies all of it into the box, kilobytes for a handler's future, though only its captured
+/// arguments are set before it first runs. An empty slot is boxed first and the future is
+/// written into it, which the compiler does without the copy.
+fn in_box<'a, F: Future<Output = ()> + Send + 'a>(make: impl FnOnce() -> F) -> Wait<'a> {
+    let mut slot = Box::pin(OptionFuture::from(None));
+    slot.set(OptionFuture::from(Some(make())));
+    slot
 }
 
 /// A request counted in the connection's `in_flight` until its task ends (or is dropped).
