@@ -32,6 +32,7 @@ header! {
 }
 
 header! {
+    @letters
     /// SEND_MESSAGE_V2 (310) / SEND_BATCH_MESSAGE (320) / SEND_REPLY_MESSAGE_V2 (325): Java's
     /// one-letter `FastCodesHeader` form of [`SendMessageRequestHeader`].
     pub struct SendMessageRequestHeaderV2 {
