@@ -206,34 +206,18 @@ macro_rules! header {
             ),* $(,)?
         }
     ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Default)]
-        pub struct $name {
-            $( $(#[$fmeta])* pub $field: $ty, )*
-        }
-
-        impl $crate::header::CustomHeader for $name {
-            #[allow(unused_variables)]
-            fn to_ext(&self, ext: &mut $crate::command::ExtFields) {
-                $( $crate::header::put(ext, $wire, &self.$field); )*
-            }
-
-            #[allow(unused_variables)]
-            fn from_ext(
-                ext: &$crate::command::ExtFields,
-            ) -> ::std::result::Result<Self, $crate::error::HeaderError> {
-                Ok(Self {
-                    $(
-                        $field: $crate::header::field::<$ty>(
-                            ext,
-                            stringify!($name),
-                            &[$wire $(, $alias)*],
-                            $crate::header!(@default $($default)?),
-                        )?,
-                    )*
-                })
-            }
-        }
+        $crate::header!(@shell [$(#[$meta])*] $name [$( [$(#[$fmeta])*] $field: $ty = $wire ),*]
+            ext => Ok(Self {
+                $(
+                    $field: $crate::header::field::<$ty>(
+                        ext,
+                        stringify!($name),
+                        &[$wire $(, $alias)*],
+                        $crate::header!(@default $($default)?),
+                    )?,
+                )*
+            })
+        );
     };
     // A header whose every key is one letter (Java's `FastCodesHeader`s): decoded in one pass
     // over the fields ([`by_letter`]). No aliases or defaults.
@@ -247,20 +231,8 @@ macro_rules! header {
             ),* $(,)?
         }
     ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Default)]
-        pub struct $name {
-            $( $(#[$fmeta])* pub $field: $ty, )*
-        }
-
-        impl $crate::header::CustomHeader for $name {
-            fn to_ext(&self, ext: &mut $crate::command::ExtFields) {
-                $( $crate::header::put(ext, $wire, &self.$field); )*
-            }
-
-            fn from_ext(
-                ext: &$crate::command::ExtFields,
-            ) -> ::std::result::Result<Self, $crate::error::HeaderError> {
+        $crate::header!(@shell [$(#[$meta])*] $name [$( [$(#[$fmeta])*] $field: $ty = $wire ),*]
+            ext => {
                 let raw = $crate::header::by_letter(ext);
                 Ok(Self {
                     $(
@@ -272,6 +244,32 @@ macro_rules! header {
                         )?,
                     )*
                 })
+            }
+        );
+    };
+    // The struct and its `CustomHeader` impl, `from_ext`'s body given (over `$ext`).
+    (
+        @shell [$(#[$meta:meta])*] $name:ident
+        [$( [$(#[$fmeta:meta])*] $field:ident : $ty:ty = $wire:literal ),*]
+        $ext:ident => $from_ext:expr
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Default)]
+        pub struct $name {
+            $( $(#[$fmeta])* pub $field: $ty, )*
+        }
+
+        impl $crate::header::CustomHeader for $name {
+            #[allow(unused_variables)]
+            fn to_ext(&self, ext: &mut $crate::command::ExtFields) {
+                $( $crate::header::put(ext, $wire, &self.$field); )*
+            }
+
+            #[allow(unused_variables)]
+            fn from_ext(
+                $ext: &$crate::command::ExtFields,
+            ) -> ::std::result::Result<Self, $crate::error::HeaderError> {
+                $from_ext
             }
         }
     };
