@@ -188,10 +188,11 @@ fn dispatch<'a, H: Handler>(
 
 /// Boxes the future `make` returns, built in place: `Box::pin(fut)` builds it on the stack and
 /// then copies all of it into the box, kilobytes for a handler's future, though only its captured
-/// arguments are set before it first runs. An empty slot is boxed first and the future is
-/// written into it, which the compiler does without the copy.
+/// arguments are set before it first runs. An empty slot is allocated first (`Box::default`
+/// writes its value into the allocation, where `Box::pin(None)` would copy a slot's worth of
+/// stack) and the future is written into it, which the compiler does without the copy.
 fn in_box<'a, F: Future<Output = ()> + Send + 'a>(make: impl FnOnce() -> F) -> Wait<'a> {
-    let mut slot = Box::pin(OptionFuture::from(None));
+    let mut slot = Box::into_pin(Box::<OptionFuture<F>>::default());
     slot.set(OptionFuture::from(Some(make())));
     slot
 }
