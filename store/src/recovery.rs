@@ -34,7 +34,7 @@ pub(crate) fn load_queues(cfg: &StoreConfig, paths: &StorePaths) -> Result<(Queu
     let root = paths.consume_queue_root();
     std::fs::create_dir_all(&root).map_err(StoreError::io("create directory", &root))?;
     let seg = round_cq_file_size(cfg.mapped_file_size_consume_queue);
-    let mut table = QueueTable::new();
+    let mut table = QueueTable::default();
     let mut full_rescan = false;
     for topic_dir in std::fs::read_dir(&root).map_err(StoreError::io("list directory", &root))? {
         let topic_dir = topic_dir
