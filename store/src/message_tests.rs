@@ -38,6 +38,26 @@ fn hashes_and_crcs() {
     assert_eq!(MAGIC_BLANK, -875_286_124);
 }
 
+/// The ASCII path's four-units-a-step fold against Java's one-unit `31·h + c`, at every length
+/// up to 40, from zero and from a carried hash, on all byte values 0..=127.
+#[test]
+fn java_hash_quads_match_unit_steps() {
+    let unit = |h: i32, s: &str| {
+        s.encode_utf16()
+            .fold(h, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
+    };
+    let all: String = (0u8..=127).map(char::from).collect();
+    for start in 0..all.len() {
+        for len in 0..=40.min(all.len() - start) {
+            let s = &all[start..start + len];
+            assert_eq!(java_hash(s), unit(0, s), "{s:?}");
+            assert_eq!(java_hash_from(-1_655_984_460, s), unit(-1_655_984_460, s));
+        }
+    }
+    let long = "7F0000010C3D18B4AAC2586F0D2A0000".repeat(5);
+    assert_eq!(java_hash(&long), unit(0, &long));
+}
+
 fn vector_message() -> NewMessage {
     NewMessage {
         topic: "TopicTest".into(),
