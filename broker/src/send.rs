@@ -76,7 +76,7 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
     if h.topic.starts_with(RETRY_PREFIX) {
         redirect_retry(b, &cfg, &h, req.version, &mut target)?;
     }
-    if tc.is_multi_tag() {
+    if tc.multi_tag {
         target.sys_flag |= 0x2;
     }
     let store_host = store_host(&cfg);
@@ -296,8 +296,8 @@ pub(crate) fn check_topic(
     cfg: &BrokerConfig,
     h: &SendMessageRequestHeader,
     peer: SocketAddr,
-) -> Result<TopicConfig, Reject> {
-    let existing = b.topics.get(&h.topic);
+) -> Result<SendTopic, Reject> {
+    let existing = b.topics.with(&h.topic, |tc| SendTopic::of(tc, h.queue_id));
     if cfg.broker_permission & PERM_WRITE == 0 && existing.as_ref().is_some_and(|t| t.order) {
         return Err(Reject::no_permission(format!(
             "the broker[{}] sending message is forbidden",
@@ -315,21 +315,41 @@ pub(crate) fn check_topic(
     }
     let tc = match existing {
         Some(tc) => tc,
-        None => auto_create(b, cfg, h)?,
+        None => SendTopic::of(&auto_create(b, cfg, h)?, h.queue_id),
     };
-    let valid = tc.write_queue_nums.max(tc.read_queue_nums);
-    if h.queue_id >= valid {
+    if let Some(config) = tc.queue_beyond {
         return Err(Reject::code(
             rc::INVALID_PARAMETER,
             format!(
-                "request queueId[{}] is illegal, {} Producer: {}",
-                h.queue_id,
-                topic_config_string(&tc),
-                peer
+                "request queueId[{}] is illegal, {config} Producer: {peer}",
+                h.queue_id
             ),
         ));
     }
     Ok(tc)
+}
+
+/// What a send needs of its topic's config, read under the table's lock: a clone of the whole
+/// config (its name and attributes) was an allocation and a free a send.
+pub(crate) struct SendTopic {
+    pub write_queue_nums: i32,
+    pub multi_tag: bool,
+    order: bool,
+    /// The config as the remark shows it, when the request's queue id is beyond the topic's
+    /// queues.
+    queue_beyond: Option<String>,
+}
+
+impl SendTopic {
+    fn of(tc: &TopicConfig, queue_id: i32) -> SendTopic {
+        SendTopic {
+            write_queue_nums: tc.write_queue_nums,
+            multi_tag: tc.is_multi_tag(),
+            order: tc.order,
+            queue_beyond: (queue_id >= tc.write_queue_nums.max(tc.read_queue_nums))
+                .then(|| topic_config_string(tc)),
+        }
+    }
 }
 
 /// Java `TopicConfig.toString` as it appears in the queue-id remark.

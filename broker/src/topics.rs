@@ -125,6 +125,11 @@ impl TopicTable {
         self.read().get(topic).cloned()
     }
 
+    /// What `f` reads of a topic's config, without a clone of it.
+    pub fn with<R>(&self, topic: &str, f: impl FnOnce(&TopicConfig) -> R) -> Option<R> {
+        self.read().get(topic).map(f)
+    }
+
     pub fn contains(&self, topic: &str) -> bool {
         self.read().contains_key(topic)
     }
