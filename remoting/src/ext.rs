@@ -173,6 +173,20 @@ impl ExtFields {
         &self.text
     }
 
+    /// The values of the one-letter keys `a`..`z`, by letter, in one pass over the entries. A
+    /// one-byte key's [`tag`] is its byte and its length, so the keys are not read at all.
+    pub(crate) fn by_letter(&self) -> [Option<&str>; 26] {
+        const A: u64 = 1 << 56 | b'a' as u64;
+        let mut raw = [None; 26];
+        for e in &self.entries {
+            let letter = e.tag.wrapping_sub(A);
+            if letter < 26 {
+                raw[letter as usize] = self.text.get(e.value.clone());
+            }
+        }
+        raw
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.entries
             .iter()

@@ -152,13 +152,7 @@ pub const fn letter(key: &str) -> usize {
 /// where a lookup per key would scan them once for each (SEND_MESSAGE_V2 has fourteen).
 #[doc(hidden)]
 pub fn by_letter(ext: &ExtFields) -> [Option<&str>; 26] {
-    let mut raw = [None; 26];
-    for (k, v) in ext.iter() {
-        if let [c @ b'a'..=b'z'] = *k.as_bytes() {
-            raw[usize::from(c - b'a')] = Some(v);
-        }
-    }
-    raw
+    ext.by_letter()
 }
 
 /// [`field`] when the value is absent or malformed: the default, or the error naming it.
@@ -321,7 +315,12 @@ mod tests {
     /// the fields hold.
     #[test]
     fn letter_headers_decode_as_lookups_do() {
-        let cases: [&[(&str, &str)]; 7] = [
+        let many: Vec<(String, String)> = (0..30)
+            .map(|i| (format!("k{i}"), i.to_string()))
+            .chain([("b".to_owned(), "7".to_owned()), ("a".into(), "G".into())])
+            .collect();
+        let many: Vec<(&str, &str)> = many.iter().map(|(k, v)| (&**k, &**v)).collect();
+        let cases: [&[(&str, &str)]; 9] = [
             &[
                 ("a", "G"),
                 ("b", "3"),
@@ -342,6 +341,8 @@ mod tests {
             &[("a", "G")],
             &[("a", "G"), ("b", "three")],
             &[("a", "G"), ("b", "3"), ("A", "H"), ("é", "1"), ("", "2")],
+            &[("a", "G"), ("`", "1"), ("{", "2"), ("b", "4")],
+            &many,
         ];
         for pairs in cases {
             let fields = ext(pairs);
