@@ -53,10 +53,12 @@ pub fn is_send_code(code: i32) -> bool {
 }
 
 /// Java adds `MSG_REGION` and `TRACE_ON` to every send response, errors included.
-pub fn add_region_ext(b: &Broker, resp: Command) -> Command {
+pub fn add_region_ext(b: &Broker, mut resp: Command) -> Command {
     let cfg = b.config();
-    resp.with_ext(MSG_REGION, &cfg.region_id)
-        .with_ext(TRACE_ON, if cfg.trace_on { "true" } else { "false" })
+    resp.ext_fields.insert(MSG_REGION, &cfg.region_id);
+    let trace_on = if cfg.trace_on { "true" } else { "false" };
+    resp.ext_fields.insert(TRACE_ON, trace_on);
+    resp
 }
 
 pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
