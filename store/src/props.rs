@@ -76,6 +76,37 @@ pub fn get<'a, K: AsRef<str>, V: AsRef<str>>(pairs: &'a [(K, V)], name: &str) ->
         .map(|(_, v)| v.as_ref())
 }
 
+/// [`java_hash`](crate::message::java_hash) of a property name. The names clients and brokers
+/// put on nearly every message are hashed at compile time: a match on a short name is a few
+/// compares, where the hash is a multiply a character, and every send orders its names by hash.
+fn name_hash(name: &str) -> i32 {
+    macro_rules! known {
+        ($($name:literal)*) => {
+            match name {
+                $($name => const { const_java_hash($name) },)*
+                _ => crate::message::java_hash(name),
+            }
+        };
+    }
+    known!(
+        "UNIQ_KEY" "WAIT" "TAGS" "KEYS" "MSG_REGION" "TRACE_ON" "CLUSTER" "DELAY"
+        "REAL_TOPIC" "REAL_QID" "RETRY_TOPIC" "ORIGIN_MESSAGE_ID" "RECONSUME_TIME"
+        "MAX_RECONSUME_TIMES" "CONSUME_START_TIME" "PGROUP" "TRAN_MSG" "INSTANCE_ID"
+    )
+}
+
+/// Java's `String.hashCode` of an ASCII name, for constants.
+const fn const_java_hash(name: &str) -> i32 {
+    let bytes = name.as_bytes();
+    let mut h = 0i32;
+    let mut i = 0;
+    while i < bytes.len() {
+        h = h.wrapping_mul(31).wrapping_add(bytes[i] as i32);
+        i += 1;
+    }
+    h
+}
+
 /// Sorts `pairs` (distinct names, in insertion order) into the iteration order of a Java
 /// `HashMap` created with `initial_capacity` (a power of two) that they were put into: by bucket,
 /// ties in insertion order (a stable sort). The table doubles while the size exceeds 3/4 of it.
@@ -87,7 +118,7 @@ pub fn java_map_order<K: AsRef<str>, V>(pairs: &mut [(K, V)], initial_capacity: 
     }
     let mask = (capacity - 1) as u32;
     let bucket = |k: &K| {
-        let h = crate::message::java_hash(k.as_ref()) as u32;
+        let h = name_hash(k.as_ref()) as u32;
         (h ^ (h >> 16)) & mask
     };
     const SMALL: usize = 32;
@@ -405,6 +436,38 @@ mod tests {
         let mut op = vec![("TAGS", "d"), ("WAIT", "true")];
         java_map_order(&mut op, MESSAGE_MAP_CAPACITY);
         assert_eq!(op, vec![("WAIT", "true"), ("TAGS", "d")]);
+    }
+
+    /// The names hashed at compile time hash as at run time, and so do others.
+    #[test]
+    fn known_names_hash_as_java_does() {
+        for name in [
+            "UNIQ_KEY",
+            "WAIT",
+            "TAGS",
+            "KEYS",
+            "MSG_REGION",
+            "TRACE_ON",
+            "CLUSTER",
+            "DELAY",
+            "REAL_TOPIC",
+            "REAL_QID",
+            "RETRY_TOPIC",
+            "ORIGIN_MESSAGE_ID",
+            "RECONSUME_TIME",
+            "MAX_RECONSUME_TIMES",
+            "CONSUME_START_TIME",
+            "PGROUP",
+            "TRAN_MSG",
+            "INSTANCE_ID",
+            "color",
+            "UNIQ_KE",
+            "",
+            "é",
+        ] {
+            assert_eq!(name_hash(name), crate::message::java_hash(name), "{name}");
+        }
+        assert_eq!(name_hash("UNIQ_KEY"), 488_471_169);
     }
 
     #[test]
