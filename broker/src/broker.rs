@@ -9,6 +9,7 @@
 //! `IdleStateHandler`, and share one `serverMaxConnections` limit (a Thrust key,
 //! `docs/config.md`).
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -49,7 +50,8 @@ pub enum StartError {
 
 /// Shared state of one broker; handlers get `&Arc<Broker>`.
 pub struct Broker {
-    config: RwLock<Arc<BrokerConfig>>,
+    /// The configuration, and the store host it gives ([`Broker::store_host`]).
+    config: RwLock<(Arc<BrokerConfig>, SocketAddr)>,
     pub topics: TopicTable,
     pub groups: GroupTable,
     pub offsets: OffsetTable,
@@ -152,7 +154,10 @@ impl Broker {
             shutdown: Notify::new(),
             shutting_down: AtomicBool::new(false),
             boot_timestamp: now_millis(),
-            config: RwLock::new(Arc::new(config)),
+            config: {
+                let host = crate::send::store_host(&config);
+                RwLock::new((Arc::new(config), host))
+            },
         }))
     }
 
@@ -161,12 +166,20 @@ impl Broker {
         self.config
             .read()
             .unwrap_or_else(|e| e.into_inner())
+            .0
             .clone()
+    }
+
+    /// `brokerIP1:listenPort`, the store host every stored message carries: parsed when the
+    /// configuration is set rather than at each send.
+    pub fn store_host(&self) -> SocketAddr {
+        self.config.read().unwrap_or_else(|e| e.into_inner()).1
     }
 
     /// Replaces the configuration (UPDATE_BROKER_CONFIG).
     pub fn set_config(&self, cfg: BrokerConfig) {
-        *self.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(cfg);
+        let host = crate::send::store_host(&cfg);
+        *self.config.write().unwrap_or_else(|e| e.into_inner()) = (Arc::new(cfg), host);
     }
 
     /// Asks the registration task to register with the NameServers now (topic created).

@@ -95,7 +95,7 @@ pub fn send_msg_back(b: &Arc<Broker>, req: Command) -> Reply {
     });
     let mut new = retry_message(&msg, topic, delay);
     new.queue_id = crate::send::random_queue(queues);
-    new.store_host = crate::send::store_host(&cfg);
+    new.store_host = b.store_host();
     let new = crate::schedule::to_schedule_topic(new, &cfg);
     let stored_topic = new.topic.clone();
     match b.store.put(new) {

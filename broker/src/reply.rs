@@ -30,7 +30,7 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
     } else {
         h.queue_id
     };
-    let store_host = crate::send::store_host(&cfg);
+    let store_host = b.store_host();
     let body = req.body.clone().unwrap_or_default();
     let mut props = parse_properties(h.properties.as_deref().unwrap_or(""));
     put(&mut props, "MSG_REGION", cfg.region_id.clone());

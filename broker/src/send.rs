@@ -81,7 +81,7 @@ pub async fn handle(b: &Arc<Broker>, conn: &Connection, req: Command) -> Reply {
     if tc.multi_tag {
         target.sys_flag |= 0x2;
     }
-    let store_host = store_host(&cfg);
+    let store_host = b.store_host();
     let Built {
         msgs,
         spans,

@@ -204,7 +204,7 @@ pub(crate) fn put_revive_record(
     deliver_ms: i64,
 ) -> Result<(), Reject> {
     let cfg = b.config();
-    let host = crate::send::store_host(&cfg);
+    let host = b.store_host();
     let topic = records::revive_topic(&cfg.broker_cluster_name);
     let msg = revive_record(topic, host, revive_qid, tag, uniq_key, body, deliver_ms);
     let msg = crate::timer::to_timer_topic_in(msg, &cfg, MESSAGE_MAP_CAPACITY)?;
