@@ -9,9 +9,9 @@
 //!
 //! The `mimalloc` crate's allocator passes every request to `mi_malloc_aligned`, whose quick
 //! path covers only blocks up to 1 KiB; a larger one, even at alignment 8, takes the
-//! over-allocating path (some 150 instructions more, three times a send: a request's answer
-//! future, a stored record's encoding, a read buffer). Every mimalloc block is aligned to at
-//! least 8 bytes, so up to that the plain calls are the same allocation without the detour.
+//! over-allocating path (some 150 instructions more, about three times a send: a request's answer
+//! future and a stored record's encoding among them). Every mimalloc block is aligned to at least
+//! 8 bytes, so up to that the plain calls are the same allocation without the detour.
 #![allow(unsafe_code)]
 
 use std::alloc::{GlobalAlloc, Layout};
