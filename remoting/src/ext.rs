@@ -128,7 +128,11 @@ impl ExtFields {
             }
             None => {
                 let key_start = self.text.len();
-                self.text.push_str(key);
+                // SEND_MESSAGE_V2's keys are one letter: a push, not a copy's call.
+                match *key.as_bytes() {
+                    [b] => self.text.push(char::from(b)),
+                    _ => self.text.push_str(key),
+                }
                 let key = key_start..self.text.len();
                 self.seen |= bit(t);
                 self.entries.push(Entry { tag: t, key, value });
