@@ -19,8 +19,8 @@ use std::ffi::c_void;
 
 use libmimalloc_sys as mi;
 
-/// The alignment every mimalloc block has (`MI_INTPTR_SIZE` on the 64-bit targets we build).
-const NATURAL: usize = 8;
+/// The alignment every mimalloc block has (`MI_INTPTR_SIZE`).
+const NATURAL: usize = std::mem::size_of::<usize>();
 
 pub struct Allocator;
 

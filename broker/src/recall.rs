@@ -7,6 +7,8 @@
 //! where `due` is the message's `TIMER_OUT_MS`: a client, a proxy and any broker of the group can
 //! read it, so a handle from Java's broker recalls on Thrust's and back.
 
+use std::net::SocketAddr;
+
 use base64::alphabet::URL_SAFE;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
@@ -157,7 +159,8 @@ async fn recall(
         return Err(illegal("recall failed, timestamp invalid".into()));
     }
     let execute_error = || Reject::code(rc::SYSTEM_ERROR, "recall failed, execute error");
-    let msg = delete_marker(cfg, &h, &handle, due, conn).ok_or_else(execute_error)?;
+    let store_host = b.store_host();
+    let msg = delete_marker(cfg, store_host, &h, &handle, due, conn).ok_or_else(execute_error)?;
     let topic = msg.topic.clone();
     let put = b.store.put(msg).map_err(|e| {
         tracing::warn!(topic = %h.topic, "recall: {e}");
@@ -178,6 +181,7 @@ async fn recall(
 /// passed meanwhile (Java's WHEEL_TIMER_MSG_ILLEGAL).
 fn delete_marker(
     cfg: &BrokerConfig,
+    store_host: SocketAddr,
     h: &RecallMessageRequestHeader,
     handle: &Handle,
     due: i64,
@@ -187,7 +191,6 @@ fn delete_marker(
     if due <= now {
         return None;
     }
-    let store_host = crate::send::store_host(cfg);
     let slot = crate::timer::slot_of(due, cfg.timer_precision_ms);
     let mut props = vec![
         ("TAGS".to_string(), RECALL_TAG.to_string()),

@@ -678,8 +678,9 @@ fn disk_util(b: &Broker) -> String {
     )
 }
 
-/// `brokerIP1:listenPort` as the address stored in records and offset msgIds.
-pub fn store_host(cfg: &BrokerConfig) -> SocketAddr {
+/// `brokerIP1:listenPort` as the address stored in records and offset msgIds. Parsed once a
+/// configuration ([`Broker::set_config`]); handlers read it with [`Broker::store_host`].
+pub(crate) fn store_host(cfg: &BrokerConfig) -> SocketAddr {
     let ip: IpAddr = cfg
         .broker_ip1
         .trim_matches(|c| c == '[' || c == ']')

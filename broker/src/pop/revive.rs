@@ -260,7 +260,7 @@ fn revive_message(b: &Broker, cfg: &BrokerConfig, ck: &CheckPoint, m: StoredMess
     }
     java_map_order(&mut props, MESSAGE_MAP_CAPACITY);
     let properties = properties_to_string(props.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let host = crate::send::store_host(cfg);
+    let host = b.store_host();
     let msg = NewMessage {
         topic: topic.clone(),
         queue_id: 0,
