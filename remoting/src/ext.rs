@@ -1,8 +1,9 @@
 //! A command's `extFields`: string keys to string values.
 //!
 //! Every key and value lives in one text buffer, each entry is a pair of spans into it:
-//! decoding a header of a dozen fields costs two allocations instead of two per field, and a
-//! lookup compares a few short keys, which is quicker than hashing one. Past [`INDEXED_FROM`]
+//! decoding a header of a dozen fields costs two allocations instead of two per field (a JSON
+//! header's fields are one copy of its text, spans of which they are), and a lookup compares a
+//! few short keys, which is quicker than hashing one. Past [`INDEXED_FROM`]
 //! keys a hash index takes over, so a peer sending a 16 MiB header full of keys still costs
 //! linear time.
 //!
@@ -16,6 +17,9 @@ use std::ops::Range;
 
 /// Keys up to which lookups scan; beyond it they go through the index.
 const INDEXED_FROM: usize = 24;
+
+/// Bytes past a decoded header's text kept for the values it decodes ([`ExtFields::over_text`]).
+const DECODED_ROOM: usize = 1024;
 
 /// Text left unreferenced by replaced values and removed entries before it is reclaimed.
 const COMPACT_FROM: usize = 4096;
@@ -31,7 +35,7 @@ pub struct ExtFields {
     /// Key → position in `entries`, once there are more than [`INDEXED_FROM`] of them. Boxed:
     /// a command moves by value through every layer of its handling, and few ever have one.
     #[allow(clippy::box_collection)]
-    index: Option<Box<HashMap<Box<str>, usize>>>,
+    index: Option<Box<HashMap<Box<[u8]>, usize>>>,
     /// Bytes of `text` no entry refers to any more.
     dead: usize,
     /// One bit ([`bit`]) per key ever inserted, never cleared: a key whose bit is unset is
@@ -120,12 +124,8 @@ impl ExtFields {
         let value = start..self.text.len();
         // The tag serves the lookup and, for a new key, its entry.
         let t = tag(key.as_bytes());
-        match self.position_tagged(key, t) {
-            Some(i) => {
-                let old = std::mem::replace(&mut self.entries[i].value, value);
-                self.dead += old.len();
-                self.compact_if_wasteful();
-            }
+        match self.position_tagged(key.as_bytes(), t) {
+            Some(i) => self.replace_value(i, value),
             None => {
                 let key_start = self.text.len();
                 // SEND_MESSAGE_V2's keys are one letter: a push, not a copy's call.
@@ -133,13 +133,63 @@ impl ExtFields {
                     [b] => self.text.push(char::from(b)),
                     _ => self.text.push_str(key),
                 }
-                let key = key_start..self.text.len();
-                self.seen |= bit(t);
-                self.entries.push(Entry { tag: t, key, value });
-                if self.index.is_some() || self.entries.len() > INDEXED_FROM {
-                    self.index_last();
-                }
+                self.push_entry(t, key_start..self.text.len(), value);
             }
+        }
+    }
+
+    /// Fields whose keys and values will be spans of a copy of `raw` ([`insert_spans`]): a
+    /// decoder copies the text a header's fields are written in once, then records where each
+    /// key and value lies in it instead of copying each. Until then all of it is unreferenced.
+    ///
+    /// [`insert_spans`]: Self::insert_spans
+    pub(crate) fn over_text(raw: &str) -> Self {
+        // Room for the values with escapes, decoded after it (a send's properties), which is
+        // never more than their escaped text.
+        let mut text = String::with_capacity(raw.len() + raw.len().min(DECODED_ROOM));
+        text.push_str(raw);
+        Self {
+            text,
+            entries: Vec::with_capacity(16),
+            dead: raw.len(),
+            ..Self::default()
+        }
+    }
+
+    /// Inserts the key and value at these spans of the text, which no entry refers to yet.
+    pub(crate) fn insert_spans(&mut self, key: Range<usize>, value: Range<usize>) {
+        let k = &self.text.as_bytes()[key.clone()];
+        let t = tag(k);
+        self.dead -= value.len();
+        match self.position_tagged(k, t) {
+            Some(i) => self.replace_value(i, value),
+            None => {
+                self.dead -= key.len();
+                self.push_entry(t, key, value);
+            }
+        }
+    }
+
+    /// Inserts the key at this span of the text with the value `write` appends to the text
+    /// ([`insert_with`](Self::insert_with) for a key already in the text).
+    pub(crate) fn insert_span_with(&mut self, key: Range<usize>, write: impl FnOnce(&mut String)) {
+        let start = self.text.len();
+        write(&mut self.text);
+        self.dead += self.text.len() - start;
+        self.insert_spans(key, start..self.text.len());
+    }
+
+    fn replace_value(&mut self, i: usize, value: Range<usize>) {
+        let old = std::mem::replace(&mut self.entries[i].value, value);
+        self.dead += old.len();
+        self.compact_if_wasteful();
+    }
+
+    fn push_entry(&mut self, t: u64, key: Range<usize>, value: Range<usize>) {
+        self.seen |= bit(t);
+        self.entries.push(Entry { tag: t, key, value });
+        if self.index.is_some() || self.entries.len() > INDEXED_FROM {
+            self.index_last();
         }
     }
 
@@ -150,9 +200,9 @@ impl ExtFields {
         let value = self.text[gone.value.clone()].to_owned();
         self.dead += gone.key.len() + gone.value.len();
         if let Some(index) = &mut self.index {
-            index.remove(key);
+            index.remove(key.as_bytes());
             if let Some(moved) = self.entries.get(i) {
-                index.insert(self.text[moved.key.clone()].into(), i);
+                index.insert(self.text.as_bytes()[moved.key.clone()].into(), i);
             }
         }
         self.compact_if_wasteful();
@@ -171,8 +221,9 @@ impl ExtFields {
         self.entries.is_empty()
     }
 
-    /// Every key and value, side by side in no particular order, and the bytes of any replaced
-    /// since: a check that holds for all of it holds for each.
+    /// Every key and value, side by side in no particular order, among other bytes (those of
+    /// values replaced since, and the punctuation of a decoded header's text): a check that
+    /// holds for all of it holds for each.
     pub(crate) fn all_text(&self) -> &str {
         &self.text
     }
@@ -200,16 +251,15 @@ impl ExtFields {
     // Inlined into its callers: a call cost as much as the scan of a dozen one-word tags.
     #[inline(always)]
     fn position(&self, key: &str) -> Option<usize> {
-        self.position_tagged(key, tag(key.as_bytes()))
+        self.position_tagged(key.as_bytes(), tag(key.as_bytes()))
     }
 
     /// [`position`](Self::position) of `key`, whose [`tag`] is `t`.
     #[inline(always)]
-    fn position_tagged(&self, key: &str, t: u64) -> Option<usize> {
+    fn position_tagged(&self, key: &[u8], t: u64) -> Option<usize> {
         match &self.index {
             Some(index) => index.get(key).copied(),
             None => {
-                let key = key.as_bytes();
                 if self.seen & bit(t) == 0 {
                     return None;
                 }
@@ -229,13 +279,16 @@ impl ExtFields {
     fn index_last(&mut self) {
         let last = self.entries.len() - 1;
         if let Some(index) = &mut self.index {
-            index.insert(self.text[self.entries[last].key.clone()].into(), last);
+            index.insert(
+                self.text.as_bytes()[self.entries[last].key.clone()].into(),
+                last,
+            );
         } else if self.entries.len() > INDEXED_FROM {
             let index = self
                 .entries
                 .iter()
                 .enumerate()
-                .map(|(i, e)| (self.text[e.key.clone()].into(), i))
+                .map(|(i, e)| (self.text.as_bytes()[e.key.clone()].into(), i))
                 .collect();
             self.index = Some(Box::new(index));
         }
@@ -374,6 +427,43 @@ mod tests {
         for i in (0..1000).filter(|&i| i != 3 && i != 7) {
             assert_eq!(ext.get(&format!("k{i}")), Some(i.to_string().as_str()));
         }
+    }
+
+    /// Fields over a decoder's copy of a header: spans of it, a decoded value after it, a
+    /// duplicate key's last value winning, and the unreferenced bytes reclaimed as for any other.
+    #[test]
+    fn spans_of_a_copied_text() {
+        let raw = r#""topic":"T1","i":"a\u0001b","topic":"T2","q":"3"}"#;
+        let mut ext = ExtFields::over_text(raw);
+        // The quoted string `s`, first or last, without its quotes.
+        let at = |s: &str, last: bool| {
+            let quoted = format!("\"{s}\"");
+            let i = if last {
+                raw.rfind(&quoted)
+            } else {
+                raw.find(&quoted)
+            }
+            .unwrap()
+                + 1;
+            i..i + s.len()
+        };
+        ext.insert_spans(at("topic", false), at("T1", false));
+        ext.insert_span_with(at("i", false), |t| t.push_str("a\u{1}b"));
+        ext.insert_spans(at("topic", true), at("T2", false));
+        ext.insert_spans(at("q", false), at("3", false));
+        assert_eq!(ext.len(), 3);
+        assert_eq!(ext.get("topic"), Some("T2"));
+        assert_eq!(ext.get("i"), Some("a\u{1}b"));
+        assert_eq!(ext.get("q"), Some("3"));
+        let live = "topic".len() + "T2".len() + "i".len() + "a\u{1}b".len() + "q3".len();
+        assert_eq!(ext.dead, ext.text.len() - live);
+        for i in 0..100_000 {
+            ext.insert("q", format!("value {i}"));
+        }
+        assert!(ext.text.len() < 2 * COMPACT_FROM, "{}", ext.text.len());
+        assert_eq!(ext.get("topic"), Some("T2"));
+        assert_eq!(ext.get("i"), Some("a\u{1}b"));
+        assert_eq!(ext.get("q"), Some("value 99999"));
     }
 
     /// A value replaced again and again leaves the text bounded.
