@@ -86,7 +86,7 @@ mod tests {
         })
         .into_response();
         assert_eq!(h.code, rc::SYSTEM_ERROR);
-        assert!(h.remark.unwrap().contains("<topic>"));
+        assert!(h.remark.as_deref().unwrap().contains("<topic>"));
         assert_eq!(Reject::no_permission("x").into_response().code, 16);
     }
 }

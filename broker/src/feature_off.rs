@@ -167,7 +167,7 @@ mod tests {
 
     fn answer(r: Reply) -> (i32, String) {
         let c = r.unwrap_or_else(Reject::into_response);
-        (c.code, c.remark.unwrap_or_default())
+        (c.code, c.remark.clone().unwrap_or_default())
     }
 
     #[test]

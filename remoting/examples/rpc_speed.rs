@@ -9,9 +9,9 @@ use remoting::{Client, Command, Connection, Handler, Server};
 struct Echo;
 
 impl Handler for Echo {
-    async fn handle(&self, _conn: &Connection, req: Command) -> Option<Command> {
+    async fn handle(&self, _conn: &Connection, mut req: Command) -> Option<Command> {
         let mut reply = Command::response(0, None);
-        reply.body = req.body;
+        reply.body = req.body.take();
         Some(reply)
     }
 }

@@ -4,6 +4,7 @@
 //! `code`, `language`, `version`, `opaque`, `flag`, `remark` and `extFields`; the body is the rest
 //! of the frame (see [`crate::codec`]).
 
+use std::fmt;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Instant;
 
@@ -232,9 +233,36 @@ impl LanguageCode {
     }
 }
 
-/// One request or response (Java `RemotingCommand`).
+/// One request or response (Java `RemotingCommand`): its [`Fields`], boxed. A command moves by
+/// value through every layer of its handling (decoder, reader, handler, the layers around it,
+/// reply queue, writer), some forty moves for a send and its reply; boxed, each moves a pointer
+/// instead of 192 bytes with a call to `memcpy`.
+#[derive(Clone, PartialEq)]
+pub struct Command(Box<Fields>);
+
+impl std::ops::Deref for Command {
+    type Target = Fields;
+
+    fn deref(&self) -> &Fields {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Command {
+    fn deref_mut(&mut self) -> &mut Fields {
+        &mut self.0
+    }
+}
+
+impl fmt::Debug for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What a [`Command`] holds.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Command {
+pub struct Fields {
     /// Request code ([`crate::code::request`]) or response code ([`crate::code::response`]).
     pub code: i32,
     pub language: LanguageCode,
@@ -260,7 +288,7 @@ pub struct Command {
 
 impl Command {
     fn new(code: i32, opaque: i32, flag: i32) -> Self {
-        Command {
+        Command(Box::new(Fields {
             code,
             language: LanguageCode::Java,
             version: DEFAULT_VERSION,
@@ -272,7 +300,7 @@ impl Command {
             body_rest: Vec::new(),
             serialize_type: SerializeType::configured(),
             received: None,
-        }
+        }))
     }
 
     /// A two-way request with a fresh opaque, in the process's configured serialization.

@@ -33,7 +33,7 @@ pub struct ExtFields {
     text: String,
     entries: Vec<Entry>,
     /// Key → position in `entries`, once there are more than [`INDEXED_FROM`] of them. Boxed:
-    /// a command moves by value through every layer of its handling, and few ever have one.
+    /// few commands ever have one, and the others need not carry a map's size.
     #[allow(clippy::box_collection)]
     index: Option<Box<HashMap<Box<[u8]>, usize>>>,
     /// Bytes of `text` no entry refers to any more.

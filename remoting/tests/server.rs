@@ -55,7 +55,7 @@ impl Handler for TestHandler {
                     .request(Command::request(CLIENT_SIDE), Duration::from_secs(5))
                     .await;
                 let remark = match answer {
-                    Ok(resp) => resp.remark.unwrap_or_default(),
+                    Ok(resp) => resp.remark.clone().unwrap_or_default(),
                     Err(e) => format!("failed: {e}"),
                 };
                 Some(Command::response(response::SUCCESS, remark))
@@ -404,7 +404,7 @@ async fn handler_panic_answers_system_error_and_keeps_the_connection() {
     s.write_all(&frame(&boom)).await.unwrap();
     let r = read_frame(&mut s).await.unwrap();
     assert_eq!((r.code, r.opaque), (response::SYSTEM_ERROR, 9));
-    assert!(r.remark.unwrap().contains("handler bug"));
+    assert!(r.remark.as_deref().unwrap().contains("handler bug"));
     s.write_all(&frame(&echo(10, 0, SerializeType::Json)))
         .await
         .unwrap();
@@ -424,7 +424,7 @@ async fn requests_beyond_the_in_flight_limit_get_system_busy() {
     s.write_all(&both).await.unwrap();
     let first = read_frame(&mut s).await.unwrap();
     assert_eq!((first.opaque, first.code), (2, response::SYSTEM_BUSY));
-    assert!(first.remark.unwrap().starts_with("[OVERLOAD]"));
+    assert!(first.remark.as_deref().unwrap().starts_with("[OVERLOAD]"));
     let second = read_frame(&mut s).await.unwrap();
     assert_eq!((second.opaque, second.code), (1, response::SUCCESS));
 }
@@ -485,7 +485,7 @@ async fn oversize_reply_becomes_system_error() {
         (r.code, r.opaque, r.serialize_type),
         (response::SYSTEM_ERROR, 31, SerializeType::RocketMq)
     );
-    assert!(r.remark.unwrap().contains("frame limit"));
+    assert!(r.remark.as_deref().unwrap().contains("frame limit"));
     assert!(r.body.is_none());
 }
 
@@ -635,7 +635,10 @@ async fn idle_connections_hold_no_read_buffer() {
     assert_eq!(read_frame(&mut conns[4]).await.unwrap().opaque, 102);
     conns[3].write_all(tail).await.unwrap();
     let r = read_frame(&mut conns[3]).await.unwrap();
-    assert_eq!((r.opaque, r.body.map(|b| b.len())), (101, Some(300_000)));
+    assert_eq!(
+        (r.opaque, r.body.as_ref().map(|b| b.len())),
+        (101, Some(300_000))
+    );
     eventually("released after the large frame", || {
         counts.read_buffers() == 0
     })

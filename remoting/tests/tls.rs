@@ -55,7 +55,7 @@ async fn echo(client: &Client, addr: &str, body: Vec<u8>) -> Result<Vec<u8>, Rem
         .invoke(addr, Command::request(ECHO).with_body(body), TIMEOUT)
         .await?;
     assert_eq!(reply.code, response::SUCCESS);
-    Ok(reply.body.map(|b| b.to_vec()).unwrap_or_default())
+    Ok(reply.body.as_ref().map(|b| b.to_vec()).unwrap_or_default())
 }
 
 #[tokio::test]

@@ -56,7 +56,7 @@ pub async fn create_topic(
 pub async fn read_queues(client: &Client, addr: &str, topic: &str) -> Result<i32, String> {
     let cmd = Command::request(rq::GET_TOPIC_CONFIG).with_ext("topic", topic);
     let reply = call(client, addr, cmd, &format!("topic config of {topic}")).await?;
-    let body = reply.body.unwrap_or_default();
+    let body = reply.body.clone().unwrap_or_default();
     let text = String::from_utf8_lossy(&body);
     let key = "\"readQueueNums\":";
     text.find(key)

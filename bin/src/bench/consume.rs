@@ -291,7 +291,11 @@ impl Puller {
                 (code, _) => {
                     self.failed(
                         code,
-                        format!("queue {}: {}", self.queue, reply.remark.unwrap_or_default()),
+                        format!(
+                            "queue {}: {}",
+                            self.queue,
+                            reply.remark.clone().unwrap_or_default()
+                        ),
                     );
                     errors += 1;
                     if errors > 10 {

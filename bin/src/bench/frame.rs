@@ -281,11 +281,11 @@ pub fn next_reply(buf: &mut BytesMut) -> Result<Option<Reply>, String> {
         }));
     }
     // A failure (or a header the scan does not follow): the codec's full parse, for the remark.
-    let cmd = remoting::codec::json::read_header(header).map_err(|e| e.to_string())?;
+    let mut cmd = remoting::codec::json::read_header(header).map_err(|e| e.to_string())?;
     Ok(Some(Reply {
         code: cmd.code,
         opaque: cmd.opaque,
-        remark: cmd.remark,
+        remark: cmd.remark.take(),
     }))
 }
 

@@ -66,7 +66,9 @@ async fn fetch(b: &Broker, master: &str, code: i32) -> Option<Vec<u8>> {
         .invoke(master, Command::request(code), TIMEOUT)
         .await
     {
-        Ok(r) if r.code == rc::SUCCESS => Some(r.body.map(|b| b.to_vec()).unwrap_or_default()),
+        Ok(r) if r.code == rc::SUCCESS => {
+            Some(r.body.as_deref().map(<[u8]>::to_vec).unwrap_or_default())
+        }
         Ok(r) => {
             warn!(%master, code = r.code, remark = ?r.remark, "slave sync {name} refused");
             None

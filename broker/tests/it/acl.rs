@@ -52,6 +52,7 @@ async fn refuses_like_java_and_admits_signed_requests() {
     let wrong = call(&client, &tb.addr, wrong).await;
     assert!(wrong
         .remark
+        .as_deref()
         .unwrap()
         .contains("Check signature failed for accessKey=RocketMQ"));
     // Same connection: a refusal leaves it open.
@@ -65,6 +66,7 @@ async fn refuses_like_java_and_admits_signed_requests() {
     let create = call(&client, &tb.addr, create).await;
     assert!(create
         .remark
+        .as_deref()
         .unwrap()
         .contains("Need admin permission for request code=17"));
     let create = signed(create_topic_cmd("acl_t", 4, 6), "adminUser", "adminSecret");

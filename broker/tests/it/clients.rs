@@ -167,7 +167,7 @@ async fn broadcasting_members_are_not_notified() {
     );
     let broadcasting = |client: &str| {
         let cmd = heartbeat_cmd(client, "BG", "BT", "*");
-        let body = String::from_utf8(cmd.body.unwrap().to_vec()).unwrap();
+        let body = String::from_utf8(cmd.body.as_deref().unwrap().to_vec()).unwrap();
         Command::request(rq::HEART_BEAT)
             .with_body(body.replace("CLUSTERING", "BROADCASTING").into_bytes())
     };

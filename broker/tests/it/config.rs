@@ -70,7 +70,7 @@ async fn update_refuses_unsupported_values_and_keeps_the_file() {
         )
         .await;
         assert_eq!(upd.code, rc::SYSTEM_ERROR, "{body}: {upd:?}");
-        let remark = upd.remark.unwrap_or_default();
+        let remark = upd.remark.clone().unwrap_or_default();
         assert!(
             remark.starts_with(&format!("config key {key} is not supported yet")),
             "{remark}"
@@ -229,7 +229,7 @@ async fn update_refuses_out_of_range_and_start_only_keys() {
         )
         .await;
         assert_eq!(upd.code, rc::SYSTEM_ERROR, "{body}: {upd:?}");
-        let remark = upd.remark.unwrap_or_default();
+        let remark = upd.remark.clone().unwrap_or_default();
         assert!(
             remark.starts_with(&format!("config key {key}")) && remark.contains(says),
             "{body}: {remark}"

@@ -153,11 +153,11 @@ impl Peer {
         let body = serde_json::to_vec(rpc).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
         let cmd = Command::request(code).with_body(body);
         let reply = self.client.invoke(&self.addr, cmd, option.hard_ttl()).await;
-        let reply = self
+        let mut reply = self
             .note(reply)
             .map_err(|e| RPCError::Unreachable(Unreachable::new(&e)))?;
         if reply.code != response::SUCCESS {
-            let why = RpcFailed(reply.remark.unwrap_or_default());
+            let why = RpcFailed(reply.remark.take().unwrap_or_default());
             return Err(RPCError::Network(NetworkError::new(&why)));
         }
         let body = reply.body.as_deref().unwrap_or_default();

@@ -135,7 +135,11 @@ async fn namesrv_config_get_update_and_black_list() {
         .with_body(b"waitSecondsForService=soon\n".to_vec());
     let reply = call(&client, &addr, bad).await;
     assert_eq!(reply.code, response::SYSTEM_ERROR);
-    assert!(reply.remark.unwrap().contains("waitSecondsForService"));
+    assert!(reply
+        .remark
+        .as_deref()
+        .unwrap()
+        .contains("waitSecondsForService"));
     ns.shutdown().await;
 }
 

@@ -21,7 +21,7 @@ async fn update_refuses_unsupported_values_and_changes_nothing() {
             .with_body(format!("orderMessageEnable=false\n{key}=true\n").into_bytes());
         let reply = call(&client, &addr, update).await;
         assert_eq!(reply.code, response::SYSTEM_ERROR, "{key}: {reply:?}");
-        let remark = reply.remark.unwrap_or_default();
+        let remark = reply.remark.clone().unwrap_or_default();
         assert!(
             remark.starts_with(&format!("config key {key}=true is not supported yet")),
             "{remark}"
@@ -78,7 +78,7 @@ async fn update_refuses_out_of_range_and_start_only_keys() {
             Command::request(rq::UPDATE_NAMESRV_CONFIG).with_body(body.as_bytes().to_vec());
         let reply = call(&client, &addr, update).await;
         assert_eq!(reply.code, response::SYSTEM_ERROR, "{body}: {reply:?}");
-        let remark = reply.remark.unwrap_or_default();
+        let remark = reply.remark.clone().unwrap_or_default();
         assert!(remark.starts_with(says), "{body}: {remark}");
     }
     let text = body_text(&call(&client, &addr, Command::request(rq::GET_NAMESRV_CONFIG)).await);

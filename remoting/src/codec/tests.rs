@@ -293,7 +293,7 @@ fn body_is_a_slice_of_the_frame() {
     RemotingCodec.encode(cmd.clone(), &mut buf).unwrap();
     let frame = buf.clone().freeze();
     let decoded = decode_frame(frame.slice(4..)).unwrap();
-    let body = decoded.body.unwrap();
+    let body = decoded.body.clone().unwrap();
     assert_eq!(&body[..], b"payload");
     let frame_range = frame.as_ptr() as usize..frame.as_ptr() as usize + frame.len();
     assert!(
@@ -316,7 +316,7 @@ fn a_body_in_parts_is_one_body_on_the_wire() {
         let mut buf = BytesMut::new();
         RemotingCodec.encode(cmd, &mut buf).unwrap();
         let decoded = decode_frame(buf.freeze().slice(4..)).unwrap();
-        assert_eq!(&decoded.body.unwrap()[..], b"first second");
+        assert_eq!(decoded.body.as_deref().unwrap(), b"first second");
         assert!(decoded.body_rest.is_empty());
     }
     let one = route_request(SerializeType::Json).with_body_parts(vec![Bytes::from_static(b"x")]);

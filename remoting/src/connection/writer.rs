@@ -154,7 +154,13 @@ mod tests {
         while !wire.is_empty() {
             let len = u32::from_be_bytes(wire[..4].try_into().unwrap()) as usize;
             let frame = Bytes::copy_from_slice(&wire[4..4 + len]);
-            out.push(decode_frame(frame).unwrap().body.unwrap_or_default());
+            out.push(
+                decode_frame(frame)
+                    .unwrap()
+                    .body
+                    .clone()
+                    .unwrap_or_default(),
+            );
             wire = &wire[4 + len..];
         }
         out
