@@ -28,8 +28,9 @@ pub const VERSION_5_3_3: i32 = 479;
 pub const DEFAULT_VERSION: i32 = VERSION_5_3_3;
 
 /// Text bytes a command's ext fields start with when a typed header is written into them: a
-/// send's reply (a 32-digit message id, its offsets, region and trace flag) fits.
-const HEADER_TEXT_ROOM: usize = 192;
+/// send's reply (a 32-digit message id, its offsets, transaction id, region and trace flag,
+/// laid out as JSON) fits.
+const HEADER_TEXT_ROOM: usize = 256;
 
 /// The first names of Java's `MQVersion.Version`, before the regular `V<a>_<b>_<c>_SNAPSHOT`,
 /// `V<a>_<b>_<c>` pairs start at ordinal 16 (`V3_0_1_SNAPSHOT`).

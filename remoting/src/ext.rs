@@ -38,6 +38,11 @@ pub struct ExtFields {
     index: Option<Box<HashMap<Box<[u8]>, usize>>>,
     /// Bytes of `text` no entry refers to any more.
     dead: usize,
+    /// False while `text` is exactly the body of the JSON object of the entries in their order,
+    /// `"k1":"v1","k2":"v2"`, as each new entry is laid out: the JSON writer then copies it
+    /// whole ([`json_body`](Self::json_body)). A replaced value, a removal or a decoder's text
+    /// sets it until the next compaction.
+    scattered: bool,
     /// One bit ([`bit`]) per key ever inserted, never cleared: a key whose bit is unset is
     /// absent without a scan. A decoder inserts every key after a check for a duplicate, and a
     /// typed header asks for optional fields that are mostly absent.
@@ -116,26 +121,46 @@ impl ExtFields {
     /// Inserts `key` with the value `write` appends to the text, unless it returns false (a
     /// null): a typed header writes its numbers here without a string of their own.
     pub fn insert_with(&mut self, key: &str, write: impl FnOnce(&mut String) -> bool) {
+        // The tag serves the lookup and, for a new key, its entry.
+        let t = tag(key.as_bytes());
+        if let Some(i) = self.position_tagged(key.as_bytes(), t) {
+            let start = self.text.len();
+            if write(&mut self.text) {
+                self.replace_value(i, start..self.text.len());
+            } else {
+                self.text.truncate(start);
+            }
+            return;
+        }
+        // Laid out as the JSON writer writes it: `,"key":"value"`.
+        let mark = self.text.len();
+        if !self.entries.is_empty() {
+            self.text.push(',');
+        }
+        self.text.push('"');
+        let key_start = self.text.len();
+        // SEND_MESSAGE_V2's keys are one letter: a push, not a copy's call.
+        match *key.as_bytes() {
+            [b] => self.text.push(char::from(b)),
+            _ => self.text.push_str(key),
+        }
+        let key = key_start..self.text.len();
+        self.text.push_str("\":\"");
         let start = self.text.len();
         if !write(&mut self.text) {
-            self.text.truncate(start);
+            self.text.truncate(mark);
             return;
         }
         let value = start..self.text.len();
-        // The tag serves the lookup and, for a new key, its entry.
-        let t = tag(key.as_bytes());
-        match self.position_tagged(key.as_bytes(), t) {
-            Some(i) => self.replace_value(i, value),
-            None => {
-                let key_start = self.text.len();
-                // SEND_MESSAGE_V2's keys are one letter: a push, not a copy's call.
-                match *key.as_bytes() {
-                    [b] => self.text.push(char::from(b)),
-                    _ => self.text.push_str(key),
-                }
-                self.push_entry(t, key_start..self.text.len(), value);
-            }
-        }
+        self.text.push('"');
+        self.push_entry(t, key, value);
+    }
+
+    /// The body of the JSON object of these fields, when the text is exactly that (see
+    /// `scattered`). Keys and values are as given: the writer still checks them for characters
+    /// to escape.
+    pub(crate) fn json_body(&self) -> Option<&str> {
+        (!self.scattered).then_some(self.text.as_str())
     }
 
     /// Fields whose keys and values will be spans of a copy of `raw` ([`insert_spans`]): a
@@ -152,6 +177,7 @@ impl ExtFields {
             text,
             entries: Vec::with_capacity(16),
             dead: raw.len(),
+            scattered: true,
             ..Self::default()
         }
     }
@@ -182,6 +208,7 @@ impl ExtFields {
     fn replace_value(&mut self, i: usize, value: Range<usize>) {
         let old = std::mem::replace(&mut self.entries[i].value, value);
         self.dead += old.len();
+        self.scattered = true;
         self.compact_if_wasteful();
     }
 
@@ -199,6 +226,7 @@ impl ExtFields {
         let gone = self.entries.swap_remove(i);
         let value = self.text[gone.value.clone()].to_owned();
         self.dead += gone.key.len() + gone.value.len();
+        self.scattered = true;
         if let Some(index) = &mut self.index {
             index.remove(key.as_bytes());
             if let Some(moved) = self.entries.get(i) {
@@ -221,11 +249,9 @@ impl ExtFields {
         self.entries.is_empty()
     }
 
-    /// Every key and value, side by side in no particular order, among other bytes (those of
-    /// values replaced since, and the punctuation of a decoded header's text): a check that
-    /// holds for all of it holds for each.
-    pub(crate) fn all_text(&self) -> &str {
-        &self.text
+    /// The length of the text the keys and values are kept in.
+    pub(crate) fn text_len(&self) -> usize {
+        self.text.len()
     }
 
     /// The values of the one-letter keys `a`..`z`, by letter, in one pass over the entries. A
@@ -295,21 +321,25 @@ impl ExtFields {
     }
 
     /// Rewrites the text without its unreferenced bytes once they are most of it, so a value
-    /// replaced over and over does not grow the buffer without bound.
+    /// replaced over and over does not grow the buffer without bound. The entries are laid out
+    /// again as new ones are.
     fn compact_if_wasteful(&mut self) {
         if self.dead < COMPACT_FROM || self.dead < self.text.len() / 2 {
             return;
         }
         let mut text = String::with_capacity(self.text.len() - self.dead);
-        for e in &mut self.entries {
-            for span in [&mut e.key, &mut e.value] {
+        for (i, e) in self.entries.iter_mut().enumerate() {
+            text.push_str(if i == 0 { "\"" } else { ",\"" });
+            for (span, after) in [(&mut e.key, "\":\""), (&mut e.value, "\"")] {
                 let start = text.len();
                 text.push_str(&self.text[span.clone()]);
                 *span = start..text.len();
+                text.push_str(after);
             }
         }
         self.text = text;
         self.dead = 0;
+        self.scattered = false;
     }
 }
 

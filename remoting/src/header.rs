@@ -48,6 +48,10 @@ pub enum ValueError {
 pub trait HeaderValue: Sized {
     /// Appends the wire text to `out`; false (and nothing appended) to omit the key.
     fn write_wire(&self, out: &mut String) -> bool;
+    /// Whether [`write_wire`](Self::write_wire) omits the key, known without writing: a null.
+    fn is_null(&self) -> bool {
+        false
+    }
     /// From the wire text (`None` when the key is absent).
     fn from_wire(raw: Option<&str>) -> Result<Self, ValueError>;
 }
@@ -96,6 +100,10 @@ impl HeaderValue for bool {
 impl<T: HeaderValue> HeaderValue for Option<T> {
     fn write_wire(&self, out: &mut String) -> bool {
         self.as_ref().is_some_and(|v| v.write_wire(out))
+    }
+
+    fn is_null(&self) -> bool {
+        self.as_ref().map_or(true, T::is_null)
     }
 
     fn from_wire(raw: Option<&str>) -> Result<Self, ValueError> {
@@ -178,10 +186,13 @@ fn field_failed<T>(
     }
 }
 
-/// Writes one field under its wire name unless it is null.
+/// Writes one field under its wire name unless it is null (skipped before the insert, which
+/// would lay out the key first: a reply's header has several null fields).
 #[doc(hidden)]
 pub fn put<T: HeaderValue>(ext: &mut ExtFields, key: &'static str, value: &T) {
-    ext.insert_with(key, |out| value.write_wire(out));
+    if !value.is_null() {
+        ext.insert_with(key, |out| value.write_wire(out));
+    }
 }
 
 /// Declares a typed custom header: a struct with `pub` fields plus its [`CustomHeader`] impl.

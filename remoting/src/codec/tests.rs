@@ -120,6 +120,67 @@ fn json_ext_fields_escaped_when_any_other_field_needs_it() {
     );
 }
 
+/// Fields laid out as JSON as they were inserted are copied whole; the header is the one the
+/// field-by-field writer gives for the same fields, whatever they hold.
+#[test]
+fn json_ext_fields_laid_out_write_as_field_by_field() {
+    let text = |cmd: &Command| {
+        let mut out = BytesMut::new();
+        encode(cmd, &mut out);
+        String::from_utf8(out[8..].to_vec()).unwrap()
+    };
+    let many: Vec<(String, String)> = (0..40).map(|i| (format!("k{i}"), i.to_string())).collect();
+    let cases: Vec<Vec<(String, String)>> = vec![
+        [
+            ("msgId", "7F00000100002A9F0000000000000001"),
+            ("queueId", "3"),
+            ("queueOffset", "17"),
+            ("MSG_REGION", "DefaultRegion"),
+            ("TRACE_ON", "true"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .to_vec(),
+        [("a", "q\"uote"), ("b\"", "x"), ("c", "back\\slash")]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .to_vec(),
+        [("a", "x\u{1}y"), ("b", "\u{7f}"), ("c", "é"), ("d", "")]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .to_vec(),
+        many,
+    ];
+    for fields in cases {
+        let mut laid = Command::response(0, None);
+        for (k, v) in &fields {
+            laid.ext_fields.insert(k, v);
+        }
+        assert!(laid.ext_fields.json_body().is_some());
+        // The same fields, no longer laid out: a value replaced by itself.
+        let mut scattered = laid.clone();
+        scattered.ext_fields.insert(&fields[0].0, &fields[0].1);
+        assert!(scattered.ext_fields.json_body().is_none());
+        assert_eq!(text(&laid), text(&scattered), "{fields:?}");
+        let back = json::read_header(text(&laid).as_bytes()).unwrap();
+        assert_eq!(back.ext_fields, laid.ext_fields);
+    }
+    // Compaction lays the fields out again.
+    let mut cmd = Command::response(0, None);
+    cmd.ext_fields.insert("a", "1");
+    cmd.ext_fields.insert("b", "2");
+    cmd.ext_fields.insert("a", "value 0");
+    let mut i = 0;
+    while cmd.ext_fields.json_body().is_none() {
+        i += 1;
+        assert!(i < 10_000, "never compacted");
+        cmd.ext_fields.insert("a", format!("value {i}"));
+    }
+    let expected = format!(r#""extFields":{{"a":"value {i}","b":"2"}}"#);
+    assert!(text(&cmd).contains(&expected), "{}", text(&cmd));
+    // A removal scatters them; the header still holds the rest.
+    cmd.ext_fields.remove("a");
+    assert!(cmd.ext_fields.json_body().is_none());
+    assert!(text(&cmd).contains(r#""extFields":{"b":"2"}"#));
+}
+
 #[test]
 fn java_send_v2_header_decodes() {
     let header = r#"{"code":310,"extFields":{"a":"PG","b":"TopicTest","c":"TBW102","d":"4","e":"1","f":"0","g":"1700000000000","h":"0","i":"TAGS\u0001TagA\u0002UNIQ_KEY\u00017F00000100002A9F0000000000000001\u0002WAIT\u0001true","j":"0","k":"false","m":"false","n":"broker-a"},"flag":0,"language":"JAVA","opaque":42,"serializeTypeCurrentRPC":"JSON","version":409}"#;
