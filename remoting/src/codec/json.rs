@@ -15,7 +15,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
@@ -23,25 +23,25 @@ use crate::body;
 use crate::command::{Command, ExtFields, LanguageCode, SerializeType};
 use crate::error::CodecError;
 
-/// Appends the JSON header of `cmd` to `out`. The header is put together in a `Vec` and copied
-/// into `out` once: a reply's header has some sixty pieces, and a `BytesMut` append is a call
-/// each where a `Vec`'s inlines.
+/// Appends the JSON header of `cmd` to `out`, whose room is reserved once: its appends then
+/// inline to a copy each (the trait's `put_slice` would be a call each).
 pub fn write_header(cmd: &Command, out: &mut BytesMut) {
     let fields = &cmd.ext_fields;
     // Text and punctuation: a bound unless there are characters to escape.
     let ext = fields.text_len() + 6 * fields.len();
     let remark = cmd.remark.as_ref().map_or(0, |r| r.len() + 12);
-    let mut h = Vec::with_capacity(128 + ext + remark);
-    h.extend_from_slice(b"{\"code\":");
-    put_int(&mut h, i64::from(cmd.code));
+    out.reserve(128 + ext + remark);
+    out.extend_from_slice(b"{\"code\":");
+    put_int(out, i64::from(cmd.code));
     if !fields.is_empty() {
-        h.extend_from_slice(b",\"extFields\":{");
+        out.extend_from_slice(b",\"extFields\":{");
         match fields.json_body() {
             // Laid out as JSON already (a reply's fields nearly always are): one copy.
             Some(body) if laid_out_plain(body.as_bytes(), fields.len()) => {
-                h.extend_from_slice(body.as_bytes());
+                out.extend_from_slice(body.as_bytes());
             }
             _ => {
+                let mut h = Vec::with_capacity(ext);
                 for (i, (k, v)) in fields.iter().enumerate() {
                     if i > 0 {
                         h.push(b',');
@@ -50,27 +50,30 @@ pub fn write_header(cmd: &Command, out: &mut BytesMut) {
                     h.push(b':');
                     put_str(&mut h, v);
                 }
+                out.extend_from_slice(&h);
             }
         }
-        h.push(b'}');
+        out.extend_from_slice(b"}");
     }
-    h.extend_from_slice(b",\"flag\":");
-    put_int(&mut h, i64::from(cmd.flag));
+    out.extend_from_slice(b",\"flag\":");
+    put_int(out, i64::from(cmd.flag));
     if let Some(name) = cmd.language.name() {
-        h.extend_from_slice(b",\"language\":");
         // Java's enum names: upper-case ASCII letters and `_`.
-        put_plain(&mut h, name);
+        out.extend_from_slice(b",\"language\":\"");
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\"");
     }
-    h.extend_from_slice(b",\"opaque\":");
-    put_int(&mut h, i64::from(cmd.opaque));
+    out.extend_from_slice(b",\"opaque\":");
+    put_int(out, i64::from(cmd.opaque));
     if let Some(remark) = &cmd.remark {
-        h.extend_from_slice(b",\"remark\":");
+        out.extend_from_slice(b",\"remark\":");
+        let mut h = Vec::with_capacity(remark.len() + 2);
         put_str(&mut h, remark);
+        out.extend_from_slice(&h);
     }
-    h.extend_from_slice(b",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":");
-    put_int(&mut h, i64::from(cmd.version));
-    h.push(b'}');
-    out.put_slice(&h);
+    out.extend_from_slice(b",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":");
+    put_int(out, i64::from(cmd.version));
+    out.extend_from_slice(b"}");
 }
 
 /// Whether the JSON body of `entries` fields (`ExtFields::json_body`) holds nothing to escape:
@@ -99,7 +102,7 @@ fn laid_out_plain(body: &[u8], entries: usize) -> bool {
 }
 
 /// Decimal digits of `n`, without the formatting machinery: every header has four numbers.
-fn put_int(out: &mut Vec<u8>, n: i64) {
+fn put_int(out: &mut BytesMut, n: i64) {
     out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
