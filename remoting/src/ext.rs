@@ -3,12 +3,12 @@
 //! Every key and value lives in one text buffer, each entry is a pair of spans into it:
 //! decoding a header of a dozen fields costs two allocations instead of two per field (a JSON
 //! header's fields are one copy of its text, spans of which they are), and a lookup compares a
-//! few short keys, which is quicker than hashing one. Past [`INDEXED_FROM`]
-//! keys a hash index takes over, so a peer sending a 16 MiB header full of keys still costs
-//! linear time.
+//! few short keys, which is quicker than hashing one. Past [`INDEXED_FROM`] keys a hash index
+//! takes over, so a peer sending a 16 MiB header full of keys still costs linear time. New
+//! entries are laid out as the body of their JSON object, which the JSON writer copies whole.
 //!
 //! ```text
-//! text:    topic T1 queueId 3 …        entries: [(key 0..5, value 5..7), (key 7..14, value 14..15), …]
+//! text:    "topic":"T1","queueId":"3"…   entries: [(key 1..6, value 9..11), (key 14..21, value 24..25), …]
 //! ```
 
 use std::collections::HashMap;
