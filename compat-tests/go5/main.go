@@ -14,14 +14,14 @@
 // produce: one Producer sends N messages of every kind named: normal; FIFO with message group
 // g(i % groups); delay with a delivery timestamp delay_ms ahead; transactional, where i%3==0
 // commits, 1 rolls back and 2 is left open for the checker, which commits it; it waits until the
-// checker saw every open one. receive: a SimpleConsumer receives and acks until N distinct
-// bodies, then linger_ms more. invisible: one message m received for long_ms, its invisible
-// duration changed to short_ms, not acked: it comes back early; received for short_ms and not
-// acked: it comes back again; then acked: it stays gone. The SDK has no PushConsumer in this
-// version.
+// checker saw every open one and the server answered the EndTransaction that followed. receive:
+// a SimpleConsumer receives and acks until N distinct bodies, then linger_ms more. invisible:
+// one message m received for long_ms, its invisible duration changed to short_ms, not acked: it
+// comes back early; received for short_ms and not acked: it comes back again; then acked: it
+// stays gone. The SDK has no PushConsumer in this version.
 //
 // The SDK dials TLS only; tls=false (the default, like the Java driver's enableSsl(false)) dials
-// plain text through its exported NewRpcClient hook.
+// plain text through its exported NewRpcClient hook (hookRpcClient).
 package main
 
 import (
@@ -71,9 +71,7 @@ func main() {
 	}
 	rmq.ResetLogger()
 	a := parseArgs(os.Args[2:])
-	if a.Str("tls", "false") != "true" {
-		plainText()
-	}
+	hookRpcClient(a.Str("tls", "false") != "true")
 	var code int
 	switch os.Args[1] {
 	case "produce":
@@ -89,12 +87,36 @@ func main() {
 	os.Exit(code)
 }
 
-func plainText() {
+// ended holds the message ids whose EndTransaction call the server answered OK.
+var ended = struct {
+	sync.Mutex
+	ids map[string]bool
+}{ids: map[string]bool{}}
+
+// hookRpcClient dials every connection of the SDK through its exported NewRpcClient hook with an
+// interceptor that records answered EndTransaction calls: the SDK ends a checked transaction in a
+// goroutine of its own after the checker returns, so the producer may exit only once that call
+// was answered. plain dials plain text: a later transport credential replaces the SDK's TLS one.
+func hookRpcClient(plain bool) {
 	dial := rmq.NewRpcClient
+	record := grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply interface{},
+		cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		err := invoker(ctx, method, req, reply, cc, opts...)
+		r, isEnd := req.(*v2.EndTransactionRequest)
+		resp, _ := reply.(*v2.EndTransactionResponse)
+		if isEnd && err == nil && resp.GetStatus().GetCode() == v2.Code_OK {
+			ended.Lock()
+			ended.ids[r.GetMessageId()] = true
+			ended.Unlock()
+		}
+		return err
+	})
 	rmq.NewRpcClient = func(target string, opts ...rmq.RpcClientOption) (rmq.RpcClient, error) {
-		// A later transport credential replaces the SDK's TLS one.
-		plain := rmq.WithDialOptions(grpc.WithTransportCredentials(insecure.NewCredentials()))
-		return dial(target, append(opts, rmq.WithRpcClientConnOption(plain))...)
+		dialOpts := []grpc.DialOption{record}
+		if plain {
+			dialOpts = append(dialOpts, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		}
+		return dial(target, append(opts, rmq.WithRpcClientConnOption(rmq.WithDialOptions(dialOpts...)))...)
 	}
 }
 
@@ -145,14 +167,15 @@ func produce(a args) int {
 		}
 	}
 	var mu sync.Mutex
-	checked := map[string]bool{}
+	// The checked messages' bodies to their ids.
+	checked := map[string]string{}
 	opts := []rmq.ProducerOption{rmq.WithTopics(topics...), rmq.WithClientFunc(newClient)}
 	if _, ok := a["tx"]; ok {
 		opts = append(opts, rmq.WithTransactionChecker(&rmq.TransactionChecker{
 			Check: func(m *rmq.MessageView) rmq.TransactionResolution {
 				body := string(m.GetBody())
 				mu.Lock()
-				checked[body] = true
+				checked[body] = m.GetMessageId()
 				mu.Unlock()
 				emit(map[string]interface{}{"check": body, "msgId": m.GetMessageId()})
 				return rmq.COMMIT
@@ -219,16 +242,26 @@ func produce(a args) int {
 		}
 	}
 	deadline := time.Now().Add(a.Millis("check_timeout_ms", 60000))
-	seen := func() int {
+	// Checked and committed: the checker saw the message and the server answered the
+	// EndTransaction that followed.
+	seen := func() (checks, ends int) {
 		mu.Lock()
 		defer mu.Unlock()
-		return len(checked)
+		ended.Lock()
+		defer ended.Unlock()
+		for _, id := range checked {
+			if ended.ids[id] {
+				ends++
+			}
+		}
+		return len(checked), ends
 	}
-	for seen() < open && time.Now().Before(deadline) {
+	for _, e := seen(); e < open && time.Now().Before(deadline); _, e = seen() {
 		time.Sleep(100 * time.Millisecond)
 	}
-	emit(map[string]interface{}{"done": true, "open": open, "checked": seen()})
-	if seen() < open {
+	checks, ends := seen()
+	emit(map[string]interface{}{"done": true, "open": open, "checked": checks, "ended": ends})
+	if ends < open {
 		return 2
 	}
 	return 0

@@ -15,7 +15,7 @@ Every message of kind K has body K-i, tag TagA, keys key_K and the user property
 produce: one Producer sends N messages of every kind named: normal; FIFO with message group
 g(i % groups); delay with a delivery timestamp delay_ms ahead; transactional, where i%3==0
 commits, 1 rolls back and 2 is left open for the checker, which commits it; it waits until the
-checker saw every open one. receive: a SimpleConsumer receives and acks until N distinct bodies,
+checker saw every open one and the server answered the EndTransaction that followed. receive: a SimpleConsumer receives and acks until N distinct bodies,
 then linger_ms more. invisible: one message m received for long_ms, its invisible duration changed
 to short_ms, not acked: it comes back early; received for short_ms and not acked: it comes back
 again; then acked: it stays gone. push: a PushConsumer answering SUCCESS until N distinct bodies,
@@ -30,6 +30,7 @@ import threading
 import time
 
 from driverio import emit, fail, finish, need, num, parse_args
+from rocketmq.grpc_protocol import Code
 from rocketmq import (ClientConfiguration, ConsumeResult, Credentials,
                       FilterExpression, Message, MessageListener, Producer,
                       PushConsumer, SimpleConsumer, TransactionChecker,
@@ -70,19 +71,41 @@ def line(m):
 
 
 class Checker(TransactionChecker):
+    """Commits every checked message and tells when the server answered each of those commits:
+    the SDK ends a checked transaction on a thread of its own after check() returns, so the
+    producer may shut down only once that call was answered."""
+
     def __init__(self):
-        self.checked = set()
+        self.checked = {}
+        self.ended = set()
         self.lock = threading.Lock()
 
     def check(self, message):
         with self.lock:
-            self.checked.add(body(message))
+            self.checked[body(message)] = message.message_id
         emit({"check": body(message), "msgId": message.message_id})
         return TransactionResolution.COMMIT
 
-    def count(self):
+    def watch(self, producer):
+        """Records the message ids of the producer's EndTransaction calls answered OK."""
+        rpc = producer.rpc_client
+        end_async = rpc.end_transaction_async
+
+        def recorded(endpoints, req, metadata, timeout=3):
+            future = end_async(endpoints, req, metadata=metadata, timeout=timeout)
+
+            def done(f):
+                if f.exception() is None and f.result().status.code == Code.OK:
+                    with self.lock:
+                        self.ended.add(req.message_id)
+            future.add_done_callback(done)
+            return future
+        rpc.end_transaction_async = recorded
+
+    def counts(self):
+        """Messages checked, and of those the ones whose commit the server answered."""
         with self.lock:
-            return len(self.checked)
+            return len(self.checked), sum(1 for i in self.checked.values() if i in self.ended)
 
 
 def produce(args):
@@ -91,6 +114,8 @@ def produce(args):
     checker = Checker() if "tx" in args else None
     producer = Producer(config(args), tuple(args[k] for k in kinds), checker=checker)
     producer.startup()
+    if checker is not None:
+        checker.watch(producer)
     open_tx = 0
     for kind in kinds:
         for i in range(count):
@@ -132,12 +157,13 @@ def produce(args):
             out["msgId"] = receipt.message_id
             emit(out)
     deadline = time.time() + num(args, "check_timeout_ms", 60000) / 1000
-    while checker is not None and checker.count() < open_tx and time.time() < deadline:
+    checked, ended = checker.counts() if checker else (0, 0)
+    while ended < open_tx and time.time() < deadline:
         time.sleep(0.1)
-    checked = checker.count() if checker else 0
-    emit({"done": True, "open": open_tx, "checked": checked})
+        checked, ended = checker.counts()
+    emit({"done": True, "open": open_tx, "checked": checked, "ended": ended})
     producer.shutdown()
-    return 0 if checked >= open_tx else 2
+    return 0 if ended >= open_tx else 2
 
 
 def simple(args, topics):
