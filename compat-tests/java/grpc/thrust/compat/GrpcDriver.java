@@ -157,6 +157,9 @@ public final class GrpcDriver {
                     out.put("status", "SEND_OK").put("msgId", r.getMessageId().toString()).emit();
                 }
             }
+            // No wait for the EndTransaction that follows a check: the SDK starts it as the
+            // checker returns, and close() first waits for the checker's thread, then lets the
+            // channel's calls finish.
             long deadline = System.currentTimeMillis() + a.num("check_timeout_ms", 60000);
             while (checked.size() < open && System.currentTimeMillis() < deadline) {
                 Thread.sleep(100);
