@@ -66,11 +66,19 @@ fn refuse_unsupported(paths: &StorePaths) -> Result<()> {
     Ok(())
 }
 
+/// What a put works out for each message before it takes the append lock.
+struct Prepared<'a> {
+    /// The record's length, and whether it is in the v2 (IPv6 host) form.
+    len: usize,
+    v2: bool,
+    body_crc: i32,
+    props: DispatchProps<'a>,
+}
+
 /// A batch being encoded into the CommitLog.
 struct Block<'a> {
     msgs: &'a [NewMessage],
-    lens: &'a [(usize, bool)],
-    crcs: &'a [i32],
+    prepared: &'a [Prepared<'a>],
     store_ts: i64,
 }
 
@@ -80,19 +88,20 @@ impl Block<'_> {
     fn encode(&self, buf: &mut [u8], base: u64, mut next_qo: i64) -> Vec<Placed> {
         let mut placed = Vec::with_capacity(self.msgs.len());
         let mut pos = 0usize;
-        for ((m, (len, v2)), crc) in self.msgs.iter().zip(self.lens).zip(self.crcs) {
+        for (m, prep) in self.msgs.iter().zip(self.prepared) {
             let takes = sysflag::takes_queue_offset(m.sys_flag);
+            let len = prep.len;
             let p = Placement {
                 queue_offset: if takes { next_qo } else { 0 },
                 physical_offset: (base + pos as u64) as i64,
                 store_timestamp: self.store_ts,
-                body_crc: *crc,
+                body_crc: prep.body_crc,
             };
-            encode(&mut buf[pos..pos + len], m, *v2, &p);
+            encode(&mut buf[pos..pos + len], m, prep.v2, &p);
             placed.push(Placed {
                 physical_offset: p.physical_offset,
                 queue_offset: p.queue_offset,
-                size: *len as i32,
+                size: len as i32,
             });
             next_qo += i64::from(takes);
             pos += len;
@@ -415,23 +424,26 @@ impl Store {
                 "batch mixes topics or queues".into(),
             ));
         }
-        // Work that needs no lock: sizes, limits, body CRCs.
-        let mut lens = Vec::with_capacity(msgs.len());
-        for m in &msgs {
-            lens.push(record_len(m, inner.cfg().max_message_size)?);
+        // Work that needs no lock: sizes, limits, body CRCs, the properties the dispatch reads.
+        let max_size = inner.cfg().max_message_size;
+        let spans = spans.filter(|s| s.len() == msgs.len());
+        let mut prepared = Vec::with_capacity(msgs.len());
+        for (i, m) in msgs.iter().enumerate() {
+            let (len, v2) = record_len(m, max_size)?;
+            prepared.push(Prepared {
+                len,
+                v2,
+                body_crc: crc32(&m.body),
+                props: spans.map_or_else(|| DispatchProps::of(m), |s| DispatchProps::at(m, &s[i])),
+            });
         }
-        let crcs: Vec<i32> = msgs.iter().map(|m| crc32(&m.body)).collect();
-        let total: usize = lens.iter().map(|l| l.0).sum();
-        let props: Vec<DispatchProps> = match spans {
-            Some(spans) if spans.len() == msgs.len() => msgs
-                .iter()
-                .zip(spans)
-                .map(|(m, s)| DispatchProps::at(m, s))
-                .collect(),
-            _ => msgs.iter().map(DispatchProps::of).collect(),
-        };
+        let total: usize = prepared.iter().map(|p| p.len).sum();
         let index_keys: usize = match inner.index {
-            Some(_) => msgs.iter().zip(&props).map(|(m, k)| k.count(m)).sum(),
+            Some(_) => msgs
+                .iter()
+                .zip(&prepared)
+                .map(|(m, p)| p.props.count(m))
+                .sum(),
             None => 0,
         };
         let cq = self.queue_or_create(&head.topic, head.queue_id)?;
@@ -451,8 +463,7 @@ impl Store {
             .append(total, |buf, base| {
                 let block = Block {
                     msgs: &msgs,
-                    lens: &lens,
-                    crcs: &crcs,
+                    prepared: &prepared,
                     store_ts,
                 };
                 placed = block.encode(buf, base, next_qo);
@@ -469,8 +480,10 @@ impl Store {
         if inner.dispatch_cap().is_none() {
             if inner.dispatched_end.load(Ordering::Acquire) == start {
                 inner.dispatched_end.store(appended.end, Ordering::Release);
-                for ((m, k), p) in msgs.iter().zip(props).zip(&placed) {
-                    if let Err(e) = crate::dispatch::dispatch_new(inner, &cq, m, k, p, store_ts) {
+                for ((m, prep), p) in msgs.iter().zip(prepared).zip(&placed) {
+                    if let Err(e) =
+                        crate::dispatch::dispatch_new(inner, &cq, m, prep.props, p, store_ts)
+                    {
                         warn!(error = %e, offset = p.physical_offset, "dispatch failed after append");
                     }
                 }
