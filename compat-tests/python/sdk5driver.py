@@ -15,11 +15,11 @@ Every message of kind K has body K-i, tag TagA, keys key_K and the user property
 produce: one Producer sends N messages of every kind named: normal; FIFO with message group
 g(i % groups); delay with a delivery timestamp delay_ms ahead; transactional, where i%3==0
 commits, 1 rolls back and 2 is left open for the checker, which commits it; it waits until the
-checker saw every open one and the server answered the EndTransaction that followed. receive: a SimpleConsumer receives and acks until N distinct bodies,
-then linger_ms more. invisible: one message m received for long_ms, its invisible duration changed
-to short_ms, not acked: it comes back early; received for short_ms and not acked: it comes back
-again; then acked: it stays gone. push: a PushConsumer answering SUCCESS until N distinct bodies,
-then linger_ms more.
+checker saw every open one and the server answered the EndTransaction that followed. receive: a
+SimpleConsumer receives and acks until N distinct bodies, then linger_ms more. invisible: one
+message m received for long_ms, its invisible duration changed to short_ms, not acked: it comes
+back early; received for short_ms and not acked: it comes back again; then acked: it stays gone.
+push: a PushConsumer answering SUCCESS until N distinct bodies, then linger_ms more.
 
 The SDK takes durations and a delivery timestamp in whole seconds: *_ms arguments and the delay
 messages' timestamp are rounded up to seconds.

@@ -68,8 +68,9 @@ fn refuse_unsupported(paths: &StorePaths) -> Result<()> {
 
 /// What a put works out for each message before it takes the append lock.
 struct Prepared<'a> {
-    /// The record's length, and whether it is in the v2 (IPv6 host) form.
+    /// The record's length.
     len: usize,
+    /// Whether the record is in the v2 (IPv6 host) form.
     v2: bool,
     body_crc: i32,
     props: DispatchProps<'a>,
