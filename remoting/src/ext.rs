@@ -184,6 +184,9 @@ impl ExtFields {
 
     /// Inserts the key and value at these spans of the text, which no entry refers to yet.
     pub(crate) fn insert_spans(&mut self, key: Range<usize>, value: Range<usize>) {
+        // Spans anywhere in the text are not the layout `json_body` promises: only fields made
+        // `over_text`, which start scattered, take them.
+        debug_assert!(self.scattered);
         let k = &self.text.as_bytes()[key.clone()];
         let t = tag(k);
         self.dead -= value.len();

@@ -86,17 +86,14 @@ fn laid_out_plain(body: &[u8], entries: usize) -> bool {
     let mut chunks = body.chunks_exact(32);
     for chunk in &mut chunks {
         let (q, o) = chunk.iter().fold((0u8, false), |(q, o), &b| {
-            (
-                q + u8::from(b == b'"'),
-                o | !(0x20..0x7F).contains(&b) | (b == b'\\'),
-            )
+            (q + u8::from(b == b'"'), o | escapes_besides_quote(b))
         });
         quotes += usize::from(q);
         other |= o;
     }
     for &b in chunks.remainder() {
         quotes += usize::from(b == b'"');
-        other |= !(0x20..0x7F).contains(&b) | (b == b'\\');
+        other |= escapes_besides_quote(b);
     }
     !other && quotes == 4 * entries
 }
@@ -111,8 +108,14 @@ fn put_int(out: &mut BytesMut, n: i64) {
 /// exit so that it compiles to a vector loop: every key and value of every reply passes here.
 fn may_escape(s: &[u8]) -> bool {
     s.iter().fold(false, |any, &b| {
-        any | !(0x20..0x7F).contains(&b) | (b == b'"') | (b == b'\\')
+        any | escapes_besides_quote(b) | (b == b'"')
     })
+}
+
+/// [`may_escape`]'s test of one byte, but for `"`.
+#[inline(always)]
+fn escapes_besides_quote(b: u8) -> bool {
+    !(0x20..0x7F).contains(&b) | (b == b'\\')
 }
 
 /// A JSON string of `s`, which holds no character to escape.
